@@ -1,0 +1,35 @@
+// EngineListener that forwards to JS functions held as emscripten::val. The functions are internal to the
+// web package (web/src/module.ts) and must never throw: a JS exception through wasm leaks wasm stack.
+#pragma once
+
+#include <emscripten/val.h>
+
+#include "client/engine_listener.hpp"
+
+namespace tidewire::bindings {
+
+class JsListener final : public client::EngineListener {
+ public:
+  explicit JsListener(emscripten::val callbacks);
+
+  void on_state(client::ConnectionState from, client::ConnectionState to, std::string_view reason) override;
+  void on_event_name(std::uint32_t event_id, std::string_view name) override;
+  void on_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view payload_json,
+                  const client::MessageMeta& meta) override;
+  void on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, std::string_view code,
+              std::string_view message) override;
+  void on_subscribed(std::uint32_t channel_id) override;
+  void on_error(std::string_view code, std::string_view message) override;
+  void on_token_request() override;
+
+ private:
+  emscripten::val on_state_;
+  emscripten::val on_event_name_;
+  emscripten::val on_message_;
+  emscripten::val on_ack_;
+  emscripten::val on_subscribed_;
+  emscripten::val on_error_;
+  emscripten::val on_token_request_;
+};
+
+}  // namespace tidewire::bindings

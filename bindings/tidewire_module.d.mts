@@ -1,0 +1,96 @@
+// Hand-written declarations of the embind module built from bindings/tidewire_module.cpp.
+// Kept honest by tests/node/module-exports.test.mjs (runtime, both ways) and web/test-types/ (tsc --strict).
+
+/** Internal callbacks the engine calls. They must never throw (a JS exception through wasm leaks its stack). */
+export interface WasmCallbacks {
+  onState(from: string, to: string, reason: string): void;
+  onEventName(eventId: number, name: string): void;
+  /** Hot path: the payload (JSON text) and sender are UTF-8 bytes in HEAPU8, valid only during the call. */
+  onMessage(
+    channelId: number,
+    eventId: number,
+    payloadPtr: number,
+    payloadLen: number,
+    offset: number,
+    ts: number,
+    fromPtr: number,
+    fromLen: number,
+  ): void;
+  onAck(ref: number, ok: boolean, offset: number, code: string, message: string): void;
+  onSubscribed(channelId: number): void;
+  onError(code: string, message: string): void;
+  onTokenRequest(): void;
+}
+
+export interface WasmClientOptions {
+  url: string;
+  token?: string;
+  authMode?: 'subprotocol' | 'message';
+  tokenProvider?: boolean;
+  graceMs?: number;
+  reconnectBaseMs?: number;
+  reconnectCapMs?: number;
+  maxReconnectAttempts?: number;
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  authTimeoutMs?: number;
+  outboxMaxMessages?: number;
+  outboxMaxBytes?: number;
+}
+
+export interface WasmMetrics {
+  connectionAttempts: number;
+  connectionSuccesses: number;
+  connectionFailures: number;
+  reconnects: number;
+  messagesReceived: number;
+  messagesSent: number;
+  bytesReceived: number;
+  bytesSent: number;
+  lastLatencyMs: number;
+  avgLatencyMs: number;
+  uptimeMs: number;
+  frameErrors: number;
+  queueDepth: number;
+  queueBytes: number;
+  inflight: number;
+  reconnectAttempts: number;
+  channelCount: number;
+  subscriberCount: number;
+}
+
+export interface WasmClient {
+  /** Channel id (> 0) or minus a status code (see WasmClientConstructor.statusMessage). */
+  subscribe(channel: string): number;
+  unsubscribe(channelId: number): void;
+  /** Message ref (> 0) or minus a status code. */
+  publish(channel: string, event: string, payloadJson: string): number;
+  connect(): void;
+  disconnect(): void;
+  reconnect(): void;
+  setToken(token: string): void;
+  state(): string;
+  connectionId(): string;
+  metrics(): WasmMetrics;
+  delete(): void;
+}
+
+export interface WasmClientConstructor {
+  new (options: WasmClientOptions, callbacks: WasmCallbacks): WasmClient;
+  statusMessage(status: number): string;
+}
+
+export interface TidewireModule {
+  WasmClient: WasmClientConstructor;
+  HEAPU8: Uint8Array;
+}
+
+export interface TidewireModuleOptions {
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  locateFile?: (path: string, scriptDirectory: string) => string;
+  print?: (text: string) => void;
+  printErr?: (text: string) => void;
+}
+
+declare function createTidewireModule(options?: TidewireModuleOptions): Promise<TidewireModule>;
+export default createTidewireModule;

@@ -1,0 +1,527 @@
+#include "client/engine.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "protocol/envelope.hpp"
+#include "protocol/messages.hpp"
+#include "protocol/names.hpp"
+#include "protocol/wire.hpp"
+
+namespace tidewire::client {
+
+namespace wire = tidewire::wire;
+namespace proto = tidewire::protocol;
+
+std::string_view status_message(Status s) {
+  switch (s) {
+    case Status::kOk: return "ok";
+    case Status::kInvalidChannel:
+      return "invalid channel name: use 1-128 characters of letters, digits and _ : . @ -";
+    case Status::kInvalidEvent: return "invalid event name: use 1-64 characters without control characters";
+    case Status::kInvalidPayload: return "invalid payload: it must be JSON-serializable";
+    case Status::kOutboxFull:
+      return "the outbox is full (not connected): wait for the connection, raise outboxMaxMessages/"
+             "outboxMaxBytes, or clear the outbox";
+    case Status::kUnknownChannel: return "unknown channel id";
+  }
+  return "unknown status";
+}
+
+namespace {
+
+// "p<number>" refs belong to publishes, "s<number>" to subscribes.
+bool parse_ref(std::string_view ref, char prefix, std::uint32_t& out) {
+  if (ref.size() < 2 || ref[0] != prefix) return false;
+  auto [ptr, ec] = std::from_chars(ref.data() + 1, ref.data() + ref.size(), out);
+  return ec == std::errc() && ptr == ref.data() + ref.size();
+}
+
+std::string with_version(const std::string& url) {
+  if (url.find("v=") != std::string::npos) return url;
+  return url + (url.find('?') == std::string::npos ? "?v=" : "&v=") + std::to_string(wire::kProtocolVersion);
+}
+
+}  // namespace
+
+Engine::Engine(ClientConfig config, Clock& clock, Transport& transport, EngineListener& listener,
+               RandomSource& rng)
+    : config_(std::move(config)),
+      clock_(clock),
+      transport_(transport),
+      listener_(listener),
+      rng_(rng),
+      heartbeat_interval_ms_(config_.heartbeat_interval_ms),
+      outbox_(config_.outbox_max_messages, config_.outbox_max_bytes) {}
+
+Engine::~Engine() {
+  if (socket_ != 0) transport_.close(socket_, wire::close_code::kNormal, "client destroyed");
+}
+
+// --- Application API ---------------------------------------------------------------------------------
+
+Status Engine::subscribe(std::string_view channel, std::uint32_t& channel_id) {
+  if (!proto::is_valid_channel(channel)) return Status::kInvalidChannel;
+  bool created = false;
+  ChannelEntry& ch = channels_.acquire(channel, created);
+  channel_id = ch.id;
+  grace_at_ = kNever;
+  if (created && state_ == ConnectionState::kConnected) send_subscribe(ch);
+  if (!created && ch.subscribed) listener_.on_subscribed(ch.id);
+  if (state_ == ConnectionState::kIdle) start_connect();
+  return Status::kOk;
+}
+
+void Engine::unsubscribe(std::uint32_t channel_id) {
+  ChannelEntry* ch = channels_.find(channel_id);
+  if (ch == nullptr) return;
+  if (ch->refs == 1 && ch->subscribe_sent && state_ == ConnectionState::kConnected) {
+    scratch_.clear();
+    proto::encode_unsubscribe(scratch_, ch->name, std::string_view());
+    send_frame(scratch_);
+  }
+  channels_.release(channel_id);
+  if (!wanted() && socket_ != 0) grace_at_ = clock_.now_ms() + config_.grace_ms;
+}
+
+Status Engine::publish(std::string_view channel, std::string_view event, std::string_view payload_json,
+                       std::uint32_t& msg_ref) {
+  if (!proto::is_valid_channel(channel)) return Status::kInvalidChannel;
+  if (!proto::is_valid_event(event)) return Status::kInvalidEvent;
+  if (payload_json.empty()) return Status::kInvalidPayload;
+  const std::uint32_t ref = next_msg_ref_;
+  std::string ref_text = "p" + std::to_string(ref);
+  OutboxItem item;
+  item.ref = ref;
+  item.queued_at_ms = clock_.now_ms();
+  proto::encode_publish(item.frame, channel, event, payload_json, ref_text);
+
+  if (state_ == ConnectionState::kConnected && outbox_.empty()) {
+    if (send_frame(item.frame)) {
+      ++next_msg_ref_;
+      msg_ref = ref;
+      inflight_.push_back(std::move(item));
+      return Status::kOk;
+    }
+  }
+  if (!outbox_.can_accept(item.frame.size())) return Status::kOutboxFull;
+  ++next_msg_ref_;
+  msg_ref = ref;
+  outbox_.push_back(std::move(item));
+  grace_at_ = kNever;
+  if (state_ == ConnectionState::kIdle) start_connect();
+  return Status::kOk;
+}
+
+void Engine::connect() {
+  explicit_connect_ = true;
+  stopped_by_user_ = false;
+  grace_at_ = kNever;
+  if (state_ == ConnectionState::kIdle || state_ == ConnectionState::kDisconnected ||
+      state_ == ConnectionState::kError) {
+    attempt_ = 0;
+    start_connect();
+  }
+}
+
+void Engine::disconnect() {
+  explicit_connect_ = false;
+  stopped_by_user_ = true;
+  reconnect_at_ = kNever;
+  grace_at_ = kNever;
+  awaiting_token_ = false;
+  drop_socket(wire::close_code::kNormal, "client disconnect");
+  set_state(ConnectionState::kDisconnected, "disconnect() called");
+}
+
+void Engine::reconnect() {
+  stopped_by_user_ = false;
+  attempt_ = 0;
+  auth_retry_used_ = false;
+  reconnect_at_ = kNever;
+  drop_socket(wire::close_code::kNormal, "manual reconnect");
+  if (wanted()) {
+    start_connect();
+  } else {
+    set_state(ConnectionState::kIdle, "manual reconnect with nothing subscribed");
+  }
+}
+
+void Engine::set_token(std::string_view token) {
+  token_ = std::string(token);
+  if (awaiting_token_) {
+    awaiting_token_ = false;
+    open_socket();
+  }
+}
+
+// --- Connection lifecycle ----------------------------------------------------------------------------
+
+bool Engine::wanted() const {
+  return !stopped_by_user_ &&
+         (explicit_connect_ || channels_.total_refs() > 0 || !outbox_.empty() || !inflight_.empty());
+}
+
+void Engine::set_state(ConnectionState to, std::string_view reason) {
+  if (to == state_) return;
+  const ConnectionState from = state_;
+  const double now = clock_.now_ms();
+  if (from == ConnectionState::kConnected && metrics_.connected_since_ms >= 0) {
+    metrics_.total_uptime_ms += now - metrics_.connected_since_ms;
+    metrics_.connected_since_ms = -1;
+  }
+  if (to == ConnectionState::kConnected) metrics_.connected_since_ms = now;
+  state_ = to;
+  listener_.on_state(from, to, reason);
+}
+
+void Engine::start_connect() {
+  reconnect_at_ = kNever;
+  set_state(ConnectionState::kConnecting, attempt_ == 0 ? "connect" : "retry");
+  if (config_.token_provider) {
+    awaiting_token_ = true;
+    listener_.on_token_request();
+    return;
+  }
+  open_socket();
+}
+
+void Engine::open_socket() {
+  if (state_ != ConnectionState::kConnecting) return;  // a disconnect() happened while waiting for a token
+  std::vector<std::string> protocols;
+  if (config_.auth_mode == AuthMode::kSubprotocol && !token_.empty()) {
+    protocols.emplace_back(wire::kJwtSubprotocol);
+    protocols.push_back(token_);
+  }
+  ++metrics_.connection_attempts;
+  if (attempt_ > 0) ++metrics_.reconnects;
+  socket_ = transport_.open(with_version(config_.url), protocols);
+  if (socket_ == 0) {
+    handle_disconnect(wire::close_code::kAbnormal, "the socket could not be created");
+    return;
+  }
+  auth_deadline_ = clock_.now_ms() + config_.auth_timeout_ms;
+}
+
+void Engine::drop_socket(std::uint16_t code, std::string_view reason) {
+  if (socket_ != 0) {
+    const SocketId id = socket_;
+    socket_ = 0;
+    transport_.close(id, code, reason);
+  }
+  auth_deadline_ = kNever;
+  ping_at_ = kNever;
+  connection_id_.clear();
+  channels_.reset_socket_state();
+  // Sent but unacknowledged messages go back to the front of the outbox, in their original order.
+  while (!inflight_.empty()) {
+    outbox_.push_front(std::move(inflight_.back()));
+    inflight_.pop_back();
+  }
+}
+
+// The one path every lost or refused connection takes.
+void Engine::handle_disconnect(std::uint16_t code, std::string_view reason) {
+  const bool was_connected = state_ == ConnectionState::kConnected;
+  drop_socket(code, reason);
+  if (!was_connected) ++metrics_.connection_failures;
+  if (stopped_by_user_) {
+    set_state(ConnectionState::kDisconnected, reason);
+    return;
+  }
+  switch (wire::classify_close(code)) {
+    case wire::CloseAction::kStop:
+      set_state(ConnectionState::kError, reason);
+      listener_.on_error("connection_refused", std::string("the server closed the connection with code ") +
+                                                   std::to_string(code) + " (" + std::string(reason) +
+                                                   "); fix the cause, then call reconnect()");
+      fail_queued("connection_refused", "the connection was refused; the message was not sent");
+      return;
+    case wire::CloseAction::kRefreshTokenAndRetry:
+      if (config_.token_provider && !auth_retry_used_) {
+        auth_retry_used_ = true;
+        start_connect();  // asks the provider for a fresh token
+        return;
+      }
+      set_state(ConnectionState::kError, reason);
+      listener_.on_error("auth_failed", std::string("authentication failed (") + std::string(reason) +
+                                            "): provide a valid token, then call reconnect()");
+      fail_queued("auth_failed", "authentication failed; the message was not sent");
+      return;
+    case wire::CloseAction::kNone:
+    case wire::CloseAction::kRetry:
+      break;
+  }
+  if (!wanted()) {
+    set_state(ConnectionState::kIdle, reason);
+    return;
+  }
+  schedule_reconnect(reason);
+}
+
+void Engine::schedule_reconnect(std::string_view reason) {
+  if (config_.max_reconnect_attempts > 0 && attempt_ >= config_.max_reconnect_attempts) {
+    set_state(ConnectionState::kError, "gave up after " + std::to_string(attempt_) + " attempts");
+    listener_.on_error("reconnect_failed", "could not reconnect after " + std::to_string(attempt_) +
+                                               " attempts; call reconnect() to try again");
+    return;
+  }
+  const double delay = backoff_delay(config_.backoff, attempt_, rng_);
+  ++attempt_;
+  reconnect_at_ = clock_.now_ms() + delay;
+  set_state(ConnectionState::kReconnecting, reason);
+}
+
+void Engine::go_idle_if_unwanted() {
+  if (wanted()) return;
+  reconnect_at_ = kNever;
+  drop_socket(wire::close_code::kNormal, "no subscribers");
+  set_state(ConnectionState::kIdle, "no subscribers");
+}
+
+void Engine::fail_queued(std::string_view code, std::string_view message) {
+  while (!outbox_.empty()) {
+    OutboxItem item = outbox_.pop_front();
+    listener_.on_ack(item.ref, false, 0, code, message);
+  }
+}
+
+// --- Platform events ---------------------------------------------------------------------------------
+
+void Engine::on_socket_open(SocketId id) {
+  if (id != socket_ || id == 0) return;
+  last_rx_ms_ = clock_.now_ms();
+  set_state(ConnectionState::kAuthenticating, "socket open");
+  if (config_.auth_mode == AuthMode::kFirstMessage) {
+    scratch_.clear();
+    proto::encode_auth(scratch_, token_);
+    send_frame(scratch_);
+  }
+}
+
+void Engine::on_socket_close(SocketId id, std::uint16_t code, std::string_view reason) {
+  if (id != socket_ || id == 0) return;
+  socket_ = 0;  // already closed by the peer: release without sending a close
+  transport_.close(id, wire::close_code::kNormal, std::string_view());
+  handle_disconnect(code, reason.empty() ? std::string_view("connection closed") : reason);
+}
+
+void Engine::on_socket_error(SocketId id) {
+  if (id != socket_ || id == 0) return;
+  // Some WebSocket implementations fire error without close: treat it as an abnormal close.
+  handle_disconnect(wire::close_code::kAbnormal, "socket error");
+}
+
+void Engine::on_socket_message(SocketId id, std::string_view data, bool binary) {
+  if (id != socket_ || id == 0) return;
+  last_rx_ms_ = clock_.now_ms();
+  metrics_.bytes_received += static_cast<double>(data.size());
+  if (binary) {
+    ++metrics_.frame_errors;
+    listener_.on_error("unsupported_frame", "received a binary frame, which protocol v1 does not define yet");
+    return;
+  }
+  proto::for_each_message(data, [this, id](std::string_view line) {
+    if (socket_ == id) handle_line(line);  // a listener may have closed the socket mid-frame
+  });
+}
+
+void Engine::handle_line(std::string_view line) {
+  proto::Envelope env;
+  if (proto::scan_envelope(line, env) != proto::ScanStatus::kOk || env.type.empty()) {
+    ++metrics_.frame_errors;
+    listener_.on_error("bad_frame", "the server sent a message that is not a JSON object with a type; ignored");
+    return;
+  }
+  metrics_.messages_received += 1;
+
+  // Hot path first.
+  if (env.type == wire::type::kChannelMessage) {
+    if (env.has_escapes) {
+      // Rare: an escaped channel or event name. Decode it with the full parser.
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j["channel"].is_string() || !j["event"].is_string()) {
+        ++metrics_.frame_errors;
+        listener_.on_error("bad_frame", "a channel_message had an unreadable channel or event; ignored");
+        return;
+      }
+      const auto channel = j["channel"].get<std::string>();
+      const auto event = j["event"].get<std::string>();
+      ChannelEntry* ch = channels_.find(std::string_view(channel));
+      if (ch == nullptr) return;
+      bool is_new = false;
+      const std::uint32_t event_id = events_.intern(event, is_new);
+      if (is_new) listener_.on_event_name(event_id, event);
+      MessageMeta meta{env.offset, env.ts, env.from};
+      listener_.on_message(ch->id, event_id, env.payload, meta);
+      return;
+    }
+    ChannelEntry* ch = channels_.find(env.channel);
+    if (ch == nullptr) return;  // unsubscribed meanwhile
+    bool is_new = false;
+    const std::uint32_t event_id = events_.intern(env.event, is_new);
+    if (is_new) listener_.on_event_name(event_id, env.event);
+    MessageMeta meta{env.offset, env.ts, env.from};
+    listener_.on_message(ch->id, event_id, env.payload.empty() ? std::string_view("null") : env.payload, meta);
+    return;
+  }
+
+  if (env.type == wire::type::kAck) {
+    std::uint32_t ref = 0;
+    if (!parse_ref(env.ref, 'p', ref)) return;
+    auto it = std::find_if(inflight_.begin(), inflight_.end(), [ref](const OutboxItem& i) { return i.ref == ref; });
+    if (it != inflight_.end()) inflight_.erase(it);
+    listener_.on_ack(ref, true, env.offset, std::string_view(), std::string_view());
+    if (!wanted() && socket_ != 0) grace_at_ = clock_.now_ms() + config_.grace_ms;
+    return;
+  }
+
+  if (env.type == wire::type::kPong) {
+    if (env.has_ts) {
+      const double rtt = clock_.now_ms() - env.ts;
+      if (rtt >= 0) {
+        metrics_.last_latency_ms = rtt;
+        metrics_.avg_latency_ms = metrics_.avg_latency_ms < 0 ? rtt : metrics_.avg_latency_ms * 0.8 + rtt * 0.2;
+      }
+    }
+    return;
+  }
+
+  if (env.type == wire::type::kSubscribed) {
+    if (ChannelEntry* ch = channels_.find(env.channel)) {
+      ch->subscribed = true;
+      listener_.on_subscribed(ch->id);
+    }
+    return;
+  }
+
+  if (env.type == wire::type::kAuthSuccess) {
+    on_authenticated(line);
+    return;
+  }
+
+  if (env.type == wire::type::kError) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    std::string message = "the server reported an error";
+    if (!j.is_discarded() && j.is_object() && j.contains("message") && j["message"].is_string()) {
+      message = j["message"].get<std::string>();
+    }
+    std::uint32_t ref = 0;
+    if (parse_ref(env.ref, 'p', ref)) {
+      auto it =
+          std::find_if(inflight_.begin(), inflight_.end(), [ref](const OutboxItem& i) { return i.ref == ref; });
+      if (it != inflight_.end()) inflight_.erase(it);
+      listener_.on_ack(ref, false, 0, env.code, message);
+      return;
+    }
+    listener_.on_error(env.code.empty() ? std::string_view("server_error") : env.code, message);
+    return;
+  }
+  // unsubscribed and unknown types: nothing to do (unknown types are ignored for forward compatibility).
+}
+
+void Engine::on_authenticated(std::string_view line) {
+  if (state_ != ConnectionState::kAuthenticating) return;
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return;
+  if (j.contains("version") && j["version"].is_number_integer() && j["version"].get<int>() != wire::kProtocolVersion) {
+    stopped_by_user_ = true;  // do not retry: this client cannot talk to this server
+    drop_socket(wire::close_code::kNormal, "unsupported protocol version");
+    set_state(ConnectionState::kError, "unsupported protocol version");
+    listener_.on_error("unsupported_version", "the server speaks another protocol version; upgrade the client");
+    return;
+  }
+  if (j.contains("connectionId") && j["connectionId"].is_string()) {
+    connection_id_ = j["connectionId"].get<std::string>();
+  }
+  heartbeat_interval_ms_ = config_.heartbeat_interval_ms;
+  const double now = clock_.now_ms();
+  auth_deadline_ = kNever;
+  ping_at_ = heartbeat_interval_ms_ > 0 ? now + heartbeat_interval_ms_ : kNever;
+  attempt_ = 0;
+  auth_retry_used_ = false;
+  ++metrics_.connection_successes;
+  set_state(ConnectionState::kConnected, "authenticated");
+  if (state_ != ConnectionState::kConnected) return;  // a listener disconnected
+  channels_.for_each([this](ChannelEntry& ch) { send_subscribe(ch); });
+  flush_outbox();
+  if (!wanted()) grace_at_ = now + config_.grace_ms;
+}
+
+void Engine::send_subscribe(ChannelEntry& ch) {
+  scratch_.clear();
+  proto::encode_subscribe(scratch_, ch.name, "s" + std::to_string(ch.id));
+  if (send_frame(scratch_)) ch.subscribe_sent = true;
+}
+
+void Engine::flush_outbox() {
+  while (!outbox_.empty() && state_ == ConnectionState::kConnected) {
+    OutboxItem item = outbox_.pop_front();
+    if (!send_frame(item.frame)) {
+      outbox_.push_front(std::move(item));
+      return;
+    }
+    inflight_.push_back(std::move(item));
+  }
+}
+
+bool Engine::send_frame(std::string_view frame) {
+  if (socket_ == 0) return false;
+  if (!transport_.send_text(socket_, frame)) return false;
+  metrics_.messages_sent += 1;
+  metrics_.bytes_sent += static_cast<double>(frame.size());
+  return true;
+}
+
+// --- Time --------------------------------------------------------------------------------------------
+
+double Engine::next_deadline_ms() const {
+  double d = std::min({reconnect_at_, grace_at_, auth_deadline_, ping_at_});
+  if (state_ == ConnectionState::kConnected && config_.heartbeat_timeout_ms > 0) {
+    d = std::min(d, last_rx_ms_ + config_.heartbeat_timeout_ms);
+  }
+  return d;
+}
+
+void Engine::advance() {
+  const double now = clock_.now_ms();
+  if (grace_at_ <= now) {
+    grace_at_ = kNever;
+    go_idle_if_unwanted();
+  }
+  if (reconnect_at_ <= now) {
+    reconnect_at_ = kNever;
+    if (wanted()) start_connect();
+    else set_state(ConnectionState::kIdle, "no subscribers");
+  }
+  if (auth_deadline_ <= now) {
+    auth_deadline_ = kNever;
+    handle_disconnect(wire::close_code::kAbnormal, "timed out waiting for the server to authenticate");
+  }
+  if (state_ == ConnectionState::kConnected && config_.heartbeat_timeout_ms > 0 &&
+      now - last_rx_ms_ >= config_.heartbeat_timeout_ms) {
+    handle_disconnect(wire::close_code::kAbnormal, "heartbeat timeout: no data from the server");
+  }
+  if (ping_at_ <= now) {
+    ping_at_ = heartbeat_interval_ms_ > 0 ? now + heartbeat_interval_ms_ : kNever;
+    if (state_ == ConnectionState::kConnected) {
+      scratch_.clear();
+      proto::encode_ping(scratch_, now);
+      send_frame(scratch_);
+    }
+  }
+}
+
+double Engine::uptime_ms() const {
+  double up = metrics_.total_uptime_ms;
+  if (metrics_.connected_since_ms >= 0) up += clock_.now_ms() - metrics_.connected_since_ms;
+  return up;
+}
+
+std::string_view Engine::channel_name(std::uint32_t channel_id) {
+  ChannelEntry* ch = channels_.find(channel_id);
+  return ch != nullptr ? std::string_view(ch->name) : std::string_view();
+}
+
+}  // namespace tidewire::client

@@ -1,0 +1,38 @@
+// What the engine tells its host (the embind layer, or a test). Calls happen synchronously from inside engine
+// methods; a listener must not call back into the engine re-entrantly except through the documented methods
+// (subscribe/unsubscribe/publish are safe).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "client/connection_state.hpp"
+
+namespace tidewire::client {
+
+struct MessageMeta {
+  std::uint64_t offset = 0;
+  double ts = 0;
+  std::string_view from;
+};
+
+class EngineListener {
+ public:
+  virtual ~EngineListener() = default;
+  virtual void on_state(ConnectionState from, ConnectionState to, std::string_view reason) = 0;
+  // First time an event name is seen: later messages carry only `event_id`.
+  virtual void on_event_name(std::uint32_t event_id, std::string_view name) = 0;
+  // The hot path. `payload_json` is valid only during the call.
+  virtual void on_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view payload_json,
+                          const MessageMeta& meta) = 0;
+  // The server's verdict on a publish (`ok` with offset, or an error code + message).
+  virtual void on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, std::string_view code,
+                      std::string_view message) = 0;
+  virtual void on_subscribed(std::uint32_t channel_id) = 0;
+  // A runtime error: code is a stable string (protocol error codes, or client codes such as `auth_failed`).
+  virtual void on_error(std::string_view code, std::string_view message) = 0;
+  // Only with ClientConfig::token_provider: the host must answer with Engine::set_token().
+  virtual void on_token_request() = 0;
+};
+
+}  // namespace tidewire::client

@@ -1,0 +1,24 @@
+// Counters the engine keeps for getMetrics().
+#pragma once
+
+#include <cstdint>
+
+namespace tidewire::client {
+
+struct Metrics {
+  std::uint32_t connection_attempts = 0;
+  std::uint32_t connection_successes = 0;
+  std::uint32_t connection_failures = 0;
+  std::uint32_t reconnects = 0;
+  double messages_received = 0;  // doubles: exact to 2^53 and cheap to hand to JS
+  double messages_sent = 0;
+  double bytes_received = 0;
+  double bytes_sent = 0;
+  double last_latency_ms = -1;  // -1 until the first pong
+  double avg_latency_ms = -1;   // exponential moving average (alpha 0.2)
+  double connected_since_ms = -1;  // monotonic; -1 while not connected
+  double total_uptime_ms = 0;      // completed connected periods
+  std::uint32_t frame_errors = 0;
+};
+
+}  // namespace tidewire::client

@@ -1,0 +1,109 @@
+#include "protocol/messages.hpp"
+
+#include "protocol/json_writer.hpp"
+#include "protocol/wire.hpp"
+
+namespace tidewire::protocol {
+
+namespace t = wire::type;
+
+void encode_auth(std::string& out, std::string_view token) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kAuth).str("token", token).close();
+}
+
+void encode_subscribe(std::string& out, std::string_view channel, std::string_view ref) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kSubscribe).str("channel", channel);
+  if (!ref.empty()) w.str("ref", ref);
+  w.close();
+}
+
+void encode_unsubscribe(std::string& out, std::string_view channel, std::string_view ref) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kUnsubscribe).str("channel", channel);
+  if (!ref.empty()) w.str("ref", ref);
+  w.close();
+}
+
+void encode_publish(std::string& out, std::string_view channel, std::string_view event, std::string_view payload_json,
+                    std::string_view ref) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kChannelMessage).str("channel", channel).str("event", event);
+  if (!ref.empty()) w.str("ref", ref);
+  w.raw("payload", payload_json.empty() ? std::string_view("null") : payload_json);
+  w.close();
+}
+
+void encode_ping(std::string& out, double ts) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kPing).number("ts", ts).close();
+}
+
+void encode_auth_success(std::string& out, const AuthSuccess& a) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kAuthSuccess)
+      .uint("version", static_cast<std::uint64_t>(wire::kProtocolVersion))
+      .str("connectionId", a.connection_id)
+      .str("userId", a.user_id)
+      .uint("serverTime", a.server_time_ms)
+      .uint("heartbeatIntervalMs", a.heartbeat_interval_ms);
+  w.key("limits");
+  JsonObjectWriter limits(out);
+  limits.uint("maxMessageBytes", a.max_message_bytes).uint("maxChannels", a.max_channels).close();
+  w.close();
+}
+
+void encode_subscribed(std::string& out, std::string_view channel, std::string_view ref) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kSubscribed).str("channel", channel);
+  if (!ref.empty()) w.str("ref", ref);
+  w.close();
+}
+
+void encode_unsubscribed(std::string& out, std::string_view channel, std::string_view ref) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kUnsubscribed).str("channel", channel);
+  if (!ref.empty()) w.str("ref", ref);
+  w.close();
+}
+
+void encode_broadcast(std::string& out, const Broadcast& b) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kChannelMessage)
+      .str("channel", b.channel)
+      .str("event", b.event)
+      .uint("offset", b.offset)
+      .uint("ts", b.ts_ms)
+      .str("from", b.from)
+      .raw("payload", b.payload_json.empty() ? std::string_view("null") : b.payload_json);
+  w.close();
+}
+
+void encode_ack(std::string& out, std::string_view ref, std::string_view channel, std::uint64_t offset) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kAck).str("ref", ref).str("channel", channel).uint("offset", offset).close();
+}
+
+void encode_pong(std::string& out, bool has_client_ts, double client_ts, std::uint64_t server_time_ms) {
+  encode_pong(out, has_client_ts, client_ts, server_time_ms, std::string_view());
+}
+
+void encode_pong(std::string& out, bool has_client_ts, double client_ts, std::uint64_t server_time_ms,
+                 std::string_view ref) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kPong);
+  if (has_client_ts) w.number("ts", client_ts);
+  w.uint("serverTime", server_time_ms);
+  if (!ref.empty()) w.str("ref", ref);
+  w.close();
+}
+
+void encode_error(std::string& out, std::string_view code, std::string_view message, std::string_view ref) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kError).str("code", code).str("message", message);
+  if (!ref.empty()) w.str("ref", ref);
+  w.close();
+}
+
+}  // namespace tidewire::protocol

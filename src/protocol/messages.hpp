@@ -1,0 +1,50 @@
+// Encoders for every message of docs/PROTOCOL.md, shared by client and server. Each appends one JSON object
+// (no trailing newline) to `out`. Payloads are passed as already-valid JSON text and copied verbatim.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tidewire::protocol {
+
+// Client -> server
+void encode_auth(std::string& out, std::string_view token);
+void encode_subscribe(std::string& out, std::string_view channel, std::string_view ref);
+void encode_unsubscribe(std::string& out, std::string_view channel, std::string_view ref);
+void encode_publish(std::string& out, std::string_view channel, std::string_view event, std::string_view payload_json,
+                    std::string_view ref);
+void encode_ping(std::string& out, double ts);
+
+// Server -> client
+struct AuthSuccess {
+  std::string_view connection_id;
+  std::string_view user_id;
+  std::uint64_t server_time_ms = 0;
+  std::uint32_t heartbeat_interval_ms = 0;
+  std::uint32_t max_message_bytes = 0;
+  std::uint32_t max_channels = 0;
+};
+void encode_auth_success(std::string& out, const AuthSuccess& a);
+void encode_subscribed(std::string& out, std::string_view channel, std::string_view ref);
+void encode_unsubscribed(std::string& out, std::string_view channel, std::string_view ref);
+
+struct Broadcast {
+  std::string_view channel;
+  std::string_view event;
+  std::uint64_t offset = 0;
+  std::uint64_t ts_ms = 0;
+  std::string_view from;
+  std::string_view payload_json;
+};
+// payload is written last, so clients can scan the envelope cheaply.
+void encode_broadcast(std::string& out, const Broadcast& b);
+void encode_ack(std::string& out, std::string_view ref, std::string_view channel, std::uint64_t offset);
+// `client_ts` is echoed only when `has_client_ts`.
+void encode_pong(std::string& out, bool has_client_ts, double client_ts, std::uint64_t server_time_ms);
+// The same, carrying the ping's `ref` (omitted when empty): a reply carries its request's ref (PROTOCOL.md 2).
+void encode_pong(std::string& out, bool has_client_ts, double client_ts, std::uint64_t server_time_ms,
+                 std::string_view ref);
+void encode_error(std::string& out, std::string_view code, std::string_view message, std::string_view ref);
+
+}  // namespace tidewire::protocol

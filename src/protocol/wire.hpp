@@ -1,0 +1,85 @@
+// The one home of tidewire's wire names, codes and defaults in C++ (shared by client and server).
+// docs/PROTOCOL.md is the contract; web/src/wire.ts mirrors this file for TypeScript.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace tidewire::wire {
+
+inline constexpr int kProtocolVersion = 1;
+
+// Subprotocol used to carry the JWT: the client offers ["jwt", <token>], the server echoes "jwt".
+inline constexpr std::string_view kJwtSubprotocol = "jwt";
+inline constexpr std::string_view kDefaultPath = "/ws";
+
+namespace type {
+inline constexpr std::string_view kAuth = "auth";
+inline constexpr std::string_view kAuthSuccess = "auth_success";
+inline constexpr std::string_view kSubscribe = "subscribe";
+inline constexpr std::string_view kSubscribed = "subscribed";
+inline constexpr std::string_view kUnsubscribe = "unsubscribe";
+inline constexpr std::string_view kUnsubscribed = "unsubscribed";
+inline constexpr std::string_view kChannelMessage = "channel_message";
+inline constexpr std::string_view kAck = "ack";
+inline constexpr std::string_view kPing = "ping";
+inline constexpr std::string_view kPong = "pong";
+inline constexpr std::string_view kError = "error";
+}  // namespace type
+
+// Stable error codes carried by {"type":"error","code":...}.
+namespace error {
+inline constexpr std::string_view kBadJson = "bad_json";
+inline constexpr std::string_view kBadRequest = "bad_request";
+inline constexpr std::string_view kUnknownType = "unknown_type";
+inline constexpr std::string_view kNotAuthenticated = "not_authenticated";
+inline constexpr std::string_view kNotSubscribed = "not_subscribed";
+inline constexpr std::string_view kForbidden = "forbidden";
+inline constexpr std::string_view kTooManyChannels = "too_many_channels";
+inline constexpr std::string_view kInternal = "internal";
+}  // namespace error
+
+// WebSocket close codes used by tidewire (docs/PROTOCOL.md section 5).
+namespace close_code {
+inline constexpr std::uint16_t kNormal = 1000;
+inline constexpr std::uint16_t kGoingAway = 1001;
+inline constexpr std::uint16_t kNoStatus = 1005;
+inline constexpr std::uint16_t kAbnormal = 1006;
+inline constexpr std::uint16_t kPolicyViolation = 1008;
+inline constexpr std::uint16_t kMessageTooBig = 1009;
+inline constexpr std::uint16_t kInternalError = 1011;
+inline constexpr std::uint16_t kTryAgainLater = 1013;
+inline constexpr std::uint16_t kAuthFailed = 4001;
+inline constexpr std::uint16_t kAuthTimeout = 4002;
+inline constexpr std::uint16_t kTokenExpired = 4003;
+inline constexpr std::uint16_t kUnsupportedVersion = 4006;
+}  // namespace close_code
+
+// What a client should do after a close code.
+enum class CloseAction { kNone, kRetry, kRefreshTokenAndRetry, kStop };
+
+constexpr CloseAction classify_close(std::uint16_t code) {
+  switch (code) {
+    case close_code::kNormal: return CloseAction::kNone;
+    case close_code::kPolicyViolation:
+    case close_code::kMessageTooBig:
+    case close_code::kUnsupportedVersion: return CloseAction::kStop;
+    case close_code::kAuthFailed:
+    case close_code::kTokenExpired: return CloseAction::kRefreshTokenAndRetry;
+    default: return CloseAction::kRetry;
+  }
+}
+
+namespace defaults {
+inline constexpr std::uint32_t kAuthTimeoutMs = 5000;
+inline constexpr std::uint32_t kHeartbeatIntervalMs = 30000;
+inline constexpr std::uint32_t kHeartbeatTimeoutMs = 60000;
+inline constexpr std::uint32_t kMaxMessageBytes = 64 * 1024;
+inline constexpr std::uint32_t kMaxChannelsPerConnection = 100;
+inline constexpr std::uint32_t kJwtLeewaySeconds = 30;
+inline constexpr std::size_t kMaxRefBytes = 64;
+inline constexpr std::size_t kMaxChannelBytes = 128;
+inline constexpr std::size_t kMaxEventBytes = 64;
+}  // namespace defaults
+
+}  // namespace tidewire::wire

@@ -1,0 +1,332 @@
+// The client engine driven by a fake transport and a virtual clock: no sockets, no sleeps.
+#include "client/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/fake_transport.hpp"
+
+using namespace tidewire::client;
+using namespace tidewire::testing;
+
+namespace {
+
+class EngineTest : public ::testing::Test {
+ protected:
+  ClientConfig config() {
+    ClientConfig c;
+    c.url = "ws://server/ws";
+    return c;
+  }
+  void make(ClientConfig c) {
+    engine = std::make_unique<Engine>(std::move(c), clock, transport, listener, rng);
+    engine->set_token("tok");
+  }
+  void SetUp() override { make(config()); }
+
+  // Opens and authenticates the current socket.
+  void accept() {
+    engine->on_socket_open(transport.current());
+    engine->on_socket_message(transport.current(), R"({"type":"auth_success","version":1,"connectionId":"c-1"})",
+                              false);
+  }
+  void tick(double ms) {
+    clock.advance(ms);
+    engine->advance();
+  }
+
+  VirtualClock clock;
+  FakeTransport transport;
+  RecordingListener listener;
+  FixedRandom rng{0.5};
+  std::unique_ptr<Engine> engine;
+};
+
+}  // namespace
+
+TEST_F(EngineTest, NoSocketUntilTheFirstSubscriber) {
+  EXPECT_TRUE(transport.opens.empty());
+  EXPECT_EQ(engine->state(), ConnectionState::kIdle);
+  std::uint32_t id = 0;
+  ASSERT_EQ(engine->subscribe("room:1", id), Status::kOk);
+  ASSERT_EQ(transport.opens.size(), 1u);
+  EXPECT_EQ(transport.opens[0].url, "ws://server/ws?v=1");
+  EXPECT_EQ(transport.opens[0].protocols, (std::vector<std::string>{"jwt", "tok"}));
+  EXPECT_EQ(engine->state(), ConnectionState::kConnecting);
+}
+
+TEST_F(EngineTest, AuthenticatesSubscribesAndDispatches) {
+  std::uint32_t id = 0;
+  engine->subscribe("room:1", id);
+  engine->on_socket_open(transport.current());
+  EXPECT_EQ(engine->state(), ConnectionState::kAuthenticating);
+  EXPECT_TRUE(transport.sent.empty());  // nothing before auth_success
+  engine->on_socket_message(transport.current(), R"({"type":"auth_success","version":1,"connectionId":"c-9"})",
+                            false);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  EXPECT_EQ(engine->connection_id(), "c-9");
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0], R"({"type":"subscribe","channel":"room:1","ref":"s1"})");
+
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"subscribed","channel":"room:1","ref":"s1"})"
+                            "\n"
+                            R"({"type":"channel_message","channel":"room:1","event":"chat","offset":1,"payload":{"a":1}})"
+                            "\n"
+                            R"({"type":"channel_message","channel":"other","event":"chat","offset":1,"payload":2})",
+                            false);
+  EXPECT_EQ(listener.subscribed, std::vector<std::uint32_t>{id});
+  ASSERT_EQ(listener.messages.size(), 1u);  // "other" is not subscribed
+  EXPECT_EQ(listener.messages[0].channel_id, id);
+  EXPECT_EQ(listener.messages[0].event, "chat");
+  EXPECT_EQ(listener.messages[0].payload, R"({"a":1})");
+  EXPECT_EQ(listener.messages[0].offset, 1u);
+}
+
+TEST_F(EngineTest, FirstMessageAuthSendsTheTokenAfterOpen) {
+  auto c = config();
+  c.auth_mode = AuthMode::kFirstMessage;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  EXPECT_TRUE(transport.opens.back().protocols.empty());
+  engine->on_socket_open(transport.current());
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0], R"({"type":"auth","token":"tok"})");
+}
+
+TEST_F(EngineTest, GracePeriodClosesAfterTheLastSubscriberAndAResubscribeInsideItReusesTheSocket) {
+  std::uint32_t a = 0, b = 0;
+  engine->subscribe("a", a);
+  accept();
+  engine->unsubscribe(a);
+  tick(999);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  engine->subscribe("b", b);  // inside the grace period: same socket
+  tick(5000);
+  EXPECT_EQ(transport.opens.size(), 1u);
+  EXPECT_TRUE(transport.closes.empty());
+
+  engine->unsubscribe(b);
+  tick(1000);
+  EXPECT_EQ(engine->state(), ConnectionState::kIdle);
+  ASSERT_EQ(transport.closes.size(), 1u);
+  EXPECT_EQ(transport.closes[0].code, 1000);
+}
+
+TEST_F(EngineTest, RefCountedSubscriptionsShareOneChannel) {
+  std::uint32_t a1 = 0, a2 = 0;
+  engine->subscribe("a", a1);
+  engine->subscribe("a", a2);
+  EXPECT_EQ(a1, a2);
+  EXPECT_EQ(engine->channel_count(), 1u);
+  EXPECT_EQ(engine->subscriber_count(), 2u);
+  accept();
+  EXPECT_EQ(transport.sent.size(), 1u);  // one subscribe for two references
+  engine->unsubscribe(a1);
+  EXPECT_EQ(transport.sent.size(), 1u);  // still referenced: no unsubscribe yet
+  engine->unsubscribe(a2);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1], R"({"type":"unsubscribe","channel":"a"})");
+}
+
+TEST_F(EngineTest, ReconnectsWithBackoffAndResubscribes) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  const auto first = transport.current();
+  engine->on_socket_close(first, 1006, "");
+  EXPECT_EQ(engine->state(), ConnectionState::kReconnecting);
+  // rng 0.5, attempt 0 -> 0.5 * 1000 ms
+  tick(499);
+  EXPECT_EQ(transport.opens.size(), 1u);
+  tick(1);
+  ASSERT_EQ(transport.opens.size(), 2u);
+  // A second failure doubles the ceiling: 0.5 * 2000.
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(999);
+  EXPECT_EQ(transport.opens.size(), 2u);
+  tick(1);
+  ASSERT_EQ(transport.opens.size(), 3u);
+  transport.sent.clear();
+  accept();
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0], R"({"type":"subscribe","channel":"a","ref":"s1"})");
+  EXPECT_EQ(engine->reconnect_attempts(), 0u);  // reset on success
+}
+
+TEST_F(EngineTest, LateCallbacksFromAReplacedSocketAreIgnored) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  const auto old = transport.current();
+  engine->reconnect();
+  ASSERT_EQ(transport.opens.size(), 2u);
+  engine->on_socket_message(old, R"({"type":"channel_message","channel":"a","event":"e","payload":1})", false);
+  engine->on_socket_close(old, 1006, "late");
+  EXPECT_TRUE(listener.messages.empty());
+  EXPECT_EQ(engine->state(), ConnectionState::kConnecting);
+}
+
+TEST_F(EngineTest, OutboxQueuesInOrderWhileDisconnectedAndFlushesAfterResubscribe) {
+  std::uint32_t id = 0, r1 = 0, r2 = 0;
+  engine->subscribe("a", id);
+  ASSERT_EQ(engine->publish("a", "e", "1", r1), Status::kOk);
+  ASSERT_EQ(engine->publish("a", "e", "2", r2), Status::kOk);
+  EXPECT_EQ(engine->outbox_size(), 2u);
+  EXPECT_TRUE(transport.sent.empty());
+  accept();
+  ASSERT_EQ(transport.sent.size(), 3u);
+  EXPECT_NE(transport.sent[0].find("subscribe"), std::string::npos);
+  EXPECT_EQ(transport.sent[1], R"({"type":"channel_message","channel":"a","event":"e","ref":"p1","payload":1})");
+  EXPECT_EQ(transport.sent[2], R"({"type":"channel_message","channel":"a","event":"e","ref":"p2","payload":2})");
+  engine->on_socket_message(transport.current(), R"({"type":"ack","ref":"p1","channel":"a","offset":5})", false);
+  ASSERT_EQ(listener.acks.size(), 1u);
+  EXPECT_EQ(listener.acks[0].ref, r1);
+  EXPECT_TRUE(listener.acks[0].ok);
+  EXPECT_EQ(listener.acks[0].offset, 5u);
+
+  // p2 was never acknowledged: after a reconnect it is sent again, before anything newer.
+  engine->on_socket_close(transport.current(), 1006, "");
+  std::uint32_t r3 = 0;
+  engine->publish("a", "e", "3", r3);
+  EXPECT_EQ(engine->outbox_size(), 2u);
+  tick(10000);
+  transport.sent.clear();
+  accept();
+  ASSERT_EQ(transport.sent.size(), 3u);
+  EXPECT_NE(transport.sent[1].find(R"("ref":"p2")"), std::string::npos);
+  EXPECT_NE(transport.sent[2].find(R"("ref":"p3")"), std::string::npos);
+}
+
+TEST_F(EngineTest, AFullOutboxRefusesNewSends) {
+  auto c = config();
+  c.outbox_max_messages = 2;
+  make(c);
+  std::uint32_t r = 0;
+  EXPECT_EQ(engine->publish("a", "e", "1", r), Status::kOk);
+  EXPECT_EQ(engine->publish("a", "e", "2", r), Status::kOk);
+  EXPECT_EQ(engine->publish("a", "e", "3", r), Status::kOutboxFull);
+  EXPECT_EQ(engine->outbox_size(), 2u);
+  EXPECT_EQ(engine->publish("bad channel!", "e", "1", r), Status::kInvalidChannel);
+  EXPECT_EQ(engine->publish("a", "", "1", r), Status::kInvalidEvent);
+}
+
+TEST_F(EngineTest, ServerErrorForAPublishIsReportedAsAFailedAck) {
+  std::uint32_t id = 0, r = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->publish("a", "e", "1", r);
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"error","code":"not_subscribed","message":"x","ref":"p1"})", false);
+  ASSERT_EQ(listener.acks.size(), 1u);
+  EXPECT_FALSE(listener.acks[0].ok);
+  EXPECT_EQ(listener.acks[0].code, "not_subscribed");
+  EXPECT_EQ(engine->inflight_count(), 0u);
+}
+
+TEST_F(EngineTest, HeartbeatPingsAndDeclaresASilentSocketDead) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  transport.sent.clear();
+  tick(30000);
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_NE(transport.sent[0].find(R"("type":"ping")"), std::string::npos);
+  engine->on_socket_message(transport.current(), R"({"type":"pong","ts":)" + std::to_string(clock.now_ - 40) + "}",
+                            false);
+  EXPECT_NEAR(engine->metrics().last_latency_ms, 40, 0.001);
+  tick(59999);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  tick(1);
+  EXPECT_EQ(engine->state(), ConnectionState::kReconnecting);
+}
+
+TEST_F(EngineTest, AuthFailureWithAStaticTokenStopsWithAnError) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->on_socket_close(transport.current(), 4001, "invalid token");
+  EXPECT_EQ(engine->state(), ConnectionState::kError);
+  ASSERT_EQ(listener.errors.size(), 1u);
+  EXPECT_EQ(listener.errors[0], "auth_failed");
+  tick(120000);
+  EXPECT_EQ(transport.opens.size(), 1u);  // no retry loop
+  engine->reconnect();
+  EXPECT_EQ(transport.opens.size(), 2u);
+}
+
+TEST_F(EngineTest, AuthFailureWithATokenProviderRefreshesOnceThenStops) {
+  auto c = config();
+  c.token_provider = true;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  EXPECT_EQ(listener.token_requests, 1);
+  EXPECT_TRUE(transport.opens.empty());  // waits for the provider
+  engine->set_token("t1");
+  ASSERT_EQ(transport.opens.size(), 1u);
+  EXPECT_EQ(transport.opens[0].protocols[1], "t1");
+  engine->on_socket_close(transport.current(), 4001, "bad");
+  EXPECT_EQ(listener.token_requests, 2);
+  engine->set_token("t2");
+  ASSERT_EQ(transport.opens.size(), 2u);
+  engine->on_socket_close(transport.current(), 4001, "bad");
+  EXPECT_EQ(engine->state(), ConnectionState::kError);
+  EXPECT_EQ(listener.token_requests, 2);
+}
+
+TEST_F(EngineTest, TerminalCloseCodesStopAndMaxAttemptsEndInError) {
+  auto c = config();
+  c.max_reconnect_attempts = 2;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(100000);
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(100000);
+  engine->on_socket_close(transport.current(), 1006, "");
+  EXPECT_EQ(engine->state(), ConnectionState::kError);
+  EXPECT_EQ(transport.opens.size(), 3u);
+
+  make(config());
+  engine->subscribe("a", id);
+  engine->on_socket_close(transport.current(), 4006, "unsupported version");
+  EXPECT_EQ(engine->state(), ConnectionState::kError);
+}
+
+TEST_F(EngineTest, AuthTimeoutCountsAsAFailedAttempt) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->on_socket_open(transport.current());
+  tick(5000);
+  EXPECT_EQ(engine->state(), ConnectionState::kReconnecting);
+  EXPECT_EQ(engine->metrics().connection_failures, 1u);
+}
+
+TEST_F(EngineTest, BadFramesFromTheServerAreReportedNotFatal) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->on_socket_message(transport.current(), "not json\n{\"type\":\n[1,2]\n{\"no\":\"type\"}", false);
+  EXPECT_EQ(listener.errors.size(), 4u);
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"channel_message","channel":"a","event":"e\u0041","payload":1})", false);
+  ASSERT_EQ(listener.messages.size(), 1u);
+  EXPECT_EQ(listener.messages[0].event, "eA");  // escaped names take the slow path correctly
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+}
+
+TEST_F(EngineTest, StateTransitionsAreReportedWithFromAndTo) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  ASSERT_EQ(listener.transitions.size(), 3u);
+  EXPECT_EQ(listener.transitions[0].from, ConnectionState::kIdle);
+  EXPECT_EQ(listener.transitions[0].to, ConnectionState::kConnecting);
+  EXPECT_EQ(listener.transitions[1].to, ConnectionState::kAuthenticating);
+  EXPECT_EQ(listener.transitions[2].to, ConnectionState::kConnected);
+  engine->disconnect();
+  EXPECT_EQ(listener.transitions.back().to, ConnectionState::kDisconnected);
+  tick(100000);
+  EXPECT_EQ(transport.opens.size(), 1u);  // a deliberate disconnect does not reconnect
+}

@@ -1,0 +1,95 @@
+#include "protocol/envelope.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using tidewire::protocol::Envelope;
+using tidewire::protocol::for_each_message;
+using tidewire::protocol::scan_envelope;
+using tidewire::protocol::ScanStatus;
+
+TEST(Envelope, ScansABroadcastWithoutTouchingThePayload) {
+  const std::string msg =
+      R"({"type":"channel_message","channel":"room:1","event":"chat","offset":42,"ts":1763768151123,)"
+      R"("from":"alice","payload":{"text":"hi \"there\"","n":[1,{"a":"}"}]}})";
+  Envelope e;
+  ASSERT_EQ(scan_envelope(msg, e), ScanStatus::kOk);
+  EXPECT_EQ(e.type, "channel_message");
+  EXPECT_EQ(e.channel, "room:1");
+  EXPECT_EQ(e.event, "chat");
+  EXPECT_EQ(e.from, "alice");
+  EXPECT_TRUE(e.has_offset);
+  EXPECT_EQ(e.offset, 42u);
+  EXPECT_TRUE(e.has_ts);
+  EXPECT_DOUBLE_EQ(e.ts, 1763768151123.0);
+  EXPECT_EQ(e.payload, R"({"text":"hi \"there\"","n":[1,{"a":"}"}]})");
+  EXPECT_FALSE(e.has_escapes);
+}
+
+TEST(Envelope, FieldOrderIsFree) {
+  Envelope e;
+  ASSERT_EQ(scan_envelope(R"( { "payload" : [1,2] , "event":"e", "type" : "channel_message", "channel":"c" } )", e),
+            ScanStatus::kOk);
+  EXPECT_EQ(e.payload, "[1,2]");
+  EXPECT_EQ(e.type, "channel_message");
+  EXPECT_EQ(e.channel, "c");
+}
+
+TEST(Envelope, FlagsEscapedStrings) {
+  Envelope e;
+  ASSERT_EQ(scan_envelope(R"({"type":"channel_message","event":"a\"b","channel":"c","payload":1})", e),
+            ScanStatus::kOk);
+  EXPECT_TRUE(e.has_escapes);
+}
+
+TEST(Envelope, ScalarPayloadsAndFractionalTs) {
+  Envelope e;
+  ASSERT_EQ(scan_envelope(R"({"type":"pong","ts":123.5,"payload":true})", e), ScanStatus::kOk);
+  EXPECT_DOUBLE_EQ(e.ts, 123.5);
+  EXPECT_EQ(e.payload, "true");
+}
+
+TEST(Envelope, WrongTypedKnownFieldsAreSkippedNotMisread) {
+  Envelope e;
+  ASSERT_EQ(scan_envelope(R"({"type":"ack","ref":7,"offset":"x","channel":{"a":1}})", e), ScanStatus::kOk);
+  EXPECT_EQ(e.ref, "");
+  EXPECT_FALSE(e.has_offset);
+  EXPECT_EQ(e.channel, "");
+}
+
+TEST(Envelope, RejectsMalformedInputWithoutReadingPastTheEnd) {
+  const std::vector<std::string> bad = {
+      "{",          R"({"type")",       R"({"type":)",         R"({"type":"x")",      R"({"type":"x",})",
+      R"({"a":"\)", R"({"a":[1,2)",     R"({"a":1}x)",         R"({type:"x"})",       R"({"a" 1})",
+      R"({"a":})",  std::string("{\"a\":\"\x01\"}"), R"({"payload":{"a":"}"})",
+  };
+  for (const auto& s : bad) {
+    Envelope e;
+    EXPECT_NE(scan_envelope(s, e), ScanStatus::kOk) << s;
+  }
+  Envelope e;
+  EXPECT_EQ(scan_envelope("   ", e), ScanStatus::kEmpty);
+  EXPECT_EQ(scan_envelope("[1]", e), ScanStatus::kNotObject);
+  EXPECT_EQ(scan_envelope("{}", e), ScanStatus::kOk);
+  // An offset that overflows uint64 is valid JSON but is not taken as an offset.
+  ASSERT_EQ(scan_envelope(R"({"offset":99999999999999999999999})", e), ScanStatus::kOk);
+  EXPECT_FALSE(e.has_offset);
+}
+
+TEST(Envelope, DeepNestingIsSkippedIteratively) {
+  std::string deep = R"({"type":"x","payload":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  Envelope e;
+  ASSERT_EQ(scan_envelope(deep, e), ScanStatus::kOk);
+  EXPECT_EQ(e.payload.size(), 200000u);
+}
+
+TEST(Envelope, SplitsBatchedFrames) {
+  std::vector<std::string> lines;
+  for_each_message("{\"a\":1}\n\n{\"b\":2}\r\n{\"c\":3}", [&](std::string_view l) { lines.emplace_back(l); });
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "{\"a\":1}");
+  EXPECT_EQ(lines[1], "{\"b\":2}");
+  EXPECT_EQ(lines[2], "{\"c\":3}");
+}

@@ -1,0 +1,198 @@
+// The wasm client (web/dist, built from the C++ core) against the real server binary, in Node ESM.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { createClient, TidewireError } from '../../web/dist/index.js';
+import { startServer } from './helpers/server.mjs';
+import { waitFor } from './helpers/wait.mjs';
+
+describe('wasm client against the real server', () => {
+  let server;
+  const clients = [];
+  const client = (options) => {
+    const c = createClient({ url: server.wsUrl, ...options });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await server?.stop();
+  });
+
+  test('opens no socket until the first subscriber', async () => {
+    const c = client({ token: server.token('lazy') });
+    await c.ready;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(c.state, 'idle');
+    assert.equal(c.getMetrics().connectionAttempts, 0);
+  });
+
+  test('authenticates, subscribes, receives and gets acks', async () => {
+    const alice = client({ token: server.token('alice') });
+    const bob = client({ token: server.token('bob') });
+    const got = [];
+    const states = [];
+    bob.onStateChange((s) => states.push(s.to));
+    const chBob = bob.channel('room:node').subscribe();
+    chBob.on('chat', (m) => got.push(m));
+    const chAlice = alice.channel('room:node').subscribe();
+    await Promise.all([chBob.whenSubscribed(), chAlice.whenSubscribed()]);
+    assert.deepEqual(states, ['connecting', 'authenticating', 'connected']);
+
+    const ack1 = await alice.send('room:node', 'chat', { text: 'hello', n: 1 });
+    const ack2 = await chAlice.send('chat', { text: 'é ☃ 🎉', n: 2 });
+    await alice.send('room:node', 'other', { ignored: true });
+    assert.equal(ack1.offset, 1);
+    assert.equal(ack2.offset, 2);
+
+    await waitFor(() => got.length === 2);
+    assert.deepEqual(
+      got.map((m) => [m.channel, m.event, m.payload, m.offset, m.from]),
+      [
+        ['room:node', 'chat', { text: 'hello', n: 1 }, 1, 'alice'],
+        ['room:node', 'chat', { text: 'é ☃ 🎉', n: 2 }, 2, 'alice'],
+      ],
+    );
+    assert.ok(got[0].ts > Date.now() - 60_000 && got[0].ts <= Date.now() + 1000, 'ts is server time in ms');
+    assert.equal(bob.getMetrics().connectionSuccesses, 1);
+  });
+
+  test('first-message auth works too', async () => {
+    const c = client({ token: server.token('carol'), authMode: 'message' });
+    const got = [];
+    const ch = c.channel('room:fm').subscribe();
+    ch.on('*', (m) => got.push(m.payload));
+    await ch.whenSubscribed();
+    await c.send('room:fm', 'e', 42);
+    await waitFor(() => got.length === 1);
+    assert.deepEqual(got, [42]);
+  });
+
+  test('a token provider is awaited before connecting', async () => {
+    let calls = 0;
+    const c = client({
+      token: async () => {
+        calls += 1;
+        await new Promise((r) => setTimeout(r, 20));
+        return server.token('dave');
+      },
+    });
+    await c.channel('room:tp').whenSubscribed();
+    assert.equal(calls, 1);
+    assert.equal(c.state, 'connected');
+  });
+
+  test('a bad token sent as the first message stops with auth_failed instead of looping', async () => {
+    const c = client({ token: 'not.a.jwt', authMode: 'message', reconnectBaseMs: 10 });
+    const errors = [];
+    c.onError((e) => errors.push(e));
+    c.subscribe('room:bad', () => {});
+    await waitFor(() => c.state === 'error');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(c.getMetrics().connectionAttempts, 1);
+    assert.ok(errors.some((e) => e instanceof TidewireError && e.code === 'auth_failed'), JSON.stringify(errors));
+  });
+
+  test('a bad token in the subprotocol is refused before the upgrade; retries are bounded', async () => {
+    // Browsers do not expose the HTTP 401, so this looks like a network failure: the client backs off and
+    // gives up after maxReconnectAttempts (a token provider would be asked again before every attempt).
+    const c = client({ token: 'not.a.jwt', reconnectBaseMs: 10, reconnectCapMs: 20, maxReconnectAttempts: 2 });
+    const errors = [];
+    c.onError((e) => errors.push(e.code));
+    c.subscribe('room:bad2', () => {});
+    await waitFor(() => c.state === 'error');
+    assert.equal(c.getMetrics().connectionAttempts, 3);
+    assert.deepEqual(errors, ['reconnect_failed']);
+  });
+
+  test('a throwing listener does not stop the others', async () => {
+    const c = client({ token: server.token('erin') });
+    const errors = [];
+    c.onError((e) => errors.push(e.code));
+    const seen = [];
+    const ch = c.channel('room:throw').subscribe();
+    ch.on('e', () => {
+      throw new Error('boom');
+    });
+    ch.on('e', (m) => seen.push(m.payload));
+    await ch.whenSubscribed();
+    await c.send('room:throw', 'e', 1);
+    await c.send('room:throw', 'e', 2);
+    await waitFor(() => seen.length === 2);
+    assert.deepEqual(seen, [1, 2]);
+    assert.deepEqual(errors, ['listener_threw', 'listener_threw']);
+    assert.equal(c.getMetrics().listenerErrors, 2);
+  });
+
+  test('sends made before connecting are queued and delivered in order', async () => {
+    const sender = client({ token: server.token('frank') });
+    const receiver = client({ token: server.token('gina') });
+    const got = [];
+    const ch = receiver.channel('room:queue').subscribe();
+    ch.on('n', (m) => got.push(m.payload));
+    await ch.whenSubscribed();
+    sender.channel('room:queue').subscribe();
+    const acks = await Promise.all([0, 1, 2, 3, 4].map((n) => sender.send('room:queue', 'n', n)));
+    assert.deepEqual(
+      acks.map((a) => a.offset),
+      [1, 2, 3, 4, 5],
+    );
+    await waitFor(() => got.length === 5);
+    assert.deepEqual(got, [0, 1, 2, 3, 4]);
+  });
+
+  test('invalid arguments reject with a clear error', async () => {
+    const c = client({ token: server.token('hank') });
+    await assert.rejects(c.send('bad channel name!', 'e', 1), (e) => e.code === 'invalid_argument' && /channel/.test(e.message));
+    await assert.rejects(c.send('ok', 'e', () => 1), (e) => e.code === 'invalid_argument');
+    assert.throws(() => createClient({ url: 'http://x' }), /ws:\/\/ or wss:\/\//);
+    assert.throws(() => createClient({ url: 'ws://x/ws', graceMs: -1 }), /graceMs/);
+  });
+
+  test('closes the socket a grace period after the last subscriber leaves, and reuses it inside it', async () => {
+    const c = client({ token: server.token('ivy'), graceMs: 150 });
+    const ch = c.channel('room:grace').subscribe();
+    await ch.whenSubscribed();
+    ch.unsubscribe();
+    const again = c.channel('room:grace2').subscribe(); // inside the grace period
+    await again.whenSubscribed();
+    assert.equal(c.getMetrics().connectionAttempts, 1);
+    again.unsubscribe();
+    await waitFor(() => c.state === 'idle', 2000);
+    assert.equal(c.getMetrics().connectionAttempts, 1);
+  });
+});
+
+describe('wasm client across a server restart', () => {
+  test('reconnects with backoff and resubscribes', async () => {
+    let server = await startServer();
+    const port = server.port;
+    const c = createClient({ url: server.wsUrl, token: server.token('rita'), reconnectBaseMs: 50, reconnectCapMs: 200 });
+    try {
+      const got = [];
+      const states = [];
+      c.onStateChange((s) => states.push(s.to));
+      const ch = c.channel('room:restart').subscribe();
+      ch.on('e', (m) => got.push(m.payload));
+      await ch.whenSubscribed();
+      await c.send('room:restart', 'e', 'before');
+      await server.stop();
+      await waitFor(() => c.state === 'reconnecting' || c.state === 'connecting');
+      server = await startServer({ args: ['--port', String(port)] });
+      await waitFor(() => c.state === 'connected', 10_000);
+      await ch.whenSubscribed();
+      await c.send('room:restart', 'e', 'after');
+      await waitFor(() => got.length === 2);
+      assert.deepEqual(got, ['before', 'after']);
+      assert.ok(states.includes('reconnecting'));
+      assert.equal(c.getMetrics().connectionSuccesses, 2);
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  });
+});

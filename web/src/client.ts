@@ -1,0 +1,458 @@
+// The typed client over the wasm engine. The engine owns the connection, reconnects, outbox and heartbeat;
+// this class owns listeners (per channel and event), promises for acks, and conversions to and from JS.
+import { Channel } from './channel.js';
+import { TidewireError } from './errors.js';
+import { loadModule } from './module.js';
+import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import type { TidewireModule, WasmCallbacks, WasmClient } from './tidewire_module.mjs';
+import type { ChannelMessage, ClientMetrics, MessageHandler, SendResult, StateChange } from './types.js';
+import { CONNECTION_STATES, DEFAULTS, EngineStatus, ErrorCode, LOG_PREFIX, type ConnectionState } from './wire.js';
+
+/** `'*'` matches every event. */
+export const ANY_EVENT = '*';
+
+interface Listener {
+  event: string;
+  handler: MessageHandler<unknown>;
+  once: boolean;
+}
+
+interface ChannelSlot {
+  name: string;
+  id: number; // engine channel id, 0 while not subscribed in the engine
+  refs: number; // subscribers (Channel handles and subscribe() calls)
+  listeners: Set<Listener>;
+  subscribed: boolean; // confirmed by the server on the current connection
+  waiters: Array<() => void>;
+}
+
+interface PendingAck {
+  resolve: (r: SendResult) => void;
+  reject: (e: TidewireError) => void;
+}
+
+const decoder = new TextDecoder();
+
+export class TidewireClient {
+  readonly options: ResolvedOptions;
+  #module: TidewireModule | undefined;
+  #wasm: WasmClient | undefined;
+  #closed = false;
+  #state: ConnectionState = 'idle';
+  #slots = new Map<string, ChannelSlot>();
+  #slotsById: Array<ChannelSlot | undefined> = [];
+  #events: string[] = [];
+  #acks = new Map<number, PendingAck>();
+  #preload: Array<() => void> = []; // calls made before the module finished loading
+  #stateListeners = new Set<(change: StateChange) => void>();
+  #errorListeners = new Set<(error: TidewireError) => void>();
+  #listenerErrors = 0;
+  #explicitConnect = false;
+  readonly ready: Promise<void>;
+
+  constructor(options: ClientOptions) {
+    this.options = resolveOptions(options);
+    this.ready = loadModule().then(
+      (m) => this.#attach(m),
+      (e: unknown) => {
+        this.#emitError(new TidewireError('module_load_failed', `could not load the tidewire wasm module: ${String(e)}`));
+        throw e;
+      },
+    );
+    this.ready.catch(() => undefined);
+  }
+
+  /** The current connection state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get isConnected(): boolean {
+    return this.#state === 'connected';
+  }
+
+  // --- channels -------------------------------------------------------------------------------------
+
+  /** A channel handle (manager style): `client.channel('room').subscribe().on('chat', cb)`. */
+  channel(name: string): Channel {
+    this.#assertOpen();
+    return new Channel(this, name);
+  }
+
+  /**
+   * Subscribes `handler` to every event of `channel` (or only `options.event`). Returns the unsubscribe
+   * function. The first subscriber opens the connection; the last one leaving closes it after `graceMs`.
+   */
+  subscribe<T = unknown>(channel: string, handler: MessageHandler<T>, options: { event?: string } = {}): () => void {
+    const ch = this.channel(channel).subscribe();
+    ch.on<T>(options.event ?? ANY_EVENT, handler);
+    return () => ch.unsubscribe();
+  }
+
+  /**
+   * Publishes to a channel. `send(channel, payload)` uses the event `'message'`;
+   * `send(channel, event, payload)` names it. Resolves with the server's ack; rejects with a TidewireError.
+   */
+  send<T>(channel: string, payload: T): Promise<SendResult>;
+  send<T>(channel: string, event: string, payload: T): Promise<SendResult>;
+  send(channel: string, eventOrPayload: unknown, ...rest: unknown[]): Promise<SendResult> {
+    const [event, payload] =
+      rest.length > 0 ? [eventOrPayload, rest[0]] : [DEFAULTS.defaultEvent as string, eventOrPayload];
+    try {
+      this.#assertOpen();
+      if (typeof channel !== 'string') throw new TypeError('tidewire: send(channel, ...) needs a channel name string');
+      if (typeof event !== 'string') throw new TypeError('tidewire: send(channel, event, payload): event must be a string');
+      const json = JSON.stringify(payload === undefined ? null : payload);
+      if (json === undefined) throw new TypeError('tidewire: the payload is not JSON-serializable');
+      return new Promise<SendResult>((resolve, reject) => {
+        this.#whenLoaded(() => {
+          const ref = this.#wasm!.publish(channel, event, json);
+          if (ref <= 0) {
+            reject(this.#statusError(-ref));
+            return;
+          }
+          this.#acks.set(ref, { resolve, reject });
+        });
+      });
+    } catch (e) {
+      return Promise.reject(e instanceof TidewireError ? e : new TidewireError(ErrorCode.invalidArgument, (e as Error).message));
+    }
+  }
+
+  // --- connection -----------------------------------------------------------------------------------
+
+  /** Opens the connection now and keeps it open with no subscribers, until disconnect(). */
+  connect(): void {
+    this.#assertOpen();
+    this.#explicitConnect = true;
+    this.#whenLoaded(() => this.#wasm!.connect());
+  }
+
+  /** Closes the connection and stays disconnected; subscriptions and queued sends are kept. */
+  disconnect(): void {
+    if (this.#closed) return;
+    this.#explicitConnect = false;
+    this.#whenLoaded(() => this.#wasm!.disconnect());
+  }
+
+  /** Reconnects now, resetting the attempt counter. */
+  reconnect(): void {
+    this.#assertOpen();
+    this.#whenLoaded(() => this.#wasm!.reconnect());
+  }
+
+  /** Called with `{from, to, reason}` on every state change. Returns the unsubscribe function. */
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  /** Called with runtime errors (auth failures, refused sends, throwing listeners...). */
+  onError(listener: (error: TidewireError) => void): () => void {
+    this.#errorListeners.add(listener);
+    return () => this.#errorListeners.delete(listener);
+  }
+
+  getMetrics(): ClientMetrics {
+    const m = this.#wasm?.metrics();
+    let subscribers = 0;
+    for (const slot of this.#slots.values()) subscribers += slot.refs;
+    return {
+      state: this.#state,
+      connectionId: this.#wasm?.connectionId() ?? '',
+      connectionAttempts: m?.connectionAttempts ?? 0,
+      connectionSuccesses: m?.connectionSuccesses ?? 0,
+      connectionFailures: m?.connectionFailures ?? 0,
+      reconnects: m?.reconnects ?? 0,
+      reconnectAttempts: m?.reconnectAttempts ?? 0,
+      messagesReceived: m?.messagesReceived ?? 0,
+      messagesSent: m?.messagesSent ?? 0,
+      bytesReceived: m?.bytesReceived ?? 0,
+      bytesSent: m?.bytesSent ?? 0,
+      lastLatencyMs: m?.lastLatencyMs ?? -1,
+      avgLatencyMs: m?.avgLatencyMs ?? -1,
+      uptimeMs: m?.uptimeMs ?? 0,
+      frameErrors: m?.frameErrors ?? 0,
+      queueDepth: m?.queueDepth ?? 0,
+      queueBytes: m?.queueBytes ?? 0,
+      inflight: m?.inflight ?? 0,
+      channelCount: this.#slots.size,
+      subscriberCount: subscribers,
+      listenerErrors: this.#listenerErrors,
+    };
+  }
+
+  /** Closes the connection and releases the wasm engine. The client cannot be used afterwards. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const err = new TidewireError(ErrorCode.closed, 'the client was closed before the server acknowledged the send');
+    for (const pending of this.#acks.values()) pending.reject(err);
+    this.#acks.clear();
+    this.#slots.clear();
+    this.#slotsById = [];
+    const wasm = this.#wasm;
+    this.#wasm = undefined;
+    // Deferred: close() may be called from inside an engine callback.
+    if (wasm) queueMicrotask(() => wasm.delete());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // --- used by Channel --------------------------------------------------------------------------------
+
+  /** @internal */
+  _acquire(name: string): void {
+    let slot = this.#slots.get(name);
+    if (slot === undefined) {
+      slot = { name, id: 0, refs: 0, listeners: new Set(), subscribed: false, waiters: [] };
+      this.#slots.set(name, slot);
+    }
+    slot.refs += 1;
+    if (slot.refs === 1) {
+      const s = slot;
+      this.#whenLoaded(() => this.#engineSubscribe(s));
+    }
+  }
+
+  /** @internal */
+  _release(name: string, listeners: Iterable<Listener>): void {
+    const slot = this.#slots.get(name);
+    if (slot === undefined) return;
+    for (const l of listeners) slot.listeners.delete(l);
+    slot.refs -= 1;
+    if (slot.refs > 0) return;
+    this.#slots.delete(name);
+    const s = slot;
+    this.#whenLoaded(() => {
+      if (s.id > 0) {
+        this.#slotsById[s.id] = undefined;
+        this.#wasm!.unsubscribe(s.id);
+      }
+    });
+  }
+
+  /** @internal */
+  _addListener(name: string, event: string, handler: MessageHandler<unknown>, once: boolean): Listener {
+    const slot = this.#slots.get(name);
+    const listener: Listener = { event, handler, once };
+    if (slot === undefined) {
+      throw new TidewireError(ErrorCode.invalidArgument, `tidewire: subscribe to "${name}" before adding listeners`);
+    }
+    slot.listeners.add(listener);
+    return listener;
+  }
+
+  /** @internal */
+  _removeListener(name: string, listener: Listener): void {
+    this.#slots.get(name)?.listeners.delete(listener);
+  }
+
+  /** @internal */
+  _listenerCount(name: string, event?: string): number {
+    const slot = this.#slots.get(name);
+    if (slot === undefined) return 0;
+    if (event === undefined) return slot.listeners.size;
+    let n = 0;
+    for (const l of slot.listeners) if (l.event === event) n += 1;
+    return n;
+  }
+
+  /** @internal Resolves once the server has confirmed the subscription on the current connection. */
+  _whenSubscribed(name: string): Promise<void> {
+    const slot = this.#slots.get(name);
+    if (slot === undefined) return Promise.reject(new TidewireError(ErrorCode.invalidArgument, `not subscribed to "${name}"`));
+    if (slot.subscribed) return Promise.resolve();
+    return new Promise((resolve) => slot.waiters.push(resolve));
+  }
+
+  // --- internals ----------------------------------------------------------------------------------------
+
+  #assertOpen(): void {
+    if (this.#closed) throw new TidewireError(ErrorCode.closed, 'tidewire: this client was closed; create a new one');
+  }
+
+  #whenLoaded(fn: () => void): void {
+    if (this.#closed) return;
+    if (this.#wasm) fn();
+    else this.#preload.push(fn);
+  }
+
+  #engineSubscribe(slot: ChannelSlot): void {
+    if (this.#slots.get(slot.name) !== slot) return; // released before the module loaded
+    const id = this.#wasm!.subscribe(slot.name);
+    if (id <= 0) {
+      this.#slots.delete(slot.name);
+      this.#emitError(this.#statusError(-id, slot.name));
+      return;
+    }
+    slot.id = id;
+    this.#slotsById[id] = slot;
+  }
+
+  #statusError(status: number, channel?: string): TidewireError {
+    const message = this.#module!.WasmClient.statusMessage(status);
+    const code = status === EngineStatus.outboxFull ? ErrorCode.outboxFull : ErrorCode.invalidArgument;
+    return new TidewireError(code, channel !== undefined ? `tidewire: "${channel}": ${message}` : `tidewire: ${message}`);
+  }
+
+  #log(...args: unknown[]): void {
+    if (this.options.debug) console.debug(LOG_PREFIX, ...args);
+  }
+
+  #emitError(error: TidewireError): void {
+    this.#log('error', error.code, error.message);
+    if (this.#errorListeners.size === 0) {
+      console.error(LOG_PREFIX, error.code, error.message);
+      return;
+    }
+    for (const l of [...this.#errorListeners]) {
+      try {
+        l(error);
+      } catch (e) {
+        console.error(LOG_PREFIX, 'an onError listener threw', e);
+      }
+    }
+  }
+
+  #attach(module: TidewireModule): void {
+    this.#module = module;
+    if (this.#closed) return;
+    const o = this.options;
+    const tokenProvider = typeof o.token === 'function';
+    this.#wasm = new module.WasmClient(
+      {
+        url: o.url,
+        token: typeof o.token === 'string' ? o.token : undefined,
+        authMode: o.authMode,
+        tokenProvider,
+        graceMs: o.graceMs,
+        reconnectBaseMs: o.reconnectBaseMs,
+        reconnectCapMs: o.reconnectCapMs,
+        maxReconnectAttempts: o.maxReconnectAttempts,
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+        authTimeoutMs: o.authTimeoutMs,
+        outboxMaxMessages: o.outboxMaxMessages,
+        outboxMaxBytes: o.outboxMaxBytes,
+      },
+      this.#callbacks(module),
+    );
+    const queued = this.#preload;
+    this.#preload = [];
+    for (const fn of queued) fn();
+    if (this.#explicitConnect) this.#wasm.connect();
+  }
+
+  // Every callback catches everything: an exception must never unwind through wasm.
+  #callbacks(module: TidewireModule): WasmCallbacks {
+    const slotsById = () => this.#slotsById;
+    const events = this.#events;
+    return {
+      onMessage: (channelId, eventId, ptr, len, offset, ts, fromPtr, fromLen) => {
+        const slot = slotsById()[channelId];
+        if (slot === undefined || slot.listeners.size === 0) return;
+        const heap = module.HEAPU8; // re-read: memory growth replaces the buffer
+        let payload: unknown;
+        try {
+          payload = JSON.parse(decoder.decode(heap.subarray(ptr, ptr + len)));
+        } catch {
+          this.#emitError(new TidewireError(ErrorCode.badFrame, `a message on "${slot.name}" had a payload that is not JSON; dropped`));
+          return;
+        }
+        const message: ChannelMessage<unknown> = {
+          channel: slot.name,
+          event: events[eventId] ?? '',
+          payload,
+          offset,
+          ts,
+          from: fromLen > 0 ? decoder.decode(heap.subarray(fromPtr, fromPtr + fromLen)) : '',
+        };
+        this.#dispatch(slot, message);
+      },
+      onEventName: (eventId, name) => {
+        events[eventId] = name;
+      },
+      onState: (from, to, reason) => {
+        const change: StateChange = { from: asState(from), to: asState(to), reason };
+        this.#state = change.to;
+        this.#log('state', from, '->', to, reason);
+        if (change.to !== 'connected') {
+          for (const slot of this.#slots.values()) slot.subscribed = false;
+        }
+        for (const l of [...this.#stateListeners]) {
+          try {
+            l(change);
+          } catch (e) {
+            this.#listenerThrew(e);
+          }
+        }
+      },
+      onSubscribed: (channelId) => {
+        const slot = slotsById()[channelId];
+        if (slot === undefined) return;
+        slot.subscribed = true;
+        const waiters = slot.waiters;
+        slot.waiters = [];
+        for (const w of waiters) w();
+      },
+      onAck: (ref, ok, offset, code, message) => {
+        const pending = this.#acks.get(ref);
+        if (pending === undefined) return;
+        this.#acks.delete(ref);
+        if (ok) pending.resolve({ offset });
+        else pending.reject(new TidewireError(code || ErrorCode.internal, message || 'the server refused the message'));
+      },
+      onError: (code, message) => {
+        this.#emitError(new TidewireError(code, message));
+      },
+      onTokenRequest: () => {
+        const provider = this.options.token;
+        if (typeof provider !== 'function') return;
+        Promise.resolve()
+          .then(() => provider())
+          .then(
+            (token) => {
+              if (typeof token !== 'string' || token === '') throw new Error('the token provider returned no token');
+              this.#wasm?.setToken(token);
+            },
+            (e: unknown) => {
+              throw e;
+            },
+          )
+          .catch((e: unknown) => {
+            this.#emitError(new TidewireError(ErrorCode.tokenProvider, `the token provider failed: ${String(e)}; call reconnect() to try again`));
+            this.#wasm?.disconnect();
+          });
+      },
+    };
+  }
+
+  #dispatch(slot: ChannelSlot, message: ChannelMessage<unknown>): void {
+    for (const l of slot.listeners) {
+      if (l.event !== ANY_EVENT && l.event !== message.event) continue;
+      if (l.once) slot.listeners.delete(l);
+      try {
+        l.handler(message);
+      } catch (e) {
+        this.#listenerThrew(e);
+      }
+    }
+  }
+
+  #listenerThrew(e: unknown): void {
+    this.#listenerErrors += 1;
+    this.#emitError(new TidewireError(ErrorCode.listenerThrew, `a listener threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+  }
+}
+
+function asState(s: string): ConnectionState {
+  return (CONNECTION_STATES as readonly string[]).includes(s) ? (s as ConnectionState) : 'error';
+}
+
+/** Creates a client. It connects lazily: the first subscriber opens the connection. */
+export function createClient(options: ClientOptions): TidewireClient {
+  return new TidewireClient(options);
+}

@@ -1,0 +1,91 @@
+import { DEFAULTS } from './wire.js';
+
+/** A token, or a function that returns one (awaited before every connect and reconnect). */
+export type TokenSource = string | (() => string | Promise<string>);
+
+export interface ClientOptions {
+  /** The server's WebSocket URL, e.g. `ws://localhost:8080/ws`. Required. */
+  url: string;
+  /** JWT or a token provider. */
+  token?: TokenSource;
+  /** `'subprotocol'` (default): the token travels as `['jwt', token]`; `'message'`: as the first message. */
+  authMode?: 'subprotocol' | 'message';
+  /** Close the socket this long after the last subscriber leaves. Default 1000 ms. */
+  graceMs?: number;
+  /** Reconnect backoff: full jitter between 0 and min(cap, base * 2^attempt). Defaults 1000 / 30000 ms. */
+  reconnectBaseMs?: number;
+  reconnectCapMs?: number;
+  /** After this many failed attempts in a row the state becomes `error`. 0 (default) = never give up. */
+  maxReconnectAttempts?: number;
+  /** Client ping period and the silence after which the socket is declared dead. Defaults 30 s / 60 s. */
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  /** Time from opening the socket to `auth_success`. Default 5000 ms. */
+  authTimeoutMs?: number;
+  /** Bounds of the queue of sends made while not connected. Defaults 1000 messages / 1 MiB. */
+  outboxMaxMessages?: number;
+  outboxMaxBytes?: number;
+  /** Log lifecycle events to the console with a `[tidewire]` prefix. Default false. */
+  debug?: boolean;
+}
+
+export type ResolvedOptions = Required<Omit<ClientOptions, 'token'>> & { token: TokenSource | undefined };
+
+const NUMERIC_KEYS = [
+  'graceMs',
+  'reconnectBaseMs',
+  'reconnectCapMs',
+  'maxReconnectAttempts',
+  'heartbeatIntervalMs',
+  'heartbeatTimeoutMs',
+  'authTimeoutMs',
+  'outboxMaxMessages',
+  'outboxMaxBytes',
+] as const;
+
+/** Validates options and fills defaults. Throws a TypeError that says what to fix. */
+export function resolveOptions(options: ClientOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('tidewire: createClient(options) needs an options object such as { url: "ws://host/ws" }');
+  }
+  const { url } = options;
+  if (typeof url !== 'string' || !/^wss?:\/\/[^\s]+$/.test(url)) {
+    throw new TypeError(`tidewire: options.url must be a ws:// or wss:// URL, got ${JSON.stringify(url)}`);
+  }
+  try {
+    new URL(url);
+  } catch {
+    throw new TypeError(`tidewire: options.url is not a valid URL: ${url}`);
+  }
+  const token = options.token;
+  if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') {
+    throw new TypeError('tidewire: options.token must be a string or a function returning a token');
+  }
+  if (options.authMode !== undefined && options.authMode !== 'subprotocol' && options.authMode !== 'message') {
+    throw new TypeError(`tidewire: options.authMode must be 'subprotocol' or 'message'`);
+  }
+  const resolved: ResolvedOptions = {
+    url,
+    token,
+    authMode: options.authMode ?? 'subprotocol',
+    graceMs: DEFAULTS.graceMs,
+    reconnectBaseMs: DEFAULTS.reconnectBaseMs,
+    reconnectCapMs: DEFAULTS.reconnectCapMs,
+    maxReconnectAttempts: DEFAULTS.maxReconnectAttempts,
+    heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
+    heartbeatTimeoutMs: DEFAULTS.heartbeatTimeoutMs,
+    authTimeoutMs: DEFAULTS.authTimeoutMs,
+    outboxMaxMessages: DEFAULTS.outboxMaxMessages,
+    outboxMaxBytes: DEFAULTS.outboxMaxBytes,
+    debug: options.debug ?? false,
+  };
+  for (const key of NUMERIC_KEYS) {
+    const v = options[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new TypeError(`tidewire: options.${key} must be a finite number >= 0, got ${String(v)}`);
+    }
+    resolved[key] = v;
+  }
+  return resolved;
+}

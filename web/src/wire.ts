@@ -1,0 +1,78 @@
+// The one home of wire names, states, codes and defaults in TypeScript. Mirrors src/protocol/wire.hpp and
+// src/client/connection_state.hpp; docs/PROTOCOL.md is the contract.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Connection states, in the order a healthy connection goes through them. */
+export const CONNECTION_STATES = [
+  'idle',
+  'connecting',
+  'authenticating',
+  'connected',
+  'reconnecting',
+  'disconnected',
+  'error',
+] as const;
+export type ConnectionState = (typeof CONNECTION_STATES)[number];
+
+/** WebSocket close codes used by tidewire (docs/PROTOCOL.md section 5). */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  internalError: 1011,
+  tryAgainLater: 1013,
+  authFailed: 4001,
+  authTimeout: 4002,
+  tokenExpired: 4003,
+  unsupportedVersion: 4006,
+} as const;
+
+/** Stable error codes: the server's (docs/PROTOCOL.md section 4) and the client's own. */
+export const ErrorCode = {
+  badJson: 'bad_json',
+  badRequest: 'bad_request',
+  unknownType: 'unknown_type',
+  notAuthenticated: 'not_authenticated',
+  notSubscribed: 'not_subscribed',
+  forbidden: 'forbidden',
+  tooManyChannels: 'too_many_channels',
+  internal: 'internal',
+  // client-side
+  invalidArgument: 'invalid_argument',
+  outboxFull: 'outbox_full',
+  authFailed: 'auth_failed',
+  tokenProvider: 'token_provider_failed',
+  connectionRefused: 'connection_refused',
+  reconnectFailed: 'reconnect_failed',
+  badFrame: 'bad_frame',
+  listenerThrew: 'listener_threw',
+  closed: 'client_closed',
+} as const;
+
+/** Engine status codes returned (negated) by WasmClient.subscribe/publish. Mirrors client::Status. */
+export const EngineStatus = {
+  ok: 0,
+  invalidChannel: 1,
+  invalidEvent: 2,
+  invalidPayload: 3,
+  outboxFull: 4,
+  unknownChannel: 5,
+} as const;
+
+export const DEFAULTS = {
+  path: '/ws',
+  graceMs: 1000,
+  reconnectBaseMs: 1000,
+  reconnectCapMs: 30000,
+  maxReconnectAttempts: 0,
+  heartbeatIntervalMs: 30000,
+  heartbeatTimeoutMs: 60000,
+  authTimeoutMs: 5000,
+  outboxMaxMessages: 1000,
+  outboxMaxBytes: 1 << 20,
+  defaultEvent: 'message',
+} as const;
+
+export const LOG_PREFIX = '[tidewire]';
