@@ -10,11 +10,18 @@ step() { printf '\033[1m== %s\033[0m\n' "$*"; }
 
 step "native build (build/native)"
 if [[ ! -f build/native/build.ninja ]]; then
-  fuzz=OFF
-  command -v clang++ >/dev/null && fuzz=ON
-  cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release -DTIDEWIRE_BUILD_FUZZ=$fuzz >/dev/null
+  cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
 cmake --build build/native
+
+if command -v clang++ >/dev/null; then
+  step "fuzz targets (build/fuzz, clang++ with libFuzzer + ASan + UBSan)"
+  if [[ ! -f build/fuzz/build.ninja ]]; then
+    CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIDEWIRE_BUILD_FUZZ=ON \
+      -DTIDEWIRE_BUILD_TESTS=OFF -DTIDEWIRE_BUILD_BENCH=OFF >/dev/null
+  fi
+  cmake --build build/fuzz --target fuzz
+fi
 
 step "wasm build (build/wasm)"
 if [[ ! -f build/wasm/build.ninja ]]; then

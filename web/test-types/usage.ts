@@ -1,0 +1,45 @@
+// Compiled with `tsc --strict --noEmit` by npm test: correct usage must compile, and every
+// `@ts-expect-error` line must stay an error. It checks the published declarations in web/dist.
+import {
+  createClient,
+  TidewireError,
+  type ChannelMessage,
+  type ClientMetrics,
+  type ConnectionState,
+  type SendResult,
+} from '../dist/index.js';
+import { RealtimeProvider, useRealtimeChannel } from '../dist/react/index.js';
+
+const client = createClient({ url: 'ws://localhost:8080/ws', token: async () => 'jwt', graceMs: 500 });
+const state: ConnectionState = client.state;
+const off: () => void = client.subscribe<{ text: string }>('room:1', (m: ChannelMessage<{ text: string }>) => {
+  const text: string = m.payload.text;
+  void text;
+});
+off();
+const ack: Promise<SendResult> = client.send('room:1', 'chat', { text: 'hi' });
+void client.send('room:1', { type: 'user_message' });
+const channel = client.channel('room:2').subscribe();
+channel.on<number>('count', (m) => m.payload.toFixed());
+channel.once('*', (m) => m.event.toUpperCase());
+const metrics: ClientMetrics = client.getMetrics();
+const latency: number = metrics.lastLatencyMs;
+client.onError((e: TidewireError) => e.code.length);
+client.onStateChange(({ from, to }) => `${from}->${to}`);
+void [state, ack, latency, RealtimeProvider, useRealtimeChannel];
+
+// @ts-expect-error: url is required
+createClient({});
+// @ts-expect-error: the token must be a string or a function
+createClient({ url: 'ws://x/ws', token: 42 });
+// @ts-expect-error: authMode is one of two strings
+createClient({ url: 'ws://x/ws', authMode: 'cookie' });
+// @ts-expect-error: a subscribe handler receives a message, not a string
+client.subscribe('room:1', (m: string) => m);
+// @ts-expect-error: states are a closed set
+const bad: ConnectionState = 'open';
+// @ts-expect-error: the payload type flows into the handler
+channel.on<number>('count', (m) => m.payload.toUpperCase());
+// @ts-expect-error: useRealtimeChannel takes an options object
+useRealtimeChannel('room:1');
+void bad;
