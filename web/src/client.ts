@@ -48,18 +48,28 @@ export class TidewireClient {
   #errorListeners = new Set<(error: TidewireError) => void>();
   #listenerErrors = 0;
   #explicitConnect = false;
-  readonly ready: Promise<void>;
+  #loading: Promise<void> | undefined;
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
-    this.ready = loadModule().then(
-      (m) => this.#attach(m),
-      (e: unknown) => {
-        this.#emitError(new TidewireError('module_load_failed', `could not load the tidewire wasm module: ${String(e)}`));
-        throw e;
-      },
-    );
-    this.ready.catch(() => undefined);
+  }
+
+  /**
+   * Resolves once the wasm engine is loaded and attached. Creating a client costs nothing: the engine is
+   * created on first use (subscribe, send, connect) or here.
+   */
+  get ready(): Promise<void> {
+    if (this.#loading === undefined) {
+      this.#loading = loadModule().then(
+        (m) => this.#attach(m),
+        (e: unknown) => {
+          this.#loading = undefined;
+          this.#emitError(new TidewireError('module_load_failed', `could not load the tidewire wasm module: ${String(e)}`));
+          throw e;
+        },
+      );
+    }
+    return this.#loading;
   }
 
   /** The current connection state. */
@@ -276,8 +286,12 @@ export class TidewireClient {
 
   #whenLoaded(fn: () => void): void {
     if (this.#closed) return;
-    if (this.#wasm) fn();
-    else this.#preload.push(fn);
+    if (this.#wasm) {
+      fn();
+      return;
+    }
+    this.#preload.push(fn);
+    this.ready.catch(() => undefined);
   }
 
   #engineSubscribe(slot: ChannelSlot): void {
@@ -319,7 +333,7 @@ export class TidewireClient {
 
   #attach(module: TidewireModule): void {
     this.#module = module;
-    if (this.#closed) return;
+    if (this.#closed || this.#wasm !== undefined) return;
     const o = this.options;
     const tokenProvider = typeof o.token === 'function';
     this.#wasm = new module.WasmClient(

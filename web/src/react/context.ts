@@ -1,4 +1,4 @@
-import { createContext, createElement, useContext, useEffect, useMemo, type ReactNode } from 'react';
+import { createContext, createElement, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 
 import { createClient, type TidewireClient } from '../client.js';
 import { getDefaultClient } from '../default_client.js';
@@ -13,10 +13,22 @@ export interface RealtimeProviderProps {
   children?: ReactNode;
 }
 
-/** Puts one client at the root of the tree; every hook below uses it. */
+/**
+ * Puts one client at the root of the tree; every hook below uses it. With `options`, the provider creates the
+ * client once (later changes of `options` are ignored: remount with a new `key` to switch servers) and closes
+ * it on unmount. Creating a client is free until it is used, so StrictMode's double render costs nothing.
+ */
 export function RealtimeProvider({ client, options, children }: RealtimeProviderProps) {
-  const owned = useMemo(() => (client === undefined && options !== undefined ? createClient(options) : undefined), [client, options]);
-  useEffect(() => () => owned?.close(), [owned]);
+  const [owned] = useState(() => (client === undefined && options !== undefined ? createClient(options) : undefined));
+  const pendingClose = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    if (owned === undefined) return undefined;
+    // StrictMode unmounts and remounts at once: close only if no remount follows.
+    clearTimeout(pendingClose.current);
+    return () => {
+      pendingClose.current = setTimeout(() => owned.close(), 0);
+    };
+  }, [owned]);
   const value = client ?? owned ?? null;
   return createElement(ClientContext.Provider, { value }, children);
 }

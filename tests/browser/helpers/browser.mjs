@@ -1,0 +1,83 @@
+// Real-browser helpers: Debian's Chromium driven by playwright-core (no browser downloads here).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const siteDir = join(repoRoot, 'build/site');
+export const resultsDir = join(repoRoot, 'test-results/browser');
+
+export const chromiumPath = process.env.TIDEWIRE_CHROMIUM ?? '/usr/bin/chromium';
+export const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Why browser tests cannot run here, or undefined when they can (pass to node:test's `skip`). */
+export function browserSkipReason() {
+  if (!existsSync(chromiumPath)) return `no Chromium at ${chromiumPath} (apt-get install chromium, or set TIDEWIRE_CHROMIUM)`;
+  return undefined;
+}
+
+/** Launches headless Chromium; playwright gives it a fresh temporary user data dir. */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, timeout: 15000 });
+}
+
+/** (Re)builds build/site from web/demo and web/dist (scripts/assemble-site.mjs; fast and idempotent). */
+export function assembleSite() {
+  try {
+    execFileSync(process.execPath, [join(repoRoot, 'scripts/assemble-site.mjs')], { stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(`scripts/assemble-site.mjs failed:\n${e.stderr?.toString() ?? e.message}`);
+  }
+}
+
+/**
+ * Collects what goes wrong in a page: uncaught exceptions, console errors, failed requests.
+ * Returns the live array; assert it is empty at the end of a test.
+ */
+export function watchPage(page, label = 'page') {
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`${label}: uncaught ${e.stack ?? e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`${label}: console.error: ${m.text()}`);
+  });
+  page.on('requestfailed', (r) => {
+    const failure = r.failure()?.errorText ?? '';
+    if (failure === 'net::ERR_ABORTED') return; // navigations and page closes abort pending requests
+    problems.push(`${label}: request failed: ${r.url()} ${failure}`);
+  });
+  return problems;
+}
+
+/** Saves a full-page PNG under test-results/browser/ and returns its path. */
+export async function screenshot(page, name) {
+  mkdirSync(resultsDir, { recursive: true });
+  const path = join(resultsDir, name.endsWith('.png') ? name : `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Runs `fn`; if it throws, saves `<name>-failure.png` of each page first (best effort) and rethrows. */
+export async function withFailureScreenshots(pages, name, fn) {
+  if (existsSync(resultsDir)) {
+    for (const f of readdirSync(resultsDir)) if (f.startsWith(`${name}-failure-`)) rmSync(join(resultsDir, f));
+  }
+  try {
+    return await fn();
+  } catch (e) {
+    for (const [i, page] of pages.entries()) {
+      await screenshot(page, `${name}-failure-${i}`).catch(() => undefined);
+    }
+    throw e;
+  }
+}
