@@ -14,6 +14,8 @@ JsListener::JsListener(val callbacks)
     : on_state_(callbacks["onState"]),
       on_event_name_(callbacks["onEventName"]),
       on_message_(callbacks["onMessage"]),
+      on_binary_message_(callbacks["onBinaryMessage"]),
+      on_gap_(callbacks["onGap"]),
       on_ack_(callbacks["onAck"]),
       on_subscribed_(callbacks["onSubscribed"]),
       on_error_(callbacks["onError"]),
@@ -32,6 +34,15 @@ void JsListener::on_message(std::uint32_t channel_id, std::uint32_t event_id, st
               static_cast<std::uint32_t>(payload_json.size()), static_cast<double>(meta.offset), meta.ts,
               reinterpret_cast<std::uintptr_t>(meta.from.data()), static_cast<std::uint32_t>(meta.from.size()));
 }
+
+void JsListener::on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,
+                                   const client::MessageMeta& meta) {
+  on_binary_message_(channel_id, event_id, reinterpret_cast<std::uintptr_t>(bytes.data()),
+                     static_cast<std::uint32_t>(bytes.size()), static_cast<double>(meta.offset), meta.ts,
+                     reinterpret_cast<std::uintptr_t>(meta.from.data()), static_cast<std::uint32_t>(meta.from.size()));
+}
+
+void JsListener::on_gap(std::uint32_t channel_id, std::string_view reason) { on_gap_(channel_id, s(reason)); }
 
 void JsListener::on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, std::string_view code,
                         std::string_view message) {

@@ -16,6 +16,9 @@ class JsListener final : public client::EngineListener {
   void on_event_name(std::uint32_t event_id, std::string_view name) override;
   void on_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view payload_json,
                   const client::MessageMeta& meta) override;
+  void on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,
+                         const client::MessageMeta& meta) override;
+  void on_gap(std::uint32_t channel_id, std::string_view reason) override;
   void on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, std::string_view code,
               std::string_view message) override;
   void on_subscribed(std::uint32_t channel_id) override;
@@ -26,6 +29,8 @@ class JsListener final : public client::EngineListener {
   emscripten::val on_state_;
   emscripten::val on_event_name_;
   emscripten::val on_message_;
+  emscripten::val on_binary_message_;
+  emscripten::val on_gap_;
   emscripten::val on_ack_;
   emscripten::val on_subscribed_;
   emscripten::val on_error_;

@@ -35,6 +35,9 @@ client::ClientConfig config_from(const val& options) {
       static_cast<std::uint32_t>(num(options, "maxReconnectAttempts", c.max_reconnect_attempts));
   c.heartbeat_interval_ms = num(options, "heartbeatIntervalMs", c.heartbeat_interval_ms);
   c.heartbeat_timeout_ms = num(options, "heartbeatTimeoutMs", c.heartbeat_timeout_ms);
+  c.probe_timeout_ms = num(options, "probeTimeoutMs", c.probe_timeout_ms);
+  c.hidden_close_ms = num(options, "hiddenCloseMs", c.hidden_close_ms);
+  c.ack_timeout_ms = num(options, "ackTimeoutMs", c.ack_timeout_ms);
   c.auth_timeout_ms = num(options, "authTimeoutMs", c.auth_timeout_ms);
   c.outbox_max_messages = static_cast<std::size_t>(num(options, "outboxMaxMessages", c.outbox_max_messages));
   c.outbox_max_bytes = static_cast<std::size_t>(num(options, "outboxMaxBytes", c.outbox_max_bytes));
@@ -65,12 +68,42 @@ class WasmClient {
     client_.with_engine([&](client::Engine& e) { e.unsubscribe(static_cast<std::uint32_t>(channel_id)); });
   }
   // Returns the message ref (> 0), or minus a status code.
-  double publish(const std::string& channel, const std::string& event, const std::string& payload_json) {
+  double publish(const std::string& channel, const std::string& event, const std::string& payload_json,
+                 double ttl_ms) {
     std::uint32_t ref = 0;
-    const auto st =
-        client_.with_engine([&](client::Engine& e) { return e.publish(channel, event, payload_json, ref); });
+    const auto st = client_.with_engine(
+        [&](client::Engine& e) { return e.publish(channel, event, payload_json, ref, ttl_ms); });
     return st == client::Status::kOk ? static_cast<double>(ref) : -static_cast<double>(st);
   }
+  // `bytes` arrives from a Uint8Array (embind copies it into the std::string).
+  double publishBinary(const std::string& channel, const std::string& event, const std::string& bytes,
+                       double ttl_ms) {
+    std::uint32_t ref = 0;
+    const auto st = client_.with_engine(
+        [&](client::Engine& e) { return e.publish_binary(channel, event, bytes, ref, ttl_ms); });
+    return st == client::Status::kOk ? static_cast<double>(ref) : -static_cast<double>(st);
+  }
+  val outboxEntries() const {
+    val out = val::array();
+    for (const auto& entry : client_.engine().outbox_entries()) {
+      val item = val::object();
+      item.set("ref", entry.ref);
+      item.set("channel", entry.channel);
+      item.set("event", entry.event);
+      item.set("bytes", static_cast<double>(entry.bytes));
+      item.set("binary", entry.binary);
+      item.set("inFlight", entry.in_flight);
+      item.set("queuedAtMs", entry.queued_at_ms);
+      out.call<void>("push", item);
+    }
+    return out;
+  }
+  double clearOutbox() {
+    return static_cast<double>(client_.with_engine([](client::Engine& e) { return e.clear_outbox(); }));
+  }
+  void setPageVisible(bool visible) { client_.with_engine([&](client::Engine& e) { e.set_page_visible(visible); }); }
+  void setOnline(bool online) { client_.with_engine([&](client::Engine& e) { e.set_online(online); }); }
+  void probe() { client_.with_engine([](client::Engine& e) { e.probe(); }); }
   void connect() { client_.with_engine([](client::Engine& e) { e.connect(); }); }
   void disconnect() { client_.with_engine([](client::Engine& e) { e.disconnect(); }); }
   void reconnect() { client_.with_engine([](client::Engine& e) { e.reconnect(); }); }
@@ -97,6 +130,11 @@ class WasmClient {
     out.set("avgLatencyMs", m.avg_latency_ms);
     out.set("uptimeMs", e.uptime_ms());
     out.set("frameErrors", m.frame_errors);
+    out.set("gaps", m.gaps);
+    out.set("duplicatesDropped", m.duplicates_dropped);
+    out.set("acksTimedOut", m.acks_timed_out);
+    out.set("messagesExpired", m.messages_expired);
+    out.set("probes", m.probes);
     out.set("queueDepth", static_cast<double>(e.outbox_size()));
     out.set("queueBytes", static_cast<double>(e.outbox_bytes()));
     out.set("inflight", static_cast<double>(e.inflight_count()));
@@ -121,6 +159,12 @@ EMSCRIPTEN_BINDINGS(tidewire) {
       .function("subscribe", &WasmClient::subscribe)
       .function("unsubscribe", &WasmClient::unsubscribe)
       .function("publish", &WasmClient::publish)
+      .function("publishBinary", &WasmClient::publishBinary)
+      .function("outboxEntries", &WasmClient::outboxEntries)
+      .function("clearOutbox", &WasmClient::clearOutbox)
+      .function("setPageVisible", &WasmClient::setPageVisible)
+      .function("setOnline", &WasmClient::setOnline)
+      .function("probe", &WasmClient::probe)
       .function("connect", &WasmClient::connect)
       .function("disconnect", &WasmClient::disconnect)
       .function("reconnect", &WasmClient::reconnect)

@@ -16,6 +16,20 @@ export interface WasmCallbacks {
     fromPtr: number,
     fromLen: number,
   ): void;
+  /** A binary channel message: the bytes are in HEAPU8, valid only during the call. */
+  onBinaryMessage(
+    channelId: number,
+    eventId: number,
+    bytesPtr: number,
+    bytesLen: number,
+    offset: number,
+    ts: number,
+    fromPtr: number,
+    fromLen: number,
+  ): void;
+  /** The server could not replay what a channel missed (`epoch_changed` or `window_exceeded`). */
+  onGap(channelId: number, reason: string): void;
+  /** `code` is '' on success; `timeout`, `expired`, `cleared` or a server error code otherwise. */
   onAck(ref: number, ok: boolean, offset: number, code: string, message: string): void;
   onSubscribed(channelId: number): void;
   onError(code: string, message: string): void;
@@ -33,6 +47,9 @@ export interface WasmClientOptions {
   maxReconnectAttempts?: number;
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
+  probeTimeoutMs?: number;
+  hiddenCloseMs?: number;
+  ackTimeoutMs?: number;
   authTimeoutMs?: number;
   outboxMaxMessages?: number;
   outboxMaxBytes?: number;
@@ -51,6 +68,11 @@ export interface WasmMetrics {
   avgLatencyMs: number;
   uptimeMs: number;
   frameErrors: number;
+  gaps: number;
+  duplicatesDropped: number;
+  acksTimedOut: number;
+  messagesExpired: number;
+  probes: number;
   queueDepth: number;
   queueBytes: number;
   inflight: number;
@@ -59,12 +81,29 @@ export interface WasmMetrics {
   subscriberCount: number;
 }
 
+export interface WasmOutboxEntry {
+  ref: number;
+  channel: string;
+  event: string;
+  bytes: number;
+  binary: boolean;
+  inFlight: boolean;
+  queuedAtMs: number;
+}
+
 export interface WasmClient {
   /** Channel id (> 0) or minus a status code (see WasmClientConstructor.statusMessage). */
   subscribe(channel: string): number;
   unsubscribe(channelId: number): void;
-  /** Message ref (> 0) or minus a status code. */
-  publish(channel: string, event: string, payloadJson: string): number;
+  /** Message ref (> 0) or minus a status code. `ttlMs` 0 = no limit in the outbox. */
+  publish(channel: string, event: string, payloadJson: string, ttlMs: number): number;
+  publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number): number;
+  outboxEntries(): WasmOutboxEntry[];
+  /** Fails every queued (unsent) message with `cleared`; returns how many. */
+  clearOutbox(): number;
+  setPageVisible(visible: boolean): void;
+  setOnline(online: boolean): void;
+  probe(): void;
   connect(): void;
   disconnect(): void;
   reconnect(): void;

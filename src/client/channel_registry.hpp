@@ -16,6 +16,11 @@ struct ChannelEntry {
   std::uint32_t refs = 0;
   bool subscribe_sent = false;  // on the current socket
   bool subscribed = false;      // the server confirmed, on the current socket
+  // Recovery position: the last offset seen in `epoch` (docs/PROTOCOL.md section 9).
+  bool has_position = false;
+  std::uint64_t last_offset = 0;
+  std::string epoch;
+  bool since_sent = false;      // the current subscribe asked for recovery
 };
 
 class ChannelRegistry {

@@ -23,10 +23,13 @@ struct ClientConfig {
   BackoffPolicy backoff{};            // reconnect delays (base 1 s, cap 30 s)
   std::uint32_t max_reconnect_attempts = 0;  // 0 = unlimited; past it the state is `error`
   double heartbeat_interval_ms = wire::defaults::kHeartbeatIntervalMs;  // client ping period
-  double heartbeat_timeout_ms = wire::defaults::kHeartbeatTimeoutMs;    // silence before the socket is dead
+  double heartbeat_timeout_ms = wire::defaults::kHeartbeatTimeoutMs;    // silence that triggers a probe
+  double probe_timeout_ms = 5000;     // an unanswered probe ping declares the socket dead
+  double hidden_close_ms = 1000;      // page hidden this long: close (reopened when visible); < 0: never
   double auth_timeout_ms = wire::defaults::kAuthTimeoutMs;  // open -> auth_success
   std::size_t outbox_max_messages = 1000;   // queued sends while not connected
   std::size_t outbox_max_bytes = 1 << 20;   // 1 MiB
+  double ack_timeout_ms = 10000;            // a sent message without ack this long fails with `timeout`; 0: never
 };
 
 }  // namespace tidewire::client

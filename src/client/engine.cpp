@@ -4,6 +4,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "client/retry_hint.hpp"
+#include "protocol/binary_frame.hpp"
 #include "protocol/envelope.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/names.hpp"
@@ -25,13 +27,14 @@ std::string_view status_message(Status s) {
       return "the outbox is full (not connected): wait for the connection, raise outboxMaxMessages/"
              "outboxMaxBytes, or clear the outbox";
     case Status::kUnknownChannel: return "unknown channel id";
+    case Status::kTooLarge: return "a field is too long for a binary frame (channel, event and ids: at most 255 bytes)";
   }
   return "unknown status";
 }
 
 namespace {
 
-// "p<number>" refs belong to publishes, "s<number>" to subscribes.
+// "p<number>" refs belong to publishes, "s<number>" to subscribes, "a<number>" to in-band auth.
 bool parse_ref(std::string_view ref, char prefix, std::uint32_t& out) {
   if (ref.size() < 2 || ref[0] != prefix) return false;
   auto [ptr, ec] = std::from_chars(ref.data() + 1, ref.data() + ref.size(), out);
@@ -43,6 +46,23 @@ std::string with_version(const std::string& url) {
   return url + (url.find('?') == std::string::npos ? "?v=" : "&v=") + std::to_string(wire::kProtocolVersion);
 }
 
+std::string random_id(RandomSource& rng, std::size_t n) {
+  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string id;
+  for (std::size_t i = 0; i < n; ++i) id.push_back(kAlphabet[static_cast<std::size_t>(rng.next_unit() * 36) % 36]);
+  return id;
+}
+
+double number_or(const nlohmann::json& j, const char* key, double fallback) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+std::string string_or(const nlohmann::json& j, const char* key, std::string fallback) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::move(fallback);
+}
+
 }  // namespace
 
 Engine::Engine(ClientConfig config, Clock& clock, Transport& transport, EngineListener& listener,
@@ -52,8 +72,11 @@ Engine::Engine(ClientConfig config, Clock& clock, Transport& transport, EngineLi
       transport_(transport),
       listener_(listener),
       rng_(rng),
-      heartbeat_interval_ms_(config_.heartbeat_interval_ms),
-      outbox_(config_.outbox_max_messages, config_.outbox_max_bytes) {}
+      heartbeat_(Heartbeat::Config{config_.heartbeat_interval_ms, config_.heartbeat_timeout_ms,
+                                   config_.probe_timeout_ms, 5000}),
+      outbox_(config_.outbox_max_messages, config_.outbox_max_bytes) {
+  client_id_ = random_id(rng_, 10);
+}
 
 Engine::~Engine() {
   if (socket_ != 0) transport_.close(socket_, wire::close_code::kNormal, "client destroyed");
@@ -86,32 +109,86 @@ void Engine::unsubscribe(std::uint32_t channel_id) {
 }
 
 Status Engine::publish(std::string_view channel, std::string_view event, std::string_view payload_json,
-                       std::uint32_t& msg_ref) {
+                       std::uint32_t& msg_ref, double ttl_ms) {
   if (!proto::is_valid_channel(channel)) return Status::kInvalidChannel;
   if (!proto::is_valid_event(event)) return Status::kInvalidEvent;
   if (payload_json.empty()) return Status::kInvalidPayload;
   const std::uint32_t ref = next_msg_ref_;
-  std::string ref_text = "p" + std::to_string(ref);
+  const std::string ref_text = "p" + std::to_string(ref);
   OutboxItem item;
   item.ref = ref;
+  item.channel = std::string(channel);
+  item.event = std::string(event);
   item.queued_at_ms = clock_.now_ms();
-  proto::encode_publish(item.frame, channel, event, payload_json, ref_text);
+  item.expires_at_ms = ttl_ms > 0 ? item.queued_at_ms + ttl_ms : kNever;
+  proto::encode_publish(item.frame, channel, event, payload_json, ref_text, client_id_ + "-" + ref_text);
+  return enqueue(std::move(item), msg_ref);
+}
 
+Status Engine::publish_binary(std::string_view channel, std::string_view event, std::string_view bytes,
+                              std::uint32_t& msg_ref, double ttl_ms) {
+  if (!proto::is_valid_channel(channel)) return Status::kInvalidChannel;
+  if (!proto::is_valid_event(event)) return Status::kInvalidEvent;
+  const std::uint32_t ref = next_msg_ref_;
+  const std::string ref_text = "p" + std::to_string(ref);
+  const std::string id = client_id_ + "-" + ref_text;
+  OutboxItem item;
+  item.ref = ref;
+  item.channel = std::string(channel);
+  item.event = std::string(event);
+  item.binary = true;
+  item.queued_at_ms = clock_.now_ms();
+  item.expires_at_ms = ttl_ms > 0 ? item.queued_at_ms + ttl_ms : kNever;
+  if (!proto::encode_binary_publish(item.frame, proto::BinaryPublish{channel, event, ref_text, id, bytes})) {
+    return Status::kTooLarge;
+  }
+  return enqueue(std::move(item), msg_ref);
+}
+
+Status Engine::enqueue(OutboxItem item, std::uint32_t& msg_ref) {
   if (state_ == ConnectionState::kConnected && outbox_.empty()) {
-    if (send_frame(item.frame)) {
+    const bool sent = item.binary ? (socket_ != 0 && transport_.send_binary(socket_, item.frame))
+                                  : send_frame(item.frame);
+    if (sent) {
+      if (item.binary) {
+        metrics_.messages_sent += 1;
+        metrics_.bytes_sent += static_cast<double>(item.frame.size());
+      }
+      msg_ref = item.ref;
       ++next_msg_ref_;
-      msg_ref = ref;
+      item.sent_at_ms = clock_.now_ms();
       inflight_.push_back(std::move(item));
       return Status::kOk;
     }
   }
   if (!outbox_.can_accept(item.frame.size())) return Status::kOutboxFull;
+  msg_ref = item.ref;
   ++next_msg_ref_;
-  msg_ref = ref;
   outbox_.push_back(std::move(item));
   grace_at_ = kNever;
   if (state_ == ConnectionState::kIdle) start_connect();
   return Status::kOk;
+}
+
+std::vector<OutboxEntry> Engine::outbox_entries() const {
+  std::vector<OutboxEntry> out;
+  for (const auto& i : inflight_) {
+    out.push_back({i.ref, i.channel, i.event, i.frame.size(), i.binary, true, i.queued_at_ms});
+  }
+  outbox_.for_each([&](const OutboxItem& i) {
+    out.push_back({i.ref, i.channel, i.event, i.frame.size(), i.binary, false, i.queued_at_ms});
+  });
+  return out;
+}
+
+std::size_t Engine::clear_outbox() {
+  std::size_t n = 0;
+  outbox_.remove_if([](const OutboxItem&) { return true; },
+                    [&](const OutboxItem& item) {
+                      ++n;
+                      listener_.on_ack(item.ref, false, 0, "cleared", "the outbox was cleared before this was sent");
+                    });
+  return n;
 }
 
 void Engine::connect() {
@@ -153,7 +230,68 @@ void Engine::set_token(std::string_view token) {
   if (awaiting_token_) {
     awaiting_token_ = false;
     open_socket();
+    return;
   }
+  if (refresh_pending_ && state_ == ConnectionState::kConnected && !token_.empty()) {
+    refresh_pending_ = false;
+    scratch_.clear();
+    proto::encode_auth_refresh(scratch_, token_, "a" + std::to_string(next_auth_ref_++));
+    send_frame(scratch_);
+  }
+}
+
+// --- Page events -------------------------------------------------------------------------------------
+
+void Engine::set_page_visible(bool visible) {
+  if (!visible) {
+    hidden_ = true;
+    if (config_.hidden_close_ms >= 0 && state_ != ConnectionState::kIdle) {
+      hidden_close_at_ = clock_.now_ms() + config_.hidden_close_ms;
+    }
+    return;
+  }
+  hidden_ = false;
+  hidden_close_at_ = kNever;
+  if (paused_hidden_) {
+    paused_hidden_ = false;
+    if (can_connect()) {
+      attempt_ = 0;
+      start_connect();
+    } else if (!wanted()) {
+      set_state(ConnectionState::kIdle, "page visible, nothing subscribed");
+    }
+    return;
+  }
+  probe();
+}
+
+void Engine::set_online(bool online) {
+  if (!online) {
+    if (offline_) return;
+    offline_ = true;
+    reconnect_at_ = kNever;
+    awaiting_token_ = false;
+    drop_socket(wire::close_code::kNormal, "offline");
+    if (state_ != ConnectionState::kIdle && state_ != ConnectionState::kError) {
+      set_state(ConnectionState::kDisconnected, "offline");
+    }
+    return;
+  }
+  if (!offline_) {
+    probe();
+    return;
+  }
+  offline_ = false;
+  if (can_connect() && (state_ == ConnectionState::kDisconnected || state_ == ConnectionState::kReconnecting)) {
+    attempt_ = 0;  // the network is back: no reason to wait
+    start_connect();
+  }
+}
+
+void Engine::probe() {
+  if (state_ != ConnectionState::kConnected) return;
+  heartbeat_.request_probe();
+  advance();
 }
 
 // --- Connection lifecycle ----------------------------------------------------------------------------
@@ -178,6 +316,10 @@ void Engine::set_state(ConnectionState to, std::string_view reason) {
 
 void Engine::start_connect() {
   reconnect_at_ = kNever;
+  if (!can_connect()) {
+    if (wanted()) set_state(ConnectionState::kDisconnected, offline_ ? "offline" : "page hidden");
+    return;
+  }
   set_state(ConnectionState::kConnecting, attempt_ == 0 ? "connect" : "retry");
   if (config_.token_provider) {
     awaiting_token_ = true;
@@ -211,10 +353,13 @@ void Engine::drop_socket(std::uint16_t code, std::string_view reason) {
     transport_.close(id, code, reason);
   }
   auth_deadline_ = kNever;
-  ping_at_ = kNever;
+  token_refresh_at_ = kNever;
+  refresh_pending_ = false;
+  heartbeat_.stop();
   connection_id_.clear();
   channels_.reset_socket_state();
-  // Sent but unacknowledged messages go back to the front of the outbox, in their original order.
+  // Sent but unacknowledged messages go back to the front of the outbox, in their original order. They carry
+  // their client message id, so the server will not broadcast them twice.
   while (!inflight_.empty()) {
     outbox_.push_front(std::move(inflight_.back()));
     inflight_.pop_back();
@@ -233,9 +378,9 @@ void Engine::handle_disconnect(std::uint16_t code, std::string_view reason) {
   switch (wire::classify_close(code)) {
     case wire::CloseAction::kStop:
       set_state(ConnectionState::kError, reason);
-      listener_.on_error("connection_refused", std::string("the server closed the connection with code ") +
-                                                   std::to_string(code) + " (" + std::string(reason) +
-                                                   "); fix the cause, then call reconnect()");
+      listener_.on_error(code == wire::close_code::kTooManyConnections ? "too_many_connections" : "connection_refused",
+                         std::string("the server closed the connection with code ") + std::to_string(code) + " (" +
+                             std::string(reason) + "); fix the cause, then call reconnect()");
       fail_queued("connection_refused", "the connection was refused; the message was not sent");
       return;
     case wire::CloseAction::kRefreshTokenAndRetry:
@@ -257,17 +402,21 @@ void Engine::handle_disconnect(std::uint16_t code, std::string_view reason) {
     set_state(ConnectionState::kIdle, reason);
     return;
   }
-  schedule_reconnect(reason);
+  if (!can_connect()) {
+    set_state(ConnectionState::kDisconnected, offline_ ? "offline" : "page hidden");
+    return;
+  }
+  schedule_reconnect(reason, parse_retry_after_ms(reason));
 }
 
-void Engine::schedule_reconnect(std::string_view reason) {
+void Engine::schedule_reconnect(std::string_view reason, double min_delay_ms) {
   if (config_.max_reconnect_attempts > 0 && attempt_ >= config_.max_reconnect_attempts) {
     set_state(ConnectionState::kError, "gave up after " + std::to_string(attempt_) + " attempts");
     listener_.on_error("reconnect_failed", "could not reconnect after " + std::to_string(attempt_) +
                                                " attempts; call reconnect() to try again");
     return;
   }
-  const double delay = backoff_delay(config_.backoff, attempt_, rng_);
+  const double delay = min_delay_ms + backoff_delay(config_.backoff, attempt_, rng_);
   ++attempt_;
   reconnect_at_ = clock_.now_ms() + delay;
   set_state(ConnectionState::kReconnecting, reason);
@@ -287,11 +436,20 @@ void Engine::fail_queued(std::string_view code, std::string_view message) {
   }
 }
 
+void Engine::schedule_token_refresh() {
+  token_refresh_at_ = kNever;
+  if (!config_.token_provider || expires_at_wall_ <= 0) return;
+  const double wall = clock_.wall_ms();
+  const double remaining = expires_at_wall_ - wall;
+  // Refresh a fifth of the lifetime before expiry, between 5 s and 60 s ahead.
+  const double lead = std::clamp(remaining / 5, 5000.0, 60000.0);
+  token_refresh_at_ = clock_.now_ms() + std::max(0.0, remaining - lead);
+}
+
 // --- Platform events ---------------------------------------------------------------------------------
 
 void Engine::on_socket_open(SocketId id) {
   if (id != socket_ || id == 0) return;
-  last_rx_ms_ = clock_.now_ms();
   set_state(ConnectionState::kAuthenticating, "socket open");
   if (config_.auth_mode == AuthMode::kFirstMessage) {
     scratch_.clear();
@@ -315,16 +473,43 @@ void Engine::on_socket_error(SocketId id) {
 
 void Engine::on_socket_message(SocketId id, std::string_view data, bool binary) {
   if (id != socket_ || id == 0) return;
-  last_rx_ms_ = clock_.now_ms();
+  heartbeat_.on_receive(clock_.now_ms(), clock_.wall_ms());
   metrics_.bytes_received += static_cast<double>(data.size());
   if (binary) {
-    ++metrics_.frame_errors;
-    listener_.on_error("unsupported_frame", "received a binary frame, which protocol v1 does not define yet");
-    return;
+    if (!data.empty() && static_cast<std::uint8_t>(data[0]) == static_cast<std::uint8_t>(proto::BinaryKind::kJsonBatch)) {
+      data.remove_prefix(1);  // a JSON batch in a binary frame: same as text
+    } else {
+      deliver_binary(data);
+      return;
+    }
   }
   proto::for_each_message(data, [this, id](std::string_view line) {
     if (socket_ == id) handle_line(line);  // a listener may have closed the socket mid-frame
   });
+}
+
+void Engine::deliver_binary(std::string_view frame) {
+  proto::BinaryBroadcast b;
+  if (!proto::decode_binary_broadcast(frame, b)) {
+    ++metrics_.frame_errors;
+    listener_.on_error("bad_frame", "the server sent a binary frame tidewire cannot read; ignored");
+    return;
+  }
+  metrics_.messages_received += 1;
+  ChannelEntry* ch = channels_.find(b.channel);
+  if (ch == nullptr) return;
+  if (ch->has_position && b.epoch == ch->epoch && b.offset <= ch->last_offset) {
+    ++metrics_.duplicates_dropped;
+    return;
+  }
+  ch->has_position = true;
+  ch->last_offset = b.offset;
+  if (b.epoch != ch->epoch) ch->epoch = std::string(b.epoch);
+  bool is_new = false;
+  const std::uint32_t event_id = events_.intern(b.event, is_new);
+  if (is_new) listener_.on_event_name(event_id, b.event);
+  MessageMeta meta{b.offset, static_cast<double>(b.ts_ms), b.from};
+  listener_.on_binary_message(ch->id, event_id, b.payload, meta);
 }
 
 void Engine::handle_line(std::string_view line) {
@@ -336,8 +521,10 @@ void Engine::handle_line(std::string_view line) {
   }
   metrics_.messages_received += 1;
 
-  // Hot path first.
+  // Hot path first: no allocation unless the channel's epoch changes or a name is escaped.
   if (env.type == wire::type::kChannelMessage) {
+    std::string decoded_channel, decoded_event;
+    std::string_view channel = env.channel, event = env.event;
     if (env.has_escapes) {
       // Rare: an escaped channel or event name. Decode it with the full parser.
       auto j = nlohmann::json::parse(line, nullptr, false);
@@ -346,22 +533,25 @@ void Engine::handle_line(std::string_view line) {
         listener_.on_error("bad_frame", "a channel_message had an unreadable channel or event; ignored");
         return;
       }
-      const auto channel = j["channel"].get<std::string>();
-      const auto event = j["event"].get<std::string>();
-      ChannelEntry* ch = channels_.find(std::string_view(channel));
-      if (ch == nullptr) return;
-      bool is_new = false;
-      const std::uint32_t event_id = events_.intern(event, is_new);
-      if (is_new) listener_.on_event_name(event_id, event);
-      MessageMeta meta{env.offset, env.ts, env.from};
-      listener_.on_message(ch->id, event_id, env.payload, meta);
-      return;
+      decoded_channel = j["channel"].get<std::string>();
+      decoded_event = j["event"].get<std::string>();
+      channel = decoded_channel;
+      event = decoded_event;
     }
-    ChannelEntry* ch = channels_.find(env.channel);
+    ChannelEntry* ch = channels_.find(channel);
     if (ch == nullptr) return;  // unsubscribed meanwhile
+    if (env.has_offset) {
+      if (ch->has_position && env.epoch == ch->epoch && env.offset <= ch->last_offset) {
+        ++metrics_.duplicates_dropped;  // already delivered (a replay overlapping live traffic)
+        return;
+      }
+      ch->has_position = true;
+      ch->last_offset = env.offset;
+      if (env.epoch != ch->epoch) ch->epoch = std::string(env.epoch);
+    }
     bool is_new = false;
-    const std::uint32_t event_id = events_.intern(env.event, is_new);
-    if (is_new) listener_.on_event_name(event_id, env.event);
+    const std::uint32_t event_id = events_.intern(event, is_new);
+    if (is_new) listener_.on_event_name(event_id, event);
     MessageMeta meta{env.offset, env.ts, env.from};
     listener_.on_message(ch->id, event_id, env.payload.empty() ? std::string_view("null") : env.payload, meta);
     return;
@@ -371,7 +561,8 @@ void Engine::handle_line(std::string_view line) {
     std::uint32_t ref = 0;
     if (!parse_ref(env.ref, 'p', ref)) return;
     auto it = std::find_if(inflight_.begin(), inflight_.end(), [ref](const OutboxItem& i) { return i.ref == ref; });
-    if (it != inflight_.end()) inflight_.erase(it);
+    if (it == inflight_.end()) return;  // timed out already, or not ours
+    inflight_.erase(it);
     listener_.on_ack(ref, true, env.offset, std::string_view(), std::string_view());
     if (!wanted() && socket_ != 0) grace_at_ = clock_.now_ms() + config_.grace_ms;
     return;
@@ -389,10 +580,7 @@ void Engine::handle_line(std::string_view line) {
   }
 
   if (env.type == wire::type::kSubscribed) {
-    if (ChannelEntry* ch = channels_.find(env.channel)) {
-      ch->subscribed = true;
-      listener_.on_subscribed(ch->id);
-    }
+    if (ChannelEntry* ch = channels_.find(env.channel)) handle_subscribed(line, *ch);
     return;
   }
 
@@ -401,18 +589,29 @@ void Engine::handle_line(std::string_view line) {
     return;
   }
 
+  if (env.type == wire::type::kAuthRefreshed) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.is_object()) expires_at_wall_ = number_or(j, "expiresAt", 0);
+    schedule_token_refresh();
+    return;
+  }
+
   if (env.type == wire::type::kError) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     std::string message = "the server reported an error";
-    if (!j.is_discarded() && j.is_object() && j.contains("message") && j["message"].is_string()) {
-      message = j["message"].get<std::string>();
-    }
+    if (!j.is_discarded() && j.is_object()) message = string_or(j, "message", message);
     std::uint32_t ref = 0;
     if (parse_ref(env.ref, 'p', ref)) {
       auto it =
           std::find_if(inflight_.begin(), inflight_.end(), [ref](const OutboxItem& i) { return i.ref == ref; });
-      if (it != inflight_.end()) inflight_.erase(it);
+      if (it == inflight_.end()) return;
+      inflight_.erase(it);
       listener_.on_ack(ref, false, 0, env.code, message);
+      return;
+    }
+    if (parse_ref(env.ref, 'a', ref)) {
+      listener_.on_error("auth_failed", "the server refused the refreshed token (" + message +
+                                            "); the connection closes when the current token expires");
       return;
     }
     listener_.on_error(env.code.empty() ? std::string_view("server_error") : env.code, message);
@@ -421,27 +620,51 @@ void Engine::handle_line(std::string_view line) {
   // unsubscribed and unknown types: nothing to do (unknown types are ignored for forward compatibility).
 }
 
+void Engine::handle_subscribed(std::string_view line, ChannelEntry& ch) {
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return;
+  ch.subscribed = true;
+  const std::string epoch = string_or(j, "epoch", "");
+  const double offset = number_or(j, "offset", 0);
+  auto rec = j.find("recovered");
+  const bool recovered = rec != j.end() && rec->is_boolean() && rec->get<bool>();
+  if (ch.since_sent && !recovered) {
+    // The server cannot replay what this channel missed: continue from its current position and say so.
+    ++metrics_.gaps;
+    ch.has_position = true;
+    ch.last_offset = static_cast<std::uint64_t>(offset);
+    ch.epoch = epoch;
+    listener_.on_gap(ch.id, string_or(j, "reason", "unknown"));
+  } else if (!ch.since_sent) {
+    ch.has_position = true;
+    ch.last_offset = static_cast<std::uint64_t>(offset);
+    ch.epoch = epoch;
+  }
+  listener_.on_subscribed(ch.id);
+}
+
 void Engine::on_authenticated(std::string_view line) {
   if (state_ != ConnectionState::kAuthenticating) return;
   auto j = nlohmann::json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return;
-  if (j.contains("version") && j["version"].is_number_integer() && j["version"].get<int>() != wire::kProtocolVersion) {
+  auto version = j.find("version");
+  if (version != j.end() && version->is_number_integer() && version->get<int>() != wire::kProtocolVersion) {
     stopped_by_user_ = true;  // do not retry: this client cannot talk to this server
     drop_socket(wire::close_code::kNormal, "unsupported protocol version");
     set_state(ConnectionState::kError, "unsupported protocol version");
     listener_.on_error("unsupported_version", "the server speaks another protocol version; upgrade the client");
     return;
   }
-  if (j.contains("connectionId") && j["connectionId"].is_string()) {
-    connection_id_ = j["connectionId"].get<std::string>();
-  }
-  heartbeat_interval_ms_ = config_.heartbeat_interval_ms;
+  connection_id_ = string_or(j, "connectionId", "");
+  expires_at_wall_ = number_or(j, "expiresAt", 0);
   const double now = clock_.now_ms();
   auth_deadline_ = kNever;
-  ping_at_ = heartbeat_interval_ms_ > 0 ? now + heartbeat_interval_ms_ : kNever;
+  heartbeat_.start(now, clock_.wall_ms());
   attempt_ = 0;
   auth_retry_used_ = false;
   ++metrics_.connection_successes;
+  schedule_token_refresh();
+  if (hidden_ && config_.hidden_close_ms >= 0) hidden_close_at_ = now + config_.hidden_close_ms;
   set_state(ConnectionState::kConnected, "authenticated");
   if (state_ != ConnectionState::kConnected) return;  // a listener disconnected
   channels_.for_each([this](ChannelEntry& ch) { send_subscribe(ch); });
@@ -451,17 +674,30 @@ void Engine::on_authenticated(std::string_view line) {
 
 void Engine::send_subscribe(ChannelEntry& ch) {
   scratch_.clear();
-  proto::encode_subscribe(scratch_, ch.name, "s" + std::to_string(ch.id));
+  const std::string ref = "s" + std::to_string(ch.id);
+  ch.since_sent = ch.has_position;
+  if (ch.has_position) {
+    proto::encode_subscribe_since(scratch_, ch.name, ref, ch.last_offset, ch.epoch);
+  } else {
+    proto::encode_subscribe(scratch_, ch.name, ref);
+  }
   if (send_frame(scratch_)) ch.subscribe_sent = true;
 }
 
 void Engine::flush_outbox() {
+  const double now = clock_.now_ms();
   while (!outbox_.empty() && state_ == ConnectionState::kConnected) {
     OutboxItem item = outbox_.pop_front();
-    if (!send_frame(item.frame)) {
+    const bool sent = item.binary ? transport_.send_binary(socket_, item.frame) : send_frame(item.frame);
+    if (!sent) {
       outbox_.push_front(std::move(item));
       return;
     }
+    if (item.binary) {
+      metrics_.messages_sent += 1;
+      metrics_.bytes_sent += static_cast<double>(item.frame.size());
+    }
+    item.sent_at_ms = now;
     inflight_.push_back(std::move(item));
   }
 }
@@ -477,11 +713,35 @@ bool Engine::send_frame(std::string_view frame) {
 // --- Time --------------------------------------------------------------------------------------------
 
 double Engine::next_deadline_ms() const {
-  double d = std::min({reconnect_at_, grace_at_, auth_deadline_, ping_at_});
-  if (state_ == ConnectionState::kConnected && config_.heartbeat_timeout_ms > 0) {
-    d = std::min(d, last_rx_ms_ + config_.heartbeat_timeout_ms);
+  double d = std::min({reconnect_at_, grace_at_, auth_deadline_, hidden_close_at_, token_refresh_at_});
+  if (heartbeat_.running()) d = std::min(d, heartbeat_.next_deadline(clock_.now_ms(), clock_.wall_ms()));
+  if (!inflight_.empty() && config_.ack_timeout_ms > 0) {
+    d = std::min(d, inflight_.front().sent_at_ms + config_.ack_timeout_ms);
+  }
+  if (!outbox_.empty()) {
+    outbox_.for_each([&d](const OutboxItem& i) { d = std::min(d, i.expires_at_ms); });
   }
   return d;
+}
+
+void Engine::expire_and_time_out(double now) {
+  if (config_.ack_timeout_ms > 0) {
+    while (!inflight_.empty() && inflight_.front().sent_at_ms + config_.ack_timeout_ms <= now) {
+      OutboxItem item = std::move(inflight_.front());
+      inflight_.pop_front();
+      ++metrics_.acks_timed_out;
+      listener_.on_ack(item.ref, false, 0, "timeout",
+                       "no ack from the server within ackTimeoutMs; the message may or may not have been delivered");
+    }
+  }
+  if (!outbox_.empty()) {
+    outbox_.remove_if([now](const OutboxItem& i) { return i.expires_at_ms <= now; },
+                      [this](const OutboxItem& item) {
+                        ++metrics_.messages_expired;
+                        listener_.on_ack(item.ref, false, 0, "expired",
+                                         "the message waited longer than its ttl in the outbox and was not sent");
+                      });
+  }
 }
 
 void Engine::advance() {
@@ -489,6 +749,16 @@ void Engine::advance() {
   if (grace_at_ <= now) {
     grace_at_ = kNever;
     go_idle_if_unwanted();
+  }
+  if (hidden_close_at_ <= now) {
+    hidden_close_at_ = kNever;
+    if (hidden_ && state_ != ConnectionState::kIdle && state_ != ConnectionState::kError) {
+      paused_hidden_ = true;
+      reconnect_at_ = kNever;
+      awaiting_token_ = false;
+      drop_socket(wire::close_code::kNormal, "page hidden");
+      set_state(ConnectionState::kDisconnected, "page hidden");
+    }
   }
   if (reconnect_at_ <= now) {
     reconnect_at_ = kNever;
@@ -499,18 +769,29 @@ void Engine::advance() {
     auth_deadline_ = kNever;
     handle_disconnect(wire::close_code::kAbnormal, "timed out waiting for the server to authenticate");
   }
-  if (state_ == ConnectionState::kConnected && config_.heartbeat_timeout_ms > 0 &&
-      now - last_rx_ms_ >= config_.heartbeat_timeout_ms) {
-    handle_disconnect(wire::close_code::kAbnormal, "heartbeat timeout: no data from the server");
-  }
-  if (ping_at_ <= now) {
-    ping_at_ = heartbeat_interval_ms_ > 0 ? now + heartbeat_interval_ms_ : kNever;
-    if (state_ == ConnectionState::kConnected) {
-      scratch_.clear();
-      proto::encode_ping(scratch_, now);
-      send_frame(scratch_);
+  if (state_ == ConnectionState::kConnected) {
+    const bool was_probe = heartbeat_.probe_outstanding();
+    switch (heartbeat_.poll(now, clock_.wall_ms())) {
+      case Heartbeat::Action::kSendPing:
+        if (!was_probe && heartbeat_.probe_outstanding()) ++metrics_.probes;
+        scratch_.clear();
+        proto::encode_ping(scratch_, now);
+        send_frame(scratch_);
+        break;
+      case Heartbeat::Action::kDead:
+        handle_disconnect(wire::close_code::kAbnormal, "heartbeat timeout: the server did not answer a probe");
+        break;
+      case Heartbeat::Action::kNone: break;
     }
   }
+  if (token_refresh_at_ <= now) {
+    token_refresh_at_ = kNever;
+    if (state_ == ConnectionState::kConnected && config_.token_provider) {
+      refresh_pending_ = true;
+      listener_.on_token_request();
+    }
+  }
+  expire_and_time_out(now);
 }
 
 double Engine::uptime_ms() const {

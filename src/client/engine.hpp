@@ -19,6 +19,7 @@
 #include "client/connection_state.hpp"
 #include "client/engine_listener.hpp"
 #include "client/event_table.hpp"
+#include "client/heartbeat.hpp"
 #include "client/metrics.hpp"
 #include "client/outbox.hpp"
 #include "client/random_source.hpp"
@@ -34,6 +35,18 @@ enum class Status : std::uint8_t {
   kInvalidPayload,
   kOutboxFull,
   kUnknownChannel,
+  kTooLarge,
+};
+
+// One queued or in-flight message, for inspection.
+struct OutboxEntry {
+  std::uint32_t ref;
+  std::string channel;
+  std::string event;
+  std::size_t bytes;
+  bool binary;
+  bool in_flight;  // sent, waiting for its ack
+  double queued_at_ms;
 };
 std::string_view status_message(Status s);
 
@@ -51,10 +64,17 @@ class Engine {
   Status subscribe(std::string_view channel, std::uint32_t& channel_id);
   // Drops one reference; the last reference of the last channel starts the grace period.
   void unsubscribe(std::uint32_t channel_id);
-  // Publishes `payload_json` (valid JSON text) as `event` on `channel`. Queued while not connected.
-  // The server's verdict arrives as on_ack(msg_ref, ...).
+  // Publishes `payload_json` (valid JSON text) as `event` on `channel`. Queued while not connected, for at
+  // most `ttl_ms` (0: no limit). The server's verdict arrives as on_ack(msg_ref, ...).
   Status publish(std::string_view channel, std::string_view event, std::string_view payload_json,
-                 std::uint32_t& msg_ref);
+                 std::uint32_t& msg_ref, double ttl_ms = 0);
+  // The same for raw bytes, sent as a binary frame.
+  Status publish_binary(std::string_view channel, std::string_view event, std::string_view bytes,
+                        std::uint32_t& msg_ref, double ttl_ms = 0);
+  // What waits to be sent or acknowledged, oldest first.
+  std::vector<OutboxEntry> outbox_entries() const;
+  // Drops every queued (not yet sent) message; each fails with `cleared`. Returns how many.
+  std::size_t clear_outbox();
   // Keeps the connection open even with no subscribers, until disconnect().
   void connect();
   // Closes the socket on purpose and stays `disconnected` (subscriptions and outbox are kept).
@@ -63,6 +83,14 @@ class Engine {
   void reconnect();
   // Sets the token. With a token provider, this answers on_token_request() and continues the connect.
   void set_token(std::string_view token);
+
+  // --- Page events (browser only; Node never calls these) -----------------------------------------------
+  // Hidden: close after `hidden_close_ms`; visible: reconnect if anyone is subscribed, or probe the socket.
+  void set_page_visible(bool visible);
+  // Offline: disconnect without burning reconnect attempts; online: reconnect at once (or probe).
+  void set_online(bool online);
+  // A page restored from the back/forward cache, or any reason to doubt the socket: send a probe ping.
+  void probe();
 
   // --- Platform events -------------------------------------------------------------------------------
   void on_socket_open(SocketId id);
@@ -92,12 +120,18 @@ class Engine {
 
  private:
   bool wanted() const;
+  bool can_connect() const { return wanted() && !offline_ && !paused_hidden_; }
+  Status enqueue(OutboxItem item, std::uint32_t& msg_ref);
+  void schedule_token_refresh();
+  void handle_subscribed(std::string_view line, ChannelEntry& ch);
+  void deliver_binary(std::string_view frame);
+  void expire_and_time_out(double now);
   void set_state(ConnectionState to, std::string_view reason);
   void start_connect();
   void open_socket();
   void drop_socket(std::uint16_t code, std::string_view reason);
   void handle_disconnect(std::uint16_t code, std::string_view reason);
-  void schedule_reconnect(std::string_view reason);
+  void schedule_reconnect(std::string_view reason, double min_delay_ms);
   void go_idle_if_unwanted();
   void on_authenticated(std::string_view line);
   void handle_line(std::string_view line);
@@ -125,9 +159,16 @@ class Engine {
   double reconnect_at_ = kNever;
   double grace_at_ = kNever;
   double auth_deadline_ = kNever;
-  double ping_at_ = kNever;
-  double last_rx_ms_ = 0;
-  double heartbeat_interval_ms_;
+  double hidden_close_at_ = kNever;
+  double token_refresh_at_ = kNever;
+  double expires_at_wall_ = 0;     // the token's expiry as told by auth_success / auth_refreshed
+  bool refresh_pending_ = false;   // asked the host for a token to refresh in band
+  bool offline_ = false;
+  bool hidden_ = false;
+  bool paused_hidden_ = false;     // closed because the page is hidden
+  Heartbeat heartbeat_;
+  std::string client_id_;          // prefix of client message ids (dedup by the server)
+  std::uint32_t next_auth_ref_ = 1;
 
   ChannelRegistry channels_;
   EventTable events_;

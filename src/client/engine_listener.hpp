@@ -25,13 +25,21 @@ class EngineListener {
   // The hot path. `payload_json` is valid only during the call.
   virtual void on_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view payload_json,
                           const MessageMeta& meta) = 0;
+  // A binary channel message (docs/PROTOCOL.md section 13). `bytes` is valid only during the call.
+  virtual void on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,
+                                 const MessageMeta& meta) = 0;
+  // After a resubscribe the server could not replay what was missed: `reason` is `epoch_changed` or
+  // `window_exceeded`. The application should refetch the channel's state.
+  virtual void on_gap(std::uint32_t channel_id, std::string_view reason) = 0;
   // The server's verdict on a publish (`ok` with offset, or an error code + message).
+  // `code` is empty on success; `timeout`, `expired`, `cleared` or a server error code otherwise.
   virtual void on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, std::string_view code,
                       std::string_view message) = 0;
   virtual void on_subscribed(std::uint32_t channel_id) = 0;
   // A runtime error: code is a stable string (protocol error codes, or client codes such as `auth_failed`).
   virtual void on_error(std::string_view code, std::string_view message) = 0;
-  // Only with ClientConfig::token_provider: the host must answer with Engine::set_token().
+  // Only with ClientConfig::token_provider, before every connect and before the token expires: the host must
+  // answer with Engine::set_token().
   virtual void on_token_request() = 0;
 };
 

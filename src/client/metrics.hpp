@@ -19,6 +19,11 @@ struct Metrics {
   double connected_since_ms = -1;  // monotonic; -1 while not connected
   double total_uptime_ms = 0;      // completed connected periods
   std::uint32_t frame_errors = 0;
+  std::uint32_t gaps = 0;               // resubscribes the server could not recover
+  std::uint32_t duplicates_dropped = 0; // replayed messages already seen
+  std::uint32_t acks_timed_out = 0;
+  std::uint32_t messages_expired = 0;   // outbox TTL
+  std::uint32_t probes = 0;             // probe pings sent (visibility, online, silence, time jump)
 };
 
 }  // namespace tidewire::client

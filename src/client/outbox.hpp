@@ -12,7 +12,12 @@ namespace tidewire::client {
 struct OutboxItem {
   std::uint32_t ref = 0;  // the publish's ref (its ack is reported under it)
   std::string frame;      // the encoded message
+  std::string channel;
+  std::string event;
+  bool binary = false;    // send as a binary frame
   double queued_at_ms = 0;
+  double expires_at_ms = 0;  // monotonic; infinity = no TTL
+  double sent_at_ms = 0;     // monotonic, while in flight
 };
 
 class Outbox {
@@ -38,6 +43,24 @@ class Outbox {
     items_.pop_front();
     bytes_ -= item.frame.size();
     return item;
+  }
+  // Removes the items for which `pred` holds, in order, handing each to `removed`.
+  template <typename Pred, typename Fn>
+  void remove_if(Pred pred, Fn removed) {
+    for (auto it = items_.begin(); it != items_.end();) {
+      if (pred(*it)) {
+        bytes_ -= it->frame.size();
+        OutboxItem item = std::move(*it);
+        it = items_.erase(it);
+        removed(item);
+      } else {
+        ++it;
+      }
+    }
+  }
+  template <typename Fn>
+  void for_each(Fn fn) const {
+    for (const auto& item : items_) fn(item);
   }
   bool empty() const { return items_.empty(); }
   std::size_t size() const { return items_.size(); }

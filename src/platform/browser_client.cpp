@@ -17,9 +17,11 @@ std::uint64_t seed_from_clock(const client::Clock& c) {
 BrowserClient::BrowserClient(client::ClientConfig config, client::EngineListener& listener)
     : rng_(seed_from_clock(clock_)), transport_(*this) {
   engine_ = std::make_unique<client::Engine>(std::move(config), clock_, transport_, listener, rng_);
+  page_events::add(this);
 }
 
 BrowserClient::~BrowserClient() {
+  page_events::remove(this);
   if (timer_id_ != 0) emscripten_clear_timeout(timer_id_);
   engine_.reset();  // closes the socket while the transport is still alive
 }
@@ -35,6 +37,16 @@ void BrowserClient::socket_close(client::SocketId id, std::uint16_t code, std::s
 }
 void BrowserClient::socket_error(client::SocketId id) {
   with_engine([&](client::Engine& e) { e.on_socket_error(id); });
+}
+
+void BrowserClient::page_visible(bool visible) {
+  with_engine([&](client::Engine& e) { e.set_page_visible(visible); });
+}
+void BrowserClient::page_online(bool online) {
+  with_engine([&](client::Engine& e) { e.set_online(online); });
+}
+void BrowserClient::page_shown() {
+  with_engine([](client::Engine& e) { e.probe(); });
 }
 
 // One timer for the earliest deadline. It is re-armed only when the deadline moves earlier: a later deadline

@@ -7,10 +7,11 @@
 #include "client/engine.hpp"
 #include "platform/browser_clock.hpp"
 #include "platform/browser_transport.hpp"
+#include "platform/page_events.hpp"
 
 namespace tidewire::platform {
 
-class BrowserClient final : private SocketEvents {
+class BrowserClient final : private SocketEvents, private PageEventSink {
  public:
   BrowserClient(client::ClientConfig config, client::EngineListener& listener);
   ~BrowserClient() override;
@@ -33,6 +34,10 @@ class BrowserClient final : private SocketEvents {
   void socket_message(client::SocketId id, std::string_view data, bool binary) override;
   void socket_close(client::SocketId id, std::uint16_t code, std::string_view reason) override;
   void socket_error(client::SocketId id) override;
+
+  void page_visible(bool visible) override;
+  void page_online(bool online) override;
+  void page_shown() override;
 
   void arm_timer();
   static void on_timer(void* user);

@@ -167,6 +167,7 @@ ScanStatus scan_envelope(std::string_view in, Envelope& out) {
         break;
       case 5:
         if (key_is(key, "event")) str_field = &out.event;
+        else if (key_is(key, "epoch")) str_field = &out.epoch;
         break;
       case 7:
         if (key_is(key, "channel")) str_field = &out.channel;

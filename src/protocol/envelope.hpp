@@ -18,6 +18,7 @@ struct Envelope {
   std::string_view ref;      // raw string content
   std::string_view from;     // raw string content
   std::string_view code;     // raw string content (error messages)
+  std::string_view epoch;    // raw string content
   std::string_view payload;  // the raw JSON text of the value
   std::uint64_t offset = 0;
   double ts = 0;

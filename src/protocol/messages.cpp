@@ -19,6 +19,22 @@ void encode_subscribe(std::string& out, std::string_view channel, std::string_vi
   w.close();
 }
 
+void encode_subscribe_since(std::string& out, std::string_view channel, std::string_view ref,
+                            std::uint64_t since_offset, std::string_view since_epoch) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kSubscribe).str("channel", channel);
+  if (!ref.empty()) w.str("ref", ref);
+  w.key("since");
+  JsonObjectWriter since(out);
+  since.uint("offset", since_offset).str("epoch", since_epoch).close();
+  w.close();
+}
+
+void encode_auth_refresh(std::string& out, std::string_view token, std::string_view ref) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kAuth).str("token", token).str("ref", ref).close();
+}
+
 void encode_unsubscribe(std::string& out, std::string_view channel, std::string_view ref) {
   JsonObjectWriter w(out);
   w.str("type", t::kUnsubscribe).str("channel", channel);
@@ -27,9 +43,10 @@ void encode_unsubscribe(std::string& out, std::string_view channel, std::string_
 }
 
 void encode_publish(std::string& out, std::string_view channel, std::string_view event, std::string_view payload_json,
-                    std::string_view ref) {
+                    std::string_view ref, std::string_view id) {
   JsonObjectWriter w(out);
   w.str("type", t::kChannelMessage).str("channel", channel).str("event", event);
+  if (!id.empty()) w.str("id", id);
   if (!ref.empty()) w.str("ref", ref);
   w.raw("payload", payload_json.empty() ? std::string_view("null") : payload_json);
   w.close();

@@ -11,9 +11,15 @@ namespace tidewire::protocol {
 // Client -> server
 void encode_auth(std::string& out, std::string_view token);
 void encode_subscribe(std::string& out, std::string_view channel, std::string_view ref);
+// A subscribe that asks for recovery of every publication after `since_offset` in `since_epoch`.
+void encode_subscribe_since(std::string& out, std::string_view channel, std::string_view ref,
+                            std::uint64_t since_offset, std::string_view since_epoch);
+// An in-band token refresh on an authenticated connection (docs/PROTOCOL.md section 8).
+void encode_auth_refresh(std::string& out, std::string_view token, std::string_view ref);
 void encode_unsubscribe(std::string& out, std::string_view channel, std::string_view ref);
+// `id` is the client message id that makes the publish idempotent (empty: none).
 void encode_publish(std::string& out, std::string_view channel, std::string_view event, std::string_view payload_json,
-                    std::string_view ref);
+                    std::string_view ref, std::string_view id = std::string_view());
 void encode_ping(std::string& out, double ts);
 
 // Server -> client

@@ -25,7 +25,20 @@ inline constexpr std::string_view kAck = "ack";
 inline constexpr std::string_view kPing = "ping";
 inline constexpr std::string_view kPong = "pong";
 inline constexpr std::string_view kError = "error";
+inline constexpr std::string_view kAuthRefreshed = "auth_refreshed";
+inline constexpr std::string_view kReply = "reply";
+inline constexpr std::string_view kPresenceJoin = "presence_join";
+inline constexpr std::string_view kPresenceUpdate = "presence_update";
+inline constexpr std::string_view kPresenceLeave = "presence_leave";
+inline constexpr std::string_view kPresenceGet = "presence_get";
+inline constexpr std::string_view kPresenceDiff = "presence_diff";
 }  // namespace type
+
+// Reasons carried by `subscribed` when recovery failed (docs/PROTOCOL.md section 9).
+namespace recovery {
+inline constexpr std::string_view kEpochChanged = "epoch_changed";
+inline constexpr std::string_view kWindowExceeded = "window_exceeded";
+}  // namespace recovery
 
 // Stable error codes carried by {"type":"error","code":...}.
 namespace error {
@@ -36,6 +49,11 @@ inline constexpr std::string_view kNotAuthenticated = "not_authenticated";
 inline constexpr std::string_view kNotSubscribed = "not_subscribed";
 inline constexpr std::string_view kForbidden = "forbidden";
 inline constexpr std::string_view kTooManyChannels = "too_many_channels";
+inline constexpr std::string_view kRateLimited = "rate_limited";
+inline constexpr std::string_view kAuthFailed = "auth_failed";
+inline constexpr std::string_view kNotFound = "not_found";
+inline constexpr std::string_view kVersionConflict = "version_conflict";
+inline constexpr std::string_view kUnsupported = "unsupported";
 inline constexpr std::string_view kInternal = "internal";
 }  // namespace error
 
@@ -52,6 +70,7 @@ inline constexpr std::uint16_t kTryAgainLater = 1013;
 inline constexpr std::uint16_t kAuthFailed = 4001;
 inline constexpr std::uint16_t kAuthTimeout = 4002;
 inline constexpr std::uint16_t kTokenExpired = 4003;
+inline constexpr std::uint16_t kTooManyConnections = 4005;
 inline constexpr std::uint16_t kUnsupportedVersion = 4006;
 }  // namespace close_code
 
@@ -63,6 +82,7 @@ constexpr CloseAction classify_close(std::uint16_t code) {
     case close_code::kNormal: return CloseAction::kNone;
     case close_code::kPolicyViolation:
     case close_code::kMessageTooBig:
+    case close_code::kTooManyConnections:
     case close_code::kUnsupportedVersion: return CloseAction::kStop;
     case close_code::kAuthFailed:
     case close_code::kTokenExpired: return CloseAction::kRefreshTokenAndRetry;

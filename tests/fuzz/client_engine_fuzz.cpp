@@ -27,6 +27,8 @@ struct NullListener final : EngineListener {
   void on_state(ConnectionState, ConnectionState, std::string_view) override {}
   void on_event_name(std::uint32_t, std::string_view) override {}
   void on_message(std::uint32_t, std::uint32_t, std::string_view p, const MessageMeta&) override { n += p.size(); }
+  void on_binary_message(std::uint32_t, std::uint32_t, std::string_view p, const MessageMeta&) override { n += p.size(); }
+  void on_gap(std::uint32_t, std::string_view) override {}
   void on_ack(std::uint32_t, bool, std::uint64_t, std::string_view, std::string_view) override {}
   void on_subscribed(std::uint32_t) override {}
   void on_error(std::string_view, std::string_view) override {}

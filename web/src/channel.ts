@@ -2,7 +2,7 @@
 // removed when it unsubscribes. Several handles on the same name share one server subscription.
 import type { TidewireClient } from './client.js';
 import { TidewireError } from './errors.js';
-import type { MessageHandler, SendResult } from './types.js';
+import type { Gap, MessageHandler, SendOptions, SendResult } from './types.js';
 import { ErrorCode } from './wire.js';
 
 type ListenerToken = ReturnType<TidewireClient['_addListener']>;
@@ -68,8 +68,17 @@ export class Channel {
   }
 
   /** Publishes an event on this channel; resolves with the server's ack. */
-  send<T>(event: string, payload: T): Promise<SendResult> {
-    return this.#client.send(this.name, event, payload);
+  send<T>(event: string, payload: T, options?: SendOptions): Promise<SendResult> {
+    return this.#client.send(this.name, event, payload, options);
+  }
+
+  /**
+   * Called when, after a reconnect, the server could not replay what this channel missed (its history was
+   * lost or too much was missed): refetch the channel's state. Subscribes the handle if needed.
+   */
+  onGap(listener: (gap: Gap) => void): () => void {
+    this.subscribe();
+    return this.#client._addGapListener(this.name, listener);
   }
 
   /** Resolves when the server has confirmed the subscription. */

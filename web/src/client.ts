@@ -5,7 +5,16 @@ import { TidewireError } from './errors.js';
 import { loadModule } from './module.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import type { TidewireModule, WasmCallbacks, WasmClient } from './tidewire_module.mjs';
-import type { ChannelMessage, ClientMetrics, MessageHandler, SendResult, StateChange } from './types.js';
+import type {
+  ChannelMessage,
+  ClientMetrics,
+  Gap,
+  MessageHandler,
+  OutboxEntry,
+  SendOptions,
+  SendResult,
+  StateChange,
+} from './types.js';
 import { CONNECTION_STATES, DEFAULTS, EngineStatus, ErrorCode, LOG_PREFIX, type ConnectionState } from './wire.js';
 
 /** `'*'` matches every event. */
@@ -24,6 +33,7 @@ interface ChannelSlot {
   listeners: Set<Listener>;
   subscribed: boolean; // confirmed by the server on the current connection
   waiters: Array<() => void>;
+  gapListeners: Set<(gap: Gap) => void>;
 }
 
 interface PendingAck {
@@ -46,6 +56,7 @@ export class TidewireClient {
   #preload: Array<() => void> = []; // calls made before the module finished loading
   #stateListeners = new Set<(change: StateChange) => void>();
   #errorListeners = new Set<(error: TidewireError) => void>();
+  #gapListeners = new Set<(gap: Gap) => void>();
   #listenerErrors = 0;
   #explicitConnect = false;
   #loading: Promise<void> | undefined;
@@ -101,22 +112,31 @@ export class TidewireClient {
 
   /**
    * Publishes to a channel. `send(channel, payload)` uses the event `'message'`;
-   * `send(channel, event, payload)` names it. Resolves with the server's ack; rejects with a TidewireError.
+   * `send(channel, event, payload, options?)` names it. A Uint8Array or ArrayBuffer payload goes as a binary
+   * frame. Resolves with the server's ack; rejects with a TidewireError (`outbox_full`, `timeout`, `expired`,
+   * `cleared`, or the server's code).
    */
   send<T>(channel: string, payload: T): Promise<SendResult>;
-  send<T>(channel: string, event: string, payload: T): Promise<SendResult>;
+  send<T>(channel: string, event: string, payload: T, options?: SendOptions): Promise<SendResult>;
   send(channel: string, eventOrPayload: unknown, ...rest: unknown[]): Promise<SendResult> {
     const [event, payload] =
       rest.length > 0 ? [eventOrPayload, rest[0]] : [DEFAULTS.defaultEvent as string, eventOrPayload];
+    const options = (rest[1] ?? {}) as SendOptions;
     try {
       this.#assertOpen();
       if (typeof channel !== 'string') throw new TypeError('tidewire: send(channel, ...) needs a channel name string');
       if (typeof event !== 'string') throw new TypeError('tidewire: send(channel, event, payload): event must be a string');
-      const json = JSON.stringify(payload === undefined ? null : payload);
+      const ttl = options.ttlMs ?? 0;
+      if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) {
+        throw new TypeError('tidewire: options.ttlMs must be a finite number >= 0');
+      }
+      const bytes = payload instanceof Uint8Array ? payload : payload instanceof ArrayBuffer ? new Uint8Array(payload) : undefined;
+      const json = bytes === undefined ? JSON.stringify(payload === undefined ? null : payload) : '';
       if (json === undefined) throw new TypeError('tidewire: the payload is not JSON-serializable');
       return new Promise<SendResult>((resolve, reject) => {
         this.#whenLoaded(() => {
-          const ref = this.#wasm!.publish(channel, event, json);
+          const wasm = this.#wasm!;
+          const ref = bytes !== undefined ? wasm.publishBinary(channel, event, bytes, ttl) : wasm.publish(channel, event, json, ttl);
           if (ref <= 0) {
             reject(this.#statusError(-ref));
             return;
@@ -127,6 +147,29 @@ export class TidewireClient {
     } catch (e) {
       return Promise.reject(e instanceof TidewireError ? e : new TidewireError(ErrorCode.invalidArgument, (e as Error).message));
     }
+  }
+
+  /** Messages waiting to be sent or acknowledged, oldest first. */
+  getOutbox(): OutboxEntry[] {
+    return (this.#wasm?.outboxEntries() ?? []).map(({ channel, event, bytes, binary, inFlight, queuedAtMs }) => ({
+      channel,
+      event,
+      bytes,
+      binary,
+      inFlight,
+      queuedAtMs,
+    }));
+  }
+
+  /** Drops every queued (unsent) message; their send() promises reject with code `cleared`. */
+  clearOutbox(): number {
+    return this.#wasm?.clearOutbox() ?? 0;
+  }
+
+  /** Called when a resubscribe could not recover what a channel missed: refetch that channel's state. */
+  onGap(listener: (gap: Gap) => void): () => void {
+    this.#gapListeners.add(listener);
+    return () => this.#gapListeners.delete(listener);
   }
 
   // --- connection -----------------------------------------------------------------------------------
@@ -183,6 +226,11 @@ export class TidewireClient {
       avgLatencyMs: m?.avgLatencyMs ?? -1,
       uptimeMs: m?.uptimeMs ?? 0,
       frameErrors: m?.frameErrors ?? 0,
+      gaps: m?.gaps ?? 0,
+      duplicatesDropped: m?.duplicatesDropped ?? 0,
+      acksTimedOut: m?.acksTimedOut ?? 0,
+      messagesExpired: m?.messagesExpired ?? 0,
+      probes: m?.probes ?? 0,
       queueDepth: m?.queueDepth ?? 0,
       queueBytes: m?.queueBytes ?? 0,
       inflight: m?.inflight ?? 0,
@@ -217,7 +265,7 @@ export class TidewireClient {
   _acquire(name: string): void {
     let slot = this.#slots.get(name);
     if (slot === undefined) {
-      slot = { name, id: 0, refs: 0, listeners: new Set(), subscribed: false, waiters: [] };
+      slot = { name, id: 0, refs: 0, listeners: new Set(), subscribed: false, waiters: [], gapListeners: new Set() };
       this.#slots.set(name, slot);
     }
     slot.refs += 1;
@@ -268,6 +316,14 @@ export class TidewireClient {
     let n = 0;
     for (const l of slot.listeners) if (l.event === event) n += 1;
     return n;
+  }
+
+  /** @internal */
+  _addGapListener(name: string, listener: (gap: Gap) => void): () => void {
+    const slot = this.#slots.get(name);
+    if (slot === undefined) throw new TidewireError(ErrorCode.invalidArgument, `tidewire: subscribe to "${name}" first`);
+    slot.gapListeners.add(listener);
+    return () => slot.gapListeners.delete(listener);
   }
 
   /** @internal Resolves once the server has confirmed the subscription on the current connection. */
@@ -348,6 +404,9 @@ export class TidewireClient {
         maxReconnectAttempts: o.maxReconnectAttempts,
         heartbeatIntervalMs: o.heartbeatIntervalMs,
         heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+        probeTimeoutMs: o.probeTimeoutMs,
+        hiddenCloseMs: o.hiddenCloseMs,
+        ackTimeoutMs: o.ackTimeoutMs,
         authTimeoutMs: o.authTimeoutMs,
         outboxMaxMessages: o.outboxMaxMessages,
         outboxMaxBytes: o.outboxMaxBytes,
@@ -383,8 +442,37 @@ export class TidewireClient {
           offset,
           ts,
           from: fromLen > 0 ? decoder.decode(heap.subarray(fromPtr, fromPtr + fromLen)) : '',
+          binary: false,
         };
         this.#dispatch(slot, message);
+      },
+      onBinaryMessage: (channelId, eventId, ptr, len, offset, ts, fromPtr, fromLen) => {
+        const slot = slotsById()[channelId];
+        if (slot === undefined || slot.listeners.size === 0) return;
+        const heap = module.HEAPU8;
+        const message: ChannelMessage<unknown> = {
+          channel: slot.name,
+          event: events[eventId] ?? '',
+          payload: heap.slice(ptr, ptr + len), // a copy: the engine's buffer is reused
+          offset,
+          ts,
+          from: fromLen > 0 ? decoder.decode(heap.subarray(fromPtr, fromPtr + fromLen)) : '',
+          binary: true,
+        };
+        this.#dispatch(slot, message);
+      },
+      onGap: (channelId, reason) => {
+        const slot = slotsById()[channelId];
+        if (slot === undefined) return;
+        const gap: Gap = { channel: slot.name, reason };
+        this.#log('gap', slot.name, reason);
+        for (const l of [...slot.gapListeners, ...this.#gapListeners]) {
+          try {
+            l(gap);
+          } catch (e) {
+            this.#listenerThrew(e);
+          }
+        }
       },
       onEventName: (eventId, name) => {
         events[eventId] = name;

@@ -4,7 +4,16 @@ export { Channel } from './channel.js';
 export { TidewireError } from './errors.js';
 export { loadModule } from './module.js';
 export type { ClientOptions, TokenSource } from './options.js';
-export type { ChannelMessage, ClientMetrics, MessageHandler, SendResult, StateChange } from './types.js';
+export type {
+  ChannelMessage,
+  ClientMetrics,
+  Gap,
+  MessageHandler,
+  OutboxEntry,
+  SendOptions,
+  SendResult,
+  StateChange,
+} from './types.js';
 export { CONNECTION_STATES, CloseCode, ErrorCode, DEFAULTS, PROTOCOL_VERSION } from './wire.js';
 export type { ConnectionState } from './wire.js';
 export { configure, getDefaultClient, resetDefaultClient, realtimeClient, useRealtimeChannel } from './default_client.js';

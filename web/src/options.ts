@@ -17,9 +17,18 @@ export interface ClientOptions {
   reconnectCapMs?: number;
   /** After this many failed attempts in a row the state becomes `error`. 0 (default) = never give up. */
   maxReconnectAttempts?: number;
-  /** Client ping period and the silence after which the socket is declared dead. Defaults 30 s / 60 s. */
+  /**
+   * Client ping period (default 30 s) and the wall-clock silence after which the socket is probed (default
+   * 60 s); an unanswered probe declares it dead after `probeTimeoutMs` (default 5 s). Probes also go out when
+   * the page becomes visible, comes back online, is restored from the back/forward cache, or after sleep.
+   */
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
+  probeTimeoutMs?: number;
+  /** Close the socket this long after the page is hidden; reopen when visible. -1: never. Default 1000 ms. */
+  hiddenCloseMs?: number;
+  /** A send without the server's ack this long rejects with code `timeout`. 0: never. Default 10000 ms. */
+  ackTimeoutMs?: number;
   /** Time from opening the socket to `auth_success`. Default 5000 ms. */
   authTimeoutMs?: number;
   /** Bounds of the queue of sends made while not connected. Defaults 1000 messages / 1 MiB. */
@@ -38,6 +47,8 @@ const NUMERIC_KEYS = [
   'maxReconnectAttempts',
   'heartbeatIntervalMs',
   'heartbeatTimeoutMs',
+  'probeTimeoutMs',
+  'ackTimeoutMs',
   'authTimeoutMs',
   'outboxMaxMessages',
   'outboxMaxBytes',
@@ -74,6 +85,9 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     maxReconnectAttempts: DEFAULTS.maxReconnectAttempts,
     heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
     heartbeatTimeoutMs: DEFAULTS.heartbeatTimeoutMs,
+    probeTimeoutMs: DEFAULTS.probeTimeoutMs,
+    hiddenCloseMs: DEFAULTS.hiddenCloseMs,
+    ackTimeoutMs: DEFAULTS.ackTimeoutMs,
     authTimeoutMs: DEFAULTS.authTimeoutMs,
     outboxMaxMessages: DEFAULTS.outboxMaxMessages,
     outboxMaxBytes: DEFAULTS.outboxMaxBytes,
@@ -86,6 +100,13 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       throw new TypeError(`tidewire: options.${key} must be a finite number >= 0, got ${String(v)}`);
     }
     resolved[key] = v;
+  }
+  if (options.hiddenCloseMs !== undefined) {
+    const v = options.hiddenCloseMs;
+    if (typeof v !== 'number' || !Number.isFinite(v) || (v < 0 && v !== -1)) {
+      throw new TypeError(`tidewire: options.hiddenCloseMs must be a number >= 0, or -1 to never close, got ${String(v)}`);
+    }
+    resolved.hiddenCloseMs = v;
   }
   return resolved;
 }

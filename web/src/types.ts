@@ -1,6 +1,6 @@
 import type { ConnectionState } from './wire.js';
 
-/** A message delivered to a channel listener. */
+/** A message delivered to a channel listener. Binary messages carry a Uint8Array payload. */
 export interface ChannelMessage<T = unknown> {
   channel: string;
   event: string;
@@ -11,6 +11,30 @@ export interface ChannelMessage<T = unknown> {
   ts: number;
   /** The sender's user id. */
   from: string;
+  /** True when the payload arrived as a binary frame (then it is a Uint8Array). */
+  binary: boolean;
+}
+
+/** The server could not replay what a channel missed while disconnected: refetch its state. */
+export interface Gap {
+  channel: string;
+  /** `epoch_changed` (the server lost its history) or `window_exceeded` (too much was missed). */
+  reason: string;
+}
+
+export interface SendOptions {
+  /** Give up (reject with code `expired`) if still queued after this long. Default: no limit. */
+  ttlMs?: number;
+}
+
+/** A message waiting in the outbox (not yet sent) or in flight (sent, waiting for its ack). */
+export interface OutboxEntry {
+  channel: string;
+  event: string;
+  bytes: number;
+  binary: boolean;
+  inFlight: boolean;
+  queuedAtMs: number;
 }
 
 export type MessageHandler<T = unknown> = (message: ChannelMessage<T>) => void;
@@ -43,6 +67,12 @@ export interface ClientMetrics {
   avgLatencyMs: number;
   uptimeMs: number;
   frameErrors: number;
+  /** Resubscribes the server could not recover (each also emitted as a gap). */
+  gaps: number;
+  duplicatesDropped: number;
+  acksTimedOut: number;
+  messagesExpired: number;
+  probes: number;
   /** Messages waiting in the outbox. */
   queueDepth: number;
   queueBytes: number;

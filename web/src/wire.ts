@@ -26,6 +26,7 @@ export const CloseCode = {
   authFailed: 4001,
   authTimeout: 4002,
   tokenExpired: 4003,
+  tooManyConnections: 4005,
   unsupportedVersion: 4006,
 } as const;
 
@@ -38,6 +39,10 @@ export const ErrorCode = {
   notSubscribed: 'not_subscribed',
   forbidden: 'forbidden',
   tooManyChannels: 'too_many_channels',
+  rateLimited: 'rate_limited',
+  notFound: 'not_found',
+  versionConflict: 'version_conflict',
+  unsupported: 'unsupported',
   internal: 'internal',
   // client-side
   invalidArgument: 'invalid_argument',
@@ -48,6 +53,11 @@ export const ErrorCode = {
   reconnectFailed: 'reconnect_failed',
   badFrame: 'bad_frame',
   listenerThrew: 'listener_threw',
+  tooManyConnections: 'too_many_connections',
+  unsupportedVersion: 'unsupported_version',
+  ackTimeout: 'timeout',
+  expired: 'expired',
+  cleared: 'cleared',
   closed: 'client_closed',
 } as const;
 
@@ -59,6 +69,7 @@ export const EngineStatus = {
   invalidPayload: 3,
   outboxFull: 4,
   unknownChannel: 5,
+  tooLarge: 6,
 } as const;
 
 export const DEFAULTS = {
@@ -69,6 +80,9 @@ export const DEFAULTS = {
   maxReconnectAttempts: 0,
   heartbeatIntervalMs: 30000,
   heartbeatTimeoutMs: 60000,
+  probeTimeoutMs: 5000,
+  hiddenCloseMs: 1000,
+  ackTimeoutMs: 10000,
   authTimeoutMs: 5000,
   outboxMaxMessages: 1000,
   outboxMaxBytes: 1 << 20,

@@ -177,8 +177,11 @@ TEST_F(EngineTest, OutboxQueuesInOrderWhileDisconnectedAndFlushesAfterResubscrib
   accept();
   ASSERT_EQ(transport.sent.size(), 3u);
   EXPECT_NE(transport.sent[0].find("subscribe"), std::string::npos);
-  EXPECT_EQ(transport.sent[1], R"({"type":"channel_message","channel":"a","event":"e","ref":"p1","payload":1})");
-  EXPECT_EQ(transport.sent[2], R"({"type":"channel_message","channel":"a","event":"e","ref":"p2","payload":2})");
+  // Every publish carries a client message id (the server deduplicates resends) and its ref.
+  EXPECT_EQ(transport.sent[1],
+            R"({"type":"channel_message","channel":"a","event":"e","id":"iiiiiiiiii-p1","ref":"p1","payload":1})");
+  EXPECT_EQ(transport.sent[2],
+            R"({"type":"channel_message","channel":"a","event":"e","id":"iiiiiiiiii-p2","ref":"p2","payload":2})");
   engine->on_socket_message(transport.current(), R"({"type":"ack","ref":"p1","channel":"a","offset":5})", false);
   ASSERT_EQ(listener.acks.size(), 1u);
   EXPECT_EQ(listener.acks[0].ref, r1);
@@ -224,7 +227,7 @@ TEST_F(EngineTest, ServerErrorForAPublishIsReportedAsAFailedAck) {
   EXPECT_EQ(engine->inflight_count(), 0u);
 }
 
-TEST_F(EngineTest, HeartbeatPingsAndDeclaresASilentSocketDead) {
+TEST_F(EngineTest, HeartbeatPingsMeasuresLatencyAndProbesASilentSocketBeforeDeclaringItDead) {
   std::uint32_t id = 0;
   engine->subscribe("a", id);
   accept();
@@ -235,10 +238,272 @@ TEST_F(EngineTest, HeartbeatPingsAndDeclaresASilentSocketDead) {
   engine->on_socket_message(transport.current(), R"({"type":"pong","ts":)" + std::to_string(clock.now_ - 40) + "}",
                             false);
   EXPECT_NEAR(engine->metrics().last_latency_ms, 40, 0.001);
-  tick(59999);
+  // 60 s of silence: not dead yet, but a probe goes out...
+  tick(30000);
+  tick(30000);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  EXPECT_EQ(engine->metrics().probes, 1u);
+  // ...and only an unanswered probe declares the socket dead.
+  tick(4999);
   EXPECT_EQ(engine->state(), ConnectionState::kConnected);
   tick(1);
   EXPECT_EQ(engine->state(), ConnectionState::kReconnecting);
+}
+
+TEST_F(EngineTest, AnAnsweredProbeKeepsTheConnection) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->set_page_visible(true);  // visible again: probe at once
+  EXPECT_EQ(engine->metrics().probes, 1u);
+  ASSERT_FALSE(transport.sent.empty());
+  EXPECT_NE(transport.sent.back().find(R"("type":"ping")"), std::string::npos);
+  tick(1000);
+  engine->on_socket_message(transport.current(), R"({"type":"pong","ts":1})", false);
+  tick(10000);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+}
+
+TEST_F(EngineTest, ThrottledTimersCauseNoFalseTimeout) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  // A background tab: the timer fires 90 s late, but data kept arriving meanwhile.
+  for (int i = 0; i < 9; ++i) {
+    clock.advance(10000);
+    engine->on_socket_message(transport.current(), R"({"type":"pong"})", false);
+  }
+  engine->advance();
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  EXPECT_EQ(engine->metrics().probes, 0u);
+}
+
+TEST_F(EngineTest, ATimeJumpFromSleepTriggersAProbeAndAZombieSocketIsReplaced) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  tick(1000);
+  clock.sleep(10 * 60 * 1000);  // laptop lid closed for 10 minutes: monotonic time stood still
+  tick(10);
+  EXPECT_EQ(engine->metrics().probes, 1u);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  tick(5000);  // nobody answered: a zombie
+  EXPECT_EQ(engine->state(), ConnectionState::kReconnecting);
+}
+
+TEST_F(EngineTest, HiddenPageClosesAfterADelayAndVisibleReconnectsWithSubscriptionsAndOutbox) {
+  std::uint32_t id = 0, r = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->set_page_visible(false);
+  tick(999);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  tick(1);
+  EXPECT_EQ(engine->state(), ConnectionState::kDisconnected);
+  EXPECT_EQ(transport.closes.back().reason, "page hidden");
+  engine->publish("a", "e", "1", r);  // kept for later
+  tick(600000);
+  EXPECT_EQ(transport.opens.size(), 1u);  // no reconnect while hidden
+  engine->set_page_visible(true);
+  ASSERT_EQ(transport.opens.size(), 2u);
+  transport.sent.clear();
+  accept();
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_NE(transport.sent[0].find(R"("type":"subscribe")"), std::string::npos);
+  EXPECT_NE(transport.sent[1].find(R"("ref":"p1")"), std::string::npos);
+}
+
+TEST_F(EngineTest, AQuickTabSwitchKeepsTheSocket) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->set_page_visible(false);
+  tick(500);
+  engine->set_page_visible(true);  // probes the socket, which answers
+  engine->on_socket_message(transport.current(), R"({"type":"pong"})", false);
+  tick(5000);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  EXPECT_EQ(transport.opens.size(), 1u);
+}
+
+TEST_F(EngineTest, OfflineDisconnectsWithoutBurningAttemptsAndOnlineReconnectsAtOnce) {
+  auto c = config();
+  c.max_reconnect_attempts = 1;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->set_online(false);
+  EXPECT_EQ(engine->state(), ConnectionState::kDisconnected);
+  tick(600000);
+  EXPECT_EQ(transport.opens.size(), 1u);
+  EXPECT_EQ(engine->reconnect_attempts(), 0u);
+  engine->set_online(true);
+  EXPECT_EQ(transport.opens.size(), 2u);  // at once, no backoff
+  EXPECT_EQ(engine->state(), ConnectionState::kConnecting);
+}
+
+TEST_F(EngineTest, AServerRetryHintDelaysTheReconnect) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->on_socket_close(transport.current(), 1001, "server shutting down; retry_after_ms=3000");
+  tick(3499);  // hint 3000 + jitter 0.5 * 1000
+  EXPECT_EQ(transport.opens.size(), 1u);
+  tick(1);
+  EXPECT_EQ(transport.opens.size(), 2u);
+}
+
+TEST_F(EngineTest, UnackedSendsTimeOutAndQueuedSendsExpireByTtl) {
+  std::uint32_t id = 0, r1 = 0, r2 = 0;
+  engine->subscribe("a", id);
+  ASSERT_EQ(engine->publish("a", "e", "1", r1, 2000), Status::kOk);  // queued with a 2 s TTL
+  tick(2000);
+  ASSERT_EQ(listener.acks.size(), 1u);
+  EXPECT_EQ(listener.acks[0].code, "expired");
+  EXPECT_EQ(engine->outbox_size(), 0u);
+  accept();
+  engine->publish("a", "e", "2", r2);
+  tick(9999);
+  EXPECT_EQ(listener.acks.size(), 1u);
+  tick(1);
+  ASSERT_EQ(listener.acks.size(), 2u);
+  EXPECT_EQ(listener.acks[1].ref, r2);
+  EXPECT_EQ(listener.acks[1].code, "timeout");
+  // A late ack for a timed-out message is ignored.
+  engine->on_socket_message(transport.current(), R"({"type":"ack","ref":"p2","channel":"a","offset":1})", false);
+  EXPECT_EQ(listener.acks.size(), 2u);
+}
+
+TEST_F(EngineTest, TheOutboxCanBeInspectedAndCleared) {
+  std::uint32_t id = 0, r = 0;
+  engine->subscribe("a", id);
+  engine->publish("a", "e1", "1", r);
+  engine->publish("a", "e2", "[2]", r);
+  auto entries = engine->outbox_entries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].event, "e1");
+  EXPECT_FALSE(entries[0].in_flight);
+  EXPECT_EQ(engine->clear_outbox(), 2u);
+  ASSERT_EQ(listener.acks.size(), 2u);
+  EXPECT_EQ(listener.acks[0].code, "cleared");
+  EXPECT_TRUE(engine->outbox_entries().empty());
+}
+
+TEST_F(EngineTest, ResubscribesWithItsRecoveryPositionAndReportsGaps) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"subscribed","channel":"a","ref":"s1","offset":4,"epoch":"E1"})", false);
+  engine->on_socket_message(
+      transport.current(), R"({"type":"channel_message","channel":"a","event":"e","offset":5,"epoch":"E1","payload":1})",
+      false);
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(10000);
+  transport.sent.clear();
+  accept();
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0],
+            R"({"type":"subscribe","channel":"a","ref":"s1","since":{"offset":5,"epoch":"E1"}})");
+  // Recovered: the replay overlaps what we have; duplicates are dropped, the rest delivered in order.
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"subscribed","channel":"a","ref":"s1","offset":7,"epoch":"E1","recovered":true})"
+                            "\n"
+                            R"({"type":"channel_message","channel":"a","event":"e","offset":5,"epoch":"E1","payload":1})"
+                            "\n"
+                            R"({"type":"channel_message","channel":"a","event":"e","offset":6,"epoch":"E1","payload":2})"
+                            "\n"
+                            R"({"type":"channel_message","channel":"a","event":"e","offset":7,"epoch":"E1","payload":3})",
+                            false);
+  ASSERT_EQ(listener.messages.size(), 3u);
+  EXPECT_EQ(listener.messages[1].payload, "2");
+  EXPECT_EQ(listener.messages[2].offset, 7u);
+  EXPECT_EQ(engine->metrics().duplicates_dropped, 1u);
+  EXPECT_TRUE(listener.gaps.empty());
+
+  // Not recovered (the server lost its history): a gap event, and the channel continues from the new position.
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(10000);
+  accept();
+  engine->on_socket_message(
+      transport.current(),
+      R"({"type":"subscribed","channel":"a","ref":"s1","offset":2,"epoch":"E2","recovered":false,"reason":"epoch_changed"})",
+      false);
+  ASSERT_EQ(listener.gaps.size(), 1u);
+  EXPECT_EQ(listener.gaps[0].first, id);
+  EXPECT_EQ(listener.gaps[0].second, "epoch_changed");
+  engine->on_socket_message(
+      transport.current(), R"({"type":"channel_message","channel":"a","event":"e","offset":3,"epoch":"E2","payload":9})",
+      false);
+  EXPECT_EQ(listener.messages.back().payload, "9");
+  EXPECT_EQ(engine->metrics().gaps, 1u);
+}
+
+TEST_F(EngineTest, RefreshesTheTokenInBandBeforeItExpires) {
+  auto c = config();
+  c.token_provider = true;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->set_token("t1");
+  engine->on_socket_open(transport.current());
+  const double expires = clock.wall_ms() + 600000;  // 10 minutes
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"auth_success","version":1,"connectionId":"c","expiresAt":)" +
+                                std::to_string(static_cast<long long>(expires)) + "}",
+                            false);
+  EXPECT_EQ(listener.token_requests, 1);
+  tick(539999);  // lead = min(60 s, 600 s / 5)
+  EXPECT_EQ(listener.token_requests, 1);
+  tick(1);
+  EXPECT_EQ(listener.token_requests, 2);
+  transport.sent.clear();
+  engine->set_token("t2");
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0], R"({"type":"auth","token":"t2","ref":"a1"})");
+  EXPECT_EQ(transport.opens.size(), 1u);  // same socket
+}
+
+TEST_F(EngineTest, BinaryMessagesBothWays) {
+  std::uint32_t id = 0, r = 0;
+  engine->subscribe("a", id);
+  accept();
+  const std::string bytes("\x00\x01\xff\n", 4);
+  ASSERT_EQ(engine->publish_binary("a", "blob", bytes, r), Status::kOk);
+  ASSERT_EQ(transport.sent_binary.size(), 1u);
+  EXPECT_EQ(transport.sent_binary[0][0], 1);
+  EXPECT_EQ(transport.sent_binary[0].substr(transport.sent_binary[0].size() - 4), bytes);
+
+  std::string frame;
+  frame.push_back(1);
+  frame += std::string("\x01" "a", 2) + std::string("\x04" "blob", 5);
+  for (int i = 0; i < 8; ++i) frame.push_back(i == 0 ? 9 : 0);   // offset 9
+  for (int i = 0; i < 8; ++i) frame.push_back(0);                 // ts 0
+  frame += std::string("\x03" "bob", 4) + std::string("\x02" "E1", 3) + bytes;
+  engine->on_socket_message(transport.current(), frame, true);
+  ASSERT_EQ(listener.binaries.size(), 1u);
+  EXPECT_EQ(listener.binaries[0].event, "blob");
+  EXPECT_EQ(listener.binaries[0].payload, bytes);
+  EXPECT_EQ(listener.binaries[0].offset, 9u);
+
+  // A truncated binary frame is an error event, not a crash.
+  engine->on_socket_message(transport.current(), frame.substr(0, 10), true);
+  EXPECT_EQ(listener.errors.back(), "bad_frame");
+  // Kind 0x00 carries a JSON batch.
+  engine->on_socket_message(transport.current(),
+                            std::string("\x00", 1) + R"({"type":"channel_message","channel":"a","event":"e","payload":5})",
+                            true);
+  EXPECT_EQ(listener.messages.back().payload, "5");
+}
+
+TEST_F(EngineTest, TooManyConnectionsStops) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->on_socket_open(transport.current());
+  engine->on_socket_close(transport.current(), 4005, "too many connections for this user");
+  EXPECT_EQ(engine->state(), ConnectionState::kError);
+  EXPECT_EQ(listener.errors.back(), "too_many_connections");
 }
 
 TEST_F(EngineTest, AuthFailureWithAStaticTokenStopsWithAnError) {

@@ -15,9 +15,12 @@ namespace tidewire::testing {
 class VirtualClock final : public client::Clock {
  public:
   double now_ms() const override { return now_; }
-  double wall_ms() const override { return 1.7e12 + now_; }
+  double wall_ms() const override { return 1.7e12 + now_ + wall_offset_; }
   void advance(double ms) { now_ += ms; }
+  // The machine slept: the wall clock moves, the monotonic clock does not.
+  void sleep(double ms) { wall_offset_ += ms; }
   double now_ = 1000;
+  double wall_offset_ = 0;
 };
 
 class FixedRandom final : public client::RandomSource {
@@ -47,7 +50,11 @@ class FakeTransport final : public client::Transport {
     sent.emplace_back(data);
     return true;
   }
-  bool send_binary(client::SocketId, std::string_view) override { return false; }
+  bool send_binary(client::SocketId id, std::string_view data) override {
+    if (id != current() || refuse_sends) return false;
+    sent_binary.emplace_back(data);
+    return true;
+  }
   void close(client::SocketId id, std::uint16_t code, std::string_view reason) override {
     closes.push_back({id, code, std::string(reason)});
   }
@@ -61,6 +68,7 @@ class FakeTransport final : public client::Transport {
   std::vector<OpenCall> opens;
   std::vector<client::SocketId> open_ids;
   std::vector<std::string> sent;
+  std::vector<std::string> sent_binary;
   std::vector<CloseCall> closes;
   client::SocketId next_id = 1;
   bool fail_open = false;
@@ -94,6 +102,13 @@ class RecordingListener final : public client::EngineListener {
                   const client::MessageMeta& meta) override {
     messages.push_back({channel_id, event_names.at(event_id), std::string(payload), meta.offset});
   }
+  void on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,
+                         const client::MessageMeta& meta) override {
+    binaries.push_back({channel_id, event_names.at(event_id), std::string(bytes), meta.offset});
+  }
+  void on_gap(std::uint32_t channel_id, std::string_view reason) override {
+    gaps.push_back({channel_id, std::string(reason)});
+  }
   void on_ack(std::uint32_t ref, bool ok, std::uint64_t offset, std::string_view code, std::string_view) override {
     acks.push_back({ref, ok, offset, std::string(code)});
   }
@@ -108,6 +123,8 @@ class RecordingListener final : public client::EngineListener {
   std::vector<Transition> transitions;
   std::vector<std::string> event_names;
   std::vector<Received> messages;
+  std::vector<Received> binaries;
+  std::vector<std::pair<std::uint32_t, std::string>> gaps;
   std::vector<Ack> acks;
   std::vector<std::uint32_t> subscribed;
   std::vector<std::string> errors;
