@@ -1,0 +1,285 @@
+#include "server/config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string_view>
+
+namespace tidewire::server {
+
+namespace {
+
+// Where the secret comes from, resolved after every source is read.
+struct SecretSources {
+  std::optional<std::string> secret;
+  std::optional<std::string> secret_file;
+  bool set_by_flag = false;
+};
+
+// Applies one value; returns an error message (without the option name) or "".
+using Apply = std::string (*)(Config&, SecretSources&, std::string_view);
+
+struct Option {
+  const char* flag;
+  const char* env;
+  const char* value_name;  // nullptr for a switch (no value)
+  const char* help;        // mentions the default
+  Apply apply;
+};
+
+// Parses a decimal integer in [lo, hi]; digits only (no sign, no spaces, no hex).
+std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint64_t lo, std::uint64_t hi) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v < lo || v > hi) return std::nullopt;
+  return v;
+}
+
+std::string range_error(std::uint64_t lo, std::uint64_t hi) {
+  std::ostringstream os;
+  os << "must be an integer from " << lo << " to " << hi;
+  return os.str();
+}
+
+template <typename T, std::uint64_t Lo, std::uint64_t Hi>
+std::string set_uint(T& field, std::string_view s) {
+  auto v = parse_uint(s, Lo, Hi);
+  if (!v) return range_error(Lo, Hi);
+  field = static_cast<T>(*v);
+  return {};
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  if (s == "1" || s == "true" || s == "yes" || s == "on") return true;
+  if (s == "0" || s == "false" || s == "no" || s == "off" || s.empty()) return false;
+  return std::nullopt;
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t end = s.find(',', start);
+    if (end == std::string_view::npos) end = s.size();
+    std::string_view item = s.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+constexpr std::uint64_t kMaxMs = 24ull * 3600 * 1000;
+
+const Option kOptions[] = {
+    {"--host", "TIDEWIRE_HOST", "HOST", "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       if (v.empty()) return "must not be empty";
+       c.host = std::string(v);
+       return {};
+     }},
+    {"--port", "TIDEWIRE_PORT", "PORT", "TCP port (default 8080; 0 = any free port)",
+     [](Config& c, SecretSources&, std::string_view v) { return set_uint<std::uint16_t, 0, 65535>(c.port, v); }},
+    {"--path", "TIDEWIRE_PATH", "PATH", "the one path that upgrades to WebSocket (default /ws)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       if (v.empty() || v.front() != '/' || v.find_first_of("?# ") != std::string_view::npos)
+         return "must start with '/' and contain no '?', '#' or space";
+       c.path = std::string(v);
+       return {};
+     }},
+    {"--secret", "TIDEWIRE_SECRET", "SECRET", "HS256 key that verifies tokens (default: a development key, with a warning)",
+     [](Config&, SecretSources& s, std::string_view v) -> std::string {
+       if (v.empty()) return "must not be empty";
+       s.secret = std::string(v);
+       return {};
+     }},
+    {"--secret-file", "TIDEWIRE_SECRET_FILE", "FILE", "read the HS256 key from FILE (trailing newline ignored)",
+     [](Config&, SecretSources& s, std::string_view v) -> std::string {
+       if (v.empty()) return "must not be empty";
+       s.secret_file = std::string(v);
+       return {};
+     }},
+    {"--static-dir", "TIDEWIRE_STATIC_DIR", "DIR", "serve the files under DIR over HTTP (default: none)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       c.static_dir = std::string(v);
+       return {};
+     }},
+    {"--dev-tokens", "TIDEWIRE_DEV_TOKENS", nullptr,
+     "enable GET /dev/token?user=NAME, which signs a 1 h token for anyone (default off; never in production)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       auto b = parse_bool(v);
+       if (!b) return "must be 1/true/yes/on or 0/false/no/off";
+       c.dev_tokens = *b;
+       return {};
+     }},
+    {"--allowed-origins", "TIDEWIRE_ALLOWED_ORIGINS", "A,B",
+     "comma-separated Origins allowed to open a WebSocket, e.g. https://app.example (default: any)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       c.allowed_origins = split_list(v);
+       return {};
+     }},
+    {"--max-message-bytes", "TIDEWIRE_MAX_MESSAGE_BYTES", "N",
+     "largest client frame; bigger closes with 1009 (default 65536)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 1024, 64u << 20>(c.max_message_bytes, v);
+     }},
+    {"--max-channels", "TIDEWIRE_MAX_CHANNELS", "N", "channels one connection may join (default 100)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 1, 1000000>(c.max_channels, v);
+     }},
+    {"--threads", "TIDEWIRE_THREADS", "N", "I/O threads (default 1)",
+     [](Config& c, SecretSources&, std::string_view v) { return set_uint<unsigned, 1, 256>(c.threads, v); }},
+    {"--log-level", "TIDEWIRE_LOG_LEVEL", "LEVEL", "error|warn|info|debug (default info)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       auto level = parse_log_level(v);
+       if (!level) return "must be one of error, warn, info, debug";
+       c.log_level = *level;
+       return {};
+     }},
+    {"--heartbeat-ms", "TIDEWIRE_HEARTBEAT_MS", "MS",
+     "server WebSocket ping interval on an idle connection; no answer for twice that closes it (default 30000)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 100, kMaxMs>(c.heartbeat_ms, v);
+     }},
+    {"--auth-timeout-ms", "TIDEWIRE_AUTH_TIMEOUT_MS", "MS",
+     "time a connection has to send its first-message auth; then close 4002 (default 5000)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 10, kMaxMs>(c.auth_timeout_ms, v);
+     }},
+    {"--write-delay-us", "TIDEWIRE_WRITE_DELAY_US", "US",
+     "wait this long before writing, to batch more messages into one frame (default 0)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 0, 1000000>(c.write_delay_us, v);
+     }},
+    {"--max-queued-bytes", "TIDEWIRE_MAX_QUEUED_BYTES", "N",
+     "unsent bytes one connection may have queued; beyond: close 1013 slow consumer (default 4194304)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint64_t, 1024, 1ull << 34>(c.max_queued_bytes, v);
+     }},
+    {"--max-queued-messages", "TIDEWIRE_MAX_QUEUED_MESSAGES", "N",
+     "unsent messages one connection may have queued; beyond: close 1013 (default 10000)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 1, 100000000>(c.max_queued_messages, v);
+     }},
+};
+
+const Option* find_flag(std::string_view name) {
+  for (const Option& o : kOptions)
+    if (name == o.flag) return &o;
+  return nullptr;
+}
+
+bool read_secret_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) out.pop_back();
+  return true;
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const char* name, std::string& value) {
+    const char* v = std::getenv(name);
+    if (!v) return false;
+    value = v;
+    return true;
+  };
+}
+
+ConfigResult parse_config(int argc, const char* const* argv, const EnvLookup& env) {
+  ConfigResult result;
+  SecretSources secrets;
+  auto fail = [&](std::string message) {
+    result.status = ConfigStatus::kError;
+    result.error = std::move(message);
+    return result;
+  };
+
+  // 1. Environment, in table order.
+  for (const Option& o : kOptions) {
+    std::string value;
+    if (!env || !env(o.env, value)) continue;
+    std::string err = o.apply(result.config, secrets, value);
+    if (!err.empty()) return fail(std::string(o.env) + "=" + value + ": " + err);
+  }
+
+  // 2. Flags: --name value or --name=value.
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      result.status = ConfigStatus::kHelp;
+      return result;
+    }
+    std::string_view name = arg;
+    std::optional<std::string_view> value;
+    if (auto eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    const Option* o = find_flag(name);
+    if (!o) return fail("unknown option '" + std::string(arg) + "' (see --help)");
+    if (!o->value_name) {
+      if (!value) value = "1";  // a bare switch turns the feature on
+    } else if (!value) {
+      if (i + 1 >= argc) return fail(std::string(o->flag) + " needs a value " + o->value_name);
+      value = argv[++i];
+    }
+    // A secret on the command line replaces both environment sources, so the two cannot clash by accident.
+    if ((name == "--secret" || name == "--secret-file") && !secrets.set_by_flag) {
+      secrets = SecretSources{};
+      secrets.set_by_flag = true;
+    }
+    std::string err = o->apply(result.config, secrets, *value);
+    if (!err.empty()) return fail(std::string(o->flag) + " " + std::string(*value) + ": " + err);
+  }
+
+  // 3. Resolve the secret.
+  Config& c = result.config;
+  if (secrets.secret && secrets.secret_file) return fail("give either a secret or a secret file, not both");
+  if (secrets.secret_file) {
+    if (!read_secret_file(*secrets.secret_file, c.secret))
+      return fail("cannot read the secret file '" + *secrets.secret_file + "'");
+    if (c.secret.empty()) return fail("the secret file '" + *secrets.secret_file + "' is empty");
+  } else if (secrets.secret) {
+    c.secret = *secrets.secret;
+  } else {
+    c.secret = kDevelopmentSecret;
+    c.using_development_secret = true;
+    result.warnings.emplace_back(
+        "WARNING: no --secret or --secret-file given: using the public development secret '" +
+        std::string(kDevelopmentSecret) + "'. Anyone can forge tokens for this server. Never use it in production.");
+  }
+  if (c.dev_tokens)
+    result.warnings.emplace_back("WARNING: --dev-tokens is on: GET /dev/token signs a token for any user name.");
+  return result;
+}
+
+std::string usage_text() {
+  std::ostringstream os;
+  os << "Usage: tidewire-server [options]\n"
+        "The tidewire reference WebSocket server (protocol version "
+     << wire::kProtocolVersion
+     << ", docs/PROTOCOL.md).\n"
+        "Every option can also be set by the environment variable shown; the command line wins.\n\n";
+  for (const Option& o : kOptions) {
+    std::string left = std::string("  ") + o.flag;
+    if (o.value_name) left += std::string(" ") + o.value_name;
+    os << left;
+    if (left.size() < 30) os << std::string(30 - left.size(), ' ');
+    os << o.help << "  [env " << o.env << "]\n";
+  }
+  os << "  --help                      print this help and exit\n";
+  return os.str();
+}
+
+}  // namespace tidewire::server

@@ -1,0 +1,56 @@
+// Server configuration: command-line flags and TIDEWIRE_* environment variables (flags win over the environment).
+// `tidewire-server --help` prints every option with its default and environment name.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "protocol/wire.hpp"
+#include "server/log.hpp"
+
+namespace tidewire::server {
+
+inline constexpr const char* kDevelopmentSecret = "tidewire-dev-secret";
+
+struct Config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0 = let the OS pick (the real port is printed on startup)
+  std::string path{wire::kDefaultPath};
+  std::string secret;                  // HS256 key, resolved from --secret / --secret-file / the dev default
+  bool using_development_secret = false;
+  std::string static_dir;              // empty = no static files
+  bool dev_tokens = false;             // GET /dev/token?user=NAME
+  std::vector<std::string> allowed_origins;  // empty = allow every Origin
+  std::uint32_t max_message_bytes = wire::defaults::kMaxMessageBytes;
+  std::uint32_t max_channels = wire::defaults::kMaxChannelsPerConnection;
+  unsigned threads = 1;
+  LogLevel log_level = LogLevel::kInfo;
+  std::uint32_t heartbeat_ms = wire::defaults::kHeartbeatIntervalMs;  // server ping interval when idle
+  std::uint32_t auth_timeout_ms = wire::defaults::kAuthTimeoutMs;     // first-message auth deadline
+  std::uint32_t write_delay_us = 0;   // wait this long after the first queued message to batch more into a frame
+  std::uint64_t max_queued_bytes = 4u << 20;  // per connection; beyond this: close 1013 "slow consumer"
+  std::uint32_t max_queued_messages = 10000;
+};
+
+enum class ConfigStatus { kOk, kHelp, kError };
+
+struct ConfigResult {
+  ConfigStatus status = ConfigStatus::kOk;
+  Config config;
+  std::string error;                  // for kError: what is wrong, for the user
+  std::vector<std::string> warnings;  // e.g. the development secret is in use
+};
+
+// Looks up an environment variable; returns false when unset. Injected so tests need not touch the real env.
+using EnvLookup = std::function<bool(const char* name, std::string& value)>;
+EnvLookup process_env();
+
+// Parses argv (argv[0] is skipped) over the environment. Never throws; never exits.
+ConfigResult parse_config(int argc, const char* const* argv, const EnvLookup& env);
+
+// The --help text.
+std::string usage_text();
+
+}  // namespace tidewire::server

@@ -1,0 +1,52 @@
+#include "server/outbound_queue.hpp"
+
+namespace tidewire::server {
+
+OutboundQueue::Push OutboundQueue::push(SharedFrame message) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) return Push::kClosed;
+  if (queue_.size() + 1 > max_messages_ || queued_bytes_ + message->size() > max_bytes_) {
+    closed_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+    return Push::kOverflow;
+  }
+  queued_bytes_ += message->size();
+  queue_.push_back(std::move(message));
+  if (writing_) return Push::kQueued;
+  writing_ = true;
+  return Push::kStartWrite;
+}
+
+bool OutboundQueue::take_batch(std::string& out) {
+  out.clear();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (queue_.empty()) {
+    writing_ = false;
+    return false;
+  }
+  std::size_t count = 0;
+  while (!queue_.empty() && count < kMaxBatchMessages &&
+         (count == 0 || out.size() + 1 + queue_.front()->size() <= kMaxBatchBytes)) {
+    if (count > 0) out.push_back('\n');
+    out += *queue_.front();
+    queued_bytes_ -= queue_.front()->size();
+    queue_.pop_front();
+    ++count;
+  }
+  return true;
+}
+
+void OutboundQueue::close() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  closed_ = true;
+  queue_.clear();
+  queued_bytes_ = 0;
+}
+
+std::size_t OutboundQueue::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
+}  // namespace tidewire::server

@@ -1,0 +1,11 @@
+// Unpredictable identifiers from OpenSSL's CSPRNG.
+#pragma once
+
+#include <string>
+
+namespace tidewire::server {
+
+// "c-" followed by 16 lowercase hex digits (64 random bits), e.g. "c-3f9a1c20e1b54d7e".
+std::string make_connection_id();
+
+}  // namespace tidewire::server

@@ -1,0 +1,23 @@
+// What the message handler needs from a connection: a way to queue messages and to close it. The Beast session
+// implements it; tests use a recording fake. Being a hub Subscriber too lets the handler join channels.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "server/hub.hpp"
+
+namespace tidewire::server {
+
+class SessionSink : public Subscriber {
+ public:
+  // Queues one message (a JSON object, no trailing newline). Thread-safe.
+  virtual void send(std::string message) = 0;
+  // Sends what is already queued, then closes with `code` and `reason` (at most 123 bytes). Thread-safe.
+  virtual void close(std::uint16_t code, std::string reason) = 0;
+  // This connection as a hub subscriber (the hub keeps a weak reference). Must point at this same object.
+  virtual std::shared_ptr<Subscriber> subscriber() = 0;
+};
+
+}  // namespace tidewire::server

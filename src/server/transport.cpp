@@ -1,0 +1,526 @@
+// The only translation unit that includes Boost.Beast (each costs ~50 s to compile here): listener,
+// http_session, websocket_session and run_server(), in the shape of Beast's websocket "chat-multi" example.
+// Protocol decisions live in the Beast-free core (HttpRouter, MessageHandler, Hub, OutboundQueue); this file
+// only moves bytes.
+//
+// Threading: each connection runs on its own strand. A session's queue may be appended to from any thread
+// (hub fan-out); everything else of a session is touched only on its strand. Every completion handler runs
+// inside guard(): an exception closes that one session with 1011 and is logged, never std::terminate.
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/http_router.hpp"
+#include "server/log.hpp"
+#include "server/message_handler.hpp"
+#include "server/outbound_queue.hpp"
+#include "server/random_id.hpp"
+#include "server/server.hpp"
+#include "server/session_registry.hpp"
+
+namespace tidewire::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::uint64_t now_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+std::string_view sv(beast::string_view s) { return std::string_view(s.data(), s.size()); }
+
+// Runs `fn`; an exception is logged and handed to `on_error` (which must not throw).
+template <typename Fn, typename OnError>
+void guard(const char* where, Fn&& fn, OnError&& on_error) noexcept {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    log(LogLevel::kError, where, ": unexpected exception: ", e.what());
+    on_error();
+  } catch (...) {
+    log(LogLevel::kError, where, ": unexpected non-standard exception");
+    on_error();
+  }
+}
+
+// Everything the sessions share; lives as long as the longest session.
+struct ServerState {
+  explicit ServerState(const Config& c, std::optional<StaticFiles> files)
+      : config(c),
+        verifier(c.secret),
+        static_files(std::move(files)),
+        router(config, verifier, static_files ? &*static_files : nullptr, now_ms),
+        handler(hub, verifier, HandlerLimits{c.max_message_bytes, c.max_channels, c.heartbeat_ms}, now_ms) {}
+
+  const Config config;
+  Hub hub;
+  JwtVerifier verifier;
+  std::optional<StaticFiles> static_files;
+  HttpRouter router;
+  MessageHandler handler;
+  SessionRegistry registry;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// websocket_session: one upgraded connection. Reads frames into the MessageHandler; writes the OutboundQueue
+// one batch (one frame) at a time.
+class WebsocketSession : public SessionSink, public Stoppable, public std::enable_shared_from_this<WebsocketSession> {
+ public:
+  WebsocketSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, RouteResult route)
+      : ws_(std::move(socket)),
+        state_(std::move(state)),
+        queue_(state_->config.max_queued_bytes, state_->config.max_queued_messages),
+        auth_timer_(ws_.get_executor()),
+        delay_timer_(ws_.get_executor()),
+        route_(std::move(route)) {}
+
+  ~WebsocketSession() override { state_->registry.remove(this); }
+
+  void run(http::request<http::string_body> req) {
+    state_->registry.add(shared_from_this());
+    const Config& c = state_->config;
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = std::chrono::seconds(10);  // also bounds the closing handshake
+    // Beast pings after idle_timeout/2 without traffic and drops the peer after idle_timeout.
+    timeout.idle_timeout = std::chrono::milliseconds(2ull * c.heartbeat_ms);
+    timeout.keep_alive_pings = true;
+    ws_.set_option(timeout);
+    ws_.read_message_max(c.max_message_bytes);  // bigger: Beast closes with 1009
+    const bool echo_jwt = route_.echo_jwt;
+    ws_.set_option(websocket::stream_base::decorator([echo_jwt](websocket::response_type& res) {
+      res.set(http::field::server, "tidewire-server");
+      if (echo_jwt) res.set(http::field::sec_websocket_protocol, std::string(wire::kJwtSubprotocol));
+    }));
+    ws_.async_accept(req, beast::bind_front_handler(&WebsocketSession::on_accept, shared_from_this()));
+  }
+
+  // SessionSink (any thread)
+  void send(std::string message) override { enqueue(std::make_shared<const std::string>(std::move(message))); }
+  void deliver(const SharedFrame& message) override { enqueue(message); }
+  std::shared_ptr<Subscriber> subscriber() override { return shared_from_this(); }
+  void close(std::uint16_t code, std::string reason) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+      self->safely("close", [&] { self->request_close(code, std::move(reason)); });
+    });
+  }
+
+  // Stoppable (any thread): server shutdown.
+  void stop() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->safely("stop", [&] {
+        if (!self->accepted_) return self->abort();
+        // The retry hint of PROTOCOL.md section 5: clients wait at least this long before reconnecting.
+        self->request_close(wire::close_code::kGoingAway, "server shutting down; retry_after_ms=2000");
+      });
+    });
+  }
+
+ private:
+  template <typename Fn>
+  void safely(const char* where, Fn&& fn) {
+    guard(where, std::forward<Fn>(fn), [this] { fail_internal(); });
+  }
+
+  // After an unexpected exception: close with 1011 if still possible, else drop the socket.
+  void fail_internal() noexcept {
+    guard("fail_internal", [this] {
+      queue_.close();
+      if (accepted_ && !closing_) return do_close(wire::close_code::kInternalError, "internal error");
+      abort();
+    }, [this] { abort(); });
+  }
+
+  void abort() noexcept {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);
+  }
+
+  void on_accept(beast::error_code ec) {
+    safely("on_accept", [&] {
+      if (ec) {
+        log(LogLevel::kDebug, "websocket accept failed: ", ec.message());
+        return;
+      }
+      accepted_ = true;
+      conn_.connection_id = make_connection_id();
+      log(LogLevel::kDebug, conn_.connection_id, " open", route_.preauth_user.empty() ? "" : " as ",
+          route_.preauth_user);
+      state_->handler.on_open(conn_, *this, route_.preauth_user);
+      if (!conn_.authenticated) {
+        auth_timer_.expires_after(std::chrono::milliseconds(state_->config.auth_timeout_ms));
+        auth_timer_.async_wait(beast::bind_front_handler(&WebsocketSession::on_auth_timer, shared_from_this()));
+      }
+      do_read();
+    });
+  }
+
+  void on_auth_timer(beast::error_code ec) {
+    if (ec) return;  // cancelled
+    safely("on_auth_timer", [&] { state_->handler.on_auth_timeout(conn_, *this); });
+  }
+
+  void do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&WebsocketSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) return on_end(ec);
+    safely("on_read", [&] {
+      const auto data = buffer_.cdata();
+      if (ws_.got_text()) {
+        state_->handler.on_text(conn_, *this,
+                                std::string_view(static_cast<const char*>(data.data()), data.size()));
+      } else {
+        state_->handler.on_binary(conn_, *this);
+      }
+    });
+    buffer_.consume(buffer_.size());
+    do_read();  // keep reading even while closing: the peer's close frame arrives here
+  }
+
+  // The read loop ended: the connection is over, whatever the reason.
+  void on_end(beast::error_code ec) {
+    if (ec != websocket::error::closed && ec != net::error::operation_aborted && ec != net::error::eof)
+      log(LogLevel::kDebug, conn_.connection_id, " ended: ", ec.message());
+    else
+      log(LogLevel::kDebug, conn_.connection_id, " closed");
+    auth_timer_.cancel();
+    delay_timer_.cancel();
+    queue_.close();
+    guard("on_end", [&] { state_->handler.on_close(conn_, *this); }, [] {});
+  }
+
+  // ---- writing: one async_write in flight; each write sends every queued message as one frame.
+  void enqueue(const SharedFrame& message) {
+    switch (queue_.push(message)) {
+      case OutboundQueue::Push::kStartWrite:
+        // Posted, not called: enqueue() may run on another connection's thread, and a session's stream is
+        // only touched on its own strand.
+        net::post(ws_.get_executor(),
+                  [self = shared_from_this()] { self->safely("start_write", [&] { self->start_write(); }); });
+        break;
+      case OutboundQueue::Push::kOverflow:
+        log(LogLevel::kWarn, conn_.connection_id, " is a slow consumer: closing with 1013");
+        close(wire::close_code::kTryAgainLater, "slow consumer");
+        break;
+      default: break;
+    }
+  }
+
+  void start_write() {
+    const auto delay = state_->config.write_delay_us;
+    if (delay == 0 || write_in_flight_) return do_write();
+    // Give concurrent publishers a moment to add to this frame.
+    delay_timer_.expires_after(std::chrono::microseconds(delay));
+    delay_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->safely("write_delay", [&] { self->do_write(); });
+    });
+  }
+
+  // Idempotent: several callers (a posted start, a close request, a write completion) may ask for a write.
+  void do_write() {
+    if (write_in_flight_ || closing_) return;
+    if (!queue_.take_batch(write_buffer_)) {
+      if (pending_close_) do_close(pending_close_->first, pending_close_->second);
+      return;
+    }
+    write_in_flight_ = true;
+    ws_.text(true);
+    ws_.async_write(net::buffer(write_buffer_),
+                    beast::bind_front_handler(&WebsocketSession::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    write_in_flight_ = false;
+    if (ec) {
+      queue_.close();  // the read side sees the failure too and ends the session
+      return;
+    }
+    safely("on_write", [&] { do_write(); });
+  }
+
+  // Flush what is queued, then close (do_write calls do_close once the queue is empty).
+  void request_close(std::uint16_t code, std::string reason) {
+    if (closing_ || pending_close_ || !accepted_) return;
+    pending_close_.emplace(code, std::move(reason));
+    do_write();
+  }
+
+  void do_close(std::uint16_t code, const std::string& reason) {
+    if (closing_) return;
+    closing_ = true;
+    auth_timer_.cancel();
+    queue_.close();
+    websocket::close_reason cr(static_cast<websocket::close_code>(code));
+    cr.reason.assign(reason.data(), std::min<std::size_t>(reason.size(), 123));
+    ws_.async_close(cr, [self = shared_from_this()](beast::error_code) {});
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<ServerState> state_;
+  OutboundQueue queue_;
+  net::steady_timer auth_timer_;
+  net::steady_timer delay_timer_;
+  RouteResult route_;
+  // Strand-only state.
+  ConnectionState conn_;
+  std::string write_buffer_;
+  bool accepted_ = false;
+  bool write_in_flight_ = false;
+  bool closing_ = false;  // the close frame is on its way
+  std::optional<std::pair<std::uint16_t, std::string>> pending_close_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// http_session: reads requests, answers them through HttpRouter, or hands the socket to a WebsocketSession.
+class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, std::shared_ptr<ServerState> state)
+      : stream_(std::move(socket)), state_(std::move(state)) {}
+
+  ~HttpSession() override { state_->registry.remove(this); }
+
+  void run() {
+    state_->registry.add(shared_from_this());
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+  }
+
+  void stop() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.close(); });
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(16 * 1024);  // room for a token in Sec-WebSocket-Protocol
+    parser_->body_limit(64 * 1024);
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return stream_.close();
+    if (ec) {
+      if (ec != net::error::operation_aborted) log(LogLevel::kDebug, "http read: ", ec.message());
+      return stream_.close();
+    }
+    guard("http on_read", [&] { handle_request(); }, [this] { stream_.close(); });
+  }
+
+  void handle_request() {
+    http::request<http::string_body> req = parser_->release();
+    HttpRequestInfo info;
+    info.method = sv(req.method_string());
+    info.target = sv(req.target());
+    info.websocket_upgrade = websocket::is_upgrade(req);
+    const auto origin = req.find(http::field::origin);
+    info.has_origin = origin != req.end();
+    if (info.has_origin) info.origin = sv(origin->value());
+    info.subprotocols = sv(req[http::field::sec_websocket_protocol]);
+
+    RouteResult route = state_->router.route(info);
+    if (route.kind == RouteResult::Kind::kUpgrade) {
+      stream_.expires_never();  // the WebSocket stream has its own timeouts
+      std::make_shared<WebsocketSession>(stream_.release_socket(), state_, std::move(route))->run(std::move(req));
+      return;
+    }
+
+    HttpReply& r = route.reply;
+    log(LogLevel::kDebug, info.method, " ", info.target, " -> ", r.status);
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), req.version());
+    res->set(http::field::server, "tidewire-server");
+    res->set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res->set(name, value);
+    // A refused upgrade ends the connection; plain requests may keep it alive.
+    res->keep_alive(req.keep_alive() && !info.websocket_upgrade);
+    if (req.method() == http::verb::head) {
+      res->content_length(r.body.size());
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
+    }
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      self->on_write(ec, res->keep_alive());
+    });
+  }
+
+  void on_write(beast::error_code ec, bool keep_alive) {
+    if (ec || !keep_alive) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      return stream_.close();
+    }
+    do_read();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<ServerState> state_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// listener: accepts connections, each onto its own strand.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, std::shared_ptr<ServerState> state)
+      : ioc_(ioc), acceptor_(net::make_strand(ioc)), retry_timer_(acceptor_.get_executor()), state_(std::move(state)) {}
+
+  // Returns an error message, or "" once listening.
+  std::string listen(const tcp::endpoint& endpoint) {
+    beast::error_code ec;
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    return ec ? ec.message() : std::string();
+  }
+
+  std::uint16_t port() const {
+    beast::error_code ec;
+    return acceptor_.local_endpoint(ec).port();
+  }
+
+  void run() { do_accept(); }
+
+  void stop() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->stopped_ = true;
+      self->retry_timer_.cancel();
+      self->acceptor_.close(ec);
+    });
+  }
+
+ private:
+  void do_accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (stopped_) return;
+    if (ec) {
+      // Typically EMFILE: retry shortly instead of spinning on the error.
+      log(LogLevel::kWarn, "accept: ", ec.message());
+      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
+        if (!e && !self->stopped_) self->do_accept();
+      });
+      return;
+    }
+    guard("accept", [&] { std::make_shared<HttpSession>(std::move(socket), state_)->run(); }, [] {});
+    do_accept();
+  }
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_timer_;
+  std::shared_ptr<ServerState> state_;
+  bool stopped_ = false;
+};
+
+// Runs the io_context until it is stopped; an exception escaping a handler is logged and the loop resumes.
+void run_loop(net::io_context& ioc) {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      log(LogLevel::kError, "uncaught exception in the event loop: ", e.what());
+    } catch (...) {
+      log(LogLevel::kError, "uncaught non-standard exception in the event loop");
+    }
+  }
+}
+
+}  // namespace
+
+int run_server(const Config& config) {
+  std::optional<StaticFiles> static_files;
+  if (!config.static_dir.empty()) {
+    std::string error;
+    static_files = StaticFiles::open(config.static_dir, error);
+    if (!static_files) {
+      log_line(LogLevel::kError, "--static-dir: " + error);
+      return 2;
+    }
+  }
+  auto state = std::make_shared<ServerState>(config, std::move(static_files));
+
+  net::io_context ioc(static_cast<int>(config.threads));
+  beast::error_code ec;
+  tcp::resolver resolver(ioc);
+  const auto endpoints = resolver.resolve(config.host, std::to_string(config.port), ec);
+  if (ec || endpoints.empty()) {
+    log_line(LogLevel::kError, "--host " + config.host + ": cannot resolve: " + ec.message());
+    return 2;
+  }
+  auto listener = std::make_shared<Listener>(ioc, state);
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  if (std::string error = listener->listen(endpoint); !error.empty()) {
+    log_line(LogLevel::kError, "cannot listen on " + config.host + ":" + std::to_string(config.port) + ": " + error);
+    return 1;
+  }
+  listener->run();
+
+  // The one line on stdout: scripts and tests parse the port from it.
+  std::printf("tidewire-server listening on http://%s:%u (websocket path %s)\n", config.host.c_str(),
+              static_cast<unsigned>(listener->port()), config.path.c_str());
+  std::fflush(stdout);
+  log(LogLevel::kInfo, "threads=", config.threads, " max-message-bytes=", config.max_message_bytes,
+      " heartbeat-ms=", config.heartbeat_ms, state->static_files ? " static-dir=" + state->static_files->root() : "");
+
+  // Shutdown: stop accepting, close every session (1001), wait for them up to a deadline, then stop the loop.
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  net::steady_timer drain_timer(ioc);
+  auto drain_deadline = std::chrono::steady_clock::time_point::max();
+  std::function<void()> poll_drain = [&] {
+    if (state->registry.size() == 0 || std::chrono::steady_clock::now() >= drain_deadline) return ioc.stop();
+    drain_timer.expires_after(std::chrono::milliseconds(20));
+    drain_timer.async_wait([&](beast::error_code e) {
+      if (!e) poll_drain();
+    });
+  };
+  signals.async_wait([&](beast::error_code e, int signal_number) {
+    if (e) return;
+    log(LogLevel::kInfo, "signal ", signal_number, ": shutting down");
+    listener->stop();
+    for (const auto& session : state->registry.snapshot()) session->stop();
+    drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    poll_drain();
+    signals.async_wait([&](beast::error_code e2, int) {
+      if (!e2) ioc.stop();  // a second signal: stop at once
+    });
+  });
+
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < config.threads; ++i) workers.emplace_back([&ioc] { run_loop(ioc); });
+  run_loop(ioc);
+  ioc.stop();
+  for (auto& t : workers) t.join();
+  log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace tidewire::server
