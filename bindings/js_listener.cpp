@@ -17,7 +17,9 @@ JsListener::JsListener(val callbacks)
       on_binary_message_(callbacks["onBinaryMessage"]),
       on_gap_(callbacks["onGap"]),
       on_ack_(callbacks["onAck"]),
+      on_reply_(callbacks["onReply"]),
       on_subscribed_(callbacks["onSubscribed"]),
+      on_presence_diff_(callbacks["onPresenceDiff"]),
       on_error_(callbacks["onError"]),
       on_token_request_(callbacks["onTokenRequest"]) {}
 
@@ -49,7 +51,16 @@ void JsListener::on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, st
   on_ack_(msg_ref, ok, static_cast<double>(offset), s(code), s(message));
 }
 
+void JsListener::on_reply(std::uint32_t request_ref, bool ok, std::string_view data_json, std::string_view code,
+                          std::string_view message) {
+  on_reply_(request_ref, ok, s(data_json), s(code), s(message));
+}
+
 void JsListener::on_subscribed(std::uint32_t channel_id) { on_subscribed_(channel_id); }
+
+void JsListener::on_presence_diff(std::uint32_t channel_id, std::string_view diff_json) {
+  on_presence_diff_(channel_id, s(diff_json));
+}
 
 void JsListener::on_error(std::string_view code, std::string_view message) { on_error_(s(code), s(message)); }
 

@@ -21,7 +21,10 @@ class JsListener final : public client::EngineListener {
   void on_gap(std::uint32_t channel_id, std::string_view reason) override;
   void on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, std::string_view code,
               std::string_view message) override;
+  void on_reply(std::uint32_t request_ref, bool ok, std::string_view data_json, std::string_view code,
+                std::string_view message) override;
   void on_subscribed(std::uint32_t channel_id) override;
+  void on_presence_diff(std::uint32_t channel_id, std::string_view diff_json) override;
   void on_error(std::string_view code, std::string_view message) override;
   void on_token_request() override;
 
@@ -32,7 +35,9 @@ class JsListener final : public client::EngineListener {
   emscripten::val on_binary_message_;
   emscripten::val on_gap_;
   emscripten::val on_ack_;
+  emscripten::val on_reply_;
   emscripten::val on_subscribed_;
+  emscripten::val on_presence_diff_;
   emscripten::val on_error_;
   emscripten::val on_token_request_;
 };

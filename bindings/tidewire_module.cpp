@@ -101,6 +101,11 @@ class WasmClient {
   double clearOutbox() {
     return static_cast<double>(client_.with_engine([](client::Engine& e) { return e.clear_outbox(); }));
   }
+  double request(const std::string& type, const std::string& body_json, double ttl_ms) {
+    std::uint32_t ref = 0;
+    const auto st = client_.with_engine([&](client::Engine& e) { return e.request(type, body_json, ref, ttl_ms); });
+    return st == client::Status::kOk ? static_cast<double>(ref) : -static_cast<double>(st);
+  }
   void setPageVisible(bool visible) { client_.with_engine([&](client::Engine& e) { e.set_page_visible(visible); }); }
   void setOnline(bool online) { client_.with_engine([&](client::Engine& e) { e.set_online(online); }); }
   void probe() { client_.with_engine([](client::Engine& e) { e.probe(); }); }
@@ -160,6 +165,7 @@ EMSCRIPTEN_BINDINGS(tidewire) {
       .function("unsubscribe", &WasmClient::unsubscribe)
       .function("publish", &WasmClient::publish)
       .function("publishBinary", &WasmClient::publishBinary)
+      .function("request", &WasmClient::request)
       .function("outboxEntries", &WasmClient::outboxEntries)
       .function("clearOutbox", &WasmClient::clearOutbox)
       .function("setPageVisible", &WasmClient::setPageVisible)

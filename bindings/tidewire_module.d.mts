@@ -32,6 +32,10 @@ export interface WasmCallbacks {
   /** `code` is '' on success; `timeout`, `expired`, `cleared` or a server error code otherwise. */
   onAck(ref: number, ok: boolean, offset: number, code: string, message: string): void;
   onSubscribed(channelId: number): void;
+  /** The answer to request(): `dataJson` is the reply's data (or, on failure, the error message as JSON). */
+  onReply(ref: number, ok: boolean, dataJson: string, code: string, message: string): void;
+  /** A presence_diff message (JSON text) for a subscribed channel. */
+  onPresenceDiff(channelId: number, diffJson: string): void;
   onError(code: string, message: string): void;
   onTokenRequest(): void;
 }
@@ -98,6 +102,8 @@ export interface WasmClient {
   /** Message ref (> 0) or minus a status code. `ttlMs` 0 = no limit in the outbox. */
   publish(channel: string, event: string, payloadJson: string, ttlMs: number): number;
   publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number): number;
+  /** An RPC (`type` + the fields of the JSON object `bodyJson`): request ref (> 0) or minus a status code. */
+  request(type: string, bodyJson: string, ttlMs: number): number;
   outboxEntries(): WasmOutboxEntry[];
   /** Fails every queued (unsent) message with `cleared`; returns how many. */
   clearOutbox(): number;
@@ -119,8 +125,59 @@ export interface WasmClientConstructor {
   statusMessage(status: number): string;
 }
 
+/** A channel's presence members, from a full state and diffs (JSON text in and out). */
+export interface WasmPresence {
+  applyState(membersJson: string): boolean;
+  applyDiff(diffJson: string): boolean;
+  /** JSON array of {userId, status, info, joinedAt, connections}. */
+  members(): string;
+  onlineCount(): number;
+  hasState(): boolean;
+  clear(): void;
+  delete(): void;
+}
+
+/** A data-sync collection with optimistic operations keyed by request ref. */
+export interface WasmSyncCollection {
+  applySnapshot(itemsJson: string): boolean;
+  applyUpsert(itemJson: string): boolean;
+  applyDelete(id: string): void;
+  /** Returns the temporary id of the optimistic item ('' when dataJson is not JSON). */
+  optimisticInsert(op: number, dataJson: string): string;
+  optimisticUpdate(op: number, id: string, patchJson: string): boolean;
+  optimisticDelete(op: number, id: string): boolean;
+  confirm(op: number, replyDataJson: string): void;
+  /** `currentJson`: the stored item of a version conflict, or ''. */
+  reject(op: number, currentJson: string): void;
+  /** JSON array of {id, version, data, pending?}. */
+  items(): string;
+  pendingCount(): number;
+  versionOf(id: string): number;
+  delete(): void;
+}
+
+/** One chat room: messages with paging, reactions, typing users that expire. */
+export interface WasmChatRoom {
+  applyHistory(dataJson: string): boolean;
+  applyMessage(messageJson: string): boolean;
+  applyReaction(eventJson: string): boolean;
+  applyTyping(eventJson: string, nowMs: number): boolean;
+  messages(): string;
+  messageCount(): number;
+  hasMore(): boolean;
+  oldestId(): string;
+  /** JSON array of user ids. */
+  typingUsers(nowMs: number): string;
+  /** -1 when nobody is typing. */
+  nextTypingExpiry(): number;
+  delete(): void;
+}
+
 export interface TidewireModule {
   WasmClient: WasmClientConstructor;
+  WasmPresence: new () => WasmPresence;
+  WasmSyncCollection: new () => WasmSyncCollection;
+  WasmChatRoom: new (typingTtlMs: number) => WasmChatRoom;
   HEAPU8: Uint8Array;
 }
 

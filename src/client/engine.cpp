@@ -7,6 +7,7 @@
 #include "client/retry_hint.hpp"
 #include "protocol/binary_frame.hpp"
 #include "protocol/envelope.hpp"
+#include "protocol/json_writer.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/names.hpp"
 #include "protocol/wire.hpp"
@@ -28,6 +29,8 @@ std::string_view status_message(Status s) {
              "outboxMaxBytes, or clear the outbox";
     case Status::kUnknownChannel: return "unknown channel id";
     case Status::kTooLarge: return "a field is too long for a binary frame (channel, event and ids: at most 255 bytes)";
+    case Status::kInvalidRequest:
+      return "invalid request: the type must be 1-64 characters of a-z and _, and the body a JSON object";
   }
   return "unknown status";
 }
@@ -145,6 +148,54 @@ Status Engine::publish_binary(std::string_view channel, std::string_view event, 
   return enqueue(std::move(item), msg_ref);
 }
 
+Status Engine::request(std::string_view type, std::string_view body_json, std::uint32_t& request_ref,
+                       double ttl_ms) {
+  if (type.empty() || type.size() > 64 ||
+      !std::all_of(type.begin(), type.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; })) {
+    return Status::kInvalidRequest;
+  }
+  while (!body_json.empty() && (body_json.front() == ' ' || body_json.front() == '\n')) body_json.remove_prefix(1);
+  while (!body_json.empty() && (body_json.back() == ' ' || body_json.back() == '\n')) body_json.remove_suffix(1);
+  if (body_json.size() < 2 || body_json.front() != '{' || body_json.back() != '}') return Status::kInvalidRequest;
+  const std::uint32_t ref = next_msg_ref_;
+  OutboxItem item;
+  item.ref = ref;
+  item.request = true;
+  item.event = std::string(type);
+  item.queued_at_ms = clock_.now_ms();
+  item.expires_at_ms = ttl_ms > 0 ? item.queued_at_ms + ttl_ms : kNever;
+  // {"type":"<type>","ref":"r<n>", ...the body's fields}
+  proto::JsonObjectWriter w(item.frame);
+  w.str("type", type).str("ref", "r" + std::to_string(ref));
+  std::string_view inner = body_json.substr(1, body_json.size() - 2);
+  const bool has_fields = inner.find_first_not_of(" \t\r\n") != std::string_view::npos;
+  if (has_fields) {  // the writer has not closed the object yet
+    item.frame.push_back(',');
+    item.frame.append(inner);
+  }
+  item.frame.push_back('}');
+  return enqueue(std::move(item), request_ref);
+}
+
+void Engine::settle(const OutboxItem& item, bool ok, std::uint64_t offset, std::string_view data,
+                    std::string_view code, std::string_view message) {
+  if (item.request) {
+    listener_.on_reply(item.ref, ok, data.empty() ? std::string_view("null") : data, code, message);
+  } else {
+    listener_.on_ack(item.ref, ok, offset, code, message);
+  }
+}
+
+bool Engine::take_inflight(char prefix, std::string_view ref_text, OutboxItem& out) {
+  std::uint32_t ref = 0;
+  if (!parse_ref(ref_text, prefix, ref)) return false;
+  auto it = std::find_if(inflight_.begin(), inflight_.end(), [ref](const OutboxItem& i) { return i.ref == ref; });
+  if (it == inflight_.end()) return false;
+  out = std::move(*it);
+  inflight_.erase(it);
+  return true;
+}
+
 Status Engine::enqueue(OutboxItem item, std::uint32_t& msg_ref) {
   if (state_ == ConnectionState::kConnected && outbox_.empty()) {
     const bool sent = item.binary ? (socket_ != 0 && transport_.send_binary(socket_, item.frame))
@@ -186,7 +237,8 @@ std::size_t Engine::clear_outbox() {
   outbox_.remove_if([](const OutboxItem&) { return true; },
                     [&](const OutboxItem& item) {
                       ++n;
-                      listener_.on_ack(item.ref, false, 0, "cleared", "the outbox was cleared before this was sent");
+                      settle(item, false, 0, std::string_view(), "cleared",
+                             "the outbox was cleared before this was sent");
                     });
   return n;
 }
@@ -432,7 +484,7 @@ void Engine::go_idle_if_unwanted() {
 void Engine::fail_queued(std::string_view code, std::string_view message) {
   while (!outbox_.empty()) {
     OutboxItem item = outbox_.pop_front();
-    listener_.on_ack(item.ref, false, 0, code, message);
+    settle(item, false, 0, std::string_view(), code, message);
   }
 }
 
@@ -557,13 +609,10 @@ void Engine::handle_line(std::string_view line) {
     return;
   }
 
-  if (env.type == wire::type::kAck) {
-    std::uint32_t ref = 0;
-    if (!parse_ref(env.ref, 'p', ref)) return;
-    auto it = std::find_if(inflight_.begin(), inflight_.end(), [ref](const OutboxItem& i) { return i.ref == ref; });
-    if (it == inflight_.end()) return;  // timed out already, or not ours
-    inflight_.erase(it);
-    listener_.on_ack(ref, true, env.offset, std::string_view(), std::string_view());
+  if (env.type == wire::type::kAck || env.type == wire::type::kReply) {
+    OutboxItem item;
+    if (!take_inflight(env.type == wire::type::kAck ? 'p' : 'r', env.ref, item)) return;  // timed out, or not ours
+    settle(item, true, env.offset, env.data, std::string_view(), std::string_view());
     if (!wanted() && socket_ != 0) grace_at_ = clock_.now_ms() + config_.grace_ms;
     return;
   }
@@ -600,21 +649,23 @@ void Engine::handle_line(std::string_view line) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     std::string message = "the server reported an error";
     if (!j.is_discarded() && j.is_object()) message = string_or(j, "message", message);
-    std::uint32_t ref = 0;
-    if (parse_ref(env.ref, 'p', ref)) {
-      auto it =
-          std::find_if(inflight_.begin(), inflight_.end(), [ref](const OutboxItem& i) { return i.ref == ref; });
-      if (it == inflight_.end()) return;
-      inflight_.erase(it);
-      listener_.on_ack(ref, false, 0, env.code, message);
+    OutboxItem item;
+    if (take_inflight('p', env.ref, item) || take_inflight('r', env.ref, item)) {
+      // The error's own fields (e.g. `current` of version_conflict) go to the caller as the data.
+      settle(item, false, 0, line, env.code, message);
       return;
     }
+    std::uint32_t ref = 0;
     if (parse_ref(env.ref, 'a', ref)) {
       listener_.on_error("auth_failed", "the server refused the refreshed token (" + message +
                                             "); the connection closes when the current token expires");
       return;
     }
     listener_.on_error(env.code.empty() ? std::string_view("server_error") : env.code, message);
+    return;
+  }
+  if (env.type == wire::type::kPresenceDiff) {
+    if (ChannelEntry* ch = channels_.find(env.channel)) listener_.on_presence_diff(ch->id, line);
     return;
   }
   // unsubscribed and unknown types: nothing to do (unknown types are ignored for forward compatibility).
@@ -730,16 +781,16 @@ void Engine::expire_and_time_out(double now) {
       OutboxItem item = std::move(inflight_.front());
       inflight_.pop_front();
       ++metrics_.acks_timed_out;
-      listener_.on_ack(item.ref, false, 0, "timeout",
-                       "no ack from the server within ackTimeoutMs; the message may or may not have been delivered");
+      settle(item, false, 0, std::string_view(), "timeout",
+             "no answer from the server within ackTimeoutMs; it may or may not have been processed");
     }
   }
   if (!outbox_.empty()) {
     outbox_.remove_if([now](const OutboxItem& i) { return i.expires_at_ms <= now; },
                       [this](const OutboxItem& item) {
                         ++metrics_.messages_expired;
-                        listener_.on_ack(item.ref, false, 0, "expired",
-                                         "the message waited longer than its ttl in the outbox and was not sent");
+                        settle(item, false, 0, std::string_view(), "expired",
+                               "the message waited longer than its ttl in the outbox and was not sent");
                       });
   }
 }

@@ -36,6 +36,7 @@ enum class Status : std::uint8_t {
   kOutboxFull,
   kUnknownChannel,
   kTooLarge,
+  kInvalidRequest,
 };
 
 // One queued or in-flight message, for inspection.
@@ -71,6 +72,9 @@ class Engine {
   // The same for raw bytes, sent as a binary frame.
   Status publish_binary(std::string_view channel, std::string_view event, std::string_view bytes,
                         std::uint32_t& msg_ref, double ttl_ms = 0);
+  // Sends a request (an RPC of docs/PROTOCOL.md sections 10-12): `type` plus the fields of `body_json`, a JSON
+  // object. Queued like a publish while not connected; answered by on_reply(request_ref, ...).
+  Status request(std::string_view type, std::string_view body_json, std::uint32_t& request_ref, double ttl_ms = 0);
   // What waits to be sent or acknowledged, oldest first.
   std::vector<OutboxEntry> outbox_entries() const;
   // Drops every queued (not yet sent) message; each fails with `cleared`. Returns how many.
@@ -139,6 +143,9 @@ class Engine {
   void flush_outbox();
   bool send_frame(std::string_view frame);
   void fail_queued(std::string_view code, std::string_view message);
+  void settle(const OutboxItem& item, bool ok, std::uint64_t offset, std::string_view data, std::string_view code,
+              std::string_view message);
+  bool take_inflight(char prefix, std::string_view ref_text, OutboxItem& out);
 
   ClientConfig config_;
   Clock& clock_;

@@ -35,7 +35,13 @@ class EngineListener {
   // `code` is empty on success; `timeout`, `expired`, `cleared` or a server error code otherwise.
   virtual void on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, std::string_view code,
                       std::string_view message) = 0;
+  // The answer to a request (Engine::request): `data_json` on success, else an error code + message (a server
+  // code, or `timeout` / `expired` / `cleared`). `data_json` is valid only during the call.
+  virtual void on_reply(std::uint32_t request_ref, bool ok, std::string_view data_json, std::string_view code,
+                        std::string_view message) = 0;
   virtual void on_subscribed(std::uint32_t channel_id) = 0;
+  // A presence_diff for a subscribed channel (docs/PROTOCOL.md section 10): the whole message as JSON text.
+  virtual void on_presence_diff(std::uint32_t channel_id, std::string_view diff_json) = 0;
   // A runtime error: code is a stable string (protocol error codes, or client codes such as `auth_failed`).
   virtual void on_error(std::string_view code, std::string_view message) = 0;
   // Only with ClientConfig::token_provider, before every connect and before the token expires: the host must

@@ -15,6 +15,7 @@ struct OutboxItem {
   std::string channel;
   std::string event;
   bool binary = false;    // send as a binary frame
+  bool request = false;   // an RPC (answered by `reply`), not a publish (answered by `ack`)
   double queued_at_ms = 0;
   double expires_at_ms = 0;  // monotonic; infinity = no TTL
   double sent_at_ms = 0;     // monotonic, while in flight

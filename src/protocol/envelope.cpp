@@ -177,9 +177,10 @@ ScanStatus scan_envelope(std::string_view in, Envelope& out) {
 
     if (str_field != nullptr && *c.p == '"') {
       if (!scan_string(c, *str_field, out.has_escapes)) return ScanStatus::kMalformed;
-    } else if (key.size() == 7 && key_is(key, "payload")) {
+    } else if ((key.size() == 7 && key_is(key, "payload")) || (key.size() == 4 && key_is(key, "data"))) {
       if (!skip_value(c)) return ScanStatus::kMalformed;
-      out.payload = std::string_view(value_start, static_cast<std::size_t>(c.p - value_start));
+      (key.size() == 4 ? out.data : out.payload) =
+          std::string_view(value_start, static_cast<std::size_t>(c.p - value_start));
     } else if (key.size() == 6 && key_is(key, "offset") && *c.p >= '0' && *c.p <= '9') {
       Cursor probe = c;
       if (parse_uint(probe, out.offset) && (probe.p == c.end || !(*probe.p == '.' || *probe.p == 'e'))) {

@@ -20,6 +20,7 @@ struct Envelope {
   std::string_view code;     // raw string content (error messages)
   std::string_view epoch;    // raw string content
   std::string_view payload;  // the raw JSON text of the value
+  std::string_view data;     // the raw JSON text of the value (replies)
   std::uint64_t offset = 0;
   double ts = 0;
   bool has_offset = false;

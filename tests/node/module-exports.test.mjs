@@ -36,6 +36,23 @@ test('WasmClient methods match the declarations both ways', async () => {
   assert.deepEqual([...runtime].sort(), [...declaredMembers('WasmClient')].sort());
 });
 
+for (const [cls, iface, args] of [
+  ['WasmPresence', 'WasmPresence', []],
+  ['WasmSyncCollection', 'WasmSyncCollection', []],
+  ['WasmChatRoom', 'WasmChatRoom', [6000]],
+]) {
+  test(`${cls} methods match the declarations both ways`, async () => {
+    const module = await loadModule();
+    const runtime = new Set(
+      Object.getOwnPropertyNames(module[cls].prototype).filter((n) => n !== 'constructor' && !n.startsWith('$$')),
+    );
+    runtime.add('delete');
+    assert.deepEqual([...runtime].sort(), [...declaredMembers(iface)].sort());
+    const instance = new module[cls](...args);
+    instance.delete();
+  });
+}
+
 test('WasmClient static functions match the declarations both ways', async () => {
   const module = await loadModule();
   const runtime = Object.getOwnPropertyNames(module.WasmClient).filter(

@@ -1,6 +1,9 @@
 // The typed client over the wasm engine. The engine owns the connection, reconnects, outbox and heartbeat;
 // this class owns listeners (per channel and event), promises for acks, and conversions to and from JS.
 import { Channel } from './channel.js';
+import { ChatClient } from './chat.js';
+import { Presence, type PresenceOptions } from './presence.js';
+import { SyncCollection, type SyncEvents } from './sync.js';
 import { TidewireError } from './errors.js';
 import { loadModule } from './module.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
@@ -34,11 +37,23 @@ interface ChannelSlot {
   subscribed: boolean; // confirmed by the server on the current connection
   waiters: Array<() => void>;
   gapListeners: Set<(gap: Gap) => void>;
+  subscribedListeners: Set<() => void>;
+  presenceListeners: Set<(diffJson: string) => void>;
 }
 
 interface PendingAck {
   resolve: (r: SendResult) => void;
   reject: (e: TidewireError) => void;
+}
+
+interface PendingReply {
+  resolve: (data: unknown) => void;
+  reject: (e: TidewireError) => void;
+}
+
+/** Options of request(): `ttlMs` as for send(); `onQueued` receives the request's ref when it is queued. */
+export interface RequestOptions extends SendOptions {
+  onQueued?: (ref: number) => void;
 }
 
 const decoder = new TextDecoder();
@@ -53,6 +68,7 @@ export class TidewireClient {
   #slotsById: Array<ChannelSlot | undefined> = [];
   #events: string[] = [];
   #acks = new Map<number, PendingAck>();
+  #replies = new Map<number, PendingReply>();
   #preload: Array<() => void> = []; // calls made before the module finished loading
   #stateListeners = new Set<(change: StateChange) => void>();
   #errorListeners = new Set<(error: TidewireError) => void>();
@@ -60,6 +76,7 @@ export class TidewireClient {
   #listenerErrors = 0;
   #explicitConnect = false;
   #loading: Promise<void> | undefined;
+  #chat: ChatClient | undefined;
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
@@ -98,6 +115,31 @@ export class TidewireClient {
   channel(name: string): Channel {
     this.#assertOpen();
     return new Channel(this, name);
+  }
+
+  /** Joins `channel`'s presence with a status and info; `leave()` it when done. */
+  presence<Info extends Record<string, unknown> = Record<string, unknown>>(
+    channel: string,
+    options: PresenceOptions<Info> = {},
+  ): Presence<Info> {
+    this.#assertOpen();
+    return new Presence<Info>(this, channel, options);
+  }
+
+  /** A live, optimistic view of `resource` on `channel`; `close()` it when done. */
+  sync<T extends Record<string, unknown> = Record<string, unknown>>(
+    channel: string,
+    resource: string,
+    events: SyncEvents<T> = {},
+  ): SyncCollection<T> {
+    this.#assertOpen();
+    return new SyncCollection<T>(this, channel, resource, events);
+  }
+
+  /** Chat rooms, direct messages and live room views. */
+  get chat(): ChatClient {
+    this.#assertOpen();
+    return (this.#chat ??= new ChatClient(this));
   }
 
   /**
@@ -147,6 +189,58 @@ export class TidewireClient {
     } catch (e) {
       return Promise.reject(e instanceof TidewireError ? e : new TidewireError(ErrorCode.invalidArgument, (e as Error).message));
     }
+  }
+
+  /**
+   * Sends a request of the protocol's RPCs (presence, chat, sync: docs/PROTOCOL.md sections 10-12) and resolves
+   * with the reply's data, or rejects with a TidewireError whose `details` holds the error's extra fields.
+   */
+  request<T = unknown>(type: string, body: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
+    try {
+      this.#assertOpen();
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        throw new TypeError('tidewire: request(type, body): body must be an object');
+      }
+      if ('type' in body || 'ref' in body) throw new TypeError('tidewire: request bodies must not set "type" or "ref"');
+      const json = JSON.stringify(body);
+      const ttl = options.ttlMs ?? 0;
+      return new Promise<T>((resolve, reject) => {
+        this.#whenLoaded(() => {
+          const ref = this.#wasm!.request(type, json, ttl);
+          if (ref <= 0) {
+            reject(this.#statusError(-ref));
+            return;
+          }
+          this.#replies.set(ref, { resolve: resolve as (d: unknown) => void, reject });
+          options.onQueued?.(ref);
+        });
+      });
+    } catch (e) {
+      return Promise.reject(e instanceof TidewireError ? e : new TidewireError(ErrorCode.invalidArgument, (e as Error).message));
+    }
+  }
+
+  /** The loaded wasm module (for the state classes). @internal */
+  async _module(): Promise<TidewireModule> {
+    await this.ready;
+    return this.#module!;
+  }
+
+  /** @internal Called on every (re)subscription of `name` confirmed by the server. */
+  _onSubscribed(name: string, listener: () => void): () => void {
+    const slot = this.#slots.get(name);
+    if (slot === undefined) throw new TidewireError(ErrorCode.invalidArgument, `tidewire: subscribe to "${name}" first`);
+    slot.subscribedListeners.add(listener);
+    if (slot.subscribed) queueMicrotask(() => slot.subscribedListeners.has(listener) && listener());
+    return () => slot.subscribedListeners.delete(listener);
+  }
+
+  /** @internal */
+  _onPresenceDiff(name: string, listener: (diffJson: string) => void): () => void {
+    const slot = this.#slots.get(name);
+    if (slot === undefined) throw new TidewireError(ErrorCode.invalidArgument, `tidewire: subscribe to "${name}" first`);
+    slot.presenceListeners.add(listener);
+    return () => slot.presenceListeners.delete(listener);
   }
 
   /** Messages waiting to be sent or acknowledged, oldest first. */
@@ -247,6 +341,8 @@ export class TidewireClient {
     const err = new TidewireError(ErrorCode.closed, 'the client was closed before the server acknowledged the send');
     for (const pending of this.#acks.values()) pending.reject(err);
     this.#acks.clear();
+    for (const pending of this.#replies.values()) pending.reject(err);
+    this.#replies.clear();
     this.#slots.clear();
     this.#slotsById = [];
     const wasm = this.#wasm;
@@ -265,7 +361,17 @@ export class TidewireClient {
   _acquire(name: string): void {
     let slot = this.#slots.get(name);
     if (slot === undefined) {
-      slot = { name, id: 0, refs: 0, listeners: new Set(), subscribed: false, waiters: [], gapListeners: new Set() };
+      slot = {
+        name,
+        id: 0,
+        refs: 0,
+        listeners: new Set(),
+        subscribed: false,
+        waiters: [],
+        gapListeners: new Set(),
+        subscribedListeners: new Set(),
+        presenceListeners: new Set(),
+      };
       this.#slots.set(name, slot);
     }
     slot.refs += 1;
@@ -499,6 +605,41 @@ export class TidewireClient {
         const waiters = slot.waiters;
         slot.waiters = [];
         for (const w of waiters) w();
+        for (const l of [...slot.subscribedListeners]) {
+          try {
+            l();
+          } catch (e) {
+            this.#listenerThrew(e);
+          }
+        }
+      },
+      onPresenceDiff: (channelId, diffJson) => {
+        const slot = slotsById()[channelId];
+        if (slot === undefined) return;
+        for (const l of [...slot.presenceListeners]) {
+          try {
+            l(diffJson);
+          } catch (e) {
+            this.#listenerThrew(e);
+          }
+        }
+      },
+      onReply: (ref, ok, dataJson, code, message) => {
+        const pending = this.#replies.get(ref);
+        if (pending === undefined) return;
+        this.#replies.delete(ref);
+        let data: unknown = null;
+        try {
+          data = JSON.parse(dataJson);
+        } catch {
+          data = null;
+        }
+        if (ok) {
+          pending.resolve(data);
+        } else {
+          const details = data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : undefined;
+          pending.reject(new TidewireError(code || ErrorCode.internal, message || 'the server refused the request', details));
+        }
       },
       onAck: (ref, ok, offset, code, message) => {
         const pending = this.#acks.get(ref);

@@ -1,5 +1,12 @@
 // tidewire: the plain (framework-free) API.
 export { createClient, TidewireClient, ANY_EVENT } from './client.js';
+export type { RequestOptions } from './client.js';
+export { Presence } from './presence.js';
+export type { PresenceMember, PresenceOptions, PresenceStatus } from './presence.js';
+export { SyncCollection } from './sync.js';
+export type { SyncEvents, SyncItem } from './sync.js';
+export { ChatClient, ChatRoom } from './chat.js';
+export type { ChatMessage, ChatRoomInfo, ChatRoomSnapshot } from './chat.js';
 export { Channel } from './channel.js';
 export { TidewireError } from './errors.js';
 export { loadModule } from './module.js';

@@ -595,3 +595,40 @@ TEST_F(EngineTest, StateTransitionsAreReportedWithFromAndTo) {
   tick(100000);
   EXPECT_EQ(transport.opens.size(), 1u);  // a deliberate disconnect does not reconnect
 }
+
+TEST_F(EngineTest, RequestsAreAnsweredByReplyOrErrorAndQueueWhileDisconnected) {
+  std::uint32_t id = 0, r1 = 0, r2 = 0, r3 = 0;
+  engine->subscribe("a", id);
+  ASSERT_EQ(engine->request("chat_send", R"({"roomId":"7","text":"hi"})", r1), Status::kOk);
+  ASSERT_EQ(engine->request("presence_get", " {} ", r2), Status::kOk);
+  EXPECT_EQ(engine->request("Bad Type", "{}", r3), Status::kInvalidRequest);
+  EXPECT_EQ(engine->request("chat_send", "[1]", r3), Status::kInvalidRequest);
+  accept();
+  ASSERT_EQ(transport.sent.size(), 3u);
+  EXPECT_EQ(transport.sent[1], R"({"type":"chat_send","ref":"r1","roomId":"7","text":"hi"})");
+  EXPECT_EQ(transport.sent[2], R"({"type":"presence_get","ref":"r2"})");
+  engine->on_socket_message(transport.current(), R"({"type":"reply","ref":"r1","data":{"message":{"id":"5"}}})",
+                            false);
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"error","code":"forbidden","message":"no","ref":"r2"})", false);
+  ASSERT_EQ(listener.replies.size(), 2u);
+  EXPECT_TRUE(listener.replies[0].ok);
+  EXPECT_EQ(listener.replies[0].ref, r1);
+  EXPECT_EQ(listener.replies[0].data, R"({"message":{"id":"5"}})");
+  EXPECT_FALSE(listener.replies[1].ok);
+  EXPECT_EQ(listener.replies[1].code, "forbidden");
+  EXPECT_TRUE(listener.acks.empty());
+}
+
+TEST_F(EngineTest, PresenceDiffsReachTheListenerForSubscribedChannelsOnly) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"presence_diff","channel":"a","joins":[{"userId":"u"}]})"
+                            "\n"
+                            R"({"type":"presence_diff","channel":"zzz","joins":[]})",
+                            false);
+  ASSERT_EQ(listener.presence_diffs.size(), 1u);
+  EXPECT_EQ(listener.presence_diffs[0].first, id);
+}

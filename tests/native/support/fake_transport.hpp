@@ -112,7 +112,13 @@ class RecordingListener final : public client::EngineListener {
   void on_ack(std::uint32_t ref, bool ok, std::uint64_t offset, std::string_view code, std::string_view) override {
     acks.push_back({ref, ok, offset, std::string(code)});
   }
+  void on_reply(std::uint32_t ref, bool ok, std::string_view data, std::string_view code, std::string_view) override {
+    replies.push_back({ref, ok, std::string(data), std::string(code)});
+  }
   void on_subscribed(std::uint32_t channel_id) override { subscribed.push_back(channel_id); }
+  void on_presence_diff(std::uint32_t channel_id, std::string_view diff) override {
+    presence_diffs.push_back({channel_id, std::string(diff)});
+  }
   void on_error(std::string_view code, std::string_view) override { errors.emplace_back(code); }
   void on_token_request() override { ++token_requests; }
 
@@ -126,7 +132,15 @@ class RecordingListener final : public client::EngineListener {
   std::vector<Received> binaries;
   std::vector<std::pair<std::uint32_t, std::string>> gaps;
   std::vector<Ack> acks;
+  struct Reply {
+    std::uint32_t ref;
+    bool ok;
+    std::string data;
+    std::string code;
+  };
+  std::vector<Reply> replies;
   std::vector<std::uint32_t> subscribed;
+  std::vector<std::pair<std::uint32_t, std::string>> presence_diffs;
   std::vector<std::string> errors;
   int token_requests = 0;
 };

@@ -1,0 +1,40 @@
+#include "client/presence_state.hpp"
+
+#include <gtest/gtest.h>
+
+using tidewire::client::PresenceState;
+using json = nlohmann::json;
+
+TEST(PresenceState, BuildsTheMemberMapFromStateAndDiffs) {
+  PresenceState p;
+  ASSERT_TRUE(p.apply_state(json::parse(R"([{"userId":"a","status":"online","joinedAt":1,"info":{"name":"A"}}])")));
+  EXPECT_EQ(p.online_count(), 1u);
+  p.apply_diff(json::parse(R"({"joins":[{"userId":"b","status":"busy","joinedAt":2}],"leaves":[],"updates":[]})"));
+  EXPECT_EQ(p.online_count(), 2u);
+  p.apply_diff(json::parse(R"({"updates":[{"userId":"a","status":"away"}]})"));
+  EXPECT_EQ(p.find("a")->status, "away");
+  EXPECT_EQ(p.find("a")->joined_at, 1);  // an update keeps the join time
+  p.apply_diff(json::parse(R"({"leaves":[{"userId":"b"}]})"));
+  EXPECT_EQ(p.online_count(), 1u);
+  EXPECT_EQ(p.members()[0]["info"]["name"], "A");
+}
+
+TEST(PresenceState, DiffsBeforeTheFirstStateAreBufferedNotLost) {
+  PresenceState p;
+  p.apply_diff(json::parse(R"({"joins":[{"userId":"late","joinedAt":9}]})"));
+  EXPECT_EQ(p.online_count(), 0u);
+  p.apply_state(json::parse(R"([{"userId":"a","joinedAt":1}])"));
+  EXPECT_EQ(p.online_count(), 2u);
+  EXPECT_EQ(p.members()[1]["userId"], "late");
+}
+
+TEST(PresenceState, HostileInputIsIgnored) {
+  PresenceState p;
+  EXPECT_FALSE(p.apply_state(json::parse(R"({"not":"an array"})")));
+  p.apply_state(json::parse(R"([1,"x",{"userId":5},{"userId":""},{"userId":"ok","status":"weird"}])"));
+  ASSERT_EQ(p.online_count(), 1u);
+  EXPECT_EQ(p.find("ok")->status, "online");
+  EXPECT_FALSE(p.apply_diff(json::parse("[]")));
+  EXPECT_TRUE(p.apply_diff(json::parse(R"({"joins":"x","leaves":[7]})")));
+  EXPECT_EQ(p.online_count(), 1u);
+}
