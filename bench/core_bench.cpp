@@ -41,7 +41,7 @@ struct CountingListener final : tidewire::client::EngineListener {
   }
   void on_binary_message(std::uint32_t, std::uint32_t, std::string_view, const tidewire::client::MessageMeta&) override {}
   void on_gap(std::uint32_t, std::string_view) override {}
-  void on_ack(std::uint32_t, bool, std::uint64_t, std::string_view, std::string_view) override {}
+  void on_ack(std::uint32_t, bool, std::uint64_t, std::string_view, std::string_view, std::string_view) override {}
   void on_reply(std::uint32_t, bool, std::string_view, std::string_view, std::string_view) override {}
   void on_subscribed(std::uint32_t) override {}
   void on_presence_diff(std::uint32_t, std::string_view) override {}

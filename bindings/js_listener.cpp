@@ -47,8 +47,8 @@ void JsListener::on_binary_message(std::uint32_t channel_id, std::uint32_t event
 void JsListener::on_gap(std::uint32_t channel_id, std::string_view reason) { on_gap_(channel_id, s(reason)); }
 
 void JsListener::on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, std::string_view code,
-                        std::string_view message) {
-  on_ack_(msg_ref, ok, static_cast<double>(offset), s(code), s(message));
+                        std::string_view message, std::string_view error_json) {
+  on_ack_(msg_ref, ok, static_cast<double>(offset), s(code), s(message), s(error_json));
 }
 
 void JsListener::on_reply(std::uint32_t request_ref, bool ok, std::string_view data_json, std::string_view code,

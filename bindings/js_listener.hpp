@@ -20,7 +20,7 @@ class JsListener final : public client::EngineListener {
                          const client::MessageMeta& meta) override;
   void on_gap(std::uint32_t channel_id, std::string_view reason) override;
   void on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, std::string_view code,
-              std::string_view message) override;
+              std::string_view message, std::string_view error_json) override;
   void on_reply(std::uint32_t request_ref, bool ok, std::string_view data_json, std::string_view code,
                 std::string_view message) override;
   void on_subscribed(std::uint32_t channel_id) override;

@@ -30,7 +30,7 @@ export interface WasmCallbacks {
   /** The server could not replay what a channel missed (`epoch_changed` or `window_exceeded`). */
   onGap(channelId: number, reason: string): void;
   /** `code` is '' on success; `timeout`, `expired`, `cleared` or a server error code otherwise. */
-  onAck(ref: number, ok: boolean, offset: number, code: string, message: string): void;
+  onAck(ref: number, ok: boolean, offset: number, code: string, message: string, errorJson: string): void;
   onSubscribed(channelId: number): void;
   /** The answer to request(): `dataJson` is the reply's data (or, on failure, the error message as JSON). */
   onReply(ref: number, ok: boolean, dataJson: string, code: string, message: string): void;

@@ -182,7 +182,7 @@ void Engine::settle(const OutboxItem& item, bool ok, std::uint64_t offset, std::
   if (item.request) {
     listener_.on_reply(item.ref, ok, data.empty() ? std::string_view("null") : data, code, message);
   } else {
-    listener_.on_ack(item.ref, ok, offset, code, message);
+    listener_.on_ack(item.ref, ok, offset, code, message, ok ? std::string_view() : data);
   }
 }
 

@@ -33,8 +33,9 @@ class EngineListener {
   virtual void on_gap(std::uint32_t channel_id, std::string_view reason) = 0;
   // The server's verdict on a publish (`ok` with offset, or an error code + message).
   // `code` is empty on success; `timeout`, `expired`, `cleared` or a server error code otherwise.
+  // On a server error, `error_json` is the whole error message (extra fields such as retryAfterMs), else "".
   virtual void on_ack(std::uint32_t msg_ref, bool ok, std::uint64_t offset, std::string_view code,
-                      std::string_view message) = 0;
+                      std::string_view message, std::string_view error_json) = 0;
   // The answer to a request (Engine::request): `data_json` on success, else an error code + message (a server
   // code, or `timeout` / `expired` / `cleared`). `data_json` is valid only during the call.
   virtual void on_reply(std::uint32_t request_ref, bool ok, std::string_view data_json, std::string_view code,

@@ -1,6 +1,18 @@
 #include "platform/browser_transport.hpp"
 
+#include <emscripten/emscripten.h>
+
 #include <string>
+
+// Node's `ws` emits an 'error' when a socket that is still connecting gets closed, and an 'error' with no
+// listener throws (websocket.h's delete removes its onerror). A listener added with addEventListener survives
+// that, so closing never raises. In browsers it is harmless.
+// clang-format off
+EM_JS(void, tw_ignore_late_errors, (int id), {
+  var s = WS.sockets[id];
+  if (s && typeof s.addEventListener === 'function') s.addEventListener('error', function() {});
+});
+// clang-format on
 
 namespace tidewire::platform {
 
@@ -64,6 +76,7 @@ void BrowserTransport::close(client::SocketId id, std::uint16_t code, std::strin
   if (!r.empty() && static_cast<unsigned char>(r.back()) >= 0xC0) r.pop_back();
   unsigned short state = 3;
   emscripten_websocket_get_ready_state(ws, &state);
+  tw_ignore_late_errors(ws);
   if (state == 0 || state == 1) emscripten_websocket_close(ws, code, r.empty() ? nullptr : r.c_str());
   emscripten_websocket_delete(ws);  // detaches every handler: no late callbacks
   if (id == live_) live_ = 0;

@@ -641,12 +641,21 @@ export class TidewireClient {
           pending.reject(new TidewireError(code || ErrorCode.internal, message || 'the server refused the request', details));
         }
       },
-      onAck: (ref, ok, offset, code, message) => {
+      onAck: (ref, ok, offset, code, message, errorJson) => {
         const pending = this.#acks.get(ref);
         if (pending === undefined) return;
         this.#acks.delete(ref);
-        if (ok) pending.resolve({ offset });
-        else pending.reject(new TidewireError(code || ErrorCode.internal, message || 'the server refused the message'));
+        if (ok) {
+          pending.resolve({ offset });
+          return;
+        }
+        let details: Record<string, unknown> | undefined;
+        try {
+          details = errorJson ? (JSON.parse(errorJson) as Record<string, unknown>) : undefined;
+        } catch {
+          details = undefined;
+        }
+        pending.reject(new TidewireError(code || ErrorCode.internal, message || 'the server refused the message', details));
       },
       onError: (code, message) => {
         this.#emitError(new TidewireError(code, message));

@@ -109,7 +109,8 @@ class RecordingListener final : public client::EngineListener {
   void on_gap(std::uint32_t channel_id, std::string_view reason) override {
     gaps.push_back({channel_id, std::string(reason)});
   }
-  void on_ack(std::uint32_t ref, bool ok, std::uint64_t offset, std::string_view code, std::string_view) override {
+  void on_ack(std::uint32_t ref, bool ok, std::uint64_t offset, std::string_view code, std::string_view,
+              std::string_view) override {
     acks.push_back({ref, ok, offset, std::string(code)});
   }
   void on_reply(std::uint32_t ref, bool ok, std::string_view data, std::string_view code, std::string_view) override {
