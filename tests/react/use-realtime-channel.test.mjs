@@ -151,7 +151,7 @@ describe('tidewire/react: useRealtimeChannel under StrictMode', () => {
     await waitFor(() => client.state === 'connected', 5000, 'the client to connect');
     // Wait (public API) until the server confirmed the subscription, so a publish must reach the hook.
     const handle = client.channel(CHANNEL);
-    await handle.whenSubscribed();
+    await live(() => handle.whenSubscribed()); // the hook renders `subscribed: true` meanwhile
     handle.unsubscribe();
     assert.equal(client.getMetrics().subscriberCount, 1, 'exactly the hook subscribes');
 
@@ -246,7 +246,7 @@ describe('tidewire/react: StrictMode before the wasm engine is attached', () => 
 
       await waitFor(() => fresh.state === 'connected', 5000, 'the client to connect');
       const handle = fresh.channel('room:early');
-      await handle.whenSubscribed();
+      await live(() => handle.whenSubscribed()); // the hook renders `subscribed: true` meanwhile
       handle.unsubscribe();
       await live(() => other.publish('room:early', 'chat', { text: 'early bird' }));
       await waitFor(() => got.includes('early bird'), 5000, 'the message to arrive');
@@ -293,7 +293,7 @@ describe('tidewire/react: RealtimeProvider options={...} (an owned client) under
         assert.equal(owned.closed, false, 'the provider\'s client was closed while mounted');
         await waitFor(() => owned.state === 'connected', 5000, 'the owned client to connect');
         const handle = owned.channel('room:owned');
-        await handle.whenSubscribed();
+        await live(() => handle.whenSubscribed()); // the hook renders `subscribed: true` meanwhile
         handle.unsubscribe();
         await other.subscribe('room:owned');
         await live(() => other.publish('room:owned', 'chat', { text: 'to carol' }));

@@ -17,6 +17,12 @@ export interface RealtimeProviderProps {
  * Puts one client at the root of the tree; every hook below uses it. With `options`, the provider creates the
  * client once (later changes of `options` are ignored: remount with a new `key` to switch servers) and closes
  * it on unmount. Creating a client is free until it is used, so StrictMode's double render costs nothing.
+ *
+ * ```tsx
+ * <RealtimeProvider options={{ url: 'wss://example.com/ws', token: fetchToken, maxReconnectAttempts: 5 }}>
+ *   <App />
+ * </RealtimeProvider>
+ * ```
  */
 export function RealtimeProvider({ client, options, children }: RealtimeProviderProps) {
   const [owned] = useState(() => (client === undefined && options !== undefined ? createClient(options) : undefined));
@@ -33,8 +39,22 @@ export function RealtimeProvider({ client, options, children }: RealtimeProvider
   return createElement(ClientContext.Provider, { value }, children);
 }
 
-/** The provider's client, else the default client (see configure()). */
+/** The provider's client, else the default client (see configure()). Throws when there is neither. */
 export function useRealtimeClient(): TidewireClient {
   const fromContext = useContext(ClientContext);
   return fromContext ?? getDefaultClient();
+}
+
+/**
+ * The provider's client, else the default client, else `null` (no provider and configure() not called).
+ * For components that also work from props alone, such as `<ConnectionStatus status="connected" />`.
+ */
+export function useOptionalRealtimeClient(): TidewireClient | null {
+  const fromContext = useContext(ClientContext);
+  if (fromContext !== null) return fromContext;
+  try {
+    return getDefaultClient();
+  } catch {
+    return null;
+  }
 }

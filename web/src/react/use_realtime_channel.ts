@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 
 import type { ChannelMessage, SendResult } from '../types.js';
 import { useRealtimeClient } from './context.js';
+import { useLatest } from './use_latest.js';
 
 export interface UseRealtimeChannelOptions {
   channel: string;
@@ -11,16 +12,26 @@ export interface UseRealtimeChannelOptions {
   enabled?: boolean;
 }
 
-/**
- * Subscribes to a channel while the component is mounted and returns `{ send }`.
- * Every message reaches its handler (no batching drops); one socket is shared by all hooks.
- */
-export function useRealtimeChannel({ channel, events, enabled = true }: UseRealtimeChannelOptions): {
+export interface RealtimeChannel {
+  /** Publishes `event` on the channel; resolves with the server's ack (queued while disconnected). */
   send: <T>(event: string, payload: T) => Promise<SendResult>;
-} {
+  /** True while the server has confirmed the subscription on the current connection. */
+  subscribed: boolean;
+}
+
+/**
+ * Subscribes to a channel while the component is mounted and returns `{ send, subscribed }`.
+ * Every message reaches its handler (handlers are called, not batched into state); one socket is shared by
+ * all hooks.
+ *
+ * ```tsx
+ * const { send } = useRealtimeChannel({ channel: 'chat:lobby', events: { message: (p) => add(p) } });
+ * ```
+ */
+export function useRealtimeChannel({ channel, events, enabled = true }: UseRealtimeChannelOptions): RealtimeChannel {
   const client = useRealtimeClient();
-  const eventsRef = useRef(events);
-  eventsRef.current = events;
+  const eventsRef = useLatest(events);
+  const [subscribed, setSubscribed] = useState(false);
 
   useEffect(() => {
     if (!enabled) return undefined;
@@ -31,9 +42,18 @@ export function useRealtimeChannel({ channel, events, enabled = true }: UseRealt
       handlers[message.event]?.(message.payload, message);
       handlers['*']?.(message.payload, message);
     });
-    return () => handle.unsubscribe();
-  }, [client, channel, enabled]);
+    const offSubscribed = client._onSubscribed(channel, () => setSubscribed(true));
+    const offState = client.onStateChange(({ to }) => {
+      if (to !== 'connected') setSubscribed(false);
+    });
+    return () => {
+      offSubscribed();
+      offState();
+      handle.unsubscribe();
+      setSubscribed(false);
+    };
+  }, [client, channel, enabled, eventsRef]);
 
   const send = useCallback(<T,>(event: string, payload: T) => client.send(channel, event, payload), [client, channel]);
-  return { send };
+  return { send, subscribed };
 }

@@ -1,0 +1,273 @@
+// tidewire/react state hooks against the real server (docs/PROTOCOL.md sections 10-12), rendered by react-dom
+// in jsdom under StrictMode: useRealtimePresence, useRealtimeSync, useChatRoom and useChatRooms. Each renders
+// from the client's state objects through useSyncExternalStore; bursts of 200 changes must all land.
+//
+//   node --test tests/react/hooks-state.test.mjs
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { consoleErrors, h, mount, React, teardownDom, waitFor } from './helpers/env.mjs';
+import { startServer } from '../node/helpers/server.mjs';
+
+const { createClient } = await import('../../web/dist/index.js');
+const { RealtimeProvider, useRealtimePresence, useRealtimeSync, useChatRoom, useChatRooms } = await import(
+  '../../web/dist/react/index.js'
+);
+const { StrictMode } = React;
+
+const TIMEOUT = 30000;
+let server;
+const clients = [];
+const newClient = (user) => {
+  const c = createClient({ url: server.wsUrl, token: server.token(user) });
+  clients.push(c);
+  return c;
+};
+const inProvider = (client, child) => h(StrictMode, null, h(RealtimeProvider, { client }, child));
+
+before(async () => {
+  server = await startServer({ args: ['--rate-limit', '5000', '--rate-burst', '5000'] });
+});
+after(async () => {
+  for (const c of clients) c.close();
+  await server?.stop();
+  teardownDom();
+});
+
+describe('useRealtimePresence', () => {
+  test('two users see each other with names and statuses; updateStatus; leave on unmount; one socket each', { timeout: TIMEOUT }, async () => {
+    const alice = newClient('alice');
+    const bob = newClient('bob');
+    const api = {};
+    function Who({ me, name, extra }) {
+      const { users, onlineCount, updateStatus } = useRealtimePresence({
+        channel: 'doc:1',
+        user: { id: me, name, ...extra },
+      });
+      api[me] = { updateStatus };
+      return h(
+        'div',
+        { id: `who-${me}`, 'data-count': String(onlineCount) },
+        users.map((u) => h('span', { key: u.id, className: 'u', 'data-id': u.id, 'data-status': u.status }, `${u.name}${u.role ? `/${u.role}` : ''}`)),
+      );
+    }
+    const a = mount(inProvider(alice, h(Who, { me: 'alice', name: 'Alice', extra: { role: 'editor' } })));
+    const b = mount(inProvider(bob, h(Who, { me: 'bob', name: 'Bob' })));
+    const names = (view, me) => view.$$(`#who-${me} .u`).map((el) => el.textContent).sort();
+    try {
+      await waitFor(() => a.$('#who-alice')?.dataset.count === '2', 5000, 'alice to see 2 members');
+      await waitFor(() => b.$('#who-bob')?.dataset.count === '2', 5000, 'bob to see 2 members');
+      assert.deepEqual(names(a, 'alice'), ['Alice/editor', 'Bob'], 'users carry name and the other info fields');
+      assert.deepEqual(names(b, 'bob'), ['Alice/editor', 'Bob']);
+      assert.equal(alice.getMetrics().connectionAttempts, 1, 'StrictMode: one socket');
+      assert.equal(alice.getMetrics().subscriberCount, 1, 'StrictMode: the presence was not joined twice');
+
+      await api.bob.updateStatus('away');
+      await waitFor(() => a.$('#who-alice [data-id="bob"]')?.dataset.status === 'away', 5000, 'alice to see bob away');
+
+      b.unmount();
+      await waitFor(() => bob.getMetrics().subscriberCount === 0, 2000, 'bob released');
+      await waitFor(() => a.$('#who-alice').dataset.count === '1', 8000, 'alice to see bob leave');
+      assert.deepEqual(names(a, 'alice'), ['Alice/editor']);
+    } finally {
+      a.unmount();
+      b.unmount();
+    }
+    await waitFor(() => alice.getMetrics().subscriberCount === 0, 2000, 'alice released on unmount');
+  });
+});
+
+describe('useRealtimeSync', () => {
+  test('initialData until the snapshot; optimistic insert/update/remove; other clients\' changes reach the latest callbacks', { timeout: TIMEOUT }, async () => {
+    const carol = newClient('carol');
+    const dave = newClient('dave');
+    const other = dave.sync('tasks', 'task');
+    const calls = [];
+    const api = {};
+    const shown = []; // what each render showed
+    function Tasks({ tag }) {
+      const { data, insert, update, remove } = useRealtimeSync({
+        channel: 'tasks',
+        resource: 'task',
+        initialData: [{ id: 'placeholder', title: 'Loading…' }],
+        onInsert: (t) => calls.push(`${tag}:insert:${t.title}`),
+        onUpdate: (t) => calls.push(`${tag}:update:${t.title}:${t.completed}`),
+        onDelete: (id) => calls.push(`${tag}:delete:${typeof id}`),
+      });
+      Object.assign(api, { insert, update, remove });
+      shown.push(data.map((t) => t.title).join(','));
+      return h(
+        'ul',
+        { id: 'tasks' },
+        data.map((t) =>
+          h('li', { key: t.id, 'data-id': t.id, 'data-pending': String(Boolean(t.pending)) }, `${t.title}:${Boolean(t.completed)}`),
+        ),
+      );
+    }
+    const view = mount(inProvider(carol, h(Tasks, { tag: 'v1' })));
+    const items = () => view.$$('#tasks li').map((li) => li.textContent);
+    try {
+      await waitFor(() => shown.length > 0 && items().length === 0, 5000, 'the (empty) snapshot to replace initialData');
+      assert.equal(shown[0], 'Loading…', 'initialData rendered first, until the snapshot');
+
+      const inserted = await api.insert({ title: 'write tests', completed: false });
+      assert.equal(inserted.title, 'write tests');
+      assert.equal(typeof inserted.id, 'string');
+      await waitFor(() => items().includes('write tests:false'), 3000, 'the insert to render');
+      assert.equal(view.$(`#tasks li[data-id="${inserted.id}"]`).dataset.pending, 'false', 'confirmed');
+
+      await api.update(inserted.id, { completed: true });
+      await waitFor(() => items().includes('write tests:true'), 3000, 'the update to render');
+
+      // Another client's changes, with a re-rendered (new) callback set.
+      view.render(inProvider(carol, h(Tasks, { tag: 'v2' })));
+      const theirs = await other.insert({ title: 'from dave', completed: false });
+      await waitFor(() => items().includes('from dave:false'), 3000, 'dave\'s insert to render');
+      await other.update(theirs.id, { completed: true });
+      await waitFor(() => items().includes('from dave:true'), 3000, 'dave\'s update to render');
+      await other.remove(theirs.id);
+      await waitFor(() => !items().some((i) => i.startsWith('from dave')), 3000, 'dave\'s delete to render');
+      assert.ok(calls.includes('v2:insert:from dave'), calls.join(','));
+      assert.ok(calls.includes('v2:update:from dave:true'), calls.join(','));
+      assert.ok(calls.includes('v2:delete:string'), calls.join(','));
+      assert.ok(!calls.some((c) => c.startsWith('v1:') && c.includes('from dave')), 'no stale callback ran');
+
+      await api.remove(inserted.id);
+      await waitFor(() => items().length === 0, 3000, 'our delete to render');
+    } finally {
+      view.unmount();
+      other.close();
+    }
+    await waitFor(() => carol.getMetrics().subscriberCount === 0, 2000, 'released on unmount');
+  });
+
+  test('a burst of 200 inserts from another client: 200 onInsert calls, and the list renders all 200', { timeout: TIMEOUT }, async () => {
+    const erin = newClient('erin');
+    const frank = newClient('frank');
+    const other = frank.sync('burst', 'item');
+    let inserts = 0;
+    let renders = 0;
+    function List() {
+      const { data } = useRealtimeSync({ channel: 'burst', resource: 'item', onInsert: () => (inserts += 1) });
+      renders += 1;
+      return h('p', { id: 'n' }, String(data.length));
+    }
+    const view = mount(inProvider(erin, h(List)));
+    try {
+      await waitFor(() => erin.getMetrics().state === 'connected' && view.$('#n')?.textContent === '0', 5000);
+      await new Promise((r) => setTimeout(r, 200)); // the snapshot is in
+      const before = renders;
+      await Promise.all(Array.from({ length: 200 }, (_, n) => other.insert({ n })));
+      await waitFor(() => view.$('#n').textContent === '200', 10000, '200 items to render');
+      await waitFor(() => inserts === 200, 3000, `200 onInsert calls (got ${inserts})`);
+      console.log(`# sync burst: 200 inserts, ${renders - before} renders`);
+    } finally {
+      view.unmount();
+      other.close();
+    }
+  });
+});
+
+describe('useChatRoom and useChatRooms', () => {
+  test('rooms, messages, typing, reactions, paging with loadOlder, markRead; a 200-message burst', { timeout: TIMEOUT }, async () => {
+    const gina = newClient('gina');
+    const hank = newClient('hank');
+    // hank's room, with gina invited, and 60 messages of history.
+    const room = await hank.chat.createRoom('planning', { visibility: 'private', participants: ['gina'] });
+    for (let i = 1; i <= 60; i += 1) await hank.request('chat_send', { roomId: room.id, text: `old ${i}` });
+    const api = {};
+    function Rooms() {
+      const { rooms, createRoom, openDm, refresh } = useChatRooms();
+      Object.assign(api, { createRoom, openDm, refresh });
+      return h(
+        'ul',
+        { id: 'rooms' },
+        rooms.map((r) => h('li', { key: r.id, 'data-unread': String(r.unreadCount ?? 0) }, `${r.name}|${r.lastMessage?.text ?? ''}`)),
+      );
+    }
+    function Room({ roomId }) {
+      const { messages, typingUsers, hasMore, loadOlder, send, react, setTyping, markRead } = useChatRoom(roomId);
+      Object.assign(api, { loadOlder, send, react, setTyping, markRead, messages });
+      return h(
+        'div',
+        { id: 'room', 'data-count': String(messages.length), 'data-more': String(hasMore), 'data-typing': typingUsers.join(',') },
+        messages.length > 0 ? h('span', { id: 'last' }, messages[messages.length - 1].text) : null,
+        messages.length > 0 ? h('span', { id: 'first' }, messages[0].text) : null,
+      );
+    }
+    const view = mount(inProvider(gina, h('div', null, h(Rooms), h(Room, { roomId: room.id }))));
+    const roomEl = () => view.$('#room');
+    try {
+      await waitFor(() => view.$$('#rooms li').some((li) => li.textContent === 'planning|old 60'), 5000, 'the room list');
+      assert.equal(view.$('#rooms li').dataset.unread, '60');
+
+      await waitFor(() => roomEl()?.dataset.count === '50', 5000, 'the first page (50)');
+      assert.equal(roomEl().dataset.more, 'true');
+      assert.equal(view.$('#first').textContent, 'old 11');
+      const more = await api.loadOlder();
+      assert.equal(more, false);
+      await waitFor(() => roomEl().dataset.count === '60' && roomEl().dataset.more === 'false', 3000, 'all 60 after loadOlder');
+      assert.equal(view.$('#first').textContent, 'old 1');
+
+      // Live: hank types, sends; gina reacts and replies.
+      const hankRoom = hank.chat.room(room.id);
+      await hank.channel(`chat:${room.id}`).whenSubscribed();
+      hankRoom.setTyping(true);
+      await waitFor(() => roomEl().dataset.typing === 'hank', 3000, 'hank typing');
+      await hankRoom.send('hello gina');
+      await waitFor(() => view.$('#last').textContent === 'hello gina', 3000, 'hank\'s message');
+      hankRoom.setTyping(false);
+      await waitFor(() => roomEl().dataset.typing === '', 3000, 'typing ended');
+      const last = api.messages[api.messages.length - 1];
+      await api.react(last.id, '👍');
+      await waitFor(() => hankRoom.snapshot.messages.at(-1)?.reactions['👍'] === 1, 3000, 'the reaction to reach hank');
+      await waitFor(() => api.messages.at(-1).reactions['👍'] === 1, 3000, 'the reaction to render for gina');
+      await api.send('hi hank');
+      await waitFor(() => view.$('#last').textContent === 'hi hank', 3000, 'gina\'s own message');
+
+      await api.markRead(api.messages.at(-1).id);
+      await api.refresh();
+      await waitFor(() => view.$$('#rooms li').some((li) => li.textContent === 'planning|hi hank' && li.dataset.unread === '0'), 3000, 'read');
+
+      // createRoom / openDm refresh the list.
+      await api.createRoom('random');
+      await api.openDm('hank');
+      await waitFor(() => view.$$('#rooms li').length === 3, 3000, 'three rooms');
+
+      // A burst of 200 messages from hank: all of them render.
+      await Promise.all(Array.from({ length: 200 }, (_, i) => hank.request('chat_send', { roomId: room.id, text: `burst ${i + 1}` })));
+      await waitFor(() => roomEl().dataset.count === String(62 + 200), 10000, 'all 262 messages');
+      assert.equal(view.$('#last').textContent, 'burst 200');
+      hankRoom.close();
+    } finally {
+      view.unmount();
+    }
+    await waitFor(() => gina.getMetrics().subscriberCount === 0, 2000, 'released on unmount');
+  });
+});
+
+describe('useChatRooms({ refreshIntervalMs })', () => {
+  test('a DM another user opens shows up without a manual refresh', { timeout: TIMEOUT }, async () => {
+    const kim = newClient('kim');
+    const leo = newClient('leo');
+    function List() {
+      const { rooms, loading } = useChatRooms({ refreshIntervalMs: 200 });
+      return h('p', { id: 'list', 'data-loading': String(loading) }, rooms.map((r) => r.participants.join('+')).join(','));
+    }
+    const view = mount(inProvider(kim, h(List)));
+    try {
+      await waitFor(() => view.$('#list')?.dataset.loading === 'false', 5000, 'the first list');
+      assert.equal(view.$('#list').textContent, '');
+      await leo.chat.openDm('kim');
+      await waitFor(() => /kim/.test(view.$('#list').textContent) && /leo/.test(view.$('#list').textContent), 3000, 'the DM in the list');
+    } finally {
+      view.unmount();
+    }
+  });
+});
+
+describe('console', () => {
+  test('React and tidewire logged no errors', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});

@@ -1,0 +1,62 @@
+import { useCallback } from 'react';
+
+import type { ChatMessage, ChatRoom, ChatRoomSnapshot } from '../chat.js';
+import { useRealtimeClient } from './context.js';
+import { clientKey, useDisposable } from './use_disposable.js';
+import { useExternal } from './use_external.js';
+
+export interface ChatRoomState extends ChatRoomSnapshot {
+  /** False until the room's first page of messages arrived. */
+  loaded: boolean;
+  /** Loads the page before the oldest loaded message; resolves to whether older ones remain. */
+  loadOlder: (limit?: number) => Promise<boolean>;
+  send: (text: string) => Promise<ChatMessage>;
+  edit: (messageId: string, text: string) => Promise<ChatMessage>;
+  /** Adds (or with `add = false` removes) this user's reaction. */
+  react: (messageId: string, emoji: string, add?: boolean) => Promise<void>;
+  /** Tells the room this user is (or stopped) typing; the server ends it by itself after 5 s. */
+  setTyping: (typing: boolean) => void;
+  markRead: (messageId: string) => Promise<void>;
+}
+
+const EMPTY: ChatRoomSnapshot = { messages: [], typingUsers: [], hasMore: false };
+type Source = { room: ChatRoom; loaded: { value: boolean }; onChange: (l: () => void) => () => void };
+
+/**
+ * A chat room's live view while mounted: messages (first page loaded, older ones with loadOlder()), typing
+ * users (they expire by themselves), reactions. The user must be a participant (listRooms() lists those;
+ * joinRoom() a public room first). `null` renders an empty room.
+ *
+ * ```tsx
+ * const { messages, typingUsers, hasMore, loadOlder, send, react, setTyping, markRead } = useChatRoom(roomId);
+ * ```
+ */
+export function useChatRoom(roomId: string | null | undefined): ChatRoomState {
+  const client = useRealtimeClient();
+  const source = useDisposable<Source>(
+    roomId ? `${clientKey(client)}\u0000${roomId}` : null,
+    () => {
+      const room = client.chat.room(roomId as string);
+      const loaded = { value: false };
+      room.onChange(() => {
+        loaded.value = true;
+      });
+      return { room, loaded, onChange: (l: () => void) => room.onChange(l) };
+    },
+    (s) => s.room.close(),
+  );
+  const snapshot = useExternal(source, (s) => s.room.snapshot, EMPTY);
+  const loaded = source !== null && source.loaded.value;
+
+  const need = useCallback(() => {
+    if (source === null) throw new Error('tidewire: the chat room is not open (no roomId, or not mounted yet)');
+    return source.room;
+  }, [source]);
+  const loadOlder = useCallback(async (limit?: number) => need().loadOlder(limit), [need]);
+  const send = useCallback(async (text: string) => need().send(text), [need]);
+  const edit = useCallback(async (messageId: string, text: string) => need().edit(messageId, text), [need]);
+  const react = useCallback(async (messageId: string, emoji: string, add = true) => need().react(messageId, emoji, add), [need]);
+  const setTyping = useCallback((typing: boolean) => source?.room.setTyping(typing), [source]);
+  const markRead = useCallback(async (messageId: string) => need().markRead(messageId), [need]);
+  return { ...snapshot, hasMore: loaded && snapshot.hasMore, loaded, loadOlder, send, edit, react, setTyping, markRead };
+}
