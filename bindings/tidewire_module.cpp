@@ -118,6 +118,7 @@ class WasmClient {
 
   std::string state() const { return std::string(client::to_string(client_.engine().state())); }
   std::string connectionId() const { return std::string(client_.engine().connection_id()); }
+  std::string userId() const { return std::string(client_.engine().user_id()); }
 
   val metrics() const {
     const client::Engine& e = client_.engine();
@@ -177,6 +178,7 @@ EMSCRIPTEN_BINDINGS(tidewire) {
       .function("setToken", &WasmClient::setToken)
       .function("state", &WasmClient::state)
       .function("connectionId", &WasmClient::connectionId)
+      .function("userId", &WasmClient::userId)
       .function("metrics", &WasmClient::metrics)
       .class_function("statusMessage", &WasmClient::statusMessage);
 }

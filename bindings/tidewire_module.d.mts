@@ -116,6 +116,8 @@ export interface WasmClient {
   setToken(token: string): void;
   state(): string;
   connectionId(): string;
+  /** The authenticated user id ('' before the first auth_success). */
+  userId(): string;
   metrics(): WasmMetrics;
   delete(): void;
 }

@@ -37,3 +37,4 @@ cp bindings/tidewire_module.d.mts web/dist/tidewire_module.d.mts
 
 step "demo site (build/site)"
 node scripts/assemble-site.mjs
+if [[ -f scripts/build-demo.mjs ]]; then node scripts/build-demo.mjs; fi

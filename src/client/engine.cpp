@@ -707,6 +707,7 @@ void Engine::on_authenticated(std::string_view line) {
     return;
   }
   connection_id_ = string_or(j, "connectionId", "");
+  user_id_ = string_or(j, "userId", user_id_);
   expires_at_wall_ = number_or(j, "expiresAt", 0);
   const double now = clock_.now_ms();
   auth_deadline_ = kNever;

@@ -119,6 +119,8 @@ class Engine {
   std::size_t channel_count() const { return channels_.channel_count(); }
   std::uint32_t subscriber_count() const { return channels_.total_refs(); }
   std::string_view connection_id() const { return connection_id_; }
+  // The authenticated user id (the token's `sub`, from auth_success); empty before the first connect.
+  std::string_view user_id() const { return user_id_; }
   std::string_view channel_name(std::uint32_t channel_id);
   std::string_view event_name(std::uint32_t event_id) const { return events_.name(event_id); }
 
@@ -157,6 +159,7 @@ class Engine {
   SocketId socket_ = 0;
   std::string token_;
   std::string connection_id_;
+  std::string user_id_;
   bool awaiting_token_ = false;
   bool explicit_connect_ = false;
   bool stopped_by_user_ = false;     // disconnect() was called

@@ -81,6 +81,15 @@ export class Channel {
     return this.#client._addGapListener(this.name, listener);
   }
 
+  /**
+   * Called every time the server confirms this channel's subscription: the first time and after every
+   * reconnect (the place to (re)load state). Subscribes the handle if needed. Returns the unsubscribe function.
+   */
+  onSubscribed(listener: () => void): () => void {
+    this.subscribe();
+    return this.#client._onSubscribed(this.name, listener);
+  }
+
   /** Resolves when the server has confirmed the subscription. */
   whenSubscribed(): Promise<void> {
     if (!this.#subscribed) this.subscribe();

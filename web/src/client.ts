@@ -105,6 +105,16 @@ export class TidewireClient {
     return this.#state;
   }
 
+  /** The authenticated user id (the token's `sub`), known after the first connection; '' before. */
+  get userId(): string {
+    return this.#wasm?.userId() ?? '';
+  }
+
+  /** The server's id for the current connection; '' while not connected. */
+  get connectionId(): string {
+    return this.#wasm?.connectionId() ?? '';
+  }
+
   get isConnected(): boolean {
     return this.#state === 'connected';
   }

@@ -6,6 +6,7 @@ export type { PresenceMember, PresenceOptions, PresenceStatus } from './presence
 export { SyncCollection } from './sync.js';
 export type { SyncEvents, SyncItem } from './sync.js';
 export { ChatClient, ChatRoom } from './chat.js';
+export { ChatService, createChatService } from './chat_service.js';
 export type { ChatMessage, ChatRoomInfo, ChatRoomSnapshot } from './chat.js';
 export { Channel } from './channel.js';
 export { TidewireError } from './errors.js';

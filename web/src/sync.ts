@@ -36,6 +36,8 @@ export class SyncCollection<T extends Record<string, unknown> = Record<string, u
   #unsubs: Array<() => void> = [];
   #closed = false;
   #ready: Promise<void>;
+  #loaded: Promise<void>;
+  #markLoaded: () => void = () => undefined;
 
   constructor(client: TidewireClient, channel: string, resource: string, events: SyncEvents<T> = {}) {
     this.#client = client;
@@ -43,7 +45,15 @@ export class SyncCollection<T extends Record<string, unknown> = Record<string, u
     this.resource = resource;
     this.#events = events;
     this.#handle = client.channel(channel).subscribe();
+    this.#loaded = new Promise((resolve) => {
+      this.#markLoaded = resolve;
+    });
     this.#ready = this.#start();
+  }
+
+  /** Resolves once the first snapshot has been applied. */
+  whenLoaded(): Promise<void> {
+    return this.#loaded;
   }
 
   get items(): SyncItem<T>[] {
@@ -135,6 +145,7 @@ export class SyncCollection<T extends Record<string, unknown> = Record<string, u
       if (this.#closed || !this.#state) return;
       this.#state.applySnapshot(JSON.stringify(data?.items ?? []));
       this.#publish();
+      this.#markLoaded();
     } catch {
       // Disconnected meanwhile: the next subscription confirmation takes a new snapshot.
     }

@@ -64,6 +64,7 @@ TEST_F(EngineTest, AuthenticatesSubscribesAndDispatches) {
                             false);
   EXPECT_EQ(engine->state(), ConnectionState::kConnected);
   EXPECT_EQ(engine->connection_id(), "c-9");
+  EXPECT_EQ(engine->user_id(), "");  // this auth_success named no user
   ASSERT_EQ(transport.sent.size(), 1u);
   EXPECT_EQ(transport.sent[0], R"({"type":"subscribe","channel":"room:1","ref":"s1"})");
 
@@ -631,4 +632,15 @@ TEST_F(EngineTest, PresenceDiffsReachTheListenerForSubscribedChannelsOnly) {
                             false);
   ASSERT_EQ(listener.presence_diffs.size(), 1u);
   EXPECT_EQ(listener.presence_diffs[0].first, id);
+}
+
+TEST_F(EngineTest, RemembersTheAuthenticatedUser) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->on_socket_open(transport.current());
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"auth_success","version":1,"connectionId":"c-10","userId":"alice"})", false);
+  EXPECT_EQ(engine->user_id(), "alice");
+  engine->on_socket_close(transport.current(), 1006, "");
+  EXPECT_EQ(engine->user_id(), "alice");  // still known while reconnecting
 }

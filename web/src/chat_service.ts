@@ -1,0 +1,93 @@
+// The seeds' chat service shape (connect, subscribeToRoom, sendMessage, onMessage, …) over the tidewire client.
+// Every listener method returns its unsubscribe function. Rooms are `chat:<roomId>` channels on the server.
+import type { Channel } from './channel.js';
+import type { ChatMessage } from './chat.js';
+import type { TidewireClient } from './client.js';
+import { TidewireError } from './errors.js';
+import { ErrorCode, type ConnectionState } from './wire.js';
+
+export class ChatService {
+  #client: TidewireClient;
+  #rooms = new Map<string, Channel>();
+
+  constructor(client: TidewireClient) {
+    this.#client = client;
+  }
+
+  /** Opens the connection (kept open until disconnect()); resolves once connected. */
+  connect(): Promise<void> {
+    this.#client.connect();
+    if (this.#client.state === 'connected') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const off = this.#client.onStateChange(({ to, reason }) => {
+        if (to === 'connected') {
+          off();
+          resolve();
+        } else if (to === 'error') {
+          off();
+          reject(new TidewireError(ErrorCode.connectionRefused, `could not connect: ${reason}`));
+        }
+      });
+    });
+  }
+
+  disconnect(): void {
+    for (const ch of this.#rooms.values()) ch.unsubscribe();
+    this.#rooms.clear();
+    this.#client.disconnect();
+  }
+
+  getConnectionStatus(): ConnectionState {
+    return this.#client.state;
+  }
+
+  /** Subscribes to a room's live traffic (participants only); resolves when the server confirmed it. */
+  subscribeToRoom(roomId: string): Promise<void> {
+    let ch = this.#rooms.get(roomId);
+    if (ch === undefined) {
+      ch = this.#client.channel(`chat:${roomId}`).subscribe();
+      this.#rooms.set(roomId, ch);
+    }
+    return ch.whenSubscribed();
+  }
+
+  unsubscribeFromRoom(roomId: string): void {
+    this.#rooms.get(roomId)?.unsubscribe();
+    this.#rooms.delete(roomId);
+  }
+
+  async sendMessage(roomId: string, content: string): Promise<ChatMessage> {
+    return (await this.#client.request<{ message: ChatMessage }>('chat_send', { roomId, text: content })).message;
+  }
+
+  async sendTypingIndicator(roomId: string, isTyping: boolean): Promise<void> {
+    await this.#client.request('chat_typing', { roomId, typing: isTyping });
+  }
+
+  async sendReaction(messageId: string, roomId: string, reaction: string): Promise<void> {
+    await this.#client.request('chat_react', { roomId, messageId, emoji: reaction, add: true });
+  }
+
+  /** New messages in a room (subscribes to it if needed). */
+  onMessage(roomId: string, listener: (message: ChatMessage) => void): () => void {
+    void this.subscribeToRoom(roomId).catch(() => undefined);
+    return this.#rooms.get(roomId)!.on<ChatMessage>('message', (m) => listener(m.payload));
+  }
+
+  /** Typing indicators in a room: `(userId, isTyping)`. */
+  onTyping(roomId: string, listener: (userId: string, isTyping: boolean) => void): () => void {
+    void this.subscribeToRoom(roomId).catch(() => undefined);
+    return this.#rooms.get(roomId)!.on<{ userId: string; typing: boolean }>('typing', (m) =>
+      listener(m.payload.userId, m.payload.typing),
+    );
+  }
+
+  onConnectionStatus(listener: (status: ConnectionState) => void): () => void {
+    return this.#client.onStateChange(({ to }) => listener(to));
+  }
+}
+
+/** A chat service on `client` (the seeds' `websocketChatService`). */
+export function createChatService(client: TidewireClient): ChatService {
+  return new ChatService(client);
+}
