@@ -6,3 +6,6 @@ mkdir -p test-results/bench
 echo "== core micro-benchmarks (Google Benchmark)"
 build/native/bench/tidewire_core_bench --benchmark_min_time=0.2 --benchmark_out=test-results/bench/core.json \
   --benchmark_out_format=json
+echo
+echo "== server fan-out and idle memory (tidewire-server vs a Node ws broadcast server)"
+node bench/server/fanout.mjs --rounds 3 --subscribers 100 --messages 20000 --idle 10000 | tee test-results/bench/fanout.log

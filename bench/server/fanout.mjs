@@ -1,0 +1,154 @@
+// Server fan-out benchmark: 100 subscribers x 20,000 messages (about 150 B each) through one channel, server
+// CPU per delivery, tidewire-server against a Node `ws` broadcast server that batches the same way, alternating
+// in the same run. Also: memory per idle connection (RSS growth over N idle authenticated connections).
+//
+//   node bench/server/fanout.mjs [--rounds 3] [--subscribers 100] [--messages 20000] [--idle 10000]
+//
+// CPU is read from /proc/<pid>/stat (user + system), which counts only the server process: the load generator
+// runs in this process. Prints a JSON summary on the last line.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import WebSocket from 'ws';
+
+import { startServer } from '../../tests/node/helpers/server.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    subscribers: { type: 'string', default: '100' },
+    messages: { type: 'string', default: '20000' },
+    idle: { type: 'string', default: '10000' },
+    'write-delay-us': { type: 'string', default: '1000' },
+  },
+});
+const ROUNDS = Number(opts.rounds);
+const SUBSCRIBERS = Number(opts.subscribers);
+const MESSAGES = Number(opts.messages);
+const IDLE = Number(opts.idle);
+const WRITE_DELAY_US = Number(opts['write-delay-us']);
+const TICKS = 100; // CLK_TCK on Linux
+
+const cpuMs = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS; // utime + stime
+};
+const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function open(url, protocols) {
+  return new Promise((resolveOpen, reject) => {
+    const ws = new WebSocket(url, protocols, { perMessageDeflate: false });
+    ws.once('open', () => resolveOpen(ws));
+    ws.once('error', reject);
+  });
+}
+
+async function startBaseline() {
+  const child = spawn(process.execPath, [resolve(here, 'ws_broadcast_server.mjs')], {
+    env: { ...process.env, WRITE_DELAY_MS: String(WRITE_DELAY_US / 1000) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise((r) => child.stdout.on('data', (d) => r(Number(/:(\d+)/.exec(String(d))[1]))));
+  return { pid: child.pid, wsUrl: `ws://127.0.0.1:${port}/ws`, token: () => null, stop: () => child.kill() };
+}
+
+async function startTidewire() {
+  const s = await startServer({
+    args: ['--write-delay-us', String(WRITE_DELAY_US), '--rate-limit', '10000000', '--rate-burst', '10000000',
+      '--max-queued-messages', '1000000', '--max-queued-bytes', '1000000000', '--log-level', 'warn'],
+  });
+  return { pid: s.process.pid, wsUrl: s.wsUrl, token: (u) => s.token(u), stop: () => s.stop() };
+}
+
+async function fanoutRound(server) {
+  const subs = [];
+  const received = new Array(SUBSCRIBERS).fill(0);
+  for (let i = 0; i < SUBSCRIBERS; i += 1) {
+    const t = server.token(`sub${i}`);
+    const ws = await open(server.wsUrl, t ? ['jwt', t] : undefined);
+    ws.on('message', (data) => {
+      // Count channel messages in the (possibly batched) frame without parsing them.
+      const s = String(data);
+      let n = 0;
+      for (let at = s.indexOf('"channel_message"'); at !== -1; at = s.indexOf('"channel_message"', at + 1)) n += 1;
+      received[i] += n;
+    });
+    ws.send(JSON.stringify({ type: 'subscribe', channel: 'bench', ref: 's' }));
+    subs.push(ws);
+  }
+  const t = server.token('publisher');
+  const pub = await open(server.wsUrl, t ? ['jwt', t] : undefined);
+  pub.send(JSON.stringify({ type: 'subscribe', channel: 'bench', ref: 's' })); // tidewire: publishers subscribe
+  pub.on('message', () => {}); // its own copies are not counted
+  await new Promise((r) => setTimeout(r, 300)); // subscriptions settle
+  const text = 'x'.repeat(80);
+  const minReceived = () => Math.min(...received);
+  const cpu0 = cpuMs(server.pid);
+  const t0 = performance.now();
+  const window = 500; // keeps every queue bounded: the load generator must not become the bottleneck's victim
+  for (let seq = 0; seq < MESSAGES; seq += 1) {
+    pub.send(JSON.stringify({ type: 'channel_message', channel: 'bench', event: 'tick', payload: { seq, ts: Date.now(), text } }));
+    if (seq % 100 === 99) while (seq - minReceived() > window) await new Promise((r) => setImmediate(r));
+  }
+  while (minReceived() < MESSAGES) await new Promise((r) => setTimeout(r, 1));
+  const elapsed = performance.now() - t0;
+  const cpu = cpuMs(server.pid) - cpu0;
+  for (const ws of [...subs, pub]) ws.terminate();
+  const deliveries = (SUBSCRIBERS + 1) * MESSAGES; // the publisher is a subscriber too
+  return { cpuUsPerDelivery: (cpu * 1000) / deliveries, deliveriesPerSec: deliveries / (elapsed / 1000), elapsedMs: elapsed };
+}
+
+async function idleRound(server) {
+  const before = rssKb(server.pid);
+  const conns = [];
+  for (let i = 0; i < IDLE; i += 1) {
+    const t = server.token(`idle${i}`);
+    conns.push(await open(server.wsUrl, t ? ['jwt', t] : undefined));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const after = rssKb(server.pid);
+  for (const ws of conns) ws.terminate();
+  return { bytesPerIdleConnection: ((after - before) * 1024) / IDLE, rssBeforeKb: before, rssAfterKb: after };
+}
+
+const results = { tidewire: [], baseline: [] };
+for (let round = 0; round < ROUNDS; round += 1) {
+  for (const [name, start] of [['tidewire', startTidewire], ['baseline', startBaseline]]) {
+    const server = await start();
+    try {
+      const r = await fanoutRound(server);
+      results[name].push(r);
+      console.log(`round ${round + 1} ${name}: ${r.cpuUsPerDelivery.toFixed(3)} us CPU/delivery, ` +
+        `${Math.round(r.deliveriesPerSec).toLocaleString('en-US')} deliveries/s`);
+    } finally {
+      await server.stop();
+    }
+  }
+}
+let idle = null;
+if (IDLE > 0) {
+  const server = await startTidewire();
+  try {
+    idle = await idleRound(server);
+    console.log(`tidewire: ${Math.round(idle.bytesPerIdleConnection)} B RSS per idle connection over ${IDLE}`);
+  } finally {
+    await server.stop();
+  }
+}
+const summary = {
+  subscribers: SUBSCRIBERS,
+  messages: MESSAGES,
+  writeDelayUs: WRITE_DELAY_US,
+  tidewireCpuUsPerDelivery: median(results.tidewire.map((r) => r.cpuUsPerDelivery)),
+  baselineCpuUsPerDelivery: median(results.baseline.map((r) => r.cpuUsPerDelivery)),
+  ratios: results.tidewire.map((r, i) => r.cpuUsPerDelivery / results.baseline[i].cpuUsPerDelivery),
+  tidewireDeliveriesPerSec: median(results.tidewire.map((r) => r.deliveriesPerSec)),
+  baselineDeliveriesPerSec: median(results.baseline.map((r) => r.deliveriesPerSec)),
+  idle,
+};
+console.log(JSON.stringify(summary));
