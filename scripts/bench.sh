@@ -9,3 +9,6 @@ build/native/bench/tidewire_core_bench --benchmark_min_time=0.2 --benchmark_out=
 echo
 echo "== server fan-out and idle memory (tidewire-server vs a Node ws broadcast server)"
 node bench/server/fanout.mjs --rounds 3 --subscribers 100 --messages 20000 --idle 10000 | tee test-results/bench/fanout.log
+echo
+echo "== Node client throughput (tidewire vs raw ws baseline and ceiling)"
+node bench/node/throughput.mjs --rounds 3 --messages 200000 --binary | tee test-results/bench/throughput.log
