@@ -1,0 +1,27 @@
+// Keeps the published declarations honest: the values that web/dist/index.js and web/dist/react/index.js export
+// at run time and the values their .d.ts files declare must match both ways (types are not values).
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+
+import ts from 'typescript';
+
+function declaredValues(dtsUrl) {
+  const file = fileURLToPath(dtsUrl);
+  const program = ts.createProgram([file], { strict: true, skipLibCheck: true, module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, moduleResolution: ts.ModuleResolutionKind.Bundler });
+  const checker = program.getTypeChecker();
+  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(file));
+  const names = [];
+  for (const exp of checker.getExportsOfModule(moduleSymbol)) {
+    const target = exp.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exp) : exp;
+    if (target.flags & ts.SymbolFlags.Value) names.push(exp.name);
+  }
+  return names.sort();
+}
+
+for (const entry of ['index', 'react/index']) {
+  test(`tidewire${entry === 'index' ? '' : '/react'}: runtime exports match the declarations`, async () => {
+    const runtime = Object.keys(await import(new URL(`../../web/dist/${entry}.js`, import.meta.url))).sort();
+    assert.deepEqual(runtime, declaredValues(new URL(`../../web/dist/${entry}.d.ts`, import.meta.url)));
+  });
+}
