@@ -18,7 +18,7 @@ if command -v clang++ >/dev/null; then
   step "fuzz targets (build/fuzz, clang++ with libFuzzer + ASan + UBSan)"
   if [[ ! -f build/fuzz/build.ninja ]]; then
     CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIDEWIRE_BUILD_FUZZ=ON \
-      -DTIDEWIRE_BUILD_TESTS=OFF -DTIDEWIRE_BUILD_BENCH=OFF >/dev/null
+      -DTIDEWIRE_BUILD_TESTS=OFF -DTIDEWIRE_BUILD_BENCH=OFF -DTIDEWIRE_BUILD_SERVER=ON >/dev/null
   fi
   cmake --build build/fuzz --target fuzz
 fi

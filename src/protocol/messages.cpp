@@ -67,7 +67,15 @@ void encode_auth_success(std::string& out, const AuthSuccess& a) {
       .uint("heartbeatIntervalMs", a.heartbeat_interval_ms);
   w.key("limits");
   JsonObjectWriter limits(out);
-  limits.uint("maxMessageBytes", a.max_message_bytes).uint("maxChannels", a.max_channels).close();
+  limits.uint("maxMessageBytes", a.max_message_bytes).uint("maxChannels", a.max_channels);
+  if (a.rate_messages_per_second != 0) {
+    limits.key("rateLimit");
+    JsonObjectWriter rate(out);
+    rate.uint("messagesPerSecond", a.rate_messages_per_second).uint("burst", a.rate_burst).close();
+  }
+  if (a.max_connections_per_user != 0) limits.uint("maxConnectionsPerUser", a.max_connections_per_user);
+  limits.close();
+  if (a.expires_at_ms != 0) w.uint("expiresAt", a.expires_at_ms);
   w.close();
 }
 
@@ -92,8 +100,9 @@ void encode_broadcast(std::string& out, const Broadcast& b) {
       .str("event", b.event)
       .uint("offset", b.offset)
       .uint("ts", b.ts_ms)
-      .str("from", b.from)
-      .raw("payload", b.payload_json.empty() ? std::string_view("null") : b.payload_json);
+      .str("from", b.from);
+  if (!b.epoch.empty()) w.str("epoch", b.epoch);
+  w.raw("payload", b.payload_json.empty() ? std::string_view("null") : b.payload_json);
   w.close();
 }
 
@@ -121,6 +130,55 @@ void encode_error(std::string& out, std::string_view code, std::string_view mess
   w.str("type", t::kError).str("code", code).str("message", message);
   if (!ref.empty()) w.str("ref", ref);
   w.close();
+}
+
+}  // namespace tidewire::protocol
+
+namespace tidewire::protocol {
+
+void encode_subscribed(std::string& out, const Subscribed& s) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kSubscribed).str("channel", s.channel);
+  if (!s.ref.empty()) w.str("ref", s.ref);
+  w.uint("offset", s.offset).str("epoch", s.epoch);
+  if (s.has_since) {
+    w.key("recovered");
+    out += s.recovered ? "true" : "false";
+    if (!s.reason.empty()) w.str("reason", s.reason);
+  }
+  w.close();
+}
+
+void encode_ack(std::string& out, std::string_view ref, std::string_view channel, std::uint64_t offset, bool duplicate) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kAck).str("ref", ref).str("channel", channel).uint("offset", offset);
+  if (duplicate) {
+    w.key("duplicate");
+    out += "true";
+  }
+  w.close();
+}
+
+void encode_auth_refreshed(std::string& out, std::string_view ref, std::uint64_t expires_at_ms) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kAuthRefreshed);
+  if (!ref.empty()) w.str("ref", ref);
+  w.uint("expiresAt", expires_at_ms).close();
+}
+
+void encode_error_retry(std::string& out, std::string_view code, std::string_view message, std::string_view ref,
+                        std::uint64_t retry_after_ms) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kError).str("code", code).str("message", message);
+  if (!ref.empty()) w.str("ref", ref);
+  w.uint("retryAfterMs", retry_after_ms).close();
+}
+
+void encode_reply(std::string& out, std::string_view ref, std::string_view data_json) {
+  JsonObjectWriter w(out);
+  w.str("type", t::kReply);
+  if (!ref.empty()) w.str("ref", ref);
+  w.raw("data", data_json.empty() ? std::string_view("null") : data_json).close();
 }
 
 }  // namespace tidewire::protocol

@@ -167,6 +167,42 @@ const Option kOptions[] = {
      [](Config& c, SecretSources&, std::string_view v) {
        return set_uint<std::uint32_t, 1, 100000000>(c.max_queued_messages, v);
      }},
+    {"--history-size", "TIDEWIRE_HISTORY_SIZE", "N", "publications kept per channel for recovery and dedupe (default 100)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 0, 1000000>(c.history_size, v);
+     }},
+    {"--history-ttl-ms", "TIDEWIRE_HISTORY_TTL_MS", "MS", "how long history is kept (default 300000)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint64_t, 1, 30ull * kMaxMs>(c.history_ttl_ms, v);
+     }},
+    {"--history-store", "TIDEWIRE_HISTORY_STORE", "KIND",
+     "memory|sqlite: sqlite keeps history and epochs in DATA_DIR/history.sqlite3 across restarts (default memory)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       if (v != "memory" && v != "sqlite") return "must be memory or sqlite";
+       c.history_store = std::string(v);
+       return {};
+     }},
+    {"--data-dir", "TIDEWIRE_DATA_DIR", "DIR",
+     "directory of the SQLite databases, created when missing; :memory: keeps them in memory (default ./data)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       if (v.empty()) return "must not be empty";
+       c.data_dir = std::string(v);
+       return {};
+     }},
+    {"--max-connections-per-user", "TIDEWIRE_MAX_CONNECTIONS_PER_USER", "N",
+     "concurrent connections one user may hold; the next closes with 4005 (default 5; 0 = no limit)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 0, 1000000>(c.max_connections_per_user, v);
+     }},
+    {"--rate-limit", "TIDEWIRE_RATE_LIMIT", "N",
+     "messages per second per connection (token bucket); excess gets rate_limited (default 100; 0 = off)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 0, 10000000>(c.rate_limit, v);
+     }},
+    {"--rate-burst", "TIDEWIRE_RATE_BURST", "N", "token bucket size of the rate limit (default 200)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 1, 10000000>(c.rate_burst, v);
+     }},
 };
 
 const Option* find_flag(std::string_view name) {
@@ -275,7 +311,7 @@ std::string usage_text() {
     std::string left = std::string("  ") + o.flag;
     if (o.value_name) left += std::string(" ") + o.value_name;
     os << left;
-    if (left.size() < 30) os << std::string(30 - left.size(), ' ');
+    os << std::string(left.size() < 30 ? 30 - left.size() : 1, ' ');
     os << o.help << "  [env " << o.env << "]\n";
   }
   os << "  --help                      print this help and exit\n";

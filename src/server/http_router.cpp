@@ -102,6 +102,9 @@ RouteResult HttpRouter::route(const HttpRequestInfo& request) const {
     return respond(std::move(r));
   }
   if (path == "/healthz") return respond(reply(200, R"({"status":"ok"})"));
+  if (path == "/metrics" && metrics_)
+    return respond(reply(200, metrics_->render(channel_count_ ? channel_count_() : 0),
+                         "text/plain; version=0.0.4; charset=utf-8"));
   if (path == "/dev/token" && config_.dev_tokens) return respond(dev_token(query));
   if (path == config_.path)
     return respond(reply(426, json_error_body("upgrade_required", "this path only accepts WebSocket upgrades")));
@@ -134,18 +137,22 @@ RouteResult HttpRouter::route_upgrade(const HttpRequestInfo& request, std::strin
 
   RouteResult result;
   result.kind = RouteResult::Kind::kUpgrade;
+  const auto binary = query_param(query, "binary");
+  result.binary = binary && (*binary == "1" || *binary == "true");
   bool offered_jwt = false;
   const std::string_view token = jwt_from_subprotocols(request.subprotocols, offered_jwt);
   if (!offered_jwt) return result;  // first-message auth
 
   const JwtResult verified = verifier_.verify(token, static_cast<std::int64_t>(clock_() / 1000));
   if (!verified.ok()) {
+    if (metrics_) Metrics::add(metrics_->auth_failures);
     const char* code = verified.status == JwtStatus::kExpired ? "token_expired" : "auth_failed";
     return respond(reply(401, json_error_body(code, verified.reason)));
   }
   result.echo_jwt = true;
   result.preauth_user = verified.claims.sub;
   result.token_exp_s = verified.claims.exp;
+  result.preauth_claims = verified.claims;
   return result;
 }
 

@@ -1,7 +1,7 @@
 // Decides what to do with one HTTP request, without Beast: answer it, or accept the WebSocket upgrade.
 // The transport copies the few fields it needs into HttpRequestInfo and turns the RouteResult into bytes.
 //
-// Routes: GET /healthz; GET /dev/token?user=NAME (only with --dev-tokens); the WebSocket path (upgrade only:
+// Routes: GET /healthz; GET /metrics (once set_metrics() was called); GET /dev/token?user=NAME (only with --dev-tokens); the WebSocket path (upgrade only:
 // Origin check -> 403, ?v= check -> 400, `jwt` subprotocol token check -> 401); static files when configured;
 // anything else 404. Pre-upgrade checks happen here so a refused client never costs a WebSocket session.
 #pragma once
@@ -16,6 +16,7 @@
 
 #include "server/config.hpp"
 #include "server/jwt_verifier.hpp"
+#include "server/metrics.hpp"
 #include "server/static_files.hpp"
 
 namespace tidewire::server {
@@ -43,6 +44,8 @@ struct RouteResult {
   bool echo_jwt = false;         // kUpgrade: answer Sec-WebSocket-Protocol: jwt
   std::string preauth_user;      // kUpgrade: the subject of a valid subprotocol token, else empty
   std::int64_t token_exp_s = 0;  // kUpgrade with a token: its exp
+  JwtClaims preauth_claims;      // kUpgrade with a token: every claim
+  bool binary = false;           // kUpgrade with ?binary=1: JSON batches go out as 0x00 binary frames
 };
 
 class HttpRouter {
@@ -54,6 +57,13 @@ class HttpRouter {
 
   RouteResult route(const HttpRequestInfo& request) const;
 
+  // Enables GET /metrics (Prometheus text) and counts refused upgrade tokens. `channels` gives the hub's
+  // channel count. Call before serving.
+  void set_metrics(Metrics* metrics, std::function<std::uint64_t()> channels) {
+    metrics_ = metrics;
+    channel_count_ = std::move(channels);
+  }
+
  private:
   RouteResult route_upgrade(const HttpRequestInfo& request, std::string_view query) const;
   HttpReply dev_token(std::string_view query) const;
@@ -62,6 +72,8 @@ class HttpRouter {
   const JwtVerifier& verifier_;
   const StaticFiles* static_files_;
   Clock clock_;
+  Metrics* metrics_ = nullptr;
+  std::function<std::uint64_t()> channel_count_;
 };
 
 // The value of `key` in a query string ("a=1&b=2"), percent-decoded; nullopt when absent or malformed.

@@ -120,6 +120,17 @@ JwtResult JwtVerifier::verify(std::string_view token, std::int64_t now) const {
   if (const auto name = payload.find("name"); name != payload.end() && name->is_string())
     r.claims.name = name->get<std::string>();
 
+  if (const auto channels = payload.find("channels"); channels != payload.end()) {
+    if (!channels->is_array() || channels->size() > kMaxChannelPatterns)
+      return fail(JwtStatus::kMalformed, "token channels must be an array of at most 256 strings");
+    r.claims.has_channels = true;
+    for (const auto& p : *channels) {
+      if (!p.is_string() || p.get_ref<const std::string&>().size() > 256)
+        return fail(JwtStatus::kMalformed, "token channels must be an array of strings");
+      r.claims.channels.push_back(p.get<std::string>());
+    }
+  }
+
   r.status = JwtStatus::kOk;
   r.reason = "ok";
   return r;

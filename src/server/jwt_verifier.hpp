@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/wire.hpp"
 
@@ -29,6 +30,8 @@ struct JwtClaims {
   std::string sub;
   std::string name;  // optional display name ("" when absent)
   std::int64_t exp = 0;  // seconds since the epoch
+  bool has_channels = false;          // the optional `channels` claim was present
+  std::vector<std::string> channels;  // its patterns ("room:*"): the only channels this token may use
 };
 
 struct JwtResult {
@@ -43,6 +46,7 @@ class JwtVerifier {
  public:
   static constexpr std::size_t kMaxTokenBytes = 8 * 1024;
   static constexpr std::size_t kMaxSubBytes = 256;
+  static constexpr std::size_t kMaxChannelPatterns = 256;
 
   explicit JwtVerifier(std::string secret, std::int64_t leeway_seconds = wire::defaults::kJwtLeewaySeconds)
       : secret_(std::move(secret)), leeway_(leeway_seconds) {}

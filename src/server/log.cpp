@@ -35,6 +35,18 @@ void set_log_level(LogLevel level) { g_level.store(static_cast<int>(level), std:
 
 bool log_enabled(LogLevel level) { return static_cast<int>(level) <= g_level.load(std::memory_order_relaxed); }
 
+std::string log_quoted(std::string_view value) {
+  std::string out;
+  out.reserve(value.size() + 2);
+  out.push_back('"');
+  for (char c : value) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c == '\n' || c == '\r' ? ' ' : c);
+  }
+  out.push_back('"');
+  return out;
+}
+
 void log_line(LogLevel level, std::string_view message) {
   using namespace std::chrono;
   const auto now = system_clock::now();
@@ -47,7 +59,12 @@ void log_line(LogLevel level, std::string_view message) {
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
   std::string line;
   line.reserve(message.size() + 64);
-  line.append(stamp).append(" tidewire-server ").append(log_level_name(level)).append(": ").append(message);
+  line.append("ts=").append(stamp).append(" level=").append(log_level_name(level)).push_back(' ');
+  if (message.substr(0, 4) == "msg=") {
+    line.append(message);  // already key=value
+  } else {
+    line.append("msg=").append(log_quoted(message));
+  }
   line.push_back('\n');
   std::lock_guard<std::mutex> lock(g_mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);

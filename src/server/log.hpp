@@ -15,10 +15,15 @@ std::string_view log_level_name(LogLevel level);
 
 void set_log_level(LogLevel level);
 bool log_enabled(LogLevel level);
-// Writes one line "<time> tidewire-server <level>: <message>" atomically (one write per line, thread-safe).
+// Writes one structured line atomically (one write per line, thread-safe):
+//   ts=2026-11-22T00:20:00.123Z level=info msg="listening" port=8080
+// A message that starts with `msg=` is taken as key=value pairs already; any other becomes msg="<message>".
 void log_line(LogLevel level, std::string_view message);
 
-// log(LogLevel::kInfo, "accepted ", n, " connections"): the arguments are streamed only when the level is on.
+// A value for a key=value log field: quoted, with quotes and backslashes escaped and newlines as spaces.
+std::string log_quoted(std::string_view value);
+
+// log(LogLevel::kInfo, "msg=accepted count=", n): the arguments: the arguments are streamed only when the level is on.
 template <typename... Args>
 void log(LogLevel level, const Args&... args) {
   if (!log_enabled(level)) return;

@@ -6,48 +6,19 @@
 #include "protocol/messages.hpp"
 #include "protocol/names.hpp"
 #include "protocol/wire.hpp"
+#include "server/handler_util.hpp"
+#include "server/log.hpp"
 
 namespace tidewire::server {
 
 namespace t = wire::type;
 namespace err = wire::error;
 using nlohmann::json;
+using detail::close_connection;
+using detail::send_error;
+using detail::string_field;
 
 namespace {
-
-// The string value of `key`, or nullptr when it is absent or not a string. Never throws (unlike j.value()).
-const std::string* string_field(const json& j, const char* key) {
-  const auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return nullptr;
-  return &it->get_ref<const std::string&>();
-}
-
-void send_error(SessionSink& sink, std::string_view code, std::string_view message, std::string_view ref) {
-  std::string out;
-  protocol::encode_error(out, code, message, ref);
-  sink.send(std::move(out));
-}
-
-void close_connection(ConnectionState& state, SessionSink& sink, std::uint16_t code, std::string reason) {
-  if (state.closed) return;
-  state.closed = true;
-  if (reason.size() > 123) reason.resize(123);  // the WebSocket limit for a close reason
-  sink.close(code, std::move(reason));
-}
-
-// A valid channel name from `j`, or nullptr after sending the error.
-const std::string* channel_field(const json& j, SessionSink& sink, std::string_view ref) {
-  const std::string* channel = string_field(j, "channel");
-  if (!channel) {
-    send_error(sink, err::kBadRequest, "a string \"channel\" is required", ref);
-    return nullptr;
-  }
-  if (!protocol::is_valid_channel(*channel)) {
-    send_error(sink, err::kBadRequest, "channel names are 1-128 bytes of A-Z a-z 0-9 _ : . @ -", ref);
-    return nullptr;
-  }
-  return channel;
-}
 
 // At most `max_bytes` of `s`, cut on a UTF-8 character boundary (the result goes into a text frame).
 std::string utf8_prefix(const std::string& s, std::size_t max_bytes) {
@@ -55,6 +26,13 @@ std::string utf8_prefix(const std::string& s, std::size_t max_bytes) {
   std::size_t n = max_bytes;
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
   return s.substr(0, n);
+}
+
+ChannelGrant grant_of(const JwtClaims& claims) {
+  ChannelGrant g;
+  g.restricted = claims.has_channels;
+  g.patterns = claims.channels;
+  return g;
 }
 
 }  // namespace
@@ -80,13 +58,20 @@ int json_nesting_depth(std::string_view text, int limit) {
 }
 
 MessageHandler::MessageHandler(Hub& hub, const JwtVerifier& verifier, HandlerLimits limits, Clock clock)
-    : hub_(hub), verifier_(verifier), limits_(limits), clock_(std::move(clock)) {}
+    : hub_(hub), verifier_(verifier), limits_(limits), clock_(std::move(clock)), users_(limits.max_connections_per_user) {}
 
 void MessageHandler::on_open(ConnectionState& state, SessionSink& sink, std::string_view preauth_user) const {
-  if (preauth_user.empty()) return;  // first-message auth: the transport arms the auth timer
-  state.authenticated = true;
-  state.user_id = std::string(preauth_user);
-  send_auth_success(state, sink);
+  if (preauth_user.empty()) return on_open(state, sink, static_cast<const JwtClaims*>(nullptr));
+  JwtClaims claims;
+  claims.sub = std::string(preauth_user);
+  on_open(state, sink, &claims);
+}
+
+void MessageHandler::on_open(ConnectionState& state, SessionSink& sink, const JwtClaims* preauth) const {
+  Metrics::add(metrics_.connections_total);
+  Metrics::add(metrics_.connections_current);
+  if (!preauth || preauth->sub.empty()) return;  // first-message auth: the transport arms the auth timer
+  accept_identity(state, sink, *preauth);
 }
 
 void MessageHandler::on_text(ConnectionState& state, SessionSink& sink, std::string_view frame) const {
@@ -95,22 +80,57 @@ void MessageHandler::on_text(ConnectionState& state, SessionSink& sink, std::str
   });
 }
 
-void MessageHandler::on_binary(ConnectionState& state, SessionSink& sink) const {
-  if (state.closed) return;
-  if (!state.authenticated) return close_connection(state, sink, wire::close_code::kAuthFailed, "expected auth first");
-  send_error(sink, err::kBadRequest, "binary frames are not supported yet; send JSON text frames", "");
-}
-
 void MessageHandler::on_auth_timeout(ConnectionState& state, SessionSink& sink) const {
   if (state.authenticated || state.closed) return;
   close_connection(state, sink, wire::close_code::kAuthTimeout, "auth timeout");
 }
 
+void MessageHandler::on_expiry_timer(ConnectionState& state, SessionSink& sink) const {
+  if (!state.authenticated || state.closed || state.token_exp_s <= 0) return;
+  const std::uint64_t exp_ms = static_cast<std::uint64_t>(state.token_exp_s) * 1000;
+  if (clock_() >= exp_ms) {
+    log(LogLevel::kInfo, "msg=\"token expired\" conn=", state.connection_id, " user=", log_quoted(state.user_id));
+    return close_connection(state, sink, wire::close_code::kTokenExpired, "token expired");
+  }
+  sink.arm_expiry_timer(exp_ms);  // refreshed meanwhile
+}
+
 void MessageHandler::on_close(ConnectionState& state, SessionSink& sink) const {
   state.closed = true;
   const Subscriber* self = &sink;
-  for (const std::string& channel : state.channels) hub_.unsubscribe(channel, self);
+  for (const std::string& channel : state.channels) {
+    hub_.unsubscribe(channel, self);
+    if (leave_hook_) leave_hook_(state, sink, channel);
+  }
   state.channels.clear();
+  if (disconnect_hook_) disconnect_hook_(state, sink);
+  if (state.counted) {
+    users_.release(state.user_id);
+    state.counted = false;
+  }
+  Metrics::add(metrics_.connections_current, static_cast<std::uint64_t>(-1));
+}
+
+std::string MessageHandler::channel_access(const ConnectionState& state, std::string_view channel) const {
+  return check_channel_access(state.user_id, state.grant, channel, chat_membership_);
+}
+
+void MessageHandler::accept_identity(ConnectionState& state, SessionSink& sink, const JwtClaims& claims) const {
+  if (!users_.try_acquire(claims.sub)) {
+    Metrics::add(metrics_.too_many_connections);
+    log(LogLevel::kInfo, "msg=\"too many connections\" conn=", state.connection_id, " user=", log_quoted(claims.sub));
+    return close_connection(state, sink, wire::close_code::kTooManyConnections,
+                            "too many connections for this user (limit " +
+                                std::to_string(users_.max_per_user()) + "); close another one first");
+  }
+  state.counted = true;
+  state.authenticated = true;
+  state.user_id = claims.sub;
+  state.token_exp_s = claims.exp;
+  state.grant = grant_of(claims);
+  if (limits_.rate_per_second != 0) state.limiter.emplace(limits_.rate_per_second, limits_.rate_burst);
+  send_auth_success(state, sink);
+  if (state.token_exp_s > 0) sink.arm_expiry_timer(static_cast<std::uint64_t>(state.token_exp_s) * 1000);
 }
 
 void MessageHandler::send_auth_success(ConnectionState& state, SessionSink& sink) const {
@@ -121,6 +141,10 @@ void MessageHandler::send_auth_success(ConnectionState& state, SessionSink& sink
   a.heartbeat_interval_ms = limits_.heartbeat_interval_ms;
   a.max_message_bytes = limits_.max_message_bytes;
   a.max_channels = limits_.max_channels;
+  a.expires_at_ms = state.token_exp_s > 0 ? static_cast<std::uint64_t>(state.token_exp_s) * 1000 : 0;
+  a.rate_messages_per_second = limits_.rate_per_second;
+  a.rate_burst = limits_.rate_burst;
+  a.max_connections_per_user = limits_.max_connections_per_user;
   std::string out;
   protocol::encode_auth_success(out, a);
   sink.send(std::move(out));
@@ -128,34 +152,85 @@ void MessageHandler::send_auth_success(ConnectionState& state, SessionSink& sink
 
 void MessageHandler::handle_auth(ConnectionState& state, SessionSink& sink, const std::string* token,
                                  std::string_view ref) const {
-  if (state.authenticated) return send_error(sink, err::kBadRequest, "already authenticated", ref);
-  if (!token) return close_connection(state, sink, wire::close_code::kAuthFailed, "auth needs a string token");
-  const JwtResult r = verifier_.verify(*token, static_cast<std::int64_t>(clock_() / 1000));
-  if (r.status == JwtStatus::kExpired) return close_connection(state, sink, wire::close_code::kTokenExpired, r.reason);
-  if (!r.ok()) return close_connection(state, sink, wire::close_code::kAuthFailed, r.reason);
-  state.authenticated = true;
-  state.user_id = r.claims.sub;
-  state.token_exp_s = r.claims.exp;
-  send_auth_success(state, sink);
+  const std::int64_t now_s = static_cast<std::int64_t>(clock_() / 1000);
+  if (state.authenticated) {  // in-band refresh (section 8): the connection keeps its token on failure
+    if (!token) return send_error(sink, err::kBadRequest, "auth needs a string token", ref);
+    const JwtResult r = verifier_.verify(*token, now_s);
+    if (!r.ok() || r.claims.sub != state.user_id) {
+      Metrics::add(metrics_.auth_failures);
+      return send_error(sink, err::kAuthFailed,
+                        r.ok() ? "the new token names another user; the connection keeps its current token"
+                               : r.reason + "; the connection keeps its current token",
+                        ref);
+    }
+    state.token_exp_s = r.claims.exp;
+    state.grant = grant_of(r.claims);
+    std::string out;
+    protocol::encode_auth_refreshed(out, ref, static_cast<std::uint64_t>(r.claims.exp) * 1000);
+    sink.send(std::move(out));
+    sink.arm_expiry_timer(static_cast<std::uint64_t>(r.claims.exp) * 1000);
+    return;
+  }
+  if (!token) {
+    Metrics::add(metrics_.auth_failures);
+    return close_connection(state, sink, wire::close_code::kAuthFailed, "auth needs a string token");
+  }
+  const JwtResult r = verifier_.verify(*token, now_s);
+  if (!r.ok()) {
+    Metrics::add(metrics_.auth_failures);
+    log(LogLevel::kDebug, "msg=\"auth failed\" conn=", state.connection_id, " reason=", log_quoted(r.reason));
+    const std::uint16_t code =
+        r.status == JwtStatus::kExpired ? wire::close_code::kTokenExpired : wire::close_code::kAuthFailed;
+    return close_connection(state, sink, code, r.reason);
+  }
+  accept_identity(state, sink, r.claims);
+}
+
+bool MessageHandler::admit(ConnectionState& state, SessionSink& sink, std::string_view ref) const {
+  Metrics::add(metrics_.messages_in);
+  if (!state.limiter) return true;
+  switch (state.limiter->take(clock_())) {
+    case RateLimiter::Verdict::kAllow: return true;
+    case RateLimiter::Verdict::kLimit: {
+      Metrics::add(metrics_.rate_limited);
+      std::string out;
+      protocol::encode_error_retry(out, err::kRateLimited, "over the rate limit (limits.rateLimit); slow down", ref,
+                                   state.limiter->retry_after_ms());
+      sink.send(std::move(out));
+      return false;
+    }
+    case RateLimiter::Verdict::kAbuse:
+      Metrics::add(metrics_.rate_limited);
+      log(LogLevel::kWarn, "msg=\"rate limit abuse\" conn=", state.connection_id, " user=", log_quoted(state.user_id));
+      close_connection(state, sink, wire::close_code::kPolicyViolation, "sustained rate limit abuse");
+      return false;
+  }
+  return false;
 }
 
 void MessageHandler::handle_message(ConnectionState& state, SessionSink& sink, std::string_view text) const {
   // Until auth_success the client may send nothing but `auth`: anything else closes with 4001.
   auto reject_unauthenticated = [&](const char* reason) {
+    Metrics::add(metrics_.auth_failures);
     close_connection(state, sink, wire::close_code::kAuthFailed, reason);
   };
+  // Every message of an authenticated connection takes a rate-limit token (the error carries its ref).
+  auto admitted = [&](std::string_view ref) { return admit(state, sink, ref); };
 
   if (json_nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth) {
     if (!state.authenticated) return reject_unauthenticated("expected auth first");
+    if (!admitted("")) return;
     return send_error(sink, err::kBadRequest, "the message nests deeper than 64 levels", "");
   }
   const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     if (!state.authenticated) return reject_unauthenticated("expected auth first (invalid JSON)");
+    if (!admitted("")) return;
     return send_error(sink, err::kBadJson, "the message is not valid JSON", "");
   }
   if (!j.is_object()) {
     if (!state.authenticated) return reject_unauthenticated("expected auth first");
+    if (!admitted("")) return;
     return send_error(sink, err::kBadRequest, "a message must be a JSON object", "");
   }
 
@@ -163,6 +238,7 @@ void MessageHandler::handle_message(ConnectionState& state, SessionSink& sink, s
   if (const auto it = j.find("ref"); it != j.end()) {
     if (!it->is_string() || !protocol::is_valid_ref(it->get_ref<const std::string&>())) {
       if (!state.authenticated) return reject_unauthenticated("expected auth first");
+      if (!admitted("")) return;
       return send_error(sink, err::kBadRequest, "ref must be a string of at most 64 bytes", "");
     }
     ref = it->get_ref<const std::string&>();
@@ -173,69 +249,12 @@ void MessageHandler::handle_message(ConnectionState& state, SessionSink& sink, s
     if (!type || *type != t::kAuth) return reject_unauthenticated("expected auth first");
     return handle_auth(state, sink, string_field(j, "token"), ref);
   }
+  if (!admitted(ref)) return;
   if (!type) return send_error(sink, err::kBadRequest, "a string \"type\" is required", ref);
 
-  if (*type == t::kChannelMessage) {
-    const std::string* channel = channel_field(j, sink, ref);
-    if (!channel) return;
-    const std::string* event = string_field(j, "event");
-    if (!event || !protocol::is_valid_event(*event))
-      return send_error(sink, err::kBadRequest, "a string \"event\" of 1-64 bytes without control characters is required",
-                        ref);
-    const auto payload = j.find("payload");
-    if (payload == j.end()) return send_error(sink, err::kBadRequest, "\"payload\" is required (any JSON)", ref);
-    // The client message id is not used yet (idempotent publishing comes with history), but is checked now so
-    // clients cannot start relying on ids the server will later refuse.
-    if (const auto id = j.find("id"); id != j.end() && (!id->is_string() || id->get_ref<const std::string&>().size() > 64))
-      return send_error(sink, err::kBadRequest, "id must be a string of at most 64 bytes", ref);
-    if (state.channels.find(*channel) == state.channels.end())
-      return send_error(sink, err::kNotSubscribed, "subscribe to the channel before publishing to it", ref);
-
-    const std::string payload_json = payload->dump(-1, ' ', false, json::error_handler_t::replace);
-    PublishRequest req;
-    req.channel = *channel;
-    req.event = *event;
-    req.from = state.user_id;
-    req.payload_json = payload_json;
-    req.ts_ms = clock_();
-    const std::uint64_t offset = hub_.publish(req, [&](std::uint64_t assigned) {
-      if (ref.empty()) return;
-      std::string ack;
-      protocol::encode_ack(ack, ref, *channel, assigned);
-      sink.send(std::move(ack));
-    });
-    if (offset == 0) send_error(sink, err::kInternal, "the channel vanished while publishing; retry", ref);
-    return;
-  }
-
-  if (*type == t::kSubscribe) {
-    const std::string* channel = channel_field(j, sink, ref);
-    if (!channel) return;
-    if (state.channels.find(*channel) == state.channels.end()) {
-      if (state.channels.size() >= limits_.max_channels)
-        return send_error(sink, err::kTooManyChannels, "this connection is at limits.maxChannels; unsubscribe first",
-                          ref);
-      hub_.subscribe(*channel, sink.subscriber());
-      state.channels.insert(*channel);
-    }
-    std::string out;  // subscribing twice is not an error: the reply is the same
-    protocol::encode_subscribed(out, *channel, ref);
-    return sink.send(std::move(out));
-  }
-
-  if (*type == t::kUnsubscribe) {
-    const std::string* channel = channel_field(j, sink, ref);
-    if (!channel) return;
-    const auto it = state.channels.find(*channel);
-    if (it == state.channels.end())
-      return send_error(sink, err::kNotSubscribed, "this connection is not subscribed to the channel", ref);
-    hub_.unsubscribe(*channel, &sink);
-    state.channels.erase(it);
-    std::string out;
-    protocol::encode_unsubscribed(out, *channel, ref);
-    return sink.send(std::move(out));
-  }
-
+  if (*type == t::kChannelMessage) return handle_publish(state, sink, j, ref);
+  if (*type == t::kSubscribe) return handle_subscribe(state, sink, j, ref);
+  if (*type == t::kUnsubscribe) return handle_unsubscribe(state, sink, j, ref);
   if (*type == t::kPing) {
     const auto ts = j.find("ts");
     const bool has_ts = ts != j.end();
@@ -244,8 +263,8 @@ void MessageHandler::handle_message(ConnectionState& state, SessionSink& sink, s
     protocol::encode_pong(out, has_ts, has_ts ? ts->get<double>() : 0.0, clock_(), ref);
     return sink.send(std::move(out));
   }
-
   if (*type == t::kAuth) return handle_auth(state, sink, string_field(j, "token"), ref);
+  if (extension_ && extension_(state, sink, *type, j, ref)) return;
 
   std::string message = "unknown message type \"" + utf8_prefix(*type, 32) + "\"";
   send_error(sink, err::kUnknownType, message, ref);

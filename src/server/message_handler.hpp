@@ -1,21 +1,32 @@
 // The protocol logic of one connection, with no I/O: text in, replies and hub calls out (docs/PROTOCOL.md).
 //
 // The transport calls on_open() after the upgrade, on_text()/on_binary() per frame, on_auth_timeout() when
-// the first-message auth deadline passes and on_close() once at the end. Everything a client sends is
+// the first-message auth deadline passes, on_expiry_timer() when the timer asked for by
+// SessionSink::arm_expiry_timer() fires, and on_close() once at the end. Everything a client sends is
 // untrusted: the handler parses with exceptions off, checks every type, and answers every malformed request
 // with an `error` message carrying the request's `ref` (when it could be read); the connection stays open.
 // It never throws for bad input. It is safe to call from several threads for different connections.
+//
+// Files: message_handler.cpp (entry points, auth, dispatch), handler_channels.cpp (subscribe, unsubscribe,
+// publish, binary publish).
 #pragma once
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 
+#include "server/channel_access.hpp"
 #include "server/hub.hpp"
 #include "server/jwt_verifier.hpp"
+#include "server/metrics.hpp"
+#include "server/rate_limiter.hpp"
 #include "server/session_sink.hpp"
+#include "server/user_connections.hpp"
 
 namespace tidewire::server {
 
@@ -23,6 +34,9 @@ struct HandlerLimits {
   std::uint32_t max_message_bytes = wire::defaults::kMaxMessageBytes;
   std::uint32_t max_channels = wire::defaults::kMaxChannelsPerConnection;
   std::uint32_t heartbeat_interval_ms = wire::defaults::kHeartbeatIntervalMs;
+  std::uint32_t rate_per_second = 0;           // token bucket per connection (0 = no limit)
+  std::uint32_t rate_burst = 0;
+  std::uint32_t max_connections_per_user = 0;  // 0 = no limit
 };
 
 // Per-connection protocol state, owned by the session and only touched from its strand.
@@ -30,8 +44,11 @@ struct ConnectionState {
   std::string connection_id;
   bool authenticated = false;
   bool closed = false;            // the handler asked to close: ignore the rest of the frame
+  bool counted = false;           // counted in the per-user connection limit
   std::string user_id;
-  std::int64_t token_exp_s = 0;   // the token's exp, for a later token_expired (4003) timer
+  std::int64_t token_exp_s = 0;   // the token's exp (0: none): the server closes with 4003 then
+  ChannelGrant grant;             // the token's `channels` claim
+  std::optional<RateLimiter> limiter;
   std::set<std::string, std::less<>> channels;
 };
 
@@ -41,31 +58,73 @@ class MessageHandler {
   static constexpr int kMaxJsonDepth = 64;
 
   using Clock = std::function<std::uint64_t()>;  // ms since the epoch
+  // Handles a message type the handler does not know (presence, chat, sync services). Returns false when it
+  // does not know it either (then: unknown_type).
+  using Extension = std::function<bool(ConnectionState&, SessionSink&, std::string_view type,
+                                       const nlohmann::json& message, std::string_view ref)>;
+  // Called after an explicit unsubscribe, and for each channel of a closing connection (state.closed is true).
+  using LeaveHook = std::function<void(ConnectionState&, SessionSink&, std::string_view channel)>;
+  // Called once when an opened connection ends (after its channels were left).
+  using DisconnectHook = std::function<void(ConnectionState&, SessionSink&)>;
 
   MessageHandler(Hub& hub, const JwtVerifier& verifier, HandlerLimits limits, Clock clock);
 
   // After the upgrade. `preauth_user` is the token subject when the subprotocol carried a valid token (then
   // auth_success is sent at once); empty when the client must send `auth` first.
   void on_open(ConnectionState& state, SessionSink& sink, std::string_view preauth_user) const;
+  // The same with every claim of the subprotocol token (null: first-message auth).
+  void on_open(ConnectionState& state, SessionSink& sink, const JwtClaims* preauth) const;
   // One text frame: one or more '\n'-separated messages.
   void on_text(ConnectionState& state, SessionSink& sink, std::string_view frame) const;
-  void on_binary(ConnectionState& state, SessionSink& sink) const;
+  // One binary frame (section 13).
+  void on_binary(ConnectionState& state, SessionSink& sink, std::string_view frame) const;
+  void on_binary(ConnectionState& state, SessionSink& sink) const { on_binary(state, sink, std::string_view()); }
   // The first-message auth deadline passed: close 4002 unless authenticated by now.
   void on_auth_timeout(ConnectionState& state, SessionSink& sink) const;
+  // The expiry timer fired: close 4003 when the token's exp has passed, else re-arm for the (refreshed) exp.
+  void on_expiry_timer(ConnectionState& state, SessionSink& sink) const;
   // The connection is gone: leave every channel.
   void on_close(ConnectionState& state, SessionSink& sink) const;
 
   const HandlerLimits& limits() const { return limits_; }
+  Metrics& metrics() const { return metrics_; }
+  const UserConnections& user_connections() const { return users_; }
+  Hub& hub() const { return hub_; }
+  std::uint64_t now_ms() const { return clock_(); }
+
+  // Set before serving (not thread-safe).
+  void set_chat_membership(ChatMembership check) { chat_membership_ = std::move(check); }
+  void set_extension(Extension extension) { extension_ = std::move(extension); }
+  void set_leave_hook(LeaveHook hook) { leave_hook_ = std::move(hook); }
+  void set_disconnect_hook(DisconnectHook hook) { disconnect_hook_ = std::move(hook); }
+
+  // Empty when `state` may use `channel`, else why not (for a `forbidden` error).
+  std::string channel_access(const ConnectionState& state, std::string_view channel) const;
 
  private:
   void handle_message(ConnectionState& state, SessionSink& sink, std::string_view text) const;
   void handle_auth(ConnectionState& state, SessionSink& sink, const std::string* token, std::string_view ref) const;
+  void accept_identity(ConnectionState& state, SessionSink& sink, const JwtClaims& claims) const;
   void send_auth_success(ConnectionState& state, SessionSink& sink) const;
+  // Takes a rate-limit token; false (after the error or the close) when the message must be dropped.
+  bool admit(ConnectionState& state, SessionSink& sink, std::string_view ref) const;
+  // handler_channels.cpp
+  void handle_subscribe(ConnectionState& state, SessionSink& sink, const nlohmann::json& j, std::string_view ref) const;
+  void handle_unsubscribe(ConnectionState& state, SessionSink& sink, const nlohmann::json& j,
+                          std::string_view ref) const;
+  void handle_publish(ConnectionState& state, SessionSink& sink, const nlohmann::json& j, std::string_view ref) const;
+  void publish(ConnectionState& state, SessionSink& sink, const PublishRequest& request, std::string_view ref) const;
 
   Hub& hub_;
   const JwtVerifier& verifier_;
   HandlerLimits limits_;
   Clock clock_;
+  mutable UserConnections users_;
+  mutable Metrics metrics_;
+  ChatMembership chat_membership_;
+  Extension extension_;
+  LeaveHook leave_hook_;
+  DisconnectHook disconnect_hook_;
 };
 
 // Largest nesting depth of arrays/objects in `json` (strings skipped), stopping early once above `limit`.

@@ -19,14 +19,31 @@ OutboundQueue::Push OutboundQueue::push(SharedFrame message) {
 }
 
 bool OutboundQueue::take_batch(std::string& out) {
+  bool binary = false;
+  return take_batch(out, binary);
+}
+
+namespace {
+bool is_binary_frame(const SharedFrame& f) { return !f->empty() && static_cast<unsigned char>((*f)[0]) == 0x01; }
+}  // namespace
+
+bool OutboundQueue::take_batch(std::string& out, bool& binary) {
   out.clear();
+  binary = false;
   std::lock_guard<std::mutex> lock(mutex_);
   if (queue_.empty()) {
     writing_ = false;
     return false;
   }
+  if (is_binary_frame(queue_.front())) {
+    binary = true;
+    out = *queue_.front();
+    queued_bytes_ -= queue_.front()->size();
+    queue_.pop_front();
+    return true;
+  }
   std::size_t count = 0;
-  while (!queue_.empty() && count < kMaxBatchMessages &&
+  while (!queue_.empty() && count < kMaxBatchMessages && !is_binary_frame(queue_.front()) &&
          (count == 0 || out.size() + 1 + queue_.front()->size() <= kMaxBatchBytes)) {
     if (count > 0) out.push_back('\n');
     out += *queue_.front();

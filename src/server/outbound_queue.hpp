@@ -3,7 +3,7 @@
 // push() appends and says whether the caller must start the write loop (nothing was in flight). The write loop
 // calls take_batch() to join queued messages into ONE text frame ('\n'-separated: PROTOCOL.md section 2), writes
 // it, and calls take_batch() again until it returns false. Batching is the biggest throughput lever: one
-// sendmsg for many messages. Bounded: past max bytes or messages the queue refuses (slow consumer).
+// sendmsg for many messages. Binary broadcast frames are the exception: each is written as its own frame. Bounded: past max bytes or messages the queue refuses (slow consumer).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,9 @@ class OutboundQueue {
   // Replaces `out` with queued messages joined by '\n' (at least one, at most the batch caps). Returns false
   // and marks the loop stopped when the queue is empty.
   bool take_batch(std::string& out);
+  // The same, aware of binary broadcast frames (first byte 0x01, PROTOCOL.md section 13): those cannot share a
+  // frame, so one is taken alone (`binary` true) and a JSON batch stops before the next one.
+  bool take_batch(std::string& out, bool& binary);
   // Drops everything queued; later pushes return kClosed.
   void close();
 

@@ -8,7 +8,8 @@
 
 namespace tidewire::server {
 
-std::string make_connection_id() {
+namespace {
+std::string random_id(const char* prefix) {
   unsigned char bytes[8];
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
     // RAND_bytes only fails when the OS entropy source is broken; stay unique (if predictable) rather than fail.
@@ -18,12 +19,16 @@ std::string make_connection_id() {
     for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(v >> (8 * i));
   }
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "c-";
+  std::string id = prefix;
   for (unsigned char b : bytes) {
     id.push_back(kHex[b >> 4]);
     id.push_back(kHex[b & 15]);
   }
   return id;
 }
+}  // namespace
+
+std::string make_connection_id() { return random_id("c-"); }
+std::string make_epoch() { return random_id("e-"); }
 
 }  // namespace tidewire::server

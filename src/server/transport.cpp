@@ -23,12 +23,14 @@
 #include <thread>
 #include <vector>
 
+#include "server/data_dir.hpp"
 #include "server/http_router.hpp"
 #include "server/log.hpp"
 #include "server/message_handler.hpp"
 #include "server/outbound_queue.hpp"
 #include "server/random_id.hpp"
 #include "server/server.hpp"
+#include "server/service_bridge.hpp"
 #include "server/session_registry.hpp"
 
 namespace tidewire::server {
@@ -54,29 +56,56 @@ void guard(const char* where, Fn&& fn, OnError&& on_error) noexcept {
   try {
     fn();
   } catch (const std::exception& e) {
-    log(LogLevel::kError, where, ": unexpected exception: ", e.what());
+    log(LogLevel::kError, "msg=\"unexpected exception\" where=", where, " error=", log_quoted(e.what()));
     on_error();
   } catch (...) {
-    log(LogLevel::kError, where, ": unexpected non-standard exception");
+    log(LogLevel::kError, "msg=\"unexpected non-standard exception\" where=", where);
     on_error();
   }
 }
 
 // Everything the sessions share; lives as long as the longest session.
+HandlerLimits handler_limits(const Config& c) {
+  HandlerLimits l;
+  l.max_message_bytes = c.max_message_bytes;
+  l.max_channels = c.max_channels;
+  l.heartbeat_interval_ms = c.heartbeat_ms;
+  l.rate_per_second = c.rate_limit;
+  l.rate_burst = c.rate_burst;
+  l.max_connections_per_user = c.max_connections_per_user;
+  return l;
+}
+
+HubOptions hub_options(const Config& c, HistoryStore* store) {
+  HubOptions o;
+  o.history.max_count = c.history_size;
+  o.history.ttl_ms = c.history_ttl_ms;
+  o.store = store;
+  return o;
+}
+
 struct ServerState {
-  explicit ServerState(const Config& c, std::optional<StaticFiles> files)
+  ServerState(const Config& c, std::optional<StaticFiles> files, std::unique_ptr<HistoryStore> store,
+              ServicesConfig services_config)
       : config(c),
+        history_store(std::move(store)),
+        hub(hub_options(c, history_store.get())),
         verifier(c.secret),
         static_files(std::move(files)),
         router(config, verifier, static_files ? &*static_files : nullptr, now_ms),
-        handler(hub, verifier, HandlerLimits{c.max_message_bytes, c.max_channels, c.heartbeat_ms}, now_ms) {}
+        handler(hub, verifier, handler_limits(c), now_ms),
+        bridge(hub, handler, std::move(services_config), now_ms) {
+    router.set_metrics(&handler.metrics(), [this] { return static_cast<std::uint64_t>(hub.channel_count()); });
+  }
 
   const Config config;
+  std::unique_ptr<HistoryStore> history_store;
   Hub hub;
   JwtVerifier verifier;
   std::optional<StaticFiles> static_files;
   HttpRouter router;
   MessageHandler handler;
+  ServiceBridge bridge;  // presence, chat, sync
   SessionRegistry registry;
 };
 
@@ -90,6 +119,7 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
         state_(std::move(state)),
         queue_(state_->config.max_queued_bytes, state_->config.max_queued_messages),
         auth_timer_(ws_.get_executor()),
+        expiry_timer_(ws_.get_executor()),
         delay_timer_(ws_.get_executor()),
         route_(std::move(route)) {}
 
@@ -115,7 +145,25 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
 
   // SessionSink (any thread)
   void send(std::string message) override { enqueue(std::make_shared<const std::string>(std::move(message))); }
-  void deliver(const SharedFrame& message) override { enqueue(message); }
+  void deliver(const SharedFrame& message) override {
+    Metrics::add(state_->handler.metrics().deliveries);
+    enqueue(message);
+  }
+  // The token's exp: the handler decides at that time (a refresh may have moved it).
+  void arm_expiry_timer(std::uint64_t at_ms) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), at_ms] {
+      self->safely("arm_expiry", [&] {
+        const std::uint64_t now = now_ms();
+        // Capped so a far exp cannot overflow the steady clock; the handler re-arms.
+        const std::uint64_t wait = std::min<std::uint64_t>(at_ms > now ? at_ms - now : 0, 24ull * 3600 * 1000);
+        self->expiry_timer_.expires_after(std::chrono::milliseconds(wait));
+        self->expiry_timer_.async_wait([self](beast::error_code ec) {
+          if (ec) return;
+          self->safely("on_expiry_timer", [&] { self->state_->handler.on_expiry_timer(self->conn_, *self); });
+        });
+      });
+    });
+  }
   std::shared_ptr<Subscriber> subscriber() override { return shared_from_this(); }
   void close(std::uint16_t code, std::string reason) override {
     net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
@@ -157,14 +205,15 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
   void on_accept(beast::error_code ec) {
     safely("on_accept", [&] {
       if (ec) {
-        log(LogLevel::kDebug, "websocket accept failed: ", ec.message());
+        log(LogLevel::kDebug, "msg=\"websocket accept failed\" error=", log_quoted(ec.message()));
         return;
       }
       accepted_ = true;
       conn_.connection_id = make_connection_id();
-      log(LogLevel::kDebug, conn_.connection_id, " open", route_.preauth_user.empty() ? "" : " as ",
-          route_.preauth_user);
-      state_->handler.on_open(conn_, *this, route_.preauth_user);
+      log(LogLevel::kDebug, "msg=open conn=", conn_.connection_id, " user=", log_quoted(route_.preauth_user),
+          " binary=", route_.binary ? 1 : 0);
+      state_->handler.on_open(conn_, *this, route_.preauth_user.empty() ? nullptr : &route_.preauth_claims);
+      opened_ = true;
       if (!conn_.authenticated) {
         auth_timer_.expires_after(std::chrono::milliseconds(state_->config.auth_timeout_ms));
         auth_timer_.async_wait(beast::bind_front_handler(&WebsocketSession::on_auth_timer, shared_from_this()));
@@ -190,7 +239,8 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
         state_->handler.on_text(conn_, *this,
                                 std::string_view(static_cast<const char*>(data.data()), data.size()));
       } else {
-        state_->handler.on_binary(conn_, *this);
+        state_->handler.on_binary(conn_, *this,
+                                  std::string_view(static_cast<const char*>(data.data()), data.size()));
       }
     });
     buffer_.consume(buffer_.size());
@@ -200,17 +250,21 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
   // The read loop ended: the connection is over, whatever the reason.
   void on_end(beast::error_code ec) {
     if (ec != websocket::error::closed && ec != net::error::operation_aborted && ec != net::error::eof)
-      log(LogLevel::kDebug, conn_.connection_id, " ended: ", ec.message());
+      log(LogLevel::kDebug, "msg=ended conn=", conn_.connection_id, " error=", log_quoted(ec.message()));
     else
-      log(LogLevel::kDebug, conn_.connection_id, " closed");
+      log(LogLevel::kDebug, "msg=closed conn=", conn_.connection_id, " user=", log_quoted(conn_.user_id));
     auth_timer_.cancel();
+    expiry_timer_.cancel();
     delay_timer_.cancel();
     queue_.close();
-    guard("on_end", [&] { state_->handler.on_close(conn_, *this); }, [] {});
+    if (opened_) guard("on_end", [&] { state_->handler.on_close(conn_, *this); }, [] {});
+    opened_ = false;
   }
 
   // ---- writing: one async_write in flight; each write sends every queued message as one frame.
   void enqueue(const SharedFrame& message) {
+    Metrics& m = state_->handler.metrics();
+    Metrics::add(m.messages_out);
     switch (queue_.push(message)) {
       case OutboundQueue::Push::kStartWrite:
         // Posted, not called: enqueue() may run on another connection's thread, and a session's stream is
@@ -219,9 +273,12 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
                   [self = shared_from_this()] { self->safely("start_write", [&] { self->start_write(); }); });
         break;
       case OutboundQueue::Push::kOverflow:
-        log(LogLevel::kWarn, conn_.connection_id, " is a slow consumer: closing with 1013");
+        Metrics::add(m.drops);
+        Metrics::add(m.slow_consumer_closes);
+        log(LogLevel::kWarn, "msg=\"slow consumer: closing with 1013\" conn=", conn_.connection_id);
         close(wire::close_code::kTryAgainLater, "slow consumer");
         break;
+      case OutboundQueue::Push::kClosed: Metrics::add(m.drops); break;
       default: break;
     }
   }
@@ -240,12 +297,14 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
   // Idempotent: several callers (a posted start, a close request, a write completion) may ask for a write.
   void do_write() {
     if (write_in_flight_ || closing_) return;
-    if (!queue_.take_batch(write_buffer_)) {
+    bool binary = false;
+    if (!queue_.take_batch(write_buffer_, binary)) {
       if (pending_close_) do_close(pending_close_->first, pending_close_->second);
       return;
     }
     write_in_flight_ = true;
-    ws_.text(true);
+    if (!binary && route_.binary) write_buffer_.insert(write_buffer_.begin(), '\0');  // 0x00: a JSON batch
+    ws_.text(!binary && !route_.binary);
     ws_.async_write(net::buffer(write_buffer_),
                     beast::bind_front_handler(&WebsocketSession::on_write, shared_from_this()));
   }
@@ -270,6 +329,7 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
     if (closing_) return;
     closing_ = true;
     auth_timer_.cancel();
+    expiry_timer_.cancel();
     queue_.close();
     websocket::close_reason cr(static_cast<websocket::close_code>(code));
     cr.reason.assign(reason.data(), std::min<std::size_t>(reason.size(), 123));
@@ -281,12 +341,14 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
   std::shared_ptr<ServerState> state_;
   OutboundQueue queue_;
   net::steady_timer auth_timer_;
+  net::steady_timer expiry_timer_;
   net::steady_timer delay_timer_;
   RouteResult route_;
   // Strand-only state.
   ConnectionState conn_;
   std::string write_buffer_;
   bool accepted_ = false;
+  bool opened_ = false;  // on_open ran: on_close must run once
   bool write_in_flight_ = false;
   bool closing_ = false;  // the close frame is on its way
   std::optional<std::pair<std::uint16_t, std::string>> pending_close_;
@@ -322,7 +384,7 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream) return stream_.close();
     if (ec) {
-      if (ec != net::error::operation_aborted) log(LogLevel::kDebug, "http read: ", ec.message());
+      if (ec != net::error::operation_aborted) log(LogLevel::kDebug, "msg=\"http read failed\" error=", log_quoted(ec.message()));
       return stream_.close();
     }
     guard("http on_read", [&] { handle_request(); }, [this] { stream_.close(); });
@@ -347,7 +409,7 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
     }
 
     HttpReply& r = route.reply;
-    log(LogLevel::kDebug, info.method, " ", info.target, " -> ", r.status);
+    log(LogLevel::kDebug, "msg=http method=", info.method, " target=", log_quoted(info.target), " status=", r.status);
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), req.version());
     res->set(http::field::server, "tidewire-server");
     res->set(http::field::content_type, r.content_type);
@@ -422,7 +484,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (stopped_) return;
     if (ec) {
       // Typically EMFILE: retry shortly instead of spinning on the error.
-      log(LogLevel::kWarn, "accept: ", ec.message());
+      log(LogLevel::kWarn, "msg=\"accept failed\" error=", log_quoted(ec.message()));
       retry_timer_.expires_after(std::chrono::milliseconds(100));
       retry_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
         if (!e && !self->stopped_) self->do_accept();
@@ -447,7 +509,7 @@ void run_loop(net::io_context& ioc) {
       ioc.run();
       return;
     } catch (const std::exception& e) {
-      log(LogLevel::kError, "uncaught exception in the event loop: ", e.what());
+      log(LogLevel::kError, "msg=\"uncaught exception in the event loop\" error=", log_quoted(e.what()));
     } catch (...) {
       log(LogLevel::kError, "uncaught non-standard exception in the event loop");
     }
@@ -466,7 +528,17 @@ int run_server(const Config& config) {
       return 2;
     }
   }
-  auto state = std::make_shared<ServerState>(config, std::move(static_files));
+  DataStores stores;
+  if (std::string error; !open_data_stores(config, stores, error)) {
+    log_line(LogLevel::kError, error);
+    return 2;
+  }
+  ServicesConfig services_config;
+  services_config.db_path = stores.services_db_path;
+  auto state = std::make_shared<ServerState>(config, std::move(static_files), std::move(stores.history),
+                                             std::move(services_config));
+  if (!state->bridge.services().ok())
+    log_line(LogLevel::kError, "chat and sync are unavailable: " + state->bridge.services().open_error());
 
   net::io_context ioc(static_cast<int>(config.threads));
   beast::error_code ec;
@@ -488,8 +560,33 @@ int run_server(const Config& config) {
   std::printf("tidewire-server listening on http://%s:%u (websocket path %s)\n", config.host.c_str(),
               static_cast<unsigned>(listener->port()), config.path.c_str());
   std::fflush(stdout);
-  log(LogLevel::kInfo, "threads=", config.threads, " max-message-bytes=", config.max_message_bytes,
-      " heartbeat-ms=", config.heartbeat_ms, state->static_files ? " static-dir=" + state->static_files->root() : "");
+  log(LogLevel::kInfo, "msg=\"listening\" port=", listener->port(), " threads=", config.threads,
+      " max_message_bytes=", config.max_message_bytes, " heartbeat_ms=", config.heartbeat_ms,
+      " history_store=", config.history_store, " history_size=", config.history_size,
+      state->static_files ? " static_dir=" + log_quoted(state->static_files->root()) : "");
+
+  // Expired history is dropped (and channels with neither subscribers nor history) every second.
+  net::steady_timer sweep_timer(ioc);
+  std::function<void()> sweep = [&] {
+    sweep_timer.expires_after(std::chrono::seconds(1));
+    sweep_timer.async_wait([&](beast::error_code e) {
+      if (e) return;
+      guard("sweep", [&] { state->hub.sweep(now_ms()); }, [] {});
+      sweep();
+    });
+  };
+  sweep();
+  // Presence leave grace and typing expiry.
+  net::steady_timer services_timer(ioc);
+  std::function<void()> tick = [&] {
+    services_timer.expires_after(std::chrono::milliseconds(250));
+    services_timer.async_wait([&](beast::error_code e) {
+      if (e) return;
+      guard("services tick", [&] { state->bridge.services().tick(); }, [] {});
+      tick();
+    });
+  };
+  tick();
 
   // Shutdown: stop accepting, close every session (1001), wait for them up to a deadline, then stop the loop.
   net::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -504,8 +601,10 @@ int run_server(const Config& config) {
   };
   signals.async_wait([&](beast::error_code e, int signal_number) {
     if (e) return;
-    log(LogLevel::kInfo, "signal ", signal_number, ": shutting down");
+    log(LogLevel::kInfo, "msg=\"shutting down\" signal=", signal_number);
     listener->stop();
+    sweep_timer.cancel();
+    services_timer.cancel();
     for (const auto& session : state->registry.snapshot()) session->stop();
     drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     poll_drain();
@@ -519,7 +618,7 @@ int run_server(const Config& config) {
   run_loop(ioc);
   ioc.stop();
   for (auto& t : workers) t.join();
-  log(LogLevel::kInfo, "stopped");
+  log(LogLevel::kInfo, "msg=stopped");
   return 0;
 }
 

@@ -118,7 +118,13 @@ describe('tidewire-server', () => {
       assert.match(w.connectionId, /^c-[0-9a-f]{16}$/);
       assert.ok(Math.abs(w.serverTime - Date.now()) < 60000);
       assert.equal(w.heartbeatIntervalMs, 30000);
-      assert.deepEqual(w.limits, { maxMessageBytes: 65536, maxChannels: 100 });
+      assert.deepEqual(w.limits, {
+        maxMessageBytes: 65536,
+        maxChannels: 100,
+        rateLimit: { messagesPerSecond: 100, burst: 200 },
+        maxConnectionsPerUser: 5,
+      });
+      assert.ok(Math.abs(w.expiresAt - (Date.now() + 3600_000)) < 60000);
       const other = await connectAuthed(server, 'alice');
       assert.notEqual(other.welcome.connectionId, w.connectionId);
       await Promise.all([c.close(), other.close()]);
@@ -222,7 +228,9 @@ describe('tidewire-server', () => {
       const bob = await connectAuthed(server, 'bob');
       alice.send({ type: 'subscribe', channel: 'room:fanout', ref: 's1' });
       bob.send({ type: 'subscribe', channel: 'room:fanout', ref: 's2' });
-      assert.deepEqual(await alice.nextOfType('subscribed'), { type: 'subscribed', channel: 'room:fanout', ref: 's1' });
+      const sub = await alice.nextOfType('subscribed');
+      assert.match(sub.epoch, /^e-[0-9a-f]{16}$/);
+      assert.deepEqual(sub, { type: 'subscribed', channel: 'room:fanout', ref: 's1', offset: 0, epoch: sub.epoch });
       await bob.nextOfType('subscribed', { ref: 's2' });
 
       for (let i = 1; i <= 3; i++) {
@@ -318,7 +326,7 @@ describe('tidewire-server', () => {
     });
 
     test('a subscriber that stops reading is closed with 1013 (slow consumer)', async () => {
-      const s = await startServer({ args: ['--max-queued-bytes', String(2 << 20)] });
+      const s = await startServer({ args: ['--max-queued-bytes', String(2 << 20), '--rate-limit', '0'] });
       try {
         const slow = await connectAuthed(s, 'slow');
         const fast = await connectAuthed(s, 'fast');
@@ -387,7 +395,7 @@ describe('tidewire-server', () => {
       ['publish without subscribe', { type: 'channel_message', channel: 'room:m', event: 'e', payload: {}, ref: 'm6' }, 'not_subscribed', 'm6'],
       ['non-number ping ts', { type: 'ping', ts: 'x', ref: 'm7' }, 'bad_request', 'm7'],
       ['a ref that is too long', { type: 'ping', ref: 'r'.repeat(65) }, 'bad_request', undefined],
-      ['auth again', { type: 'auth', token: 'x', ref: 'm8' }, 'bad_request', 'm8'],
+      ['auth again with a bad token (refresh refused)', { type: 'auth', token: 'x', ref: 'm8' }, 'auth_failed', 'm8'],
       ['deep nesting', `{"type":"ping","x":${'['.repeat(5000)}${']'.repeat(5000)}}`, 'bad_request', undefined],
     ];
     let c;

@@ -97,3 +97,36 @@ TEST(Config, HelpListsEveryOptionWithItsEnvironmentName) {
 
 }  // namespace
 }  // namespace tidewire::server
+
+namespace tidewire::server {
+namespace {
+
+TEST(Config, HistoryLimitsAndDataFlags) {
+  ConfigResult r = parse({});
+  EXPECT_EQ(r.config.history_size, 100u);
+  EXPECT_EQ(r.config.history_ttl_ms, 300000u);
+  EXPECT_EQ(r.config.history_store, "memory");
+  EXPECT_EQ(r.config.data_dir, "./data");
+  EXPECT_EQ(r.config.max_connections_per_user, 5u);
+  EXPECT_EQ(r.config.rate_limit, 100u);
+  EXPECT_EQ(r.config.rate_burst, 200u);
+  r = parse({"--history-size", "5", "--history-ttl-ms=1000", "--history-store", "sqlite", "--data-dir", ":memory:",
+             "--max-connections-per-user", "0", "--rate-limit", "0"},
+            {{"TIDEWIRE_RATE_BURST", "9"}});
+  ASSERT_EQ(r.status, ConfigStatus::kOk) << r.error;
+  EXPECT_EQ(r.config.history_size, 5u);
+  EXPECT_EQ(r.config.history_ttl_ms, 1000u);
+  EXPECT_EQ(r.config.history_store, "sqlite");
+  EXPECT_EQ(r.config.data_dir, ":memory:");
+  EXPECT_EQ(r.config.max_connections_per_user, 0u);
+  EXPECT_EQ(r.config.rate_limit, 0u);
+  EXPECT_EQ(r.config.rate_burst, 9u);
+  EXPECT_EQ(parse({"--history-store", "redis"}).status, ConfigStatus::kError);
+  EXPECT_EQ(parse({"--rate-burst", "0"}).status, ConfigStatus::kError);
+  for (const char* flag : {"--history-size", "--history-store", "--data-dir", "--rate-limit", "--rate-burst",
+                           "--max-connections-per-user", "--history-ttl-ms"})
+    EXPECT_NE(usage_text().find(flag), std::string::npos) << flag;
+}
+
+}  // namespace
+}  // namespace tidewire::server

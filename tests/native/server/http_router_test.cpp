@@ -112,3 +112,37 @@ TEST(JwtFromSubprotocols, TakesTheEntryAfterJwt) {
 
 }  // namespace
 }  // namespace tidewire::server
+
+namespace tidewire::server {
+namespace {
+
+TEST(HttpRouterMetrics, MetricsAreServedOnceEnabledAndCountRefusedTokens) {
+  Config config;
+  config.secret = "secret";
+  JwtVerifier verifier{"secret"};
+  Metrics metrics;
+  HttpRouter router(config, verifier, nullptr, [] { return kNowMs; });
+  HttpRequestInfo get;
+  get.method = "GET";
+  get.target = "/metrics";
+  EXPECT_EQ(router.route(get).reply.status, 404u);  // not enabled
+  router.set_metrics(&metrics, [] { return std::uint64_t{7}; });
+  HttpRequestInfo up;
+  up.method = "GET";
+  up.target = "/ws?v=1&binary=1";
+  up.websocket_upgrade = true;
+  up.subprotocols = "jwt, bad.token.here";
+  EXPECT_EQ(router.route(up).reply.status, 401u);
+  const RouteResult r = router.route(get);
+  EXPECT_EQ(r.reply.status, 200u);
+  EXPECT_EQ(r.reply.content_type.rfind("text/plain; version=0.0.4", 0), 0u);
+  EXPECT_NE(r.reply.body.find("\ntidewire_channels 7\n"), std::string::npos);
+  EXPECT_NE(r.reply.body.find("\ntidewire_auth_failures_total 1\n"), std::string::npos);
+  up.subprotocols = "";
+  const RouteResult first_message = router.route(up);
+  EXPECT_EQ(first_message.kind, RouteResult::Kind::kUpgrade);
+  EXPECT_TRUE(first_message.binary);
+}
+
+}  // namespace
+}  // namespace tidewire::server

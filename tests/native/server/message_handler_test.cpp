@@ -137,9 +137,12 @@ TEST_F(MessageHandlerTest, PublishAcksTheSenderAndFansOutWithOffsets) {
   Conn alice = authed("alice");
   Conn bob = authed("bob");
   text(alice, R"({"type":"subscribe","channel":"room:1","ref":"s"})");
-  EXPECT_EQ(alice.sink->take(), json({{"type", "subscribed"}, {"channel", "room:1"}, {"ref", "s"}}));
+  const std::string epoch = hub.epoch("room:1");
+  EXPECT_EQ(epoch.size(), 18u);
+  EXPECT_EQ(alice.sink->take(),
+            json({{"type", "subscribed"}, {"channel", "room:1"}, {"ref", "s"}, {"offset", 0}, {"epoch", epoch}}));
   text(bob, R"({"type":"subscribe","channel":"room:1"})");
-  EXPECT_EQ(bob.sink->take(), json({{"type", "subscribed"}, {"channel", "room:1"}}));
+  EXPECT_EQ(bob.sink->take(), json({{"type", "subscribed"}, {"channel", "room:1"}, {"offset", 0}, {"epoch", epoch}}));
 
   for (int i = 1; i <= 2; ++i) {
     text(alice, R"({"type":"channel_message","channel":"room:1","event":"chat","payload":{"b":[1, 2],"a":"é"},"ref":"p"})");
@@ -148,6 +151,7 @@ TEST_F(MessageHandlerTest, PublishAcksTheSenderAndFansOutWithOffsets) {
       const json m = c->sink->take();
       EXPECT_EQ(m["type"], "channel_message");
       EXPECT_EQ(m["offset"], i);
+      EXPECT_EQ(m["epoch"], epoch);
       EXPECT_EQ(m["from"], "alice");
       EXPECT_EQ(m["ts"], kNowMs);
       EXPECT_EQ(m["payload"], json::parse(R"({"b":[1,2],"a":"é"})"));
@@ -239,7 +243,7 @@ TEST_F(MessageHandlerTest, HostileInputGetsErrorsAndTheConnectionStaysOpen) {
        "bad_request", "r"},
       {R"({"type":"ping","ts":"1","ref":"r"})", "bad_request", "r"},
       {R"({"type":"ping","ts":null,"ref":"r"})", "bad_request", "r"},
-      {R"({"type":"auth","token":"x","ref":"r"})", "bad_request", "r"},
+      {R"({"type":"auth","token":"x","ref":"r"})", "auth_failed", "r"},  // a refused refresh keeps the connection
       {R"({"type":"ping","x":)" + std::string(100000, '[') + std::string(100000, ']') + "}", "bad_request", nullptr},
       {std::string(100000, '{'), "bad_request", nullptr},
   };

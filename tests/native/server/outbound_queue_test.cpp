@@ -64,5 +64,29 @@ TEST(OutboundQueue, CloseDropsEverything) {
   EXPECT_EQ(q.push(frame("b")), OutboundQueue::Push::kClosed);
 }
 
+TEST(OutboundQueue, BinaryBroadcastFramesAreWrittenAloneBetweenJsonBatches) {
+  OutboundQueue q(1 << 20, 100);
+  q.push(frame("{\"a\":1}"));
+  q.push(frame("{\"b\":2}"));
+  q.push(frame(std::string("\x01" "bin1", 5)));
+  q.push(frame(std::string("\x01" "bin2", 5)));
+  q.push(frame("{\"c\":3}"));
+  std::string out;
+  bool binary = true;
+  ASSERT_TRUE(q.take_batch(out, binary));
+  EXPECT_FALSE(binary);
+  EXPECT_EQ(out, "{\"a\":1}\n{\"b\":2}");
+  ASSERT_TRUE(q.take_batch(out, binary));
+  EXPECT_TRUE(binary);
+  EXPECT_EQ(out, std::string("\x01" "bin1", 5));
+  ASSERT_TRUE(q.take_batch(out, binary));
+  EXPECT_TRUE(binary);
+  EXPECT_EQ(out, std::string("\x01" "bin2", 5));
+  ASSERT_TRUE(q.take_batch(out, binary));
+  EXPECT_FALSE(binary);
+  EXPECT_EQ(out, "{\"c\":3}");
+  EXPECT_FALSE(q.take_batch(out, binary));
+}
+
 }  // namespace
 }  // namespace tidewire::server

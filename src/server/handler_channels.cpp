@@ -1,0 +1,152 @@
+// Channel requests of the message handler: subscribe (with recovery), unsubscribe, publish (JSON and binary).
+#include <nlohmann/json.hpp>
+
+#include "protocol/binary_frame.hpp"
+#include "server/handler_util.hpp"
+#include "server/message_handler.hpp"
+
+namespace tidewire::server {
+
+namespace err = wire::error;
+using nlohmann::json;
+using detail::channel_field;
+using detail::close_connection;
+using detail::send_error;
+using detail::string_field;
+
+void MessageHandler::handle_subscribe(ConnectionState& state, SessionSink& sink, const json& j,
+                                      std::string_view ref) const {
+  const std::string* channel = channel_field(j, sink, ref);
+  if (!channel) return;
+  SubscribeRequest request;
+  request.channel = *channel;
+  request.now_ms = clock_();
+  if (const auto since = j.find("since"); since != j.end() && !since->is_null()) {
+    const auto offset = since->is_object() ? since->find("offset") : since->end();
+    const auto epoch = since->is_object() ? since->find("epoch") : since->end();
+    if (!since->is_object() || offset == since->end() || !offset->is_number_unsigned() || epoch == since->end() ||
+        !epoch->is_string())
+      return send_error(sink, err::kBadRequest, "since must be {offset: unsigned integer, epoch: string}", ref);
+    request.has_since = true;
+    request.since_offset = offset->get<std::uint64_t>();
+    request.since_epoch = epoch->get_ref<const std::string&>();
+  }
+  if (const std::string why = channel_access(state, *channel); !why.empty())
+    return send_error(sink, err::kForbidden, why, ref);
+  const bool already = state.channels.find(*channel) != state.channels.end();
+  if (!already && state.channels.size() >= limits_.max_channels)
+    return send_error(sink, err::kTooManyChannels, "this connection is at limits.maxChannels; unsubscribe first", ref);
+  if (already) request.has_since = false;  // live traffic already flows: nothing to recover
+
+  // `subscribed` and the replay are queued under the channel's lock, before any live message can arrive.
+  hub_.subscribe(request, sink.subscriber(), [&](const SubscribeResult& r, const std::vector<SharedFrame>& replay) {
+    protocol::Subscribed s;
+    s.channel = *channel;
+    s.ref = ref;
+    s.epoch = r.epoch;
+    s.offset = r.offset;
+    s.has_since = request.has_since;
+    s.recovered = r.recovered;
+    s.reason = r.reason;
+    std::string out;
+    protocol::encode_subscribed(out, s);
+    sink.send(std::move(out));
+    for (const SharedFrame& frame : replay) sink.deliver(frame);
+  });
+  state.channels.insert(*channel);
+}
+
+void MessageHandler::handle_unsubscribe(ConnectionState& state, SessionSink& sink, const json& j,
+                                        std::string_view ref) const {
+  const std::string* channel = channel_field(j, sink, ref);
+  if (!channel) return;
+  const auto it = state.channels.find(*channel);
+  if (it == state.channels.end())
+    return send_error(sink, err::kNotSubscribed, "this connection is not subscribed to the channel", ref);
+  hub_.unsubscribe(*channel, &sink);
+  const std::string name = *it;
+  state.channels.erase(it);
+  if (leave_hook_) leave_hook_(state, sink, name);
+  std::string out;
+  protocol::encode_unsubscribed(out, name, ref);
+  sink.send(std::move(out));
+}
+
+void MessageHandler::handle_publish(ConnectionState& state, SessionSink& sink, const json& j,
+                                    std::string_view ref) const {
+  const std::string* channel = channel_field(j, sink, ref);
+  if (!channel) return;
+  const std::string* event = string_field(j, "event");
+  if (!event || !protocol::is_valid_event(*event))
+    return send_error(sink, err::kBadRequest, "a string \"event\" of 1-64 bytes without control characters is required",
+                      ref);
+  const auto payload = j.find("payload");
+  if (payload == j.end()) return send_error(sink, err::kBadRequest, "\"payload\" is required (any JSON)", ref);
+  std::string_view client_id;
+  if (const auto id = j.find("id"); id != j.end()) {
+    if (!id->is_string() || id->get_ref<const std::string&>().size() > wire::defaults::kMaxRefBytes)
+      return send_error(sink, err::kBadRequest, "id must be a string of at most 64 bytes", ref);
+    client_id = id->get_ref<const std::string&>();
+  }
+  const std::string payload_json = payload->dump(-1, ' ', false, json::error_handler_t::replace);
+  PublishRequest req;
+  req.channel = *channel;
+  req.event = *event;
+  req.payload_json = payload_json;
+  req.client_id = client_id;
+  publish(state, sink, req, ref);
+}
+
+void MessageHandler::publish(ConnectionState& state, SessionSink& sink, const PublishRequest& request,
+                             std::string_view ref) const {
+  if (state.channels.find(request.channel) == state.channels.end())
+    return send_error(sink, err::kNotSubscribed, "subscribe to the channel before publishing to it", ref);
+  if (const std::string why = channel_access(state, request.channel); !why.empty())
+    return send_error(sink, err::kForbidden, why, ref);
+  if (request.channel.substr(0, 5) == "chat:")
+    return send_error(sink, err::kForbidden, "chat:<roomId> channels carry chat service events; use chat_send", ref);
+  PublishRequest req = request;
+  req.from = state.user_id;
+  req.ts_ms = clock_();
+  const PublishResult r = hub_.publish_once(req, [&](std::uint64_t offset, bool duplicate) {
+    if (!duplicate) Metrics::add(metrics_.publications);
+    if (ref.empty()) return;
+    std::string ack;
+    protocol::encode_ack(ack, ref, request.channel, offset, duplicate);
+    sink.send(std::move(ack));
+  });
+  if (r.offset == 0) send_error(sink, err::kInternal, "the message could not be published; retry", ref);
+}
+
+void MessageHandler::on_binary(ConnectionState& state, SessionSink& sink, std::string_view frame) const {
+  if (state.closed) return;
+  if (!state.authenticated) {
+    Metrics::add(metrics_.auth_failures);
+    return close_connection(state, sink, wire::close_code::kAuthFailed, "expected auth first");
+  }
+  protocol::BinaryPublish m;
+  const bool decoded = protocol::decode_binary_publish(frame, m);
+  const std::string_view ref = decoded && protocol::is_valid_ref(m.ref) ? m.ref : std::string_view();
+  if (!admit(state, sink, ref)) return;
+  if (frame.empty() || static_cast<unsigned char>(frame[0]) != 0x01)
+    return send_error(sink, err::kBadRequest, "unknown binary frame kind; 0x01 (channel message) is accepted", "");
+  if (!decoded) return send_error(sink, err::kBadRequest, "truncated binary channel message", "");
+  if (!protocol::is_valid_ref(m.ref))
+    return send_error(sink, err::kBadRequest, "ref must be at most 64 bytes", "");
+  if (!detail::check_channel_name(m.channel, sink, ref)) return;
+  if (!protocol::is_valid_event(m.event))
+    return send_error(sink, err::kBadRequest, "event must be 1-64 bytes without control characters", ref);
+  if (m.id.size() > wire::defaults::kMaxRefBytes)
+    return send_error(sink, err::kBadRequest, "id must be at most 64 bytes", ref);
+  if (state.user_id.size() > 255)
+    return send_error(sink, err::kUnsupported, "user ids over 255 bytes cannot publish binary frames", ref);
+  PublishRequest req;
+  req.channel = m.channel;
+  req.event = m.event;
+  req.payload_json = m.payload;
+  req.client_id = m.id;
+  req.binary = true;
+  publish(state, sink, req, ref);
+}
+
+}  // namespace tidewire::server

@@ -1,0 +1,48 @@
+// One channel's bounded history (docs/PROTOCOL.md section 9): the last publications, by count and by age.
+//
+// Pure data, no locking (the hub holds the channel's lock). Entries are in offset order with no gaps; each keeps
+// its encoded frame so a recovery replays the exact bytes live subscribers got.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace tidewire::server {
+
+struct HistoryEntry {
+  std::uint64_t offset = 0;
+  std::uint64_t ts_ms = 0;
+  std::string from;       // the sender's user id
+  std::string client_id;  // the client message id ("" when none): (channel, from, client_id) dedupes publishes
+  std::string event;
+  std::string payload;    // JSON text, or raw bytes when `binary`
+  bool binary = false;    // published as a binary frame (section 13): replayed as one
+  std::shared_ptr<const std::string> frame;  // the encoded broadcast
+};
+
+struct HistoryLimits {
+  std::size_t max_count = 100;
+  std::uint64_t ttl_ms = 300000;
+};
+
+class ChannelHistory {
+ public:
+  void push(HistoryEntry entry) { entries_.push_back(std::move(entry)); }
+  // Drops entries past the count or older than the ttl. Returns the lowest offset kept (0 when empty).
+  std::uint64_t prune(std::uint64_t now_ms, const HistoryLimits& limits);
+  // The entry with this sender and client id, or nullptr. An empty id never matches.
+  const HistoryEntry* find_client_id(std::string_view from, std::string_view client_id) const;
+
+  bool empty() const { return entries_.empty(); }
+  std::size_t size() const { return entries_.size(); }
+  std::uint64_t oldest_offset() const { return entries_.empty() ? 0 : entries_.front().offset; }
+  const std::deque<HistoryEntry>& entries() const { return entries_; }
+
+ private:
+  std::deque<HistoryEntry> entries_;
+};
+
+}  // namespace tidewire::server

@@ -1,0 +1,167 @@
+#include "server/history_store_sqlite.hpp"
+
+#include <sqlite3.h>
+
+#include "server/log.hpp"
+
+namespace tidewire::server {
+
+namespace {
+
+// A prepared statement that finalizes itself.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      log(LogLevel::kError, "msg=\"history store: prepare failed\" error=", log_quoted(sqlite3_errmsg(db)));
+      stmt_ = nullptr;
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  explicit operator bool() const { return stmt_ != nullptr; }
+  Statement& text(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& blob(int i, std::string_view v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& integer(int i, std::uint64_t v) {
+    sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v));
+    return *this;
+  }
+  int step() { return sqlite3_step(stmt_); }
+  std::string column_text(int i) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : std::string();
+  }
+  std::uint64_t column_uint(int i) { return static_cast<std::uint64_t>(sqlite3_column_int64(stmt_, i)); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<SqliteHistoryStore> SqliteHistoryStore::open(const std::string& path, std::string& error) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    error = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return nullptr;
+  }
+  std::unique_ptr<SqliteHistoryStore> store(new SqliteHistoryStore(db));
+  sqlite3_busy_timeout(db, 2000);
+  // WAL + synchronous=NORMAL: every commit survives a crash of the process (not of the OS) without an fsync.
+  if (!store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                   "CREATE TABLE IF NOT EXISTS streams (channel TEXT PRIMARY KEY, epoch TEXT NOT NULL,"
+                   " last_offset INTEGER NOT NULL);"
+                   "CREATE TABLE IF NOT EXISTS entries (channel TEXT NOT NULL, offset INTEGER NOT NULL,"
+                   " ts INTEGER NOT NULL, sender TEXT NOT NULL, client_id TEXT NOT NULL, event TEXT NOT NULL,"
+                   " payload BLOB NOT NULL, binary INTEGER NOT NULL, PRIMARY KEY (channel, offset));")) {
+    error = sqlite3_errmsg(db);
+    return nullptr;
+  }
+  if (sqlite3_prepare_v2(db,
+                         "INSERT OR REPLACE INTO entries (channel, offset, ts, sender, client_id, event, payload, binary)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         -1, &store->insert_entry_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "UPDATE streams SET last_offset = ? WHERE channel = ?", -1, &store->update_stream_,
+                         nullptr) != SQLITE_OK) {
+    error = sqlite3_errmsg(db);
+    return nullptr;
+  }
+  return store;
+}
+
+SqliteHistoryStore::~SqliteHistoryStore() {
+  sqlite3_finalize(insert_entry_);
+  sqlite3_finalize(update_stream_);
+  sqlite3_close(db_);
+}
+
+bool SqliteHistoryStore::exec(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) == SQLITE_OK) return true;
+  log(LogLevel::kError, "msg=\"history store: exec failed\" error=", log_quoted(message ? message : "?"));
+  sqlite3_free(message);
+  return false;
+}
+
+bool SqliteHistoryStore::load(std::string_view channel, StoredStream& out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  {
+    Statement s(db_, "SELECT epoch, last_offset FROM streams WHERE channel = ?");
+    if (!s || s.text(1, channel).step() != SQLITE_ROW) return false;
+    out.epoch = s.column_text(0);
+    out.last_offset = s.column_uint(1);
+  }
+  Statement s(db_,
+              "SELECT offset, ts, sender, client_id, event, payload, binary FROM entries WHERE channel = ?"
+              " ORDER BY offset");
+  if (!s) return true;
+  s.text(1, channel);
+  while (s.step() == SQLITE_ROW) {
+    HistoryEntry e;
+    e.offset = s.column_uint(0);
+    e.ts_ms = s.column_uint(1);
+    e.from = s.column_text(2);
+    e.client_id = s.column_text(3);
+    e.event = s.column_text(4);
+    e.payload = s.column_text(5);
+    e.binary = s.column_uint(6) != 0;
+    out.entries.push_back(std::move(e));
+  }
+  return true;
+}
+
+void SqliteHistoryStore::create(std::string_view channel, std::string_view epoch, std::uint64_t last_offset) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  exec("BEGIN");
+  {
+    Statement d(db_, "DELETE FROM entries WHERE channel = ?");
+    if (d) d.text(1, channel).step();
+    Statement s(db_, "INSERT OR REPLACE INTO streams (channel, epoch, last_offset) VALUES (?, ?, ?)");
+    if (s) s.text(1, channel).text(2, epoch).integer(3, last_offset).step();
+  }
+  exec("COMMIT");
+}
+
+void SqliteHistoryStore::append(std::string_view channel, const HistoryEntry& e) {
+  auto text = [](sqlite3_stmt* st, int i, std::string_view v) {
+    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  };
+  std::lock_guard<std::mutex> lock(mutex_);
+  exec("BEGIN");
+  sqlite3_stmt* st = insert_entry_;
+  text(st, 1, channel);
+  sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(e.offset));
+  sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(e.ts_ms));
+  text(st, 4, e.from);
+  text(st, 5, e.client_id);
+  text(st, 6, e.event);
+  sqlite3_bind_blob(st, 7, e.payload.data(), static_cast<int>(e.payload.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int(st, 8, e.binary ? 1 : 0);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    log(LogLevel::kError, "msg=\"history store: append failed\" error=", log_quoted(sqlite3_errmsg(db_)));
+  sqlite3_reset(st);
+  st = update_stream_;
+  sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(e.offset));
+  text(st, 2, channel);
+  sqlite3_step(st);
+  sqlite3_reset(st);
+  exec("COMMIT");
+}
+
+void SqliteHistoryStore::trim(std::string_view channel, std::uint64_t min_offset) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "DELETE FROM entries WHERE channel = ? AND offset < ?");
+  if (s) s.text(1, channel).integer(2, min_offset).step();
+}
+
+}  // namespace tidewire::server

@@ -1,0 +1,33 @@
+#include "server/metrics.hpp"
+
+#include <sstream>
+
+namespace tidewire::server {
+
+namespace {
+void metric(std::ostringstream& os, const char* name, const char* type, const char* help, std::uint64_t value) {
+  os << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n' << name << ' ' << value << '\n';
+}
+std::uint64_t get(const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); }
+}  // namespace
+
+std::string Metrics::render(std::uint64_t channels) const {
+  std::ostringstream os;
+  metric(os, "tidewire_connections", "gauge", "WebSocket connections open now", get(connections_current));
+  metric(os, "tidewire_connections_total", "counter", "WebSocket connections accepted", get(connections_total));
+  metric(os, "tidewire_messages_in_total", "counter", "client messages received after auth", get(messages_in));
+  metric(os, "tidewire_messages_out_total", "counter", "messages queued to clients", get(messages_out));
+  metric(os, "tidewire_publications_total", "counter", "channel messages published", get(publications));
+  metric(os, "tidewire_deliveries_total", "counter", "broadcast copies handed to subscribers", get(deliveries));
+  metric(os, "tidewire_drops_total", "counter", "outgoing messages dropped (closed or full queue)", get(drops));
+  metric(os, "tidewire_rate_limited_total", "counter", "messages refused by the rate limit", get(rate_limited));
+  metric(os, "tidewire_auth_failures_total", "counter", "refused tokens (upgrade, auth, refresh)", get(auth_failures));
+  metric(os, "tidewire_slow_consumer_closes_total", "counter", "connections closed 1013 for a full queue",
+         get(slow_consumer_closes));
+  metric(os, "tidewire_too_many_connections_total", "counter", "connections closed 4005 (per-user limit)",
+         get(too_many_connections));
+  metric(os, "tidewire_channels", "gauge", "channels with subscribers or history", channels);
+  return os.str();
+}
+
+}  // namespace tidewire::server

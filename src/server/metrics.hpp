@@ -1,0 +1,30 @@
+// Server-wide counters for GET /metrics (Prometheus text format). Lock-free: relaxed atomics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace tidewire::server {
+
+struct Metrics {
+  std::atomic<std::uint64_t> connections_current{0};
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> messages_in{0};     // client messages handled (after auth)
+  std::atomic<std::uint64_t> messages_out{0};    // messages queued to clients (replies, errors, broadcasts)
+  std::atomic<std::uint64_t> publications{0};    // channel messages accepted (not duplicates)
+  std::atomic<std::uint64_t> deliveries{0};      // broadcast copies handed to subscribers
+  std::atomic<std::uint64_t> drops{0};           // messages dropped by a full or closed queue
+  std::atomic<std::uint64_t> rate_limited{0};
+  std::atomic<std::uint64_t> auth_failures{0};
+  std::atomic<std::uint64_t> slow_consumer_closes{0};
+  std::atomic<std::uint64_t> too_many_connections{0};
+
+  static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
+    counter.fetch_add(n, std::memory_order_relaxed);
+  }
+  // The exposition text; `channels` is the hub's current channel count.
+  std::string render(std::uint64_t channels) const;
+};
+
+}  // namespace tidewire::server

@@ -1,0 +1,81 @@
+#include "server/service_bridge.hpp"
+
+#include "server/handler_util.hpp"
+
+namespace tidewire::server {
+
+namespace {
+
+// One connection as Services sees it, for the duration of one call.
+class ConnectionContext : public ServiceContext {
+ public:
+  ConnectionContext(ConnectionState& state, SessionSink& sink) : state_(state), sink_(sink) {}
+
+  std::string_view user_id() const override { return state_.user_id; }
+  std::string_view connection_id() const override { return state_.connection_id; }
+  bool is_subscribed(std::string_view channel) const override {
+    return state_.channels.find(channel) != state_.channels.end();
+  }
+  void reply(std::string_view ref, const nlohmann::json& data) override {
+    std::string out;
+    protocol::encode_reply(out, ref, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    sink_.send(std::move(out));
+  }
+  void error(std::string_view ref, std::string_view code, std::string_view message,
+             const nlohmann::json* extra) override {
+    if (!extra || !extra->is_object()) return detail::send_error(sink_, code, message, ref);
+    nlohmann::json e = *extra;
+    e["type"] = wire::type::kError;
+    e["code"] = code;
+    e["message"] = message;
+    if (!ref.empty()) e["ref"] = ref;
+    sink_.send(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+
+ private:
+  ConnectionState& state_;
+  SessionSink& sink_;
+};
+
+}  // namespace
+
+ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig config, Clock clock)
+    : hub_(hub), clock_(clock), services_(std::make_unique<Services>(std::move(config), *this, clock)) {
+  Services* services = services_.get();
+  handler.set_extension([services](ConnectionState& state, SessionSink& sink, std::string_view type,
+                                   const nlohmann::json& message, std::string_view ref) {
+    if (!Services::handles(type)) return false;
+    ConnectionContext ctx(state, sink);
+    services->handle(ctx, type, message, ref);
+    return true;
+  });
+  handler.set_chat_membership([services](std::string_view user, std::string_view room_id) {
+    return services->may_subscribe(user, "chat:" + std::string(room_id));
+  });
+  handler.set_leave_hook([services](ConnectionState& state, SessionSink&, std::string_view channel) {
+    if (state.closed) return;  // the disconnect hook covers every channel at once
+    services->on_unsubscribe(state.user_id, state.connection_id, channel);
+  });
+  handler.set_disconnect_hook([services](ConnectionState& state, SessionSink&) {
+    if (state.authenticated) services->on_disconnect(state.user_id, state.connection_id);
+  });
+}
+
+void ServiceBridge::publish(std::string_view channel, std::string_view event, std::string_view from,
+                            const nlohmann::json& payload) {
+  const std::string payload_json = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  PublishRequest r;
+  r.channel = channel;
+  r.event = event;
+  r.from = from;
+  r.payload_json = payload_json;
+  r.ts_ms = clock_();
+  r.create = true;  // history even when nobody listens right now
+  hub_.publish(r);
+}
+
+void ServiceBridge::send_raw(std::string_view channel, std::string_view message_json) {
+  hub_.send_raw(channel, std::make_shared<const std::string>(message_json));
+}
+
+}  // namespace tidewire::server

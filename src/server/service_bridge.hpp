@@ -1,0 +1,39 @@
+// Connects the presence, chat and sync Services (services.hpp) to the message handler and the hub:
+// - the handler's unknown types presence_* / chat_* / sync_* go to Services::handle() with a ServiceContext
+//   over the connection (reply, error, subscription check, user id);
+// - `chat:<roomId>` subscriptions ask Services::may_subscribe();
+// - unsubscribes and disconnects reach Services (presence leaves with grace);
+// - Services' broadcasts go through the hub: publish() with offsets, epoch and history; send_raw() without.
+// The owner drives Services::tick() with a timer (typing expiry, presence leave grace).
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "server/hub.hpp"
+#include "server/message_handler.hpp"
+#include "server/services.hpp"
+
+namespace tidewire::server {
+
+class ServiceBridge : public Broadcaster {
+ public:
+  using Clock = std::function<std::uint64_t()>;
+
+  // Creates Services on `config` and installs the hooks into `handler` (call before serving).
+  ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig config, Clock clock);
+
+  Services& services() { return *services_; }
+
+  // Broadcaster
+  void publish(std::string_view channel, std::string_view event, std::string_view from,
+               const nlohmann::json& payload) override;
+  void send_raw(std::string_view channel, std::string_view message_json) override;
+
+ private:
+  Hub& hub_;
+  Clock clock_;
+  std::unique_ptr<Services> services_;
+};
+
+}  // namespace tidewire::server

@@ -1,0 +1,44 @@
+// The state behind Services (services.hpp), shared by services.cpp (dispatch, lifecycle, timers) and the
+// service_presence.cpp, service_chat.cpp and service_sync.cpp request handlers. Private to those files.
+#pragma once
+
+#include <string>
+
+#include "server/chat_store.hpp"
+#include "server/presence_registry.hpp"
+#include "server/service_fields.hpp"
+#include "server/services.hpp"
+#include "server/sqlite_db.hpp"
+#include "server/sync_store.hpp"
+#include "server/typing_store.hpp"
+
+namespace tidewire::server {
+
+struct Services::Impl {
+  Impl(ServicesConfig cfg, Broadcaster& out, Clock now);
+
+  // Each answers one request of its family (the type is known to belong to it); never throws on bad input.
+  void handle_presence(ServiceContext& ctx, std::string_view type, const nlohmann::json& msg, std::string_view ref);
+  void handle_chat(ServiceContext& ctx, std::string_view type, const nlohmann::json& msg, std::string_view ref);
+  void handle_sync(ServiceContext& ctx, std::string_view type, const nlohmann::json& msg, std::string_view ref);
+
+  void broadcast(const PresenceDiff& diff);      // presence_diff to the channel, unless empty
+  void expire_typing(std::uint64_t now);          // typing:false for every indicator past its TTL
+  bool may_subscribe_chat(std::string_view user, std::string_view channel);
+
+  ServicesConfig config;
+  Broadcaster& out;
+  Clock clock;
+  SqliteDb db;
+  bool db_ok = false;
+  std::string open_error;
+  ChatStore chat{db};
+  SyncStore sync{db};
+  PresenceRegistry presence;
+  TypingStore typing;
+};
+
+// The channel of a chat room's live traffic.
+inline std::string chat_channel(std::int64_t room_id) { return "chat:" + std::to_string(room_id); }
+
+}  // namespace tidewire::server

@@ -1,0 +1,212 @@
+// Streams: epochs, bounded history, recovery with `since`, idempotent publishing, and the SQLite store.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "protocol/binary_frame.hpp"
+#include "server/history_store_sqlite.hpp"
+#include "server/hub.hpp"
+
+namespace tidewire::server {
+namespace {
+
+struct Recorder : Subscriber {
+  std::vector<SharedFrame> frames;
+  void deliver(const SharedFrame& f) override { frames.push_back(f); }
+};
+
+PublishRequest request(std::string_view channel, std::uint64_t ts, std::string_view id = "") {
+  PublishRequest r;
+  r.channel = channel;
+  r.event = "e";
+  r.from = "alice";
+  r.payload_json = R"({"x":1})";
+  r.ts_ms = ts;
+  r.client_id = id;
+  return r;
+}
+
+struct Joined {
+  SubscribeResult result;
+  std::vector<SharedFrame> replay;
+};
+
+Joined join(Hub& hub, const std::shared_ptr<Subscriber>& s, std::string_view channel, std::uint64_t now,
+            bool since = false, std::uint64_t offset = 0, std::string_view epoch = "") {
+  SubscribeRequest r;
+  r.channel = channel;
+  r.now_ms = now;
+  r.has_since = since;
+  r.since_offset = offset;
+  r.since_epoch = epoch;
+  Joined j;
+  j.result = hub.subscribe(r, s, [&](const SubscribeResult& res, const std::vector<SharedFrame>& replay) {
+    j.replay = replay;
+    EXPECT_EQ(res.offset, j.result.offset == 0 ? res.offset : j.result.offset);
+  });
+  return j;
+}
+
+std::uint64_t offset_of(const SharedFrame& f) { return nlohmann::json::parse(*f)["offset"].get<std::uint64_t>(); }
+
+TEST(HubHistory, BroadcastsCarryTheEpochAndSubscribedTheLatestOffset) {
+  Hub hub;
+  auto a = std::make_shared<Recorder>();
+  const Joined j = join(hub, a, "room", 1000);
+  EXPECT_EQ(j.result.offset, 0u);
+  EXPECT_EQ(j.result.epoch.rfind("e-", 0), 0u);
+  hub.publish(request("room", 1000));
+  EXPECT_EQ(nlohmann::json::parse(*a->frames[0])["epoch"], j.result.epoch);
+  auto b = std::make_shared<Recorder>();
+  EXPECT_EQ(join(hub, b, "room", 1000).result.offset, 1u);
+}
+
+TEST(HubHistory, RecoversMissedPublicationsInOrder) {
+  Hub hub;
+  auto a = std::make_shared<Recorder>();
+  const std::string epoch = join(hub, a, "room", 1000).result.epoch;
+  for (int i = 0; i < 5; ++i) hub.publish(request("room", 1000));
+  auto b = std::make_shared<Recorder>();
+  const Joined j = join(hub, b, "room", 1000, true, 2, epoch);
+  EXPECT_TRUE(j.result.recovered);
+  EXPECT_TRUE(j.result.reason.empty());
+  ASSERT_EQ(j.replay.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(offset_of(j.replay[i]), 3 + i);
+  EXPECT_EQ(j.replay[0].get(), a->frames[2].get());  // the same bytes live subscribers got
+  // Up to date: recovered, nothing to replay.
+  auto c = std::make_shared<Recorder>();
+  const Joined k = join(hub, c, "room", 1000, true, 5, epoch);
+  EXPECT_TRUE(k.result.recovered);
+  EXPECT_TRUE(k.replay.empty());
+}
+
+TEST(HubHistory, ReportsEpochChangedAndWindowExceeded) {
+  HubOptions o;
+  o.history.max_count = 3;
+  Hub hub(o);
+  auto a = std::make_shared<Recorder>();
+  const std::string epoch = join(hub, a, "room", 1000).result.epoch;
+  for (int i = 0; i < 6; ++i) hub.publish(request("room", 1000));
+  auto b = std::make_shared<Recorder>();
+  Joined j = join(hub, b, "room", 1000, true, 2, "e-other");
+  EXPECT_FALSE(j.result.recovered);
+  EXPECT_EQ(j.result.reason, "epoch_changed");
+  auto c = std::make_shared<Recorder>();
+  j = join(hub, c, "room", 1000, true, 2, epoch);  // history holds 4..6
+  EXPECT_FALSE(j.result.recovered);
+  EXPECT_EQ(j.result.reason, "window_exceeded");
+  EXPECT_TRUE(j.replay.empty());
+  auto d = std::make_shared<Recorder>();
+  j = join(hub, d, "room", 1000, true, 3, epoch);
+  EXPECT_TRUE(j.result.recovered);
+  EXPECT_EQ(j.replay.size(), 3u);
+}
+
+TEST(HubHistory, HistoryExpiresByAge) {
+  HubOptions o;
+  o.history.ttl_ms = 1000;
+  Hub hub(o);
+  auto a = std::make_shared<Recorder>();
+  const std::string epoch = join(hub, a, "room", 1000).result.epoch;
+  hub.publish(request("room", 1000));
+  hub.publish(request("room", 1500));
+  auto b = std::make_shared<Recorder>();
+  const Joined j = join(hub, b, "room", 2200, true, 0, epoch);  // offset 1 is older than 1 s
+  EXPECT_EQ(j.result.reason, "window_exceeded");
+}
+
+TEST(HubHistory, ChannelKeepsItsStreamAfterTheLastSubscriberUntilHistoryExpires) {
+  HubOptions o;
+  o.history.ttl_ms = 1000;
+  Hub hub(o);
+  auto a = std::make_shared<Recorder>();
+  const std::string epoch = join(hub, a, "room", 1000).result.epoch;
+  hub.publish(request("room", 1000));
+  hub.unsubscribe("room", a.get());
+  EXPECT_EQ(hub.channel_count(), 1u);
+  hub.sweep(1500);
+  auto b = std::make_shared<Recorder>();
+  Joined j = join(hub, b, "room", 1500, true, 0, epoch);
+  EXPECT_TRUE(j.result.recovered);
+  EXPECT_EQ(j.result.offset, 1u);
+  EXPECT_EQ(j.replay.size(), 1u);
+  hub.unsubscribe("room", b.get());
+  hub.sweep(5000);  // expired: the stream is gone, a new one starts at 1 with a new epoch
+  EXPECT_EQ(hub.channel_count(), 0u);
+  auto c = std::make_shared<Recorder>();
+  j = join(hub, c, "room", 5000, true, 1, epoch);
+  EXPECT_EQ(j.result.reason, "epoch_changed");
+  EXPECT_EQ(j.result.offset, 0u);
+}
+
+TEST(HubHistory, DuplicateClientIdsAreAckedWithTheOriginalOffsetAndNotBroadcast) {
+  Hub hub;
+  auto a = std::make_shared<Recorder>();
+  join(hub, a, "room", 1000);
+  std::vector<std::pair<std::uint64_t, bool>> acks;
+  auto ack = [&](std::uint64_t offset, bool dup) { acks.emplace_back(offset, dup); };
+  EXPECT_EQ(hub.publish_once(request("room", 1000, "m1"), ack).offset, 1u);
+  EXPECT_EQ(hub.publish_once(request("room", 1000, "m2"), ack).offset, 2u);
+  const PublishResult again = hub.publish_once(request("room", 1000, "m1"), ack);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.offset, 1u);
+  PublishRequest other = request("room", 1000, "m1");
+  other.from = "bob";  // ids are per sender
+  EXPECT_EQ(hub.publish_once(other, ack).offset, 3u);
+  EXPECT_EQ(a->frames.size(), 3u);
+  EXPECT_EQ(acks, (std::vector<std::pair<std::uint64_t, bool>>{{1, false}, {2, false}, {1, true}, {3, false}}));
+}
+
+TEST(HubHistory, BinaryPublicationsAreBinaryFrames) {
+  Hub hub;
+  auto a = std::make_shared<Recorder>();
+  const std::string epoch = join(hub, a, "room", 1000).result.epoch;
+  PublishRequest r = request("room", 1000);
+  r.payload_json = std::string_view("\x00\xff\x01", 3);
+  r.binary = true;
+  EXPECT_EQ(hub.publish(r), 1u);
+  protocol::BinaryBroadcast b;
+  ASSERT_TRUE(protocol::decode_binary_broadcast(*a->frames[0], b));
+  EXPECT_EQ(b.channel, "room");
+  EXPECT_EQ(b.offset, 1u);
+  EXPECT_EQ(b.epoch, epoch);
+  EXPECT_EQ(b.payload, std::string_view("\x00\xff\x01", 3));
+}
+
+TEST(HubHistory, SqliteStoreKeepsEpochsAndHistoryAcrossHubs) {
+  const std::string path = ::testing::TempDir() + "/tidewire-history-test.sqlite3";
+  std::remove(path.c_str());
+  std::string error;
+  std::string epoch;
+  {
+    auto store = SqliteHistoryStore::open(path, error);
+    ASSERT_TRUE(store) << error;
+    HubOptions o;
+    o.store = store.get();
+    Hub hub(o);
+    auto a = std::make_shared<Recorder>();
+    epoch = join(hub, a, "room", 1000).result.epoch;
+    hub.publish_once(request("room", 1000, "m1"), nullptr);
+    hub.publish_once(request("room", 1000, "m2"), nullptr);
+  }
+  auto store = SqliteHistoryStore::open(path, error);
+  ASSERT_TRUE(store) << error;
+  HubOptions o;
+  o.store = store.get();
+  Hub hub(o);  // a "restarted" server
+  auto b = std::make_shared<Recorder>();
+  const Joined j = join(hub, b, "room", 2000, true, 0, epoch);
+  EXPECT_TRUE(j.result.recovered);
+  EXPECT_EQ(j.result.epoch, epoch);
+  ASSERT_EQ(j.replay.size(), 2u);
+  EXPECT_EQ(offset_of(j.replay[1]), 2u);
+  const PublishResult dup = hub.publish_once(request("room", 2000, "m2"), nullptr);
+  EXPECT_TRUE(dup.duplicate);
+  EXPECT_EQ(dup.offset, 2u);
+  EXPECT_EQ(hub.publish_once(request("room", 2000, "m3"), nullptr).offset, 3u);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace tidewire::server

@@ -1,0 +1,133 @@
+// Test doubles for Services (services.hpp): a recording ServiceContext, a recording Broadcaster, a hand-driven
+// clock, and a temporary directory for file databases. Shared by the presence, chat, sync and sqlite tests.
+#pragma once
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "server/services.hpp"
+
+namespace tidewire::server::testing {
+
+using nlohmann::json;
+
+constexpr std::uint64_t kStartMs = 1'700'000'000'000;
+
+// One connection: records every reply and error as the JSON object the handler would send.
+class FakeContext : public ServiceContext {
+ public:
+  FakeContext(std::string user, std::string connection) : user_(std::move(user)), connection_(std::move(connection)) {}
+
+  std::string_view user_id() const override { return user_; }
+  std::string_view connection_id() const override { return connection_; }
+  bool is_subscribed(std::string_view channel) const override { return subscribed.count(std::string(channel)) > 0; }
+  void reply(std::string_view ref, const json& data) override {
+    sent.push_back(json{{"type", "reply"}, {"ref", ref}, {"data", data}});
+  }
+  void error(std::string_view ref, std::string_view code, std::string_view message, const json* extra) override {
+    json e{{"type", "error"}, {"code", code}, {"message", message}, {"ref", ref}};
+    if (extra)
+      for (const auto& [k, v] : extra->items()) e[k] = v;
+    sent.push_back(std::move(e));
+  }
+
+  std::set<std::string> subscribed;
+  std::vector<json> sent;
+
+ private:
+  std::string user_;
+  std::string connection_;
+};
+
+struct Published {
+  std::string channel;
+  std::string event;
+  std::string from;
+  json payload;
+  bool transient = false;  // sent through publish_transient (may stay out of history)
+};
+
+class FakeBroadcaster : public Broadcaster {
+ public:
+  void publish(std::string_view channel, std::string_view event, std::string_view from, const json& payload) override {
+    published.push_back({std::string(channel), std::string(event), std::string(from), payload});
+  }
+  void publish_transient(std::string_view channel, std::string_view event, std::string_view from,
+                         const json& payload) override {
+    published.push_back({std::string(channel), std::string(event), std::string(from), payload, true});
+  }
+  void send_raw(std::string_view channel, std::string_view message_json) override {
+    raw.emplace_back(std::string(channel), json::parse(message_json));
+  }
+  std::vector<Published> take_published() { return std::exchange(published, {}); }
+  std::vector<std::pair<std::string, json>> take_raw() { return std::exchange(raw, {}); }
+
+  std::vector<Published> published;
+  std::vector<std::pair<std::string, json>> raw;
+};
+
+// A Services with a fake clock and broadcaster, and a way to send one request and get its one answer.
+struct Harness {
+  explicit Harness(ServicesConfig config = {}) : services(std::move(config), out, [this] { return now; }) {}
+
+  // Sends `msg` (which names its "type" and maybe a "ref") from `ctx`; returns what came back (reply or
+  // error), or null when nothing did (chat_typing).
+  json call(FakeContext& ctx, const json& msg) {
+    ctx.sent.clear();
+    const std::string type = msg.contains("type") && msg["type"].is_string() ? msg["type"].get<std::string>() : "";
+    const std::string ref = msg.contains("ref") && msg["ref"].is_string() ? msg["ref"].get<std::string>() : "r";
+    services.handle(ctx, type, msg, ref);
+    if (ctx.sent.size() > 1) return json{{"type", "too_many_answers"}, {"answers", ctx.sent}};
+    return ctx.sent.empty() ? json() : ctx.sent.front();
+  }
+  // The data of a reply, failing the test when the answer was not a reply.
+  json ok(FakeContext& ctx, const json& msg) {
+    const json answer = call(ctx, msg);
+    EXPECT_EQ(answer.value("type", ""), "reply") << msg.dump() << " -> " << answer.dump();
+    return answer.is_object() && answer.contains("data") ? answer["data"] : json();
+  }
+  // The error code of an answer ("" when it was not an error).
+  std::string code(FakeContext& ctx, const json& msg) {
+    const json answer = call(ctx, msg);
+    return answer.is_object() && answer.value("type", "") == "error" ? answer.value("code", "") : "";
+  }
+  void advance(std::uint64_t ms) {
+    now += ms;
+    services.tick();
+  }
+
+  std::uint64_t now = kStartMs;
+  FakeBroadcaster out;
+  Services services;
+};
+
+// A fresh directory under the system temp dir, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("tidewire-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace tidewire::server::testing
