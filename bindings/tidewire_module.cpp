@@ -106,6 +106,10 @@ class WasmClient {
     const auto st = client_.with_engine([&](client::Engine& e) { return e.request(type, body_json, ref, ttl_ms); });
     return st == client::Status::kOk ? static_cast<double>(ref) : -static_cast<double>(st);
   }
+  // 0 when sent, else a status code (not connected: the notice is dropped, never queued).
+  int notify(const std::string& type, const std::string& body_json) {
+    return static_cast<int>(client_.with_engine([&](client::Engine& e) { return e.notify(type, body_json); }));
+  }
   void setPageVisible(bool visible) { client_.with_engine([&](client::Engine& e) { e.set_page_visible(visible); }); }
   void setOnline(bool online) { client_.with_engine([&](client::Engine& e) { e.set_online(online); }); }
   void probe() { client_.with_engine([](client::Engine& e) { e.probe(); }); }
@@ -167,6 +171,7 @@ EMSCRIPTEN_BINDINGS(tidewire) {
       .function("publish", &WasmClient::publish)
       .function("publishBinary", &WasmClient::publishBinary)
       .function("request", &WasmClient::request)
+      .function("notify", &WasmClient::notify)
       .function("outboxEntries", &WasmClient::outboxEntries)
       .function("clearOutbox", &WasmClient::clearOutbox)
       .function("setPageVisible", &WasmClient::setPageVisible)

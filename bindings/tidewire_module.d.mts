@@ -104,6 +104,8 @@ export interface WasmClient {
   publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number): number;
   /** An RPC (`type` + the fields of the JSON object `bodyJson`): request ref (> 0) or minus a status code. */
   request(type: string, bodyJson: string, ttlMs: number): number;
+  /** A message with no answer, sent only while connected: 0 when sent, else a status code. Never queued. */
+  notify(type: string, bodyJson: string): number;
   outboxEntries(): WasmOutboxEntry[];
   /** Fails every queued (unsent) message with `cleared`; returns how many. */
   clearOutbox(): number;

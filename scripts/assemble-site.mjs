@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Assembles the demo site that `tidewire-server --static-dir build/site` serves:
 //
-//   web/demo/*   → build/site/            (index.html, demo.js, style.css, static.html, ...)
+//   web/demo/*   → build/site/            (index.html, static.html, ...; not web/demo/app/, the React app's sources)
 //   web/dist/**  → build/site/tidewire/   (the built package: .js, .mjs, .wasm; .map and .d.ts skipped)
+//
+// scripts/build-demo.mjs then bundles web/demo/app/ into build/site/app.js (+ app.css, tidewire_module.wasm);
+// those generated files (GENERATED below) are left alone here.
 //
 // Usage: node scripts/assemble-site.mjs [outDir]   (default build/site, relative to the repository root)
 //
@@ -19,6 +22,10 @@ const outDir = resolve(repoRoot, process.argv[2] ?? 'build/site');
 
 const REQUIRED = ['index.js', 'tidewire_module.mjs', 'tidewire_module.wasm'];
 const SKIP = [/\.map$/, /\.d\.ts$/, /\.d\.mts$/, /\.tsbuildinfo$/];
+// Sources bundled by scripts/build-demo.mjs, not served as they are.
+const DEMO_SKIP = [/^app\//];
+// What scripts/build-demo.mjs writes into outDir: kept even though no web/demo file maps to it.
+const GENERATED = new Set(['app.js', 'app.js.map', 'app.css', 'app.css.map', 'tidewire_module.wasm']);
 
 function fail(message) {
   console.error(`assemble-site: ${message}`);
@@ -65,7 +72,10 @@ for (const name of ['tidewire_module.mjs', 'tidewire_module.wasm']) {
 
 // target (relative to outDir) → source (absolute)
 const plan = new Map();
-for (const rel of listFiles(demoDir)) plan.set(rel, join(demoDir, rel));
+for (const rel of listFiles(demoDir)) {
+  if (DEMO_SKIP.some((re) => re.test(rel))) continue;
+  plan.set(rel, join(demoDir, rel));
+}
 for (const rel of listFiles(distDir)) {
   if (SKIP.some((re) => re.test(rel))) continue;
   plan.set(`tidewire/${rel}`, join(distDir, rel));
@@ -84,7 +94,7 @@ for (const [rel, source] of plan) {
 // Remove what no longer has a source (renamed demo files, old package files), then empty directories.
 let removed = 0;
 for (const rel of listFiles(outDir)) {
-  if (plan.has(rel)) continue;
+  if (plan.has(rel) || GENERATED.has(rel)) continue;
   rmSync(join(outDir, rel));
   removed += 1;
 }

@@ -31,6 +31,7 @@ std::string_view status_message(Status s) {
     case Status::kTooLarge: return "a field is too long for a binary frame (channel, event and ids: at most 255 bytes)";
     case Status::kInvalidRequest:
       return "invalid request: the type must be 1-64 characters of a-z and _, and the body a JSON object";
+    case Status::kNotConnected: return "not connected: this notice is not queued; send it again once connected";
   }
   return "unknown status";
 }
@@ -148,15 +149,28 @@ Status Engine::publish_binary(std::string_view channel, std::string_view event, 
   return enqueue(std::move(item), msg_ref);
 }
 
-Status Engine::request(std::string_view type, std::string_view body_json, std::uint32_t& request_ref,
-                       double ttl_ms) {
+bool Engine::compose(std::string& out, std::string_view type, std::string_view ref, std::string_view body_json) {
   if (type.empty() || type.size() > 64 ||
       !std::all_of(type.begin(), type.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; })) {
-    return Status::kInvalidRequest;
+    return false;
   }
   while (!body_json.empty() && (body_json.front() == ' ' || body_json.front() == '\n')) body_json.remove_prefix(1);
   while (!body_json.empty() && (body_json.back() == ' ' || body_json.back() == '\n')) body_json.remove_suffix(1);
-  if (body_json.size() < 2 || body_json.front() != '{' || body_json.back() != '}') return Status::kInvalidRequest;
+  if (body_json.size() < 2 || body_json.front() != '{' || body_json.back() != '}') return false;
+  proto::JsonObjectWriter w(out);
+  w.str("type", type);
+  if (!ref.empty()) w.str("ref", ref);
+  const std::string_view inner = body_json.substr(1, body_json.size() - 2);
+  if (inner.find_first_not_of(" \t\r\n") != std::string_view::npos) {  // the writer has not closed the object
+    out.push_back(',');
+    out.append(inner);
+  }
+  out.push_back('}');
+  return true;
+}
+
+Status Engine::request(std::string_view type, std::string_view body_json, std::uint32_t& request_ref,
+                       double ttl_ms) {
   const std::uint32_t ref = next_msg_ref_;
   OutboxItem item;
   item.ref = ref;
@@ -164,17 +178,15 @@ Status Engine::request(std::string_view type, std::string_view body_json, std::u
   item.event = std::string(type);
   item.queued_at_ms = clock_.now_ms();
   item.expires_at_ms = ttl_ms > 0 ? item.queued_at_ms + ttl_ms : kNever;
-  // {"type":"<type>","ref":"r<n>", ...the body's fields}
-  proto::JsonObjectWriter w(item.frame);
-  w.str("type", type).str("ref", "r" + std::to_string(ref));
-  std::string_view inner = body_json.substr(1, body_json.size() - 2);
-  const bool has_fields = inner.find_first_not_of(" \t\r\n") != std::string_view::npos;
-  if (has_fields) {  // the writer has not closed the object yet
-    item.frame.push_back(',');
-    item.frame.append(inner);
-  }
-  item.frame.push_back('}');
+  if (!compose(item.frame, type, "r" + std::to_string(ref), body_json)) return Status::kInvalidRequest;
   return enqueue(std::move(item), request_ref);
+}
+
+Status Engine::notify(std::string_view type, std::string_view body_json) {
+  scratch_.clear();
+  if (!compose(scratch_, type, std::string_view(), body_json)) return Status::kInvalidRequest;
+  if (state_ != ConnectionState::kConnected || !send_frame(scratch_)) return Status::kNotConnected;
+  return Status::kOk;
 }
 
 void Engine::settle(const OutboxItem& item, bool ok, std::uint64_t offset, std::string_view data,

@@ -37,6 +37,7 @@ enum class Status : std::uint8_t {
   kUnknownChannel,
   kTooLarge,
   kInvalidRequest,
+  kNotConnected,
 };
 
 // One queued or in-flight message, for inspection.
@@ -75,6 +76,9 @@ class Engine {
   // Sends a request (an RPC of docs/PROTOCOL.md sections 10-12): `type` plus the fields of `body_json`, a JSON
   // object. Queued like a publish while not connected; answered by on_reply(request_ref, ...).
   Status request(std::string_view type, std::string_view body_json, std::uint32_t& request_ref, double ttl_ms = 0);
+  // Sends a message that has no answer (e.g. chat_typing): now if connected, else kNotConnected. Never queued:
+  // such notices are stale by the time a connection comes back.
+  Status notify(std::string_view type, std::string_view body_json);
   // What waits to be sent or acknowledged, oldest first.
   std::vector<OutboxEntry> outbox_entries() const;
   // Drops every queued (not yet sent) message; each fails with `cleared`. Returns how many.
@@ -128,6 +132,8 @@ class Engine {
   bool wanted() const;
   bool can_connect() const { return wanted() && !offline_ && !paused_hidden_; }
   Status enqueue(OutboxItem item, std::uint32_t& msg_ref);
+  // {"type":<type>[,"ref":<ref>], ...the fields of body_json}; false when the type or body is invalid.
+  static bool compose(std::string& out, std::string_view type, std::string_view ref, std::string_view body_json);
   void schedule_token_refresh();
   void handle_subscribed(std::string_view line, ChannelEntry& ch);
   void deliver_binary(std::string_view frame);

@@ -32,6 +32,11 @@ export interface ChatRoomSnapshot {
   hasMore: boolean;
 }
 
+/** A client message id: unique enough per sender (the server deduplicates per sender and room). */
+export function newMessageId(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
 const TYPING_TTL_MS = 6000; // the server ends typing after 5 s without a refresh; keep a little slack
 
 /** Room-level operations. */
@@ -99,8 +104,10 @@ export class ChatRoom {
     return this.#state?.hasMore() ?? false;
   }
 
+  /** Sends a message. It carries a client id, so a resend after a reconnect is never stored twice. */
   async send(text: string): Promise<ChatMessage> {
-    const data = await this.#client.request<{ message: ChatMessage }>('chat_send', { roomId: this.roomId, text });
+    const id = newMessageId();
+    const data = await this.#client.request<{ message: ChatMessage }>('chat_send', { roomId: this.roomId, text, id });
     this.#state?.applyMessage(JSON.stringify(data.message));
     this.#publish();
     return data.message;
@@ -119,7 +126,7 @@ export class ChatRoom {
 
   /** Tells the room this user is (or stopped) typing. The server ends it by itself after 5 s. */
   setTyping(typing: boolean): void {
-    this.#client.request('chat_typing', { roomId: this.roomId, typing }).catch(() => undefined);
+    this.#client.notify('chat_typing', { roomId: this.roomId, typing });
   }
 
   async markRead(messageId: string): Promise<void> {

@@ -1,7 +1,7 @@
 // The seeds' chat service shape (connect, subscribeToRoom, sendMessage, onMessage, …) over the tidewire client.
 // Every listener method returns its unsubscribe function. Rooms are `chat:<roomId>` channels on the server.
 import type { Channel } from './channel.js';
-import type { ChatMessage } from './chat.js';
+import { newMessageId, type ChatMessage } from './chat.js';
 import type { TidewireClient } from './client.js';
 import { TidewireError } from './errors.js';
 import { ErrorCode, type ConnectionState } from './wire.js';
@@ -57,11 +57,13 @@ export class ChatService {
   }
 
   async sendMessage(roomId: string, content: string): Promise<ChatMessage> {
-    return (await this.#client.request<{ message: ChatMessage }>('chat_send', { roomId, text: content })).message;
+    return (await this.#client.request<{ message: ChatMessage }>('chat_send', { roomId, text: content, id: newMessageId() }))
+      .message;
   }
 
-  async sendTypingIndicator(roomId: string, isTyping: boolean): Promise<void> {
-    await this.#client.request('chat_typing', { roomId, typing: isTyping });
+  /** Resolves true when sent; typing notices are not queued while disconnected. */
+  async sendTypingIndicator(roomId: string, isTyping: boolean): Promise<boolean> {
+    return this.#client.notify('chat_typing', { roomId, typing: isTyping });
   }
 
   async sendReaction(messageId: string, roomId: string, reaction: string): Promise<void> {

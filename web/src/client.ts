@@ -230,6 +230,18 @@ export class TidewireClient {
     }
   }
 
+  /**
+   * Sends a message that has no answer (e.g. `chat_typing`). Only while connected: returns false when it could
+   * not be sent. Never queued, since such notices are stale once a connection comes back.
+   */
+  notify(type: string, body: Record<string, unknown> = {}): boolean {
+    if (this.#closed || this.#wasm === undefined || this.#state !== 'connected') return false;
+    if (body === null || typeof body !== 'object' || Array.isArray(body) || 'type' in body || 'ref' in body) {
+      throw new TidewireError(ErrorCode.invalidArgument, 'tidewire: notify(type, body): body must be an object without "type" or "ref"');
+    }
+    return this.#wasm.notify(type, JSON.stringify(body)) === 0;
+  }
+
   /** The loaded wasm module (for the state classes). @internal */
   async _module(): Promise<TidewireModule> {
     await this.ready;

@@ -70,6 +70,8 @@ export const EngineStatus = {
   outboxFull: 4,
   unknownChannel: 5,
   tooLarge: 6,
+  invalidRequest: 7,
+  notConnected: 8,
 } as const;
 
 export const DEFAULTS = {

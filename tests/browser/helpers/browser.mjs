@@ -32,12 +32,17 @@ export async function launchChromium() {
   return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, timeout: 15000 });
 }
 
-/** (Re)builds build/site from web/demo and web/dist (scripts/assemble-site.mjs; fast and idempotent). */
+/**
+ * (Re)builds build/site: scripts/assemble-site.mjs (web/demo and web/dist) then scripts/build-demo.mjs (the React
+ * demo app bundled into app.js). Both are fast and idempotent.
+ */
 export function assembleSite() {
-  try {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts/assemble-site.mjs')], { stdio: 'pipe' });
-  } catch (e) {
-    throw new Error(`scripts/assemble-site.mjs failed:\n${e.stderr?.toString() ?? e.message}`);
+  for (const script of ['scripts/assemble-site.mjs', 'scripts/build-demo.mjs']) {
+    try {
+      execFileSync(process.execPath, [join(repoRoot, script)], { stdio: 'pipe' });
+    } catch (e) {
+      throw new Error(`${script} failed:\n${e.stderr?.toString() ?? e.message}`);
+    }
   }
 }
 

@@ -644,3 +644,17 @@ TEST_F(EngineTest, RemembersTheAuthenticatedUser) {
   engine->on_socket_close(transport.current(), 1006, "");
   EXPECT_EQ(engine->user_id(), "alice");  // still known while reconnecting
 }
+
+TEST_F(EngineTest, NoticesGoOutOnlyWhileConnectedAndAreNeverQueued) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  EXPECT_EQ(engine->notify("chat_typing", R"({"roomId":"1","typing":true})"), Status::kNotConnected);
+  EXPECT_EQ(engine->outbox_size(), 0u);
+  accept();
+  transport.sent.clear();
+  EXPECT_EQ(engine->notify("chat_typing", R"({"roomId":"1","typing":true})"), Status::kOk);
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0], R"({"type":"chat_typing","roomId":"1","typing":true})");
+  EXPECT_EQ(engine->inflight_count(), 0u);  // nothing waits for an answer
+  EXPECT_EQ(engine->notify("Bad", "{}"), Status::kInvalidRequest);
+}

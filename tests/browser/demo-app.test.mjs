@@ -1,0 +1,400 @@
+// End-to-end in real headless Chromium: the React demo app (web/demo/app, bundled into build/site/app.js by
+// scripts/build-demo.mjs) served by the real server, two users in two browser contexts.
+//
+//   node --test tests/browser/demo-app.test.mjs
+//
+// Each test starts its own server (isolated chat and tasks) and saves screenshots under test-results/browser/.
+// The app exposes what the tests wait for as data attributes (<body data-state>, #connection[data-state],
+// #presence li[data-user-id][data-status], #tasks li[data-title][data-done][data-pending], ...): no sleeps.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { startServer } from '../node/helpers/server.mjs';
+import {
+  assembleSite,
+  browserSkipReason,
+  launchChromium,
+  screenshot,
+  siteDir,
+  watchPage,
+  withFailureScreenshots,
+} from './helpers/browser.mjs';
+import { waitFor } from './helpers/wait.mjs';
+
+const skip = browserSkipReason();
+const TEST_TIMEOUT = 45000;
+const UI_TIMEOUT = 10000;
+const SERVER_ARGS = ['--static-dir', siteDir, '--dev-tokens'];
+// Expected while a server is down or the network is off: the browser logs the failed attempts.
+const EXPECTED_WHILE_DOWN = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED|ERR_INTERNET_DISCONNECTED|Failed to load resource|\/dev\/token/;
+
+// --- page helpers ------------------------------------------------------------------------------------------
+
+async function signIn(page, baseUrl, name) {
+  const response = await page.goto(`${baseUrl}/`);
+  assert.equal(response.status(), 200);
+  await page.locator('body[data-ready="true"]').waitFor({ timeout: UI_TIMEOUT });
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('body[data-state="connected"]').waitFor({ timeout: UI_TIMEOUT });
+  // Joined presence: its own avatar shows (the dev token's user id is the name).
+  await person(page, name, null, 'me').waitFor({ timeout: UI_TIMEOUT });
+  assert.equal(await page.locator('#me').textContent(), name);
+}
+
+/** Someone else in the "Who is here" list (optionally with a status). */
+function person(page, userId, status = null, kind = 'other') {
+  if (kind === 'me') return page.locator(`#presence .tw-avatar[data-user-id="${userId}"]`);
+  return page.locator(`#presence li.person[data-user-id="${userId}"]${status ? `[data-status="${status}"]` : ''}`);
+}
+
+const roomButton = (page, label) =>
+  page.getByRole('navigation', { name: 'Chat rooms' }).locator('button.tw-room').filter({ hasText: label });
+const openRoomView = (page, title) => page.locator(`section.tw-room-view[aria-label="Chat: ${title}"]`);
+
+async function createRoom(page, name) {
+  await page.getByLabel('New room name').fill(name);
+  await page.getByRole('button', { name: 'Create' }).click();
+  await openRoomView(page, name).waitFor({ timeout: UI_TIMEOUT });
+}
+
+async function openRoom(page, name, label = `#${name}`) {
+  await roomButton(page, label).waitFor({ timeout: UI_TIMEOUT });
+  await roomButton(page, label).click();
+  await openRoomView(page, name).waitFor({ timeout: UI_TIMEOUT });
+}
+
+async function say(page, roomTitle, text) {
+  const input = page.getByRole('textbox', { name: `Message ${roomTitle}`, exact: true });
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+/** A chat message from `from` containing `text`. */
+const message = (page, from, text) =>
+  page
+    .locator('.tw-message')
+    .filter({ has: page.locator('.tw-message__sender', { hasText: from }) })
+    .filter({ hasText: text });
+
+const task = (page, title) => page.locator(`#tasks li.task[data-title="${title}"]`);
+
+async function addTask(page, title) {
+  await page.getByLabel('New task').fill(title);
+  await page.getByRole('button', { name: 'Add task' }).click();
+}
+
+/** Makes the page hidden or visible as far as the page (and tidewire's page listeners) can tell. */
+async function setVisibility(page, state) {
+  await page.evaluate((s) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => s });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => s === 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, state);
+}
+
+/** Emulates the network going off or on: Chromium's network emulation plus the window event. */
+async function setNetwork(context, page, online) {
+  await context.setOffline(!online);
+  // Chromium may or may not fire the event for emulated conditions; tidewire ignores a repeated one.
+  await page.evaluate((on) => window.dispatchEvent(new Event(on ? 'online' : 'offline')), online);
+}
+
+/**
+ * Waits until every send of the page has its ack (chat_typing aside: the server never answers it, see the
+ * report). Going offline with a chat_send in flight makes the client send it again after reconnecting, and
+ * ChatRoom.send() passes no client message id, so the server would store it twice.
+ */
+async function settled(page) {
+  await waitFor(
+    () => page.evaluate(() => !window.tidewireDemo.client.getOutbox().some((e) => e.event !== 'chat_typing')),
+    UI_TIMEOUT,
+    'every send acknowledged',
+  );
+}
+
+/** The connection panel's queue depth (getMetrics().queueDepth, refreshed every second). */
+const queueDepth = async (page) => Number(await page.locator('#connection').getAttribute('data-queue'));
+
+/** Opens alice and bob (two contexts = two profiles), signs both in and waits until each sees the other. */
+async function twoUsers(browser, baseUrl) {
+  const contexts = await Promise.all([browser.newContext(), browser.newContext()]);
+  const [alice, bob] = await Promise.all(contexts.map((c) => c.newPage()));
+  const problems = [watchPage(alice, 'alice'), watchPage(bob, 'bob')];
+  // WebSockets opened and token requests made, per page.
+  const sockets = new Map([[alice, 0], [bob, 0]]);
+  const tokenRequests = new Map([[alice, 0], [bob, 0]]);
+  for (const page of [alice, bob]) {
+    page.on('websocket', () => sockets.set(page, sockets.get(page) + 1));
+    page.on('request', (r) => {
+      if (r.url().includes('/dev/token')) tokenRequests.set(page, tokenRequests.get(page) + 1);
+    });
+  }
+  await Promise.all([signIn(alice, baseUrl, 'alice'), signIn(bob, baseUrl, 'bob')]);
+  await Promise.all([person(alice, 'bob').waitFor({ timeout: UI_TIMEOUT }), person(bob, 'alice').waitFor({ timeout: UI_TIMEOUT })]);
+  return {
+    contexts,
+    alice,
+    bob,
+    problems: () => problems.flat(),
+    sockets: (page) => sockets.get(page),
+    tokenRequests: (page) => tokenRequests.get(page),
+  };
+}
+
+/** alice creates `name` (bob, online, is invited); both end up in it. */
+async function sharedRoom(alice, bob, name) {
+  await createRoom(alice, name);
+  await openRoom(bob, name);
+}
+
+// --- tests -------------------------------------------------------------------------------------------------
+
+describe('browser: the React demo app', { skip }, () => {
+  let browser;
+
+  before(async () => {
+    assembleSite();
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+  });
+
+  test('two users chat in a room and a DM, see each other\'s presence and status, and share tasks', { timeout: TEST_TIMEOUT }, async () => {
+    const server = await startServer({ args: SERVER_ARGS });
+    let users;
+    try {
+      users = await twoUsers(browser, server.httpUrl);
+      const { alice, bob } = users;
+      await withFailureScreenshots([alice, bob], 'demo-app', async () => {
+        // Presence: each sees the other online, then bob's status change.
+        assert.equal(await alice.locator('#presence').getAttribute('data-count'), '2');
+        await person(alice, 'bob', 'online').waitFor({ timeout: UI_TIMEOUT });
+        await bob.getByLabel('Your status').selectOption('away');
+        await person(alice, 'bob', 'away').waitFor({ timeout: UI_TIMEOUT });
+        assert.equal(await alice.locator('#presence .tw-avatar[data-user-id="bob"]').getAttribute('aria-label'), 'bob (away)');
+        await bob.getByLabel('Your status').selectOption('busy');
+        await person(alice, 'bob', 'busy').waitFor({ timeout: UI_TIMEOUT });
+
+        // Chat in a room alice creates (bob, online, is invited and sees it appear).
+        await sharedRoom(alice, bob, 'general');
+        await say(alice, 'general', 'hi bob, alice here');
+        await message(bob, 'alice', 'hi bob, alice here').waitFor({ timeout: UI_TIMEOUT });
+        await say(bob, 'general', 'hello alice <b>not bold</b>');
+        await message(alice, 'bob', 'hello alice').waitFor({ timeout: UI_TIMEOUT });
+        // Text stays text; own messages are marked; both see the same conversation in the same order.
+        assert.equal(await alice.locator('.tw-message b').count(), 0);
+        assert.match(await message(alice, 'alice', 'hi bob').getAttribute('class'), /tw-message--own/);
+        assert.doesNotMatch(await message(alice, 'bob', 'hello alice').getAttribute('class'), /tw-message--own/);
+        const conversation = (page) => page.locator('.tw-message__text').allTextContents();
+        await waitFor(async () => (await conversation(bob)).length === 2, UI_TIMEOUT, 'bob has both messages');
+        assert.deepEqual(await conversation(alice), ['hi bob, alice here', 'hello alice <b>not bold</b>']);
+        assert.deepEqual(await conversation(bob), await conversation(alice));
+        assert.equal(await alice.getByRole('log').getAttribute('aria-live'), 'polite');
+
+        // A direct message from the presence list.
+        await alice.getByRole('button', { name: 'Direct message to bob' }).click();
+        await openRoomView(alice, 'bob').waitFor({ timeout: UI_TIMEOUT });
+        await say(alice, 'bob', 'just between us');
+        await openRoom(bob, 'alice', '@alice');
+        await message(bob, 'alice', 'just between us').waitFor({ timeout: UI_TIMEOUT });
+
+        // Tasks: add, toggle, delete, each seen by the other.
+        await addTask(alice, 'buy milk');
+        await task(bob, 'buy milk').waitFor({ timeout: UI_TIMEOUT });
+        await task(alice, 'buy milk').and(alice.locator('[data-pending="false"]')).waitFor({ timeout: UI_TIMEOUT });
+        await addTask(bob, 'write tests');
+        await task(alice, 'write tests').waitFor({ timeout: UI_TIMEOUT });
+        await task(bob, 'buy milk').getByRole('checkbox').check();
+        await alice.locator('#tasks li.task[data-title="buy milk"][data-done="true"]').waitFor({ timeout: UI_TIMEOUT });
+        assert.equal(await task(alice, 'buy milk').getByRole('checkbox').isChecked(), true);
+        await screenshot(alice, 'demo-app-alice');
+        await screenshot(bob, 'demo-app-bob');
+        await alice.getByRole('button', { name: 'Delete buy milk' }).click();
+        await task(bob, 'buy milk').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+        assert.equal(await bob.locator('#tasks').getAttribute('data-count'), '1');
+        assert.deepEqual(await alice.locator('#tasks li.task').evaluateAll((els) => els.map((e) => e.dataset.title)), ['write tests']);
+
+        // One socket per page for every hook and component (the app renders under <StrictMode>).
+        assert.equal(users.sockets(alice), 1);
+        assert.equal(users.sockets(bob), 1);
+
+        // Sign out closes the client: alice sees bob leave.
+        await bob.getByRole('button', { name: 'Sign out' }).click();
+        await bob.locator('#signin').waitFor({ timeout: UI_TIMEOUT });
+        assert.equal(await bob.locator('body').getAttribute('data-state'), 'idle');
+        await person(alice, 'bob').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+      });
+      assert.deepEqual(users.problems(), [], 'the pages reported errors');
+    } finally {
+      await Promise.all((users?.contexts ?? []).map((c) => c.close().catch(() => undefined)));
+      await server.stop();
+    }
+  });
+
+  test('a page hidden then shown closes and reopens its socket, then shows what was sent meanwhile', { timeout: TEST_TIMEOUT }, async () => {
+    const server = await startServer({ args: SERVER_ARGS });
+    let users;
+    try {
+      users = await twoUsers(browser, server.httpUrl);
+      const { alice, bob } = users;
+      await withFailureScreenshots([alice, bob], 'demo-app-hidden', async () => {
+        await sharedRoom(alice, bob, 'general');
+        await say(alice, 'general', 'before hiding');
+        await message(bob, 'alice', 'before hiding').waitFor({ timeout: UI_TIMEOUT });
+        await bob.locator('#connection[data-state="connected"]').waitFor({ timeout: UI_TIMEOUT });
+
+        // Hidden: the client closes the socket after hiddenCloseMs (1 s by default).
+        await setVisibility(bob, 'hidden');
+        await bob.locator('body[data-state="disconnected"]').waitFor({ timeout: UI_TIMEOUT });
+        await bob.locator('#connection[data-state="disconnected"]').waitFor({ timeout: UI_TIMEOUT });
+        // bob left presence with his socket.
+        await person(alice, 'bob').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+
+        // Meanwhile alice writes and adds a task.
+        await say(alice, 'general', 'sent while bob was away');
+        await message(alice, 'alice', 'sent while bob was away').waitFor({ timeout: UI_TIMEOUT });
+        await addTask(alice, 'review while hidden');
+        await task(alice, 'review while hidden').and(alice.locator('[data-pending="false"]')).waitFor({ timeout: UI_TIMEOUT });
+        assert.equal(await message(bob, 'alice', 'sent while bob was away').count(), 0);
+        assert.equal(await bob.locator('body').getAttribute('data-state'), 'disconnected', 'still closed while hidden');
+
+        // Shown again: the socket reopens and the missed message arrives (recovered with `since`).
+        await setVisibility(bob, 'visible');
+        await bob.locator('body[data-state="connected"]').waitFor({ timeout: UI_TIMEOUT });
+        await bob.locator('#connection[data-state="connected"]').waitFor({ timeout: UI_TIMEOUT });
+        await message(bob, 'alice', 'sent while bob was away').waitFor({ timeout: UI_TIMEOUT });
+        await task(bob, 'review while hidden').waitFor({ timeout: UI_TIMEOUT });
+        await person(alice, 'bob').waitFor({ timeout: UI_TIMEOUT });
+        assert.deepEqual(await bob.locator('.tw-message__text').allTextContents(), ['before hiding', 'sent while bob was away']);
+        assert.equal(users.sockets(bob), 2, 'a new WebSocket after being shown again');
+        await screenshot(bob, 'demo-app-hidden-shown');
+      });
+      assert.deepEqual(users.problems(), [], 'the pages reported errors');
+    } finally {
+      await Promise.all((users?.contexts ?? []).map((c) => c.close().catch(() => undefined)));
+      await server.stop();
+    }
+  });
+
+  test('network offline then online: what bob sent offline reaches alice', { timeout: TEST_TIMEOUT }, async () => {
+    const server = await startServer({ args: SERVER_ARGS });
+    let users;
+    try {
+      users = await twoUsers(browser, server.httpUrl);
+      const { contexts, alice, bob } = users;
+      await withFailureScreenshots([alice, bob], 'demo-app-offline', async () => {
+        await sharedRoom(alice, bob, 'general');
+        await say(bob, 'general', 'online first');
+        await message(alice, 'bob', 'online first').waitFor({ timeout: UI_TIMEOUT });
+        await settled(bob);
+
+        await setNetwork(contexts[1], bob, false);
+        await bob.locator('body[data-state="disconnected"]').waitFor({ timeout: UI_TIMEOUT });
+        assert.equal(await bob.evaluate(() => navigator.onLine), false);
+
+        // Sent offline: both wait in the outbox (the task shows at once, pending).
+        await say(bob, 'general', 'written offline');
+        await addTask(bob, 'offline task');
+        await task(bob, 'offline task').and(bob.locator('[data-pending="true"]')).waitFor({ timeout: UI_TIMEOUT });
+        // (The queue also holds the typing notices chat_typing sent around the message.)
+        await waitFor(async () => (await queueDepth(bob)) >= 2, UI_TIMEOUT, 'bob\'s queue depth >= 2');
+        await screenshot(bob, 'demo-app-offline');
+        assert.equal(await message(alice, 'bob', 'written offline').count(), 0);
+
+        await setNetwork(contexts[1], bob, true);
+        await bob.locator('body[data-state="connected"]').waitFor({ timeout: UI_TIMEOUT });
+        await message(alice, 'bob', 'written offline').waitFor({ timeout: UI_TIMEOUT });
+        await task(alice, 'offline task').waitFor({ timeout: UI_TIMEOUT });
+        await task(bob, 'offline task').and(bob.locator('[data-pending="false"]')).waitFor({ timeout: UI_TIMEOUT });
+        await message(bob, 'bob', 'written offline').waitFor({ timeout: UI_TIMEOUT });
+        await bob.locator('#connection[data-queue="0"]').waitFor({ timeout: UI_TIMEOUT });
+        assert.deepEqual(await alice.locator('.tw-message__text').allTextContents(), ['online first', 'written offline']);
+        await screenshot(alice, 'demo-app-offline-delivered');
+      });
+      const unexpected = users.problems().filter((p) => !EXPECTED_WHILE_DOWN.test(p));
+      assert.deepEqual(unexpected, [], 'the pages reported errors');
+    } finally {
+      await Promise.all((users?.contexts ?? []).map((c) => c.close().catch(() => undefined)));
+      await server.stop();
+    }
+  });
+
+  test('the server restarted: reconnecting, then live again, nothing lost', { timeout: TEST_TIMEOUT }, async () => {
+    // History and chat persist in a data directory; the server comes back on the same port.
+    const dataDir = mkdtempSync(join(tmpdir(), 'tidewire-demo-'));
+    const args = [...SERVER_ARGS, '--data-dir', dataDir, '--history-store', 'sqlite'];
+    let server = await startServer({ args });
+    const port = server.port;
+    let users;
+    try {
+      users = await twoUsers(browser, server.httpUrl);
+      const { alice, bob } = users;
+      await withFailureScreenshots([alice, bob], 'demo-app-restart', async () => {
+        await sharedRoom(alice, bob, 'general');
+        await say(alice, 'general', 'before the restart');
+        await message(bob, 'alice', 'before the restart').waitFor({ timeout: UI_TIMEOUT });
+        await addTask(bob, 'survives restarts');
+        await task(alice, 'survives restarts').waitFor({ timeout: UI_TIMEOUT });
+        await Promise.all([settled(alice), settled(bob)]);
+
+        await server.stop();
+        for (const page of [alice, bob]) {
+          await page.locator('body[data-state="reconnecting"]').waitFor({ timeout: UI_TIMEOUT });
+          await page.locator('.tw-status-button[data-state="reconnecting"]').waitFor({ timeout: UI_TIMEOUT });
+        }
+        await alice.locator('.tw-toast--reconnecting').waitFor({ timeout: UI_TIMEOUT });
+        await alice.locator('#presence[data-stale="true"]').waitFor({ timeout: UI_TIMEOUT });
+        // Written while the server is down: queued, delivered after the restart.
+        await say(alice, 'general', 'written during the outage');
+        await waitFor(async () => (await queueDepth(alice)) >= 1, UI_TIMEOUT, 'alice\'s queue depth >= 1');
+        await screenshot(alice, 'demo-app-server-down');
+
+        const tokensBefore = users.tokenRequests(alice);
+        server = await startServer({ args: [...args, '--port', String(port)] });
+        assert.equal(server.port, port);
+        // Backoff: full jitter from 1 s, doubling; a few attempts fit well within the timeout.
+        for (const page of [alice, bob]) {
+          await page.locator('body[data-state="connected"]').waitFor({ timeout: 20000 });
+          await page.locator('.tw-status-button[data-state="connected"]').waitFor({ timeout: UI_TIMEOUT });
+        }
+        assert.ok(users.tokenRequests(alice) > tokensBefore, 'the reconnect fetched a fresh token from the token provider');
+        await message(bob, 'alice', 'written during the outage').waitFor({ timeout: UI_TIMEOUT });
+        await say(bob, 'general', 'after the restart');
+        await message(alice, 'bob', 'after the restart').waitFor({ timeout: UI_TIMEOUT });
+        const expected = ['before the restart', 'written during the outage', 'after the restart'];
+        for (const page of [alice, bob]) {
+          await waitFor(async () => (await page.locator('.tw-message__text').allTextContents()).length === 3, UI_TIMEOUT, 'three messages');
+          assert.deepEqual(await page.locator('.tw-message__text').allTextContents(), expected);
+          await task(page, 'survives restarts').waitFor({ timeout: UI_TIMEOUT });
+          await page.locator('#connection[data-reconnects="1"]').waitFor({ timeout: UI_TIMEOUT });
+        }
+        await person(alice, 'bob').waitFor({ timeout: UI_TIMEOUT });
+        await person(bob, 'alice').waitFor({ timeout: UI_TIMEOUT });
+        await alice.locator('#presence[data-stale="false"]').waitFor({ timeout: UI_TIMEOUT });
+        await alice.locator('.tw-toast--connected').waitFor({ timeout: UI_TIMEOUT });
+
+        // A fresh page load after the restart sees the persisted room, its history and the task.
+        await bob.reload();
+        await bob.getByLabel('Your name').fill('bob');
+        await bob.getByRole('button', { name: 'Sign in' }).click();
+        await openRoom(bob, 'general');
+        await waitFor(async () => (await bob.locator('.tw-message__text').allTextContents()).length === 3, UI_TIMEOUT, 'history after reload');
+        assert.deepEqual(await bob.locator('.tw-message__text').allTextContents(), expected);
+        await task(bob, 'survives restarts').waitFor({ timeout: UI_TIMEOUT });
+        await screenshot(alice, 'demo-app-restarted');
+      });
+      const unexpected = users.problems().filter((p) => !EXPECTED_WHILE_DOWN.test(p));
+      assert.deepEqual(unexpected, [], 'the pages reported errors');
+    } finally {
+      await Promise.all((users?.contexts ?? []).map((c) => c.close().catch(() => undefined)));
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
