@@ -126,18 +126,20 @@ void MessageHandler::on_binary(ConnectionState& state, SessionSink& sink, std::s
   }
   protocol::BinaryPublish m;
   const bool decoded = protocol::decode_binary_publish(frame, m);
-  const std::string_view ref = decoded && protocol::is_valid_ref(m.ref) ? m.ref : std::string_view();
+  // Binary fields are raw bytes: only well-formed UTF-8 may be echoed into JSON replies.
+  const std::string_view ref =
+      decoded && protocol::is_valid_ref(m.ref) && protocol::is_valid_utf8(m.ref) ? m.ref : std::string_view();
   if (!admit(state, sink, ref)) return;
   if (frame.empty() || static_cast<unsigned char>(frame[0]) != 0x01)
     return send_error(sink, err::kBadRequest, "unknown binary frame kind; 0x01 (channel message) is accepted", "");
   if (!decoded) return send_error(sink, err::kBadRequest, "truncated binary channel message", "");
-  if (!protocol::is_valid_ref(m.ref))
-    return send_error(sink, err::kBadRequest, "ref must be at most 64 bytes", "");
+  if (!protocol::is_valid_ref(m.ref) || !protocol::is_valid_utf8(m.ref))
+    return send_error(sink, err::kBadRequest, "ref must be at most 64 bytes of UTF-8", "");
   if (!detail::check_channel_name(m.channel, sink, ref)) return;
-  if (!protocol::is_valid_event(m.event))
-    return send_error(sink, err::kBadRequest, "event must be 1-64 bytes without control characters", ref);
-  if (m.id.size() > wire::defaults::kMaxRefBytes)
-    return send_error(sink, err::kBadRequest, "id must be at most 64 bytes", ref);
+  if (!protocol::is_valid_event(m.event) || !protocol::is_valid_utf8(m.event))
+    return send_error(sink, err::kBadRequest, "event must be 1-64 bytes of UTF-8 without control characters", ref);
+  if (m.id.size() > wire::defaults::kMaxRefBytes || !protocol::is_valid_utf8(m.id))
+    return send_error(sink, err::kBadRequest, "id must be at most 64 bytes of UTF-8", ref);
   if (state.user_id.size() > 255)
     return send_error(sink, err::kUnsupported, "user ids over 255 bytes cannot publish binary frames", ref);
   PublishRequest req;

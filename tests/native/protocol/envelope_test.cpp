@@ -93,3 +93,18 @@ TEST(Envelope, SplitsBatchedFrames) {
   EXPECT_EQ(lines[1], "{\"b\":2}");
   EXPECT_EQ(lines[2], "{\"c\":3}");
 }
+
+#include "protocol/names.hpp"
+
+TEST(Names, Utf8Validation) {
+  using tidewire::protocol::is_valid_utf8;
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain ascii"));
+  EXPECT_TRUE(is_valid_utf8("é ☃ 🎉"));
+  EXPECT_FALSE(is_valid_utf8("\xe2\x31"));          // truncated sequence
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xff"));
+  EXPECT_FALSE(is_valid_utf8("ok\xe2\x82"));        // cut at the end
+}
