@@ -135,6 +135,9 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
     timeout.keep_alive_pings = true;
     ws_.set_option(timeout);
     ws_.read_message_max(c.max_message_bytes);  // bigger: Beast closes with 1009
+    // One batch, one frame, one write: Beast's default auto-fragmentation would split every batch into 4 KB
+    // frames and write each separately (a server sends unmasked, so nothing needs its write buffer).
+    ws_.auto_fragment(false);
     const bool echo_jwt = route_.echo_jwt;
     ws_.set_option(websocket::stream_base::decorator([echo_jwt](websocket::response_type& res) {
       res.set(http::field::server, "tidewire-server");
