@@ -676,7 +676,7 @@ void Engine::handle_line(std::string_view line) {
     listener_.on_error(env.code.empty() ? std::string_view("server_error") : env.code, message);
     return;
   }
-  if (env.type == wire::type::kPresenceDiff) {
+  if (env.type == wire::type::kPresenceDiff || env.type == wire::type::kPresenceState) {
     if (ChannelEntry* ch = channels_.find(env.channel)) listener_.on_presence_diff(ch->id, line);
     return;
   }

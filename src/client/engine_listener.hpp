@@ -41,7 +41,8 @@ class EngineListener {
   virtual void on_reply(std::uint32_t request_ref, bool ok, std::string_view data_json, std::string_view code,
                         std::string_view message) = 0;
   virtual void on_subscribed(std::uint32_t channel_id) = 0;
-  // A presence_diff for a subscribed channel (docs/PROTOCOL.md section 10): the whole message as JSON text.
+  // A presence_state or presence_diff for a subscribed channel (docs/PROTOCOL.md section 10): the whole
+  // message as JSON text.
   virtual void on_presence_diff(std::uint32_t channel_id, std::string_view diff_json) = 0;
   // A runtime error: code is a stable string (protocol error codes, or client codes such as `auth_failed`).
   virtual void on_error(std::string_view code, std::string_view message) = 0;

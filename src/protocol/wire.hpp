@@ -32,6 +32,7 @@ inline constexpr std::string_view kPresenceUpdate = "presence_update";
 inline constexpr std::string_view kPresenceLeave = "presence_leave";
 inline constexpr std::string_view kPresenceGet = "presence_get";
 inline constexpr std::string_view kPresenceDiff = "presence_diff";
+inline constexpr std::string_view kPresenceState = "presence_state";
 }  // namespace type
 
 // Reasons carried by `subscribed` when recovery failed (docs/PROTOCOL.md section 9).

@@ -54,6 +54,7 @@ void MessageHandler::handle_subscribe(ConnectionState& state, SessionSink& sink,
     for (const SharedFrame& frame : replay) sink.deliver(frame);
   });
   state.channels.insert(*channel);
+  if (!already && subscribe_hook_) subscribe_hook_(state, sink, *channel);
 }
 
 void MessageHandler::handle_unsubscribe(ConnectionState& state, SessionSink& sink, const json& j,

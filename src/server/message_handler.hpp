@@ -64,6 +64,8 @@ class MessageHandler {
                                        const nlohmann::json& message, std::string_view ref)>;
   // Called after an explicit unsubscribe, and for each channel of a closing connection (state.closed is true).
   using LeaveHook = std::function<void(ConnectionState&, SessionSink&, std::string_view channel)>;
+  // Called after a new subscription was confirmed (the `subscribed` reply and any replay are queued).
+  using SubscribeHook = std::function<void(ConnectionState&, SessionSink&, std::string_view channel)>;
   // Called once when an opened connection ends (after its channels were left).
   using DisconnectHook = std::function<void(ConnectionState&, SessionSink&)>;
 
@@ -96,6 +98,7 @@ class MessageHandler {
   void set_chat_membership(ChatMembership check) { chat_membership_ = std::move(check); }
   void set_extension(Extension extension) { extension_ = std::move(extension); }
   void set_leave_hook(LeaveHook hook) { leave_hook_ = std::move(hook); }
+  void set_subscribe_hook(SubscribeHook hook) { subscribe_hook_ = std::move(hook); }
   void set_disconnect_hook(DisconnectHook hook) { disconnect_hook_ = std::move(hook); }
 
   // Empty when `state` may use `channel`, else why not (for a `forbidden` error).
@@ -124,6 +127,7 @@ class MessageHandler {
   ChatMembership chat_membership_;
   Extension extension_;
   LeaveHook leave_hook_;
+  SubscribeHook subscribe_hook_;
   DisconnectHook disconnect_hook_;
 };
 

@@ -56,6 +56,12 @@ ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig c
     if (state.closed) return;  // the disconnect hook covers every channel at once
     services->on_unsubscribe(state.user_id, state.connection_id, channel);
   });
+  handler.set_subscribe_hook([services](ConnectionState&, SessionSink& sink, std::string_view channel) {
+    nlohmann::json members = services->presence_members(channel);
+    if (members.empty()) return;
+    const nlohmann::json state{{"type", wire::type::kPresenceState}, {"channel", channel}, {"members", std::move(members)}};
+    sink.send(state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
   handler.set_disconnect_hook([services](ConnectionState& state, SessionSink&) {
     if (state.authenticated) services->on_disconnect(state.user_id, state.connection_id);
   });

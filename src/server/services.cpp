@@ -94,6 +94,15 @@ bool Services::may_subscribe(std::string_view user_id, std::string_view channel)
   }
 }
 
+nlohmann::json Services::presence_members(std::string_view channel) {
+  std::lock_guard lock(mutex_);
+  try {
+    return impl_ ? impl_->presence.members(channel) : nlohmann::json::array();
+  } catch (...) {
+    return nlohmann::json::array();
+  }
+}
+
 void Services::on_unsubscribe(std::string_view /*user_id*/, std::string_view connection_id,
                               std::string_view channel) {
   std::lock_guard lock(mutex_);

@@ -96,6 +96,9 @@ class Services {
   // Access rule for `subscribe`: `chat:<roomId>` only for current participants of an existing room; every other
   // channel is not Services' business (true). Call before subscribing; refuse with `forbidden` when false.
   bool may_subscribe(std::string_view user_id, std::string_view channel);
+  // The channel's presence members (a JSON array; empty when nobody joined): sent to a new subscriber as
+  // `presence_state` so it sees who is there before joining itself.
+  nlohmann::json presence_members(std::string_view channel);
   // After the connection unsubscribed from `channel` (explicitly): its presence there leaves (with grace).
   void on_unsubscribe(std::string_view user_id, std::string_view connection_id, std::string_view channel);
   // After the connection closed: its presence leaves every channel (with grace).

@@ -79,8 +79,15 @@ export class Presence<Info extends Record<string, unknown> = Record<string, unkn
     if (this.#closed) return;
     this.#state = new module.WasmPresence();
     this.#unsubs.push(
-      this.#client._onPresenceDiff(this.channel, (diff) => {
-        if (this.#state?.applyDiff(diff)) this.#publish();
+      this.#client._onPresenceDiff(this.channel, (json) => {
+        if (!this.#state) return;
+        // presence_state (sent on subscribe: who is there) replaces the map; presence_diff changes it.
+        const message = JSON.parse(json) as { type?: string; members?: unknown };
+        const applied =
+          message.type === 'presence_state'
+            ? this.#state.applyState(JSON.stringify(message.members ?? []))
+            : this.#state.applyDiff(json);
+        if (applied) this.#publish();
       }),
       this.#client._onSubscribed(this.channel, () => void this.#join()),
     );
