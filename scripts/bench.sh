@@ -12,3 +12,6 @@ node bench/server/fanout.mjs --rounds 3 --subscribers 100 --messages 20000 --idl
 echo
 echo "== Node client throughput (tidewire vs raw ws baseline and ceiling)"
 node bench/node/throughput.mjs --rounds 3 --messages 200000 --binary | tee test-results/bench/throughput.log
+echo
+echo "== first-message latency (warm and cold)"
+node bench/node/first_message.mjs --rounds 15 | tee test-results/bench/first_message.log
