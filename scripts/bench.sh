@@ -15,3 +15,6 @@ node bench/node/throughput.mjs --rounds 3 --messages 200000 --binary | tee test-
 echo
 echo "== first-message latency (warm and cold)"
 node bench/node/first_message.mjs --rounds 15 | tee test-results/bench/first_message.log
+echo
+echo "== client throughput in headless Chromium"
+node bench/browser/throughput.mjs --rounds 3 --messages 200000 --binary | tee test-results/bench/browser_throughput.log
