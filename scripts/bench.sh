@@ -11,10 +11,10 @@ echo "== server fan-out and idle memory (tidewire-server vs a Node ws broadcast 
 node bench/server/fanout.mjs --rounds 3 --subscribers 100 --messages 20000 --idle 10000 | tee test-results/bench/fanout.log
 echo
 echo "== Node client throughput (tidewire vs raw ws baseline and ceiling)"
-node bench/node/throughput.mjs --rounds 3 --messages 200000 --binary | tee test-results/bench/throughput.log
+node bench/node/throughput.mjs --rounds 3 --messages 200000 | tee test-results/bench/throughput.log
 echo
 echo "== first-message latency (warm and cold)"
 node bench/node/first_message.mjs --rounds 15 | tee test-results/bench/first_message.log
 echo
 echo "== client throughput in headless Chromium"
-node bench/browser/throughput.mjs --rounds 3 --messages 200000 --binary | tee test-results/bench/browser_throughput.log
+node bench/browser/throughput.mjs --rounds 3 --messages 200000 | tee test-results/bench/browser_throughput.log

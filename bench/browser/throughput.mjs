@@ -2,7 +2,7 @@
 // (tidewire with batched frames, the raw WebSocket baseline with JSON.parse + Map, the do-nothing ceiling), each in
 // a fresh page, alternating. Reports messages/s from the first to the last message, and main-thread task time per
 // message from the DevTools Performance domain (TaskDuration).
-//   node bench/browser/throughput.mjs [--rounds 3] [--messages 100000] [--batch 16] [--binary]
+//   node bench/browser/throughput.mjs [--rounds 3] [--messages 100000] [--batch 16] [--text]
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -20,7 +20,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     messages: { type: 'string', default: '100000' },
     batch: { type: 'string', default: '16' },
-    binary: { type: 'boolean', default: false },
+    text: { type: 'boolean', default: false }, // tidewire with text frames (binary=0) instead of its default
   },
 });
 const N = Number(values.messages);
@@ -75,7 +75,7 @@ try {
         const cdp = await context.newCDPSession(p);
         await cdp.send('Performance.enable');
         const task = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
-        const wsUrl = `ws://127.0.0.1:${push.port}/ws${mode === 'tidewire' && values.binary ? '?binary=1' : ''}`;
+        const wsUrl = `ws://127.0.0.1:${push.port}/ws${mode === 'tidewire' && values.text ? '?binary=0' : ''}`;
         const before = await task();
         await p.goto(`${server.httpUrl}/bench/throughput.html?mode=${mode}&n=${N}&url=${encodeURIComponent(wsUrl)}`);
         await p.waitForFunction(() => window.result !== undefined, undefined, { timeout: 120_000, polling: 50 });

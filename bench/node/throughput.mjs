@@ -1,7 +1,7 @@
 // Node client throughput: tidewire against a raw `ws` client (JSON.parse + Map lookup: the baseline) and a raw
 // `ws` client whose handler does nothing (the ceiling), alternating, each in a fresh process, with medians and
 // per-round ratios.
-//   node bench/node/throughput.mjs [--rounds 3] [--messages 200000] [--batch 16] [--binary]
+//   node bench/node/throughput.mjs [--rounds 3] [--messages 200000] [--batch 16] [--text]
 import { execFileSync, spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     messages: { type: 'string', default: '200000' },
     batch: { type: 'string', default: '16' },
-    binary: { type: 'boolean', default: false },
+    text: { type: 'boolean', default: false }, // tidewire with text frames (binary=0) instead of its default
   },
 });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -40,7 +40,7 @@ for (let r = 0; r < Number(values.rounds); r += 1) {
     // tidewire gets the protocol's batched frames; the raw clients get one message per frame.
     const push = await startPush(mode === 'tidewire' ? Number(values.batch) : 1);
     try {
-      const url = `ws://127.0.0.1:${push.port}/ws${mode === 'tidewire' && values.binary ? '?binary=1' : ''}`;
+      const url = `ws://127.0.0.1:${push.port}/ws${mode === 'tidewire' && values.text ? '?binary=0' : ''}`;
       const res = run(mode, url);
       if (res.messages !== Number(values.messages) || res.inOrder === false) throw new Error(`${mode}: lost or reordered messages`);
       rounds[mode].push(res);

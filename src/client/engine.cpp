@@ -45,9 +45,37 @@ bool parse_ref(std::string_view ref, char prefix, std::uint32_t& out) {
   return ec == std::errc() && ptr == ref.data() + ref.size();
 }
 
-std::string with_version(const std::string& url) {
-  if (url.find("v=") != std::string::npos) return url;
-  return url + (url.find('?') == std::string::npos ? "?v=" : "&v=") + std::to_string(wire::kProtocolVersion);
+bool has_query_param(const std::string& url, std::string_view name) {
+  const auto q = url.find('?');
+  if (q == std::string::npos) return false;
+  std::string_view query(url);
+  query.remove_prefix(q + 1);
+  if (const auto hash = query.find('#'); hash != std::string_view::npos) query = query.substr(0, hash);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.substr(0, pair.find('=')) == name) return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+// The protocol version, and binary JSON batches (docs/PROTOCOL.md section 13: the browser glue copies binary
+// frames with one memcpy but re-encodes text frames in a JS loop), unless the URL already says otherwise.
+std::string connect_url(const std::string& url) {
+  std::string out = url;
+  const auto add = [&out](std::string_view name, std::string_view value) {
+    if (has_query_param(out, name)) return;
+    const auto hash = out.find('#');
+    std::string param = std::string(out.find('?') == std::string::npos || out.find('?') > hash ? "?" : "&");
+    param.append(name).append("=").append(value);
+    if (hash == std::string::npos) out += param;
+    else out.insert(hash, param);
+  };
+  add("v", std::to_string(wire::kProtocolVersion));
+  add("binary", "1");
+  return out;
 }
 
 std::string random_id(RandomSource& rng, std::size_t n) {
@@ -402,7 +430,7 @@ void Engine::open_socket() {
   }
   ++metrics_.connection_attempts;
   if (attempt_ > 0) ++metrics_.reconnects;
-  socket_ = transport_.open(with_version(config_.url), protocols);
+  socket_ = transport_.open(connect_url(config_.url), protocols);
   if (socket_ == 0) {
     handle_disconnect(wire::close_code::kAbnormal, "the socket could not be created");
     return;

@@ -49,7 +49,7 @@ TEST_F(EngineTest, NoSocketUntilTheFirstSubscriber) {
   std::uint32_t id = 0;
   ASSERT_EQ(engine->subscribe("room:1", id), Status::kOk);
   ASSERT_EQ(transport.opens.size(), 1u);
-  EXPECT_EQ(transport.opens[0].url, "ws://server/ws?v=1");
+  EXPECT_EQ(transport.opens[0].url, "ws://server/ws?v=1&binary=1");
   EXPECT_EQ(transport.opens[0].protocols, (std::vector<std::string>{"jwt", "tok"}));
   EXPECT_EQ(engine->state(), ConnectionState::kConnecting);
 }
@@ -657,4 +657,13 @@ TEST_F(EngineTest, NoticesGoOutOnlyWhileConnectedAndAreNeverQueued) {
   EXPECT_EQ(transport.sent[0], R"({"type":"chat_typing","roomId":"1","typing":true})");
   EXPECT_EQ(engine->inflight_count(), 0u);  // nothing waits for an answer
   EXPECT_EQ(engine->notify("Bad", "{}"), Status::kInvalidRequest);
+}
+
+TEST_F(EngineTest, TheConnectUrlKeepsWhatTheApplicationSet) {
+  auto c = config();
+  c.url = "wss://h/ws?nav=2&binary=0";
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  EXPECT_EQ(transport.opens.back().url, "wss://h/ws?nav=2&binary=0&v=1");
 }
