@@ -145,14 +145,10 @@ Status Engine::publish(std::string_view channel, std::string_view event, std::st
   if (!proto::is_valid_channel(channel)) return Status::kInvalidChannel;
   if (!proto::is_valid_event(event)) return Status::kInvalidEvent;
   if (payload_json.empty()) return Status::kInvalidPayload;
-  const std::uint32_t ref = next_msg_ref_;
-  const std::string ref_text = "p" + std::to_string(ref);
-  OutboxItem item;
-  item.ref = ref;
+  OutboxItem item = new_item(ttl_ms);
+  const std::string ref_text = "p" + std::to_string(item.ref);
   item.channel = std::string(channel);
   item.event = std::string(event);
-  item.queued_at_ms = clock_.now_ms();
-  item.expires_at_ms = ttl_ms > 0 ? item.queued_at_ms + ttl_ms : kNever;
   proto::encode_publish(item.frame, channel, event, payload_json, ref_text, client_id_ + "-" + ref_text);
   return enqueue(std::move(item), msg_ref);
 }
@@ -161,16 +157,12 @@ Status Engine::publish_binary(std::string_view channel, std::string_view event, 
                               std::uint32_t& msg_ref, double ttl_ms) {
   if (!proto::is_valid_channel(channel)) return Status::kInvalidChannel;
   if (!proto::is_valid_event(event)) return Status::kInvalidEvent;
-  const std::uint32_t ref = next_msg_ref_;
-  const std::string ref_text = "p" + std::to_string(ref);
+  OutboxItem item = new_item(ttl_ms);
+  const std::string ref_text = "p" + std::to_string(item.ref);
   const std::string id = client_id_ + "-" + ref_text;
-  OutboxItem item;
-  item.ref = ref;
   item.channel = std::string(channel);
   item.event = std::string(event);
   item.binary = true;
-  item.queued_at_ms = clock_.now_ms();
-  item.expires_at_ms = ttl_ms > 0 ? item.queued_at_ms + ttl_ms : kNever;
   if (!proto::encode_binary_publish(item.frame, proto::BinaryPublish{channel, event, ref_text, id, bytes})) {
     return Status::kTooLarge;
   }
@@ -199,14 +191,10 @@ bool Engine::compose(std::string& out, std::string_view type, std::string_view r
 
 Status Engine::request(std::string_view type, std::string_view body_json, std::uint32_t& request_ref,
                        double ttl_ms) {
-  const std::uint32_t ref = next_msg_ref_;
-  OutboxItem item;
-  item.ref = ref;
+  OutboxItem item = new_item(ttl_ms);
   item.request = true;
   item.event = std::string(type);
-  item.queued_at_ms = clock_.now_ms();
-  item.expires_at_ms = ttl_ms > 0 ? item.queued_at_ms + ttl_ms : kNever;
-  if (!compose(item.frame, type, "r" + std::to_string(ref), body_json)) return Status::kInvalidRequest;
+  if (!compose(item.frame, type, "r" + std::to_string(item.ref), body_json)) return Status::kInvalidRequest;
   return enqueue(std::move(item), request_ref);
 }
 
@@ -236,15 +224,18 @@ bool Engine::take_inflight(char prefix, std::string_view ref_text, OutboxItem& o
   return true;
 }
 
+// The next ref (taken for good only by enqueue), the queue time and the TTL deadline.
+OutboxItem Engine::new_item(double ttl_ms) const {
+  OutboxItem item;
+  item.ref = next_msg_ref_;
+  item.queued_at_ms = clock_.now_ms();
+  item.expires_at_ms = ttl_ms > 0 ? item.queued_at_ms + ttl_ms : kNever;
+  return item;
+}
+
 Status Engine::enqueue(OutboxItem item, std::uint32_t& msg_ref) {
   if (state_ == ConnectionState::kConnected && outbox_.empty()) {
-    const bool sent = item.binary ? (socket_ != 0 && transport_.send_binary(socket_, item.frame))
-                                  : send_frame(item.frame);
-    if (sent) {
-      if (item.binary) {
-        metrics_.messages_sent += 1;
-        metrics_.bytes_sent += static_cast<double>(item.frame.size());
-      }
+    if (send_frame(item.frame, item.binary)) {
       msg_ref = item.ref;
       ++next_msg_ref_;
       item.sent_at_ms = clock_.now_ms();
@@ -780,23 +771,18 @@ void Engine::flush_outbox() {
   const double now = clock_.now_ms();
   while (!outbox_.empty() && state_ == ConnectionState::kConnected) {
     OutboxItem item = outbox_.pop_front();
-    const bool sent = item.binary ? transport_.send_binary(socket_, item.frame) : send_frame(item.frame);
-    if (!sent) {
+    if (!send_frame(item.frame, item.binary)) {
       outbox_.push_front(std::move(item));
       return;
-    }
-    if (item.binary) {
-      metrics_.messages_sent += 1;
-      metrics_.bytes_sent += static_cast<double>(item.frame.size());
     }
     item.sent_at_ms = now;
     inflight_.push_back(std::move(item));
   }
 }
 
-bool Engine::send_frame(std::string_view frame) {
+bool Engine::send_frame(std::string_view frame, bool binary) {
   if (socket_ == 0) return false;
-  if (!transport_.send_text(socket_, frame)) return false;
+  if (!(binary ? transport_.send_binary(socket_, frame) : transport_.send_text(socket_, frame))) return false;
   metrics_.messages_sent += 1;
   metrics_.bytes_sent += static_cast<double>(frame.size());
   return true;

@@ -131,6 +131,7 @@ class Engine {
  private:
   bool wanted() const;
   bool can_connect() const { return wanted() && !offline_ && !paused_hidden_; }
+  OutboxItem new_item(double ttl_ms) const;
   Status enqueue(OutboxItem item, std::uint32_t& msg_ref);
   // {"type":<type>[,"ref":<ref>], ...the fields of body_json}; false when the type or body is invalid.
   static bool compose(std::string& out, std::string_view type, std::string_view ref, std::string_view body_json);
@@ -149,7 +150,8 @@ class Engine {
   void handle_line(std::string_view line);
   void send_subscribe(ChannelEntry& ch);
   void flush_outbox();
-  bool send_frame(std::string_view frame);
+  // Sends one frame (text, or binary for binary channel messages) and counts it. False when it could not go.
+  bool send_frame(std::string_view frame, bool binary = false);
   void fail_queued(std::string_view code, std::string_view message);
   void settle(const OutboxItem& item, bool ok, std::uint64_t offset, std::string_view data, std::string_view code,
               std::string_view message);
