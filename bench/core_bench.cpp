@@ -8,6 +8,7 @@
 #include "client/presence_state.hpp"
 #include "protocol/envelope.hpp"
 #include "protocol/messages.hpp"
+#include "support/null_engine.hpp"
 
 namespace {
 
@@ -26,32 +27,9 @@ void BM_EnvelopeScan(benchmark::State& state) {
 }
 BENCHMARK(BM_EnvelopeScan);
 
-struct NullClock final : tidewire::client::Clock {
-  double now_ms() const override { return 0; }
-  double wall_ms() const override { return 0; }
-};
-struct NullTransport final : tidewire::client::Transport {
-  tidewire::client::SocketId open(const std::string&, const std::vector<std::string>&) override { return 1; }
-  bool send_text(tidewire::client::SocketId, std::string_view) override { return true; }
-  bool send_binary(tidewire::client::SocketId, std::string_view) override { return true; }
-  void close(tidewire::client::SocketId, std::uint16_t, std::string_view) override {}
-};
-struct CountingListener final : tidewire::client::EngineListener {
-  void on_state(tidewire::client::ConnectionState, tidewire::client::ConnectionState, std::string_view) override {}
-  void on_event_name(std::uint32_t, std::string_view) override {}
-  void on_message(std::uint32_t, std::uint32_t, std::string_view p, const tidewire::client::MessageMeta&) override {
-    bytes += p.size();
-  }
-  void on_binary_message(std::uint32_t, std::uint32_t, std::string_view, const tidewire::client::MessageMeta&) override {}
-  void on_gap(std::uint32_t, std::string_view) override {}
-  void on_ack(std::uint32_t, bool, std::uint64_t, std::string_view, std::string_view, std::string_view) override {}
-  void on_reply(std::uint32_t, bool, std::string_view, std::string_view, std::string_view) override {}
-  void on_subscribed(std::uint32_t) override {}
-  void on_presence_diff(std::uint32_t, std::string_view) override {}
-  void on_error(std::string_view, std::string_view) override {}
-  void on_token_request() override {}
-  std::size_t bytes = 0;
-};
+using NullClock = tidewire::testing::ManualClock;
+using NullTransport = tidewire::testing::AcceptingTransport;
+using tidewire::testing::CountingListener;
 
 void BM_EngineDispatch(benchmark::State& state) {
   NullClock clock;
