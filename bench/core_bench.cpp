@@ -91,11 +91,18 @@ BENCHMARK(BM_BackoffDelay);
 // One presence diff (a join and a leave) applied to a channel of 100 members.
 void BM_PresenceDiff(benchmark::State& state) {
   tidewire::client::PresenceState presence;
-  nlohmann::json members = nlohmann::json::array();
-  for (int i = 0; i < 100; ++i) members.push_back({{"userId", "u" + std::to_string(i)}, {"joinedAt", i}});
+  using tidewire::protocol::JsonValue;
+  JsonValue members = JsonValue::array();
+  for (int i = 0; i < 100; ++i) {
+    JsonValue m = JsonValue::object();
+    m.set("userId", JsonValue::string("u" + std::to_string(i)));
+    m.set("joinedAt", JsonValue::integer(i));
+    members.push_back(std::move(m));
+  }
   presence.apply_state(members);
-  const auto join = nlohmann::json::parse(R"({"joins":[{"userId":"x","status":"away","joinedAt":500}]})");
-  const auto leave = nlohmann::json::parse(R"({"leaves":[{"userId":"x"}]})");
+  JsonValue join, leave;
+  JsonValue::parse(R"({"joins":[{"userId":"x","status":"away","joinedAt":500}]})", join);
+  JsonValue::parse(R"({"leaves":[{"userId":"x"}]})", leave);
   for (auto _ : state) {
     presence.apply_diff(join);
     presence.apply_diff(leave);

@@ -1,25 +1,24 @@
 #include "client/chat_room_state.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 
 namespace tidewire::client {
 
 namespace {
-bool string_field(const nlohmann::json& j, const char* key, std::string& out) {
-  if (!j.is_object()) return false;
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return false;
-  out = it->get<std::string>();
+bool string_field(const protocol::JsonValue& j, const char* key, std::string& out) {
+  const protocol::JsonValue* v = j.find(key);
+  if (v == nullptr || !v->is_string()) return false;
+  out = v->as_string();
   return !out.empty();
 }
 }  // namespace
 
-bool ChatRoomState::apply_message(const nlohmann::json& message) {
+bool ChatRoomState::apply_message(const protocol::JsonValue& message) {
   std::string id;
   if (!string_field(message, "id", id)) return false;
-  auto created = message.find("createdAt");
-  const double at = created != message.end() && created->is_number() ? created->get<double>() : 0;
+  const double at = message.number_or("createdAt", 0);
   auto existing = key_of_.find(id);
   if (existing != key_of_.end()) {
     by_key_[existing->second] = message;  // an edit keeps the message's place
@@ -31,36 +30,37 @@ bool ChatRoomState::apply_message(const nlohmann::json& message) {
   return true;
 }
 
-bool ChatRoomState::apply_history(const nlohmann::json& data) {
-  if (!data.is_object()) return false;
-  auto messages = data.find("messages");
-  if (messages == data.end() || !messages->is_array()) return false;
-  for (const auto& m : *messages) apply_message(m);
-  auto more = data.find("hasMore");
-  has_more_ = more != data.end() && more->is_boolean() && more->get<bool>();
+bool ChatRoomState::apply_history(const protocol::JsonValue& data) {
+  const protocol::JsonValue* messages = data.find("messages");
+  if (messages == nullptr || !messages->is_array()) return false;
+  for (const auto& m : messages->elements()) apply_message(m);
+  const protocol::JsonValue* more = data.find("hasMore");
+  has_more_ = more != nullptr && more->as_bool();
   return true;
 }
 
-bool ChatRoomState::apply_reaction(const nlohmann::json& event) {
+bool ChatRoomState::apply_reaction(const protocol::JsonValue& event) {
   std::string message_id, emoji;
   if (!string_field(event, "messageId", message_id) || !string_field(event, "emoji", emoji)) return false;
   auto key = key_of_.find(message_id);
   if (key == key_of_.end()) return false;  // not loaded: its count arrives with the message later
-  auto& message = by_key_[key->second];
-  auto& reactions = message["reactions"];
-  if (!reactions.is_object()) reactions = nlohmann::json::object();
-  auto count = event.find("count");
-  const int n = count != event.end() && count->is_number_integer() ? count->get<int>() : 0;
-  if (n > 0) reactions[emoji] = n;
-  else reactions.erase(emoji);
+  protocol::JsonValue& message = by_key_[key->second];
+  protocol::JsonValue* reactions = message.find("reactions");
+  if (reactions == nullptr || !reactions->is_object()) {
+    reactions = &message.set("reactions", protocol::JsonValue::object());
+  }
+  const protocol::JsonValue* count = event.find("count");
+  const std::int64_t n = count != nullptr ? count->as_int() : 0;  // 0 unless an integer
+  if (n > 0) reactions->set(emoji, protocol::JsonValue::integer(n));
+  else reactions->erase(emoji);
   return true;
 }
 
-bool ChatRoomState::apply_typing(const nlohmann::json& event, double now_ms) {
+bool ChatRoomState::apply_typing(const protocol::JsonValue& event, double now_ms) {
   std::string user;
   if (!string_field(event, "userId", user)) return false;
-  auto typing = event.find("typing");
-  if (typing != event.end() && typing->is_boolean() && typing->get<bool>()) {
+  const protocol::JsonValue* typing = event.find("typing");
+  if (typing != nullptr && typing->as_bool()) {
     typing_until_[user] = now_ms + typing_ttl_ms_;
   } else {
     typing_until_.erase(user);
@@ -68,8 +68,8 @@ bool ChatRoomState::apply_typing(const nlohmann::json& event, double now_ms) {
   return true;
 }
 
-nlohmann::json ChatRoomState::messages() const {
-  nlohmann::json out = nlohmann::json::array();
+protocol::JsonValue ChatRoomState::messages() const {
+  protocol::JsonValue out = protocol::JsonValue::array();
   for (const auto& kv : by_key_) out.push_back(kv.second);
   return out;
 }

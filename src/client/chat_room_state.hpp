@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json_value.hpp"
 
 namespace tidewire::client {
 
@@ -18,16 +18,16 @@ class ChatRoomState {
   explicit ChatRoomState(double typing_ttl_ms = 6000) : typing_ttl_ms_(typing_ttl_ms) {}
 
   // A chat_history reply's data ({messages, hasMore}): older messages join the front.
-  bool apply_history(const nlohmann::json& data);
+  bool apply_history(const protocol::JsonValue& data);
   // A new or edited message (events `message`, `message_edited`, or a chat_send reply's message).
-  bool apply_message(const nlohmann::json& message);
+  bool apply_message(const protocol::JsonValue& message);
   // A `reaction` event: {messageId, emoji, count}.
-  bool apply_reaction(const nlohmann::json& event);
+  bool apply_reaction(const protocol::JsonValue& event);
   // A `typing` event: {userId, typing, expiresAt?}. Typing ends by itself after the TTL without a refresh.
-  bool apply_typing(const nlohmann::json& event, double now_ms);
+  bool apply_typing(const protocol::JsonValue& event, double now_ms);
 
   // Messages, oldest first.
-  nlohmann::json messages() const;
+  protocol::JsonValue messages() const;
   std::size_t message_count() const { return by_key_.size(); }
   bool has_more() const { return has_more_; }
   // The id to page back from (the oldest message), or "" when empty.
@@ -39,7 +39,7 @@ class ChatRoomState {
 
  private:
   using Key = std::pair<double, std::string>;  // (createdAt, id): a stable total order
-  std::map<Key, nlohmann::json> by_key_;
+  std::map<Key, protocol::JsonValue> by_key_;
   std::unordered_map<std::string, Key> key_of_;
   std::map<std::string, double> typing_until_;  // userId -> monotonic expiry
   bool has_more_ = true;

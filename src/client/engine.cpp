@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <nlohmann/json.hpp>
 
 #include "client/retry_hint.hpp"
 #include "protocol/binary_frame.hpp"
 #include "protocol/envelope.hpp"
+#include "protocol/json_value.hpp"
 #include "protocol/json_writer.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/names.hpp"
@@ -83,16 +83,6 @@ std::string random_id(RandomSource& rng, std::size_t n) {
   std::string id;
   for (std::size_t i = 0; i < n; ++i) id.push_back(kAlphabet[static_cast<std::size_t>(rng.next_unit() * 36) % 36]);
   return id;
-}
-
-double number_or(const nlohmann::json& j, const char* key, double fallback) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
-}
-
-std::string string_or(const nlohmann::json& j, const char* key, std::string fallback) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::move(fallback);
 }
 
 }  // namespace
@@ -610,14 +600,17 @@ void Engine::handle_line(std::string_view line) {
     std::string_view channel = env.channel, event = env.event;
     if (env.has_escapes) {
       // Rare: an escaped channel or event name. Decode it with the full parser.
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object() || !j["channel"].is_string() || !j["event"].is_string()) {
+      proto::JsonValue j;
+      const bool parsed = proto::JsonValue::parse(line, j);
+      const proto::JsonValue* c = j.find("channel");
+      const proto::JsonValue* e = j.find("event");
+      if (!parsed || c == nullptr || e == nullptr || !c->is_string() || !e->is_string()) {
         ++metrics_.frame_errors;
         listener_.on_error("bad_frame", "a channel_message had an unreadable channel or event; ignored");
         return;
       }
-      decoded_channel = j["channel"].get<std::string>();
-      decoded_event = j["event"].get<std::string>();
+      decoded_channel = c->as_string();
+      decoded_event = e->as_string();
       channel = decoded_channel;
       event = decoded_event;
     }
@@ -670,16 +663,16 @@ void Engine::handle_line(std::string_view line) {
   }
 
   if (env.type == wire::type::kAuthRefreshed) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.is_object()) expires_at_wall_ = number_or(j, "expiresAt", 0);
+    proto::JsonValue j;
+    if (proto::JsonValue::parse(line, j) && j.is_object()) expires_at_wall_ = j.number_or("expiresAt", 0);
     schedule_token_refresh();
     return;
   }
 
   if (env.type == wire::type::kError) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
+    proto::JsonValue j;
     std::string message = "the server reported an error";
-    if (!j.is_discarded() && j.is_object()) message = string_or(j, "message", message);
+    if (proto::JsonValue::parse(line, j)) message = j.string_or("message", message);
     OutboxItem item;
     if (take_inflight('p', env.ref, item) || take_inflight('r', env.ref, item)) {
       // The error's own fields (e.g. `current` of version_conflict) go to the caller as the data.
@@ -703,20 +696,20 @@ void Engine::handle_line(std::string_view line) {
 }
 
 void Engine::handle_subscribed(std::string_view line, ChannelEntry& ch) {
-  auto j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return;
+  proto::JsonValue j;
+  if (!proto::JsonValue::parse(line, j) || !j.is_object()) return;
   ch.subscribed = true;
-  const std::string epoch = string_or(j, "epoch", "");
-  const double offset = number_or(j, "offset", 0);
-  auto rec = j.find("recovered");
-  const bool recovered = rec != j.end() && rec->is_boolean() && rec->get<bool>();
+  const std::string epoch = j.string_or("epoch", "");
+  const double offset = j.number_or("offset", 0);
+  const proto::JsonValue* rec = j.find("recovered");
+  const bool recovered = rec != nullptr && rec->as_bool();
   if (ch.since_sent && !recovered) {
     // The server cannot replay what this channel missed: continue from its current position and say so.
     ++metrics_.gaps;
     ch.has_position = true;
     ch.last_offset = static_cast<std::uint64_t>(offset);
     ch.epoch = epoch;
-    listener_.on_gap(ch.id, string_or(j, "reason", "unknown"));
+    listener_.on_gap(ch.id, j.string_or("reason", "unknown"));
   } else if (!ch.since_sent) {
     ch.has_position = true;
     ch.last_offset = static_cast<std::uint64_t>(offset);
@@ -727,19 +720,19 @@ void Engine::handle_subscribed(std::string_view line, ChannelEntry& ch) {
 
 void Engine::on_authenticated(std::string_view line) {
   if (state_ != ConnectionState::kAuthenticating) return;
-  auto j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return;
-  auto version = j.find("version");
-  if (version != j.end() && version->is_number_integer() && version->get<int>() != wire::kProtocolVersion) {
+  proto::JsonValue j;
+  if (!proto::JsonValue::parse(line, j) || !j.is_object()) return;
+  const proto::JsonValue* version = j.find("version");
+  if (version != nullptr && version->is_integer() && version->as_int() != wire::kProtocolVersion) {
     stopped_by_user_ = true;  // do not retry: this client cannot talk to this server
     drop_socket(wire::close_code::kNormal, "unsupported protocol version");
     set_state(ConnectionState::kError, "unsupported protocol version");
     listener_.on_error("unsupported_version", "the server speaks another protocol version; upgrade the client");
     return;
   }
-  connection_id_ = string_or(j, "connectionId", "");
-  user_id_ = string_or(j, "userId", user_id_);
-  expires_at_wall_ = number_or(j, "expiresAt", 0);
+  connection_id_ = j.string_or("connectionId", "");
+  user_id_ = j.string_or("userId", user_id_);
+  expires_at_wall_ = j.number_or("expiresAt", 0);
   const double now = clock_.now_ms();
   auth_deadline_ = kNever;
   heartbeat_.start(now, clock_.wall_ms());

@@ -1,6 +1,7 @@
 #include "client/presence_state.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace tidewire::client {
 
@@ -10,44 +11,43 @@ constexpr std::size_t kMaxPendingDiffs = 1000;
 bool valid_status(const std::string& s) { return s == "online" || s == "away" || s == "busy"; }
 }  // namespace
 
-bool PresenceState::upsert(const nlohmann::json& m) {
-  if (!m.is_object()) return false;
-  auto uid = m.find("userId");
-  if (uid == m.end() || !uid->is_string() || uid->get_ref<const std::string&>().empty()) return false;
+bool PresenceState::upsert(const protocol::JsonValue& m) {
+  const protocol::JsonValue* uid = m.find("userId");
+  if (uid == nullptr || !uid->is_string() || uid->as_string().empty()) return false;
   PresenceMember member;
-  member.user_id = uid->get<std::string>();
-  auto st = m.find("status");
-  member.status = st != m.end() && st->is_string() && valid_status(st->get<std::string>()) ? st->get<std::string>()
-                                                                                            : "online";
-  auto info = m.find("info");
-  if (info != m.end() && info->is_object()) member.info = *info;
-  auto joined = m.find("joinedAt");
-  if (joined != m.end() && joined->is_number()) member.joined_at = joined->get<double>();
-  auto conns = m.find("connections");
-  if (conns != m.end() && conns->is_number_integer()) member.connections = std::max(1, conns->get<int>());
+  member.user_id = uid->as_string();
+  const std::string status = m.string_or("status", "");
+  member.status = valid_status(status) ? status : "online";
+  const protocol::JsonValue* info = m.find("info");
+  if (info != nullptr && info->is_object()) member.info = *info;
+  member.joined_at = m.number_or("joinedAt", 0);
+  const protocol::JsonValue* conns = m.find("connections");
+  if (conns != nullptr && conns->is_integer()) {
+    member.connections = static_cast<int>(std::clamp<std::int64_t>(conns->as_int(), 1, 1 << 30));
+  }
   // An update may carry only what changed: keep the rest.
   auto existing = members_.find(member.user_id);
   if (existing != members_.end()) {
     if (member.joined_at == 0) member.joined_at = existing->second.joined_at;
-    if (info == m.end()) member.info = existing->second.info;
-    if (conns == m.end()) member.connections = existing->second.connections;
+    if (info == nullptr) member.info = existing->second.info;
+    if (conns == nullptr) member.connections = existing->second.connections;
   }
   members_[member.user_id] = std::move(member);
   return true;
 }
 
-bool PresenceState::apply_state(const nlohmann::json& members) {
+bool PresenceState::apply_state(const protocol::JsonValue& members) {
   if (!members.is_array()) return false;
   members_.clear();
-  for (const auto& m : members) upsert(m);
+  for (const auto& m : members.elements()) upsert(m);
   has_state_ = true;
-  std::vector<nlohmann::json> pending;
+  std::vector<protocol::JsonValue> pending;
   pending.swap(pending_diffs_);
   for (const auto& d : pending) apply_diff_now(d);
   return true;
 }
 
-bool PresenceState::apply_diff(const nlohmann::json& diff) {
+bool PresenceState::apply_diff(const protocol::JsonValue& diff) {
   if (!diff.is_object()) return false;
   if (!has_state_) {
     if (pending_diffs_.size() < kMaxPendingDiffs) pending_diffs_.push_back(diff);
@@ -56,21 +56,16 @@ bool PresenceState::apply_diff(const nlohmann::json& diff) {
   return apply_diff_now(diff);
 }
 
-bool PresenceState::apply_diff_now(const nlohmann::json& diff) {
+bool PresenceState::apply_diff_now(const protocol::JsonValue& diff) {
   for (const char* key : {"joins", "updates"}) {
-    auto it = diff.find(key);
-    if (it != diff.end() && it->is_array()) {
-      for (const auto& m : *it) upsert(m);
+    if (const protocol::JsonValue* list = diff.find(key)) {
+      for (const auto& m : list->elements()) upsert(m);
     }
   }
-  auto leaves = diff.find("leaves");
-  if (leaves != diff.end() && leaves->is_array()) {
-    for (const auto& l : *leaves) {
-      if (l.is_object() && l.contains("userId") && l["userId"].is_string()) {
-        members_.erase(l["userId"].get<std::string>());
-      } else if (l.is_string()) {
-        members_.erase(l.get<std::string>());
-      }
+  if (const protocol::JsonValue* leaves = diff.find("leaves")) {
+    for (const auto& l : leaves->elements()) {
+      const protocol::JsonValue* uid = l.is_string() ? &l : l.find("userId");
+      if (uid != nullptr && uid->is_string()) members_.erase(uid->as_string());
     }
   }
   return true;
@@ -87,19 +82,22 @@ const PresenceMember* PresenceState::find(const std::string& user_id) const {
   return it == members_.end() ? nullptr : &it->second;
 }
 
-nlohmann::json PresenceState::members() const {
+protocol::JsonValue PresenceState::members() const {
   std::vector<const PresenceMember*> sorted;
   sorted.reserve(members_.size());
   for (const auto& kv : members_) sorted.push_back(&kv.second);
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const PresenceMember* a, const PresenceMember* b) { return a->joined_at < b->joined_at; });
-  nlohmann::json out = nlohmann::json::array();
+  protocol::JsonValue out = protocol::JsonValue::array();
   for (const PresenceMember* m : sorted) {
-    out.push_back({{"userId", m->user_id},
-                   {"status", m->status},
-                   {"info", m->info},
-                   {"joinedAt", m->joined_at},
-                   {"connections", m->connections}});
+    // Keys in alphabetical order, as the nlohmann objects this replaced wrote them.
+    protocol::JsonValue member = protocol::JsonValue::object();
+    member.set("connections", protocol::JsonValue::integer(m->connections));
+    member.set("info", m->info);
+    member.set("joinedAt", protocol::JsonValue::number(m->joined_at));
+    member.set("status", protocol::JsonValue::string(m->status));
+    member.set("userId", protocol::JsonValue::string(m->user_id));
+    out.push_back(std::move(member));
   }
   return out;
 }

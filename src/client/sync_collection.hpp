@@ -9,29 +9,29 @@
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "protocol/json_value.hpp"
 
 namespace tidewire::client {
 
 class SyncCollection {
  public:
   // Confirmed state from the server.
-  bool apply_snapshot(const nlohmann::json& items);
-  bool apply_upsert(const nlohmann::json& item);  // sync_insert / sync_update event, or a reply's item
+  bool apply_snapshot(const protocol::JsonValue& items);
+  bool apply_upsert(const protocol::JsonValue& item);  // sync_insert / sync_update event, or a reply's item
   void apply_delete(const std::string& id);
 
   // Optimistic operations, keyed by the request ref that carries them to the server.
   // Insert returns the temporary id the item shows under until the server assigns one.
-  std::string optimistic_insert(std::uint32_t op, const nlohmann::json& data);
-  bool optimistic_update(std::uint32_t op, const std::string& id, const nlohmann::json& patch);
+  std::string optimistic_insert(std::uint32_t op, const protocol::JsonValue& data);
+  bool optimistic_update(std::uint32_t op, const std::string& id, const protocol::JsonValue& patch);
   bool optimistic_delete(std::uint32_t op, const std::string& id);
   // The server accepted op: `reply_data` is the reply's data ({item} or {id}).
-  void confirm(std::uint32_t op, const nlohmann::json& reply_data);
+  void confirm(std::uint32_t op, const protocol::JsonValue& reply_data);
   // The server refused op: roll it back. With a version conflict, `current` is the item as stored.
-  void reject(std::uint32_t op, const nlohmann::json* current);
+  void reject(std::uint32_t op, const protocol::JsonValue* current);
 
   // The visible items (confirmed + pending), in creation order.
-  nlohmann::json items() const;
+  protocol::JsonValue items() const;
   std::size_t pending_count() const { return pending_.size(); }
   // The confirmed version of `id` (0 when unknown): the expected version an update must name.
   std::int64_t version_of(const std::string& id) const;
@@ -42,12 +42,12 @@ class SyncCollection {
     std::uint32_t ref;
     Kind kind;
     std::string id;
-    nlohmann::json data;
+    protocol::JsonValue data;
   };
   void remember(const std::string& id);
 
-  std::unordered_map<std::string, nlohmann::json> confirmed_;  // id -> item {id, version, data, ...}
-  std::vector<std::string> order_;                             // creation order of ids ever seen
+  std::unordered_map<std::string, protocol::JsonValue> confirmed_;  // id -> item {id, version, data, ...}
+  std::vector<std::string> order_;  // creation order of ids ever seen
   std::vector<Op> pending_;
 };
 

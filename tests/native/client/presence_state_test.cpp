@@ -2,39 +2,45 @@
 
 #include <gtest/gtest.h>
 
+#include "support/json_text.hpp"
+
 using tidewire::client::PresenceState;
-using json = nlohmann::json;
+using tidewire::testing::N;
+using tidewire::testing::parsed;
 
 TEST(PresenceState, BuildsTheMemberMapFromStateAndDiffs) {
   PresenceState p;
-  ASSERT_TRUE(p.apply_state(json::parse(R"([{"userId":"a","status":"online","joinedAt":1,"info":{"name":"A"}}])")));
+  ASSERT_TRUE(p.apply_state(parsed(R"([{"userId":"a","status":"online","joinedAt":1,"info":{"name":"A"}}])")));
   EXPECT_EQ(p.online_count(), 1u);
-  p.apply_diff(json::parse(R"({"joins":[{"userId":"b","status":"busy","joinedAt":2}],"leaves":[],"updates":[]})"));
+  p.apply_diff(parsed(R"({"joins":[{"userId":"b","status":"busy","joinedAt":2}],"leaves":[],"updates":[]})"));
   EXPECT_EQ(p.online_count(), 2u);
-  p.apply_diff(json::parse(R"({"updates":[{"userId":"a","status":"away"}]})"));
+  p.apply_diff(parsed(R"({"updates":[{"userId":"a","status":"away"}]})"));
   EXPECT_EQ(p.find("a")->status, "away");
   EXPECT_EQ(p.find("a")->joined_at, 1);  // an update keeps the join time
-  p.apply_diff(json::parse(R"({"leaves":[{"userId":"b"}]})"));
+  p.apply_diff(parsed(R"({"leaves":[{"userId":"b"}]})"));
   EXPECT_EQ(p.online_count(), 1u);
-  EXPECT_EQ(p.members()[0]["info"]["name"], "A");
+  EXPECT_EQ(N(p.members())[0]["info"]["name"], "A");
+  // Keys in the (alphabetical) order the nlohmann version wrote them.
+  EXPECT_EQ(p.members().dump(),
+            R"([{"connections":1,"info":{"name":"A"},"joinedAt":1,"status":"away","userId":"a"}])");
 }
 
 TEST(PresenceState, DiffsBeforeTheFirstStateAreBufferedNotLost) {
   PresenceState p;
-  p.apply_diff(json::parse(R"({"joins":[{"userId":"late","joinedAt":9}]})"));
+  p.apply_diff(parsed(R"({"joins":[{"userId":"late","joinedAt":9}]})"));
   EXPECT_EQ(p.online_count(), 0u);
-  p.apply_state(json::parse(R"([{"userId":"a","joinedAt":1}])"));
+  p.apply_state(parsed(R"([{"userId":"a","joinedAt":1}])"));
   EXPECT_EQ(p.online_count(), 2u);
-  EXPECT_EQ(p.members()[1]["userId"], "late");
+  EXPECT_EQ(N(p.members())[1]["userId"], "late");
 }
 
 TEST(PresenceState, HostileInputIsIgnored) {
   PresenceState p;
-  EXPECT_FALSE(p.apply_state(json::parse(R"({"not":"an array"})")));
-  p.apply_state(json::parse(R"([1,"x",{"userId":5},{"userId":""},{"userId":"ok","status":"weird"}])"));
+  EXPECT_FALSE(p.apply_state(parsed(R"({"not":"an array"})")));
+  p.apply_state(parsed(R"([1,"x",{"userId":5},{"userId":""},{"userId":"ok","status":"weird"}])"));
   ASSERT_EQ(p.online_count(), 1u);
   EXPECT_EQ(p.find("ok")->status, "online");
-  EXPECT_FALSE(p.apply_diff(json::parse("[]")));
-  EXPECT_TRUE(p.apply_diff(json::parse(R"({"joins":"x","leaves":[7]})")));
+  EXPECT_FALSE(p.apply_diff(parsed("[]")));
+  EXPECT_TRUE(p.apply_diff(parsed(R"({"joins":"x","leaves":[7]})")));
   EXPECT_EQ(p.online_count(), 1u);
 }

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/json_text.hpp"
+
 using tidewire::client::SyncCollection;
+using tidewire::protocol::JsonValue;
+using tidewire::testing::N;
+using tidewire::testing::parsed;
+using tidewire::testing::V;
 using json = nlohmann::json;
 
 namespace {
@@ -13,11 +19,11 @@ json item(const std::string& id, int version, json data) {
 
 TEST(SyncCollection, SnapshotThenEventsInOrderAndIdempotent) {
   SyncCollection c;
-  c.apply_snapshot(json::array({item("1", 1, {{"t", "a"}}), item("2", 3, {{"t", "b"}})}));
-  c.apply_upsert(item("3", 1, {{"t", "c"}}));
-  c.apply_upsert(item("2", 2, {{"t", "stale"}}));  // older than what we have: ignored
+  c.apply_snapshot(V(json::array({item("1", 1, {{"t", "a"}}), item("2", 3, {{"t", "b"}})})));
+  c.apply_upsert(V(item("3", 1, {{"t", "c"}})));
+  c.apply_upsert(V(item("2", 2, {{"t", "stale"}})));  // older than what we have: ignored
   c.apply_delete("1");
-  auto items = c.items();
+  auto items = N(c.items());
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0]["data"]["t"], "b");
   EXPECT_EQ(items[1]["id"], "3");
@@ -26,15 +32,17 @@ TEST(SyncCollection, SnapshotThenEventsInOrderAndIdempotent) {
 
 TEST(SyncCollection, OptimisticInsertShowsAtOnceAndTakesTheServerId) {
   SyncCollection c;
-  const std::string temp = c.optimistic_insert(7, {{"title", "x"}});
-  auto items = c.items();
+  const std::string temp = c.optimistic_insert(7, V({{"title", "x"}}));
+  auto items = N(c.items());
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0]["id"], temp);
   EXPECT_TRUE(items[0]["pending"].get<bool>());
+  // The pending item has the shape (and key order) the nlohmann version wrote.
+  EXPECT_EQ(c.items().dump(), R"([{"data":{"title":"x"},"id":")" + temp + R"(","pending":true,"version":0}])");
   // The broadcast may arrive before the reply: still one item.
-  c.apply_upsert(item("42", 1, {{"title", "x"}}));
-  c.confirm(7, {{"item", item("42", 1, {{"title", "x"}})}});
-  items = c.items();
+  c.apply_upsert(V(item("42", 1, {{"title", "x"}})));
+  c.confirm(7, V({{"item", item("42", 1, {{"title", "x"}})}}));
+  items = N(c.items());
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0]["id"], "42");
   EXPECT_EQ(c.pending_count(), 0u);
@@ -42,23 +50,34 @@ TEST(SyncCollection, OptimisticInsertShowsAtOnceAndTakesTheServerId) {
 
 TEST(SyncCollection, ARefusedUpdateRollsBackAndAVersionConflictTakesTheCurrentItem) {
   SyncCollection c;
-  c.apply_snapshot(json::array({item("1", 1, {{"done", false}, {"title", "t"}})}));
-  c.optimistic_update(8, "1", {{"done", true}});
-  EXPECT_EQ(c.items()[0]["data"]["done"], true);
-  EXPECT_EQ(c.items()[0]["data"]["title"], "t");  // a shallow merge
-  const json current = item("1", 2, {{"done", false}, {"title", "renamed"}});
+  c.apply_snapshot(V(json::array({item("1", 1, {{"done", false}, {"title", "t"}})})));
+  c.optimistic_update(8, "1", V({{"done", true}}));
+  EXPECT_EQ(N(c.items())[0]["data"]["done"], true);
+  EXPECT_EQ(N(c.items())[0]["data"]["title"], "t");  // a shallow merge
+  const JsonValue current = V(item("1", 2, {{"done", false}, {"title", "renamed"}}));
   c.reject(8, &current);
-  auto items = c.items();
+  auto items = N(c.items());
   EXPECT_EQ(items[0]["data"]["done"], false);
   EXPECT_EQ(items[0]["data"]["title"], "renamed");
   EXPECT_FALSE(items[0].contains("pending"));
 
   c.optimistic_delete(9, "1");
-  EXPECT_TRUE(c.items().empty());
+  EXPECT_TRUE(N(c.items()).empty());
   c.reject(9, nullptr);  // refused: the item is back
   EXPECT_EQ(c.items().size(), 1u);
-  const std::string temp = c.optimistic_insert(10, {{"x", 1}});
+  const std::string temp = c.optimistic_insert(10, V({{"x", 1}}));
   c.reject(10, nullptr);
   EXPECT_EQ(c.items().size(), 1u);
   (void)temp;
+}
+
+TEST(SyncCollection, AnUpdateMergesIntoTheDataAndNewFieldsGoLast) {
+  SyncCollection c;
+  c.apply_upsert(parsed(R"({"id":"1","version":1,"data":{"title":"t","done":false}})"));
+  c.optimistic_update(3, "1", V({{"done", true}, {"tag", "x"}}));
+  EXPECT_EQ(c.items().dump(),
+            R"([{"id":"1","version":1,"data":{"title":"t","done":true,"tag":"x"},"pending":true}])");
+  c.confirm(3, V({{"item", {{"id", "1"}, {"version", 2}, {"data", {{"done", true}}}}}}));
+  EXPECT_EQ(c.items().dump(), R"([{"data":{"done":true},"id":"1","version":2}])");
+  EXPECT_EQ(c.version_of("1"), 2);
 }
