@@ -1,8 +1,7 @@
-// EngineListener that forwards to JS functions held as emscripten::val. The functions are internal to the
-// web package (web/src/module.ts) and must never throw: a JS exception through wasm leaks wasm stack.
+// EngineListener that forwards to the JS callbacks object registered under `id` (see tidewire_api.js). The
+// callbacks are internal to the web package (web/src/client.ts) and must never throw: a JS exception through
+// wasm leaks wasm stack. Strings go out as (pointer, length) into wasm memory, decoded on the JS side.
 #pragma once
-
-#include <emscripten/val.h>
 
 #include "client/engine_listener.hpp"
 
@@ -10,7 +9,7 @@ namespace tidewire::bindings {
 
 class JsListener final : public client::EngineListener {
  public:
-  explicit JsListener(emscripten::val callbacks);
+  explicit JsListener(int id) : id_(id) {}
 
   void on_state(client::ConnectionState from, client::ConnectionState to, std::string_view reason) override;
   void on_event_name(std::uint32_t event_id, std::string_view name) override;
@@ -29,17 +28,7 @@ class JsListener final : public client::EngineListener {
   void on_token_request() override;
 
  private:
-  emscripten::val on_state_;
-  emscripten::val on_event_name_;
-  emscripten::val on_message_;
-  emscripten::val on_binary_message_;
-  emscripten::val on_gap_;
-  emscripten::val on_ack_;
-  emscripten::val on_reply_;
-  emscripten::val on_subscribed_;
-  emscripten::val on_presence_diff_;
-  emscripten::val on_error_;
-  emscripten::val on_token_request_;
+  int id_;
 };
 
 }  // namespace tidewire::bindings

@@ -1,149 +1,174 @@
-// embind classes for the client's state containers (presence, data sync, chat). JSON text in and out: none of
-// this is on the per-message hot path, and JSON keeps the JS side free of embind value conversions.
-#include <emscripten/bind.h>
+// Exports for the client's state containers (presence, data sync, chat), wrapped by WasmPresence,
+// WasmSyncCollection and WasmChatRoom in tidewire_api.js. JSON text in and out: none of this is on the
+// per-message hot path, and text keeps the JS side free of per-field conversions. Input that is not JSON is
+// refused (false / '') and changes nothing.
+#include <emscripten/emscripten.h>
 
+#include <cstddef>
 #include <limits>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "client/chat_room_state.hpp"
 #include "client/presence_state.hpp"
 #include "client/sync_collection.hpp"
+#include "live_objects.hpp"
+#include "out_text.hpp"
+#include "protocol/json_value.hpp"
+#include "protocol/json_writer.hpp"
 
 namespace tidewire::bindings {
 namespace {
 
-using nlohmann::json;
+using protocol::JsonValue;
 
-json parse(const std::string& text) { return json::parse(text, nullptr, false); }
-
-class WasmPresence {
- public:
-  bool applyState(const std::string& members_json) {
-    const json j = parse(members_json);
-    return !j.is_discarded() && state_.apply_state(j);
-  }
-  bool applyDiff(const std::string& diff_json) {
-    const json j = parse(diff_json);
-    return !j.is_discarded() && state_.apply_diff(j);
-  }
-  std::string members() const { return state_.members().dump(); }
-  double onlineCount() const { return static_cast<double>(state_.online_count()); }
-  bool hasState() const { return state_.has_state(); }
-  void clear() { state_.clear(); }
-
- private:
-  client::PresenceState state_;
-};
-
-class WasmSyncCollection {
- public:
-  bool applySnapshot(const std::string& items_json) {
-    const json j = parse(items_json);
-    return !j.is_discarded() && c_.apply_snapshot(j);
-  }
-  bool applyUpsert(const std::string& item_json) {
-    const json j = parse(item_json);
-    return !j.is_discarded() && c_.apply_upsert(j);
-  }
-  void applyDelete(const std::string& id) { c_.apply_delete(id); }
-  std::string optimisticInsert(double op, const std::string& data_json) {
-    const json j = parse(data_json);
-    return j.is_discarded() ? std::string() : c_.optimistic_insert(static_cast<std::uint32_t>(op), j);
-  }
-  bool optimisticUpdate(double op, const std::string& id, const std::string& patch_json) {
-    const json j = parse(patch_json);
-    return !j.is_discarded() && c_.optimistic_update(static_cast<std::uint32_t>(op), id, j);
-  }
-  bool optimisticDelete(double op, const std::string& id) {
-    return c_.optimistic_delete(static_cast<std::uint32_t>(op), id);
-  }
-  void confirm(double op, const std::string& reply_data_json) {
-    const json j = parse(reply_data_json);
-    c_.confirm(static_cast<std::uint32_t>(op), j.is_discarded() ? json() : j);
-  }
-  // `current_json` is the stored item of a version conflict, or "" for a plain refusal.
-  void reject(double op, const std::string& current_json) {
-    const json j = current_json.empty() ? json() : parse(current_json);
-    c_.reject(static_cast<std::uint32_t>(op), j.is_object() ? &j : nullptr);
-  }
-  std::string items() const { return c_.items().dump(); }
-  double pendingCount() const { return static_cast<double>(c_.pending_count()); }
-  double versionOf(const std::string& id) const { return static_cast<double>(c_.version_of(id)); }
-
- private:
-  client::SyncCollection c_;
-};
-
-class WasmChatRoom {
- public:
-  explicit WasmChatRoom(double typing_ttl_ms) : room_(typing_ttl_ms) {}
-  bool applyHistory(const std::string& data_json) {
-    const json j = parse(data_json);
-    return !j.is_discarded() && room_.apply_history(j);
-  }
-  bool applyMessage(const std::string& message_json) {
-    const json j = parse(message_json);
-    return !j.is_discarded() && room_.apply_message(j);
-  }
-  bool applyReaction(const std::string& event_json) {
-    const json j = parse(event_json);
-    return !j.is_discarded() && room_.apply_reaction(j);
-  }
-  bool applyTyping(const std::string& event_json, double now_ms) {
-    const json j = parse(event_json);
-    return !j.is_discarded() && room_.apply_typing(j, now_ms);
-  }
-  std::string messages() const { return room_.messages().dump(); }
-  double messageCount() const { return static_cast<double>(room_.message_count()); }
-  bool hasMore() const { return room_.has_more(); }
-  std::string oldestId() const { return room_.oldest_id(); }
-  std::string typingUsers(double now_ms) { return json(room_.typing_users(now_ms)).dump(); }
-  // -1 when nobody is typing.
-  double nextTypingExpiry() const {
-    const double d = room_.next_typing_expiry();
-    return d == std::numeric_limits<double>::infinity() ? -1 : d;
-  }
-
- private:
-  client::ChatRoomState room_;
-};
+// Parses (p, n); false when it is not JSON.
+bool parse(const char* p, std::size_t n, JsonValue& out) {
+  return JsonValue::parse(n == 0 ? std::string_view() : std::string_view(p, n), out);
+}
+std::string text(const char* p, std::size_t n) { return n == 0 ? std::string() : std::string(p, n); }
+const char* dump(const JsonValue& v) {
+  std::string out;
+  v.dump_to(out);
+  return out_text(out);
+}
 
 }  // namespace
 
-EMSCRIPTEN_BINDINGS(tidewire_state) {
-  emscripten::class_<WasmPresence>("WasmPresence")
-      .constructor<>()
-      .function("applyState", &WasmPresence::applyState)
-      .function("applyDiff", &WasmPresence::applyDiff)
-      .function("members", &WasmPresence::members)
-      .function("onlineCount", &WasmPresence::onlineCount)
-      .function("hasState", &WasmPresence::hasState)
-      .function("clear", &WasmPresence::clear);
-  emscripten::class_<WasmSyncCollection>("WasmSyncCollection")
-      .constructor<>()
-      .function("applySnapshot", &WasmSyncCollection::applySnapshot)
-      .function("applyUpsert", &WasmSyncCollection::applyUpsert)
-      .function("applyDelete", &WasmSyncCollection::applyDelete)
-      .function("optimisticInsert", &WasmSyncCollection::optimisticInsert)
-      .function("optimisticUpdate", &WasmSyncCollection::optimisticUpdate)
-      .function("optimisticDelete", &WasmSyncCollection::optimisticDelete)
-      .function("confirm", &WasmSyncCollection::confirm)
-      .function("reject", &WasmSyncCollection::reject)
-      .function("items", &WasmSyncCollection::items)
-      .function("pendingCount", &WasmSyncCollection::pendingCount)
-      .function("versionOf", &WasmSyncCollection::versionOf);
-  emscripten::class_<WasmChatRoom>("WasmChatRoom")
-      .constructor<double>()
-      .function("applyHistory", &WasmChatRoom::applyHistory)
-      .function("applyMessage", &WasmChatRoom::applyMessage)
-      .function("applyReaction", &WasmChatRoom::applyReaction)
-      .function("applyTyping", &WasmChatRoom::applyTyping)
-      .function("messages", &WasmChatRoom::messages)
-      .function("messageCount", &WasmChatRoom::messageCount)
-      .function("hasMore", &WasmChatRoom::hasMore)
-      .function("oldestId", &WasmChatRoom::oldestId)
-      .function("typingUsers", &WasmChatRoom::typingUsers)
-      .function("nextTypingExpiry", &WasmChatRoom::nextTypingExpiry);
-}
+struct WasmPresence {
+  client::PresenceState state;
+  LiveObject live;
+};
+struct WasmSyncCollection {
+  client::SyncCollection c;
+  LiveObject live;
+};
+struct WasmChatRoom {
+  explicit WasmChatRoom(double typing_ttl_ms) : room(typing_ttl_ms) {}
+  client::ChatRoomState room;
+  LiveObject live;
+};
 
 }  // namespace tidewire::bindings
+
+using tidewire::bindings::WasmChatRoom;
+using tidewire::bindings::WasmPresence;
+using tidewire::bindings::WasmSyncCollection;
+using tidewire::protocol::JsonValue;
+namespace b = tidewire::bindings;
+
+extern "C" {
+
+// Presence
+EMSCRIPTEN_KEEPALIVE WasmPresence* tw_presence_new() { return std::make_unique<WasmPresence>().release(); }
+EMSCRIPTEN_KEEPALIVE void tw_presence_delete(WasmPresence* p) { std::unique_ptr<WasmPresence> owned(p); }
+EMSCRIPTEN_KEEPALIVE int tw_presence_apply_state(WasmPresence* p, const char* s, std::size_t n) {
+  JsonValue j;
+  return b::parse(s, n, j) && p->state.apply_state(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_presence_apply_diff(WasmPresence* p, const char* s, std::size_t n) {
+  JsonValue j;
+  return b::parse(s, n, j) && p->state.apply_diff(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE const char* tw_presence_members(WasmPresence* p) { return b::dump(p->state.members()); }
+EMSCRIPTEN_KEEPALIVE double tw_presence_online_count(WasmPresence* p) {
+  return static_cast<double>(p->state.online_count());
+}
+EMSCRIPTEN_KEEPALIVE int tw_presence_has_state(WasmPresence* p) { return p->state.has_state() ? 1 : 0; }
+EMSCRIPTEN_KEEPALIVE void tw_presence_clear(WasmPresence* p) { p->state.clear(); }
+
+// Data sync
+EMSCRIPTEN_KEEPALIVE WasmSyncCollection* tw_sync_new() { return std::make_unique<WasmSyncCollection>().release(); }
+EMSCRIPTEN_KEEPALIVE void tw_sync_delete(WasmSyncCollection* s) { std::unique_ptr<WasmSyncCollection> owned(s); }
+EMSCRIPTEN_KEEPALIVE int tw_sync_apply_snapshot(WasmSyncCollection* s, const char* p, std::size_t n) {
+  JsonValue j;
+  return b::parse(p, n, j) && s->c.apply_snapshot(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_sync_apply_upsert(WasmSyncCollection* s, const char* p, std::size_t n) {
+  JsonValue j;
+  return b::parse(p, n, j) && s->c.apply_upsert(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE void tw_sync_apply_delete(WasmSyncCollection* s, const char* p, std::size_t n) {
+  s->c.apply_delete(b::text(p, n));
+}
+// The temporary id of the optimistic item, or '' when the data is not JSON.
+EMSCRIPTEN_KEEPALIVE const char* tw_sync_optimistic_insert(WasmSyncCollection* s, double op, const char* p,
+                                                           std::size_t n) {
+  JsonValue j;
+  if (!b::parse(p, n, j)) return b::out_text("");
+  return b::out_text(s->c.optimistic_insert(static_cast<std::uint32_t>(op), j));
+}
+EMSCRIPTEN_KEEPALIVE int tw_sync_optimistic_update(WasmSyncCollection* s, double op, const char* ip, std::size_t in,
+                                                   const char* p, std::size_t n) {
+  JsonValue j;
+  return b::parse(p, n, j) && s->c.optimistic_update(static_cast<std::uint32_t>(op), b::text(ip, in), j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_sync_optimistic_delete(WasmSyncCollection* s, double op, const char* ip, std::size_t in) {
+  return s->c.optimistic_delete(static_cast<std::uint32_t>(op), b::text(ip, in)) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE void tw_sync_confirm(WasmSyncCollection* s, double op, const char* p, std::size_t n) {
+  JsonValue j;
+  if (!b::parse(p, n, j)) j = JsonValue();
+  s->c.confirm(static_cast<std::uint32_t>(op), j);
+}
+// `current`: the stored item of a version conflict, or '' for a plain refusal.
+EMSCRIPTEN_KEEPALIVE void tw_sync_reject(WasmSyncCollection* s, double op, const char* p, std::size_t n) {
+  JsonValue j;
+  const bool has_current = n > 0 && b::parse(p, n, j) && j.is_object();
+  s->c.reject(static_cast<std::uint32_t>(op), has_current ? &j : nullptr);
+}
+EMSCRIPTEN_KEEPALIVE const char* tw_sync_items(WasmSyncCollection* s) { return b::dump(s->c.items()); }
+EMSCRIPTEN_KEEPALIVE double tw_sync_pending_count(WasmSyncCollection* s) {
+  return static_cast<double>(s->c.pending_count());
+}
+EMSCRIPTEN_KEEPALIVE double tw_sync_version_of(WasmSyncCollection* s, const char* p, std::size_t n) {
+  return static_cast<double>(s->c.version_of(b::text(p, n)));
+}
+
+// Chat
+EMSCRIPTEN_KEEPALIVE WasmChatRoom* tw_chat_new(double typing_ttl_ms) {
+  return std::make_unique<WasmChatRoom>(typing_ttl_ms).release();
+}
+EMSCRIPTEN_KEEPALIVE void tw_chat_delete(WasmChatRoom* r) { std::unique_ptr<WasmChatRoom> owned(r); }
+EMSCRIPTEN_KEEPALIVE int tw_chat_apply_history(WasmChatRoom* r, const char* p, std::size_t n) {
+  JsonValue j;
+  return b::parse(p, n, j) && r->room.apply_history(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_chat_apply_message(WasmChatRoom* r, const char* p, std::size_t n) {
+  JsonValue j;
+  return b::parse(p, n, j) && r->room.apply_message(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_chat_apply_reaction(WasmChatRoom* r, const char* p, std::size_t n) {
+  JsonValue j;
+  return b::parse(p, n, j) && r->room.apply_reaction(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_chat_apply_typing(WasmChatRoom* r, const char* p, std::size_t n, double now_ms) {
+  JsonValue j;
+  return b::parse(p, n, j) && r->room.apply_typing(j, now_ms) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE const char* tw_chat_messages(WasmChatRoom* r) { return b::dump(r->room.messages()); }
+EMSCRIPTEN_KEEPALIVE double tw_chat_message_count(WasmChatRoom* r) {
+  return static_cast<double>(r->room.message_count());
+}
+EMSCRIPTEN_KEEPALIVE int tw_chat_has_more(WasmChatRoom* r) { return r->room.has_more() ? 1 : 0; }
+EMSCRIPTEN_KEEPALIVE const char* tw_chat_oldest_id(WasmChatRoom* r) { return b::out_text(r->room.oldest_id()); }
+// JSON array of user ids.
+EMSCRIPTEN_KEEPALIVE const char* tw_chat_typing_users(WasmChatRoom* r, double now_ms) {
+  std::string out = "[";
+  for (const std::string& user : r->room.typing_users(now_ms)) {
+    if (out.size() > 1) out.push_back(',');
+    tidewire::protocol::append_json_string(out, user);
+  }
+  out.push_back(']');
+  return b::out_text(out);
+}
+// -1 when nobody is typing.
+EMSCRIPTEN_KEEPALIVE double tw_chat_next_typing_expiry(WasmChatRoom* r) {
+  const double d = r->room.next_typing_expiry();
+  return d == std::numeric_limits<double>::infinity() ? -1 : d;
+}
+
+EMSCRIPTEN_KEEPALIVE int tw_live_objects() { return b::live_object_count(); }
+
+}  // extern "C"

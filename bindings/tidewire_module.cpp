@@ -1,191 +1,223 @@
-// The embind module: registers the client class and nothing else. Conversions, defaults and Errors live in the
-// TypeScript layer (web/src); the declarations of what is registered here are in tidewire_module.d.ts.
-#include <emscripten/bind.h>
-#include <emscripten/val.h>
+// The module's client exports: plain C functions on an opaque handle, wrapped by the WasmClient class in
+// tidewire_api.js (declared in tidewire_module.d.mts). Not embind: its runtime alone is ≈ 10 KB gzipped (glue +
+// wasm) of the package's 40 KB budget, and its std::string conversions cost 500–1000 ns per argument; here JS
+// encodes strings straight into wasm memory and C++ takes them as views. Conversions, defaults and Errors live
+// in the TypeScript layer (web/src).
+#include <emscripten/emscripten.h>
 
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "client/engine.hpp"
 #include "js_listener.hpp"
+#include "live_objects.hpp"
+#include "out_text.hpp"
 #include "platform/browser_client.hpp"
+#include "protocol/json_value.hpp"
+#include "protocol/json_writer.hpp"
 
 namespace tidewire::bindings {
 
-using emscripten::val;
+using protocol::JsonValue;
 
 namespace {
 
-double num(const val& options, const char* key, double fallback) {
-  const val v = options[key];
-  return v.isNumber() ? v.as<double>() : fallback;
+std::string_view view(const char* p, std::size_t n) { return n == 0 ? std::string_view() : std::string_view(p, n); }
+
+double num(const JsonValue& options, std::string_view key, double fallback) {
+  const JsonValue* v = options.find(key);
+  return v != nullptr && v->is_number() ? v->as_number() : fallback;
 }
 
-client::ClientConfig config_from(const val& options) {
+// The option names are the TS ones (web/src/options.ts); the defaults are ClientConfig's.
+client::ClientConfig config_from(const JsonValue& o) {
   client::ClientConfig c;
-  const val url = options["url"];
-  if (url.isString()) c.url = url.as<std::string>();
-  const val mode = options["authMode"];
-  if (mode.isString() && mode.as<std::string>() == "message") c.auth_mode = client::AuthMode::kFirstMessage;
-  c.token_provider = options["tokenProvider"].isTrue();
-  c.grace_ms = num(options, "graceMs", c.grace_ms);
-  c.backoff.base_ms = num(options, "reconnectBaseMs", c.backoff.base_ms);
-  c.backoff.cap_ms = num(options, "reconnectCapMs", c.backoff.cap_ms);
-  c.max_reconnect_attempts =
-      static_cast<std::uint32_t>(num(options, "maxReconnectAttempts", c.max_reconnect_attempts));
-  c.heartbeat_interval_ms = num(options, "heartbeatIntervalMs", c.heartbeat_interval_ms);
-  c.heartbeat_timeout_ms = num(options, "heartbeatTimeoutMs", c.heartbeat_timeout_ms);
-  c.probe_timeout_ms = num(options, "probeTimeoutMs", c.probe_timeout_ms);
-  c.hidden_close_ms = num(options, "hiddenCloseMs", c.hidden_close_ms);
-  c.ack_timeout_ms = num(options, "ackTimeoutMs", c.ack_timeout_ms);
-  c.auth_timeout_ms = num(options, "authTimeoutMs", c.auth_timeout_ms);
-  c.outbox_max_messages = static_cast<std::size_t>(num(options, "outboxMaxMessages", c.outbox_max_messages));
-  c.outbox_max_bytes = static_cast<std::size_t>(num(options, "outboxMaxBytes", c.outbox_max_bytes));
+  c.url = o.string_or("url", "");
+  if (o.string_or("authMode", "") == "message") c.auth_mode = client::AuthMode::kFirstMessage;
+  const JsonValue* provider = o.find("tokenProvider");
+  c.token_provider = provider != nullptr && provider->as_bool();
+  c.grace_ms = num(o, "graceMs", c.grace_ms);
+  c.backoff.base_ms = num(o, "reconnectBaseMs", c.backoff.base_ms);
+  c.backoff.cap_ms = num(o, "reconnectCapMs", c.backoff.cap_ms);
+  c.max_reconnect_attempts = static_cast<std::uint32_t>(num(o, "maxReconnectAttempts", c.max_reconnect_attempts));
+  c.heartbeat_interval_ms = num(o, "heartbeatIntervalMs", c.heartbeat_interval_ms);
+  c.heartbeat_timeout_ms = num(o, "heartbeatTimeoutMs", c.heartbeat_timeout_ms);
+  c.probe_timeout_ms = num(o, "probeTimeoutMs", c.probe_timeout_ms);
+  c.hidden_close_ms = num(o, "hiddenCloseMs", c.hidden_close_ms);
+  c.ack_timeout_ms = num(o, "ackTimeoutMs", c.ack_timeout_ms);
+  c.auth_timeout_ms = num(o, "authTimeoutMs", c.auth_timeout_ms);
+  c.outbox_max_messages = static_cast<std::size_t>(num(o, "outboxMaxMessages", c.outbox_max_messages));
+  c.outbox_max_bytes = static_cast<std::size_t>(num(o, "outboxMaxBytes", c.outbox_max_bytes));
   return c;
+}
+
+double ref_or_status(client::Status st, std::uint32_t ref) {
+  return st == client::Status::kOk ? static_cast<double>(ref) : -static_cast<double>(st);
 }
 
 }  // namespace
 
-// One client: the engine, its socket and timer, and the JS callbacks.
+// One client: the engine, its socket and timer, and the JS callbacks registered under `listener_id`.
 class WasmClient {
  public:
-  WasmClient(val options, val callbacks)
-      : listener_(std::move(callbacks)), client_(config_from(options), listener_) {
-    const val token = options["token"];
-    if (token.isString()) {
-      client_.with_engine([&](client::Engine& e) { e.set_token(token.as<std::string>()); });
-    }
+  WasmClient(int listener_id, const JsonValue& options)
+      : listener_(listener_id), client_(config_from(options), listener_) {
+    const JsonValue* token = options.find("token");
+    if (token != nullptr && token->is_string()) set_token(token->as_string());
   }
-
-  // Returns the channel id (> 0), or minus a status code.
-  int subscribe(const std::string& channel) {
-    std::uint32_t id = 0;
-    const auto st = client_.with_engine([&](client::Engine& e) { return e.subscribe(channel, id); });
-    return st == client::Status::kOk ? static_cast<int>(id) : -static_cast<int>(st);
+  template <typename Fn>
+  decltype(auto) run(Fn&& fn) {
+    return client_.with_engine(std::forward<Fn>(fn));
   }
-  void unsubscribe(int channel_id) {
-    if (channel_id <= 0) return;
-    client_.with_engine([&](client::Engine& e) { e.unsubscribe(static_cast<std::uint32_t>(channel_id)); });
-  }
-  // Returns the message ref (> 0), or minus a status code.
-  double publish(const std::string& channel, const std::string& event, const std::string& payload_json,
-                 double ttl_ms) {
-    std::uint32_t ref = 0;
-    const auto st = client_.with_engine(
-        [&](client::Engine& e) { return e.publish(channel, event, payload_json, ref, ttl_ms); });
-    return st == client::Status::kOk ? static_cast<double>(ref) : -static_cast<double>(st);
-  }
-  // `bytes` arrives from a Uint8Array (embind copies it into the std::string).
-  double publishBinary(const std::string& channel, const std::string& event, const std::string& bytes,
-                       double ttl_ms) {
-    std::uint32_t ref = 0;
-    const auto st = client_.with_engine(
-        [&](client::Engine& e) { return e.publish_binary(channel, event, bytes, ref, ttl_ms); });
-    return st == client::Status::kOk ? static_cast<double>(ref) : -static_cast<double>(st);
-  }
-  val outboxEntries() const {
-    val out = val::array();
-    for (const auto& entry : client_.engine().outbox_entries()) {
-      val item = val::object();
-      item.set("ref", entry.ref);
-      item.set("channel", entry.channel);
-      item.set("event", entry.event);
-      item.set("bytes", static_cast<double>(entry.bytes));
-      item.set("binary", entry.binary);
-      item.set("inFlight", entry.in_flight);
-      item.set("queuedAtMs", entry.queued_at_ms);
-      out.call<void>("push", item);
-    }
-    return out;
-  }
-  double clearOutbox() {
-    return static_cast<double>(client_.with_engine([](client::Engine& e) { return e.clear_outbox(); }));
-  }
-  double request(const std::string& type, const std::string& body_json, double ttl_ms) {
-    std::uint32_t ref = 0;
-    const auto st = client_.with_engine([&](client::Engine& e) { return e.request(type, body_json, ref, ttl_ms); });
-    return st == client::Status::kOk ? static_cast<double>(ref) : -static_cast<double>(st);
-  }
-  // 0 when sent, else a status code (not connected: the notice is dropped, never queued).
-  int notify(const std::string& type, const std::string& body_json) {
-    return static_cast<int>(client_.with_engine([&](client::Engine& e) { return e.notify(type, body_json); }));
-  }
-  void setPageVisible(bool visible) { client_.with_engine([&](client::Engine& e) { e.set_page_visible(visible); }); }
-  void setOnline(bool online) { client_.with_engine([&](client::Engine& e) { e.set_online(online); }); }
-  void probe() { client_.with_engine([](client::Engine& e) { e.probe(); }); }
-  void connect() { client_.with_engine([](client::Engine& e) { e.connect(); }); }
-  void disconnect() { client_.with_engine([](client::Engine& e) { e.disconnect(); }); }
-  void reconnect() { client_.with_engine([](client::Engine& e) { e.reconnect(); }); }
-  void setToken(const std::string& token) {
-    client_.with_engine([&](client::Engine& e) { e.set_token(token); });
-  }
-
-  std::string state() const { return std::string(client::to_string(client_.engine().state())); }
-  std::string connectionId() const { return std::string(client_.engine().connection_id()); }
-  std::string userId() const { return std::string(client_.engine().user_id()); }
-
-  val metrics() const {
-    const client::Engine& e = client_.engine();
-    const client::Metrics& m = e.metrics();
-    val out = val::object();
-    out.set("connectionAttempts", m.connection_attempts);
-    out.set("connectionSuccesses", m.connection_successes);
-    out.set("connectionFailures", m.connection_failures);
-    out.set("reconnects", m.reconnects);
-    out.set("messagesReceived", m.messages_received);
-    out.set("messagesSent", m.messages_sent);
-    out.set("bytesReceived", m.bytes_received);
-    out.set("bytesSent", m.bytes_sent);
-    out.set("lastLatencyMs", m.last_latency_ms);
-    out.set("avgLatencyMs", m.avg_latency_ms);
-    out.set("uptimeMs", e.uptime_ms());
-    out.set("frameErrors", m.frame_errors);
-    out.set("gaps", m.gaps);
-    out.set("duplicatesDropped", m.duplicates_dropped);
-    out.set("acksTimedOut", m.acks_timed_out);
-    out.set("messagesExpired", m.messages_expired);
-    out.set("probes", m.probes);
-    out.set("queueDepth", static_cast<double>(e.outbox_size()));
-    out.set("queueBytes", static_cast<double>(e.outbox_bytes()));
-    out.set("inflight", static_cast<double>(e.inflight_count()));
-    out.set("reconnectAttempts", e.reconnect_attempts());
-    out.set("channelCount", static_cast<double>(e.channel_count()));
-    out.set("subscriberCount", e.subscriber_count());
-    return out;
-  }
-
-  static std::string statusMessage(int status) {
-    return std::string(client::status_message(static_cast<client::Status>(status)));
+  const client::Engine& engine() const { return client_.engine(); }
+  void set_token(std::string_view token) {
+    run([&](client::Engine& e) { e.set_token(token); });
   }
 
  private:
   JsListener listener_;
   platform::BrowserClient client_;
+  LiveObject live_;
 };
 
-EMSCRIPTEN_BINDINGS(tidewire) {
-  emscripten::class_<WasmClient>("WasmClient")
-      .constructor<val, val>()
-      .function("subscribe", &WasmClient::subscribe)
-      .function("unsubscribe", &WasmClient::unsubscribe)
-      .function("publish", &WasmClient::publish)
-      .function("publishBinary", &WasmClient::publishBinary)
-      .function("request", &WasmClient::request)
-      .function("notify", &WasmClient::notify)
-      .function("outboxEntries", &WasmClient::outboxEntries)
-      .function("clearOutbox", &WasmClient::clearOutbox)
-      .function("setPageVisible", &WasmClient::setPageVisible)
-      .function("setOnline", &WasmClient::setOnline)
-      .function("probe", &WasmClient::probe)
-      .function("connect", &WasmClient::connect)
-      .function("disconnect", &WasmClient::disconnect)
-      .function("reconnect", &WasmClient::reconnect)
-      .function("setToken", &WasmClient::setToken)
-      .function("state", &WasmClient::state)
-      .function("connectionId", &WasmClient::connectionId)
-      .function("userId", &WasmClient::userId)
-      .function("metrics", &WasmClient::metrics)
-      .class_function("statusMessage", &WasmClient::statusMessage);
+}  // namespace tidewire::bindings
+
+using tidewire::bindings::WasmClient;
+using tidewire::bindings::out_text;
+using tidewire::bindings::view;
+using tidewire::client::Engine;
+using tidewire::client::Status;
+
+extern "C" {
+
+// Returns nullptr when the options are not a JSON object (the TS layer always passes one).
+EMSCRIPTEN_KEEPALIVE WasmClient* tw_client_new(int listener_id, const char* options, std::size_t n) {
+  tidewire::protocol::JsonValue o;
+  if (!tidewire::protocol::JsonValue::parse(view(options, n), o) || !o.is_object()) return nullptr;
+  return std::make_unique<WasmClient>(listener_id, o).release();  // owned by the JS object until tw_client_delete
 }
 
-}  // namespace tidewire::bindings
+EMSCRIPTEN_KEEPALIVE void tw_client_delete(WasmClient* c) { std::unique_ptr<WasmClient> owned(c); }
+
+// The channel id (> 0), or minus a status code.
+EMSCRIPTEN_KEEPALIVE int tw_client_subscribe(WasmClient* c, const char* p, std::size_t n) {
+  std::uint32_t id = 0;
+  const Status st = c->run([&](Engine& e) { return e.subscribe(view(p, n), id); });
+  return st == Status::kOk ? static_cast<int>(id) : -static_cast<int>(st);
+}
+
+EMSCRIPTEN_KEEPALIVE void tw_client_unsubscribe(WasmClient* c, int channel_id) {
+  if (channel_id > 0) c->run([&](Engine& e) { e.unsubscribe(static_cast<std::uint32_t>(channel_id)); });
+}
+
+// The message ref (> 0), or minus a status code.
+EMSCRIPTEN_KEEPALIVE double tw_client_publish(WasmClient* c, const char* cp, std::size_t cn, const char* ep,
+                                              std::size_t en, const char* pp, std::size_t pn, double ttl_ms) {
+  std::uint32_t ref = 0;
+  const Status st = c->run([&](Engine& e) { return e.publish(view(cp, cn), view(ep, en), view(pp, pn), ref, ttl_ms); });
+  return tidewire::bindings::ref_or_status(st, ref);
+}
+
+EMSCRIPTEN_KEEPALIVE double tw_client_publish_binary(WasmClient* c, const char* cp, std::size_t cn, const char* ep,
+                                                     std::size_t en, const char* bp, std::size_t bn, double ttl_ms) {
+  std::uint32_t ref = 0;
+  const Status st =
+      c->run([&](Engine& e) { return e.publish_binary(view(cp, cn), view(ep, en), view(bp, bn), ref, ttl_ms); });
+  return tidewire::bindings::ref_or_status(st, ref);
+}
+
+EMSCRIPTEN_KEEPALIVE double tw_client_request(WasmClient* c, const char* tp, std::size_t tn, const char* bp,
+                                              std::size_t bn, double ttl_ms) {
+  std::uint32_t ref = 0;
+  const Status st = c->run([&](Engine& e) { return e.request(view(tp, tn), view(bp, bn), ref, ttl_ms); });
+  return tidewire::bindings::ref_or_status(st, ref);
+}
+
+// 0 when sent, else a status code (not connected: the notice is dropped, never queued).
+EMSCRIPTEN_KEEPALIVE int tw_client_notify(WasmClient* c, const char* tp, std::size_t tn, const char* bp,
+                                          std::size_t bn) {
+  return static_cast<int>(c->run([&](Engine& e) { return e.notify(view(tp, tn), view(bp, bn)); }));
+}
+
+// JSON array of {ref, channel, event, bytes, binary, inFlight, queuedAtMs}.
+EMSCRIPTEN_KEEPALIVE const char* tw_client_outbox_entries(WasmClient* c) {
+  std::string out = "[";
+  for (const auto& entry : c->engine().outbox_entries()) {
+    if (out.size() > 1) out.push_back(',');
+    tidewire::protocol::JsonObjectWriter w(out);
+    w.uint("ref", entry.ref).str("channel", entry.channel).str("event", entry.event).uint("bytes", entry.bytes);
+    w.key("binary");
+    out += entry.binary ? "true" : "false";
+    w.key("inFlight");
+    out += entry.in_flight ? "true" : "false";
+    w.number("queuedAtMs", entry.queued_at_ms);
+    w.close();
+  }
+  out.push_back(']');
+  return out_text(out);
+}
+
+EMSCRIPTEN_KEEPALIVE double tw_client_clear_outbox(WasmClient* c) {
+  return static_cast<double>(c->run([](Engine& e) { return e.clear_outbox(); }));
+}
+
+EMSCRIPTEN_KEEPALIVE void tw_client_set_page_visible(WasmClient* c, int visible) {
+  c->run([&](Engine& e) { e.set_page_visible(visible != 0); });
+}
+EMSCRIPTEN_KEEPALIVE void tw_client_set_online(WasmClient* c, int online) {
+  c->run([&](Engine& e) { e.set_online(online != 0); });
+}
+EMSCRIPTEN_KEEPALIVE void tw_client_probe(WasmClient* c) { c->run([](Engine& e) { e.probe(); }); }
+EMSCRIPTEN_KEEPALIVE void tw_client_connect(WasmClient* c) { c->run([](Engine& e) { e.connect(); }); }
+EMSCRIPTEN_KEEPALIVE void tw_client_disconnect(WasmClient* c) { c->run([](Engine& e) { e.disconnect(); }); }
+EMSCRIPTEN_KEEPALIVE void tw_client_reconnect(WasmClient* c) { c->run([](Engine& e) { e.reconnect(); }); }
+EMSCRIPTEN_KEEPALIVE void tw_client_set_token(WasmClient* c, const char* p, std::size_t n) { c->set_token(view(p, n)); }
+
+EMSCRIPTEN_KEEPALIVE const char* tw_client_state(WasmClient* c) {
+  return out_text(tidewire::client::to_string(c->engine().state()));
+}
+EMSCRIPTEN_KEEPALIVE const char* tw_client_connection_id(WasmClient* c) {
+  return out_text(c->engine().connection_id());
+}
+EMSCRIPTEN_KEEPALIVE const char* tw_client_user_id(WasmClient* c) { return out_text(c->engine().user_id()); }
+
+// JSON object: the names are the WasmMetrics fields of tidewire_module.d.mts.
+EMSCRIPTEN_KEEPALIVE const char* tw_client_metrics(WasmClient* c) {
+  const Engine& e = c->engine();
+  const tidewire::client::Metrics& m = e.metrics();
+  std::string out;
+  tidewire::protocol::JsonObjectWriter w(out);
+  w.number("connectionAttempts", m.connection_attempts)
+      .number("connectionSuccesses", m.connection_successes)
+      .number("connectionFailures", m.connection_failures)
+      .number("reconnects", m.reconnects)
+      .number("messagesReceived", m.messages_received)
+      .number("messagesSent", m.messages_sent)
+      .number("bytesReceived", m.bytes_received)
+      .number("bytesSent", m.bytes_sent)
+      .number("lastLatencyMs", m.last_latency_ms)
+      .number("avgLatencyMs", m.avg_latency_ms)
+      .number("uptimeMs", e.uptime_ms())
+      .number("frameErrors", m.frame_errors)
+      .number("gaps", m.gaps)
+      .number("duplicatesDropped", m.duplicates_dropped)
+      .number("acksTimedOut", m.acks_timed_out)
+      .number("messagesExpired", m.messages_expired)
+      .number("probes", m.probes)
+      .number("queueDepth", static_cast<double>(e.outbox_size()))
+      .number("queueBytes", static_cast<double>(e.outbox_bytes()))
+      .number("inflight", static_cast<double>(e.inflight_count()))
+      .number("reconnectAttempts", e.reconnect_attempts())
+      .number("channelCount", static_cast<double>(e.channel_count()))
+      .number("subscriberCount", e.subscriber_count());
+  w.close();
+  return out_text(out);
+}
+
+EMSCRIPTEN_KEEPALIVE const char* tw_status_message(int status) {
+  return out_text(tidewire::client::status_message(static_cast<Status>(status)));
+}
+
+}  // extern "C"

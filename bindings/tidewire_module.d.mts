@@ -1,5 +1,7 @@
-// Hand-written declarations of the embind module built from bindings/tidewire_module.cpp.
-// Kept honest by tests/node/module-exports.test.mjs (runtime, both ways) and web/test-types/ (tsc --strict).
+// Hand-written declarations of the wasm module: the classes of bindings/tidewire_api.js over the C exports of
+// tidewire_module.cpp and state_bindings.cpp. Kept honest by tests/node/module-exports.test.mjs (runtime, both
+// ways) and web/test-types/ (tsc --strict). Every class owns wasm memory: call delete() when done (a deleted
+// object's methods throw; a second delete() does nothing).
 
 /** Internal callbacks the engine calls. They must never throw (a JS exception through wasm leaks its stack). */
 export interface WasmCallbacks {
@@ -183,6 +185,8 @@ export interface TidewireModule {
   WasmSyncCollection: new () => WasmSyncCollection;
   WasmChatRoom: new (typingTtlMs: number) => WasmChatRoom;
   HEAPU8: Uint8Array;
+  /** Diagnostics: clients and state containers alive in wasm memory (not yet deleted). */
+  liveObjects(): number;
 }
 
 export interface TidewireModuleOptions {

@@ -1,5 +1,5 @@
 // The wasm client's harder guarantees, against the real server and against a hostile fake server:
-// embind hygiene, bad frames from the server, the outbox API, and the rules that need server limits.
+// wasm object hygiene, bad frames from the server, the outbox API, and the rules that need server limits.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -9,22 +9,22 @@ import { createClient, loadModule } from '../../web/dist/index.js';
 import { startServer } from './helpers/server.mjs';
 import { waitFor } from './helpers/wait.mjs';
 
-describe('embind hygiene', () => {
+describe('wasm object hygiene', () => {
   let server;
   before(async () => {
     server = await startServer();
   });
   after(async () => server?.stop());
 
-  test('after unsubscribing everything and closing the client, live JS handles are back to where they started', async () => {
+  test('after unsubscribing everything and closing the client, live wasm objects are back to where they started', async () => {
     const module = await loadModule();
-    // Warm up once so lazily created, module-wide handles (e.g. interned strings) are not counted as leaks.
+    // Warm up once so lazily created, module-wide state is not counted as a leak.
     const warm = createClient({ url: server.wsUrl, token: server.token('warm'), graceMs: 10 });
     await warm.channel('room:hyg').whenSubscribed();
     warm.close();
     await new Promise((r) => setTimeout(r, 50));
 
-    const start = module.count_emval_handles();
+    const start = module.liveObjects();
     for (let i = 0; i < 3; i += 1) {
       const c = createClient({ url: server.wsUrl, token: server.token(`h${i}`), graceMs: 10 });
       const ch = c.channel('room:hyg').subscribe();
@@ -36,7 +36,7 @@ describe('embind hygiene', () => {
       c.close();
     }
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(module.count_emval_handles(), start);
+    assert.equal(module.liveObjects(), start);
   });
 });
 
