@@ -1,0 +1,72 @@
+// The package's size as a user's bundler ships it: the plain API (web/dist/index.js with the module's glue),
+// bundled and minified by esbuild for the browser, plus the .wasm, each gzip -9. The React entry is measured
+// the same way, on top of the plain API (react and react-dom are the user's, so external).
+//   node scripts/bundle-size.mjs            prints the figures and writes test-results/bench/size.json
+// tests/size/bundle-size.test.mjs checks the budgets below in `npm test`.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Budgets in bytes (1 KB = 1,000 bytes, so the figures read the same in every tool). */
+export const budgets = {
+  /** Plain API: JS + wasm, gzip -9: the performance target. Not met yet (docs/BENCHMARKS.md says what is left). */
+  target: 40_000,
+  /**
+   * Plain API: the ceiling `npm test` enforces until the target is met: today's size plus a little room, lowered
+   * with every cut so that nothing grows back unnoticed.
+   */
+  total: 53_000,
+  /** The React entry's own JS on top of the plain API, gzip -9 (ours: catches a regression). */
+  react: 12_000,
+};
+
+const gz = (buf) => gzipSync(buf, { level: 9 }).length;
+
+async function bundle(entry) {
+  const result = await build({
+    entryPoints: [resolve(root, entry)],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    external: ['react', 'react-dom', 'react/jsx-runtime', 'ws'],
+    logLevel: 'silent',
+  });
+  return Buffer.from(result.outputFiles[0].contents);
+}
+
+export async function measure() {
+  const js = await bundle('web/dist/index.js');
+  const withReact = await bundle('web/dist/react/index.js');
+  const wasm = readFileSync(resolve(root, 'web/dist/tidewire_module.wasm'));
+  const jsBytes = gz(js);
+  const wasmBytes = gz(wasm);
+  return {
+    jsBytes,
+    wasmBytes,
+    totalBytes: jsBytes + wasmBytes,
+    budgetBytes: budgets.total,
+    targetBytes: budgets.target,
+    wasmRawBytes: wasm.length,
+    jsMinBytes: js.length,
+    // The React entry bundles the plain API too: its own share is the difference.
+    reactBytes: gz(withReact) - jsBytes,
+    reactBudgetBytes: budgets.react,
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const m = await measure();
+  const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
+  console.log(`plain API: JS ${kb(m.jsBytes)} + wasm ${kb(m.wasmBytes)} = ${kb(m.totalBytes)} gzip -9 (ceiling ${kb(m.budgetBytes)}, target ${kb(m.targetBytes)})`);
+  console.log(`  minified JS ${kb(m.jsMinBytes)}, raw wasm ${kb(m.wasmRawBytes)}`);
+  console.log(`React entry on top: ${kb(m.reactBytes)} gzip -9 (budget ${kb(m.reactBudgetBytes)})`);
+  mkdirSync(resolve(root, 'test-results/bench'), { recursive: true });
+  writeFileSync(resolve(root, 'test-results/bench/size.json'), `${JSON.stringify(m)}\n`);
+}
