@@ -207,11 +207,13 @@ void Engine::settle(const OutboxItem& item, bool ok, std::uint64_t offset, std::
 bool Engine::take_inflight(char prefix, std::string_view ref_text, OutboxItem& out) {
   std::uint32_t ref = 0;
   if (!parse_ref(ref_text, prefix, ref)) return false;
-  auto it = std::find_if(inflight_.begin(), inflight_.end(), [ref](const OutboxItem& i) { return i.ref == ref; });
-  if (it == inflight_.end()) return false;
-  out = std::move(*it);
-  inflight_.erase(it);
-  return true;
+  for (std::size_t i = 0; i < inflight_.size(); ++i) {
+    if (inflight_[i].ref == ref) {
+      out = inflight_.take(i);
+      return true;
+    }
+  }
+  return false;
 }
 
 // The next ref (taken for good only by enqueue), the queue time and the TTL deadline.
@@ -433,10 +435,7 @@ void Engine::drop_socket(std::uint16_t code, std::string_view reason) {
   channels_.reset_socket_state();
   // Sent but unacknowledged messages go back to the front of the outbox, in their original order. They carry
   // their client message id, so the server will not broadcast them twice.
-  while (!inflight_.empty()) {
-    outbox_.push_front(std::move(inflight_.back()));
-    inflight_.pop_back();
-  }
+  outbox_.prepend(inflight_);
 }
 
 // The one path every lost or refused connection takes.
@@ -798,8 +797,7 @@ double Engine::next_deadline_ms() const {
 void Engine::expire_and_time_out(double now) {
   if (config_.ack_timeout_ms > 0) {
     while (!inflight_.empty() && inflight_.front().sent_at_ms + config_.ack_timeout_ms <= now) {
-      OutboxItem item = std::move(inflight_.front());
-      inflight_.pop_front();
+      OutboxItem item = inflight_.take_front();
       ++metrics_.acks_timed_out;
       settle(item, false, 0, std::string_view(), "timeout",
              "no answer from the server within ackTimeoutMs; it may or may not have been processed");

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -191,7 +190,7 @@ class Engine {
   ChannelRegistry channels_;
   EventTable events_;
   Outbox outbox_;
-  std::deque<OutboxItem> inflight_;  // sent, waiting for ack (in send order)
+  ItemQueue inflight_;  // sent, waiting for ack (in send order)
   std::uint32_t next_msg_ref_ = 1;
   Metrics metrics_;
   std::string scratch_;  // reused encode buffer

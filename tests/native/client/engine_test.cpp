@@ -667,3 +667,79 @@ TEST_F(EngineTest, TheConnectUrlKeepsWhatTheApplicationSet) {
   engine->subscribe("a", id);
   EXPECT_EQ(transport.opens.back().url, "wss://h/ws?nav=2&binary=0&v=1");
 }
+
+// The outbox's vector-backed queue: order, byte accounting and removal from anywhere.
+namespace {
+OutboxItem item(std::uint32_t ref, std::size_t bytes = 1) {
+  OutboxItem i;
+  i.ref = ref;
+  i.frame.assign(bytes, 'x');
+  return i;
+}
+std::vector<std::uint32_t> refs(const Outbox& box) {
+  std::vector<std::uint32_t> out;
+  box.for_each([&](const OutboxItem& i) { out.push_back(i.ref); });
+  return out;
+}
+}  // namespace
+
+TEST(OutboxQueue, KeepsOrderThroughPopsPushFrontAndReclaim) {
+  Outbox box(1000, 1 << 20);
+  for (std::uint32_t r = 1; r <= 40; ++r) box.push_back(item(r, r));
+  for (std::uint32_t r = 1; r <= 30; ++r) EXPECT_EQ(box.pop_front().ref, r);  // reclaims on the way
+  EXPECT_EQ(box.size(), 10u);
+  box.push_front(item(30, 30));
+  box.push_front(item(29, 29));
+  std::vector<std::uint32_t> want;
+  for (std::uint32_t r = 29; r <= 40; ++r) want.push_back(r);
+  EXPECT_EQ(refs(box), want);
+  std::size_t bytes = 0;
+  for (std::uint32_t r = 29; r <= 40; ++r) bytes += r;
+  EXPECT_EQ(box.bytes(), bytes);
+  while (!box.empty()) box.pop_front();
+  EXPECT_EQ(box.bytes(), 0u);
+  box.push_front(item(7));  // push_front into an empty, reset queue
+  box.push_front(item(6));
+  EXPECT_EQ(refs(box), (std::vector<std::uint32_t>{6, 7}));
+}
+
+TEST(OutboxQueue, PrependPutsItemsAheadInOrderAndEmptiesTheSource) {
+  Outbox box(1000, 1 << 20);
+  box.push_back(item(10, 2));
+  box.push_back(item(11, 2));
+  box.pop_front();
+  ItemQueue inflight;
+  inflight.push_back(item(1, 3));
+  inflight.push_back(item(2, 3));
+  inflight.push_back(item(3, 3));
+  inflight.take_front();
+  box.prepend(inflight);
+  EXPECT_TRUE(inflight.empty());
+  EXPECT_EQ(refs(box), (std::vector<std::uint32_t>{2, 3, 11}));
+  EXPECT_EQ(box.bytes(), 8u);
+}
+
+TEST(OutboxQueue, RemoveIfTakesFromAnywhereAndVisitsItemsPushedByTheCallback) {
+  Outbox box(1000, 1 << 20);
+  for (std::uint32_t r = 1; r <= 6; ++r) box.push_back(item(r));
+  box.pop_front();
+  std::vector<std::uint32_t> removed;
+  box.remove_if([](const OutboxItem& i) { return i.ref % 2 == 0 || i.ref == 100; },
+                [&](const OutboxItem& i) {
+                  removed.push_back(i.ref);
+                  if (i.ref == 4) box.push_back(item(100));  // re-entrant push while walking
+                });
+  EXPECT_EQ(removed, (std::vector<std::uint32_t>{2, 4, 6, 100}));
+  EXPECT_EQ(refs(box), (std::vector<std::uint32_t>{3, 5}));
+  EXPECT_EQ(box.bytes(), 2u);
+}
+
+TEST(OutboxQueue, TakeFromTheMiddleKeepsTheRestInOrder) {
+  ItemQueue q;
+  for (std::uint32_t r = 1; r <= 5; ++r) q.push_back(item(r));
+  EXPECT_EQ(q.take(2).ref, 3u);
+  EXPECT_EQ(q.take(0).ref, 1u);
+  std::vector<std::uint32_t> got;
+  for (const OutboxItem& i : q) got.push_back(i.ref);
+  EXPECT_EQ(got, (std::vector<std::uint32_t>{2, 4, 5}));
+}
