@@ -1,5 +1,10 @@
 #include "client/presence_state.hpp"
 
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "support/json_text.hpp"
@@ -43,4 +48,27 @@ TEST(PresenceState, HostileInputIsIgnored) {
   EXPECT_FALSE(p.apply_diff(parsed("[]")));
   EXPECT_TRUE(p.apply_diff(parsed(R"({"joins":"x","leaves":[7]})")));
   EXPECT_EQ(p.online_count(), 1u);
+}
+
+TEST(PresenceState, MembersAreOrderedByJoinTimeThenUserIdWhateverTheArrivalOrder) {
+  PresenceState p;
+  // 40 members, join times with many ties (i % 7), arriving in a scrambled order.
+  std::string state = "[";
+  std::vector<std::pair<int, std::string>> want;
+  for (int k = 0; k < 40; ++k) {
+    const int i = (k * 17) % 40;
+    const std::string id = "u" + std::to_string(100 - i);
+    if (k > 0) state += ",";
+    state += R"({"userId":")" + id + R"(","joinedAt":)" + std::to_string(i % 7) + "}";
+    want.emplace_back(i % 7, id);
+  }
+  state += "]";
+  ASSERT_TRUE(p.apply_state(parsed(state)));
+  std::sort(want.begin(), want.end());
+  const auto members = N(p.members());
+  ASSERT_EQ(members.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(members[i]["joinedAt"], want[i].first) << i;
+    EXPECT_EQ(members[i]["userId"], want[i].second) << i;
+  }
 }
