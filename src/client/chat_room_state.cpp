@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "client/sorted_vector.hpp"
+
 namespace tidewire::client {
 
 namespace {
@@ -15,18 +17,31 @@ bool string_field(const protocol::JsonValue& j, const char* key, std::string& ou
 }
 }  // namespace
 
+std::size_t ChatRoomState::index_of(const ByName& v, const std::string& name) {
+  return lower_index(v, [&name](const std::pair<std::string, double>& e) { return e.first < name; });
+}
+
+protocol::JsonValue* ChatRoomState::find(const std::string& id) {
+  const std::size_t k = index_of(created_at_, id);
+  if (k == created_at_.size() || created_at_[k].first != id) return nullptr;
+  const double at = created_at_[k].second;
+  const std::size_t i =
+      lower_index(messages_, [at, &id](const Message& m) { return m.at < at || (!(at < m.at) && m.id < id); });
+  return &messages_[i].value;
+}
+
 bool ChatRoomState::apply_message(const protocol::JsonValue& message) {
   std::string id;
   if (!string_field(message, "id", id)) return false;
-  const double at = message.number_or("createdAt", 0);
-  auto existing = key_of_.find(id);
-  if (existing != key_of_.end()) {
-    by_key_[existing->second] = message;  // an edit keeps the message's place
+  if (protocol::JsonValue* existing = find(id)) {
+    *existing = message;  // an edit keeps the message's place
     return true;
   }
-  const Key key{at, id};
-  by_key_[key] = message;
-  key_of_[id] = key;
+  const double at = message.number_or("createdAt", 0);
+  const std::size_t i =
+      lower_index(messages_, [at, &id](const Message& m) { return m.at < at || (!(at < m.at) && m.id < id); });
+  insert_at(created_at_, index_of(created_at_, id), std::pair<std::string, double>(id, at));
+  insert_at(messages_, i, Message{at, std::move(id), message});
   return true;
 }
 
@@ -42,9 +57,9 @@ bool ChatRoomState::apply_history(const protocol::JsonValue& data) {
 bool ChatRoomState::apply_reaction(const protocol::JsonValue& event) {
   std::string message_id, emoji;
   if (!string_field(event, "messageId", message_id) || !string_field(event, "emoji", emoji)) return false;
-  auto key = key_of_.find(message_id);
-  if (key == key_of_.end()) return false;  // not loaded: its count arrives with the message later
-  protocol::JsonValue& message = by_key_[key->second];
+  protocol::JsonValue* found = find(message_id);
+  if (found == nullptr) return false;  // not loaded: its count arrives with the message later
+  protocol::JsonValue& message = *found;
   protocol::JsonValue* reactions = message.find("reactions");
   if (reactions == nullptr || !reactions->is_object()) {
     reactions = &message.set("reactions", protocol::JsonValue::object());
@@ -60,32 +75,38 @@ bool ChatRoomState::apply_typing(const protocol::JsonValue& event, double now_ms
   std::string user;
   if (!string_field(event, "userId", user)) return false;
   const protocol::JsonValue* typing = event.find("typing");
+  const std::size_t i = index_of(typing_until_, user);
+  const bool known = i < typing_until_.size() && typing_until_[i].first == user;
   if (typing != nullptr && typing->as_bool()) {
-    typing_until_[user] = now_ms + typing_ttl_ms_;
-  } else {
-    typing_until_.erase(user);
+    if (known) {
+      typing_until_[i].second = now_ms + typing_ttl_ms_;
+    } else {
+      insert_at(typing_until_, i, std::pair<std::string, double>(std::move(user), now_ms + typing_ttl_ms_));
+    }
+  } else if (known) {
+    typing_until_.erase(typing_until_.begin() + static_cast<std::ptrdiff_t>(i));
   }
   return true;
 }
 
 protocol::JsonValue ChatRoomState::messages() const {
   protocol::JsonValue out = protocol::JsonValue::array();
-  for (const auto& kv : by_key_) out.push_back(kv.second);
+  for (const Message& m : messages_) out.push_back(m.value);
   return out;
 }
 
-std::string ChatRoomState::oldest_id() const { return by_key_.empty() ? std::string() : by_key_.begin()->first.second; }
+std::string ChatRoomState::oldest_id() const { return messages_.empty() ? std::string() : messages_.front().id; }
 
 std::vector<std::string> ChatRoomState::typing_users(double now_ms) {
   std::vector<std::string> out;
-  for (auto it = typing_until_.begin(); it != typing_until_.end();) {
-    if (it->second <= now_ms) {
-      it = typing_until_.erase(it);
-    } else {
-      out.push_back(it->first);
-      ++it;
-    }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < typing_until_.size(); ++i) {
+    if (typing_until_[i].second <= now_ms) continue;
+    out.push_back(typing_until_[i].first);
+    if (kept != i) typing_until_[kept] = std::move(typing_until_[i]);
+    ++kept;
   }
+  typing_until_.erase(typing_until_.begin() + static_cast<std::ptrdiff_t>(kept), typing_until_.end());
   return out;
 }
 

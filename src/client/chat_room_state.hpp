@@ -3,9 +3,7 @@
 // virtual one).
 #pragma once
 
-#include <map>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -28,7 +26,7 @@ class ChatRoomState {
 
   // Messages, oldest first.
   protocol::JsonValue messages() const;
-  std::size_t message_count() const { return by_key_.size(); }
+  std::size_t message_count() const { return messages_.size(); }
   bool has_more() const { return has_more_; }
   // The id to page back from (the oldest message), or "" when empty.
   std::string oldest_id() const;
@@ -38,10 +36,18 @@ class ChatRoomState {
   double next_typing_expiry() const;
 
  private:
-  using Key = std::pair<double, std::string>;  // (createdAt, id): a stable total order
-  std::map<Key, protocol::JsonValue> by_key_;
-  std::unordered_map<std::string, Key> key_of_;
-  std::map<std::string, double> typing_until_;  // userId -> monotonic expiry
+  struct Message {
+    double at;  // createdAt: (at, id) is a stable total order
+    std::string id;
+    protocol::JsonValue value;
+  };
+  using ByName = std::vector<std::pair<std::string, double>>;  // sorted by name
+  static std::size_t index_of(const ByName& v, const std::string& name);
+  protocol::JsonValue* find(const std::string& id);
+
+  std::vector<Message> messages_;  // sorted by (at, id)
+  ByName created_at_;              // id -> createdAt, the key of its message
+  ByName typing_until_;            // userId -> monotonic expiry
   bool has_more_ = true;
   double typing_ttl_ms_;
 };

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "client/sorted_vector.hpp"
+
 namespace tidewire::client {
 
 namespace {
@@ -26,13 +28,16 @@ bool PresenceState::upsert(const protocol::JsonValue& m) {
     member.connections = static_cast<int>(std::clamp<std::int64_t>(conns->as_int(), 1, 1 << 30));
   }
   // An update may carry only what changed: keep the rest.
-  auto existing = members_.find(member.user_id);
-  if (existing != members_.end()) {
-    if (member.joined_at == 0) member.joined_at = existing->second.joined_at;
-    if (info == nullptr) member.info = existing->second.info;
-    if (conns == nullptr) member.connections = existing->second.connections;
+  const std::size_t i = index_of(member.user_id);
+  if (i == members_.size() || members_[i].user_id != member.user_id) {
+    insert_at(members_, i, std::move(member));
+    return true;
   }
-  members_[member.user_id] = std::move(member);
+  PresenceMember& existing = members_[i];
+  if (member.joined_at == 0) member.joined_at = existing.joined_at;
+  if (info == nullptr) member.info = std::move(existing.info);
+  if (conns == nullptr) member.connections = existing.connections;
+  existing = std::move(member);
   return true;
 }
 
@@ -65,7 +70,11 @@ bool PresenceState::apply_diff_now(const protocol::JsonValue& diff) {
   if (const protocol::JsonValue* leaves = diff.find("leaves")) {
     for (const auto& l : leaves->elements()) {
       const protocol::JsonValue* uid = l.is_string() ? &l : l.find("userId");
-      if (uid != nullptr && uid->is_string()) members_.erase(uid->as_string());
+      if (uid == nullptr || !uid->is_string()) continue;
+      const std::size_t i = index_of(uid->as_string());
+      if (i < members_.size() && members_[i].user_id == uid->as_string()) {
+        members_.erase(members_.begin() + static_cast<std::ptrdiff_t>(i));
+      }
     }
   }
   return true;
@@ -77,15 +86,19 @@ void PresenceState::clear() {
   has_state_ = false;
 }
 
+std::size_t PresenceState::index_of(const std::string& user_id) const {
+  return lower_index(members_, [&user_id](const PresenceMember& m) { return m.user_id < user_id; });
+}
+
 const PresenceMember* PresenceState::find(const std::string& user_id) const {
-  auto it = members_.find(user_id);
-  return it == members_.end() ? nullptr : &it->second;
+  const std::size_t i = index_of(user_id);
+  return i < members_.size() && members_[i].user_id == user_id ? &members_[i] : nullptr;
 }
 
 protocol::JsonValue PresenceState::members() const {
   std::vector<const PresenceMember*> sorted;
   sorted.reserve(members_.size());
-  for (const auto& kv : members_) sorted.push_back(&kv.second);
+  for (const auto& m : members_) sorted.push_back(&m);
   // (joinedAt, userId) is a total order (ids are unique), so an unstable sort gives the one stable order.
   // A heap sort: O(n log n) in little code.
   const auto before = [](const PresenceMember* a, const PresenceMember* b) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstddef>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -37,8 +36,9 @@ class PresenceState {
  private:
   bool upsert(const protocol::JsonValue& m);
   bool apply_diff_now(const protocol::JsonValue& diff);
+  std::size_t index_of(const std::string& user_id) const;  // the insert position; == size() or a match
 
-  std::map<std::string, PresenceMember> members_;
+  std::vector<PresenceMember> members_;  // sorted by user_id
   std::vector<protocol::JsonValue> pending_diffs_;
   bool has_state_ = false;
 };
