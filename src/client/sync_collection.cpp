@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "client/sorted_vector.hpp"
+
 namespace tidewire::client {
 
 namespace {
@@ -16,6 +18,15 @@ bool item_id(const protocol::JsonValue& item, std::string& out) {
   return true;
 }
 }  // namespace
+
+std::size_t SyncCollection::index_of(const Items& v, const std::string& id) {
+  return lower_index(v, [&id](const protocol::JsonValue::Member& m) { return m.key < id; });
+}
+
+protocol::JsonValue* SyncCollection::find(Items& v, const std::string& id) {
+  const std::size_t i = index_of(v, id);
+  return i < v.size() && v[i].key == id ? &v[i].value : nullptr;
+}
 
 void SyncCollection::remember(const std::string& id) {
   if (std::find(order_.begin(), order_.end(), id) == order_.end()) order_.push_back(id);
@@ -32,14 +43,23 @@ bool SyncCollection::apply_snapshot(const protocol::JsonValue& items) {
 bool SyncCollection::apply_upsert(const protocol::JsonValue& item) {
   std::string id;
   if (!item_id(item, id)) return false;
-  auto it = confirmed_.find(id);
-  if (it != confirmed_.end() && version(it->second) > version(item)) return true;  // stale event
-  confirmed_[id] = item;
+  const std::size_t i = index_of(confirmed_, id);
+  if (i < confirmed_.size() && confirmed_[i].key == id) {
+    if (version(confirmed_[i].value) > version(item)) return true;  // stale event
+    confirmed_[i].value = item;
+  } else {
+    insert_at(confirmed_, i, protocol::JsonValue::Member{id, item});
+  }
   remember(id);
   return true;
 }
 
-void SyncCollection::apply_delete(const std::string& id) { confirmed_.erase(id); }
+void SyncCollection::apply_delete(const std::string& id) {
+  const std::size_t i = index_of(confirmed_, id);
+  if (i < confirmed_.size() && confirmed_[i].key == id) {
+    confirmed_.erase(confirmed_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+}
 
 std::string SyncCollection::optimistic_insert(std::uint32_t op, const protocol::JsonValue& data) {
   std::string temp = "pending-" + std::to_string(op);
@@ -89,17 +109,19 @@ void SyncCollection::reject(std::uint32_t op, const protocol::JsonValue* current
 }
 
 std::int64_t SyncCollection::version_of(const std::string& id) const {
-  auto it = confirmed_.find(id);
-  return it == confirmed_.end() ? 0 : version(it->second);
+  const std::size_t i = index_of(confirmed_, id);
+  return i < confirmed_.size() && confirmed_[i].key == id ? version(confirmed_[i].value) : 0;
 }
 
 protocol::JsonValue SyncCollection::items() const {
-  std::unordered_map<std::string, protocol::JsonValue> view = confirmed_;
+  Items view = confirmed_;
   for (const Op& op : pending_) {
     switch (op.kind) {
       case Kind::kInsert: {
         // Keys in alphabetical order, as the nlohmann objects this replaced wrote them.
-        protocol::JsonValue& item = view[op.id] = protocol::JsonValue::object();
+        const std::size_t i = index_of(view, op.id);
+        if (i == view.size() || view[i].key != op.id) insert_at(view, i, protocol::JsonValue::Member{op.id, {}});
+        protocol::JsonValue& item = view[i].value = protocol::JsonValue::object();
         item.set("data", op.data);
         item.set("id", protocol::JsonValue::string(op.id));
         item.set("pending", protocol::JsonValue::boolean(true));
@@ -107,21 +129,24 @@ protocol::JsonValue SyncCollection::items() const {
         break;
       }
       case Kind::kUpdate: {
-        auto it = view.find(op.id);
-        if (it == view.end()) break;
-        protocol::JsonValue* data = it->second.find("data");
-        if (data == nullptr || !data->is_object()) data = &it->second.set("data", protocol::JsonValue::object());
+        protocol::JsonValue* item = find(view, op.id);
+        if (item == nullptr) break;
+        protocol::JsonValue* data = item->find("data");
+        if (data == nullptr || !data->is_object()) data = &item->set("data", protocol::JsonValue::object());
         for (const auto& field : op.data.members()) data->set(field.key, field.value);  // a shallow merge
-        it->second.set("pending", protocol::JsonValue::boolean(true));
+        item->set("pending", protocol::JsonValue::boolean(true));
         break;
       }
-      case Kind::kDelete: view.erase(op.id); break;
+      case Kind::kDelete: {
+        const std::size_t i = index_of(view, op.id);
+        if (i < view.size() && view[i].key == op.id) view.erase(view.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
     }
   }
   protocol::JsonValue out = protocol::JsonValue::array();
   for (const auto& id : order_) {
-    auto it = view.find(id);
-    if (it != view.end()) out.push_back(std::move(it->second));
+    if (protocol::JsonValue* item = find(view, id)) out.push_back(std::move(*item));
   }
   return out;
 }

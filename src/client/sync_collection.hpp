@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "protocol/json_value.hpp"
@@ -44,9 +43,13 @@ class SyncCollection {
     std::string id;
     protocol::JsonValue data;
   };
+  using Items = std::vector<protocol::JsonValue::Member>;  // id -> item, sorted by id
   void remember(const std::string& id);
+  // The insert position of `id`: v.size() or the index of the first key not less than `id`.
+  static std::size_t index_of(const Items& v, const std::string& id);
+  static protocol::JsonValue* find(Items& v, const std::string& id);
 
-  std::unordered_map<std::string, protocol::JsonValue> confirmed_;  // id -> item {id, version, data, ...}
+  Items confirmed_;                 // id -> item {id, version, data, ...}
   std::vector<std::string> order_;  // creation order of ids ever seen
   std::vector<Op> pending_;
 };

@@ -1,5 +1,8 @@
 #include "client/sync_collection.hpp"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "support/json_text.hpp"
@@ -80,4 +83,27 @@ TEST(SyncCollection, AnUpdateMergesIntoTheDataAndNewFieldsGoLast) {
   c.confirm(3, V({{"item", {{"id", "1"}, {"version", 2}, {"data", {{"done", true}}}}}}));
   EXPECT_EQ(c.items().dump(), R"([{"data":{"done":true},"id":"1","version":2}])");
   EXPECT_EQ(c.version_of("1"), 2);
+}
+
+TEST(SyncCollection, ItemsKeepCreationOrderWhateverTheIds) {
+  SyncCollection c;
+  const std::vector<std::string> ids = {"m", "b", "z", "a", "k", "c"};
+  for (const auto& id : ids) c.apply_upsert(V(item(id, 1, {{"t", id}})));
+  c.apply_delete("z");
+  c.apply_delete("nope");
+  c.optimistic_delete(1, "a");
+  c.optimistic_update(2, "k", V({{"u", 1}}));
+  c.apply_upsert(V(item("z", 2, {{"t", "back"}})));  // a deleted id comes back at its first place
+  auto items = N(c.items());
+  std::vector<std::string> got;
+  for (const auto& i : items) got.push_back(i["id"].get<std::string>());
+  EXPECT_EQ(got, (std::vector<std::string>{"m", "b", "z", "k", "c"}));
+  EXPECT_EQ(items[3]["data"]["u"], 1);
+  EXPECT_TRUE(items[3]["pending"].get<bool>());
+  EXPECT_EQ(c.version_of("z"), 2);
+  EXPECT_EQ(c.version_of("a"), 1);  // the pending delete is not confirmed yet
+  EXPECT_EQ(c.version_of("q"), 0);
+  c.confirm(1, V(json::object()));
+  EXPECT_EQ(c.version_of("a"), 0);
+  EXPECT_EQ(N(c.items()).size(), 5u);
 }
