@@ -20,7 +20,7 @@ export const budgets = {
    * Plain API: the ceiling `npm test` enforces until the target is met: today's size plus a little room, lowered
    * with every cut so that nothing grows back unnoticed.
    */
-  total: 53_000,
+  total: 49_000,
   /** The React entry's own JS on top of the plain API, gzip -9 (ours: catches a regression). */
   react: 12_000,
 };

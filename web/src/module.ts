@@ -24,12 +24,10 @@ function ensureWebSocket(proc: NodeProcess): void {
   (globalThis as { WebSocket?: unknown }).WebSocket = WS;
 }
 
-function moduleOptions(): TidewireModuleOptions {
+function moduleOptions(proc: NodeProcess | undefined): TidewireModuleOptions {
   // The literal `new URL('…', import.meta.url)` lets Vite and esbuild find and emit the .wasm asset.
   const wasmUrl = new URL('./tidewire_module.wasm', import.meta.url);
-  const proc = nodeProcess();
   if (proc?.getBuiltinModule) {
-    ensureWebSocket(proc);
     const fs = proc.getBuiltinModule('fs') as { readFileSync(p: URL): Uint8Array };
     return { wasmBinary: fs.readFileSync(wasmUrl) };
   }
@@ -39,7 +37,12 @@ function moduleOptions(): TidewireModuleOptions {
 /** Resolves to the shared module instance; the first call starts loading it. */
 export function loadModule(): Promise<TidewireModule> {
   if (loading === undefined) {
-    loading = createTidewireModule(moduleOptions()).then((m) => {
+    const proc = nodeProcess();
+    const instantiating = createTidewireModule(moduleOptions(proc));
+    // In Node, load `ws` while the wasm compiles off the main thread (no socket opens before the module is
+    // ready): loading it costs about as much as the rest of a cold start.
+    if (proc?.getBuiltinModule) ensureWebSocket(proc);
+    loading = instantiating.then((m) => {
       loaded = m;
       return m;
     });
