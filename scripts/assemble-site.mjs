@@ -55,9 +55,8 @@ if (!existsSync(demoDir)) fail(`${relative(repoRoot, demoDir)} is missing`);
 for (const name of REQUIRED) {
   if (!existsSync(join(distDir, name))) {
     fail(
-      `web/dist/${name} is missing: build the web package first ` +
-        '(cp bindings/tidewire_module.d.mts web/src/ && npx tsc -p web && ' +
-        'cp build/wasm/module/tidewire_module.{mjs,wasm} web/dist/), or run `npm run build`',
+      `web/dist/${name} is missing: build the web package first with \`npm run build\` ` +
+        '(scripts/build.sh: the wasm module, then tsc and scripts/bundle-dist.mjs)',
     );
   }
 }
