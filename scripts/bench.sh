@@ -16,5 +16,11 @@ echo
 echo "== first-message latency (warm and cold)"
 node bench/node/first_message.mjs --rounds 15 | tee test-results/bench/first_message.log
 echo
+echo "== publish -> deliver latency, 10,000 messages/s, 100 subscribers (tidewire vs a Node ws broadcast server)"
+node bench/node/latency.mjs --rounds 3 --seconds 5 | tee test-results/bench/latency.log
+echo
 echo "== client throughput in headless Chromium"
 node bench/browser/throughput.mjs --rounds 3 --messages 200000 | tee test-results/bench/browser_throughput.log
+echo
+echo "== chart"
+node bench/chart.mjs
