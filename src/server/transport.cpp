@@ -494,6 +494,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
+    // Nagle off: a real-time server's small writes must leave at once, not wait for the previous segment's ACK
+    // (which the peer may delay by up to 40 ms). Batching is the write queue's job, not the kernel's.
+    beast::error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);
     guard("accept", [&] { std::make_shared<HttpSession>(std::move(socket), state_)->run(); }, [] {});
     do_accept();
   }
