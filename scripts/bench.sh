@@ -22,5 +22,8 @@ echo
 echo "== client throughput in headless Chromium"
 node bench/browser/throughput.mjs --rounds 3 --messages 200000 | tee test-results/bench/browser_throughput.log
 echo
+echo "== bundle size (plain API and React entry)"
+node scripts/bundle-size.mjs | tee test-results/bench/size.log
+echo
 echo "== chart"
 node bench/chart.mjs
