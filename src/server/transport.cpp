@@ -318,7 +318,13 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
       queue_.close();  // the read side sees the failure too and ends the session
       return;
     }
-    safely("on_write", [&] { do_write(); });
+    safely("on_write", [&] {
+      // With a write delay, what was queued during this write waits the delay too and joins a full batch.
+      // Without this, each message queued while a write was in flight would leave in a frame of its own
+      // (with TCP_NODELAY, writes complete at once, so batches would stay at one or two messages).
+      if (state_->config.write_delay_us > 0 && !pending_close_ && queue_.size() > 0) return start_write();
+      do_write();
+    });
   }
 
   // Flush what is queued, then close (do_write calls do_close once the queue is empty).
