@@ -220,8 +220,14 @@ if (num(fm?.warmMsMedian) && num(fm?.coldMsMedian)) {
     bars: [
       { label: 'warm (module loaded)', value: fm.warmMsMedian, kind: 'tidewire', note: `target ≤ 3.5 ms${fm.warmMsMedian <= 3.5 ? ': met' : ': missed'}` },
       { label: 'cold (fresh process, wasm compiled)', value: fm.coldMsMedian, kind: 'tidewire', note: `target ≤ 30 ms${fm.coldMsMedian <= 30 ? ': met' : ': missed'}` },
+      ...(num(fm.coldRawWsMsMedian)
+        ? [{ label: 'cold, raw ws client (reference)', value: fm.coldRawWsMsMedian, kind: 'baseline' }]
+        : []),
     ],
-    notes: [`bench/node/first_message.mjs, medians of ${Array.isArray(fm.warm) ? fm.warm.length : '?'} samples; no baseline (targets from the performance issue)`],
+    notes: [
+      `bench/node/first_message.mjs, medians of ${Array.isArray(fm.warm) ? fm.warm.length : '?'} samples; ` +
+        (num(fm.coldRawWsMsMedian) ? 'the raw ws client is a reference, not a target' : 'no baseline (targets from the performance issue)'),
+    ],
   });
 } else {
   missing('First-message latency', 'first_message.log (bench/node/first_message.mjs) not found');
