@@ -1,6 +1,6 @@
 // Publish → deliver latency: one publisher at a steady rate (default 10,000 messages/s) on one channel with 100
 // subscribers, against the real tidewire-server with tidewire clients (web/dist), and the same shape against a Node
-// `ws` broadcast server (bench/node/latency_ws_server.mjs) with raw `ws` clients (split on '\n', JSON.parse, Map
+// `ws` broadcast server (bench/server/ws_broadcast_server.mjs) with raw `ws` clients (split on '\n', JSON.parse, Map
 // lookup): the baseline. Rounds alternate tidewire / baseline, each with a fresh server (tidewire: a fresh temporary
 // data directory, signed tokens) and fresh client processes.
 //
@@ -115,7 +115,7 @@ async function startTidewire() {
 }
 
 async function startBaseline() {
-  const child = spawn(process.execPath, [resolve(here, 'latency_ws_server.mjs'), '--write-delay-us', String(WRITE_DELAY_US)], {
+  const child = spawn(process.execPath, [resolve(here, '../server/ws_broadcast_server.mjs'), '--write-delay-us', String(WRITE_DELAY_US)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise((r) => child.stdout.on('data', (d) => r(Number(/:(\d+)/.exec(String(d))[1]))));
@@ -333,7 +333,7 @@ console.log(`publish → deliver latency: ${int(RATE)} messages/s for ${SECONDS}
   `1 publisher, ${shape}, on one channel, ${ROUNDS} round(s) alternating ${MODES.join(' / ')}`);
 const pubName = (p) => (p === 'tidewire' ? 'a tidewire client' : 'a raw ws socket');
 console.log(`machine: ${cpus()[0].model}, ${CORES} cores. tidewire: tidewire-server + tidewire clients (web/dist), publisher ${pubName(opts['tidewire-publisher'])}; ` +
-  `baseline: Node ws broadcast server (bench/node/latency_ws_server.mjs) + raw ws clients (split, JSON.parse, Map), publisher ${pubName(opts['baseline-publisher'])}`);
+  `baseline: Node ws broadcast server (bench/server/ws_broadcast_server.mjs) + raw ws clients (split, JSON.parse, Map), publisher ${pubName(opts['baseline-publisher'])}`);
 console.log(`write delay ${WRITE_DELAY_US} µs on both servers` +
   (WRITE_DELAY_US > 0 ? ` (batching, as in bench/server/fanout.mjs; tidewire-server's default is 0: --write-delay-us 0)` : ` (tidewire-server's default)`));
 if (CLIENTS / PROCS > 1) {

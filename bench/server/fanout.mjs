@@ -49,8 +49,7 @@ function open(url, protocols) {
 }
 
 async function startBaseline() {
-  const child = spawn(process.execPath, [resolve(here, 'ws_broadcast_server.mjs')], {
-    env: { ...process.env, WRITE_DELAY_MS: String(WRITE_DELAY_US / 1000) },
+  const child = spawn(process.execPath, [resolve(here, 'ws_broadcast_server.mjs'), '--write-delay-us', String(WRITE_DELAY_US)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise((r) => child.stdout.on('data', (d) => r(Number(/:(\d+)/.exec(String(d))[1]))));

@@ -1,26 +1,40 @@
-// The baseline for the server benchmark: a Node `ws` broadcast server speaking the same JSON messages as
-// tidewire (subscribe, channel_message with offsets, ack) and batching the same way: each connection's queued
-// messages are joined with '\n' into one frame after a write delay. No auth, no limits: the best case for it.
+// The baseline server of the server benchmarks (bench/server/fanout.mjs, bench/node/latency.mjs): a Node `ws`
+// broadcast server speaking the same JSON as tidewire (subscribe → subscribed, channel_message → broadcast
+// with offset/ts/from, ack when the publish has a `ref`). Each broadcast is encoded once and queued on every subscriber; a connection's queue is
+// joined with '\n' into one text frame and written:
+//   --write-delay-us 0 (default): at the end of the current event-loop turn (setImmediate), which batches what
+//     arrived in one read, like tidewire-server's default (write delay 0: one post when the queue was empty);
+//   --write-delay-us N > 0: after N µs (setTimeout, so at least 1 ms in Node).
+// No auth, no limits, no history: the best case for it. Prints "listening on http://127.0.0.1:PORT".
+//   node bench/server/ws_broadcast_server.mjs [--write-delay-us 0]
+import { parseArgs } from 'node:util';
+
 import { WebSocketServer } from 'ws';
 
-const writeDelayMs = Number(process.env.WRITE_DELAY_MS ?? '1');
-const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+const { values } = parseArgs({ options: { 'write-delay-us': { type: 'string', default: '0' } } });
+const delayUs = Number(values['write-delay-us']);
+const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false, handleProtocols: (p) => (p.has('jwt') ? 'jwt' : false) });
 const channels = new Map(); // name -> { offset, subs: Set<conn> }
+
+function flush(conn) {
+  conn.scheduled = false;
+  if (conn.queue.length === 0) return;
+  const frame = conn.queue.join('\n');
+  conn.queue = [];
+  conn.ws.send(frame);
+}
 
 function enqueue(conn, line) {
   conn.queue.push(line);
-  if (!conn.timer) {
-    conn.timer = setTimeout(() => {
-      conn.timer = null;
-      const frame = conn.queue.join('\n');
-      conn.queue = [];
-      conn.ws.send(frame);
-    }, writeDelayMs);
+  if (!conn.scheduled) {
+    conn.scheduled = true;
+    if (delayUs > 0) setTimeout(flush, delayUs / 1000, conn);
+    else setImmediate(flush, conn);
   }
 }
 
 wss.on('connection', (ws) => {
-  const conn = { ws, queue: [], timer: null, channels: new Set() };
+  const conn = { ws, queue: [], scheduled: false, channels: new Set() };
   ws.on('message', (data) => {
     let msg;
     try {
@@ -33,7 +47,7 @@ wss.on('connection', (ws) => {
       if (!ch) channels.set(msg.channel, (ch = { offset: 0, subs: new Set() }));
       ch.subs.add(conn);
       conn.channels.add(msg.channel);
-      enqueue(conn, JSON.stringify({ type: 'subscribed', channel: msg.channel, ref: msg.ref }));
+      enqueue(conn, JSON.stringify({ type: 'subscribed', channel: msg.channel, ref: msg.ref, offset: ch.offset, epoch: 'E' }));
     } else if (msg.type === 'channel_message') {
       const ch = channels.get(msg.channel);
       if (!ch) return;
@@ -43,6 +57,7 @@ wss.on('connection', (ws) => {
         channel: msg.channel,
         event: msg.event,
         offset: ch.offset,
+        epoch: 'E',
         ts: Date.now(),
         from: 'publisher',
         payload: msg.payload,
@@ -53,10 +68,8 @@ wss.on('connection', (ws) => {
   });
   ws.on('close', () => {
     for (const name of conn.channels) channels.get(name)?.subs.delete(conn);
-    clearTimeout(conn.timer);
+    conn.queue = [];
   });
 });
 
-wss.on('listening', () => {
-  process.stdout.write(`listening on http://127.0.0.1:${wss.address().port}\n`);
-});
+wss.on('listening', () => process.stdout.write(`listening on http://127.0.0.1:${wss.address().port}\n`));
