@@ -14,7 +14,7 @@
 #include "client/presence_state.hpp"
 #include "client/sync_collection.hpp"
 #include "live_objects.hpp"
-#include "out_text.hpp"
+#include "js_text.hpp"
 #include "protocol/json_value.hpp"
 #include "protocol/json_writer.hpp"
 
@@ -24,10 +24,8 @@ namespace {
 using protocol::JsonValue;
 
 // Parses (p, n); false when it is not JSON.
-bool parse(const char* p, std::size_t n, JsonValue& out) {
-  return JsonValue::parse(n == 0 ? std::string_view() : std::string_view(p, n), out);
-}
-std::string text(const char* p, std::size_t n) { return n == 0 ? std::string() : std::string(p, n); }
+bool parse(const char* p, std::size_t n, JsonValue& out) { return JsonValue::parse(view(p, n), out); }
+std::string text(const char* p, std::size_t n) { return std::string(view(p, n)); }
 const char* dump(const JsonValue& v) {
   std::string out;
   v.dump_to(out);

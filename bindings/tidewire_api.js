@@ -64,6 +64,14 @@ function twHandle(self, name) {
   return self._h;
 }
 
+/** Passes `json` to the export fn(handle, ptr, len) of a state container; true when it was JSON and applied. */
+function twApply(self, name, fn, json) {
+  var h = twHandle(self, name);
+  return twWith([json], function (p, n) {
+    return fn(h, p, n) !== 0;
+  });
+}
+
 class WasmClient {
   constructor(options, callbacks) {
     var id = twListeners.indexOf(undefined, 1); // reuse the slot of a deleted client
@@ -170,16 +178,10 @@ class WasmPresence {
     this._h = _tw_presence_new();
   }
   applyState(membersJson) {
-    var h = twHandle(this, 'WasmPresence');
-    return twWith([membersJson], function (p, n) {
-      return _tw_presence_apply_state(h, p, n) !== 0;
-    });
+    return twApply(this, 'WasmPresence', _tw_presence_apply_state, membersJson);
   }
   applyDiff(diffJson) {
-    var h = twHandle(this, 'WasmPresence');
-    return twWith([diffJson], function (p, n) {
-      return _tw_presence_apply_diff(h, p, n) !== 0;
-    });
+    return twApply(this, 'WasmPresence', _tw_presence_apply_diff, diffJson);
   }
   members() {
     return twCText(_tw_presence_members(twHandle(this, 'WasmPresence')));
@@ -204,16 +206,10 @@ class WasmSyncCollection {
     this._h = _tw_sync_new();
   }
   applySnapshot(itemsJson) {
-    var h = twHandle(this, 'WasmSyncCollection');
-    return twWith([itemsJson], function (p, n) {
-      return _tw_sync_apply_snapshot(h, p, n) !== 0;
-    });
+    return twApply(this, 'WasmSyncCollection', _tw_sync_apply_snapshot, itemsJson);
   }
   applyUpsert(itemJson) {
-    var h = twHandle(this, 'WasmSyncCollection');
-    return twWith([itemJson], function (p, n) {
-      return _tw_sync_apply_upsert(h, p, n) !== 0;
-    });
+    return twApply(this, 'WasmSyncCollection', _tw_sync_apply_upsert, itemJson);
   }
   applyDelete(id) {
     var h = twHandle(this, 'WasmSyncCollection');
@@ -269,25 +265,18 @@ class WasmSyncCollection {
   }
 }
 
-function twChatApply(room, fn, json) {
-  var h = twHandle(room, 'WasmChatRoom');
-  return twWith([json], function (p, n) {
-    return fn(h, p, n) !== 0;
-  });
-}
-
 class WasmChatRoom {
   constructor(typingTtlMs) {
     this._h = _tw_chat_new(typingTtlMs);
   }
   applyHistory(dataJson) {
-    return twChatApply(this, _tw_chat_apply_history, dataJson);
+    return twApply(this, 'WasmChatRoom', _tw_chat_apply_history, dataJson);
   }
   applyMessage(messageJson) {
-    return twChatApply(this, _tw_chat_apply_message, messageJson);
+    return twApply(this, 'WasmChatRoom', _tw_chat_apply_message, messageJson);
   }
   applyReaction(eventJson) {
-    return twChatApply(this, _tw_chat_apply_reaction, eventJson);
+    return twApply(this, 'WasmChatRoom', _tw_chat_apply_reaction, eventJson);
   }
   applyTyping(eventJson, nowMs) {
     var h = twHandle(this, 'WasmChatRoom');

@@ -13,7 +13,7 @@
 #include "client/engine.hpp"
 #include "js_listener.hpp"
 #include "live_objects.hpp"
-#include "out_text.hpp"
+#include "js_text.hpp"
 #include "platform/browser_client.hpp"
 #include "protocol/json_value.hpp"
 #include "protocol/json_writer.hpp"
@@ -23,8 +23,6 @@ namespace tidewire::bindings {
 using protocol::JsonValue;
 
 namespace {
-
-std::string_view view(const char* p, std::size_t n) { return n == 0 ? std::string_view() : std::string_view(p, n); }
 
 double num(const JsonValue& options, std::string_view key, double fallback) {
   const JsonValue* v = options.find(key);
