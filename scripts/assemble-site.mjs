@@ -2,7 +2,7 @@
 // Assembles the demo site that `tidewire-server --static-dir build/site` serves:
 //
 //   web/demo/*   → build/site/            (index.html, static.html, ...; not web/demo/app/, the React app's sources)
-//   web/dist/**  → build/site/tidewire/   (the built package: .js, .mjs, .wasm; .map and .d.ts skipped)
+//   web/dist/**  → build/site/tidewire/   (the built package: .js, .wasm; .map and .d.ts skipped)
 //
 // scripts/build-demo.mjs then bundles web/demo/app/ into build/site/app.js (+ app.css, tidewire_module.wasm);
 // those generated files (GENERATED below) are left alone here.
@@ -20,7 +20,7 @@ const demoDir = join(repoRoot, 'web/demo');
 const distDir = join(repoRoot, 'web/dist');
 const outDir = resolve(repoRoot, process.argv[2] ?? 'build/site');
 
-const REQUIRED = ['index.js', 'tidewire_module.mjs', 'tidewire_module.wasm'];
+const REQUIRED = ['index.js', 'tidewire_module.wasm'];
 const SKIP = [/\.map$/, /\.d\.ts$/, /\.d\.mts$/, /\.tsbuildinfo$/];
 // Sources bundled by scripts/build-demo.mjs, not served as they are.
 const DEMO_SKIP = [/^app\//];
@@ -62,7 +62,7 @@ for (const name of REQUIRED) {
 }
 
 // A stale copy of the wasm module in web/dist is a classic source of "works in Node, not in the browser".
-for (const name of ['tidewire_module.mjs', 'tidewire_module.wasm']) {
+for (const name of ['tidewire_module.wasm']) {
   const fresh = join(repoRoot, 'build/wasm/module', name);
   if (existsSync(fresh) && !sameFile(fresh, join(distDir, name))) {
     console.warn(`assemble-site: warning: web/dist/${name} differs from build/wasm/module/${name} (stale? rebuild web/dist)`);

@@ -13,7 +13,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const from = join(root, 'build/web-tsc');
 const dist = join(root, 'web/dist');
 // Put in place by scripts/build.sh, not by this script.
-const MODULE_FILES = new Set(['tidewire_module.mjs', 'tidewire_module.wasm', 'tidewire_module.d.mts']);
+const MODULE_FILES = new Set(['tidewire_module.wasm', 'tidewire_module.d.mts']);
 
 function files(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -21,7 +21,8 @@ function files(dir) {
   );
 }
 
-// Start from the module files only, so nothing of an earlier build (old chunks, removed modules) lingers.
+// Start from the module files only, so nothing of an earlier build (old chunks, removed modules, the glue,
+// which the chunk now contains) lingers.
 mkdirSync(dist, { recursive: true });
 for (const f of files(dist)) if (!MODULE_FILES.has(relative(dist, f))) rmSync(f);
 
