@@ -5,7 +5,10 @@
 //   node bench/server/fanout.mjs [--rounds 3] [--subscribers 100] [--messages 20000] [--idle 10000]
 //
 // CPU is read from /proc/<pid>/stat (user + system), which counts only the server process: the load generator
-// runs in this process. Prints a JSON summary on the last line.
+// runs in this process. Also counts the WebSocket frames every subscriber receives during the measured window and
+// reports messages per frame (the median over subscribers): the per-frame cost (one write, one sendmsg) dominates
+// at small batches, so two servers' CPU figures only compare fairly next to their batch sizes. Prints a JSON
+// summary on the last line.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -67,6 +70,7 @@ async function startTidewire() {
 async function fanoutRound(server) {
   const subs = [];
   const received = new Array(SUBSCRIBERS).fill(0);
+  const frames = new Array(SUBSCRIBERS).fill(0); // frames carrying channel messages, per subscriber
   for (let i = 0; i < SUBSCRIBERS; i += 1) {
     const t = server.token(`sub${i}`);
     const ws = await open(server.wsUrl, t ? ['jwt', t] : undefined);
@@ -76,6 +80,7 @@ async function fanoutRound(server) {
       let n = 0;
       for (let at = s.indexOf('"channel_message"'); at !== -1; at = s.indexOf('"channel_message"', at + 1)) n += 1;
       received[i] += n;
+      if (n > 0) frames[i] += 1;
     });
     ws.send(JSON.stringify({ type: 'subscribe', channel: 'bench', ref: 's' }));
     subs.push(ws);
@@ -99,7 +104,15 @@ async function fanoutRound(server) {
   const cpu = cpuMs(server.pid) - cpu0;
   for (const ws of [...subs, pub]) ws.terminate();
   const deliveries = (SUBSCRIBERS + 1) * MESSAGES; // the publisher is a subscriber too
-  return { cpuUsPerDelivery: (cpu * 1000) / deliveries, deliveriesPerSec: deliveries / (elapsed / 1000), elapsedMs: elapsed };
+  // Per subscriber: every message it received over the frames that carried them; the median subscriber.
+  const messagesPerFrame = median(received.map((n, i) => n / Math.max(1, frames[i])));
+  return {
+    cpuUsPerDelivery: (cpu * 1000) / deliveries,
+    deliveriesPerSec: deliveries / (elapsed / 1000),
+    elapsedMs: elapsed,
+    messagesPerFrame,
+    frames: frames.reduce((a, b) => a + b, 0),
+  };
 }
 
 async function idleRound(server) {
@@ -123,7 +136,8 @@ for (let round = 0; round < ROUNDS; round += 1) {
       const r = await fanoutRound(server);
       results[name].push(r);
       console.log(`round ${round + 1} ${name}: ${r.cpuUsPerDelivery.toFixed(3)} us CPU/delivery, ` +
-        `${Math.round(r.deliveriesPerSec).toLocaleString('en-US')} deliveries/s`);
+        `${Math.round(r.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, ` +
+        `${r.messagesPerFrame.toFixed(1)} messages/frame (median subscriber)`);
     } finally {
       await server.stop();
     }
@@ -148,6 +162,12 @@ const summary = {
   ratios: results.tidewire.map((r, i) => r.cpuUsPerDelivery / results.baseline[i].cpuUsPerDelivery),
   tidewireDeliveriesPerSec: median(results.tidewire.map((r) => r.deliveriesPerSec)),
   baselineDeliveriesPerSec: median(results.baseline.map((r) => r.deliveriesPerSec)),
+  tidewireMessagesPerFrame: median(results.tidewire.map((r) => r.messagesPerFrame)),
+  baselineMessagesPerFrame: median(results.baseline.map((r) => r.messagesPerFrame)),
+  messagesPerFrame: {
+    tidewire: results.tidewire.map((r) => r.messagesPerFrame),
+    baseline: results.baseline.map((r) => r.messagesPerFrame),
+  },
   idle,
 };
 console.log(JSON.stringify(summary));
