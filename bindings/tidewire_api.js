@@ -4,6 +4,14 @@
 // tidewire_module.cpp. Strings go in as UTF-8 in one malloc'd block per call (TextEncoder.encodeInto) and come
 // back as (pointer, length) or NUL-terminated text, decoded with TextDecoder.
 
+// The glue's `new WebSocket(url, protocols)` (websocket.h) finds this function before the global: it builds the
+// class the loader set as Module.WebSocket (web/src/module.ts does in Node 20, which has no global WebSocket,
+// without touching globalThis), else the global one.
+var WebSocket = function (url, protocols) {
+  var Socket = Module['WebSocket'] || globalThis.WebSocket;
+  return protocols === undefined ? new Socket(url) : new Socket(url, protocols);
+};
+
 /** @type {Array<object | undefined>} the callbacks of each live client, by listener id (used by js_listener.cpp) */
 var twListeners = [undefined];
 var twEncoder = new TextEncoder();

@@ -187,11 +187,18 @@ export interface TidewireModule {
   HEAPU8: Uint8Array;
   /** Diagnostics: clients and state containers alive in wasm memory (not yet deleted). */
   liveObjects(): number;
+  /** The WebSocket class sockets are made with; when unset, the global WebSocket. Set it before a client connects. */
+  WebSocket?: WebSocketClass;
 }
+
+/** What the module needs of a WebSocket class: the browser API's constructor. */
+export type WebSocketClass = new (url: string, protocols?: string[]) => object;
 
 export interface TidewireModuleOptions {
   wasmBinary?: ArrayBuffer | Uint8Array;
   locateFile?: (path: string, scriptDirectory: string) => string;
+  /** The WebSocket class to use instead of the global one. */
+  WebSocket?: WebSocketClass;
   print?: (text: string) => void;
   printErr?: (text: string) => void;
 }

@@ -34,7 +34,12 @@ for (const f of files(from)) {
 }
 
 const result = await build({
-  entryPoints: { index: join(from, 'index.js'), 'react/index': join(from, 'react/index.js') },
+  entryPoints: {
+    index: join(from, 'index.js'),
+    'react/index': join(from, 'react/index.js'),
+    // Loaded only in Node 20 (module.ts imports it as "#node-websocket", declared in web/package.json).
+    node_websocket: join(from, 'node_websocket.js'),
+  },
   outdir: dist,
   bundle: true,
   splitting: true,
@@ -44,7 +49,7 @@ const result = await build({
   // The chunk holds the loader and sits next to tidewire_module.wasm, which it finds with
   // new URL('./tidewire_module.wasm', import.meta.url).
   chunkNames: 'chunk-[hash]',
-  external: ['react', 'react-dom', 'react/*', 'ws'],
+  external: ['react', 'react-dom', 'react/*', '#node-websocket'],
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',

@@ -1,6 +1,6 @@
 // Loads the wasm module once, lazily, in browsers, workers, bundlers (Vite/esbuild) and Node ESM.
 import createTidewireModule from './tidewire_module.mjs';
-import type { TidewireModule, TidewireModuleOptions } from './tidewire_module.mjs';
+import type { TidewireModule, TidewireModuleOptions, WebSocketClass } from './tidewire_module.mjs';
 
 let loading: Promise<TidewireModule> | undefined;
 let loaded: TidewireModule | undefined;
@@ -15,13 +15,23 @@ function nodeProcess(): NodeProcess | undefined {
   return p?.versions?.node !== undefined ? p : undefined;
 }
 
-// Node 20 has no global WebSocket: use the `ws` package (a dependency) without a static import, so browser
-// bundles never see it.
-function ensureWebSocket(proc: NodeProcess): void {
-  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function') return;
-  const mod = proc.getBuiltinModule?.('module') as { createRequire(url: string): (id: string) => unknown };
-  const WS = mod.createRequire(import.meta.url)('ws');
-  (globalThis as { WebSocket?: unknown }).WebSocket = WS;
+// Node 20 has no global WebSocket: the package's own (node_websocket.ts) is loaded through its "#node-websocket"
+// import, with a specifier bundlers do not follow, so browser bundles never contain it.
+const NODE_WEBSOCKET = '#node-websocket';
+
+async function nodeWebSocket(): Promise<WebSocketClass | undefined> {
+  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function') return undefined; // Node 22+
+  const specifier = NODE_WEBSOCKET;
+  try {
+    const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as { NodeWebSocket: WebSocketClass };
+    return mod.NodeWebSocket;
+  } catch (e) {
+    throw new Error(
+      `tidewire: could not load its WebSocket for Node (${NODE_WEBSOCKET}: ${String(e)}). ` +
+        'Import tidewire from its package (the import is declared in its package.json), or define globalThis.WebSocket ' +
+        "(for example with the 'ws' package) before the first client connects.",
+    );
+  }
 }
 
 function moduleOptions(proc: NodeProcess | undefined): TidewireModuleOptions {
@@ -38,14 +48,15 @@ function moduleOptions(proc: NodeProcess | undefined): TidewireModuleOptions {
 export function loadModule(): Promise<TidewireModule> {
   if (loading === undefined) {
     const proc = nodeProcess();
-    const instantiating = createTidewireModule(moduleOptions(proc));
-    // In Node, load `ws` while the wasm compiles off the main thread (no socket opens before the module is
-    // ready): loading it costs about as much as the rest of a cold start.
-    if (proc?.getBuiltinModule) ensureWebSocket(proc);
-    loading = instantiating.then((m) => {
-      loaded = m;
-      return m;
-    });
+    // In Node, the socket class loads while the wasm compiles off the main thread; no socket opens before both
+    // are ready.
+    loading = Promise.all([createTidewireModule(moduleOptions(proc)), proc ? nodeWebSocket() : undefined]).then(
+      ([m, socketClass]) => {
+        if (socketClass) m.WebSocket = socketClass;
+        loaded = m;
+        return m;
+      },
+    );
     loading.catch(() => {
       loading = undefined; // a failed load (network) may be retried
     });
