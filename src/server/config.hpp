@@ -29,7 +29,7 @@ struct Config {
   LogLevel log_level = LogLevel::kInfo;
   std::uint32_t heartbeat_ms = wire::defaults::kHeartbeatIntervalMs;  // server ping interval when idle
   std::uint32_t auth_timeout_ms = wire::defaults::kAuthTimeoutMs;     // first-message auth deadline
-  std::uint32_t write_delay_us = 0;   // wait this long after the first queued message to batch more into a frame
+  std::uint32_t write_delay_us = 0;   // batch for up to this long: one flush tick per I/O thread (flush_tick.hpp)
   std::uint64_t max_queued_bytes = 4u << 20;  // per connection; beyond this: close 1013 "slow consumer"
   std::uint32_t max_queued_messages = 10000;
   // History and recovery (PROTOCOL.md section 9).

@@ -3,12 +3,17 @@
 // Protocol decisions live in the Beast-free core (HttpRouter, MessageHandler, Hub, OutboundQueue); this file
 // only moves bytes.
 //
-// Threading: each connection runs on its own strand. A session's queue may be appended to from any thread
-// (hub fan-out); everything else of a session is touched only on its strand. Every completion handler runs
-// inside guard(): an exception closes that one session with 1011 and is logged, never std::terminate.
+// Threading: one io_context per I/O thread (--threads), each run by that thread alone; a connection lives on one
+// of them (round-robin at accept), so its handlers never run concurrently and it needs no strand. A session's
+// queue may be appended to from any thread (hub fan-out); everything else of a session is touched only on its
+// own I/O thread. With a write delay, each I/O thread has one FlushTick that starts the writes of all of its
+// connections with something queued. Every completion handler runs inside guard(): an exception closes that one
+// session with 1011 and is logged, never std::terminate.
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "server/data_dir.hpp"
+#include "server/flush_tick.hpp"
 #include "server/http_router.hpp"
 #include "server/log.hpp"
 #include "server/message_handler.hpp"
@@ -112,15 +118,19 @@ struct ServerState {
 // ---------------------------------------------------------------------------------------------------------------
 // websocket_session: one upgraded connection. Reads frames into the MessageHandler; writes the OutboundQueue
 // one batch (one frame) at a time.
-class WebsocketSession : public SessionSink, public Stoppable, public std::enable_shared_from_this<WebsocketSession> {
+class WebsocketSession : public SessionSink,
+                         public Stoppable,
+                         public Flushable,
+                         public std::enable_shared_from_this<WebsocketSession> {
  public:
-  WebsocketSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, RouteResult route)
+  // `tick`: its I/O thread's flush tick with a write delay, nullptr without.
+  WebsocketSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, RouteResult route, FlushTick* tick)
       : ws_(std::move(socket)),
         state_(std::move(state)),
         queue_(state_->config.max_queued_bytes, state_->config.max_queued_messages),
         auth_timer_(ws_.get_executor()),
         expiry_timer_(ws_.get_executor()),
-        delay_timer_(ws_.get_executor()),
+        tick_(tick),
         route_(std::move(route)) {}
 
   ~WebsocketSession() override { state_->registry.remove(this); }
@@ -168,6 +178,11 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
     });
   }
   std::shared_ptr<Subscriber> subscriber() override { return shared_from_this(); }
+
+  // Flushable (the flush tick, on this session's I/O thread)
+  void flush() noexcept override {
+    safely("flush", [&] { do_write(); });
+  }
   void close(std::uint16_t code, std::string reason) override {
     net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
       self->safely("close", [&] { self->request_close(code, std::move(reason)); });
@@ -258,8 +273,7 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
       log(LogLevel::kDebug, "msg=closed conn=", conn_.connection_id, " user=", log_quoted(conn_.user_id));
     auth_timer_.cancel();
     expiry_timer_.cancel();
-    delay_timer_.cancel();
-    queue_.close();
+    queue_.close();  // a tick that still lists this session finds nothing to write
     if (opened_) guard("on_end", [&] { state_->handler.on_close(conn_, *this); }, [] {});
     opened_ = false;
   }
@@ -270,10 +284,15 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
     Metrics::add(m.messages_out);
     switch (queue_.push(message)) {
       case OutboundQueue::Push::kStartWrite:
-        // Posted, not called: enqueue() may run on another connection's thread, and a session's stream is
-        // only touched on its own strand.
-        net::post(ws_.get_executor(),
-                  [self = shared_from_this()] { self->safely("start_write", [&] { self->start_write(); }); });
+        // With a write delay: the next tick of this session's I/O thread starts the write (add() is thread-safe
+        // and needs no post). Without: posted, not called: enqueue() may run on another connection's thread,
+        // and a session's stream is only touched on its own I/O thread.
+        if (tick_) {
+          tick_->add(weak_from_this());
+        } else {
+          net::post(ws_.get_executor(),
+                    [self = shared_from_this()] { self->safely("start_write", [&] { self->do_write(); }); });
+        }
         break;
       case OutboundQueue::Push::kOverflow:
         Metrics::add(m.drops);
@@ -286,18 +305,7 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
     }
   }
 
-  void start_write() {
-    const auto delay = state_->config.write_delay_us;
-    if (delay == 0 || write_in_flight_) return do_write();
-    // Give concurrent publishers a moment to add to this frame.
-    delay_timer_.expires_after(std::chrono::microseconds(delay));
-    delay_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;
-      self->safely("write_delay", [&] { self->do_write(); });
-    });
-  }
-
-  // Idempotent: several callers (a posted start, a close request, a write completion) may ask for a write.
+  // Idempotent: several callers (a posted start, a tick, a close request, a write completion) may ask for a write.
   void do_write() {
     if (write_in_flight_ || closing_) return;
     bool binary = false;
@@ -319,10 +327,11 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
       return;
     }
     safely("on_write", [&] {
-      // With a write delay, what was queued during this write waits the delay too and joins a full batch.
+      // With a write delay, what was queued during this write waits for the next tick and joins a full batch.
       // Without this, each message queued while a write was in flight would leave in a frame of its own
-      // (with TCP_NODELAY, writes complete at once, so batches would stay at one or two messages).
-      if (state_->config.write_delay_us > 0 && !pending_close_ && queue_.size() > 0) return start_write();
+      // (with TCP_NODELAY, writes complete at once, so batches would stay at one or two messages). The queue
+      // is still marked writing, so no push lists this session meanwhile: it is listed exactly once.
+      if (tick_ && !pending_close_ && queue_.size() > 0) return tick_->add(weak_from_this());
       do_write();
     });
   }
@@ -351,7 +360,7 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
   OutboundQueue queue_;
   net::steady_timer auth_timer_;
   net::steady_timer expiry_timer_;
-  net::steady_timer delay_timer_;
+  FlushTick* tick_;  // outlives every session (run_server); nullptr without a write delay
   RouteResult route_;
   // Strand-only state.
   ConnectionState conn_;
@@ -367,8 +376,8 @@ class WebsocketSession : public SessionSink, public Stoppable, public std::enabl
 // http_session: reads requests, answers them through HttpRouter, or hands the socket to a WebsocketSession.
 class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket&& socket, std::shared_ptr<ServerState> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {}
+  HttpSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, FlushTick* tick)
+      : stream_(std::move(socket)), state_(std::move(state)), tick_(tick) {}
 
   ~HttpSession() override { state_->registry.remove(this); }
 
@@ -413,7 +422,8 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
     RouteResult route = state_->router.route(info);
     if (route.kind == RouteResult::Kind::kUpgrade) {
       stream_.expires_never();  // the WebSocket stream has its own timeouts
-      std::make_shared<WebsocketSession>(stream_.release_socket(), state_, std::move(route))->run(std::move(req));
+      std::make_shared<WebsocketSession>(stream_.release_socket(), state_, std::move(route), tick_)
+          ->run(std::move(req));
       return;
     }
 
@@ -448,15 +458,29 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<ServerState> state_;
+  FlushTick* tick_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// listener: accepts connections, each onto its own strand.
+// One I/O thread: its io_context, run by that thread alone, and with a write delay its flush tick.
+struct IoThread {
+  explicit IoThread(std::uint32_t write_delay_us) : ioc(1) {
+    if (write_delay_us > 0) tick.emplace(ioc, std::chrono::microseconds(write_delay_us));
+  }
+  net::io_context ioc;
+  std::optional<FlushTick> tick;  // destroyed before ioc
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// listener: accepts connections (on the first I/O thread), each onto the next I/O thread in turn.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, std::shared_ptr<ServerState> state)
-      : ioc_(ioc), acceptor_(net::make_strand(ioc)), retry_timer_(acceptor_.get_executor()), state_(std::move(state)) {}
+  Listener(std::vector<std::unique_ptr<IoThread>>& threads, std::shared_ptr<ServerState> state)
+      : threads_(threads),
+        acceptor_(threads.front()->ioc),
+        retry_timer_(acceptor_.get_executor()),
+        state_(std::move(state)) {}
 
   // Returns an error message, or "" once listening.
   std::string listen(const tcp::endpoint& endpoint) {
@@ -486,7 +510,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+    accepting_ = next_;
+    next_ = (next_ + 1) % threads_.size();
+    acceptor_.async_accept(threads_[accepting_]->ioc,
+                           beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
   }
 
   void on_accept(beast::error_code ec, tcp::socket socket) {
@@ -504,14 +531,18 @@ class Listener : public std::enable_shared_from_this<Listener> {
     // (which the peer may delay by up to 40 ms). Batching is the write queue's job, not the kernel's.
     beast::error_code nodelay_ec;
     socket.set_option(tcp::no_delay(true), nodelay_ec);
-    guard("accept", [&] { std::make_shared<HttpSession>(std::move(socket), state_)->run(); }, [] {});
+    IoThread& thread = *threads_[accepting_];
+    FlushTick* tick = thread.tick ? &*thread.tick : nullptr;
+    guard("accept", [&] { std::make_shared<HttpSession>(std::move(socket), state_, tick)->run(); }, [] {});
     do_accept();
   }
 
-  net::io_context& ioc_;
+  std::vector<std::unique_ptr<IoThread>>& threads_;  // outlives the listener (run_server)
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
   std::shared_ptr<ServerState> state_;
+  std::size_t next_ = 0;       // the I/O thread of the next accepted connection
+  std::size_t accepting_ = 0;  // the I/O thread of the accept in flight
   bool stopped_ = false;
 };
 
@@ -553,7 +584,15 @@ int run_server(const Config& config) {
   if (!state->bridge.services().ok())
     log_line(LogLevel::kError, "chat and sync are unavailable: " + state->bridge.services().open_error());
 
-  net::io_context ioc(static_cast<int>(config.threads));
+  // One io_context per I/O thread; the first one also runs the listener, the signals and the server's timers.
+  std::vector<std::unique_ptr<IoThread>> threads;
+  for (unsigned i = 0; i < config.threads; ++i) threads.push_back(std::make_unique<IoThread>(config.write_delay_us));
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;  // idle threads wait for work
+  for (auto& t : threads) keep_running.push_back(net::make_work_guard(t->ioc));
+  const auto stop_all = [&threads] {
+    for (auto& t : threads) t->ioc.stop();
+  };
+  net::io_context& ioc = threads.front()->ioc;
   beast::error_code ec;
   tcp::resolver resolver(ioc);
   const auto endpoints = resolver.resolve(config.host, std::to_string(config.port), ec);
@@ -561,7 +600,7 @@ int run_server(const Config& config) {
     log_line(LogLevel::kError, "--host " + config.host + ": cannot resolve: " + ec.message());
     return 2;
   }
-  auto listener = std::make_shared<Listener>(ioc, state);
+  auto listener = std::make_shared<Listener>(threads, state);
   const tcp::endpoint endpoint = endpoints.begin()->endpoint();
   if (std::string error = listener->listen(endpoint); !error.empty()) {
     log_line(LogLevel::kError, "cannot listen on " + config.host + ":" + std::to_string(config.port) + ": " + error);
@@ -606,7 +645,7 @@ int run_server(const Config& config) {
   net::steady_timer drain_timer(ioc);
   auto drain_deadline = std::chrono::steady_clock::time_point::max();
   std::function<void()> poll_drain = [&] {
-    if (state->registry.size() == 0 || std::chrono::steady_clock::now() >= drain_deadline) return ioc.stop();
+    if (state->registry.size() == 0 || std::chrono::steady_clock::now() >= drain_deadline) return stop_all();
     drain_timer.expires_after(std::chrono::milliseconds(20));
     drain_timer.async_wait([&](beast::error_code e) {
       if (!e) poll_drain();
@@ -622,14 +661,14 @@ int run_server(const Config& config) {
     drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     poll_drain();
     signals.async_wait([&](beast::error_code e2, int) {
-      if (!e2) ioc.stop();  // a second signal: stop at once
+      if (!e2) stop_all();  // a second signal: stop at once
     });
   });
 
   std::vector<std::thread> workers;
-  for (unsigned i = 1; i < config.threads; ++i) workers.emplace_back([&ioc] { run_loop(ioc); });
+  for (unsigned i = 1; i < config.threads; ++i) workers.emplace_back([&t = threads[i]->ioc] { run_loop(t); });
   run_loop(ioc);
-  ioc.stop();
+  stop_all();
   for (auto& t : workers) t.join();
   log(LogLevel::kInfo, "msg=stopped");
   return 0;
