@@ -1,5 +1,5 @@
-// Exports for the client's state containers (presence, data sync, chat), wrapped by WasmPresence,
-// WasmSyncCollection and WasmChatRoom in tidewire_api.js. JSON text in and out: none of this is on the
+// Exports of the state module (tidewire_state.wasm: presence, data sync and chat state), wrapped by
+// WasmPresence, WasmSyncCollection and WasmChatRoom in web/src/state_module.ts. JSON text in and out: none of this is on the
 // per-message hot path, and text keeps the JS side free of per-field conversions. Input that is not JSON is
 // refused (false / '') and changes nothing.
 #include <emscripten/emscripten.h>
@@ -167,6 +167,7 @@ EMSCRIPTEN_KEEPALIVE double tw_chat_next_typing_expiry(WasmChatRoom* r) {
   return d == std::numeric_limits<double>::infinity() ? -1 : d;
 }
 
+// Diagnostics: state containers alive in this module.
 EMSCRIPTEN_KEEPALIVE int tw_live_objects() { return b::live_object_count(); }
 
 }  // extern "C"

@@ -1,6 +1,6 @@
 // The JS half of the module's API, linked with --post-js: it runs inside the Emscripten factory, next to the
-// glue's HEAPU8, _malloc, _free and the tw_* exports, and puts WasmClient, WasmPresence, WasmSyncCollection and
-// WasmChatRoom on the module (declared in tidewire_module.d.mts). Plain exports instead of embind: see
+// glue's HEAPU8, _malloc, _free and the tw_* exports, and puts WasmClient on the module (declared in
+// tidewire_module.d.mts; the state containers live in their own module, web/src/state_module.ts). Plain exports instead of embind: see
 // tidewire_module.cpp. Strings go in as UTF-8 in one malloc'd block per call (TextEncoder.encodeInto) and come
 // back as (pointer, length) or NUL-terminated text, decoded with TextDecoder.
 
@@ -70,14 +70,6 @@ function twWith(values, fn) {
 function twHandle(self, name) {
   if (self._h === 0) throw new Error('tidewire: this ' + name + ' was deleted; create a new one');
   return self._h;
-}
-
-/** Passes `json` to the export fn(handle, ptr, len) of a state container; true when it was JSON and applied. */
-function twApply(self, name, fn, json) {
-  var h = twHandle(self, name);
-  return twWith([json], function (p, n) {
-    return fn(h, p, n) !== 0;
-  });
 }
 
 class WasmClient {
@@ -181,146 +173,8 @@ class WasmClient {
   }
 }
 
-class WasmPresence {
-  constructor() {
-    this._h = _tw_presence_new();
-  }
-  applyState(membersJson) {
-    return twApply(this, 'WasmPresence', _tw_presence_apply_state, membersJson);
-  }
-  applyDiff(diffJson) {
-    return twApply(this, 'WasmPresence', _tw_presence_apply_diff, diffJson);
-  }
-  members() {
-    return twCText(_tw_presence_members(twHandle(this, 'WasmPresence')));
-  }
-  onlineCount() {
-    return _tw_presence_online_count(twHandle(this, 'WasmPresence'));
-  }
-  hasState() {
-    return _tw_presence_has_state(twHandle(this, 'WasmPresence')) !== 0;
-  }
-  clear() {
-    _tw_presence_clear(twHandle(this, 'WasmPresence'));
-  }
-  delete() {
-    if (this._h !== 0) _tw_presence_delete(this._h);
-    this._h = 0;
-  }
-}
-
-class WasmSyncCollection {
-  constructor() {
-    this._h = _tw_sync_new();
-  }
-  applySnapshot(itemsJson) {
-    return twApply(this, 'WasmSyncCollection', _tw_sync_apply_snapshot, itemsJson);
-  }
-  applyUpsert(itemJson) {
-    return twApply(this, 'WasmSyncCollection', _tw_sync_apply_upsert, itemJson);
-  }
-  applyDelete(id) {
-    var h = twHandle(this, 'WasmSyncCollection');
-    twWith([id], function (p, n) {
-      _tw_sync_apply_delete(h, p, n);
-    });
-  }
-  optimisticInsert(op, dataJson) {
-    var h = twHandle(this, 'WasmSyncCollection');
-    return twWith([dataJson], function (p, n) {
-      return twCText(_tw_sync_optimistic_insert(h, op, p, n));
-    });
-  }
-  optimisticUpdate(op, id, patchJson) {
-    var h = twHandle(this, 'WasmSyncCollection');
-    return twWith([id, patchJson], function (ip, iN, p, n) {
-      return _tw_sync_optimistic_update(h, op, ip, iN, p, n) !== 0;
-    });
-  }
-  optimisticDelete(op, id) {
-    var h = twHandle(this, 'WasmSyncCollection');
-    return twWith([id], function (p, n) {
-      return _tw_sync_optimistic_delete(h, op, p, n) !== 0;
-    });
-  }
-  confirm(op, replyDataJson) {
-    var h = twHandle(this, 'WasmSyncCollection');
-    twWith([replyDataJson], function (p, n) {
-      _tw_sync_confirm(h, op, p, n);
-    });
-  }
-  reject(op, currentJson) {
-    var h = twHandle(this, 'WasmSyncCollection');
-    twWith([currentJson], function (p, n) {
-      _tw_sync_reject(h, op, p, n);
-    });
-  }
-  items() {
-    return twCText(_tw_sync_items(twHandle(this, 'WasmSyncCollection')));
-  }
-  pendingCount() {
-    return _tw_sync_pending_count(twHandle(this, 'WasmSyncCollection'));
-  }
-  versionOf(id) {
-    var h = twHandle(this, 'WasmSyncCollection');
-    return twWith([id], function (p, n) {
-      return _tw_sync_version_of(h, p, n);
-    });
-  }
-  delete() {
-    if (this._h !== 0) _tw_sync_delete(this._h);
-    this._h = 0;
-  }
-}
-
-class WasmChatRoom {
-  constructor(typingTtlMs) {
-    this._h = _tw_chat_new(typingTtlMs);
-  }
-  applyHistory(dataJson) {
-    return twApply(this, 'WasmChatRoom', _tw_chat_apply_history, dataJson);
-  }
-  applyMessage(messageJson) {
-    return twApply(this, 'WasmChatRoom', _tw_chat_apply_message, messageJson);
-  }
-  applyReaction(eventJson) {
-    return twApply(this, 'WasmChatRoom', _tw_chat_apply_reaction, eventJson);
-  }
-  applyTyping(eventJson, nowMs) {
-    var h = twHandle(this, 'WasmChatRoom');
-    return twWith([eventJson], function (p, n) {
-      return _tw_chat_apply_typing(h, p, n, nowMs) !== 0;
-    });
-  }
-  messages() {
-    return twCText(_tw_chat_messages(twHandle(this, 'WasmChatRoom')));
-  }
-  messageCount() {
-    return _tw_chat_message_count(twHandle(this, 'WasmChatRoom'));
-  }
-  hasMore() {
-    return _tw_chat_has_more(twHandle(this, 'WasmChatRoom')) !== 0;
-  }
-  oldestId() {
-    return twCText(_tw_chat_oldest_id(twHandle(this, 'WasmChatRoom')));
-  }
-  typingUsers(nowMs) {
-    return twCText(_tw_chat_typing_users(twHandle(this, 'WasmChatRoom'), nowMs));
-  }
-  nextTypingExpiry() {
-    return _tw_chat_next_typing_expiry(twHandle(this, 'WasmChatRoom'));
-  }
-  delete() {
-    if (this._h !== 0) _tw_chat_delete(this._h);
-    this._h = 0;
-  }
-}
-
 Module['WasmClient'] = WasmClient;
-Module['WasmPresence'] = WasmPresence;
-Module['WasmSyncCollection'] = WasmSyncCollection;
-Module['WasmChatRoom'] = WasmChatRoom;
-/** Diagnostics: how many clients and state containers are alive in wasm (a leak test watches it). */
+/** Diagnostics: how many clients are alive in wasm (a leak test watches it). */
 Module['liveObjects'] = function () {
   return _tw_live_objects();
 };

@@ -218,4 +218,7 @@ EMSCRIPTEN_KEEPALIVE const char* tw_status_message(int status) {
   return out_text(tidewire::client::status_message(static_cast<Status>(status)));
 }
 
+// Diagnostics: clients alive in this module (the state module counts its containers itself).
+EMSCRIPTEN_KEEPALIVE int tw_live_objects() { return tidewire::bindings::live_object_count(); }
+
 }  // extern "C"

@@ -1,5 +1,5 @@
 // Hand-written declarations of the wasm module: the classes of bindings/tidewire_api.js over the C exports of
-// tidewire_module.cpp and state_bindings.cpp. Kept honest by tests/node/module-exports.test.mjs (runtime, both
+// tidewire_module.cpp. Kept honest by tests/node/module-exports.test.mjs (runtime, both
 // ways) and web/test-types/ (tsc --strict). Every class owns wasm memory: call delete() when done (a deleted
 // object's methods throw; a second delete() does nothing).
 
@@ -131,61 +131,10 @@ export interface WasmClientConstructor {
   statusMessage(status: number): string;
 }
 
-/** A channel's presence members, from a full state and diffs (JSON text in and out). */
-export interface WasmPresence {
-  applyState(membersJson: string): boolean;
-  applyDiff(diffJson: string): boolean;
-  /** JSON array of {userId, status, info, joinedAt, connections}. */
-  members(): string;
-  onlineCount(): number;
-  hasState(): boolean;
-  clear(): void;
-  delete(): void;
-}
-
-/** A data-sync collection with optimistic operations keyed by request ref. */
-export interface WasmSyncCollection {
-  applySnapshot(itemsJson: string): boolean;
-  applyUpsert(itemJson: string): boolean;
-  applyDelete(id: string): void;
-  /** Returns the temporary id of the optimistic item ('' when dataJson is not JSON). */
-  optimisticInsert(op: number, dataJson: string): string;
-  optimisticUpdate(op: number, id: string, patchJson: string): boolean;
-  optimisticDelete(op: number, id: string): boolean;
-  confirm(op: number, replyDataJson: string): void;
-  /** `currentJson`: the stored item of a version conflict, or ''. */
-  reject(op: number, currentJson: string): void;
-  /** JSON array of {id, version, data, pending?}. */
-  items(): string;
-  pendingCount(): number;
-  versionOf(id: string): number;
-  delete(): void;
-}
-
-/** One chat room: messages with paging, reactions, typing users that expire. */
-export interface WasmChatRoom {
-  applyHistory(dataJson: string): boolean;
-  applyMessage(messageJson: string): boolean;
-  applyReaction(eventJson: string): boolean;
-  applyTyping(eventJson: string, nowMs: number): boolean;
-  messages(): string;
-  messageCount(): number;
-  hasMore(): boolean;
-  oldestId(): string;
-  /** JSON array of user ids. */
-  typingUsers(nowMs: number): string;
-  /** -1 when nobody is typing. */
-  nextTypingExpiry(): number;
-  delete(): void;
-}
-
 export interface TidewireModule {
   WasmClient: WasmClientConstructor;
-  WasmPresence: new () => WasmPresence;
-  WasmSyncCollection: new () => WasmSyncCollection;
-  WasmChatRoom: new (typingTtlMs: number) => WasmChatRoom;
   HEAPU8: Uint8Array;
-  /** Diagnostics: clients and state containers alive in wasm memory (not yet deleted). */
+  /** Diagnostics: clients alive in wasm memory (not yet deleted). */
   liveObjects(): number;
   /** The WebSocket class sockets are made with; when unset, the global WebSocket. Set it before a client connects. */
   WebSocket?: WebSocketClass;

@@ -4,7 +4,7 @@
 //   web/demo/*   → build/site/            (index.html, static.html, ...; not web/demo/app/, the React app's sources)
 //   web/dist/**  → build/site/tidewire/   (the built package: .js, .wasm; .map and .d.ts skipped)
 //
-// scripts/build-demo.mjs then bundles web/demo/app/ into build/site/app.js (+ app.css, tidewire_module.wasm);
+// scripts/build-demo.mjs then bundles web/demo/app/ into build/site/app.js (+ app.css, tidewire_module.wasm, tidewire_state.wasm);
 // those generated files (GENERATED below) are left alone here.
 //
 // Usage: node scripts/assemble-site.mjs [outDir]   (default build/site, relative to the repository root)
@@ -20,12 +20,12 @@ const demoDir = join(repoRoot, 'web/demo');
 const distDir = join(repoRoot, 'web/dist');
 const outDir = resolve(repoRoot, process.argv[2] ?? 'build/site');
 
-const REQUIRED = ['index.js', 'tidewire_module.wasm'];
+const REQUIRED = ['index.js', 'tidewire_module.wasm', 'tidewire_state.wasm'];
 const SKIP = [/\.map$/, /\.d\.ts$/, /\.d\.mts$/, /\.tsbuildinfo$/];
 // Sources bundled by scripts/build-demo.mjs, not served as they are.
 const DEMO_SKIP = [/^app\//];
 // What scripts/build-demo.mjs writes into outDir: kept even though no web/demo file maps to it.
-const GENERATED = new Set(['app.js', 'app.js.map', 'app.css', 'app.css.map', 'tidewire_module.wasm']);
+const GENERATED = new Set(['app.js', 'app.js.map', 'app.css', 'app.css.map', 'tidewire_module.wasm', 'tidewire_state.wasm']);
 
 function fail(message) {
   console.error(`assemble-site: ${message}`);
@@ -62,7 +62,7 @@ for (const name of REQUIRED) {
 }
 
 // A stale copy of the wasm module in web/dist is a classic source of "works in Node, not in the browser".
-for (const name of ['tidewire_module.wasm']) {
+for (const name of ['tidewire_module.wasm', 'tidewire_state.wasm']) {
   const fresh = join(repoRoot, 'build/wasm/module', name);
   if (existsSync(fresh) && !sameFile(fresh, join(distDir, name))) {
     console.warn(`assemble-site: warning: web/dist/${name} differs from build/wasm/module/${name} (stale? rebuild web/dist)`);

@@ -3,6 +3,7 @@
 //
 //   web/demo/app/main.tsx (+ app.css)  →  build/site/app.js, app.js.map, app.css, app.css.map
 //   web/dist/tidewire_module.wasm      →  build/site/tidewire_module.wasm (beside app.js)
+//   web/dist/tidewire_state.wasm       →  build/site/tidewire_state.wasm
 //
 // `tidewire` and `tidewire/react` resolve to the built package (web/dist/index.js, web/dist/react/index.js),
 // exactly what an npm user's bundler would see. esbuild keeps the package's
@@ -28,7 +29,8 @@ function fail(message) {
 
 const entry = ['main.tsx', 'main.ts'].map((f) => join(appDir, f)).find((f) => existsSync(f));
 if (!entry) fail('web/demo/app/main.tsx is missing');
-for (const name of ['index.js', 'react/index.js', 'tidewire_module.wasm']) {
+const WASM = ['tidewire_module.wasm', 'tidewire_state.wasm'];
+for (const name of ['index.js', 'react/index.js', ...WASM]) {
   if (!existsSync(join(distDir, name))) fail(`web/dist/${name} is missing: build the web package first (npm run build)`);
 }
 
@@ -57,16 +59,18 @@ const result = await build({
 });
 if (result.errors.length > 0) fail(`${result.errors.length} error(s)`);
 
-// The wasm beside app.js (copied only when it changed).
-const wasmSource = join(distDir, 'tidewire_module.wasm');
-const wasmTarget = join(outDir, 'tidewire_module.wasm');
-const wasm = readFileSync(wasmSource);
-if (!existsSync(wasmTarget) || !readFileSync(wasmTarget).equals(wasm)) copyFileSync(wasmSource, wasmTarget);
+// The wasm modules beside app.js (copied only when they changed).
+for (const name of WASM) {
+  const wasmSource = join(distDir, name);
+  const wasmTarget = join(outDir, name);
+  const wasm = readFileSync(wasmSource);
+  if (!existsSync(wasmTarget) || !readFileSync(wasmTarget).equals(wasm)) copyFileSync(wasmSource, wasmTarget);
+}
 
 const outputs = Object.entries(result.metafile.outputs)
   .filter(([file]) => !file.endsWith('.map'))
   .map(([file, meta]) => `${relative(outDir, resolve(repoRoot, file)) || file} ${(meta.bytes / 1024).toFixed(1)} KiB`);
 console.log(
-  `build-demo: ${relative(process.cwd(), outDir) || '.'}: ${outputs.join(', ')}, tidewire_module.wasm ` +
+  `build-demo: ${relative(process.cwd(), outDir) || '.'}: ${outputs.join(', ')}, ${WASM.join(', ')} ` +
     `(${Math.round(performance.now() - started)} ms)`,
 );

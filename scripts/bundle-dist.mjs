@@ -13,7 +13,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const from = join(root, 'build/web-tsc');
 const dist = join(root, 'web/dist');
 // Put in place by scripts/build.sh, not by this script.
-const MODULE_FILES = new Set(['tidewire_module.wasm', 'tidewire_module.d.mts']);
+const MODULE_FILES = new Set(['tidewire_module.wasm', 'tidewire_state.wasm', 'tidewire_module.d.mts']);
 
 function files(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -46,8 +46,8 @@ const result = await build({
   format: 'esm',
   platform: 'neutral',
   target: 'es2022',
-  // The chunk holds the loader and sits next to tidewire_module.wasm, which it finds with
-  // new URL('./tidewire_module.wasm', import.meta.url).
+  // The chunk holds the loaders and sits next to tidewire_module.wasm and tidewire_state.wasm, which they find
+  // with new URL('./….wasm', import.meta.url).
   chunkNames: 'chunk-[hash]',
   external: ['react', 'react-dom', 'react/*', '#node-websocket'],
   sourcemap: 'linked',

@@ -1,6 +1,7 @@
 // The built package through a bundler: a throwaway Vite app imports `createClient` from web/dist, `vite build`
-// must emit the .wasm asset (found through `new URL('./tidewire_module.wasm', import.meta.url)` in
-// web/src/module.ts) and reference it from the JS; then the real server serves the output and Chromium loads
+// must emit the .wasm assets (found through `new URL('./tidewire_module.wasm', import.meta.url)` in
+// web/src/module.ts and `new URL('./tidewire_state.wasm', …)` in web/src/state_module.ts) and reference them from
+// the JS; then the real server serves the output and Chromium loads
 // it, connects and receives a message.
 //
 //   node --test tests/bundlers/vite-build.test.mjs
@@ -24,7 +25,7 @@ import {
 import { connectRaw } from '../browser/helpers/raw-client.mjs';
 
 const distEntry = join(repoRoot, 'web/dist/index.js');
-const distWasm = join(repoRoot, 'web/dist/tidewire_module.wasm');
+const DIST_WASM = ['tidewire_module', 'tidewire_state'];
 const fixtureDir = join(repoRoot, 'build/vite-fixture');
 const outDir = join(fixtureDir, 'dist');
 const CHANNEL = 'room:vite';
@@ -83,7 +84,7 @@ describe('bundlers: Vite', () => {
     writeFileSync(join(fixtureDir, 'main.js'), MAIN_JS);
   });
 
-  test('vite build emits the .wasm asset and the JS references it', { timeout: 30000 }, async (t) => {
+  test('vite build emits the .wasm assets and the JS references them', { timeout: 30000 }, async (t) => {
     const { build } = await import('vite');
     const started = Date.now();
     await build({
@@ -99,18 +100,20 @@ describe('bundlers: Vite', () => {
     const wasm = files.filter((f) => f.endsWith('.wasm'));
     const js = files.filter((f) => f.endsWith('.js'));
     assert.ok(files.includes('index.html'), `index.html in the output: ${files}`);
-    assert.equal(wasm.length, 1, `exactly one .wasm asset in the output: ${files}`);
+    assert.equal(wasm.length, DIST_WASM.length, `one asset per .wasm module in the output: ${files}`);
     assert.ok(js.length >= 1, `a JS chunk in the output: ${files}`);
 
-    // The asset is the module's bytes, under a hashed name.
-    const wasmFile = wasm[0];
-    assert.match(wasmFile, /^assets\/tidewire_module-[\w-]+\.wasm$/);
-    assert.ok(readFileSync(join(outDir, wasmFile)).equals(readFileSync(distWasm)), 'the emitted wasm is web/dist\'s');
-
-    // The JS points at it (by its hashed name), and nothing of Node (ws, fs) leaked into the bundle.
-    const wasmName = wasmFile.split('/').pop();
+    // Each asset is a module's bytes, under a hashed name, and the JS points at it by that name.
     const bundle = js.map((f) => readFileSync(join(outDir, f), 'utf8')).join('\n');
-    assert.ok(bundle.includes(wasmName), `the JS references ${wasmName}`);
+    for (const name of DIST_WASM) {
+      const wasmFile = wasm.find((f) => new RegExp(`^assets/${name}-[\\w-]+\\.wasm$`).test(f));
+      assert.ok(wasmFile, `${name}.wasm emitted: ${files}`);
+      const distWasm = join(repoRoot, `web/dist/${name}.wasm`);
+      assert.ok(readFileSync(join(outDir, wasmFile)).equals(readFileSync(distWasm)), `the emitted ${name}.wasm is web/dist's`);
+      const wasmName = wasmFile.split('/').pop();
+      assert.ok(bundle.includes(wasmName), `the JS references ${wasmName}`);
+    }
+    // Nothing of Node (ws, fs) leaked into the bundle.
     assert.doesNotMatch(bundle, /from\s*["'](ws|fs|node:[a-z]+)["']/, 'no Node imports in the browser bundle');
     t.diagnostic(`vite build: ${ms} ms; output: ${files.join(', ')}`);
   });

@@ -2,7 +2,7 @@
 // state (messages with paging, reactions, typing users that expire) lives in the wasm core (WasmChatRoom).
 import type { Channel } from './channel.js';
 import type { TidewireClient } from './client.js';
-import type { WasmChatRoom } from './tidewire_module.mjs';
+import type { WasmChatRoom } from './state_module.js';
 
 export interface ChatRoomInfo {
   id: string;
@@ -83,6 +83,7 @@ export class ChatRoom {
     this.roomId = roomId;
     this.#handle = client.channel(`chat:${roomId}`).subscribe();
     this.#ready = this.#start();
+    this.#ready.catch(() => undefined); // reported on the client's error listeners; methods awaiting it still reject
   }
 
   get snapshot(): ChatRoomSnapshot {
@@ -145,9 +146,9 @@ export class ChatRoom {
   }
 
   async #start(): Promise<void> {
-    const module = await this.#client._module();
+    const state = await this.#client._stateModule();
     if (this.#closed) return;
-    this.#state = new module.WasmChatRoom(TYPING_TTL_MS);
+    this.#state = state.chatRoom(TYPING_TTL_MS);
     const apply = (fn: (s: WasmChatRoom, json: string) => boolean) => (m: { payload: unknown }) => {
       if (this.#state && fn(this.#state, JSON.stringify(m.payload))) this.#publish();
     };

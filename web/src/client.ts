@@ -6,6 +6,8 @@ import { Presence, type PresenceOptions } from './presence.js';
 import { SyncCollection, type SyncEvents } from './sync.js';
 import { TidewireError } from './errors.js';
 import { loadModule } from './module.js';
+import { loadStateModule } from './state_module.js';
+import type { StateModule } from './state_module.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import type { TidewireModule, WasmCallbacks, WasmClient } from './tidewire_module.mjs';
 import type {
@@ -242,10 +244,18 @@ export class TidewireClient {
     return this.#wasm.notify(type, JSON.stringify(body)) === 0;
   }
 
-  /** The loaded wasm module (for the state classes). @internal */
-  async _module(): Promise<TidewireModule> {
-    await this.ready;
-    return this.#module!;
+  /** The state containers' module (presence, sync, chat), loaded on first use. @internal */
+  async _stateModule(): Promise<StateModule> {
+    try {
+      return await loadStateModule();
+    } catch (e) {
+      const error = new TidewireError(
+        'module_load_failed',
+        `could not load tidewire's state module (presence, sync, chat): ${String(e)}; check that tidewire_state.wasm is served next to the script`,
+      );
+      this.#emitError(error);
+      throw error;
+    }
   }
 
   /** @internal Called on every (re)subscription of `name` confirmed by the server. */

@@ -11,6 +11,8 @@ export type { ChatMessage, ChatRoomInfo, ChatRoomSnapshot } from './chat.js';
 export { Channel } from './channel.js';
 export { TidewireError } from './errors.js';
 export { loadModule } from './module.js';
+export { loadStateModule } from './state_module.js';
+export type { StateModule } from './state_module.js';
 export type { ClientOptions, TokenSource } from './options.js';
 export type {
   ChannelMessage,

@@ -3,7 +3,7 @@
 // every reconnect, so the member list survives network changes.
 import type { Channel } from './channel.js';
 import type { TidewireClient } from './client.js';
-import type { WasmPresence } from './tidewire_module.mjs';
+import type { WasmPresence } from './state_module.js';
 
 export type PresenceStatus = 'online' | 'away' | 'busy';
 
@@ -38,7 +38,7 @@ export class Presence<Info extends Record<string, unknown> = Record<string, unkn
     this.#status = options.status ?? 'online';
     this.#info = options.info;
     this.#handle = client.channel(channel).subscribe();
-    void this.#start();
+    this.#start().catch(() => undefined); // a failed state-module load is reported on the client's error listeners
   }
 
   get members(): PresenceMember<Info>[] {
@@ -75,9 +75,9 @@ export class Presence<Info extends Record<string, unknown> = Record<string, unkn
   }
 
   async #start(): Promise<void> {
-    const module = await this.#client._module();
+    const state = await this.#client._stateModule();
     if (this.#closed) return;
-    this.#state = new module.WasmPresence();
+    this.#state = state.presence();
     this.#unsubs.push(
       this.#client._onPresenceDiff(this.channel, (json) => {
         if (!this.#state) return;

@@ -4,7 +4,7 @@
 import type { Channel } from './channel.js';
 import type { TidewireClient } from './client.js';
 import type { TidewireError } from './errors.js';
-import type { WasmSyncCollection } from './tidewire_module.mjs';
+import type { WasmSyncCollection } from './state_module.js';
 
 export interface SyncItem<T> {
   id: string;
@@ -49,6 +49,7 @@ export class SyncCollection<T extends Record<string, unknown> = Record<string, u
       this.#markLoaded = resolve;
     });
     this.#ready = this.#start();
+    this.#ready.catch(() => undefined); // reported on the client's error listeners; methods awaiting it still reject
   }
 
   /** Resolves once the first snapshot has been applied. */
@@ -125,9 +126,9 @@ export class SyncCollection<T extends Record<string, unknown> = Record<string, u
   }
 
   async #start(): Promise<void> {
-    const module = await this.#client._module();
+    const state = await this.#client._stateModule();
     if (this.#closed) return;
-    this.#state = new module.WasmSyncCollection();
+    this.#state = state.syncCollection();
     this.#unsubs.push(
       this.#handle.on('sync_insert', (m) => this.#onEvent(m.payload, 'insert')),
       this.#handle.on('sync_update', (m) => this.#onEvent(m.payload, 'update')),
