@@ -12,7 +12,7 @@
 //   fanout.log              bench/server/fanout.mjs output: last line JSON
 //   first_message.log       bench/node/first_message.mjs output: last line JSON
 //   latency.json            bench/node/latency.mjs (or the last JSON line of latency.log)
-//   size.json               { jsBytes, wasmBytes, totalBytes, budgetBytes, targetBytes?, reactBytes?, reactBudgetBytes? }
+//   size.json               { jsBytes, wasmBytes, totalBytes, budgetBytes, targetBytes?, stateBytes?, stateBudgetBytes?, reactBytes?, reactBudgetBytes? }
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
@@ -249,6 +249,14 @@ if (num(size?.totalBytes) && num(size?.budgetBytes)) {
         note: `${ratio(size.totalBytes / size.budgetBytes)} the budget` +
           (num(size.targetBytes) && size.targetBytes !== size.budgetBytes ? `, ${ratio(size.totalBytes / size.targetBytes)} the ${fmt(kb(size.targetBytes))} KB target` : ''),
       },
+      ...(num(size.stateBytes)
+        ? [{
+            label: 'state wasm (on first use of presence/sync/chat)',
+            value: kb(size.stateBytes),
+            kind: 'part',
+            note: num(size.stateBudgetBytes) ? `budget ${fmt(kb(size.stateBudgetBytes))} KB` : undefined,
+          }]
+        : []),
       ...(num(size.reactBytes)
         ? [{
             label: 'React bindings (extra)',

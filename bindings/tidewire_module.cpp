@@ -15,27 +15,28 @@
 #include "live_objects.hpp"
 #include "js_text.hpp"
 #include "platform/browser_client.hpp"
-#include "protocol/json_value.hpp"
+#include "protocol/envelope.hpp"
 #include "protocol/json_writer.hpp"
 
 namespace tidewire::bindings {
 
-using protocol::JsonValue;
-
 namespace {
 
-double num(const JsonValue& options, std::string_view key, double fallback) {
-  const JsonValue* v = options.find(key);
-  return v != nullptr && v->is_number() ? v->as_number() : fallback;
+// Options arrive as one JSON object (read field by field: the client carries no JSON DOM).
+double num(std::string_view options, std::string_view key, double fallback) {
+  double v = fallback;
+  return protocol::field_number(options, key, v) ? v : fallback;
 }
 
 // The option names are the TS ones (web/src/options.ts); the defaults are ClientConfig's.
-client::ClientConfig config_from(const JsonValue& o) {
+client::ClientConfig config_from(std::string_view o) {
   client::ClientConfig c;
-  c.url = o.string_or("url", "");
-  if (o.string_or("authMode", "") == "message") c.auth_mode = client::AuthMode::kFirstMessage;
-  const JsonValue* provider = o.find("tokenProvider");
-  c.token_provider = provider != nullptr && provider->as_bool();
+  protocol::field_string(o, "url", c.url);
+  std::string auth_mode;
+  if (protocol::field_string(o, "authMode", auth_mode) && auth_mode == "message") {
+    c.auth_mode = client::AuthMode::kFirstMessage;
+  }
+  c.token_provider = protocol::field_is_true(o, "tokenProvider");
   c.grace_ms = num(o, "graceMs", c.grace_ms);
   c.backoff.base_ms = num(o, "reconnectBaseMs", c.backoff.base_ms);
   c.backoff.cap_ms = num(o, "reconnectCapMs", c.backoff.cap_ms);
@@ -60,10 +61,10 @@ double ref_or_status(client::Status st, std::uint32_t ref) {
 // One client: the engine, its socket and timer, and the JS callbacks registered under `listener_id`.
 class WasmClient {
  public:
-  WasmClient(int listener_id, const JsonValue& options)
+  WasmClient(int listener_id, std::string_view options)
       : listener_(listener_id), client_(config_from(options), listener_) {
-    const JsonValue* token = options.find("token");
-    if (token != nullptr && token->is_string()) set_token(token->as_string());
+    std::string token;
+    if (protocol::field_string(options, "token", token)) set_token(token);
   }
   template <typename Fn>
   decltype(auto) run(Fn&& fn) {
@@ -92,8 +93,9 @@ extern "C" {
 
 // Returns nullptr when the options are not a JSON object (the TS layer always passes one).
 EMSCRIPTEN_KEEPALIVE WasmClient* tw_client_new(int listener_id, const char* options, std::size_t n) {
-  tidewire::protocol::JsonValue o;
-  if (!tidewire::protocol::JsonValue::parse(view(options, n), o) || !o.is_object()) return nullptr;
+  const std::string_view o = view(options, n);
+  tidewire::protocol::Envelope checked;
+  if (tidewire::protocol::scan_envelope(o, checked) != tidewire::protocol::ScanStatus::kOk) return nullptr;
   return std::make_unique<WasmClient>(listener_id, o).release();  // owned by the JS object until tw_client_delete
 }
 

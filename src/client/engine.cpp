@@ -6,7 +6,6 @@
 #include "client/retry_hint.hpp"
 #include "protocol/binary_frame.hpp"
 #include "protocol/envelope.hpp"
-#include "protocol/json_value.hpp"
 #include "protocol/json_writer.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/names.hpp"
@@ -598,18 +597,12 @@ void Engine::handle_line(std::string_view line) {
     std::string decoded_channel, decoded_event;
     std::string_view channel = env.channel, event = env.event;
     if (env.has_escapes) {
-      // Rare: an escaped channel or event name. Decode it with the full parser.
-      proto::JsonValue j;
-      const bool parsed = proto::JsonValue::parse(line, j);
-      const proto::JsonValue* c = j.find("channel");
-      const proto::JsonValue* e = j.find("event");
-      if (!parsed || c == nullptr || e == nullptr || !c->is_string() || !e->is_string()) {
+      // Rare: an escaped channel or event name. Decode both.
+      if (!proto::field_string(line, "channel", decoded_channel) || !proto::field_string(line, "event", decoded_event)) {
         ++metrics_.frame_errors;
         listener_.on_error("bad_frame", "a channel_message had an unreadable channel or event; ignored");
         return;
       }
-      decoded_channel = c->as_string();
-      decoded_event = e->as_string();
       channel = decoded_channel;
       event = decoded_event;
     }
@@ -662,16 +655,15 @@ void Engine::handle_line(std::string_view line) {
   }
 
   if (env.type == wire::type::kAuthRefreshed) {
-    proto::JsonValue j;
-    if (proto::JsonValue::parse(line, j) && j.is_object()) expires_at_wall_ = j.number_or("expiresAt", 0);
+    double expires_at = 0;
+    expires_at_wall_ = proto::field_number(line, "expiresAt", expires_at) ? expires_at : 0;
     schedule_token_refresh();
     return;
   }
 
   if (env.type == wire::type::kError) {
-    proto::JsonValue j;
     std::string message = "the server reported an error";
-    if (proto::JsonValue::parse(line, j)) message = j.string_or("message", message);
+    proto::field_string(line, "message", message);
     OutboxItem item;
     if (take_inflight('p', env.ref, item) || take_inflight('r', env.ref, item)) {
       // The error's own fields (e.g. `current` of version_conflict) go to the caller as the data.
@@ -695,20 +687,21 @@ void Engine::handle_line(std::string_view line) {
 }
 
 void Engine::handle_subscribed(std::string_view line, ChannelEntry& ch) {
-  proto::JsonValue j;
-  if (!proto::JsonValue::parse(line, j) || !j.is_object()) return;
   ch.subscribed = true;
-  const std::string epoch = j.string_or("epoch", "");
-  const double offset = j.number_or("offset", 0);
-  const proto::JsonValue* rec = j.find("recovered");
-  const bool recovered = rec != nullptr && rec->as_bool();
+  std::string epoch;
+  proto::field_string(line, "epoch", epoch);
+  double offset = 0;
+  proto::field_number(line, "offset", offset);
+  const bool recovered = proto::field_is_true(line, "recovered");
   if (ch.since_sent && !recovered) {
     // The server cannot replay what this channel missed: continue from its current position and say so.
     ++metrics_.gaps;
     ch.has_position = true;
     ch.last_offset = static_cast<std::uint64_t>(offset);
     ch.epoch = epoch;
-    listener_.on_gap(ch.id, j.string_or("reason", "unknown"));
+    std::string reason = "unknown";
+    proto::field_string(line, "reason", reason);
+    listener_.on_gap(ch.id, reason);
   } else if (!ch.since_sent) {
     ch.has_position = true;
     ch.last_offset = static_cast<std::uint64_t>(offset);
@@ -719,19 +712,19 @@ void Engine::handle_subscribed(std::string_view line, ChannelEntry& ch) {
 
 void Engine::on_authenticated(std::string_view line) {
   if (state_ != ConnectionState::kAuthenticating) return;
-  proto::JsonValue j;
-  if (!proto::JsonValue::parse(line, j) || !j.is_object()) return;
-  const proto::JsonValue* version = j.find("version");
-  if (version != nullptr && version->is_integer() && version->as_int() != wire::kProtocolVersion) {
+  double version = 0;
+  if (proto::field_number(line, "version", version) && version != wire::kProtocolVersion) {
     stopped_by_user_ = true;  // do not retry: this client cannot talk to this server
     drop_socket(wire::close_code::kNormal, "unsupported protocol version");
     set_state(ConnectionState::kError, "unsupported protocol version");
     listener_.on_error("unsupported_version", "the server speaks another protocol version; upgrade the client");
     return;
   }
-  connection_id_ = j.string_or("connectionId", "");
-  user_id_ = j.string_or("userId", user_id_);
-  expires_at_wall_ = j.number_or("expiresAt", 0);
+  connection_id_.clear();
+  proto::field_string(line, "connectionId", connection_id_);
+  proto::field_string(line, "userId", user_id_);
+  double expires_at = 0;
+  expires_at_wall_ = proto::field_number(line, "expiresAt", expires_at) ? expires_at : 0;
   const double now = clock_.now_ms();
   auth_deadline_ = kNever;
   heartbeat_.start(now, clock_.wall_ms());

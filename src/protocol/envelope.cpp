@@ -1,5 +1,9 @@
 #include "protocol/envelope.hpp"
 
+#include <utility>
+
+#include "protocol/json_string.hpp"
+
 namespace tidewire::protocol {
 namespace {
 
@@ -211,5 +215,48 @@ ScanStatus scan_envelope(std::string_view in, Envelope& out) {
   }
   return ScanStatus::kMalformed;
 }
+
+std::string_view find_field(std::string_view message, std::string_view name) {
+  Cursor c{message.data(), message.data() + message.size()};
+  skip_ws(c);
+  if (c.p >= c.end || *c.p != '{') return {};
+  ++c.p;
+  while (c.p < c.end) {
+    skip_ws(c);
+    if (c.p >= c.end || *c.p != '"') return {};  // '}' (no more fields) or malformed
+    std::string_view key;
+    bool key_escaped = false;
+    if (!scan_string(c, key, key_escaped)) return {};
+    skip_ws(c);
+    if (c.p >= c.end || *c.p != ':') return {};
+    ++c.p;
+    skip_ws(c);
+    const char* value_start = c.p;
+    if (!skip_value(c)) return {};
+    if (!key_escaped && key == name) return std::string_view(value_start, static_cast<std::size_t>(c.p - value_start));
+    skip_ws(c);
+    if (c.p >= c.end || *c.p != ',') return {};
+    ++c.p;
+  }
+  return {};
+}
+
+bool field_string(std::string_view message, std::string_view name, std::string& out) {
+  const std::string_view raw = find_field(message, name);
+  if (raw.empty() || raw.front() != '"') return false;
+  const char* p = raw.data();
+  std::string decoded;
+  if (!decode_json_string(p, raw.data() + raw.size(), decoded)) return false;
+  out = std::move(decoded);
+  return true;
+}
+
+bool field_number(std::string_view message, std::string_view name, double& out) {
+  const std::string_view raw = find_field(message, name);
+  Cursor c{raw.data(), raw.data() + raw.size()};
+  return !raw.empty() && parse_number(c, out) && c.p == c.end;
+}
+
+bool field_is_true(std::string_view message, std::string_view name) { return find_field(message, name) == "true"; }
 
 }  // namespace tidewire::protocol

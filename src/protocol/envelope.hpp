@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace tidewire::protocol {
@@ -34,6 +35,18 @@ enum class ScanStatus { kOk, kEmpty, kNotObject, kMalformed };
 
 // Scans one message. `in` must hold exactly one JSON object (surrounding whitespace allowed).
 ScanStatus scan_envelope(std::string_view in, Envelope& out);
+
+// Cold-path lookups of one top-level field (auth replies, errors, subscribe confirmations; never per message):
+// they walk the object like scan_envelope and decode only the value asked for, so the client needs no JSON DOM.
+// The raw JSON text of field `name`'s value; empty when absent, when `message` is not an object, or malformed.
+std::string_view find_field(std::string_view message, std::string_view name);
+// Field `name` as a JSON string, unescaped to UTF-8 (json_string.hpp); false (and `out` unchanged) when absent
+// or not a valid string.
+bool field_string(std::string_view message, std::string_view name, std::string& out);
+// Field `name` as a JSON number; false when absent or not a number.
+bool field_number(std::string_view message, std::string_view name, double& out);
+// True only when field `name` is the literal true.
+bool field_is_true(std::string_view message, std::string_view name);
 
 // Calls `fn(line)` for every non-empty '\n'-separated message in a frame.
 template <typename Fn>

@@ -94,6 +94,43 @@ TEST(Envelope, SplitsBatchedFrames) {
   EXPECT_EQ(lines[2], "{\"c\":3}");
 }
 
+TEST(EnvelopeFields, FindsTopLevelFieldsOnly) {
+  using tidewire::protocol::find_field;
+  const std::string_view m = R"({"type":"subscribed","nested":{"offset":9},"offset":12,"list":[1,{"epoch":"no"}],"epoch":"E1"})";
+  EXPECT_EQ(find_field(m, "offset"), "12");  // not the nested one
+  EXPECT_EQ(find_field(m, "epoch"), "\"E1\"");
+  EXPECT_EQ(find_field(m, "nested"), "{\"offset\":9}");
+  EXPECT_EQ(find_field(m, "missing"), "");
+  EXPECT_EQ(find_field("[1,2]", "a"), "");
+  EXPECT_EQ(find_field(R"({"a":1,)", "b"), "");   // malformed: cut off
+  EXPECT_EQ(find_field(R"({"a" 1})", "a"), "");   // malformed: no colon
+  EXPECT_EQ(find_field(R"({"\u0061":1})", "a"), "");  // escaped keys never match
+}
+
+TEST(EnvelopeFields, DecodesStringsNumbersAndBooleans) {
+  using namespace tidewire::protocol;
+  const std::string_view m =
+      R"({"message":"say \"hi\" \u00e9 \ud83c\udf89","expiresAt":1700000000123,"ratio":-2.5e2,"recovered":true,"no":false,"bad":"\ud800"})";
+  std::string s = "unchanged";
+  ASSERT_TRUE(field_string(m, "message", s));
+  EXPECT_EQ(s, "say \"hi\" \xc3\xa9 \xf0\x9f\x8e\x89");
+  s = "unchanged";
+  EXPECT_FALSE(field_string(m, "bad", s));  // a lone surrogate is not text
+  EXPECT_FALSE(field_string(m, "expiresAt", s));
+  EXPECT_FALSE(field_string(m, "missing", s));
+  EXPECT_EQ(s, "unchanged");
+  double d = 0;
+  ASSERT_TRUE(field_number(m, "expiresAt", d));
+  EXPECT_EQ(d, 1700000000123.0);
+  ASSERT_TRUE(field_number(m, "ratio", d));
+  EXPECT_EQ(d, -250.0);
+  EXPECT_FALSE(field_number(m, "message", d));
+  EXPECT_FALSE(field_number(R"({"n":12abc})", "n", d));
+  EXPECT_TRUE(field_is_true(m, "recovered"));
+  EXPECT_FALSE(field_is_true(m, "no"));
+  EXPECT_FALSE(field_is_true(m, "missing"));
+}
+
 #include "protocol/names.hpp"
 
 TEST(Names, Utf8Validation) {
