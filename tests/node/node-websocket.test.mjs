@@ -8,7 +8,7 @@ import { test } from 'node:test';
 
 import { WebSocketServer } from 'ws';
 
-import { NodeWebSocket, encodeFrame, isValidCloseCode } from '../../web/dist/node_websocket.js';
+import { NodeWebSocket, encodeFrame, isValidCloseCode, sha1Base64 } from '../../web/dist/node_websocket.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -358,4 +358,12 @@ test('in Node 20 the module uses this socket and leaves globalThis.WebSocket alo
   if (typeof globalThis.WebSocket === 'function') return; // Node 22+: the global is used, nothing to check
   assert.equal(module.WebSocket, NodeWebSocket);
   assert.equal(globalThis.WebSocket, undefined);
+});
+
+test('the handshake SHA-1 matches crypto.createHash for every padding case and UTF-8', () => {
+  const inputs = ['', 'abc', 'dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11', 'é✓🌊'];
+  for (let n = 50; n <= 130; n += 1) inputs.push('x'.repeat(n)); // 55/56/63/64/119/120 bytes: every block boundary
+  for (const text of inputs) assert.equal(sha1Base64(text), createHash('sha1').update(text).digest('base64'), `"${text}"`);
+  // RFC 6455 section 1.3's example
+  assert.equal(sha1Base64('dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11'), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
 });

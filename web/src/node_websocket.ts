@@ -35,8 +35,12 @@ interface NetModule {
   connect(options: ConnectOptions): NodeSocket;
 }
 interface CryptoModule {
-  createHash(algorithm: 'sha1'): { update(data: string): { digest(encoding: 'base64'): string } };
   randomFillSync<T extends Uint8Array>(buffer: T): T;
+}
+interface FsModule {
+  openSync(path: string, flags: string): number;
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: null): number;
+  closeSync(fd: number): void;
 }
 interface NodeProcessLike {
   getBuiltinModule(name: string): unknown;
@@ -79,21 +83,85 @@ const builtin = (name: string): unknown => {
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 const latin1Decoder = new TextDecoder('latin1'); // HTTP header bytes, one character each
-// Loaded with this file, not on first use: `crypto` and `net` take ≈ 10 ms and ≈ 3 ms to load, and module.ts
-// imports this file while the wasm compiles off the main thread, so that is where the cost hides.
-const crypto = builtin('crypto') as CryptoModule;
+// `net` (≈ 3 ms to load) is loaded with this file, which module.ts imports while the wasm compiles off the main
+// thread. `crypto` (≈ 10 ms, as much as the rest of a cold start) is not loaded at all where /dev/urandom exists:
+// random bytes come from there and the handshake's SHA-1 is computed below.
 const net = builtin('net') as NetModule;
-let maskPool = new Uint8Array(0);
+const fs = builtin('fs') as FsModule; // loaded by Node's own start-up
+let maskPool: Uint8Array = new Uint8Array(0);
 let maskAt = 0;
 
-function nodeCrypto(): CryptoModule {
-  return crypto;
+/** Fills `buf` from the kernel's CSPRNG (/dev/urandom), or from `crypto` where there is none (Windows). */
+function randomFill(buf: Uint8Array): Uint8Array {
+  try {
+    const fd = fs.openSync('/dev/urandom', 'r');
+    try {
+      for (let at = 0; at < buf.length; ) {
+        const n = fs.readSync(fd, buf, at, buf.length - at, null);
+        if (n <= 0) throw new Error('short read from /dev/urandom');
+        at += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return buf;
+  } catch {
+    return (builtin('crypto') as CryptoModule).randomFillSync(buf);
+  }
+}
+
+/**
+ * SHA-1 (FIPS 180-4) of UTF-8 text, in base64. Only for checking the handshake's Sec-WebSocket-Accept, which proves
+ * the server speaks WebSocket and is no security measure (RFC 6455 section 1.3); here so that connecting does not
+ * load `crypto`. Checked against crypto.createHash in tests/node/node-websocket.test.mjs.
+ */
+export function sha1Base64(text: string): string {
+  const msg = encoder.encode(text);
+  const n = msg.length;
+  const words = (((n + 8) >> 6) + 1) * 16; // whole 64-byte blocks holding the text, 0x80 and the bit length
+  const m = new Uint32Array(words);
+  for (let i = 0; i < n; i += 1) m[i >> 2] |= msg[i] << (24 - (i & 3) * 8);
+  m[n >> 2] |= 0x80 << (24 - (n & 3) * 8);
+  m[words - 1] = n * 8;
+  const h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
+  const w = new Uint32Array(80);
+  for (let block = 0; block < words; block += 16) {
+    for (let t = 0; t < 16; t += 1) w[t] = m[block + t];
+    for (let t = 16; t < 80; t += 1) {
+      const v = w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16];
+      w[t] = (v << 1) | (v >>> 31);
+    }
+    let [a, b, c, d, e] = h;
+    for (let t = 0; t < 80; t += 1) {
+      const f = t < 20 ? (b & c) | (~b & d) : t < 40 || t >= 60 ? b ^ c ^ d : (b & c) | (b & d) | (c & d);
+      const k = t < 20 ? 0x5a827999 : t < 40 ? 0x6ed9eba1 : t < 60 ? 0x8f1bbcdc : 0xca62c1d6;
+      const next = (((a << 5) | (a >>> 27)) + f + e + k + w[t]) >>> 0;
+      e = d;
+      d = c;
+      c = ((b << 30) | (b >>> 2)) >>> 0;
+      b = a;
+      a = next;
+    }
+    h[0] = (h[0] + a) >>> 0;
+    h[1] = (h[1] + b) >>> 0;
+    h[2] = (h[2] + c) >>> 0;
+    h[3] = (h[3] + d) >>> 0;
+    h[4] = (h[4] + e) >>> 0;
+  }
+  const digest = new Uint8Array(20);
+  h.forEach((v, i) => {
+    digest[i * 4] = v >>> 24;
+    digest[i * 4 + 1] = (v >>> 16) & 0xff;
+    digest[i * 4 + 2] = (v >>> 8) & 0xff;
+    digest[i * 4 + 3] = v & 0xff;
+  });
+  return base64(digest);
 }
 
 /** Four unpredictable bytes per frame (RFC 6455 section 5.3), drawn from a pooled random buffer. */
 function nextMask(): number {
   if (maskAt + 4 > maskPool.length) {
-    maskPool = nodeCrypto().randomFillSync(new Uint8Array(4096));
+    maskPool = randomFill(new Uint8Array(4096));
     maskAt = 0;
   }
   const m = maskPool;
@@ -280,7 +348,7 @@ export class NodeWebSocket {
       if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) throw new SyntaxError(`Invalid WebSocket subprotocol "${p}"`);
     }
     if (new Set(this.#protocols).size !== this.#protocols.length) throw new SyntaxError('Duplicate WebSocket subprotocols');
-    this.#key = base64(nodeCrypto().randomFillSync(new Uint8Array(16)));
+    this.#key = base64(randomFill(new Uint8Array(16)));
 
     const secure = u.protocol === 'wss:';
     const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
@@ -417,7 +485,7 @@ export class NodeWebSocket {
     }
     if (headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new ProtocolError(1006, 'the server response lacks "Upgrade: websocket"');
     if (!/(^|,)\s*upgrade\s*(,|$)/i.test(headers.get('connection') ?? '')) throw new ProtocolError(1006, 'the server response lacks "Connection: Upgrade"');
-    const accept = nodeCrypto().createHash('sha1').update(this.#key + GUID).digest('base64');
+    const accept = sha1Base64(this.#key + GUID);
     if (headers.get('sec-websocket-accept') !== accept) throw new ProtocolError(1006, 'the server sent a wrong Sec-WebSocket-Accept');
     if (headers.has('sec-websocket-extensions')) throw new ProtocolError(1006, 'the server chose an extension this client did not offer');
     const chosen = headers.get('sec-websocket-protocol');
