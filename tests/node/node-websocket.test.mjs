@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 
 import { WebSocketServer } from 'ws';
@@ -366,4 +371,38 @@ test('the handshake SHA-1 matches crypto.createHash for every padding case and U
   for (const text of inputs) assert.equal(sha1Base64(text), createHash('sha1').update(text).digest('base64'), `"${text}"`);
   // RFC 6455 section 1.3's example
   assert.equal(sha1Base64('dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11'), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+});
+
+test('wss:// checks the server certificate: refused when untrusted, connects when trusted', async () => {
+  // A self-signed test certificate for 127.0.0.1, valid until 2126, made with:
+  //   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout localhost-key.pem \
+  //     -out localhost-cert.pem -days 36500 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1
+  const certUrl = new URL('./fixtures/localhost-cert.pem', import.meta.url);
+  const server = createHttpsServer({ key: readFileSync(new URL('./fixtures/localhost-key.pem', import.meta.url)), cert: readFileSync(certUrl) });
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.send('over tls'));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `wss://127.0.0.1:${server.address().port}/`;
+  try {
+    const refused = await record(new NodeWebSocket(url)).closed;
+    assert.deepEqual(refused.map((e) => e.type), ['error', 'close']);
+    assert.equal(refused[1].code, 1006);
+    assert.match(refused[1].reason, /self[- ]signed|certificate/i);
+
+    // Trusted (NODE_EXTRA_CA_CERTS is read at process start, hence a child process).
+    const script =
+      `import { NodeWebSocket } from ${JSON.stringify(new URL('../../web/dist/node_websocket.js', import.meta.url).href)};` +
+      `const s = new NodeWebSocket(${JSON.stringify(url)});` +
+      "s.onmessage = (e) => { console.log('message', e.data); s.close(1000); };" +
+      "s.onclose = (e) => console.log('close', e.code, e.wasClean);";
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: fileURLToPath(certUrl) },
+      timeout: 20_000,
+    });
+    assert.equal(stdout.trim(), 'message over tls\nclose 1000 true');
+  } finally {
+    await new Promise((r) => wss.close(r));
+    server.close();
+  }
 });
