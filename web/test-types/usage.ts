@@ -2,11 +2,13 @@
 // `@ts-expect-error` line must stay an error. It checks the published declarations in web/dist.
 import {
   createClient,
+  loadStateModule,
   TidewireError,
   type ChannelMessage,
   type ClientMetrics,
   type ConnectionState,
   type SendResult,
+  type StateModule,
 } from '../dist/index.js';
 import { RealtimeProvider, useRealtimeChannel } from '../dist/react/index.js';
 
@@ -27,6 +29,13 @@ const latency: number = metrics.lastLatencyMs;
 client.onError((e: TidewireError) => e.code.length);
 client.onStateChange(({ from, to }) => `${from}->${to}`);
 void [state, ack, latency, RealtimeProvider, useRealtimeChannel];
+// Preloading the state module (presence, sync, chat) before the first use.
+void loadStateModule().then((sm: StateModule) => {
+  const presence = sm.presence();
+  const members: string = presence.members();
+  presence.delete();
+  return [members, sm.liveObjects() + 1];
+});
 
 // @ts-expect-error: url is required
 createClient({});
@@ -42,4 +51,6 @@ const bad: ConnectionState = 'open';
 channel.on<number>('count', (m) => m.payload.toUpperCase());
 // @ts-expect-error: useRealtimeChannel takes an options object
 useRealtimeChannel('room:1');
+// @ts-expect-error: a chat room needs its typing TTL
+void loadStateModule().then((sm) => sm.chatRoom());
 void bad;
