@@ -206,7 +206,7 @@ test('a message of several MB arrives whole through many reads', async () => {
 
 test('a refused or wrong handshake fails with 1006 and says why', async (t) => {
   const cases = [
-    ['HTTP status', (key) => 'HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n', /HTTP 401/],
+    ['HTTP status', () => 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n', /HTTP 503/],
     ['accept key', (key) => upgrade(key).replace(accept(key), 'AAAA'), /wrong Sec-WebSocket-Accept/],
     ['subprotocol', (key) => upgrade(key, 'Sec-WebSocket-Protocol: other\r\n'), /subprotocol "other"/],
     ['extension', (key) => upgrade(key, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'), /extension/],
@@ -231,6 +231,16 @@ test('a refused or wrong handshake fails with 1006 and says why', async (t) => {
     assert.match(events.at(-1).reason, /none of the offered subprotocols/);
     await s.close();
   });
+});
+
+test('an upgrade refused with HTTP 401 closes with 4001 (auth_failed) and no error event', async () => {
+  const s = await rawServer(() => 'HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+  const events = await record(new NodeWebSocket(s.url, ['jwt', 'bad-token'])).closed;
+  assert.deepEqual(events.map((e) => e.type), ['close']);
+  assert.equal(events[0].code, 4001);
+  assert.equal(events[0].wasClean, false);
+  assert.match(events[0].reason, /HTTP 401/);
+  await s.close();
 });
 
 test('protocol errors from the server: the client sends the matching close code and reports 1006', async (t) => {

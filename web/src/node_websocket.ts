@@ -10,7 +10,8 @@
 // Deliberate differences from a browser, all invisible to that glue:
 // - binary messages arrive as a Uint8Array view of the received bytes instead of an ArrayBuffer copy (the glue
 //   copies them into wasm memory at once, so one copy is saved per frame);
-// - a failed handshake says why in the close event's reason (for example "HTTP 401"), which browsers hide;
+// - a failed handshake says why in the close event's reason (for example "HTTP 503"), which browsers hide, and
+//   an upgrade refused with HTTP 401 closes with 4001 and no error event (see AUTH_REFUSED);
 // - no permessage-deflate (tidewire's frames are small and batched; compression would cost CPU per message).
 // It is loaded by module.ts through the package's "#node-websocket" import, so browser bundles never contain it.
 
@@ -57,13 +58,24 @@ export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** After close(), how long to wait for the server to close the TCP connection before dropping it. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
-/** Why the connection failed, as the close code this side sends and a message for the close event. */
+/**
+ * Why the connection failed: the close code this side sends, a message for the close event, and the close event's
+ * code (1006, as browsers report every failure, except for a refused token: see AUTH_REFUSED).
+ */
 class ProtocolError {
   constructor(
     readonly code: number,
     readonly message: string,
+    readonly eventCode = 1006,
   ) {}
 }
+
+/**
+ * An upgrade refused with HTTP 401 is reported as a close with 4001 (the protocol's auth_failed, PROTOCOL.md
+ * section 1) and no error event, so the client handles a bad token in the subprotocol as it does a bad first-message
+ * token (fresh token, one retry, then auth_failed) instead of retrying forever. Browsers cannot tell a 401 apart.
+ */
+const AUTH_REFUSED = 4001;
 
 const enum Op {
   Continuation = 0x0,
@@ -477,7 +489,10 @@ export class NodeWebSocket {
     const [status = '', ...lines] = head.split('\r\n');
     const m = /^HTTP\/1\.1 (\d{3})/.exec(status);
     if (!m) throw new ProtocolError(1006, `the server did not answer with HTTP/1.1 (got "${status.slice(0, 80)}")`);
-    if (m[1] !== '101') throw new ProtocolError(1006, `the server refused the WebSocket upgrade: HTTP ${m[1]}`);
+    if (m[1] !== '101') {
+      const message = `the server refused the WebSocket upgrade: HTTP ${m[1]}`;
+      throw new ProtocolError(1006, message, m[1] === '401' ? AUTH_REFUSED : 1006);
+    }
     const headers = new Map<string, string>();
     for (const line of lines) {
       const colon = line.indexOf(':');
@@ -628,12 +643,13 @@ export class NodeWebSocket {
     this.#fragments = [];
     const failure = this.#failure;
     const received = this.#closeReceived;
-    if (failure || !received) dispatch(this.onerror, { type: 'error', target: this });
+    const authRefused = failure?.eventCode === AUTH_REFUSED;
+    if ((failure || !received) && !authRefused) dispatch(this.onerror, { type: 'error', target: this });
     const clean = !failure && received !== undefined;
     dispatch(this.onclose, {
       type: 'close',
       target: this,
-      code: clean ? received.code : 1006,
+      code: clean ? received.code : (failure?.eventCode ?? 1006),
       reason: clean ? received.reason : (failure?.message ?? 'the connection closed without a close frame'),
       wasClean: clean,
     });
