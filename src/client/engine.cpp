@@ -120,7 +120,8 @@ Status Engine::subscribe(std::string_view channel, std::uint32_t& channel_id) {
 void Engine::unsubscribe(std::uint32_t channel_id) {
   ChannelEntry* ch = channels_.find(channel_id);
   if (ch == nullptr) return;
-  if (ch->refs == 1 && ch->subscribe_sent && state_ == ConnectionState::kConnected) {
+  if (ch->refs == 1 && ch->subscribe_sent &&
+      (state_ == ConnectionState::kConnected || state_ == ConnectionState::kAuthenticating)) {
     scratch_.clear();
     proto::encode_unsubscribe(scratch_, ch->name, std::string_view());
     send_frame(scratch_);
@@ -522,11 +523,16 @@ void Engine::schedule_token_refresh() {
 void Engine::on_socket_open(SocketId id) {
   if (id != socket_ || id == 0) return;
   set_state(ConnectionState::kAuthenticating, "socket open");
+  if (state_ != ConnectionState::kAuthenticating || socket_ != id) return;  // a listener disconnected
   if (config_.auth_mode == AuthMode::kFirstMessage) {
     scratch_.clear();
     proto::encode_auth(scratch_, token_);
     send_frame(scratch_);
   }
+  // Subscribe now rather than after auth_success: the server handles a connection's messages in order, after
+  // its authentication (PROTOCOL.md section 1), so this saves a round trip before the first message. If the
+  // authentication fails, the connection closes and these are sent again on the next one.
+  channels_.for_each([this](ChannelEntry& ch) { send_subscribe(ch); });
 }
 
 void Engine::on_socket_close(SocketId id, std::uint16_t code, std::string_view reason) {
@@ -735,7 +741,10 @@ void Engine::on_authenticated(std::string_view line) {
   if (hidden_ && config_.hidden_close_ms >= 0) hidden_close_at_ = now + config_.hidden_close_ms;
   set_state(ConnectionState::kConnected, "authenticated");
   if (state_ != ConnectionState::kConnected) return;  // a listener disconnected
-  channels_.for_each([this](ChannelEntry& ch) { send_subscribe(ch); });
+  // Channels added while authenticating (the others were subscribed when the socket opened).
+  channels_.for_each([this](ChannelEntry& ch) {
+    if (!ch.subscribe_sent) send_subscribe(ch);
+  });
   flush_outbox();
   if (!wanted()) grace_at_ = now + config_.grace_ms;
 }

@@ -59,14 +59,19 @@ TEST_F(EngineTest, AuthenticatesSubscribesAndDispatches) {
   engine->subscribe("room:1", id);
   engine->on_socket_open(transport.current());
   EXPECT_EQ(engine->state(), ConnectionState::kAuthenticating);
-  EXPECT_TRUE(transport.sent.empty());  // nothing before auth_success
+  // The upgrade carried the token: the subscribe goes at once, without waiting a round trip for auth_success.
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0], R"({"type":"subscribe","channel":"room:1","ref":"s1"})");
+  std::uint32_t late = 0;
+  engine->subscribe("room:2", late);  // while authenticating: waits for auth_success
+  EXPECT_EQ(transport.sent.size(), 1u);
   engine->on_socket_message(transport.current(), R"({"type":"auth_success","version":1,"connectionId":"c-9"})",
                             false);
   EXPECT_EQ(engine->state(), ConnectionState::kConnected);
   EXPECT_EQ(engine->connection_id(), "c-9");
   EXPECT_EQ(engine->user_id(), "");  // this auth_success named no user
-  ASSERT_EQ(transport.sent.size(), 1u);
-  EXPECT_EQ(transport.sent[0], R"({"type":"subscribe","channel":"room:1","ref":"s1"})");
+  ASSERT_EQ(transport.sent.size(), 2u);  // room:1 is not subscribed twice
+  EXPECT_EQ(transport.sent[1], R"({"type":"subscribe","channel":"room:2","ref":"s2"})");
 
   engine->on_socket_message(transport.current(),
                             R"({"type":"subscribed","channel":"room:1","ref":"s1"})"
@@ -91,8 +96,20 @@ TEST_F(EngineTest, FirstMessageAuthSendsTheTokenAfterOpen) {
   engine->subscribe("a", id);
   EXPECT_TRUE(transport.opens.back().protocols.empty());
   engine->on_socket_open(transport.current());
-  ASSERT_EQ(transport.sent.size(), 1u);
+  ASSERT_EQ(transport.sent.size(), 2u);
   EXPECT_EQ(transport.sent[0], R"({"type":"auth","token":"tok"})");
+  // Right behind it, in the same round trip: the server handles them in order.
+  EXPECT_EQ(transport.sent[1], R"({"type":"subscribe","channel":"a","ref":"s1"})");
+}
+
+TEST_F(EngineTest, AChannelReleasedWhileAuthenticatingIsUnsubscribedOnTheServer) {
+  std::uint32_t id = 0;
+  engine->subscribe("room:1", id);
+  engine->on_socket_open(transport.current());
+  ASSERT_EQ(transport.sent.size(), 1u);  // the subscribe
+  engine->unsubscribe(id);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1], R"({"type":"unsubscribe","channel":"room:1"})");
 }
 
 TEST_F(EngineTest, GracePeriodClosesAfterTheLastSubscriberAndAResubscribeInsideItReusesTheSocket) {
