@@ -100,8 +100,8 @@ const latin1Decoder = new TextDecoder('latin1'); // HTTP header bytes, one chara
 // random bytes come from there and the handshake's SHA-1 is computed below.
 const net = builtin('net') as NetModule;
 const fs = builtin('fs') as FsModule; // loaded by Node's own start-up
-let maskPool: Uint8Array = new Uint8Array(0);
-let maskAt = 0;
+let randomPool: Uint8Array = new Uint8Array(0); // read from the CSPRNG 4 KB at a time, used once
+let randomAt = 0;
 
 /** Fills `buf` from the kernel's CSPRNG (/dev/urandom), or from `crypto` where there is none (Windows). */
 function randomFill(buf: Uint8Array): Uint8Array {
@@ -170,16 +170,20 @@ export function sha1Base64(text: string): string {
   return base64(digest);
 }
 
-/** Four unpredictable bytes per frame (RFC 6455 section 5.3), drawn from a pooled random buffer. */
-function nextMask(): number {
-  if (maskAt + 4 > maskPool.length) {
-    maskPool = randomFill(new Uint8Array(4096));
-    maskAt = 0;
+/** `n` (≤ 4096) unpredictable bytes from the pool: no syscall per frame or per connection. */
+function randomBytes(n: number): Uint8Array {
+  if (randomAt + n > randomPool.length) {
+    randomPool = randomFill(new Uint8Array(4096));
+    randomAt = 0;
   }
-  const m = maskPool;
-  const at = maskAt;
-  maskAt += 4;
-  return ((m[at] << 24) | (m[at + 1] << 16) | (m[at + 2] << 8) | m[at + 3]) >>> 0;
+  randomAt += n;
+  return randomPool.subarray(randomAt - n, randomAt);
+}
+
+/** Four unpredictable bytes per frame (RFC 6455 section 5.3). */
+function nextMask(): number {
+  const m = randomBytes(4);
+  return ((m[0] << 24) | (m[1] << 16) | (m[2] << 8) | m[3]) >>> 0;
 }
 
 function base64(bytes: Uint8Array): string {
@@ -360,7 +364,7 @@ export class NodeWebSocket {
       if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) throw new SyntaxError(`Invalid WebSocket subprotocol "${p}"`);
     }
     if (new Set(this.#protocols).size !== this.#protocols.length) throw new SyntaxError('Duplicate WebSocket subprotocols');
-    this.#key = base64(randomFill(new Uint8Array(16)));
+    this.#key = base64(randomBytes(16));
 
     const secure = u.protocol === 'wss:';
     const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
