@@ -192,15 +192,12 @@ function base64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-function concatAll(parts: Uint8Array[], total: number): Uint8Array {
+/** The parts as one array (the part itself when there is one). Parts are kept as views: Node hands each read
+ * its own buffer and nothing here writes into one, so only joining copies. */
+function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];
+  let total = 0;
+  for (const p of parts) total += p.length;
   const out = new Uint8Array(total);
   let at = 0;
   for (const p of parts) {
@@ -439,7 +436,6 @@ export class NodeWebSocket {
       }
       const used = this.#parseFrames(bytes);
       if (used < bytes.length && !this.#finished && !this.#failure) {
-        // Kept as a view: Node hands each read its own buffer. Only the split frame is ever copied.
         const rest = bytes.subarray(used);
         this.#partial = [rest];
         this.#partialBytes = rest.length;
@@ -454,7 +450,7 @@ export class NodeWebSocket {
   #completePartial(bytes: Uint8Array): Uint8Array | undefined {
     if (this.#partialFrame === -1) {
       // Fewer than 10 bytes are buffered (a whole header would have given the length): join them with the next.
-      const head = concat(concatAll(this.#partial, this.#partialBytes), bytes.subarray(0, 10));
+      const head = concat([...this.#partial, bytes.subarray(0, 10)]);
       this.#partialFrame = frameLength(head, 0);
     }
     const missing = this.#partialFrame === -1 ? Infinity : this.#partialFrame - this.#partialBytes;
@@ -464,7 +460,7 @@ export class NodeWebSocket {
       return undefined;
     }
     this.#partial.push(bytes.subarray(0, missing));
-    const frame = concatAll(this.#partial, this.#partialBytes + missing);
+    const frame = concat(this.#partial);
     this.#partial = [];
     this.#partialBytes = 0;
     this.#partialFrame = -1;
@@ -475,11 +471,11 @@ export class NodeWebSocket {
   /** Returns the bytes after the response headers once they are complete, else undefined. */
   #onHandshakeData(chunk: Uint8Array): Uint8Array | undefined {
     const before = this.#handshake ?? new Uint8Array(0);
-    const bytes = before.length === 0 ? chunk : concat(before, chunk);
+    const bytes = before.length === 0 ? chunk : concat([before, chunk]);
     const end = headerEnd(bytes, Math.max(0, before.length - 3));
     if (end === -1) {
       if (bytes.length > MAX_HEADER_BYTES) throw new ProtocolError(1006, 'the server sent an oversized handshake response');
-      this.#handshake = bytes.slice();
+      this.#handshake = bytes;
       return undefined;
     }
     this.#handshake = undefined;
@@ -538,20 +534,15 @@ export class NodeWebSocket {
         if (this.#fragmentOp !== -1) throw new ProtocolError(1002, 'the server started a message inside a fragmented one');
         if (fin) return this.#deliver(opcode, payload);
         this.#fragmentOp = opcode;
-        this.#fragments.push(payload.slice());
+        this.#fragments.push(payload);
         this.#fragmentBytes = payload.length;
         return;
       case Op.Continuation: {
         if (this.#fragmentOp === -1) throw new ProtocolError(1002, 'the server sent a continuation frame outside a message');
-        this.#fragments.push(payload.slice());
+        this.#fragments.push(payload);
         this.#fragmentBytes += payload.length;
         if (!fin) return;
-        const whole = new Uint8Array(this.#fragmentBytes);
-        let offset = 0;
-        for (const part of this.#fragments) {
-          whole.set(part, offset);
-          offset += part.length;
-        }
+        const whole = concat(this.#fragments);
         const op = this.#fragmentOp;
         this.#fragments = [];
         this.#fragmentBytes = 0;
@@ -603,7 +594,7 @@ export class NodeWebSocket {
     }
     this.#closeReceived = { code, reason };
     this.readyState = NodeWebSocket.CLOSING;
-    if (!this.#closeSent) this.#sendClose(code === 1005 ? 1005 : code, '');
+    if (!this.#closeSent) this.#sendClose(code, '');
     // The server closes TCP first (RFC 6455 section 7.1.1); ending our side lets it.
     this.#socket?.end();
   }
@@ -627,11 +618,8 @@ export class NodeWebSocket {
     this.#failure = error;
     const socket = this.#socket;
     if (this.readyState === NodeWebSocket.OPEN && !this.#closeSent && error.code !== 1006) {
-      this.#closeSent = true;
-      socket?.write(encodeFrame(Op.Close, closePayload(error.code, '')));
+      this.#sendClose(error.code, '');
       socket?.end();
-      this.#closeTimer ??= setTimeout(() => socket?.destroy(), CLOSE_TIMEOUT_MS);
-      (this.#closeTimer as { unref?: () => void }).unref?.();
     } else {
       socket?.destroy();
     }
