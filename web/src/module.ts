@@ -34,14 +34,17 @@ async function nodeWebSocket(): Promise<WebSocketClass | undefined> {
   }
 }
 
-function moduleOptions(proc: NodeProcess | undefined): TidewireModuleOptions {
+/** A .wasm file's bytes, read from disk in Node (20.16+: process.getBuiltinModule); undefined elsewhere. */
+export function readWasmInNode(url: URL): Uint8Array<ArrayBuffer> | undefined {
+  const fs = nodeProcess()?.getBuiltinModule?.('fs') as { readFileSync(p: URL): Uint8Array<ArrayBuffer> } | undefined;
+  return fs?.readFileSync(url);
+}
+
+function moduleOptions(): TidewireModuleOptions {
   // The literal `new URL('…', import.meta.url)` lets Vite and esbuild find and emit the .wasm asset.
   const wasmUrl = new URL('./tidewire_module.wasm', import.meta.url);
-  if (proc?.getBuiltinModule) {
-    const fs = proc.getBuiltinModule('fs') as { readFileSync(p: URL): Uint8Array };
-    return { wasmBinary: fs.readFileSync(wasmUrl) };
-  }
-  return { locateFile: () => wasmUrl.href };
+  const wasmBinary = readWasmInNode(wasmUrl);
+  return wasmBinary ? { wasmBinary } : { locateFile: () => wasmUrl.href };
 }
 
 /** Resolves to the shared module instance; the first call starts loading it. */
@@ -50,7 +53,7 @@ export function loadModule(): Promise<TidewireModule> {
     const proc = nodeProcess();
     // In Node, the socket class loads while the wasm compiles off the main thread; no socket opens before both
     // are ready.
-    loading = Promise.all([createTidewireModule(moduleOptions(proc)), proc ? nodeWebSocket() : undefined]).then(
+    loading = Promise.all([createTidewireModule(moduleOptions()), proc ? nodeWebSocket() : undefined]).then(
       ([m, socketClass]) => {
         if (socketClass) m.WebSocket = socketClass;
         loaded = m;

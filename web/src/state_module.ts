@@ -3,6 +3,7 @@
 // never download it. It is a standalone wasm without Emscripten glue: its only imports are a memory-growth
 // notice and proc_exit, and the classes below wrap its C exports. Strings go in as UTF-8 in one malloc'd block per
 // call and come back as NUL-terminated UTF-8, valid until the next call that returns text (decoded at once).
+import { readWasmInNode } from './module.js';
 
 interface StateExports {
   memory: WebAssembly.Memory;
@@ -11,11 +12,6 @@ interface StateExports {
   free(ptr: number): void;
   tw_live_objects(): number;
   [name: `tw_${string}`]: (...args: number[]) => number;
-}
-
-interface NodeProcess {
-  versions?: { node?: string };
-  getBuiltinModule?: (name: string) => unknown;
 }
 
 const encoder = new TextEncoder();
@@ -254,12 +250,8 @@ async function instantiate(): Promise<StateExports> {
       },
     },
   };
-  const proc = (globalThis as { process?: NodeProcess }).process;
-  let bytes: BufferSource;
-  if (proc?.versions?.node !== undefined && proc.getBuiltinModule) {
-    const fs = proc.getBuiltinModule('fs') as { promises: { readFile(p: URL): Promise<Uint8Array<ArrayBuffer>> } };
-    bytes = await fs.promises.readFile(url);
-  } else {
+  let bytes: BufferSource | undefined = readWasmInNode(url);
+  if (bytes === undefined) {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`HTTP ${response.status} for ${url.href}`);
     bytes = await response.arrayBuffer();
