@@ -130,10 +130,13 @@ bool parse_number(Cursor& c, double& out) {
 
 bool key_is(std::string_view key, std::string_view name) { return key == name; }
 
-}  // namespace
+enum class FieldStep { kNext, kStop, kBad };
 
-ScanStatus scan_envelope(std::string_view in, Envelope& out) {
-  out = Envelope{};
+// Walks the top-level object of `in`: for each field, on_field(key, key_escaped, c) is called with `c` at the
+// value, and consumes it (kNext), ends the walk early (kStop: kOk) or refuses it (kBad: kMalformed). One walk for
+// the hot scan and the cold field lookups, inlined into each.
+template <typename OnField>
+ScanStatus walk_object(std::string_view in, OnField&& on_field) {
   Cursor c{in.data(), in.data() + in.size()};
   skip_ws(c);
   if (c.p >= c.end) return ScanStatus::kEmpty;
@@ -151,13 +154,38 @@ ScanStatus scan_envelope(std::string_view in, Envelope& out) {
     std::string_view key;
     bool key_escaped = false;
     if (!scan_string(c, key, key_escaped)) return ScanStatus::kMalformed;
-    if (key_escaped) key = std::string_view();  // an escaped key is never one of ours
     skip_ws(c);
     if (c.p >= c.end || *c.p != ':') return ScanStatus::kMalformed;
     ++c.p;
     skip_ws(c);
     if (c.p >= c.end) return ScanStatus::kMalformed;
+    switch (on_field(key, key_escaped, c)) {
+      case FieldStep::kStop: return ScanStatus::kOk;
+      case FieldStep::kBad: return ScanStatus::kMalformed;
+      case FieldStep::kNext: break;
+    }
+    skip_ws(c);
+    if (c.p >= c.end) return ScanStatus::kMalformed;
+    if (*c.p == ',') {
+      ++c.p;
+      continue;
+    }
+    if (*c.p == '}') {
+      ++c.p;
+      skip_ws(c);
+      return c.p == c.end ? ScanStatus::kOk : ScanStatus::kMalformed;
+    }
+    return ScanStatus::kMalformed;
+  }
+  return ScanStatus::kMalformed;
+}
 
+}  // namespace
+
+ScanStatus scan_envelope(std::string_view in, Envelope& out) {
+  out = Envelope{};
+  return walk_object(in, [&out](std::string_view key, bool key_escaped, Cursor& c) {
+    if (key_escaped) key = std::string_view();  // an escaped key is never one of ours
     const char* value_start = c.p;
     std::string_view* str_field = nullptr;
     switch (key.size()) {
@@ -180,9 +208,9 @@ ScanStatus scan_envelope(std::string_view in, Envelope& out) {
     }
 
     if (str_field != nullptr && *c.p == '"') {
-      if (!scan_string(c, *str_field, out.has_escapes)) return ScanStatus::kMalformed;
+      if (!scan_string(c, *str_field, out.has_escapes)) return FieldStep::kBad;
     } else if ((key.size() == 7 && key_is(key, "payload")) || (key.size() == 4 && key_is(key, "data"))) {
-      if (!skip_value(c)) return ScanStatus::kMalformed;
+      if (!skip_value(c)) return FieldStep::kBad;
       (key.size() == 4 ? out.data : out.payload) =
           std::string_view(value_start, static_cast<std::size_t>(c.p - value_start));
     } else if (key.size() == 6 && key_is(key, "offset") && *c.p >= '0' && *c.p <= '9') {
@@ -191,54 +219,28 @@ ScanStatus scan_envelope(std::string_view in, Envelope& out) {
         out.has_offset = true;
         c = probe;
       } else if (!skip_value(c)) {
-        return ScanStatus::kMalformed;
+        return FieldStep::kBad;
       }
     } else if (key.size() == 2 && key_is(key, "ts") && (*c.p == '-' || (*c.p >= '0' && *c.p <= '9'))) {
-      if (!parse_number(c, out.ts)) return ScanStatus::kMalformed;
+      if (!parse_number(c, out.ts)) return FieldStep::kBad;
       out.has_ts = true;
     } else {
-      if (!skip_value(c)) return ScanStatus::kMalformed;
+      if (!skip_value(c)) return FieldStep::kBad;
     }
-
-    skip_ws(c);
-    if (c.p >= c.end) return ScanStatus::kMalformed;
-    if (*c.p == ',') {
-      ++c.p;
-      continue;
-    }
-    if (*c.p == '}') {
-      ++c.p;
-      skip_ws(c);
-      return c.p == c.end ? ScanStatus::kOk : ScanStatus::kMalformed;
-    }
-    return ScanStatus::kMalformed;
-  }
-  return ScanStatus::kMalformed;
+    return FieldStep::kNext;
+  });
 }
 
 std::string_view find_field(std::string_view message, std::string_view name) {
-  Cursor c{message.data(), message.data() + message.size()};
-  skip_ws(c);
-  if (c.p >= c.end || *c.p != '{') return {};
-  ++c.p;
-  while (c.p < c.end) {
-    skip_ws(c);
-    if (c.p >= c.end || *c.p != '"') return {};  // '}' (no more fields) or malformed
-    std::string_view key;
-    bool key_escaped = false;
-    if (!scan_string(c, key, key_escaped)) return {};
-    skip_ws(c);
-    if (c.p >= c.end || *c.p != ':') return {};
-    ++c.p;
-    skip_ws(c);
+  std::string_view found;
+  walk_object(message, [&](std::string_view key, bool key_escaped, Cursor& c) {
     const char* value_start = c.p;
-    if (!skip_value(c)) return {};
-    if (!key_escaped && key == name) return std::string_view(value_start, static_cast<std::size_t>(c.p - value_start));
-    skip_ws(c);
-    if (c.p >= c.end || *c.p != ',') return {};
-    ++c.p;
-  }
-  return {};
+    if (!skip_value(c)) return FieldStep::kBad;
+    if (key_escaped || key != name) return FieldStep::kNext;
+    found = std::string_view(value_start, static_cast<std::size_t>(c.p - value_start));
+    return FieldStep::kStop;
+  });
+  return found;
 }
 
 bool field_string(std::string_view message, std::string_view name, std::string& out) {
