@@ -4,7 +4,7 @@
 //   web/demo/*   → build/site/            (index.html, static.html, ...; not web/demo/app/, the React app's sources)
 //   web/dist/**  → build/site/tidewire/   (the built package: .js, .wasm; .map and .d.ts skipped)
 //
-// scripts/build-demo.mjs then bundles web/demo/app/ into build/site/app.js (+ app.css, tidewire_module.wasm, tidewire_state.wasm);
+// scripts/build-demo.mjs then bundles web/demo/app/ into build/site/app.js (+ app.css and the .wasm files);
 // those generated files (GENERATED below) are left alone here.
 //
 // Usage: node scripts/assemble-site.mjs [outDir]   (default build/site, relative to the repository root)
@@ -14,18 +14,19 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WASM_FILES } from './wasm-files.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const demoDir = join(repoRoot, 'web/demo');
 const distDir = join(repoRoot, 'web/dist');
 const outDir = resolve(repoRoot, process.argv[2] ?? 'build/site');
 
-const REQUIRED = ['index.js', 'tidewire_module.wasm', 'tidewire_state.wasm'];
+const REQUIRED = ['index.js', ...WASM_FILES];
 const SKIP = [/\.map$/, /\.d\.ts$/, /\.d\.mts$/, /\.tsbuildinfo$/];
 // Sources bundled by scripts/build-demo.mjs, not served as they are.
 const DEMO_SKIP = [/^app\//];
 // What scripts/build-demo.mjs writes into outDir: kept even though no web/demo file maps to it.
-const GENERATED = new Set(['app.js', 'app.js.map', 'app.css', 'app.css.map', 'tidewire_module.wasm', 'tidewire_state.wasm']);
+const GENERATED = new Set(['app.js', 'app.js.map', 'app.css', 'app.css.map', ...WASM_FILES]);
 
 function fail(message) {
   console.error(`assemble-site: ${message}`);
@@ -62,7 +63,7 @@ for (const name of REQUIRED) {
 }
 
 // A stale copy of the wasm module in web/dist is a classic source of "works in Node, not in the browser".
-for (const name of ['tidewire_module.wasm', 'tidewire_state.wasm']) {
+for (const name of WASM_FILES) {
   const fresh = join(repoRoot, 'build/wasm/module', name);
   if (existsSync(fresh) && !sameFile(fresh, join(distDir, name))) {
     console.warn(`assemble-site: warning: web/dist/${name} differs from build/wasm/module/${name} (stale? rebuild web/dist)`);

@@ -16,6 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { WASM_FILES } from './wasm-files.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const distDir = join(repoRoot, 'web/dist');
@@ -29,8 +30,7 @@ function fail(message) {
 
 const entry = ['main.tsx', 'main.ts'].map((f) => join(appDir, f)).find((f) => existsSync(f));
 if (!entry) fail('web/demo/app/main.tsx is missing');
-const WASM = ['tidewire_module.wasm', 'tidewire_state.wasm'];
-for (const name of ['index.js', 'react/index.js', ...WASM]) {
+for (const name of ['index.js', 'react/index.js', ...WASM_FILES]) {
   if (!existsSync(join(distDir, name))) fail(`web/dist/${name} is missing: build the web package first (npm run build)`);
 }
 
@@ -60,7 +60,7 @@ const result = await build({
 if (result.errors.length > 0) fail(`${result.errors.length} error(s)`);
 
 // The wasm modules beside app.js (copied only when they changed).
-for (const name of WASM) {
+for (const name of WASM_FILES) {
   const wasmSource = join(distDir, name);
   const wasmTarget = join(outDir, name);
   const wasm = readFileSync(wasmSource);
@@ -71,6 +71,6 @@ const outputs = Object.entries(result.metafile.outputs)
   .filter(([file]) => !file.endsWith('.map'))
   .map(([file, meta]) => `${relative(outDir, resolve(repoRoot, file)) || file} ${(meta.bytes / 1024).toFixed(1)} KiB`);
 console.log(
-  `build-demo: ${relative(process.cwd(), outDir) || '.'}: ${outputs.join(', ')}, ${WASM.join(', ')} ` +
+  `build-demo: ${relative(process.cwd(), outDir) || '.'}: ${outputs.join(', ')}, ${WASM_FILES.join(', ')} ` +
     `(${Math.round(performance.now() - started)} ms)`,
 );

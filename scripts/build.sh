@@ -35,7 +35,7 @@ rm -rf build/web-tsc
 npx --no-install tsc -p web --outDir build/web-tsc
 cp build/wasm/module/tidewire_module.mjs build/web-tsc/
 mkdir -p web/dist
-cp build/wasm/module/tidewire_module.wasm build/wasm/module/tidewire_state.wasm web/dist/
+cp build/wasm/module/*.wasm web/dist/  # scripts/wasm-files.mjs lists them
 cp bindings/tidewire_module.d.mts web/dist/tidewire_module.d.mts
 node scripts/bundle-dist.mjs
 

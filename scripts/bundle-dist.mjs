@@ -8,12 +8,13 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { build } from 'esbuild';
+import { WASM_FILES } from './wasm-files.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const from = join(root, 'build/web-tsc');
 const dist = join(root, 'web/dist');
 // Put in place by scripts/build.sh, not by this script.
-const MODULE_FILES = new Set(['tidewire_module.wasm', 'tidewire_state.wasm', 'tidewire_module.d.mts']);
+const MODULE_FILES = new Set([...WASM_FILES, 'tidewire_module.d.mts']);
 
 function files(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
