@@ -64,15 +64,17 @@ class StateMemory {
   }
 }
 
-/** What every container shares: its handle in wasm memory and delete(). */
+/** What every container shares: its handle in wasm memory, its exports (`tw_<prefix>_…`) and delete(). */
 abstract class StateContainer {
   protected handle: number;
 
   constructor(
     protected readonly m: StateMemory,
-    handle: number,
+    private readonly prefix: string,
     private readonly kind: string,
+    ...newArgs: number[]
   ) {
+    const handle = m.exports[`tw_${prefix}_new`](...newArgs);
     if (handle === 0) throw new Error(`tidewire: the state module could not create a ${kind} (out of memory)`);
     this.handle = handle;
   }
@@ -83,67 +85,62 @@ abstract class StateContainer {
     return this.handle;
   }
 
-  /** Passes JSON text to export `fn(handle, ptr, len)`; true when it was JSON and applied. */
+  /** Passes JSON text to export `tw_<prefix>_<fn>(handle, ptr, len)`; true when it was JSON and applied. */
   protected apply(fn: string, json: string): boolean {
     const h = this.h();
-    return this.m.with([json], (p, n) => this.m.exports[`tw_${fn}`](h, p, n) !== 0);
+    return this.m.with([json], (p, n) => this.m.exports[`tw_${this.prefix}_${fn}`](h, p, n) !== 0);
   }
 
   protected call(fn: string, ...args: number[]): number {
-    return this.m.exports[`tw_${fn}`](this.h(), ...args);
+    return this.m.exports[`tw_${this.prefix}_${fn}`](this.h(), ...args);
   }
 
   /** Frees the wasm memory; later calls throw, a second delete() does nothing. */
   delete(): void {
-    if (this.handle !== 0) this.m.exports[`tw_${this.deleteExport()}`](this.handle);
+    if (this.handle !== 0) this.m.exports[`tw_${this.prefix}_delete`](this.handle);
     this.handle = 0;
   }
-
-  protected abstract deleteExport(): string;
 }
 
 /** A channel's presence members, from a full state and diffs (JSON text in and out). */
 export class WasmPresence extends StateContainer {
   constructor(m: StateMemory) {
-    super(m, m.exports.tw_presence_new(), 'WasmPresence');
+    super(m, 'presence', 'WasmPresence');
   }
   applyState(membersJson: string): boolean {
-    return this.apply('presence_apply_state', membersJson);
+    return this.apply('apply_state', membersJson);
   }
   applyDiff(diffJson: string): boolean {
-    return this.apply('presence_apply_diff', diffJson);
+    return this.apply('apply_diff', diffJson);
   }
   /** JSON array of {userId, status, info, joinedAt, connections}. */
   members(): string {
-    return this.m.text(this.call('presence_members'));
+    return this.m.text(this.call('members'));
   }
   onlineCount(): number {
-    return this.call('presence_online_count');
+    return this.call('online_count');
   }
   hasState(): boolean {
-    return this.call('presence_has_state') !== 0;
+    return this.call('has_state') !== 0;
   }
   clear(): void {
-    this.call('presence_clear');
-  }
-  protected deleteExport(): string {
-    return 'presence_delete';
+    this.call('clear');
   }
 }
 
 /** A data-sync collection with optimistic operations keyed by request ref. */
 export class WasmSyncCollection extends StateContainer {
   constructor(m: StateMemory) {
-    super(m, m.exports.tw_sync_new(), 'WasmSyncCollection');
+    super(m, 'sync', 'WasmSyncCollection');
   }
   applySnapshot(itemsJson: string): boolean {
-    return this.apply('sync_apply_snapshot', itemsJson);
+    return this.apply('apply_snapshot', itemsJson);
   }
   applyUpsert(itemJson: string): boolean {
-    return this.apply('sync_apply_upsert', itemJson);
+    return this.apply('apply_upsert', itemJson);
   }
   applyDelete(id: string): void {
-    this.apply('sync_apply_delete', id);
+    this.apply('apply_delete', id);
   }
   /** Returns the temporary id of the optimistic item ('' when dataJson is not JSON). */
   optimisticInsert(op: number, dataJson: string): string {
@@ -169,60 +166,54 @@ export class WasmSyncCollection extends StateContainer {
   }
   /** JSON array of {id, version, data, pending?}. */
   items(): string {
-    return this.m.text(this.call('sync_items'));
+    return this.m.text(this.call('items'));
   }
   pendingCount(): number {
-    return this.call('sync_pending_count');
+    return this.call('pending_count');
   }
   versionOf(id: string): number {
     const h = this.h();
     return this.m.with([id], (p, n) => this.m.exports.tw_sync_version_of(h, p, n));
-  }
-  protected deleteExport(): string {
-    return 'sync_delete';
   }
 }
 
 /** One chat room: messages with paging, reactions, typing users that expire. */
 export class WasmChatRoom extends StateContainer {
   constructor(m: StateMemory, typingTtlMs: number) {
-    super(m, m.exports.tw_chat_new(typingTtlMs), 'WasmChatRoom');
+    super(m, 'chat', 'WasmChatRoom', typingTtlMs);
   }
   applyHistory(dataJson: string): boolean {
-    return this.apply('chat_apply_history', dataJson);
+    return this.apply('apply_history', dataJson);
   }
   applyMessage(messageJson: string): boolean {
-    return this.apply('chat_apply_message', messageJson);
+    return this.apply('apply_message', messageJson);
   }
   applyReaction(eventJson: string): boolean {
-    return this.apply('chat_apply_reaction', eventJson);
+    return this.apply('apply_reaction', eventJson);
   }
   applyTyping(eventJson: string, nowMs: number): boolean {
     const h = this.h();
     return this.m.with([eventJson], (p, n) => this.m.exports.tw_chat_apply_typing(h, p, n, nowMs) !== 0);
   }
   messages(): string {
-    return this.m.text(this.call('chat_messages'));
+    return this.m.text(this.call('messages'));
   }
   messageCount(): number {
-    return this.call('chat_message_count');
+    return this.call('message_count');
   }
   hasMore(): boolean {
-    return this.call('chat_has_more') !== 0;
+    return this.call('has_more') !== 0;
   }
   oldestId(): string {
-    return this.m.text(this.call('chat_oldest_id'));
+    return this.m.text(this.call('oldest_id'));
   }
   /** JSON array of user ids. */
   typingUsers(nowMs: number): string {
-    return this.m.text(this.call('chat_typing_users', nowMs));
+    return this.m.text(this.call('typing_users', nowMs));
   }
   /** -1 when nobody is typing. */
   nextTypingExpiry(): number {
-    return this.call('chat_next_typing_expiry');
-  }
-  protected deleteExport(): string {
-    return 'chat_delete';
+    return this.call('next_typing_expiry');
   }
 }
 
