@@ -21,9 +21,8 @@ const NODE_WEBSOCKET = '#node-websocket';
 
 async function nodeWebSocket(): Promise<WebSocketClass | undefined> {
   if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function') return undefined; // Node 22+
-  const specifier = NODE_WEBSOCKET;
   try {
-    const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as { NodeWebSocket: WebSocketClass };
+    const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_WEBSOCKET)) as { NodeWebSocket: WebSocketClass };
     return mod.NodeWebSocket;
   } catch (e) {
     throw new Error(
