@@ -25,7 +25,8 @@ namespace {
 // Options arrive as one JSON object (read field by field: the client carries no JSON DOM).
 double num(std::string_view options, std::string_view key, double fallback) {
   double v = fallback;
-  return protocol::field_number(options, key, v) ? v : fallback;
+  protocol::field_number(options, key, v);  // unchanged when absent or not a number
+  return v;
 }
 
 // The option names are the TS ones (web/src/options.ts); the defaults are ClientConfig's.

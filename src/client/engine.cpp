@@ -661,8 +661,8 @@ void Engine::handle_line(std::string_view line) {
   }
 
   if (env.type == wire::type::kAuthRefreshed) {
-    double expires_at = 0;
-    expires_at_wall_ = proto::field_number(line, "expiresAt", expires_at) ? expires_at : 0;
+    expires_at_wall_ = 0;
+    proto::field_number(line, "expiresAt", expires_at_wall_);
     schedule_token_refresh();
     return;
   }
@@ -729,8 +729,8 @@ void Engine::on_authenticated(std::string_view line) {
   connection_id_.clear();
   proto::field_string(line, "connectionId", connection_id_);
   proto::field_string(line, "userId", user_id_);
-  double expires_at = 0;
-  expires_at_wall_ = proto::field_number(line, "expiresAt", expires_at) ? expires_at : 0;
+  expires_at_wall_ = 0;
+  proto::field_number(line, "expiresAt", expires_at_wall_);
   const double now = clock_.now_ms();
   auth_deadline_ = kNever;
   heartbeat_.start(now, clock_.wall_ms());

@@ -256,7 +256,10 @@ bool field_string(std::string_view message, std::string_view name, std::string& 
 bool field_number(std::string_view message, std::string_view name, double& out) {
   const std::string_view raw = find_field(message, name);
   Cursor c{raw.data(), raw.data() + raw.size()};
-  return !raw.empty() && parse_number(c, out) && c.p == c.end;
+  double value = 0;
+  if (raw.empty() || !parse_number(c, value) || c.p != c.end) return false;
+  out = value;
+  return true;
 }
 
 bool field_is_true(std::string_view message, std::string_view name) { return find_field(message, name) == "true"; }

@@ -43,7 +43,7 @@ std::string_view find_field(std::string_view message, std::string_view name);
 // Field `name` as a JSON string, unescaped to UTF-8 (json_string.hpp); false (and `out` unchanged) when absent
 // or not a valid string.
 bool field_string(std::string_view message, std::string_view name, std::string& out);
-// Field `name` as a JSON number; false when absent or not a number.
+// Field `name` as a JSON number; false (and `out` unchanged) when absent or not a number.
 bool field_number(std::string_view message, std::string_view name, double& out);
 // True only when field `name` is the literal true.
 bool field_is_true(std::string_view message, std::string_view name);

@@ -125,7 +125,9 @@ TEST(EnvelopeFields, DecodesStringsNumbersAndBooleans) {
   ASSERT_TRUE(field_number(m, "ratio", d));
   EXPECT_EQ(d, -250.0);
   EXPECT_FALSE(field_number(m, "message", d));
+  d = 7;
   EXPECT_FALSE(field_number(R"({"n":12abc})", "n", d));
+  EXPECT_EQ(d, 7.0);  // a refused number leaves the target as it was
   EXPECT_TRUE(field_is_true(m, "recovered"));
   EXPECT_FALSE(field_is_true(m, "no"));
   EXPECT_FALSE(field_is_true(m, "missing"));
