@@ -94,7 +94,7 @@ export class TidewireClient {
         (m) => this.#attach(m),
         (e: unknown) => {
           this.#loading = undefined;
-          this.#emitError(new TidewireError('module_load_failed', `could not load the tidewire wasm module: ${String(e)}`));
+          this.#emitError(new TidewireError(ErrorCode.moduleLoadFailed, `could not load the tidewire wasm module: ${String(e)}`));
           throw e;
         },
       );
@@ -250,7 +250,7 @@ export class TidewireClient {
       return await loadStateModule();
     } catch (e) {
       const error = new TidewireError(
-        'module_load_failed',
+        ErrorCode.moduleLoadFailed,
         `could not load tidewire's state module (presence, sync, chat): ${String(e)}; check that tidewire_state.wasm is served next to the script`,
       );
       this.#emitError(error);

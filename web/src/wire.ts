@@ -59,6 +59,7 @@ export const ErrorCode = {
   expired: 'expired',
   cleared: 'cleared',
   closed: 'client_closed',
+  moduleLoadFailed: 'module_load_failed',
 } as const;
 
 /** Engine status codes returned (negated) by WasmClient.subscribe/publish. Mirrors client::Status. */
