@@ -17,11 +17,9 @@
 // tidewire and the baseline alike. 98 sinks cost about 0.8 core; a subscriber on its own machine would bring its
 // own CPU. `--clients 100` runs the literal shape (every subscriber a timed client) for larger machines.
 //
-// Write delay: 1000 µs on both servers by default, as bench/server/fanout.mjs measures CPU per delivery. With
-// tidewire-server's default 0, each publish is written to each subscriber on its own (Beast completes one read per
-// message and the writes go in between), about 100 writes per message: at 10,000/s the server cannot keep up on
-// this machine (publish → ack grows to seconds); the baseline with 0 flushes at the end of each read
-// (setImmediate). Pass --write-delay-us 0 to measure that.
+// Write delay: 1000 µs on both servers by default, as bench/server/fanout.mjs measures CPU per delivery. Pass
+// --write-delay-us 0 for tidewire-server's default (its flush tick runs at the end of each burst of reads, no
+// timer) against the baseline flushing at the end of each event-loop turn (setImmediate).
 //
 // Clock: each payload carries its send time (read right before the send call) on a clock shared by every process,
 // performance.now() anchored on CLOCK_MONOTONIC (latency_clock.mjs). performance.timeOrigin + performance.now() was

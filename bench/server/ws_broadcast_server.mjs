@@ -3,7 +3,7 @@
 // with offset/ts/from, ack when the publish has a `ref`). Each broadcast is encoded once and queued on every subscriber; a connection's queue is
 // joined with '\n' into one text frame and written:
 //   --write-delay-us 0 (default): at the end of the current event-loop turn (setImmediate), which batches what
-//     arrived in one read, like tidewire-server's default (write delay 0: one post when the queue was empty);
+//     arrived in one read, like tidewire-server's default (write delay 0: at the end of each burst of reads);
 //   --write-delay-us N > 0: after N µs (setTimeout, so at least 1 ms in Node).
 // No auth, no limits, no history: the best case for it. Prints "listening on http://127.0.0.1:PORT".
 //   node bench/server/ws_broadcast_server.mjs [--write-delay-us 0]

@@ -153,7 +153,7 @@ const Option kOptions[] = {
        return set_uint<std::uint32_t, 10, kMaxMs>(c.auth_timeout_ms, v);
      }},
     {"--write-delay-us", "TIDEWIRE_WRITE_DELAY_US", "US",
-     "batch writes: each I/O thread flushes its connections' queued messages every US (default 0: write at once)",
+     "batch writes: each I/O thread flushes its connections' queued messages every US (default 0: no timer, at the end of each burst of reads)",
      [](Config& c, SecretSources&, std::string_view v) {
        return set_uint<std::uint32_t, 0, 1000000>(c.write_delay_us, v);
      }},

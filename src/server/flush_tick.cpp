@@ -25,8 +25,9 @@ void guarded(const char* where, Fn&& fn) noexcept {
 
 }  // namespace
 
-FlushTick::FlushTick(boost::asio::io_context& ioc, std::chrono::microseconds period)
-    : ioc_(ioc), timer_(ioc), period_(period) {}
+FlushTick::FlushTick(boost::asio::io_context& ioc, std::chrono::microseconds period,
+                     std::function<Clock::time_point()> now)
+    : ioc_(ioc), timer_(ioc), period_(period), now_(std::move(now)) {}
 
 void FlushTick::add(std::weak_ptr<Flushable> target) {
   bool arm_now = false;
@@ -60,6 +61,12 @@ void FlushTick::stop() {
 
 void FlushTick::arm() {
   try {
+    if (period_.count() == 0) {
+      turns_ = 0;
+      quiet_ = 0;
+      armed_at_ = now_();
+      return post_tick();
+    }
     timer_.expires_after(period_);
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;  // cancelled: stop()
@@ -73,7 +80,28 @@ void FlushTick::arm() {
   }
 }
 
+bool FlushTick::wait_another_turn() {
+  // The first run always waits once: the handler that armed the tick (a read) posted the completion of the next
+  // buffered message after it, so nothing has told yet whether the thread is in a burst.
+  const bool reading = turns_ == 0 || reads_ != reads_seen_;
+  quiet_ = reading ? 0 : quiet_ + 1;
+  if (quiet_ >= kQuietTurns || turns_ >= kMaxTurns || now_() - armed_at_ >= kMaxWait) return false;
+  try {
+    post_tick();
+  } catch (...) {
+    return false;  // could not wait: flush now rather than leave the listed ones behind an armed tick forever
+  }
+  ++turns_;
+  reads_seen_ = reads_;
+  return true;
+}
+
+void FlushTick::post_tick() {
+  boost::asio::post(ioc_, [this] { guarded("flush_tick", [&] { on_tick(); }); });
+}
+
 void FlushTick::on_tick() {
+  if (period_.count() == 0 && wait_another_turn()) return;
   firing_.clear();
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -94,7 +122,7 @@ void FlushTick::on_tick() {
       return;
     }
   }
-  arm();  // `period` from now: after the flushes, so a busy tick stretches the next batch
+  arm();  // `period` from now (or the end of the next burst): after the flushes, so a busy tick stretches the next batch
 }
 
 std::size_t FlushTick::listed() const {

@@ -6,8 +6,8 @@
 // Threading: one io_context per I/O thread (--threads), each run by that thread alone; a connection lives on one
 // of them (round-robin at accept), so its handlers never run concurrently and it needs no strand. A session's
 // queue may be appended to from any thread (hub fan-out); everything else of a session is touched only on its
-// own I/O thread. With a write delay, each I/O thread has one FlushTick that starts the writes of all of its
-// connections with something queued. Every completion handler runs inside guard(): an exception closes that one
+// own I/O thread. Each I/O thread has one FlushTick that starts the writes of all of its connections with
+// something queued (after the write delay, or at the end of the event-loop turn without one). Every completion handler runs inside guard(): an exception closes that one
 // session with 1011 and is logged, never std::terminate.
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -123,8 +123,8 @@ class WebsocketSession : public SessionSink,
                          public Flushable,
                          public std::enable_shared_from_this<WebsocketSession> {
  public:
-  // `tick`: its I/O thread's flush tick with a write delay, nullptr without.
-  WebsocketSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, RouteResult route, FlushTick* tick)
+  // `tick`: its I/O thread's flush tick.
+  WebsocketSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, RouteResult route, FlushTick& tick)
       : ws_(std::move(socket)),
         state_(std::move(state)),
         queue_(state_->config.max_queued_bytes, state_->config.max_queued_messages),
@@ -251,6 +251,7 @@ class WebsocketSession : public SessionSink,
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) return on_end(ec);
+    tick_.note_read();  // a tick due without a write delay waits for the rest of a burst
     safely("on_read", [&] {
       const auto data = buffer_.cdata();
       if (ws_.got_text()) {
@@ -284,15 +285,11 @@ class WebsocketSession : public SessionSink,
     Metrics::add(m.messages_out);
     switch (queue_.push(message)) {
       case OutboundQueue::Push::kStartWrite:
-        // With a write delay: the next tick of this session's I/O thread starts the write (add() is thread-safe
-        // and needs no post). Without: posted, not called: enqueue() may run on another connection's thread,
-        // and a session's stream is only touched on its own I/O thread.
-        if (tick_) {
-          tick_->add(weak_from_this());
-        } else {
-          net::post(ws_.get_executor(),
-                    [self = shared_from_this()] { self->safely("start_write", [&] { self->do_write(); }); });
-        }
+        // The next tick of this session's I/O thread starts the write: after the write delay, or without one
+        // at the end of the current event-loop turn, so everything the turn queues for this session leaves in
+        // one frame. Not written here: enqueue() may run on another connection's thread, and a session's stream
+        // is only touched on its own I/O thread (add() is thread-safe).
+        tick_.add(weak_from_this());
         break;
       case OutboundQueue::Push::kOverflow:
         Metrics::add(m.drops);
@@ -327,11 +324,11 @@ class WebsocketSession : public SessionSink,
       return;
     }
     safely("on_write", [&] {
-      // With a write delay, what was queued during this write waits for the next tick and joins a full batch.
-      // Without this, each message queued while a write was in flight would leave in a frame of its own
-      // (with TCP_NODELAY, writes complete at once, so batches would stay at one or two messages). The queue
-      // is still marked writing, so no push lists this session meanwhile: it is listed exactly once.
-      if (tick_ && !pending_close_ && queue_.size() > 0) return tick_->add(weak_from_this());
+      // What was queued during this write waits for the next tick and joins a full batch. Without this, each
+      // message queued while a write was in flight would leave in a frame of its own (with TCP_NODELAY, writes
+      // complete at once, so batches would stay at one or two messages). The queue is still marked writing, so
+      // no push lists this session meanwhile: it is listed exactly once.
+      if (!pending_close_ && queue_.size() > 0) return tick_.add(weak_from_this());
       do_write();
     });
   }
@@ -360,7 +357,7 @@ class WebsocketSession : public SessionSink,
   OutboundQueue queue_;
   net::steady_timer auth_timer_;
   net::steady_timer expiry_timer_;
-  FlushTick* tick_;  // outlives every session (run_server); nullptr without a write delay
+  FlushTick& tick_;  // outlives every session (run_server)
   RouteResult route_;
   // Strand-only state.
   ConnectionState conn_;
@@ -376,7 +373,7 @@ class WebsocketSession : public SessionSink,
 // http_session: reads requests, answers them through HttpRouter, or hands the socket to a WebsocketSession.
 class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, FlushTick* tick)
+  HttpSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, FlushTick& tick)
       : stream_(std::move(socket)), state_(std::move(state)), tick_(tick) {}
 
   ~HttpSession() override { state_->registry.remove(this); }
@@ -458,18 +455,16 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<ServerState> state_;
-  FlushTick* tick_;
+  FlushTick& tick_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// One I/O thread: its io_context, run by that thread alone, and with a write delay its flush tick.
+// One I/O thread: its io_context, run by that thread alone, and its flush tick.
 struct IoThread {
-  explicit IoThread(std::uint32_t write_delay_us) : ioc(1) {
-    if (write_delay_us > 0) tick.emplace(ioc, std::chrono::microseconds(write_delay_us));
-  }
+  explicit IoThread(std::uint32_t write_delay_us) : ioc(1), tick(ioc, std::chrono::microseconds(write_delay_us)) {}
   net::io_context ioc;
-  std::optional<FlushTick> tick;  // destroyed before ioc
+  FlushTick tick;  // destroyed before ioc
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -531,8 +526,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     // (which the peer may delay by up to 40 ms). Batching is the write queue's job, not the kernel's.
     beast::error_code nodelay_ec;
     socket.set_option(tcp::no_delay(true), nodelay_ec);
-    IoThread& thread = *threads_[accepting_];
-    FlushTick* tick = thread.tick ? &*thread.tick : nullptr;
+    FlushTick& tick = threads_[accepting_]->tick;
     guard("accept", [&] { std::make_shared<HttpSession>(std::move(socket), state_, tick)->run(); }, [] {});
     do_accept();
   }

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -70,6 +71,39 @@ TEST(FlushTick, FlushesEveryListedTargetOnceAfterThePeriodThenStopsTicking) {
   EXPECT_EQ(tick.ticks(), 2u);
 }
 
+TEST(FlushTick, AZeroPeriodFlushesAtTheEndOfTheTurnWithoutATimer) {
+  net::io_context ioc(1);
+  FlushTick tick(ioc, 0us);
+  auto a = std::make_shared<Counter>();
+  auto b = std::make_shared<Counter>();
+  tick.add(a);
+  tick.add(b);
+  EXPECT_EQ(a->flushes, 0) << "add() only lists";
+  // poll() runs what is ready and never waits: a posted tick runs, a timer would not have expired.
+  ioc.poll();
+  EXPECT_EQ(a->flushes, 1);
+  EXPECT_EQ(b->flushes, 1);
+  EXPECT_EQ(tick.ticks(), 1u);
+  ioc.restart();
+  ioc.poll();
+  EXPECT_EQ(tick.ticks(), 1u) << "nothing listed: no further ticks";
+  tick.add(a);
+  ioc.restart();
+  ioc.poll();
+  EXPECT_EQ(a->flushes, 2);
+  EXPECT_EQ(tick.ticks(), 2u);
+}
+
+TEST(FlushTick, APositivePeriodDoesNotFlushBeforeItsTimer) {
+  net::io_context ioc(1);
+  FlushTick tick(ioc, 1000000us);  // far beyond this test
+  auto a = std::make_shared<Counter>();
+  tick.add(a);
+  ioc.poll();
+  EXPECT_EQ(a->flushes, 0);
+  EXPECT_EQ(tick.listed(), 1u);
+}
+
 TEST(FlushTick, ATargetDestroyedWhileListedIsSkipped) {
   net::io_context ioc(1);
   FlushTick tick(ioc, 500us);
@@ -82,10 +116,12 @@ TEST(FlushTick, ATargetDestroyedWhileListedIsSkipped) {
   EXPECT_EQ(tick.ticks(), 1u);
 }
 
-TEST(FlushTick, AnAddFromAnotherThreadFlushesOnTheTicksThread) {
+class FlushTickPeriod : public ::testing::TestWithParam<int> {};
+
+TEST_P(FlushTickPeriod, AnAddFromAnotherThreadFlushesOnTheTicksThread) {
   net::io_context ioc(1);
   auto guard = net::make_work_guard(ioc);
-  FlushTick tick(ioc, 500us);
+  FlushTick tick(ioc, std::chrono::microseconds(GetParam()));
   std::thread io([&] { ioc.run(); });
   auto c = std::make_shared<Counter>();
   std::atomic<bool> flushed{false};
@@ -109,6 +145,8 @@ TEST(FlushTick, AnAddFromAnotherThreadFlushesOnTheTicksThread) {
   ASSERT_TRUE(flushed);
   EXPECT_EQ(c->thread, io_id);
 }
+
+INSTANTIATE_TEST_SUITE_P(DelayAndEndOfTurn, FlushTickPeriod, ::testing::Values(500, 0));
 
 TEST(FlushTick, StopDropsWhatIsListed) {
   net::io_context ioc(1);
@@ -211,6 +249,124 @@ TEST(FlushTick, BatchedWritesDeliverEverythingInOrderToEverySubscriber) {
     for (int m = 0; m < kMessages; ++m) ASSERT_EQ(got[m], std::to_string(m));
     EXPECT_LT(s->frames.size(), static_cast<std::size_t>(kMessages) / 5) << "messages were batched";
   }
+}
+
+// Without a write delay, a publisher's burst as Beast delivers it: one handler per buffered message, each posting
+// the next one's completion after it has fanned its message out to every subscriber (and told the tick it read).
+struct Burst {
+  Burst(net::io_context& ioc, FlushTick& tick, std::vector<std::shared_ptr<FakeSession>>& subs, int messages,
+        std::function<void()> per_read = nullptr)
+      : ioc(ioc), tick(tick), subs(subs), messages(messages), per_read(std::move(per_read)) {}
+  void start() {
+    net::post(ioc, [this] { read(0); });
+  }
+  void read(int m) {
+    tick.note_read();
+    if (per_read) per_read();
+    for (auto& s : subs) s->deliver(std::to_string(m));
+    if (m + 1 < messages) after(gap, [this, m] { read(m + 1); });
+  }
+  // Runs `fn` after `idle` handlers that read nothing (a socket read, say, that completed no message).
+  void after(int idle, std::function<void()> fn) {
+    if (idle == 0) return net::post(ioc, std::move(fn));
+    net::post(ioc, [this, idle, fn = std::move(fn)]() mutable { after(idle - 1, std::move(fn)); });
+  }
+  net::io_context& ioc;
+  FlushTick& tick;
+  std::vector<std::shared_ptr<FakeSession>>& subs;
+  int messages;
+  std::function<void()> per_read;
+  int gap = 0;  // handlers without a read between two reads
+};
+
+std::vector<std::size_t> frame_sizes(const FakeSession& s) {
+  std::vector<std::size_t> sizes;
+  for (const auto& f : s.frames) sizes.push_back(split({f}).size());
+  return sizes;
+}
+
+TEST(FlushTick, AZeroPeriodWaitsForTheEndOfABurstOfReads) {
+  net::io_context ioc(1);
+  FlushTick tick(ioc, 0us);
+  std::vector<std::shared_ptr<FakeSession>> subs;
+  for (int i = 0; i < 3; ++i) subs.push_back(std::make_shared<FakeSession>(ioc, tick));
+  Burst burst(ioc, tick, subs, 10);
+  burst.start();
+  ioc.poll();
+  for (auto& s : subs) {
+    EXPECT_EQ(s->frames, std::vector<std::string>{"0\n1\n2\n3\n4\n5\n6\n7\n8\n9"}) << "one frame for the burst";
+  }
+  EXPECT_EQ(tick.ticks(), 1u);
+}
+
+TEST(FlushTick, AZeroPeriodBurstMayPauseForOneHandlerButNotTwo) {
+  for (int gap : {1, 2}) {
+    net::io_context ioc(1);
+    FlushTick tick(ioc, 0us);
+    std::vector<std::shared_ptr<FakeSession>> subs{std::make_shared<FakeSession>(ioc, tick)};
+    Burst burst(ioc, tick, subs, 4);
+    burst.gap = gap;
+    burst.start();
+    ioc.poll();
+    EXPECT_EQ(split(subs[0]->frames).size(), 4u);
+    if (gap == 1) {
+      EXPECT_EQ(subs[0]->frames, std::vector<std::string>{"0\n1\n2\n3"}) << "one quiet turn: still the burst";
+    } else {
+      EXPECT_EQ(subs[0]->frames.front(), "0") << "two quiet turns end the burst";
+    }
+  }
+}
+
+TEST(FlushTick, AZeroPeriodStopsWaitingAfterMaxTurns) {
+  net::io_context ioc(1);
+  FlushTick tick(ioc, 0us);
+  std::vector<std::shared_ptr<FakeSession>> subs{std::make_shared<FakeSession>(ioc, tick)};
+  constexpr int kMessages = 1000;  // a burst that never pauses
+  Burst burst(ioc, tick, subs, kMessages);
+  burst.start();
+  ioc.poll();
+  const auto sizes = frame_sizes(*subs[0]);
+  ASSERT_GT(sizes.size(), 1u);
+  EXPECT_EQ(sizes.front(), FlushTick::kMaxTurns + 1) << "the first read, then one per turn waited";
+  // Later batches also hold the message read while the previous write's completion was still queued.
+  for (std::size_t n : sizes) EXPECT_LE(n, FlushTick::kMaxTurns + 2);
+  const auto got = split(subs[0]->frames);
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(kMessages));
+  for (int m = 0; m < kMessages; ++m) ASSERT_EQ(got[m], std::to_string(m));
+}
+
+TEST(FlushTick, AZeroPeriodStopsWaitingAfterMaxWait) {
+  net::io_context ioc(1);
+  FlushTick::Clock::time_point now{};  // virtual: each read takes 100 us
+  FlushTick tick(ioc, 0us, [&now] { return now; });
+  std::vector<std::shared_ptr<FakeSession>> subs{std::make_shared<FakeSession>(ioc, tick)};
+  Burst burst(ioc, tick, subs, 40, [&now] { now += 100us; });
+  burst.start();
+  ioc.poll();
+  const auto sizes = frame_sizes(*subs[0]);
+  ASSERT_FALSE(sizes.empty());
+  // Armed during read 0 (at 100 us); reads 1..5 take the clock to 600 us >= armed + 500 us.
+  EXPECT_EQ(sizes.front(), 6u);
+  EXPECT_EQ(split(subs[0]->frames).size(), 40u);
+}
+
+TEST(FlushTick, AZeroPeriodBatchesWhatArrivesDuringAWrite) {
+  net::io_context ioc(1);
+  FlushTick tick(ioc, 0us);
+  std::vector<std::shared_ptr<FakeSession>> subs{std::make_shared<FakeSession>(ioc, tick)};
+  subs[0]->deliver("a");  // lone: flushed once the loop finds nothing else being read
+  ioc.poll();
+  EXPECT_EQ(subs[0]->frames, std::vector<std::string>{"a"});
+  // "b" is written; "c" and "d" arrive while that write is in flight and leave together after its completion.
+  subs[0]->deliver("b");
+  ioc.restart();
+  while (subs[0]->frames.size() < 2 && ioc.poll_one() == 1) {
+  }  // one handler at a time, up to the write of "b" (its completion is still queued)
+  ASSERT_EQ(subs[0]->frames.size(), 2u);
+  subs[0]->deliver("c");
+  subs[0]->deliver("d");
+  ioc.poll();
+  EXPECT_EQ(subs[0]->frames, (std::vector<std::string>{"a", "b", "c\nd"}));
 }
 
 TEST(FlushTick, ASessionThatClosesWhileListedIsSafe) {
