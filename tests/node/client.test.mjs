@@ -157,6 +157,32 @@ describe('wasm client against the real server', () => {
     assert.deepEqual(got, [0, 1, 2, 3, 4]);
   });
 
+  test('close() rejects what still waits for the server, and is quiet with nothing pending', async () => {
+    const isClosed = (e) => e instanceof TidewireError && e.code === 'client_closed' && /closed before/.test(e.message);
+    const errors = [];
+    // Before the engine is attached (the calls wait in the client), and after (in the engine's outbox).
+    const early = client({ token: server.token('quinn') });
+    early.onError((e) => errors.push(e));
+    early.channel('room:closing').subscribe();
+    const beforeLoad = [early.send('room:closing', 'e', 1), early.request('presence_list', { channel: 'room:closing' })];
+    early.close();
+    await Promise.all(beforeLoad.map((p) => assert.rejects(p, isClosed)));
+    const c = client({ token: server.token('quinn') });
+    c.onError((e) => errors.push(e));
+    await c.ready;
+    c.channel('room:closing').subscribe();
+    const pending = c.send('room:closing', 'e', 1); // queued: the connection is not up yet
+    c.close();
+    await assert.rejects(pending, isClosed);
+    assert.equal(c.closed, true);
+    const idle = client({ token: server.token('quinn') });
+    await idle.ready;
+    idle.close();
+    assert.equal(idle.closed, true);
+    idle.close(); // twice: still nothing
+    assert.deepEqual(errors, []);
+  });
+
   test('invalid arguments reject with a clear error', async () => {
     const c = client({ token: server.token('hank') });
     await assert.rejects(c.send('bad channel name!', 'e', 1), (e) => e.code === 'invalid_argument' && /channel/.test(e.message));

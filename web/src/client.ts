@@ -71,7 +71,8 @@ export class TidewireClient {
   #events: string[] = [];
   #acks = new Map<number, PendingAck>();
   #replies = new Map<number, PendingReply>();
-  #preload: Array<() => void> = []; // calls made before the module finished loading
+  // Calls made before the module finished loading; `abort` settles a caller's promise if the client closes first.
+  #preload: Array<{ run: () => void; abort?: (error: TidewireError) => void }> = [];
   #stateListeners = new Set<(change: StateChange) => void>();
   #errorListeners = new Set<(error: TidewireError) => void>();
   #gapListeners = new Set<(gap: Gap) => void>();
@@ -196,7 +197,7 @@ export class TidewireClient {
             return;
           }
           this.#acks.set(ref, { resolve, reject });
-        });
+        }, reject);
       });
     } catch (e) {
       return Promise.reject(e instanceof TidewireError ? e : new TidewireError(ErrorCode.invalidArgument, (e as Error).message));
@@ -225,7 +226,7 @@ export class TidewireClient {
           }
           this.#replies.set(ref, { resolve: resolve as (d: unknown) => void, reject });
           options.onQueued?.(ref);
-        });
+        }, reject);
       });
     } catch (e) {
       return Promise.reject(e instanceof TidewireError ? e : new TidewireError(ErrorCode.invalidArgument, (e as Error).message));
@@ -370,11 +371,18 @@ export class TidewireClient {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const err = new TidewireError(ErrorCode.closed, 'the client was closed before the server acknowledged the send');
-    for (const pending of this.#acks.values()) pending.reject(err);
-    this.#acks.clear();
-    for (const pending of this.#replies.values()) pending.reject(err);
-    this.#replies.clear();
+    const preloaded = this.#preload;
+    this.#preload = [];
+    if (this.#acks.size > 0 || this.#replies.size > 0 || preloaded.some((call) => call.abort)) {
+      // Only when something waits: an Error captures a stack, which is most of what closing costs otherwise.
+      // Sends and requests made before the module loaded are settled too: they would wait forever.
+      const err = new TidewireError(ErrorCode.closed, 'the client was closed before the server acknowledged the send');
+      for (const call of preloaded) call.abort?.(err);
+      for (const pending of this.#acks.values()) pending.reject(err);
+      this.#acks.clear();
+      for (const pending of this.#replies.values()) pending.reject(err);
+      this.#replies.clear();
+    }
     this.#slots.clear();
     this.#slotsById = [];
     const wasm = this.#wasm;
@@ -478,13 +486,13 @@ export class TidewireClient {
     if (this.#closed) throw new TidewireError(ErrorCode.closed, 'tidewire: this client was closed; create a new one');
   }
 
-  #whenLoaded(fn: () => void): void {
+  #whenLoaded(fn: () => void, abort?: (error: TidewireError) => void): void {
     if (this.#closed) return;
     if (this.#wasm) {
       fn();
       return;
     }
-    this.#preload.push(fn);
+    this.#preload.push({ run: fn, abort });
     this.ready.catch(() => undefined);
   }
 
@@ -553,7 +561,7 @@ export class TidewireClient {
     );
     const queued = this.#preload;
     this.#preload = [];
-    for (const fn of queued) fn();
+    for (const call of queued) call.run();
     if (this.#explicitConnect) this.#wasm.connect();
   }
 
