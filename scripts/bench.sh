@@ -10,6 +10,9 @@ echo
 echo "== server fan-out and idle memory (tidewire-server vs a Node ws broadcast server)"
 node bench/server/fanout.mjs --rounds 3 --subscribers 100 --messages 20000 --idle 10000 | tee test-results/bench/fanout.log
 echo
+echo "== server fan-out with the default settings (write delay 0)"
+node bench/server/fanout.mjs --rounds 3 --subscribers 100 --messages 20000 --idle 0 --write-delay-us 0 | tee test-results/bench/fanout_delay0.log
+echo
 echo "== Node client throughput (tidewire vs raw ws baseline and ceiling)"
 node bench/node/throughput.mjs --rounds 3 --messages 200000 | tee test-results/bench/throughput.log
 echo
