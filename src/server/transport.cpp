@@ -7,8 +7,9 @@
 // of them (round-robin at accept), so its handlers never run concurrently and it needs no strand. A session's
 // queue may be appended to from any thread (hub fan-out); everything else of a session is touched only on its
 // own I/O thread. Each I/O thread has one FlushTick that starts the writes of all of its connections with
-// something queued (after the write delay, or at the end of the event-loop turn without one). Every completion handler runs inside guard(): an exception closes that one
-// session with 1011 and is logged, never std::terminate.
+// something queued (after the write delay, or without one at the end of the thread's burst of reads). Every
+// completion handler runs inside guard(): an exception closes that one session with 1011 and is logged, never
+// std::terminate.
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
