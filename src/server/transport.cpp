@@ -287,7 +287,7 @@ class WebsocketSession : public SessionSink,
     switch (queue_.push(message)) {
       case OutboundQueue::Push::kStartWrite:
         // The next tick of this session's I/O thread starts the write: after the write delay, or without one
-        // at the end of the current event-loop turn, so everything the turn queues for this session leaves in
+        // at the end of the thread's burst of reads, so everything the burst queues for this session leaves in
         // one frame. Not written here: enqueue() may run on another connection's thread, and a session's stream
         // is only touched on its own I/O thread (add() is thread-safe).
         tick_.add(weak_from_this());
