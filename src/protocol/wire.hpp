@@ -41,6 +41,14 @@ inline constexpr std::string_view kEpochChanged = "epoch_changed";
 inline constexpr std::string_view kWindowExceeded = "window_exceeded";
 }  // namespace recovery
 
+// Reasons carried by a server-initiated `unsubscribed` (no ref): the server ended the subscription because the
+// connection lost access to the channel (docs/PROTOCOL.md section 3.1). The client does not resubscribe.
+namespace unsubscribe_reason {
+inline constexpr std::string_view kRoomLeft = "room_left";          // the user left the chat room (chat_leave)
+inline constexpr std::string_view kRoomDeleted = "room_deleted";    // the chat room was deleted
+inline constexpr std::string_view kAccessRevoked = "access_revoked";  // a token refresh narrowed `channels`
+}  // namespace unsubscribe_reason
+
 // Stable error codes carried by {"type":"error","code":...}.
 namespace error {
 inline constexpr std::string_view kBadJson = "bad_json";

@@ -62,6 +62,17 @@ export const ErrorCode = {
   moduleLoadFailed: 'module_load_failed',
 } as const;
 
+/**
+ * Reasons of a server-initiated `unsubscribed` (no ref): the server ended the subscription because access was
+ * lost (docs/PROTOCOL.md section 3.1). Mirrors wire::unsubscribe_reason.
+ */
+export const UnsubscribeReason = {
+  roomLeft: 'room_left',
+  roomDeleted: 'room_deleted',
+  accessRevoked: 'access_revoked',
+} as const;
+export type UnsubscribeReason = (typeof UnsubscribeReason)[keyof typeof UnsubscribeReason];
+
 /** Engine status codes returned (negated) by WasmClient.subscribe/publish. Mirrors client::Status. */
 export const EngineStatus = {
   ok: 0,
