@@ -15,6 +15,16 @@ bool string_field(const protocol::JsonValue& j, const char* key, std::string& ou
   out = v->as_string();
   return !out.empty();
 }
+bool digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+// Ids are decimal strings compared as integers (section 11); any other id sorts after them, as text.
+bool id_less(const std::string& a, const std::string& b) {
+  const bool da = digits(a), db = digits(b);
+  if (da != db) return da;
+  if (da && a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
 }  // namespace
 
 std::size_t ChatRoomState::index_of(const ByName& v, const std::string& name) {
@@ -26,7 +36,7 @@ protocol::JsonValue* ChatRoomState::find(const std::string& id) {
   if (k == created_at_.size() || created_at_[k].first != id) return nullptr;
   const double at = created_at_[k].second;
   const std::size_t i =
-      lower_index(messages_, [at, &id](const Message& m) { return m.at < at || (!(at < m.at) && m.id < id); });
+      lower_index(messages_, [at, &id](const Message& m) { return m.at < at || (!(at < m.at) && id_less(m.id, id)); });
   return &messages_[i].value;
 }
 
@@ -39,20 +49,27 @@ bool ChatRoomState::apply_message(const protocol::JsonValue& message) {
   }
   const double at = message.number_or("createdAt", 0);
   const std::size_t i =
-      lower_index(messages_, [at, &id](const Message& m) { return m.at < at || (!(at < m.at) && m.id < id); });
+      lower_index(messages_, [at, &id](const Message& m) { return m.at < at || (!(at < m.at) && id_less(m.id, id)); });
   insert_at(created_at_, index_of(created_at_, id), std::pair<std::string, double>(id, at));
   insert_at(messages_, i, Message{at, std::move(id), message});
   return true;
 }
 
-bool ChatRoomState::apply_history(const protocol::JsonValue& data) {
+bool ChatRoomState::merge_page(const protocol::JsonValue& data) {
   const protocol::JsonValue* messages = data.find("messages");
   if (messages == nullptr || !messages->is_array()) return false;
   for (const auto& m : messages->elements()) apply_message(m);
+  return true;
+}
+
+bool ChatRoomState::apply_history(const protocol::JsonValue& data) {
+  if (!merge_page(data)) return false;
   const protocol::JsonValue* more = data.find("hasMore");
   has_more_ = more != nullptr && more->as_bool();
   return true;
 }
+
+bool ChatRoomState::apply_newer(const protocol::JsonValue& data) { return merge_page(data); }
 
 bool ChatRoomState::apply_reaction(const protocol::JsonValue& event) {
   std::string message_id, emoji;
@@ -68,7 +85,118 @@ bool ChatRoomState::apply_reaction(const protocol::JsonValue& event) {
   const std::int64_t n = count != nullptr ? count->as_int() : 0;  // 0 unless an integer
   if (n > 0) reactions->set(emoji, protocol::JsonValue::integer(n));
   else reactions->erase(emoji);
+
+  // Who reacted: the event's user joins or leaves the emoji's list (idempotent, so a replay changes nothing).
+  std::string user;
+  const protocol::JsonValue* add = event.find("add");
+  if (!string_field(event, "userId", user) || add == nullptr || !add->is_bool()) return true;
+  protocol::JsonValue* by = message.find("reactedBy");
+  if (by == nullptr || !by->is_object()) by = &message.set("reactedBy", protocol::JsonValue::object());
+  protocol::JsonValue users = protocol::JsonValue::array();
+  if (const protocol::JsonValue* old = by->find(emoji)) {
+    for (const auto& u : old->elements()) {
+      if (!(u.is_string() && u.as_string() == user)) users.push_back(u);
+    }
+  }
+  if (add->as_bool() && n > 0) users.push_back(protocol::JsonValue::string(user));
+  if (users.size() == 0 || n <= 0) by->erase(emoji);
+  else by->set(emoji, std::move(users));
   return true;
+}
+
+ChatRoomState::Pending* ChatRoomState::find_pending(const std::string& client_id) {
+  for (Pending& p : pending_) {
+    if (p.client_id == client_id) return &p;
+  }
+  return nullptr;
+}
+
+bool ChatRoomState::add_pending(const protocol::JsonValue& message) {
+  std::string client_id;
+  if (!message.is_object() || !string_field(message, "clientId", client_id)) return false;
+  if (find_pending(client_id) != nullptr) return false;
+  protocol::JsonValue value = message;
+  value.set("id", protocol::JsonValue::string("pending-" + client_id));
+  if (value.find("editedAt") == nullptr) value.set("editedAt", protocol::JsonValue());
+  if (value.find("reactions") == nullptr) value.set("reactions", protocol::JsonValue::object());
+  value.set("status", protocol::JsonValue::string("pending"));
+  pending_.push_back(Pending{std::move(client_id), std::move(value)});
+  return true;
+}
+
+bool ChatRoomState::confirm_pending(const std::string& client_id, const protocol::JsonValue& message) {
+  std::string id;
+  if (!string_field(message, "id", id)) return false;
+  auto it = std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.client_id == client_id; });
+  if (it == pending_.end()) return false;
+  pending_.erase(it);
+  // A copy already delivered (event or resume) keeps its reactions: only a message not yet here is added.
+  if (find(id) == nullptr) apply_message(message);
+  return true;
+}
+
+bool ChatRoomState::fail_pending(const std::string& client_id, const std::string& error) {
+  Pending* p = find_pending(client_id);
+  if (p == nullptr) return false;
+  p->value.set("status", protocol::JsonValue::string("failed"));
+  p->value.set("error", protocol::JsonValue::string(error));
+  return true;
+}
+
+bool ChatRoomState::retry_pending(const std::string& client_id) {
+  Pending* p = find_pending(client_id);
+  if (p == nullptr) return false;
+  p->value.set("status", protocol::JsonValue::string("pending"));
+  p->value.erase("error");
+  return true;
+}
+
+bool ChatRoomState::discard_pending(const std::string& client_id) {
+  auto it = std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.client_id == client_id; });
+  if (it == pending_.end()) return false;
+  pending_.erase(it);
+  return true;
+}
+
+bool ChatRoomState::set_participants(const protocol::JsonValue& ids) {
+  if (!ids.is_array()) return false;
+  std::vector<std::string> next;
+  for (const auto& id : ids.elements()) {
+    if (id.is_string() && !id.as_string().empty()) next.push_back(id.as_string());
+  }
+  std::sort(next.begin(), next.end());
+  next.erase(std::unique(next.begin(), next.end()), next.end());
+  participants_ = std::move(next);
+  return true;
+}
+
+bool ChatRoomState::apply_member(const protocol::JsonValue& event, bool joined, double at_ms) {
+  std::string user;
+  if (!string_field(event, "userId", user)) return false;
+  const auto pos = std::lower_bound(participants_.begin(), participants_.end(), user);
+  const bool present = pos != participants_.end() && *pos == user;
+  if (present == joined) return true;  // already known (a replay, or the list was fetched after it)
+  if (joined) participants_.insert(pos, user);
+  else participants_.erase(pos);
+  protocol::JsonValue line = protocol::JsonValue::object();
+  line.set("userId", protocol::JsonValue::string(std::move(user)));
+  line.set("joined", protocol::JsonValue::boolean(joined));
+  line.set("at", protocol::JsonValue::number(at_ms));
+  member_events_.push_back(std::move(line));
+  if (member_events_.size() > kMaxMemberEvents) member_events_.erase(member_events_.begin());
+  return true;
+}
+
+protocol::JsonValue ChatRoomState::participants() const {
+  protocol::JsonValue out = protocol::JsonValue::array();
+  for (const std::string& p : participants_) out.push_back(protocol::JsonValue::string(p));
+  return out;
+}
+
+protocol::JsonValue ChatRoomState::member_events() const {
+  protocol::JsonValue out = protocol::JsonValue::array();
+  for (const auto& e : member_events_) out.push_back(e);
+  return out;
 }
 
 bool ChatRoomState::apply_typing(const protocol::JsonValue& event, double now_ms) {
@@ -92,10 +220,18 @@ bool ChatRoomState::apply_typing(const protocol::JsonValue& event, double now_ms
 protocol::JsonValue ChatRoomState::messages() const {
   protocol::JsonValue out = protocol::JsonValue::array();
   for (const Message& m : messages_) out.push_back(m.value);
+  for (const Pending& p : pending_) out.push_back(p.value);
   return out;
 }
 
 std::string ChatRoomState::oldest_id() const { return messages_.empty() ? std::string() : messages_.front().id; }
+std::string ChatRoomState::newest_id() const {
+  std::string newest;
+  for (const Message& m : messages_) {
+    if (newest.empty() || id_less(newest, m.id)) newest = m.id;
+  }
+  return newest;
+}
 
 std::vector<std::string> ChatRoomState::typing_users(double now_ms) {
   std::vector<std::string> out;

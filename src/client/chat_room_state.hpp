@@ -1,6 +1,7 @@
-// One chat room as the client sees it (docs/PROTOCOL.md section 11): messages in order with paging backwards,
-// edits, reaction counts, and typing users that expire by themselves (the clock is passed in, so tests use a
-// virtual one).
+// One chat room as the client sees it (docs/PROTOCOL.md section 11): messages in order with paging backwards
+// and resuming forwards, edits, reactions (counts and who reacted), this user's own messages while they wait
+// for the server (pending, then confirmed or failed), the room's participants with their join/leave lines, and
+// typing users that expire by themselves (the clock is passed in, so tests use a virtual one).
 #pragma once
 
 #include <string>
@@ -15,21 +16,48 @@ class ChatRoomState {
  public:
   explicit ChatRoomState(double typing_ttl_ms = 6000) : typing_ttl_ms_(typing_ttl_ms) {}
 
-  // A chat_history reply's data ({messages, hasMore}): older messages join the front.
+  // A chat_history reply's data ({messages, hasMore}) fetched with `before`: older messages join the front.
   bool apply_history(const protocol::JsonValue& data);
+  // A chat_history reply's data fetched with `after` (the resume after every (re)subscribe, and the refetch
+  // after a gap): newer messages merge in by id (no duplicates, order kept); has_more() (older pages) stays.
+  bool apply_newer(const protocol::JsonValue& data);
   // A new or edited message (events `message`, `message_edited`, or a chat_send reply's message).
   bool apply_message(const protocol::JsonValue& message);
-  // A `reaction` event: {messageId, emoji, count}.
+  // A `reaction` event: {messageId, emoji, count, userId?, add?}. Updates `reactions` (counts) and
+  // `reactedBy` ({emoji: [userId, …]}) when the event names the user.
   bool apply_reaction(const protocol::JsonValue& event);
   // A `typing` event: {userId, typing, expiresAt?}. Typing ends by itself after the TTL without a refresh.
   bool apply_typing(const protocol::JsonValue& event, double now_ms);
 
-  // Messages, oldest first.
+  // This user's own messages before the server stored them, keyed by their client message id (chat_send `id`).
+  // add_pending takes {clientId, senderId, text, createdAt, roomId?}; it shows after the confirmed messages,
+  // in send order, with `id` "pending-<clientId>" and `status` "pending". confirm_pending replaces it by the
+  // server's message; fail_pending marks it `status` "failed" with `error`; retry_pending marks it pending
+  // again; discard_pending drops it. Each returns false when no such pending message exists.
+  bool add_pending(const protocol::JsonValue& message);
+  bool confirm_pending(const std::string& client_id, const protocol::JsonValue& message);
+  bool fail_pending(const std::string& client_id, const std::string& error);
+  bool retry_pending(const std::string& client_id);
+  bool discard_pending(const std::string& client_id);
+  std::size_t pending_count() const { return pending_.size(); }
+
+  // Participants: the full list (an array of user ids, e.g. from chat_list_rooms), and the `member_joined` /
+  // `member_left` events ({userId}) at time `at_ms`. An event that changes the list is kept as a join/leave
+  // line (the newest kMaxMemberEvents).
+  static constexpr std::size_t kMaxMemberEvents = 100;
+  bool set_participants(const protocol::JsonValue& ids);
+  bool apply_member(const protocol::JsonValue& event, bool joined, double at_ms);
+  protocol::JsonValue participants() const;  // user ids, sorted
+  protocol::JsonValue member_events() const;  // [{userId, joined, at}], oldest first
+
+  // Messages, oldest first, then the pending ones.
   protocol::JsonValue messages() const;
-  std::size_t message_count() const { return messages_.size(); }
+  std::size_t message_count() const { return messages_.size(); }  // confirmed ones
   bool has_more() const { return has_more_; }
   // The id to page back from (the oldest message), or "" when empty.
   std::string oldest_id() const;
+  // The id to resume after (the newest confirmed message), or "" when empty.
+  std::string newest_id() const;
   // Users typing now (expired ones are dropped).
   std::vector<std::string> typing_users(double now_ms);
   // When the next typing entry expires (infinity if none).
@@ -41,13 +69,22 @@ class ChatRoomState {
     std::string id;
     protocol::JsonValue value;
   };
+  struct Pending {
+    std::string client_id;
+    protocol::JsonValue value;
+  };
   using ByName = std::vector<std::pair<std::string, double>>;  // sorted by name
   static std::size_t index_of(const ByName& v, const std::string& name);
   protocol::JsonValue* find(const std::string& id);
+  Pending* find_pending(const std::string& client_id);
+  bool merge_page(const protocol::JsonValue& data);
 
   std::vector<Message> messages_;  // sorted by (at, id)
   ByName created_at_;              // id -> createdAt, the key of its message
   ByName typing_until_;            // userId -> monotonic expiry
+  std::vector<Pending> pending_;   // in send order
+  std::vector<std::string> participants_;  // sorted
+  std::vector<protocol::JsonValue> member_events_;
   bool has_more_ = true;
   double typing_ttl_ms_;
 };

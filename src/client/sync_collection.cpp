@@ -11,6 +11,32 @@ std::int64_t version(const protocol::JsonValue& item) {
   const protocol::JsonValue* v = item.find("version");
   return v != nullptr ? v->as_int() : 0;  // 0 unless an integer
 }
+// Deep equality; object members in any order, numbers by value.
+bool json_equal(const protocol::JsonValue& a, const protocol::JsonValue& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case protocol::JsonValue::Kind::kNull: return true;
+    case protocol::JsonValue::Kind::kBool: return a.as_bool() == b.as_bool();
+    case protocol::JsonValue::Kind::kNumber: return a.as_number() == b.as_number();
+    case protocol::JsonValue::Kind::kString: return a.as_string() == b.as_string();
+    case protocol::JsonValue::Kind::kArray: {
+      if (a.size() != b.size()) return false;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!json_equal(a.elements()[i], b.elements()[i])) return false;
+      }
+      return true;
+    }
+    case protocol::JsonValue::Kind::kObject: {
+      if (a.size() != b.size()) return false;
+      for (const auto& m : a.members()) {
+        const protocol::JsonValue* other = b.find(m.key);
+        if (other == nullptr || !json_equal(m.value, *other)) return false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
 bool item_id(const protocol::JsonValue& item, std::string& out) {
   const protocol::JsonValue* id = item.find("id");
   if (id == nullptr || !id->is_string() || id->as_string().empty()) return false;
@@ -99,13 +125,24 @@ void SyncCollection::confirm(std::uint32_t op, const protocol::JsonValue& reply_
   if (done.kind == Kind::kInsert) order_.erase(std::remove(order_.begin(), order_.end(), done.id), order_.end());
 }
 
-void SyncCollection::reject(std::uint32_t op, const protocol::JsonValue* current) {
+bool SyncCollection::reject(std::uint32_t op, const protocol::JsonValue* current) {
   auto it = std::find_if(pending_.begin(), pending_.end(), [op](const Op& o) { return o.ref == op; });
-  if (it == pending_.end()) return;
+  if (it == pending_.end()) return false;
   const Op done = std::move(*it);
   pending_.erase(it);
   if (done.kind == Kind::kInsert) order_.erase(std::remove(order_.begin(), order_.end(), done.id), order_.end());
-  if (current != nullptr) apply_upsert(*current);
+  if (current == nullptr) return false;
+  apply_upsert(*current);
+  if (done.kind != Kind::kUpdate) return false;
+  std::string id;
+  if (!item_id(*current, id) || id != done.id) return false;
+  const protocol::JsonValue* stored = current->find("data");
+  if (stored == nullptr || !stored->is_object()) return false;
+  for (const auto& field : done.data.members()) {
+    const protocol::JsonValue* now = stored->find(field.key);
+    if (now == nullptr || !json_equal(*now, field.value)) return false;
+  }
+  return true;
 }
 
 std::int64_t SyncCollection::version_of(const std::string& id) const {

@@ -26,8 +26,10 @@ class SyncCollection {
   bool optimistic_delete(std::uint32_t op, const std::string& id);
   // The server accepted op: `reply_data` is the reply's data ({item} or {id}).
   void confirm(std::uint32_t op, const protocol::JsonValue& reply_data);
-  // The server refused op: roll it back. With a version conflict, `current` is the item as stored.
-  void reject(std::uint32_t op, const protocol::JsonValue* current);
+  // The server refused op: roll it back. With a version conflict, `current` is the item as stored. Returns
+  // true when the refused op asked for nothing `current` does not already hold (an update whose every field
+  // equals the stored one, e.g. two users ticked the same box): the caller may drop the refusal quietly.
+  bool reject(std::uint32_t op, const protocol::JsonValue* current);
 
   // The visible items (confirmed + pending), in creation order.
   protocol::JsonValue items() const;

@@ -107,3 +107,26 @@ TEST(SyncCollection, ItemsKeepCreationOrderWhateverTheIds) {
   EXPECT_EQ(c.version_of("a"), 0);
   EXPECT_EQ(N(c.items()).size(), 5u);
 }
+
+// Issue #12: two users ticked the same box at once; the second update is refused (version_conflict) although
+// the stored item already holds what it asked for. reject() says so, and the client drops the refusal quietly.
+TEST(SyncCollection, ARefusedUpdateThatTheCurrentItemAlreadyHoldsIsRedundant) {
+  SyncCollection c;
+  c.apply_snapshot(V(json::array({item("1", 1, {{"done", false}, {"title", "t"}, {"tags", {"a"}}})})));
+  c.optimistic_update(8, "1", V({{"done", true}, {"tags", {"a"}}}));
+  const JsonValue same = V(item("1", 2, {{"tags", {"a"}}, {"title", "t"}, {"done", true}}));
+  EXPECT_TRUE(c.reject(8, &same));
+  EXPECT_EQ(N(c.items())[0]["data"]["done"], true);
+  EXPECT_EQ(c.version_of("1"), 2);
+
+  c.optimistic_update(9, "1", V({{"title", "mine"}}));
+  const JsonValue other = V(item("1", 3, {{"tags", {"a"}}, {"title", "theirs"}, {"done", true}}));
+  EXPECT_FALSE(c.reject(9, &other)) << "a real conflict is reported";
+  EXPECT_EQ(N(c.items())[0]["data"]["title"], "theirs");
+
+  c.optimistic_update(10, "1", V({{"done", true}}));
+  EXPECT_FALSE(c.reject(10, nullptr)) << "a refusal without `current` is reported";
+  c.optimistic_delete(11, "1");
+  EXPECT_FALSE(c.reject(11, &other)) << "only updates compare";
+  EXPECT_FALSE(c.reject(99, &other)) << "unknown op";
+}
