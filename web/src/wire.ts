@@ -73,6 +73,12 @@ export const UnsubscribeReason = {
 } as const;
 export type UnsubscribeReason = (typeof UnsubscribeReason)[keyof typeof UnsubscribeReason];
 
+/** Chat limits the server enforces (docs/PROTOCOL.md sections 11 and 14); the client checks them before sending. */
+export const ChatLimits = {
+  /** `chat_send` / `chat_edit` text: at most this many characters (Unicode code points), never cut. */
+  textMaxChars: 4000,
+} as const;
+
 /** Engine status codes returned (negated) by WasmClient.subscribe/publish. Mirrors client::Status. */
 export const EngineStatus = {
   ok: 0,
