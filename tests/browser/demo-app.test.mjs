@@ -13,143 +13,29 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startServer } from '../node/helpers/server.mjs';
+import { assembleSite, browserSkipReason, launchChromium, screenshot, withFailureScreenshots } from './helpers/browser.mjs';
 import {
-  assembleSite,
-  browserSkipReason,
-  launchChromium,
-  screenshot,
-  siteDir,
-  watchPage,
-  withFailureScreenshots,
-} from './helpers/browser.mjs';
+  EXPECTED_WHILE_DOWN,
+  SERVER_ARGS,
+  UI_TIMEOUT,
+  addTask,
+  message,
+  openRoom,
+  openRoomView,
+  person,
+  queueDepth,
+  say,
+  setNetwork,
+  setVisibility,
+  settled,
+  sharedRoom,
+  task,
+  twoUsers,
+} from './helpers/demo.mjs';
 import { waitFor } from './helpers/wait.mjs';
 
 const skip = browserSkipReason();
 const TEST_TIMEOUT = 45000;
-const UI_TIMEOUT = 10000;
-const SERVER_ARGS = ['--static-dir', siteDir, '--dev-tokens'];
-// Expected while a server is down or the network is off: the browser logs the failed attempts.
-const EXPECTED_WHILE_DOWN = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED|ERR_INTERNET_DISCONNECTED|Failed to load resource|\/dev\/token/;
-
-// --- page helpers ------------------------------------------------------------------------------------------
-
-async function signIn(page, baseUrl, name) {
-  const response = await page.goto(`${baseUrl}/`);
-  assert.equal(response.status(), 200);
-  await page.locator('body[data-ready="true"]').waitFor({ timeout: UI_TIMEOUT });
-  await page.getByLabel('Your name').fill(name);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('body[data-state="connected"]').waitFor({ timeout: UI_TIMEOUT });
-  // Joined presence: its own avatar shows (the dev token's user id is the name).
-  await person(page, name, null, 'me').waitFor({ timeout: UI_TIMEOUT });
-  assert.equal(await page.locator('#me').textContent(), name);
-}
-
-/** Someone else in the "Who is here" list (optionally with a status). */
-function person(page, userId, status = null, kind = 'other') {
-  if (kind === 'me') return page.locator(`#presence .tw-avatar[data-user-id="${userId}"]`);
-  return page.locator(`#presence li.person[data-user-id="${userId}"]${status ? `[data-status="${status}"]` : ''}`);
-}
-
-const roomButton = (page, label) =>
-  page.getByRole('navigation', { name: 'Chat rooms' }).locator('button.tw-room').filter({ hasText: label });
-const openRoomView = (page, title) => page.locator(`section.tw-room-view[aria-label="Chat: ${title}"]`);
-
-async function createRoom(page, name) {
-  await page.getByLabel('New room name').fill(name);
-  await page.getByRole('button', { name: 'Create' }).click();
-  await openRoomView(page, name).waitFor({ timeout: UI_TIMEOUT });
-}
-
-async function openRoom(page, name, label = `#${name}`) {
-  await roomButton(page, label).waitFor({ timeout: UI_TIMEOUT });
-  await roomButton(page, label).click();
-  await openRoomView(page, name).waitFor({ timeout: UI_TIMEOUT });
-}
-
-async function say(page, roomTitle, text) {
-  const input = page.getByRole('textbox', { name: `Message ${roomTitle}`, exact: true });
-  await input.fill(text);
-  await input.press('Enter');
-}
-
-/** A chat message from `from` containing `text`. */
-const message = (page, from, text) =>
-  page
-    .locator('.tw-message')
-    .filter({ has: page.locator('.tw-message__sender', { hasText: from }) })
-    .filter({ hasText: text });
-
-const task = (page, title) => page.locator(`#tasks li.task[data-title="${title}"]`);
-
-async function addTask(page, title) {
-  await page.getByLabel('New task').fill(title);
-  await page.getByRole('button', { name: 'Add task' }).click();
-}
-
-/** Makes the page hidden or visible as far as the page (and tidewire's page listeners) can tell. */
-async function setVisibility(page, state) {
-  await page.evaluate((s) => {
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => s });
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => s === 'hidden' });
-    document.dispatchEvent(new Event('visibilitychange'));
-  }, state);
-}
-
-/** Emulates the network going off or on: Chromium's network emulation plus the window event. */
-async function setNetwork(context, page, online) {
-  await context.setOffline(!online);
-  // Chromium may or may not fire the event for emulated conditions; tidewire ignores a repeated one.
-  await page.evaluate((on) => window.dispatchEvent(new Event(on ? 'online' : 'offline')), online);
-}
-
-/**
- * Waits until every send of the page has its ack (chat_typing aside: the server never answers it, see the
- * report). Going offline with a chat_send in flight makes the client send it again after reconnecting, and
- * ChatRoom.send() passes no client message id, so the server would store it twice.
- */
-async function settled(page) {
-  await waitFor(
-    () => page.evaluate(() => !window.tidewireDemo.client.getOutbox().some((e) => e.event !== 'chat_typing')),
-    UI_TIMEOUT,
-    'every send acknowledged',
-  );
-}
-
-/** The connection panel's queue depth (getMetrics().queueDepth, refreshed every second). */
-const queueDepth = async (page) => Number(await page.locator('#connection').getAttribute('data-queue'));
-
-/** Opens alice and bob (two contexts = two profiles), signs both in and waits until each sees the other. */
-async function twoUsers(browser, baseUrl) {
-  const contexts = await Promise.all([browser.newContext(), browser.newContext()]);
-  const [alice, bob] = await Promise.all(contexts.map((c) => c.newPage()));
-  const problems = [watchPage(alice, 'alice'), watchPage(bob, 'bob')];
-  // WebSockets opened and token requests made, per page.
-  const sockets = new Map([[alice, 0], [bob, 0]]);
-  const tokenRequests = new Map([[alice, 0], [bob, 0]]);
-  for (const page of [alice, bob]) {
-    page.on('websocket', () => sockets.set(page, sockets.get(page) + 1));
-    page.on('request', (r) => {
-      if (r.url().includes('/dev/token')) tokenRequests.set(page, tokenRequests.get(page) + 1);
-    });
-  }
-  await Promise.all([signIn(alice, baseUrl, 'alice'), signIn(bob, baseUrl, 'bob')]);
-  await Promise.all([person(alice, 'bob').waitFor({ timeout: UI_TIMEOUT }), person(bob, 'alice').waitFor({ timeout: UI_TIMEOUT })]);
-  return {
-    contexts,
-    alice,
-    bob,
-    problems: () => problems.flat(),
-    sockets: (page) => sockets.get(page),
-    tokenRequests: (page) => tokenRequests.get(page),
-  };
-}
-
-/** alice creates `name` (bob, online, is invited); both end up in it. */
-async function sharedRoom(alice, bob, name) {
-  await createRoom(alice, name);
-  await openRoom(bob, name);
-}
 
 // --- tests -------------------------------------------------------------------------------------------------
 
