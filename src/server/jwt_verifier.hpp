@@ -2,8 +2,9 @@
 //
 // Written for tokens straight off the network: a length cap, exactly three base64url segments in the strict
 // alphabet, header `alg` exactly "HS256", a constant-time signature compare (CRYPTO_memcmp) done before the
-// claims are read, `exp` and `sub` required, `nbf`/`iat` honoured with a leeway. Never throws: every failure
-// is a status with a short reason that is safe to send back to the client.
+// claims are read, `exp` and `sub` (1-256 bytes) required, `exp` honoured exactly (a token is expired from its
+// `exp` second on, no leeway), `nbf`/`iat` with a leeway (an issuer's clock running a little ahead). Never
+// throws: every failure is a status with a short reason that is safe to send back to the client.
 #pragma once
 
 #include <cstdint>
@@ -18,11 +19,11 @@ namespace tidewire::server {
 
 enum class JwtStatus {
   kOk,
-  kMalformed,       // not three base64url segments of JSON objects, or too long
+  kMalformed,       // not three base64url segments of JSON objects, too long, or a claim out of its limits
   kUnsupportedAlg,  // header alg is not exactly "HS256"
   kBadSignature,
   kMissingClaim,    // sub or exp missing or of the wrong type
-  kExpired,         // exp (+ leeway) is in the past
+  kExpired,         // now >= exp (no leeway)
   kNotYetValid,     // nbf or iat (- leeway) is in the future
 };
 

@@ -90,14 +90,34 @@ TEST(JwtVerifier, RequiresSubAndExp) {
   EXPECT_EQ(verify(raw_token(h, R"({"sub":"a","exp":1700000060.9})")).status, JwtStatus::kOk);
 }
 
-TEST(JwtVerifier, HonoursExpNbfAndIatWithLeeway) {
+TEST(JwtVerifier, SaysWhenSubIsTooLong) {
+  const auto at_limit = verify(sign_hs256(kSecret, {{"sub", std::string(256, 'u')}, {"exp", kNow + 60}}));
+  EXPECT_TRUE(at_limit.ok()) << at_limit.reason;
+  const auto over = verify(sign_hs256(kSecret, {{"sub", std::string(257, 'u')}, {"exp", kNow + 60}}));
+  EXPECT_EQ(over.status, JwtStatus::kMalformed);
+  EXPECT_EQ(over.reason, "token sub is longer than 256 bytes; use a shorter user id");
+}
+
+TEST(JwtVerifier, TheClockIsInjected) {
+  const JwtVerifier verifier(kSecret);
+  const std::string token = sign_hs256(kSecret, {{"sub", "a"}, {"exp", kNow + 60}});
+  EXPECT_TRUE(verifier.verify(token, kNow + 59).ok());
+  EXPECT_EQ(verifier.verify(token, kNow + 60).status, JwtStatus::kExpired);
+  EXPECT_EQ(verifier.verify(token, kNow + 70).status, JwtStatus::kExpired);  // 10 s ago: refused, not leeway'd
+}
+
+TEST(JwtVerifier, HonoursExpExactlyAndNbfAndIatWithLeeway) {
   auto with = [](nlohmann::json extra) {
     nlohmann::json claims = {{"sub", "a"}, {"exp", kNow + 3600}};
     claims.update(extra);
     return verify(sign_hs256(kSecret, claims)).status;
   };
+  // exp has no leeway (issue 12: a token expired 10 s ago was accepted, then closed with 4003).
   EXPECT_EQ(with({{"exp", kNow - 31}}), JwtStatus::kExpired);
-  EXPECT_EQ(with({{"exp", kNow - 29}}), JwtStatus::kOk);
+  EXPECT_EQ(with({{"exp", kNow - 10}}), JwtStatus::kExpired);
+  EXPECT_EQ(with({{"exp", kNow - 1}}), JwtStatus::kExpired);
+  EXPECT_EQ(with({{"exp", kNow}}), JwtStatus::kExpired);  // expired from its exp second on
+  EXPECT_EQ(with({{"exp", kNow + 1}}), JwtStatus::kOk);
   EXPECT_EQ(with({{"nbf", kNow + 31}}), JwtStatus::kNotYetValid);
   EXPECT_EQ(with({{"nbf", kNow + 29}}), JwtStatus::kOk);
   EXPECT_EQ(with({{"iat", kNow + 31}}), JwtStatus::kNotYetValid);
