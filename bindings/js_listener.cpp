@@ -28,6 +28,8 @@ EM_JS(void, tw_js_on_reply, (int id, unsigned ref, int ok, const char* d, std::s
 EM_JS(void, tw_js_on_subscribed, (int id, unsigned ch), { twListeners[id].onSubscribed(ch >>> 0); });
 EM_JS(void, tw_js_on_presence_diff, (int id, unsigned ch, const char* p, std::size_t n),
       { twListeners[id].onPresenceDiff(ch >>> 0, twText(p, n)); });
+EM_JS(void, tw_js_on_unsubscribed, (int id, unsigned ch, const char* c, std::size_t cn, const char* m, std::size_t mn),
+      { twListeners[id].onUnsubscribed(ch >>> 0, twText(c, cn), twText(m, mn)); });
 EM_JS(void, tw_js_on_error, (int id, const char* c, std::size_t cn, const char* m, std::size_t mn),
       { twListeners[id].onError(twText(c, cn), twText(m, mn)); });
 EM_JS(void, tw_js_on_token_request, (int id), { twListeners[id].onTokenRequest(); });
@@ -76,6 +78,10 @@ void JsListener::on_subscribed(std::uint32_t channel_id) { tw_js_on_subscribed(i
 
 void JsListener::on_presence_diff(std::uint32_t channel_id, std::string_view diff_json) {
   tw_js_on_presence_diff(id_, channel_id, diff_json.data(), diff_json.size());
+}
+
+void JsListener::on_unsubscribed(std::uint32_t channel_id, std::string_view code, std::string_view message) {
+  tw_js_on_unsubscribed(id_, channel_id, code.data(), code.size(), message.data(), message.size());
 }
 
 void JsListener::on_error(std::string_view code, std::string_view message) {

@@ -24,6 +24,7 @@ class JsListener final : public client::EngineListener {
                 std::string_view message) override;
   void on_subscribed(std::uint32_t channel_id) override;
   void on_presence_diff(std::uint32_t channel_id, std::string_view diff_json) override;
+  void on_unsubscribed(std::uint32_t channel_id, std::string_view code, std::string_view message) override;
   void on_error(std::string_view code, std::string_view message) override;
   void on_token_request() override;
 

@@ -95,6 +95,9 @@ class WasmClient {
   unsubscribe(channelId) {
     _tw_client_unsubscribe(twHandle(this, 'WasmClient'), channelId);
   }
+  resubscribe(channelId) {
+    _tw_client_resubscribe(twHandle(this, 'WasmClient'), channelId);
+  }
   publish(channel, event, payloadJson, ttlMs) {
     var h = twHandle(this, 'WasmClient');
     return twWith([channel, event, payloadJson], function (cp, cn, ep, en, pp, pn) {
@@ -148,6 +151,21 @@ class WasmClient {
     twWith([token], function (p, n) {
       _tw_client_set_token(h, p, n);
     });
+  }
+  tokenFailed(message) {
+    var h = twHandle(this, 'WasmClient');
+    twWith([message], function (p, n) {
+      _tw_client_token_failed(h, p, n);
+    });
+  }
+  tokenRefused(message) {
+    var h = twHandle(this, 'WasmClient');
+    twWith([message], function (p, n) {
+      _tw_client_token_refused(h, p, n);
+    });
+  }
+  setReconnectPolicy(baseMs, capMs, maxAttempts) {
+    _tw_client_set_reconnect_policy(twHandle(this, 'WasmClient'), baseMs, capMs, maxAttempts);
   }
   state() {
     return twCText(_tw_client_state(twHandle(this, 'WasmClient')));

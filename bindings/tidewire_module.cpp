@@ -113,6 +113,10 @@ EMSCRIPTEN_KEEPALIVE void tw_client_unsubscribe(WasmClient* c, int channel_id) {
   if (channel_id > 0) c->run([&](Engine& e) { e.unsubscribe(static_cast<std::uint32_t>(channel_id)); });
 }
 
+EMSCRIPTEN_KEEPALIVE void tw_client_resubscribe(WasmClient* c, int channel_id) {
+  if (channel_id > 0) c->run([&](Engine& e) { e.resubscribe(static_cast<std::uint32_t>(channel_id)); });
+}
+
 // The message ref (> 0), or minus a status code.
 EMSCRIPTEN_KEEPALIVE double tw_client_publish(WasmClient* c, const char* cp, std::size_t cn, const char* ep,
                                               std::size_t en, const char* pp, std::size_t pn, double ttl_ms) {
@@ -175,6 +179,24 @@ EMSCRIPTEN_KEEPALIVE void tw_client_connect(WasmClient* c) { c->run([](Engine& e
 EMSCRIPTEN_KEEPALIVE void tw_client_disconnect(WasmClient* c) { c->run([](Engine& e) { e.disconnect(); }); }
 EMSCRIPTEN_KEEPALIVE void tw_client_reconnect(WasmClient* c) { c->run([](Engine& e) { e.reconnect(); }); }
 EMSCRIPTEN_KEEPALIVE void tw_client_set_token(WasmClient* c, const char* p, std::size_t n) { c->set_token(view(p, n)); }
+EMSCRIPTEN_KEEPALIVE void tw_client_token_failed(WasmClient* c, const char* p, std::size_t n) {
+  c->run([&](Engine& e) { e.token_failed(view(p, n)); });
+}
+EMSCRIPTEN_KEEPALIVE void tw_client_token_refused(WasmClient* c, const char* p, std::size_t n) {
+  c->run([&](Engine& e) { e.token_refused(view(p, n)); });
+}
+// Negative numbers keep the current value.
+EMSCRIPTEN_KEEPALIVE void tw_client_set_reconnect_policy(WasmClient* c, double base_ms, double cap_ms,
+                                                         double max_attempts) {
+  c->run([&](Engine& e) {
+    const tidewire::client::ClientConfig& now = e.config();
+    tidewire::client::BackoffPolicy backoff = now.backoff;
+    if (base_ms >= 0) backoff.base_ms = base_ms;
+    if (cap_ms >= 0) backoff.cap_ms = cap_ms;
+    const auto max = max_attempts >= 0 ? static_cast<std::uint32_t>(max_attempts) : now.max_reconnect_attempts;
+    e.set_reconnect_policy(backoff, max);
+  });
+}
 
 EMSCRIPTEN_KEEPALIVE const char* tw_client_state(WasmClient* c) {
   return out_text(tidewire::client::to_string(c->engine().state()));

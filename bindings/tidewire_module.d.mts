@@ -38,7 +38,10 @@ export interface WasmCallbacks {
   onReply(ref: number, ok: boolean, dataJson: string, code: string, message: string): void;
   /** A presence_diff message (JSON text) for a subscribed channel. */
   onPresenceDiff(channelId: number, diffJson: string): void;
+  /** The server ended a channel's subscription (access revoked): `code` is its reason, e.g. `room_left`. */
+  onUnsubscribed(channelId: number, code: string, message: string): void;
   onError(code: string, message: string): void;
+  /** Answer with setToken(), tokenFailed() (transient: retried with backoff) or tokenRefused() (terminal). */
   onTokenRequest(): void;
 }
 
@@ -101,6 +104,8 @@ export interface WasmClient {
   /** Channel id (> 0) or minus a status code (see WasmClientConstructor.statusMessage). */
   subscribe(channel: string): number;
   unsubscribe(channelId: number): void;
+  /** Subscribes again a channel the server ended (onUnsubscribed), keeping its references. */
+  resubscribe(channelId: number): void;
   /** Message ref (> 0) or minus a status code. `ttlMs` 0 = no limit in the outbox. */
   publish(channel: string, event: string, payloadJson: string, ttlMs: number): number;
   publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number): number;
@@ -118,6 +123,12 @@ export interface WasmClient {
   disconnect(): void;
   reconnect(): void;
   setToken(token: string): void;
+  /** The token provider failed (threw or rejected): a failed attempt, retried with the reconnect backoff. */
+  tokenFailed(message: string): void;
+  /** The token provider refused (resolved to null): terminal until reconnect(), online or visible. */
+  tokenRefused(message: string): void;
+  /** Changes the reconnect backoff and attempt limit (0 = unlimited); a negative value keeps the current one. */
+  setReconnectPolicy(baseMs: number, capMs: number, maxAttempts: number): void;
   state(): string;
   connectionId(): string;
   /** The authenticated user id ('' before the first auth_success). */

@@ -21,6 +21,9 @@ struct ChannelEntry {
   std::uint64_t last_offset = 0;
   std::string epoch;
   bool since_sent = false;      // the current subscribe asked for recovery
+  // The server ended this subscription on its own (an `unsubscribed` push: access revoked, room left or
+  // deleted). Not subscribed again on reconnect until the application subscribes again (Engine::resubscribe).
+  bool revoked = false;
 };
 
 class ChannelRegistry {

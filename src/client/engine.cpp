@@ -111,7 +111,11 @@ Status Engine::subscribe(std::string_view channel, std::uint32_t& channel_id) {
   ChannelEntry& ch = channels_.acquire(channel, created);
   channel_id = ch.id;
   grace_at_ = kNever;
-  if (created && state_ == ConnectionState::kConnected) send_subscribe(ch);
+  if (!created && ch.revoked) {
+    resubscribe(ch.id);  // the server had ended it: an explicit subscribe starts again
+  } else if (created && state_ == ConnectionState::kConnected) {
+    send_subscribe(ch);
+  }
   if (!created && ch.subscribed) listener_.on_subscribed(ch.id);
   if (state_ == ConnectionState::kIdle) start_connect();
   return Status::kOk;
@@ -128,6 +132,15 @@ void Engine::unsubscribe(std::uint32_t channel_id) {
   }
   channels_.release(channel_id);
   if (!wanted() && socket_ != 0) grace_at_ = clock_.now_ms() + config_.grace_ms;
+}
+
+void Engine::resubscribe(std::uint32_t channel_id) {
+  ChannelEntry* ch = channels_.find(channel_id);
+  if (ch == nullptr || !ch->revoked) return;
+  ch->revoked = false;
+  // While authenticating, on_authenticated sends it with the others that were not sent yet.
+  if (state_ == ConnectionState::kConnected) send_subscribe(*ch);
+  if (state_ == ConnectionState::kIdle) start_connect();
 }
 
 Status Engine::publish(std::string_view channel, std::string_view event, std::string_view payload_json,
@@ -300,6 +313,55 @@ void Engine::reconnect() {
   }
 }
 
+void Engine::token_failed(std::string_view message) {
+  if (refresh_pending_) {
+    // An in-band refresh: the current token still works. Ask again a little later; if it expires first, the
+    // server closes with 4003 and the reconnect asks the provider again.
+    refresh_pending_ = false;
+    const double retry_ms = std::max(1000.0, backoff_ceiling(config_.backoff, 0));
+    token_refresh_at_ = clock_.now_ms() + retry_ms;
+    listener_.on_error("token_provider_failed", "the token provider failed while refreshing the token (" +
+                                                    std::string(message) + "); it is asked again in " +
+                                                    std::to_string(static_cast<long>(retry_ms)) + " ms");
+    return;
+  }
+  if (!awaiting_token_) return;  // stale: a disconnect() or another request came in between
+  awaiting_token_ = false;
+  ++metrics_.connection_failures;
+  listener_.on_error("token_provider_failed",
+                     "the token provider failed (" + std::string(message) +
+                         "); this counts as a failed connection attempt and is retried with the reconnect backoff");
+  // The listener may have called disconnect() or reconnect(): then that call decided what happens next.
+  if (state_ != ConnectionState::kConnecting || awaiting_token_ || socket_ != 0) return;
+  if (!wanted()) {
+    set_state(ConnectionState::kIdle, "no subscribers");
+    return;
+  }
+  if (!can_connect()) {
+    set_state(ConnectionState::kDisconnected, offline_ ? "offline" : "page hidden");
+    return;
+  }
+  schedule_reconnect("the token provider failed", 0);
+}
+
+void Engine::token_refused(std::string_view message) {
+  if (!awaiting_token_ && !refresh_pending_) return;
+  awaiting_token_ = false;
+  refresh_pending_ = false;
+  reconnect_at_ = kNever;
+  drop_socket(wire::close_code::kNormal, "signed out");
+  set_state(ConnectionState::kError, "the token provider refused (no user)");
+  listener_.on_error("auth_failed", std::string(message.empty() ? "the token provider returned null" : message) +
+                                        ": nobody is signed in, so the client stops. reconnect(), the page "
+                                        "coming back online or becoming visible ask the provider again");
+  fail_queued("auth_failed", "no token (signed out); the message was not sent");
+}
+
+void Engine::set_reconnect_policy(BackoffPolicy backoff, std::uint32_t max_reconnect_attempts) {
+  config_.backoff = backoff;
+  config_.max_reconnect_attempts = max_reconnect_attempts;
+}
+
 void Engine::set_token(std::string_view token) {
   token_ = std::string(token);
   if (awaiting_token_) {
@@ -327,6 +389,10 @@ void Engine::set_page_visible(bool visible) {
   }
   hidden_ = false;
   hidden_close_at_ = kNever;
+  if (state_ == ConnectionState::kError) {
+    restart();
+    return;
+  }
   if (paused_hidden_) {
     paused_hidden_ = false;
     if (can_connect()) {
@@ -352,15 +418,15 @@ void Engine::set_online(bool online) {
     }
     return;
   }
-  if (!offline_) {
-    probe();
+  const bool was_offline = offline_;
+  offline_ = false;
+  // The network is back: no reason to wait for a pending retry, and a stopped client starts a fresh cycle.
+  if (state_ == ConnectionState::kError || state_ == ConnectionState::kReconnecting ||
+      (was_offline && state_ == ConnectionState::kDisconnected)) {
+    restart();
     return;
   }
-  offline_ = false;
-  if (can_connect() && (state_ == ConnectionState::kDisconnected || state_ == ConnectionState::kReconnecting)) {
-    attempt_ = 0;  // the network is back: no reason to wait
-    start_connect();
-  }
+  probe();
 }
 
 void Engine::probe() {
@@ -492,6 +558,17 @@ void Engine::schedule_reconnect(std::string_view reason, double min_delay_ms) {
   ++attempt_;
   reconnect_at_ = clock_.now_ms() + delay;
   set_state(ConnectionState::kReconnecting, reason);
+}
+
+void Engine::restart() {
+  if (!can_connect()) return;
+  attempt_ = 0;
+  auth_retry_used_ = false;
+  start_connect();
+}
+
+void Engine::arm_grace_if_unwanted() {
+  if (!wanted() && socket_ != 0) grace_at_ = clock_.now_ms() + config_.grace_ms;
 }
 
 void Engine::go_idle_if_unwanted() {
@@ -635,7 +712,7 @@ void Engine::handle_line(std::string_view line) {
     OutboxItem item;
     if (!take_inflight(env.type == wire::type::kAck ? 'p' : 'r', env.ref, item)) return;  // timed out, or not ours
     settle(item, true, env.offset, env.data, std::string_view(), std::string_view());
-    if (!wanted() && socket_ != 0) grace_at_ = clock_.now_ms() + config_.grace_ms;
+    arm_grace_if_unwanted();
     return;
   }
 
@@ -674,6 +751,7 @@ void Engine::handle_line(std::string_view line) {
     if (take_inflight('p', env.ref, item) || take_inflight('r', env.ref, item)) {
       // The error's own fields (e.g. `current` of version_conflict) go to the caller as the data.
       settle(item, false, 0, line, env.code, message);
+      arm_grace_if_unwanted();  // a refused send settles too: a send-only connection closes after the grace
       return;
     }
     std::uint32_t ref = 0;
@@ -689,7 +767,28 @@ void Engine::handle_line(std::string_view line) {
     if (ChannelEntry* ch = channels_.find(env.channel)) listener_.on_presence_diff(ch->id, line);
     return;
   }
-  // unsubscribed and unknown types: nothing to do (unknown types are ignored for forward compatibility).
+  if (env.type == wire::type::kUnsubscribed) {
+    if (ChannelEntry* ch = channels_.find(env.channel)) handle_unsubscribed(line, *ch);
+    return;
+  }
+  // Unknown types: nothing to do (ignored for forward compatibility).
+}
+
+// The answer to our own unsubscribe carries no reason (and its channel is usually gone); a push with a reason
+// means the server ended the subscription: access revoked (docs/PROTOCOL.md section 4).
+void Engine::handle_unsubscribed(std::string_view line, ChannelEntry& ch) {
+  std::string reason;
+  if (!proto::field_string(line, "reason", reason) || reason.empty()) return;
+  std::string message = "the server ended the subscription to " + ch.name;
+  proto::field_string(line, "message", message);
+  ch.revoked = true;
+  ch.subscribe_sent = false;
+  ch.subscribed = false;
+  ch.since_sent = false;
+  ch.has_position = false;  // a later subscribe starts afresh: there is nothing to recover across the loss
+  ch.last_offset = 0;
+  ch.epoch.clear();
+  listener_.on_unsubscribed(ch.id, reason, message);
 }
 
 void Engine::handle_subscribed(std::string_view line, ChannelEntry& ch) {
@@ -750,6 +849,7 @@ void Engine::on_authenticated(std::string_view line) {
 }
 
 void Engine::send_subscribe(ChannelEntry& ch) {
+  if (ch.revoked) return;  // ended by the server: only the application subscribes it again
   scratch_.clear();
   const std::string ref = "s" + std::to_string(ch.id);
   ch.since_sent = ch.has_position;
@@ -803,6 +903,7 @@ void Engine::expire_and_time_out(double now) {
       ++metrics_.acks_timed_out;
       settle(item, false, 0, std::string_view(), "timeout",
              "no answer from the server within ackTimeoutMs; it may or may not have been processed");
+      arm_grace_if_unwanted();
     }
   }
   if (!outbox_.empty()) {

@@ -65,6 +65,9 @@ class Engine {
   Status subscribe(std::string_view channel, std::uint32_t& channel_id);
   // Drops one reference; the last reference of the last channel starts the grace period.
   void unsubscribe(std::uint32_t channel_id);
+  // Subscribes again a channel whose subscription the server ended (on_unsubscribed), keeping its references.
+  // Does nothing for a channel that was not ended that way.
+  void resubscribe(std::uint32_t channel_id);
   // Publishes `payload_json` (valid JSON text) as `event` on `channel`. Queued while not connected, for at
   // most `ttl_ms` (0: no limit). The server's verdict arrives as on_ack(msg_ref, ...).
   Status publish(std::string_view channel, std::string_view event, std::string_view payload_json,
@@ -86,15 +89,28 @@ class Engine {
   void connect();
   // Closes the socket on purpose and stays `disconnected` (subscriptions and outbox are kept).
   void disconnect();
-  // Manual reconnect: resets the attempt counter and connects now.
+  // Manual reconnect: resets the attempt counter and connects now (also from the `error` state).
   void reconnect();
   // Sets the token. With a token provider, this answers on_token_request() and continues the connect.
   void set_token(std::string_view token);
+  // Answers on_token_request() with a transient failure (the provider threw or rejected: network error, 5xx).
+  // A connect counts it as a failed attempt and retries with the reconnect backoff (maxReconnectAttempts
+  // applies); an in-band refresh is retried later while the current token lasts. Reported as
+  // `token_provider_failed`; never terminal.
+  void token_failed(std::string_view message);
+  // Answers on_token_request() with a refusal (the provider resolved to null: nobody is signed in). Terminal:
+  // closes the socket, fails the queued sends with `auth_failed` and goes to `error`, until reconnect(), the
+  // page coming back online or becoming visible.
+  void token_refused(std::string_view message);
+  // Changes the reconnect backoff and the attempt limit (0 = unlimited); applies from the next retry.
+  void set_reconnect_policy(BackoffPolicy backoff, std::uint32_t max_reconnect_attempts);
 
   // --- Page events (browser only; Node never calls these) -----------------------------------------------
-  // Hidden: close after `hidden_close_ms`; visible: reconnect if anyone is subscribed, or probe the socket.
+  // Hidden: close after `hidden_close_ms`; visible: reconnect if anyone is subscribed (also from `error`: a
+  // fresh cycle), or probe the socket.
   void set_page_visible(bool visible);
-  // Offline: disconnect without burning reconnect attempts; online: reconnect at once (or probe).
+  // Offline: disconnect without burning reconnect attempts; online: reconnect at once, with a fresh attempt
+  // count, when reconnecting, disconnected by `offline` or in `error` (or probe a connected socket).
   void set_online(bool online);
   // A page restored from the back/forward cache, or any reason to doubt the socket: send a probe ping.
   void probe();
@@ -113,6 +129,7 @@ class Engine {
 
   // --- Inspection ------------------------------------------------------------------------------------
   ConnectionState state() const { return state_; }
+  const ClientConfig& config() const { return config_; }
   const Metrics& metrics() const { return metrics_; }
   double uptime_ms() const;
   std::uint32_t reconnect_attempts() const { return attempt_; }
@@ -144,6 +161,11 @@ class Engine {
   void drop_socket(std::uint16_t code, std::string_view reason);
   void handle_disconnect(std::uint16_t code, std::string_view reason);
   void schedule_reconnect(std::string_view reason, double min_delay_ms);
+  // A fresh connect cycle (attempts reset) after `error` or a pending retry, when anyone needs the connection.
+  void restart();
+  // Starts the grace period when nothing needs the socket any more (the last send settled, say).
+  void arm_grace_if_unwanted();
+  void handle_unsubscribed(std::string_view line, ChannelEntry& ch);
   void go_idle_if_unwanted();
   void on_authenticated(std::string_view line);
   void handle_line(std::string_view line);

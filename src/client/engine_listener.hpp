@@ -44,10 +44,15 @@ class EngineListener {
   // A presence_state or presence_diff for a subscribed channel (docs/PROTOCOL.md section 10): the whole
   // message as JSON text.
   virtual void on_presence_diff(std::uint32_t channel_id, std::string_view diff_json) = 0;
+  // The server ended a subscription on its own (an `unsubscribed` push, docs/PROTOCOL.md section 4): `code` is
+  // the reason (`room_left`, `room_deleted`, `access_revoked`, ...). The channel stays unsubscribed, also across
+  // reconnects, until the application subscribes again (Engine::resubscribe).
+  virtual void on_unsubscribed(std::uint32_t channel_id, std::string_view code, std::string_view message) = 0;
   // A runtime error: code is a stable string (protocol error codes, or client codes such as `auth_failed`).
   virtual void on_error(std::string_view code, std::string_view message) = 0;
   // Only with ClientConfig::token_provider, before every connect and before the token expires: the host must
-  // answer with Engine::set_token().
+  // answer with Engine::set_token(), Engine::token_failed() (a transient failure: retried with the reconnect
+  // backoff) or Engine::token_refused() (no user: terminal).
   virtual void on_token_request() = 0;
 };
 

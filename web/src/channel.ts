@@ -21,11 +21,16 @@ export class Channel {
     this.name = name;
   }
 
-  /** Subscribes this handle (idempotent). Returns the handle for chaining. */
+  /**
+   * Subscribes this handle (idempotent). Returns the handle for chaining. After the server ended the
+   * subscription (see onError), calling it again subscribes anew.
+   */
   subscribe(): this {
     if (!this.#subscribed) {
       this.#client._acquire(this.name);
       this.#subscribed = true;
+    } else {
+      this.#client._resubscribe(this.name);
     }
     return this;
   }
@@ -88,6 +93,17 @@ export class Channel {
   onSubscribed(listener: () => void): () => void {
     this.subscribe();
     return this.#client._onSubscribed(this.name, listener);
+  }
+
+  /**
+   * Called with this channel's errors. When the server ends the subscription because access was lost, the
+   * error's `code` is the reason (`room_left`, `room_deleted`, `access_revoked`; `details.channel` names the
+   * channel): the channel stays unsubscribed, also across reconnects, until subscribe() is called again. The
+   * same error also reaches client.onError. Subscribes the handle if needed. Returns the unsubscribe function.
+   */
+  onError(listener: (error: TidewireError) => void): () => void {
+    this.subscribe();
+    return this.#client._addErrorListener(this.name, listener);
   }
 
   /** Resolves when the server has confirmed the subscription. */

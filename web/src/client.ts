@@ -41,6 +41,8 @@ interface ChannelSlot {
   gapListeners: Set<(gap: Gap) => void>;
   subscribedListeners: Set<() => void>;
   presenceListeners: Set<(diffJson: string) => void>;
+  errorListeners: Set<(error: TidewireError) => void>;
+  revoked: boolean; // the server ended the subscription (an `unsubscribed` push); an explicit subscribe restarts it
 }
 
 interface PendingAck {
@@ -51,6 +53,16 @@ interface PendingAck {
 interface PendingReply {
   resolve: (data: unknown) => void;
   reject: (e: TidewireError) => void;
+}
+
+/**
+ * The reconnect policy: the backoff (full jitter between 0 and min(cap, base * 2^attempt)) and how many failed
+ * attempts in a row end in the `error` state (0 = never). Omitted fields keep the client's value.
+ */
+export interface ReconnectPolicy {
+  reconnectBaseMs?: number;
+  reconnectCapMs?: number;
+  maxReconnectAttempts?: number;
 }
 
 /** Options of request(): `ttlMs` as for send(); `onQueued` receives the request's ref when it is queued. */
@@ -80,6 +92,9 @@ export class TidewireClient {
   #explicitConnect = false;
   #loading: Promise<void> | undefined;
   #chat: ChatClient | undefined;
+  // Sends waiting behind a Blob being read (send order is kept); undefined when none waits.
+  #sendChain: Promise<void> | undefined;
+  #policies: ReconnectPolicy[] = [];
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
@@ -108,7 +123,10 @@ export class TidewireClient {
     return this.#state;
   }
 
-  /** The authenticated user id (the token's `sub`), known after the first connection; '' before. */
+  /**
+   * The authenticated user id (`auth_success.userId`, the token's `sub`), known after the first connection and
+   * kept while reconnecting; '' before.
+   */
   get userId(): string {
     return this.#wasm?.userId() ?? '';
   }
@@ -167,9 +185,13 @@ export class TidewireClient {
 
   /**
    * Publishes to a channel. `send(channel, payload)` uses the event `'message'`;
-   * `send(channel, event, payload, options?)` names it. A Uint8Array or ArrayBuffer payload goes as a binary
-   * frame. Resolves with the server's ack; rejects with a TidewireError (`outbox_full`, `timeout`, `expired`,
-   * `cleared`, or the server's code).
+   * `send(channel, event, payload, options?)` names it. A Uint8Array, another typed array or DataView, an
+   * ArrayBuffer or a Blob payload goes as a binary frame (a Blob is read first; later sends wait for it, so the
+   * send order is kept). Resolves with the server's ack; rejects with a TidewireError (`outbox_full`,
+   * `timeout`, `expired`, `cleared`, or the server's code).
+   *
+   * No subscription is needed: with no subscriber, the send opens the connection (lazily) and holds it until
+   * the server answered; it closes `graceMs` later if nothing else needs it.
    */
   send<T>(channel: string, payload: T): Promise<SendResult>;
   send<T>(channel: string, event: string, payload: T, options?: SendOptions): Promise<SendResult>;
@@ -185,19 +207,27 @@ export class TidewireClient {
       if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) {
         throw new TypeError('tidewire: options.ttlMs must be a finite number >= 0');
       }
-      const bytes = payload instanceof Uint8Array ? payload : payload instanceof ArrayBuffer ? new Uint8Array(payload) : undefined;
-      const json = bytes === undefined ? JSON.stringify(payload === undefined ? null : payload) : '';
+      const blob = typeof Blob !== 'undefined' && payload instanceof Blob ? payload : undefined;
+      const bytes = blob !== undefined ? undefined : binaryView(payload);
+      const json = bytes === undefined && blob === undefined ? JSON.stringify(payload === undefined ? null : payload) : '';
       if (json === undefined) throw new TypeError('tidewire: the payload is not JSON-serializable');
       return new Promise<SendResult>((resolve, reject) => {
-        this.#whenLoaded(() => {
-          const wasm = this.#wasm!;
-          const ref = bytes !== undefined ? wasm.publishBinary(channel, event, bytes, ttl) : wasm.publish(channel, event, json, ttl);
-          if (ref <= 0) {
-            reject(this.#statusError(-ref));
-            return;
-          }
-          this.#acks.set(ref, { resolve, reject });
-        }, reject);
+        const submit = (data: Uint8Array | undefined): void => {
+          this.#whenLoaded(() => {
+            const wasm = this.#wasm!;
+            const ref = data !== undefined ? wasm.publishBinary(channel, event, data, ttl) : wasm.publish(channel, event, json, ttl);
+            if (ref <= 0) {
+              reject(this.#statusError(-ref));
+              return;
+            }
+            this.#acks.set(ref, { resolve, reject });
+          }, reject);
+        };
+        if (blob === undefined && this.#sendChain === undefined) {
+          submit(bytes);
+          return;
+        }
+        this.#chainSend(blob, () => submit(bytes), submit, reject);
       });
     } catch (e) {
       return Promise.reject(e instanceof TidewireError ? e : new TidewireError(ErrorCode.invalidArgument, (e as Error).message));
@@ -300,6 +330,58 @@ export class TidewireClient {
   }
 
   // --- connection -----------------------------------------------------------------------------------
+
+  /** The reconnect policy in force: the client's options with the overrides of setReconnectPolicy() applied. */
+  get reconnectPolicy(): Required<ReconnectPolicy> {
+    const p: Required<ReconnectPolicy> = {
+      reconnectBaseMs: this.options.reconnectBaseMs,
+      reconnectCapMs: this.options.reconnectCapMs,
+      maxReconnectAttempts: this.options.maxReconnectAttempts,
+    };
+    for (const o of this.#policies) {
+      if (o.reconnectBaseMs !== undefined) p.reconnectBaseMs = o.reconnectBaseMs;
+      if (o.reconnectCapMs !== undefined) p.reconnectCapMs = o.reconnectCapMs;
+      if (o.maxReconnectAttempts !== undefined) p.maxReconnectAttempts = o.maxReconnectAttempts;
+    }
+    return p;
+  }
+
+  /**
+   * Overrides the reconnect policy from the next retry on, until the returned function is called. Overrides
+   * stack: the latest one wins for each field it sets, and removing it restores the one below (in the end, the
+   * client's options). `useRealtimeConnection({ maxReconnectAttempts, reconnectInterval })` uses this.
+   *
+   * ```ts
+   * const restore = client.setReconnectPolicy({ maxReconnectAttempts: 5, reconnectBaseMs: 500 });
+   * restore(); // back to the previous policy
+   * ```
+   */
+  setReconnectPolicy(policy: ReconnectPolicy): () => void {
+    this.#assertOpen();
+    if (policy === null || typeof policy !== 'object') {
+      throw new TidewireError(ErrorCode.invalidArgument, 'tidewire: setReconnectPolicy(policy) needs an object');
+    }
+    const entry: ReconnectPolicy = {};
+    for (const key of ['reconnectBaseMs', 'reconnectCapMs', 'maxReconnectAttempts'] as const) {
+      const v = policy[key];
+      if (v === undefined) continue;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (key === 'maxReconnectAttempts' && !Number.isInteger(v))) {
+        throw new TidewireError(
+          ErrorCode.invalidArgument,
+          `tidewire: setReconnectPolicy: ${key} must be a finite number >= 0${key === 'maxReconnectAttempts' ? ' (an integer; 0 = never give up)' : ''}, got ${String(v)}`,
+        );
+      }
+      entry[key] = v;
+    }
+    this.#policies.push(entry);
+    this.#applyPolicy();
+    return () => {
+      const i = this.#policies.indexOf(entry);
+      if (i < 0) return;
+      this.#policies.splice(i, 1);
+      this.#applyPolicy();
+    };
+  }
 
   /** Opens the connection now and keeps it open with no subscribers, until disconnect(). */
   connect(): void {
@@ -411,10 +493,13 @@ export class TidewireClient {
         gapListeners: new Set(),
         subscribedListeners: new Set(),
         presenceListeners: new Set(),
+        errorListeners: new Set(),
+        revoked: false,
       };
       this.#slots.set(name, slot);
     }
     slot.refs += 1;
+    if (slot.revoked) this._resubscribe(name); // an explicit subscribe after the server ended it
     if (slot.refs === 1) {
       const s = slot;
       this.#whenLoaded(() => this.#engineSubscribe(s));
@@ -472,6 +557,24 @@ export class TidewireClient {
     return () => slot.gapListeners.delete(listener);
   }
 
+  /** @internal Called with the errors of one channel (the server ended its subscription). */
+  _addErrorListener(name: string, listener: (error: TidewireError) => void): () => void {
+    const slot = this.#slots.get(name);
+    if (slot === undefined) throw new TidewireError(ErrorCode.invalidArgument, `tidewire: subscribe to "${name}" first`);
+    slot.errorListeners.add(listener);
+    return () => slot.errorListeners.delete(listener);
+  }
+
+  /** @internal Subscribes again a channel whose subscription the server ended (no new reference). */
+  _resubscribe(name: string): void {
+    const slot = this.#slots.get(name);
+    if (slot === undefined || !slot.revoked) return;
+    slot.revoked = false;
+    this.#whenLoaded(() => {
+      if (slot.id > 0 && this.#slots.get(name) === slot) this.#wasm!.resubscribe(slot.id);
+    });
+  }
+
   /** @internal Resolves once the server has confirmed the subscription on the current connection. */
   _whenSubscribed(name: string): Promise<void> {
     const slot = this.#slots.get(name);
@@ -506,6 +609,48 @@ export class TidewireClient {
     }
     slot.id = id;
     this.#slotsById[id] = slot;
+  }
+
+  // A send behind a Blob being read, or behind another such send: runs in send order. `plain` submits a payload
+  // that needs no reading; `submit(bytes)` one read from `blob`.
+  #chainSend(
+    blob: Blob | undefined,
+    plain: () => void,
+    submit: (bytes: Uint8Array) => void,
+    reject: (e: TidewireError) => void,
+  ): void {
+    const chain = (this.#sendChain ?? Promise.resolve()).then(async () => {
+      try {
+        let bytes: Uint8Array | undefined;
+        if (blob !== undefined) {
+          try {
+            bytes = new Uint8Array(await blob.arrayBuffer());
+          } catch (e) {
+            reject(new TidewireError(ErrorCode.invalidArgument, `tidewire: could not read the Blob payload (${String(e)}); nothing was sent`));
+            return;
+          }
+        }
+        if (this.#closed) {
+          reject(new TidewireError(ErrorCode.closed, 'the client was closed before this send was queued'));
+          return;
+        }
+        if (bytes !== undefined) submit(bytes);
+        else plain();
+      } catch (e) {
+        reject(e instanceof TidewireError ? e : new TidewireError(ErrorCode.invalidArgument, String(e)));
+      }
+    });
+    this.#sendChain = chain;
+    void chain.then(() => {
+      if (this.#sendChain === chain) this.#sendChain = undefined;
+    });
+  }
+
+  #applyPolicy(): void {
+    const wasm = this.#wasm;
+    if (wasm === undefined) return; // #attach applies it
+    const p = this.reconnectPolicy;
+    wasm.setReconnectPolicy(p.reconnectBaseMs, p.reconnectCapMs, p.maxReconnectAttempts);
   }
 
   #statusError(status: number, channel?: string): TidewireError {
@@ -559,6 +704,7 @@ export class TidewireClient {
       },
       this.#callbacks(module),
     );
+    if (this.#policies.length > 0) this.#applyPolicy();
     const queued = this.#preload;
     this.#preload = [];
     for (const call of queued) call.run();
@@ -697,27 +843,50 @@ export class TidewireClient {
         }
         pending.reject(new TidewireError(code || ErrorCode.internal, message || 'the server refused the message', details));
       },
+      onUnsubscribed: (channelId, code, message) => {
+        const slot = slotsById()[channelId];
+        if (slot === undefined) return;
+        slot.subscribed = false;
+        slot.revoked = true;
+        this.#log('unsubscribed by the server', slot.name, code);
+        const error = new TidewireError(code, message, { channel: slot.name });
+        for (const l of [...slot.errorListeners]) {
+          try {
+            l(error);
+          } catch (e) {
+            this.#listenerThrew(e);
+          }
+        }
+        this.#emitError(error);
+      },
       onError: (code, message) => {
         this.#emitError(new TidewireError(code, message));
       },
+      // Transient failures (the provider threw or rejected) are retried by the engine with the reconnect backoff;
+      // only `null` (nobody signed in) stops. Answers to a client replaced or closed meanwhile are dropped.
       onTokenRequest: () => {
         const provider = this.options.token;
-        if (typeof provider !== 'function') return;
+        const wasm = this.#wasm;
+        if (typeof provider !== 'function' || wasm === undefined) return;
+        const current = () => this.#wasm === wasm;
         Promise.resolve()
           .then(() => provider())
           .then(
-            (token) => {
-              if (typeof token !== 'string' || token === '') throw new Error('the token provider returned no token');
-              this.#wasm?.setToken(token);
+            (token: unknown) => {
+              if (!current()) return;
+              if (token === null) wasm.tokenRefused('the token provider returned null');
+              else if (typeof token === 'string' && token !== '') wasm.setToken(token);
+              else {
+                wasm.tokenFailed(
+                  `it returned ${token === '' ? 'an empty string' : typeof token} instead of a token string (return null when nobody is signed in)`,
+                );
+              }
             },
             (e: unknown) => {
-              throw e;
+              if (current()) wasm.tokenFailed(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
             },
           )
-          .catch((e: unknown) => {
-            this.#emitError(new TidewireError(ErrorCode.tokenProvider, `the token provider failed: ${String(e)}; call reconnect() to try again`));
-            this.#wasm?.disconnect();
-          });
+          .catch((e: unknown) => this.#listenerThrew(e));
       },
     };
   }
@@ -738,6 +907,14 @@ export class TidewireClient {
     this.#listenerErrors += 1;
     this.#emitError(new TidewireError(ErrorCode.listenerThrew, `a listener threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
   }
+}
+
+/** The bytes of a binary payload (Uint8Array, ArrayBuffer, another typed array or a DataView), else undefined. */
+function binaryView(payload: unknown): Uint8Array | undefined {
+  if (payload instanceof Uint8Array) return payload;
+  if (payload instanceof ArrayBuffer) return new Uint8Array(payload);
+  if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+  return undefined;
 }
 
 function asState(s: string): ConnectionState {

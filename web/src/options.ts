@@ -1,7 +1,13 @@
 import { DEFAULTS } from './wire.js';
 
-/** A token, or a function that returns one (awaited before every connect and reconnect). */
-export type TokenSource = string | (() => string | Promise<string>);
+/**
+ * A token, or a provider: a function that returns one (awaited before every connect and reconnect, and before
+ * the token expires). A provider that throws or rejects (network error, HTTP 5xx) is a transient failure: it
+ * is reported through onError (`token_provider_failed`) and retried with the reconnect backoff, counting as a
+ * failed attempt. A provider that resolves to `null` says nobody is signed in: the client stops (state
+ * `error`, code `auth_failed`) until reconnect(), or the page coming back online or becoming visible.
+ */
+export type TokenSource = string | (() => string | null | Promise<string | null>);
 
 export interface ClientOptions {
   /** The server's WebSocket URL, e.g. `ws://localhost:8080/ws`. Required. */

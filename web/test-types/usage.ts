@@ -37,6 +37,18 @@ void loadStateModule().then((sm: StateModule) => {
   return [members, sm.liveObjects() + 1];
 });
 
+// Issue 12: a provider may resolve to null (nobody signed in); the reconnect policy can be overridden; a Blob
+// payload goes as binary; a channel reports the server ending its subscription; the user id is a string.
+const signedOut = createClient({ url: 'ws://x/ws', token: async () => (Math.random() > 0.5 ? 'jwt' : null) });
+const restore: () => void = signedOut.setReconnectPolicy({ maxReconnectAttempts: 3, reconnectBaseMs: 500 });
+restore();
+const policy: number = signedOut.reconnectPolicy.reconnectCapMs;
+void client.send('room:1', 'file', new Blob(['bytes']));
+const offError: () => void = channel.onError((e: TidewireError) => e.code === 'room_left');
+const me: string = client.userId;
+void [policy, offError, me];
+// @ts-expect-error: the policy's fields are numbers
+signedOut.setReconnectPolicy({ maxReconnectAttempts: 'five' });
 // @ts-expect-error: url is required
 createClient({});
 // @ts-expect-error: the token must be a string or a function

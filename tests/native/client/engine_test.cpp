@@ -760,3 +760,287 @@ TEST(OutboxQueue, TakeFromTheMiddleKeepsTheRestInOrder) {
   for (const OutboxItem& i : q) got.push_back(i.ref);
   EXPECT_EQ(got, (std::vector<std::uint32_t>{2, 4, 5}));
 }
+
+// --- Issue 12: recovery after the server (or the token endpoint) was down ------------------------------------
+
+TEST_F(EngineTest, AFailingTokenProviderIsRetriedWithTheBackoffAndCountsAsAnAttempt) {
+  auto c = config();
+  c.token_provider = true;
+  c.max_reconnect_attempts = 3;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  ASSERT_EQ(listener.token_requests, 1);
+  // fetch('/dev/token') failed while the server was down: transient, reported, retried.
+  engine->token_failed("TypeError: Failed to fetch");
+  EXPECT_EQ(engine->state(), ConnectionState::kReconnecting);
+  ASSERT_EQ(listener.errors.size(), 1u);
+  EXPECT_EQ(listener.errors[0], "token_provider_failed");
+  EXPECT_NE(listener.error_messages[0].find("Failed to fetch"), std::string::npos);
+  EXPECT_EQ(engine->reconnect_attempts(), 1u);
+  tick(499);  // the socket's backoff: 0.5 * min(30 s, 1 s * 2^0)
+  EXPECT_EQ(listener.token_requests, 1);
+  tick(1);
+  EXPECT_EQ(listener.token_requests, 2);
+  engine->token_failed("HTTP 503");
+  tick(999);  // 0.5 * 2 s
+  EXPECT_EQ(listener.token_requests, 2);
+  tick(1);
+  EXPECT_EQ(listener.token_requests, 3);
+  // The server is back: the token arrives, the socket opens, the attempt counter resets.
+  engine->set_token("t1");
+  accept();
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  EXPECT_EQ(engine->reconnect_attempts(), 0u);
+  EXPECT_TRUE(transport.closes.empty());
+}
+
+TEST_F(EngineTest, ATokenProviderThatKeepsFailingRespectsMaxReconnectAttemptsThenOnlineStartsAFreshCycle) {
+  auto c = config();
+  c.token_provider = true;
+  c.max_reconnect_attempts = 2;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->token_failed("down");
+  tick(100000);
+  engine->token_failed("down");
+  tick(100000);
+  engine->token_failed("down");
+  EXPECT_EQ(engine->state(), ConnectionState::kError);
+  EXPECT_EQ(listener.errors.back(), "reconnect_failed");
+  EXPECT_EQ(listener.token_requests, 3);
+  tick(1000000);
+  EXPECT_EQ(listener.token_requests, 3);  // stopped
+  // The browser's `online` event, although it never reported offline (the server, not the network, was down).
+  engine->set_online(true);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnecting);
+  EXPECT_EQ(listener.token_requests, 4);
+  EXPECT_EQ(engine->reconnect_attempts(), 0u);
+  engine->set_token("t");
+  accept();
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+}
+
+TEST_F(EngineTest, ATokenProviderThatResolvesToNullIsTerminalUntilVisibleOnlineOrReconnect) {
+  auto c = config();
+  c.token_provider = true;
+  make(c);
+  std::uint32_t id = 0, ref = 0;
+  engine->subscribe("a", id);
+  ASSERT_EQ(engine->publish("a", "e", "1", ref), Status::kOk);
+  engine->token_refused("the token provider returned null");
+  EXPECT_EQ(engine->state(), ConnectionState::kError);
+  ASSERT_EQ(listener.errors.size(), 1u);
+  EXPECT_EQ(listener.errors[0], "auth_failed");
+  ASSERT_EQ(listener.acks.size(), 1u);  // the queued send fails: nobody to send it as
+  EXPECT_EQ(listener.acks[0].code, "auth_failed");
+  tick(1000000);
+  EXPECT_EQ(listener.token_requests, 1);  // no retry loop
+
+  engine->set_page_visible(true);  // becoming visible starts a fresh cycle
+  EXPECT_EQ(listener.token_requests, 2);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnecting);
+  engine->token_refused("");
+  EXPECT_EQ(engine->state(), ConnectionState::kError);
+
+  engine->set_online(false);
+  engine->set_online(true);  // so does coming back online
+  EXPECT_EQ(listener.token_requests, 3);
+  engine->token_refused("");
+
+  engine->reconnect();  // and reconnect()
+  EXPECT_EQ(listener.token_requests, 4);
+  engine->set_token("t");
+  accept();
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+}
+
+TEST_F(EngineTest, AnAuthFailureAfterAFreshTokenIsTerminalButOnlineStartsAFreshCycle) {
+  auto c = config();
+  c.token_provider = true;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->set_token("t1");
+  engine->on_socket_close(transport.current(), 4001, "bad");
+  engine->set_token("t2");  // the fresh token is refused too
+  engine->on_socket_close(transport.current(), 4001, "bad");
+  EXPECT_EQ(engine->state(), ConnectionState::kError);
+  EXPECT_EQ(listener.errors.back(), "auth_failed");
+  engine->set_online(true);
+  EXPECT_EQ(listener.token_requests, 3);
+  engine->set_token("t3");
+  engine->on_socket_close(transport.current(), 4001, "bad");  // one fresh token per cycle again
+  EXPECT_EQ(listener.token_requests, 4);
+}
+
+TEST_F(EngineTest, AStaleTokenFailureIsIgnored) {
+  auto c = config();
+  c.token_provider = true;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->disconnect();
+  engine->token_failed("late");
+  engine->token_refused("late");
+  EXPECT_EQ(engine->state(), ConnectionState::kDisconnected);
+  EXPECT_TRUE(listener.errors.empty());
+  tick(100000);
+  EXPECT_EQ(listener.token_requests, 1);
+}
+
+TEST_F(EngineTest, AFailedInBandRefreshIsRetriedWhileTheConnectionStays) {
+  auto c = config();
+  c.token_provider = true;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->set_token("t1");
+  engine->on_socket_open(transport.current());
+  const double expires = clock.wall_ms() + 600000;
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"auth_success","version":1,"connectionId":"c","expiresAt":)" +
+                                std::to_string(static_cast<long long>(expires)) + "}",
+                            false);
+  tick(540000);
+  ASSERT_EQ(listener.token_requests, 2);
+  engine->token_failed("HTTP 502");
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  EXPECT_EQ(listener.errors.back(), "token_provider_failed");
+  tick(1000);
+  EXPECT_EQ(listener.token_requests, 3);
+  transport.sent.clear();
+  engine->set_token("t2");
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0], R"({"type":"auth","token":"t2","ref":"a1"})");
+  EXPECT_EQ(transport.opens.size(), 1u);
+}
+
+TEST_F(EngineTest, OnlineWhileWaitingForARetryConnectsAtOnce) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(100);
+  engine->on_socket_close(transport.current(), 1006, "");  // attempt 2: waits up to 1 s
+  ASSERT_EQ(engine->state(), ConnectionState::kReconnecting);
+  const std::size_t opens = transport.opens.size();
+  engine->set_online(true);
+  EXPECT_EQ(transport.opens.size(), opens + 1);
+  EXPECT_EQ(engine->reconnect_attempts(), 0u);
+}
+
+TEST_F(EngineTest, TheReconnectPolicyCanBeChangedAtRunTime) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->set_reconnect_policy(BackoffPolicy{100, 200}, 1);
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(49);
+  EXPECT_EQ(transport.opens.size(), 1u);
+  tick(1);  // 0.5 * 100 ms
+  EXPECT_EQ(transport.opens.size(), 2u);
+  engine->on_socket_close(transport.current(), 1006, "");
+  EXPECT_EQ(engine->state(), ConnectionState::kError);  // at most one attempt
+  EXPECT_EQ(listener.errors.back(), "reconnect_failed");
+}
+
+// --- Issue 12: the server ends a subscription (contract section 1) ------------------------------------------
+
+TEST_F(EngineTest, AnUnsolicitedUnsubscribedEndsThatChannelAcrossReconnects) {
+  std::uint32_t a = 0, b = 0;
+  engine->subscribe("chat:7", a);
+  engine->subscribe("room:b", b);
+  accept();
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"subscribed","channel":"chat:7","ref":"s1","epoch":"E","offset":0})"
+                            "\n"
+                            R"({"type":"channel_message","channel":"chat:7","event":"e","offset":4,"epoch":"E","payload":1})",
+                            false);
+  engine->on_socket_message(
+      transport.current(),
+      R"({"type":"unsubscribed","channel":"chat:7","reason":"room_left","message":"you left room 7; join it again to follow it"})",
+      false);
+  ASSERT_EQ(listener.unsubscribed.size(), 1u);
+  EXPECT_EQ(listener.unsubscribed[0].channel_id, a);
+  EXPECT_EQ(listener.unsubscribed[0].code, "room_left");
+  EXPECT_EQ(listener.unsubscribed[0].message, "you left room 7; join it again to follow it");
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);  // the connection and other channels stay
+
+  // A reconnect subscribes room:b again, not chat:7.
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(100000);
+  transport.sent.clear();
+  accept();
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0], R"({"type":"subscribe","channel":"room:b","ref":"s2"})");
+
+  // Releasing it sends no unsubscribe (the server already ended it); an explicit subscribe starts afresh.
+  transport.sent.clear();
+  std::uint32_t again = 0;
+  engine->subscribe("chat:7", again);
+  EXPECT_EQ(again, a);
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0], R"({"type":"subscribe","channel":"chat:7","ref":"s1"})");  // no recovery position
+}
+
+TEST_F(EngineTest, ResubscribeRestartsAnEndedChannelWithoutAddingAReference) {
+  std::uint32_t a = 0;
+  engine->subscribe("chat:7", a);
+  accept();
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"unsubscribed","channel":"chat:7","reason":"access_revoked","message":"m"})",
+                            false);
+  transport.sent.clear();
+  engine->resubscribe(a);
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0], R"({"type":"subscribe","channel":"chat:7","ref":"s1"})");
+  engine->resubscribe(a);  // not ended: nothing to do
+  EXPECT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(engine->subscriber_count(), 1u);
+  engine->unsubscribe(a);
+  EXPECT_EQ(transport.sent.back(), R"({"type":"unsubscribe","channel":"chat:7"})");
+}
+
+TEST_F(EngineTest, TheAnswerToOurOwnUnsubscribeIsNotARevocation) {
+  std::uint32_t a = 0;
+  engine->subscribe("room:a", a);
+  accept();
+  engine->unsubscribe(a);
+  engine->subscribe("room:a", a);  // again, before the server answered the unsubscribe
+  engine->on_socket_message(transport.current(), R"({"type":"unsubscribed","channel":"room:a"})", false);
+  EXPECT_TRUE(listener.unsubscribed.empty());
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(100000);
+  transport.sent.clear();
+  accept();
+  ASSERT_EQ(transport.sent.size(), 1u);  // still subscribed after a reconnect
+}
+
+// --- Issue 12: publish without subscribing (contract section 8) ---------------------------------------------
+
+TEST_F(EngineTest, ASendWithNoSubscriberOpensTheConnectionHoldsItWhileInFlightThenClosesAfterTheGrace) {
+  std::uint32_t r1 = 0, r2 = 0;
+  ASSERT_EQ(engine->publish("user:bob", "note", "1", r1), Status::kOk);
+  ASSERT_EQ(transport.opens.size(), 1u);  // lazily opened by the send
+  accept();
+  ASSERT_EQ(transport.sent.size(), 1u);
+  tick(5000);  // waiting for the ack: held open
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  engine->on_socket_message(transport.current(), R"({"type":"ack","ref":"p1","offset":1})", false);
+  tick(999);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  tick(1);
+  EXPECT_EQ(engine->state(), ConnectionState::kIdle);
+  EXPECT_EQ(transport.closes.size(), 1u);
+
+  // A refused send settles too: the connection still closes after the grace period.
+  ASSERT_EQ(engine->publish("chat:1", "note", "1", r2), Status::kOk);
+  accept();
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"error","ref":"p2","code":"forbidden","message":"no"})", false);
+  ASSERT_EQ(listener.acks.back().code, "forbidden");
+  tick(1000);
+  EXPECT_EQ(engine->state(), ConnectionState::kIdle);
+  EXPECT_EQ(transport.closes.size(), 2u);
+}

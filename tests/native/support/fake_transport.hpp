@@ -120,7 +120,13 @@ class RecordingListener final : public client::EngineListener {
   void on_presence_diff(std::uint32_t channel_id, std::string_view diff) override {
     presence_diffs.push_back({channel_id, std::string(diff)});
   }
-  void on_error(std::string_view code, std::string_view) override { errors.emplace_back(code); }
+  void on_unsubscribed(std::uint32_t channel_id, std::string_view code, std::string_view message) override {
+    unsubscribed.push_back({channel_id, std::string(code), std::string(message)});
+  }
+  void on_error(std::string_view code, std::string_view message) override {
+    errors.emplace_back(code);
+    error_messages.emplace_back(message);
+  }
   void on_token_request() override { ++token_requests; }
 
   struct Transition {
@@ -143,6 +149,13 @@ class RecordingListener final : public client::EngineListener {
   std::vector<std::uint32_t> subscribed;
   std::vector<std::pair<std::uint32_t, std::string>> presence_diffs;
   std::vector<std::string> errors;
+  std::vector<std::string> error_messages;
+  struct Unsubscribed {
+    std::uint32_t channel_id;
+    std::string code;
+    std::string message;
+  };
+  std::vector<Unsubscribed> unsubscribed;
   int token_requests = 0;
 };
 

@@ -42,6 +42,7 @@ struct CountingListener final : client::EngineListener {
   void on_reply(std::uint32_t, bool, std::string_view, std::string_view, std::string_view) override {}
   void on_subscribed(std::uint32_t) override {}
   void on_presence_diff(std::uint32_t, std::string_view) override {}
+  void on_unsubscribed(std::uint32_t, std::string_view, std::string_view) override {}
   void on_error(std::string_view, std::string_view) override {}
   void on_token_request() override {}
   std::size_t bytes = 0;

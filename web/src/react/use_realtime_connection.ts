@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect } from 'react';
 
 import type { TidewireClient } from '../client.js';
 import type { TidewireError } from '../errors.js';
@@ -24,13 +24,15 @@ export interface UseRealtimeConnectionOptions {
   url?: string;
   token?: TokenSource;
   /**
-   * Give up (state `error`) after this many failed attempts in a row; 0 = never. Applies only to a client this
-   * hook creates (with `url`); a provider's client takes it from its own options (`maxReconnectAttempts`).
+   * Give up (state `error`) after this many failed attempts in a row; 0 = never. Overrides the client's
+   * `maxReconnectAttempts` while this hook is mounted (client.setReconnectPolicy), whether the client is the
+   * provider's, the default one or the shared client of `url`. With several hooks setting it, the most recently
+   * mounted wins; unmounting restores the previous policy.
    */
   maxReconnectAttempts?: number;
   /**
-   * Base of the exponential backoff in ms (the client's `reconnectBaseMs`; full jitter, capped at 30 s).
-   * Applies only to a client this hook creates (with `url`); a provider's client uses `reconnectBaseMs`.
+   * Base of the exponential backoff in ms (the client's `reconnectBaseMs`: full jitter, capped at
+   * `reconnectCapMs`, 30 s by default). Overrides the client's value while mounted, like `maxReconnectAttempts`.
    */
   reconnectInterval?: number;
 }
@@ -79,20 +81,17 @@ export function useRealtimeConnection(options: UseRealtimeConnectionOptions = {}
   const { state, reconnectAttempts } = useConnectionSnapshot(client);
   const handlers = useLatest(options);
 
-  const warned = useRef(false);
-  if (direct === null && !warned.current) {
-    const o = client.options;
-    const differs =
-      (options.maxReconnectAttempts !== undefined && options.maxReconnectAttempts !== o.maxReconnectAttempts) ||
-      (options.reconnectInterval !== undefined && options.reconnectInterval !== o.reconnectBaseMs);
-    if (differs) {
-      warned.current = true;
-      console.warn(
-        '[tidewire] useRealtimeConnection: maxReconnectAttempts/reconnectInterval apply to a client the hook creates ' +
-          '(pass `url`); set maxReconnectAttempts/reconnectBaseMs in the RealtimeProvider options instead',
-      );
-    }
-  }
+  // The per-hook reconnect policy: an override of the client's, held while mounted (also for a shared client
+  // another component created first, whose creation options would not carry these).
+  const { maxReconnectAttempts, reconnectInterval } = options;
+  useEffect(() => {
+    if (maxReconnectAttempts === undefined && reconnectInterval === undefined) return undefined;
+    if (client.closed) return undefined;
+    return client.setReconnectPolicy({
+      ...(maxReconnectAttempts !== undefined ? { maxReconnectAttempts } : {}),
+      ...(reconnectInterval !== undefined ? { reconnectBaseMs: reconnectInterval } : {}),
+    });
+  }, [client, maxReconnectAttempts, reconnectInterval]);
 
   useEffect(() => {
     let wasConnected = client.isConnected;
