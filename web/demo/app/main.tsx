@@ -393,11 +393,15 @@ function ChatPanel({
   online: PresenceUser[];
   dmRequest: { userId: string; n: number } | null;
 }) {
-  const { rooms, createRoom, openDm, refresh } = useChatRooms({ refreshIntervalMs: 10000 });
+  const { rooms, createRoom, openDm, refresh } = useChatRooms(); // live: the server pushes room changes, no polling
   const [selected, setSelected] = useState<string | null>(null);
   const [newName, setNewName] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const refreshTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  // Signing in unmounts the form that had focus, which would leave it on <body>: move it to this panel's
+  // heading (read out as "Chat, heading"), one Tab before the room list and the composer.
+  useEffect(() => heading.current?.focus(), []);
 
   const { send: announce } = useRealtimeChannel({
     channel: ROOMS_CHANNEL,
@@ -412,7 +416,6 @@ function ChatPanel({
   useEffect(() => {
     if (selected === null && rooms.length > 0) setSelected(rooms[0]!.id);
   }, [rooms, selected]);
-  useEffect(() => () => clearTimeout(refreshTimer.current), []);
 
   // A DM asked for from the presence list.
   useEffect(() => {
@@ -426,11 +429,6 @@ function ChatPanel({
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps -- once per request
   }, [dmRequest]);
-
-  const onActivity = useCallback(() => {
-    clearTimeout(refreshTimer.current);
-    refreshTimer.current = setTimeout(() => void refresh().catch(() => undefined), 300);
-  }, [refresh]);
 
   const create = (e: FormEvent) => {
     e.preventDefault();
@@ -456,7 +454,9 @@ function ChatPanel({
   return (
     <section id="chat" className="card chat" aria-labelledby="chat-title" data-rooms={rooms.length} data-room-id={selected ?? ''}>
       <div className="card-head">
-        <h2 id="chat-title">Chat</h2>
+        <h2 id="chat-title" ref={heading} tabIndex={-1}>
+          Chat
+        </h2>
       </div>
       <div className="chat__body">
         <div className="chat__sidebar">
@@ -492,7 +492,6 @@ function ChatPanel({
             roomId={selected}
             title={current ? roomTitle(current, session.userId) : undefined}
             currentUserId={session.userId}
-            onActivity={onActivity}
           />
         ) : (
           <p className="empty chat__empty">No rooms yet: create one.</p>

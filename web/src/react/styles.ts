@@ -4,11 +4,17 @@ import { createElement } from 'react';
  * The default look of every tidewire component, as one stylesheet. Components only set class names (all
  * prefixed `tw-`), so any rule here can be overridden by a later stylesheet, and the colours by the custom
  * properties on `.tw-root, :root`. Render `<TidewireStyles />` once, or put this string in your own CSS.
+ *
+ * Text colours meet WCAG AA (4.5:1) on the backgrounds they are drawn on (white, the message bubbles #f3f4f6
+ * and #eff6ff, the open room #eff6ff): `--tw-muted` is a darker gray than `--tw-gray`, and state texts use the
+ * `--tw-*-text` shades, while dots and borders keep the brighter `--tw-green`/`--tw-yellow` (3:1 suffices there).
+ * tests/browser/a11y.test.mjs checks this with axe-core in every state of the demo.
  */
 export const tidewireStyles = `
 :root {
   --tw-green: #16a34a; --tw-yellow: #ca8a04; --tw-red: #dc2626; --tw-gray: #6b7280; --tw-blue: #2563eb;
-  --tw-bg: #fff; --tw-fg: #111827; --tw-muted: #6b7280; --tw-border: #e5e7eb; --tw-radius: 6px;
+  --tw-green-text: #15803d; --tw-yellow-text: #a16207; --tw-red-text: #b91c1c;
+  --tw-bg: #fff; --tw-fg: #111827; --tw-muted: #5b6270; --tw-border: #e5e7eb; --tw-radius: 6px;
   --tw-font: system-ui, -apple-system, "Segoe UI", sans-serif;
 }
 .tw-status, .tw-indicator, .tw-status-button { display: inline-flex; align-items: center; gap: .4em;
@@ -19,15 +25,15 @@ export const tidewireStyles = `
 @keyframes tw-spin { to { transform: rotate(360deg); } }
 @keyframes tw-pulse { 50% { opacity: .4; } }
 .tw-state--connected .tw-dot { background: var(--tw-green); }
-.tw-state--connecting, .tw-state--authenticating { color: var(--tw-gray); }
-.tw-state--reconnecting { color: var(--tw-yellow); }
+.tw-state--connecting, .tw-state--authenticating { color: var(--tw-muted); }
+.tw-state--reconnecting { color: var(--tw-yellow-text); }
 .tw-state--disconnected .tw-dot, .tw-state--idle .tw-dot { background: var(--tw-gray); }
-.tw-state--error { color: var(--tw-red); }
+.tw-state--error { color: var(--tw-red-text); }
 .tw-state--error .tw-dot { background: var(--tw-red); }
 .tw-badge { padding: .15em .55em; border-radius: 999px; border: 1px solid var(--tw-border); background: var(--tw-bg); }
-.tw-indicator.tw-state--connected { color: var(--tw-green); border-color: currentColor; }
+.tw-indicator.tw-state--connected { color: var(--tw-green-text); border-color: currentColor; }
 .tw-indicator.tw-state--connected .tw-dot { animation: tw-pulse 1.6s ease-in-out infinite; }
-.tw-indicator.tw-state--disconnected, .tw-indicator.tw-state--error { color: var(--tw-red); }
+.tw-indicator.tw-state--disconnected, .tw-indicator.tw-state--error { color: var(--tw-red-text); }
 .tw-realtime-status { position: relative; display: inline-block; }
 .tw-status-button { cursor: pointer; }
 .tw-popover { position: absolute; z-index: 50; top: calc(100% + 6px); right: 0; min-width: 16rem; padding: .75rem;
@@ -55,8 +61,8 @@ export const tidewireStyles = `
   height: 2rem; margin-left: -.4rem; border-radius: 50%; border: 2px solid var(--tw-bg); color: #fff;
   font: 600 .75rem/1 var(--tw-font); background: var(--tw-gray); }
 .tw-avatar:first-child { margin-left: 0; }
-.tw-avatar--c0 { background: #2563eb; } .tw-avatar--c1 { background: #db2777; } .tw-avatar--c2 { background: #059669; }
-.tw-avatar--c3 { background: #d97706; } .tw-avatar--c4 { background: #7c3aed; } .tw-avatar--c5 { background: #0891b2; }
+.tw-avatar--c0 { background: #2563eb; } .tw-avatar--c1 { background: #db2777; } .tw-avatar--c2 { background: #047857; }
+.tw-avatar--c3 { background: #b45309; } .tw-avatar--c4 { background: #7c3aed; } .tw-avatar--c5 { background: #0e7490; }
 .tw-avatar--c6 { background: #dc2626; } .tw-avatar--c7 { background: #4b5563; }
 .tw-avatar--more { background: var(--tw-border); color: var(--tw-fg); }
 .tw-avatar__status { position: absolute; right: -1px; bottom: -1px; width: .6rem; height: .6rem; border-radius: 50%;
@@ -87,6 +93,17 @@ export const tidewireStyles = `
 .tw-reactions { display: flex; gap: .25rem; margin-top: .2rem; }
 .tw-reaction { font: inherit; font-size: .8rem; padding: 0 .4rem; border-radius: 999px; border: 1px solid var(--tw-border);
   background: var(--tw-bg); cursor: pointer; }
+.tw-messages__list { list-style: none; margin: 0; padding: 0; }
+.tw-message:focus-visible, .tw-messages button:focus-visible { outline: 2px solid var(--tw-blue); outline-offset: 2px; }
+.tw-reaction[aria-pressed="true"] { border-color: var(--tw-blue); background: #eff6ff; }
+.tw-message--pending .tw-message__text { border: 1px dashed var(--tw-border); }
+.tw-message--failed .tw-message__text { border: 1px solid var(--tw-red); }
+.tw-message__status { color: var(--tw-muted); }
+.tw-message--failed .tw-message__status { color: var(--tw-red-text, #b91c1c); }
+.tw-member-line { margin: .35rem 0; color: var(--tw-muted); font-size: .75rem; text-align: center; }
+.tw-room-view__members { font-weight: 400; color: var(--tw-muted); }
+.tw-composer__count { align-self: center; font-size: .75rem; color: var(--tw-muted); white-space: nowrap; }
+.tw-composer__count--over { color: var(--tw-red-text, #b91c1c); font-weight: 600; }
 .tw-typing { min-height: 1.3rem; padding: 0 .75rem; color: var(--tw-muted); font-style: italic; }
 .tw-composer { display: flex; gap: .5rem; padding: .6rem .75rem; border-top: 1px solid var(--tw-border); }
 .tw-composer input { flex: 1; font: inherit; padding: .4rem .55rem; border: 1px solid var(--tw-border); border-radius: var(--tw-radius); }
