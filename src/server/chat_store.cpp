@@ -21,6 +21,7 @@ void read_message(const SqliteStatement& st, ChatMessage& m) {
   m.created_at = st.int64(4);
   m.edited_at = st.is_null(5) ? std::nullopt : std::optional<std::int64_t>(st.int64(5));
   m.reactions.clear();
+  m.reacted_by.clear();
 }
 
 }  // namespace
@@ -38,7 +39,8 @@ json ChatMessage::to_json() const {
               {"text", text},
               {"createdAt", created_at},
               {"editedAt", edited_at ? json(*edited_at) : json(nullptr)},
-              {"reactions", reactions.empty() ? json::object() : json(reactions)}};
+              {"reactions", reactions.empty() ? json::object() : json(reactions)},
+              {"reactedBy", reacted_by.empty() ? json::object() : json(reacted_by)}};
 }
 
 std::string_view ChatStore::schema_v1() {
@@ -190,24 +192,81 @@ bool ChatStore::list_rooms(std::string_view user, std::vector<ChatRoomSummary>& 
       "SELECT m.room_id, (SELECT MAX(id) FROM chat_messages WHERE room_id = m.room_id) AS last "
       "FROM chat_members m WHERE m.user_id = ?1 AND m.active = 1 ORDER BY last IS NULL, last DESC, m.room_id DESC");
   st.bind(1, user);
-  std::vector<std::pair<std::int64_t, std::optional<std::int64_t>>> rooms;
+  std::vector<std::int64_t> rooms;
   int rc;
-  while ((rc = st.step()) == SQLITE_ROW)
-    rooms.emplace_back(st.int64(0), st.is_null(1) ? std::nullopt : std::optional<std::int64_t>(st.int64(1)));
+  while ((rc = st.step()) == SQLITE_ROW) rooms.push_back(st.int64(0));
   if (rc != SQLITE_DONE) return false;
-  for (const auto& [room_id, last] : rooms) {
+  for (const std::int64_t room_id : rooms) {
     ChatRoomSummary s;
     bool found = false;
-    if (!load_room(room_id, s.room, found)) return false;
-    if (last) {
-      ChatMessage m;
-      if (!load_message(room_id, *last, m, found)) return false;
-      s.last_message = std::move(m);
-    }
-    if (!unread_count(room_id, user, s.unread_count)) return false;
+    if (!room_summary(room_id, user, s, found)) return false;
     out.push_back(std::move(s));
   }
   return true;
+}
+
+bool ChatStore::last_message_id(std::int64_t room_id, std::optional<std::int64_t>& out) {
+  SqliteStatement st = db_.prepare("SELECT MAX(id) FROM chat_messages WHERE room_id = ?1");
+  st.bind(1, room_id);
+  if (st.step() != SQLITE_ROW) return false;
+  out = st.is_null(0) ? std::nullopt : std::optional<std::int64_t>(st.int64(0));
+  return true;
+}
+
+bool ChatStore::room_summary(std::int64_t room_id, std::string_view user, ChatRoomSummary& out, bool& found) {
+  out = ChatRoomSummary{};
+  if (!load_room(room_id, out.room, found)) return false;
+  std::optional<std::int64_t> last;
+  if (!last_message_id(room_id, last)) return false;
+  if (last) {
+    ChatMessage m;
+    if (!load_message(room_id, *last, m, found)) {
+      found = true;  // the room exists: whatever failed is a db error
+      return false;
+    }
+    out.last_message = std::move(m);
+  }
+  return unread_count(room_id, user, out.unread_count);
+}
+
+bool ChatStore::history_after(std::int64_t room_id, std::int64_t after, int limit, std::vector<ChatMessage>& out,
+                              bool& has_more) {
+  out.clear();
+  has_more = false;
+  SqliteStatement st = db_.prepare(std::string("SELECT ") + kMessageColumns +
+                                   " FROM chat_messages WHERE room_id = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3");
+  st.bind(1, room_id).bind(2, after).bind(3, static_cast<std::int64_t>(limit) + 1);
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    if (static_cast<int>(out.size()) == limit) {
+      has_more = true;
+      continue;
+    }
+    ChatMessage m;
+    read_message(st, m);
+    out.push_back(std::move(m));
+  }
+  if (rc != SQLITE_DONE) return false;
+  for (ChatMessage& m : out)
+    if (!load_reactions(m)) return false;
+  return true;
+}
+
+bool ChatStore::delete_room(std::int64_t room_id) {
+  SqliteTransaction tx(db_);
+  if (!tx.ok()) return false;
+  static constexpr const char* kDeletes[] = {
+      "DELETE FROM chat_reactions WHERE message_id IN (SELECT id FROM chat_messages WHERE room_id = ?1)",
+      "DELETE FROM chat_messages WHERE room_id = ?1",
+      "DELETE FROM chat_members WHERE room_id = ?1",
+      "DELETE FROM chat_rooms WHERE id = ?1",
+  };
+  for (const char* sql : kDeletes) {
+    SqliteStatement st = db_.prepare(sql);
+    st.bind(1, room_id);
+    if (!st.run()) return false;
+  }
+  return tx.commit();
 }
 
 bool ChatStore::history(std::int64_t room_id, std::optional<std::int64_t> before, int limit,
@@ -237,11 +296,16 @@ bool ChatStore::history(std::int64_t room_id, std::optional<std::int64_t> before
 
 bool ChatStore::load_reactions(ChatMessage& message) {
   message.reactions.clear();
+  message.reacted_by.clear();
   SqliteStatement st =
-      db_.prepare("SELECT emoji, COUNT(*) FROM chat_reactions WHERE message_id = ?1 GROUP BY emoji ORDER BY emoji");
+      db_.prepare("SELECT emoji, user_id FROM chat_reactions WHERE message_id = ?1 ORDER BY emoji, user_id");
   st.bind(1, message.id);
   int rc;
-  while ((rc = st.step()) == SQLITE_ROW) message.reactions[st.text(0)] = st.int64(1);
+  while ((rc = st.step()) == SQLITE_ROW) {
+    std::vector<std::string>& users = message.reacted_by[st.text(0)];
+    users.push_back(st.text(1));
+    message.reactions[st.text(0)] = static_cast<std::int64_t>(users.size());
+  }
   return rc == SQLITE_DONE;
 }
 
@@ -310,11 +374,13 @@ bool ChatStore::react(std::int64_t message_id, std::string_view user, std::strin
 }
 
 bool ChatStore::mark_read(std::int64_t room_id, std::string_view user, std::int64_t message_id,
-                          std::int64_t& unread) {
+                          std::int64_t& unread, bool& moved) {
   SqliteStatement st = db_.prepare(
-      "UPDATE chat_members SET last_read_id = MAX(last_read_id, ?3) WHERE room_id = ?1 AND user_id = ?2");
+      "UPDATE chat_members SET last_read_id = ?3 WHERE room_id = ?1 AND user_id = ?2 AND last_read_id < ?3");
   st.bind(1, room_id).bind(2, user).bind(3, message_id);
-  return st.run() && unread_count(room_id, user, unread);
+  if (!st.run()) return false;
+  moved = db_.changes() > 0;
+  return unread_count(room_id, user, unread);
 }
 
 bool ChatStore::unread_count(std::int64_t room_id, std::string_view user, std::int64_t& unread) {

@@ -37,9 +37,11 @@ struct ChatMessage {
   std::string text;
   std::int64_t created_at = 0;
   std::optional<std::int64_t> edited_at;
-  std::map<std::string, std::int64_t> reactions;  // emoji -> count
+  std::map<std::string, std::int64_t> reactions;               // emoji -> count
+  std::map<std::string, std::vector<std::string>> reacted_by;  // emoji -> user ids (sorted)
 
-  nlohmann::json to_json() const;  // {id, roomId, senderId, text, createdAt, editedAt, reactions}
+  // {id, roomId, senderId, text, createdAt, editedAt, reactions, reactedBy}
+  nlohmann::json to_json() const;
 };
 
 struct ChatRoomSummary {
@@ -78,9 +80,20 @@ class ChatStore {
   bool leave(std::int64_t room_id, std::string_view user, bool& changed);
 
   bool list_rooms(std::string_view user, std::vector<ChatRoomSummary>& out);
-  // Messages with id < before (all when nullopt), the newest `limit`, returned oldest first.
+  // One room as list_rooms() shows it to `user` (last message, unread count). false with found=false when the
+  // room does not exist; false with found=true on a db error.
+  bool room_summary(std::int64_t room_id, std::string_view user, ChatRoomSummary& out, bool& found);
+  // The id of the room's newest message (nullopt when it has none). false on a db error.
+  bool last_message_id(std::int64_t room_id, std::optional<std::int64_t>& out);
+  // Messages with id < before (all when nullopt), the newest `limit`, returned oldest first. has_more: older
+  // ones remain.
   bool history(std::int64_t room_id, std::optional<std::int64_t> before, int limit, std::vector<ChatMessage>& out,
                bool& has_more);
+  // Messages with id > after, the oldest `limit`, oldest first. has_more: newer ones remain.
+  bool history_after(std::int64_t room_id, std::int64_t after, int limit, std::vector<ChatMessage>& out,
+                     bool& has_more);
+  // Removes the room with its participants, messages, reactions and read markers.
+  bool delete_room(std::int64_t room_id);
 
   // Stores a message; with a client id already used by this sender in this room, returns that message with
   // duplicate=true instead.
@@ -94,8 +107,10 @@ class ChatStore {
   bool react(std::int64_t message_id, std::string_view user, std::string_view emoji, bool add, std::int64_t& count,
              bool& changed);
 
-  // Moves the user's read marker forward to `message_id` (never back) and returns the unread count.
-  bool mark_read(std::int64_t room_id, std::string_view user, std::int64_t message_id, std::int64_t& unread);
+  // Moves the user's read marker forward to `message_id` (never back) and returns the unread count. `moved`:
+  // the marker changed.
+  bool mark_read(std::int64_t room_id, std::string_view user, std::int64_t message_id, std::int64_t& unread,
+                 bool& moved);
   // Messages from others after the user's read marker.
   bool unread_count(std::int64_t room_id, std::string_view user, std::int64_t& unread);
 

@@ -20,6 +20,7 @@ void MessageHandler::handle_subscribe(ConnectionState& state, SessionSink& sink,
   if (!channel) return;
   SubscribeRequest request;
   request.channel = *channel;
+  request.user = state.user_id;
   request.now_ms = clock_();
   if (const auto since = j.find("since"); since != j.end() && !since->is_null()) {
     const auto offset = since->is_object() ? since->find("offset") : since->end();
@@ -54,6 +55,12 @@ void MessageHandler::handle_subscribe(ConnectionState& state, SessionSink& sink,
     for (const SharedFrame& frame : replay) sink.deliver(frame);
   });
   state.channels.insert(*channel);
+  // A chat room left or deleted by another connection between the access check and hub_.subscribe() would have
+  // missed this subscription when it revoked the others: check again now that the hub lists it.
+  if (request.channel.substr(0, 5) == "chat:") {
+    if (const std::string why = channel_access(state, *channel); !why.empty())
+      return end_subscription(state, sink, *channel, wire::unsubscribe_reason::kAccessRevoked, why);
+  }
   if (!already && subscribe_hook_) subscribe_hook_(state, sink, *channel);
 }
 
@@ -100,15 +107,16 @@ void MessageHandler::handle_publish(ConnectionState& state, SessionSink& sink, c
 
 void MessageHandler::publish(ConnectionState& state, SessionSink& sink, const PublishRequest& request,
                              std::string_view ref) const {
-  if (state.channels.find(request.channel) == state.channels.end())
-    return send_error(sink, err::kNotSubscribed, "subscribe to the channel before publishing to it", ref);
-  if (const std::string why = channel_access(state, request.channel); !why.empty())
-    return send_error(sink, err::kForbidden, why, ref);
+  // No subscription needed (section 3): the access rules alone decide. chat: channels carry the chat service's
+  // events only.
   if (request.channel.substr(0, 5) == "chat:")
     return send_error(sink, err::kForbidden, "chat:<roomId> channels carry chat service events; use chat_send", ref);
+  if (const std::string why = channel_access(state, request.channel); !why.empty())
+    return send_error(sink, err::kForbidden, why, ref);
   PublishRequest req = request;
   req.from = state.user_id;
   req.ts_ms = clock_();
+  req.create = true;  // a channel nobody subscribed to yet gets its stream (and history) now
   const PublishResult r = hub_.publish_once(req, [&](std::uint64_t offset, bool duplicate) {
     if (!duplicate) Metrics::add(metrics_.publications);
     if (ref.empty()) return;
@@ -131,6 +139,7 @@ void MessageHandler::on_binary(ConnectionState& state, SessionSink& sink, std::s
   const std::string_view ref =
       decoded && protocol::is_valid_ref(m.ref) && protocol::is_valid_utf8(m.ref) ? m.ref : std::string_view();
   if (!admit(state, sink, ref)) return;
+  apply_revocations(state, sink);
   if (frame.empty() || static_cast<unsigned char>(frame[0]) != 0x01)
     return send_error(sink, err::kBadRequest, "unknown binary frame kind; 0x01 (channel message) is accepted", "");
   if (!decoded) return send_error(sink, err::kBadRequest, "truncated binary channel message", "");

@@ -33,6 +33,12 @@ inline void close_connection(ConnectionState& state, SessionSink& sink, std::uin
   sink.close(code, std::move(reason));
 }
 
+// The server-initiated `unsubscribed` push (no ref): the subscription ended because access was lost.
+inline std::string unsubscribed_notice(std::string_view channel, std::string_view reason, std::string_view message) {
+  nlohmann::json j{{"type", wire::type::kUnsubscribed}, {"channel", channel}, {"reason", reason}, {"message", message}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // Checks a channel name (bad_request otherwise). Returns false after sending the error.
 inline bool check_channel_name(std::string_view channel, SessionSink& sink, std::string_view ref) {
   if (protocol::is_valid_channel(channel)) return true;

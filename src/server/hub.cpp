@@ -103,7 +103,7 @@ SubscribeResult Hub::subscribe(const SubscribeRequest& request, const std::share
     }
   }
   if (on_join) on_join(result, replay);
-  if (result.added) channel->subscribers.emplace(subscriber.get(), subscriber);
+  if (result.added) channel->subscribers.emplace(subscriber.get(), Channel::Entry{subscriber, std::string(request.user)});
   return result;
 }
 
@@ -119,6 +119,34 @@ bool Hub::unsubscribe(std::string_view name, const Subscriber* subscriber) {
     channels_.erase(it);  // a publisher still holding the shared_ptr finishes on the detached channel
   }
   return removed;
+}
+
+bool Hub::is_subscribed(std::string_view name, const Subscriber* subscriber) const {
+  const std::shared_ptr<Channel> channel = find(name);
+  if (!channel) return false;
+  std::lock_guard<std::mutex> lock(channel->mutex);
+  return channel->subscribers.find(subscriber) != channel->subscribers.end();
+}
+
+std::size_t Hub::revoke(std::string_view name, std::string_view user, const SharedFrame& notice) {
+  const std::shared_ptr<Channel> channel = find(name);
+  if (!channel) return 0;
+  std::lock_guard<std::mutex> lock(channel->mutex);
+  std::size_t n = 0;
+  for (auto it = channel->subscribers.begin(); it != channel->subscribers.end();) {
+    if (!user.empty() && it->second.user != user) {
+      ++it;
+      continue;
+    }
+    if (auto subscriber = it->second.ref.lock()) {
+      subscriber->note_revoked(name);
+      if (notice) subscriber->deliver(notice);
+      ++n;
+    }
+    it = channel->subscribers.erase(it);
+  }
+  // An emptied channel stays in the map until sweep() (or the next unsubscribe) drops it.
+  return n;
 }
 
 std::uint64_t Hub::publish(const PublishRequest& request, const std::function<void(std::uint64_t)>& before_fanout) {
@@ -169,7 +197,7 @@ PublishResult Hub::publish_once(const PublishRequest& request,
 
   if (before_fanout) before_fanout(result.offset, false);
   for (auto it = channel->subscribers.begin(); it != channel->subscribers.end();) {
-    if (auto subscriber = it->second.lock()) {
+    if (auto subscriber = it->second.ref.lock()) {
       subscriber->deliver(frame);
       ++it;
     } else {
@@ -185,7 +213,7 @@ std::size_t Hub::send_raw(std::string_view name, const SharedFrame& message) {
   std::lock_guard<std::mutex> lock(channel->mutex);
   std::size_t n = 0;
   for (auto& entry : channel->subscribers)
-    if (auto subscriber = entry.second.lock()) {
+    if (auto subscriber = entry.second.ref.lock()) {
       subscriber->deliver(message);
       ++n;
     }
@@ -199,7 +227,7 @@ void Hub::sweep(std::uint64_t now_ms) {
     std::unique_lock<std::mutex> channel_lock(channel.mutex);
     prune(channel, now_ms);
     for (auto s = channel.subscribers.begin(); s != channel.subscribers.end();)
-      s = s->second.expired() ? channel.subscribers.erase(s) : std::next(s);
+      s = s->second.ref.expired() ? channel.subscribers.erase(s) : std::next(s);
     const bool drop = channel.subscribers.empty() && channel.history.empty();
     channel_lock.unlock();
     it = drop ? channels_.erase(it) : std::next(it);

@@ -16,6 +16,7 @@
 // must never call back into the hub (the sessions only append to their queue).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -23,6 +24,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "server/history.hpp"
@@ -38,6 +40,25 @@ class Subscriber {
   // Called with the channel's lock held: append to a queue and return. Never re-enter the hub. A frame whose
   // first byte is 0x01 is a binary broadcast (section 13); every other frame is one JSON message.
   virtual void deliver(const SharedFrame& message) = 0;
+
+  // Channels whose subscription Hub::revoke() ended, possibly from another connection's thread. The owner takes
+  // them on its own thread (take_revoked) to bring its own bookkeeping in line. Thread-safe.
+  void note_revoked(std::string_view channel) {
+    std::lock_guard<std::mutex> lock(revoked_mutex_);
+    revoked_.emplace_back(channel);
+    has_revoked_.store(true, std::memory_order_release);
+  }
+  bool has_revoked() const { return has_revoked_.load(std::memory_order_acquire); }
+  std::vector<std::string> take_revoked() {
+    std::lock_guard<std::mutex> lock(revoked_mutex_);
+    has_revoked_.store(false, std::memory_order_release);
+    return std::exchange(revoked_, {});
+  }
+
+ private:
+  std::mutex revoked_mutex_;
+  std::vector<std::string> revoked_;
+  std::atomic<bool> has_revoked_{false};
 };
 
 struct PublishRequest {
@@ -58,6 +79,7 @@ struct PublishResult {
 
 struct SubscribeRequest {
   std::string_view channel;
+  std::string_view user;          // the subscriber's user id: revoke() can end one user's subscriptions
   std::uint64_t now_ms = 0;
   bool has_since = false;
   std::uint64_t since_offset = 0;
@@ -91,6 +113,11 @@ class Hub {
                             const std::function<void(const SubscribeResult&, const std::vector<SharedFrame>&)>& on_join);
   // Returns false when it was not subscribed. A channel with neither subscribers nor history is dropped.
   bool unsubscribe(std::string_view channel, const Subscriber* subscriber);
+  bool is_subscribed(std::string_view channel, const Subscriber* subscriber) const;
+  // Ends the subscriptions to `channel` of `user` (every subscriber when `user` is empty), under the channel's
+  // lock so no later publication reaches them: each is removed, told through Subscriber::note_revoked(), and
+  // handed `notice` (the server's `unsubscribed` push). Returns how many subscriptions ended.
+  std::size_t revoke(std::string_view channel, std::string_view user, const SharedFrame& notice);
 
   // Assigns the next offset, records the message in the history, encodes it once and hands it to every live
   // subscriber. `before_fanout` (optional) runs with the offset before any subscriber gets the message, so a
@@ -121,7 +148,11 @@ class Hub {
     std::string epoch;
     std::uint64_t last_offset = 0;
     ChannelHistory history;
-    std::map<const Subscriber*, std::weak_ptr<Subscriber>> subscribers;
+    struct Entry {
+      std::weak_ptr<Subscriber> ref;
+      std::string user;
+    };
+    std::map<const Subscriber*, Entry> subscribers;
   };
 
   std::shared_ptr<Channel> find(std::string_view channel) const;

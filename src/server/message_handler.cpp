@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <utility>
+#include <vector>
+
 #include "protocol/envelope.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/names.hpp"
@@ -96,6 +99,7 @@ void MessageHandler::on_expiry_timer(ConnectionState& state, SessionSink& sink) 
 }
 
 void MessageHandler::on_close(ConnectionState& state, SessionSink& sink) const {
+  apply_revocations(state, sink);
   state.closed = true;
   const Subscriber* self = &sink;
   for (const std::string& channel : state.channels) {
@@ -169,6 +173,13 @@ void MessageHandler::handle_auth(ConnectionState& state, SessionSink& sink, cons
     protocol::encode_auth_refreshed(out, ref, static_cast<std::uint64_t>(r.claims.exp) * 1000);
     sink.send(std::move(out));
     sink.arm_expiry_timer(static_cast<std::uint64_t>(r.claims.exp) * 1000);
+    // A narrower `channels` claim ends the subscriptions it no longer allows (section 3.1).
+    std::vector<std::pair<std::string, std::string>> lost;  // channel, why
+    for (const std::string& channel : state.channels)
+      if (std::string why = channel_access(state, channel); !why.empty()) lost.emplace_back(channel, std::move(why));
+    for (const auto& [channel, why] : lost)
+      end_subscription(state, sink, channel, wire::unsubscribe_reason::kAccessRevoked,
+                       "the refreshed token no longer allows this channel (" + why + "); the subscription ended");
     return;
   }
   if (!token) {
@@ -184,6 +195,29 @@ void MessageHandler::handle_auth(ConnectionState& state, SessionSink& sink, cons
     return close_connection(state, sink, code, r.reason);
   }
   accept_identity(state, sink, r.claims);
+}
+
+void MessageHandler::apply_revocations(ConnectionState& state, SessionSink& sink) const {
+  if (!sink.has_revoked()) return;
+  for (const std::string& channel : sink.take_revoked()) {
+    const auto it = state.channels.find(channel);
+    // Subscribed again since (a later subscribe re-added it): the note is stale.
+    if (it == state.channels.end() || hub_.is_subscribed(channel, &sink)) continue;
+    state.channels.erase(it);
+    if (leave_hook_) leave_hook_(state, sink, channel);
+  }
+}
+
+void MessageHandler::end_subscription(ConnectionState& state, SessionSink& sink, const std::string& channel,
+                                      std::string_view reason, std::string_view message) const {
+  const auto it = state.channels.find(channel);
+  if (it == state.channels.end()) return;
+  const std::string name = *it;
+  hub_.unsubscribe(name, &sink);
+  state.channels.erase(it);
+  if (leave_hook_) leave_hook_(state, sink, name);
+  log(LogLevel::kDebug, "msg=\"subscription ended\" conn=", state.connection_id, " channel=", name, " reason=", reason);
+  sink.send(detail::unsubscribed_notice(name, reason, message));
 }
 
 bool MessageHandler::admit(ConnectionState& state, SessionSink& sink, std::string_view ref) const {
@@ -250,6 +284,7 @@ void MessageHandler::handle_message(ConnectionState& state, SessionSink& sink, s
     return handle_auth(state, sink, string_field(j, "token"), ref);
   }
   if (!admitted(ref)) return;
+  apply_revocations(state, sink);
   if (!type) return send_error(sink, err::kBadRequest, "a string \"type\" is required", ref);
 
   if (*type == t::kChannelMessage) return handle_publish(state, sink, j, ref);

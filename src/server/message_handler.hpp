@@ -111,6 +111,12 @@ class MessageHandler {
   void send_auth_success(ConnectionState& state, SessionSink& sink) const;
   // Takes a rate-limit token; false (after the error or the close) when the message must be dropped.
   bool admit(ConnectionState& state, SessionSink& sink, std::string_view ref) const;
+  // Brings state.channels in line with subscriptions the hub revoked from another thread (Hub::revoke): each
+  // is dropped and left (the leave hook) as on unsubscribe. The `unsubscribed` push was queued by the revoker.
+  void apply_revocations(ConnectionState& state, SessionSink& sink) const;
+  // Ends this connection's subscription to `channel` on its own thread and pushes `unsubscribed` with `reason`.
+  void end_subscription(ConnectionState& state, SessionSink& sink, const std::string& channel,
+                        std::string_view reason, std::string_view message) const;
   // handler_channels.cpp
   void handle_subscribe(ConnectionState& state, SessionSink& sink, const nlohmann::json& j, std::string_view ref) const;
   void handle_unsubscribe(ConnectionState& state, SessionSink& sink, const nlohmann::json& j,

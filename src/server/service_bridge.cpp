@@ -16,6 +16,10 @@ class ConnectionContext : public ServiceContext {
   bool is_subscribed(std::string_view channel) const override {
     return state_.channels.find(channel) != state_.channels.end();
   }
+  // Without the chat membership hook: it would call back into Services, whose lock the caller holds.
+  std::string channel_denied(std::string_view channel) const override {
+    return check_channel_access(state_.user_id, state_.grant, channel, nullptr);
+  }
   void reply(std::string_view ref, const nlohmann::json& data) override {
     std::string out;
     protocol::encode_reply(out, ref, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -82,6 +86,13 @@ void ServiceBridge::publish(std::string_view channel, std::string_view event, st
 
 void ServiceBridge::send_raw(std::string_view channel, std::string_view message_json) {
   hub_.send_raw(channel, std::make_shared<const std::string>(message_json));
+}
+
+void ServiceBridge::end_subscriptions(std::string_view channel, std::string_view user, std::string_view reason,
+                                      std::string_view message) {
+  // Each connection drops the channel from its own state (and leaves its presence there) on its own thread, at
+  // its next message or close (MessageHandler::apply_revocations); the hub stops delivering at once.
+  hub_.revoke(channel, user, std::make_shared<const std::string>(detail::unsubscribed_notice(channel, reason, message)));
 }
 
 }  // namespace tidewire::server

@@ -29,6 +29,8 @@ class ServiceBridge : public Broadcaster {
   void publish(std::string_view channel, std::string_view event, std::string_view from,
                const nlohmann::json& payload) override;
   void send_raw(std::string_view channel, std::string_view message_json) override;
+  void end_subscriptions(std::string_view channel, std::string_view user, std::string_view reason,
+                         std::string_view message) override;
 
  private:
   Hub& hub_;

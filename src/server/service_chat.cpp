@@ -4,9 +4,14 @@
 // Access: only active participants read or write a room (history, send, edit, react, typing, mark read) and
 // subscribe to its channel. Anyone may join a public room; a private room (and a DM) only the users listed in
 // it, who may leave and rejoin. A room a user cannot see answers `forbidden`; a room that does not exist,
-// `not_found`.
+// `not_found`. Only the creator deletes a room (not a DM). Leaving or deletion ends the subscriptions to
+// `chat:<roomId>` at once (Broadcaster::end_subscriptions).
+//
+// The room list is live: every change of a room as chat_list_rooms shows it to a user is pushed to that user's
+// `user:<userId>` channel as event `room`, and a room that leaves the list as `room_removed`.
 #include <algorithm>
 
+#include "protocol/names.hpp"
 #include "protocol/wire.hpp"
 #include "server/service_impl.hpp"
 
@@ -20,7 +25,7 @@ namespace {
 constexpr std::size_t kMaxRoomNameChars = 100;
 constexpr std::size_t kMaxParticipants = 100;
 constexpr std::size_t kMaxTextChars = 4000;
-constexpr std::size_t kMaxEmojiBytes = 64;
+constexpr std::size_t kMaxEmojiBytes = 32;
 constexpr std::int64_t kDefaultHistory = 50;
 constexpr std::int64_t kMaxHistory = 200;
 
@@ -34,12 +39,23 @@ struct Request {
   void db_failed() { fail(err::kInternal, "the chat store failed; retry"); }
 };
 
-// The text of `key` with 1..max_chars characters, or nullptr after answering.
+// The text of `key`: 1..max_chars characters (code points), not only whitespace or zero-width characters, or
+// nullptr after answering. Nothing is ever cut or stripped.
 const std::string* text_field(Request& r, const char* key, std::size_t max_chars) {
   const std::string* s = fields::string(r.msg, key);
-  if (!s || s->empty() || fields::utf8_length(*s) > max_chars) {
-    r.fail(err::kBadRequest, std::string("\"") + key + "\" must be a string of 1-" + std::to_string(max_chars) +
-                                 " characters");
+  const std::string limit = std::to_string(max_chars);
+  if (!s) {
+    r.fail(err::kBadRequest, std::string("\"") + key + "\" must be a string of 1-" + limit + " characters");
+    return nullptr;
+  }
+  if (const std::size_t n = fields::utf8_length(*s); n > max_chars) {
+    r.fail(err::kBadRequest, std::string("\"") + key + "\" has " + std::to_string(n) + " characters; the limit is " +
+                                 limit + ". Nothing is cut: shorten it or split it");
+    return nullptr;
+  }
+  if (fields::is_blank_text(*s)) {
+    r.fail(err::kBadRequest, std::string("\"") + key +
+                                 "\" is empty or only whitespace / zero-width characters; write something visible");
     return nullptr;
   }
   return s;
@@ -47,7 +63,7 @@ const std::string* text_field(Request& r, const char* key, std::size_t max_chars
 
 std::optional<std::int64_t> id_field(Request& r, const char* key) {
   auto id = fields::id(r.msg, key);
-  if (!id) r.fail(err::kBadRequest, std::string("\"") + key + "\" must be an id (a decimal string such as \"42\")");
+  if (!id) r.fail(err::kBadRequest, fields::id_error(key));
   return id;
 }
 
@@ -65,6 +81,37 @@ json with_summary(const ChatRoomSummary& s) {
 
 }  // namespace
 
+bool Services::Impl::push_room(std::int64_t room_id, std::string_view only_user) {
+  ChatRoom room;
+  bool found = false;
+  std::optional<std::int64_t> last;
+  if (!chat.load_room(room_id, room, found) || !chat.last_message_id(room_id, last)) return false;
+  json base = room.to_json();
+  base["lastMessage"] = nullptr;
+  if (last) {
+    ChatMessage m;
+    if (!chat.load_message(room_id, *last, m, found)) return false;
+    base["lastMessage"] = m.to_json();
+  }
+  for (const std::string& user : room.participants) {
+    if (!only_user.empty() && user != only_user) continue;
+    const std::string channel = user_channel(user);
+    if (!protocol::is_valid_channel(channel)) continue;  // such a user could not subscribe to it anyway
+    std::int64_t unread = 0;
+    if (!chat.unread_count(room_id, user, unread)) return false;
+    json summary = base;
+    summary["unreadCount"] = unread;
+    out.publish(channel, "room", "", json{{"room", std::move(summary)}});
+  }
+  return true;
+}
+
+void Services::Impl::push_room_removed(std::int64_t room_id, const std::string& user, std::string_view reason) {
+  const std::string channel = user_channel(user);
+  if (!protocol::is_valid_channel(channel)) return;
+  out.publish(channel, "room_removed", "", json{{"roomId", std::to_string(room_id)}, {"reason", reason}});
+}
+
 bool Services::Impl::may_subscribe_chat(std::string_view user, std::string_view channel) {
   const auto room = fields::parse_id(channel.substr(5));  // after "chat:"
   return room && chat.membership(*room, user) == Membership::kActive;
@@ -77,8 +124,8 @@ void Services::Impl::expire_typing(std::uint64_t now) {
 
 void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, const json& msg, std::string_view ref) {
   static constexpr std::string_view kTypes[] = {
-      "chat_create_room", "chat_open_dm", "chat_join", "chat_leave", "chat_list_rooms", "chat_history",
-      "chat_send",        "chat_edit",    "chat_react", "chat_typing", "chat_mark_read"};
+      "chat_create_room", "chat_open_dm", "chat_join",  "chat_leave",  "chat_list_rooms", "chat_history",
+      "chat_send",        "chat_edit",    "chat_react", "chat_typing", "chat_mark_read",  "chat_delete_room"};
   if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes))
     return ctx.error(ref, err::kUnknownType, "unknown chat message type");
 
@@ -107,7 +154,9 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     }
     const auto room = chat.create_room(*name, visibility, user, participants, now);
     if (!room) return r.db_failed();
-    return ctx.reply(ref, json{{"room", room->to_json()}});
+    ctx.reply(ref, json{{"room", room->to_json()}});
+    push_room(room->id);
+    return;
   }
 
   if (type == "chat_open_dm") {
@@ -117,7 +166,9 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     if (*other == user) return r.fail(err::kBadRequest, "a direct message needs another user");
     const auto room = chat.open_dm(user, *other, now);
     if (!room) return r.db_failed();
-    return ctx.reply(ref, json{{"room", room->to_json()}});
+    ctx.reply(ref, json{{"room", room->to_json()}});
+    push_room(room->id);
+    return;
   }
 
   if (type == "chat_list_rooms") {
@@ -145,7 +196,10 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     bool changed = false;
     if (!chat.join(*room_id, user, now, changed) || !chat.load_room(*room_id, room, found)) return r.db_failed();
     ctx.reply(ref, json{{"room", room.to_json()}});
-    if (changed) out.publish(channel, "member_joined", user, json{{"roomId", room.to_json()["id"]}, {"userId", user}});
+    if (changed) {
+      out.publish(channel, "member_joined", user, json{{"roomId", room.to_json()["id"]}, {"userId", user}});
+      push_room(*room_id);
+    }
     return;
   }
 
@@ -158,7 +212,27 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
       if (typing.stop(std::to_string(*room_id), user))
         out.publish_transient(channel, "typing", user, typing_event(user, false, now));
       out.publish(channel, "member_left", user, json{{"roomId", std::to_string(*room_id)}, {"userId", user}});
+      out.end_subscriptions(channel, user, wire::unsubscribe_reason::kRoomLeft,
+                            "you left this chat room; chat_join it (a private room: while still invited) to come back");
+      push_room_removed(*room_id, user, wire::unsubscribe_reason::kRoomLeft);
+      push_room(*room_id);  // the remaining participants
     }
+    return;
+  }
+
+  if (type == "chat_delete_room") {
+    if (!chat.load_room(*room_id, room, found)) return found ? r.db_failed() : r.fail(err::kNotFound, "no such room");
+    if (room.kind == "dm")
+      return r.fail(err::kBadRequest, "a direct-message room cannot be deleted; leave it with chat_leave");
+    if (room.created_by != user) return r.fail(err::kForbidden, "only the room's creator (createdBy) may delete it");
+    if (!chat.delete_room(*room_id)) return r.db_failed();
+    for (const std::string& p : room.participants) typing.stop(std::to_string(*room_id), p);
+    ctx.reply(ref, json{{"roomId", std::to_string(*room_id)}});
+    out.publish(channel, "room_deleted", user, json{{"roomId", std::to_string(*room_id)}});
+    out.end_subscriptions(channel, "", wire::unsubscribe_reason::kRoomDeleted,
+                          "this chat room was deleted by its creator; it no longer exists");
+    for (const std::string& p : room.participants)
+      push_room_removed(*room_id, p, wire::unsubscribe_reason::kRoomDeleted);
     return;
   }
 
@@ -166,7 +240,11 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
 
   if (type == "chat_history") {
     std::optional<std::int64_t> before;
+    std::optional<std::int64_t> after;
     if (fields::any(msg, "before") && !(before = id_field(r, "before"))) return;
+    if (fields::any(msg, "after") && !(after = id_field(r, "after"))) return;
+    if (before && after)
+      return r.fail(err::kBadRequest, "give \"before\" (older messages) or \"after\" (newer ones), not both");
     std::int64_t limit = kDefaultHistory;
     if (fields::any(msg, "limit")) {
       const auto l = fields::integer(msg, "limit", 1, INT64_MAX);
@@ -175,7 +253,9 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     }
     std::vector<ChatMessage> messages;
     bool has_more = false;
-    if (!chat.history(*room_id, before, static_cast<int>(limit), messages, has_more)) return r.db_failed();
+    const bool stored = after ? chat.history_after(*room_id, *after, static_cast<int>(limit), messages, has_more)
+                              : chat.history(*room_id, before, static_cast<int>(limit), messages, has_more);
+    if (!stored) return r.db_failed();
     json list = json::array();
     for (const ChatMessage& msg_ : messages) list.push_back(msg_.to_json());
     return ctx.reply(ref, json{{"messages", std::move(list)}, {"hasMore", has_more}});
@@ -200,7 +280,9 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     if (duplicate) return;
     if (typing.stop(std::to_string(*room_id), user))  // a sent message ends the sender's typing indicator
       out.publish_transient(channel, "typing", user, typing_event(user, false, now));
-    return out.publish(channel, "message", user, data["message"]);
+    out.publish(channel, "message", user, data["message"]);
+    push_room(*room_id);
+    return;
   }
 
   if (type == "chat_typing") {
@@ -232,13 +314,16 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
       return r.db_failed();
     const json data = message.to_json();
     ctx.reply(ref, json{{"message", data}});
-    return out.publish(channel, "message_edited", user, data);
+    out.publish(channel, "message_edited", user, data);
+    std::optional<std::int64_t> last;
+    if (chat.last_message_id(*room_id, last) && last == *message_id) push_room(*room_id);
+    return;
   }
 
   if (type == "chat_react") {
     const std::string* emoji = fields::string(msg, "emoji");
     if (!emoji || emoji->empty() || emoji->size() > kMaxEmojiBytes || fields::has_control_chars(*emoji))
-      return r.fail(err::kBadRequest, "emoji must be a string of 1-64 bytes");
+      return r.fail(err::kBadRequest, "emoji must be a string of 1-32 bytes (UTF-8) without control characters");
     const json* add = fields::any(msg, "add");
     if (!add || !add->is_boolean()) return r.fail(err::kBadRequest, "add must be a boolean");
     std::int64_t count = 0;
@@ -247,16 +332,23 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
         !chat.load_message(*room_id, *message_id, message, found))
       return r.db_failed();
     const std::string mid = std::to_string(*message_id);
-    ctx.reply(ref, json{{"messageId", mid}, {"reactions", message.to_json()["reactions"]}});
+    const json data = message.to_json();
+    ctx.reply(ref, json{{"messageId", mid}, {"reactions", data["reactions"]}, {"reactedBy", data["reactedBy"]}});
     if (!changed) return;  // a repeated add or remove: nothing new to tell
-    return out.publish(channel, "reaction", user,
-                       json{{"messageId", mid}, {"emoji", *emoji}, {"userId", user}, {"add", *add}, {"count", count}});
+    out.publish(channel, "reaction", user,
+                json{{"messageId", mid}, {"emoji", *emoji}, {"userId", user}, {"add", *add}, {"count", count}});
+    std::optional<std::int64_t> last;
+    if (chat.last_message_id(*room_id, last) && last == *message_id) push_room(*room_id);
+    return;
   }
 
   if (type == "chat_mark_read") {
     std::int64_t unread = 0;
-    if (!chat.mark_read(*room_id, user, *message_id, unread)) return r.db_failed();
-    return ctx.reply(ref, json{{"unreadCount", unread}});
+    bool moved = false;
+    if (!chat.mark_read(*room_id, user, *message_id, unread, moved)) return r.db_failed();
+    ctx.reply(ref, json{{"unreadCount", unread}});
+    if (moved) push_room(*room_id, user);
+    return;
   }
 
   r.fail(err::kUnknownType, "unknown chat message type");  // unreachable: kTypes lists every branch

@@ -53,13 +53,17 @@ inline std::optional<std::int64_t> parse_id(std::string_view s) {
   return n > kMaxId ? std::nullopt : std::optional<std::int64_t>(n);
 }
 
-// An id at `key`: a decimal string ("42") or a positive integer.
+// An id at `key`: a decimal string ("42"), as the server sends them. A JSON number is refused like any other
+// type (section 11: ids are strings, so a client never does arithmetic on them).
 inline std::optional<std::int64_t> id(const json& j, const char* key) {
   const json* v = any(j, key);
-  if (!v) return std::nullopt;
-  if (v->is_number_integer()) return integer(j, key, 1, kMaxId);
-  if (!v->is_string()) return std::nullopt;
+  if (!v || !v->is_string()) return std::nullopt;
   return parse_id(v->get_ref<const std::string&>());
+}
+
+// The bad_request message for an id field that id() refused.
+inline std::string id_error(const char* key) {
+  return std::string(key) + " must be a string of digits, like \"12\" (ids are strings on the wire; not a number)";
 }
 
 // Characters (code points) in valid UTF-8 text (the parser has validated it): counts non-continuation bytes.
@@ -67,6 +71,34 @@ inline std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
   for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return n;
+}
+
+// Decodes valid UTF-8 (the parser has validated it) one code point at a time; malformed bytes decode as
+// U+FFFD so the loop always advances.
+inline char32_t next_code_point(std::string_view s, std::size_t& i) {
+  const auto b = static_cast<unsigned char>(s[i++]);
+  int extra = b >= 0xF0 ? 3 : b >= 0xE0 ? 2 : b >= 0xC0 ? 1 : 0;
+  if (b >= 0x80 && b < 0xC0) return 0xFFFD;
+  char32_t cp = extra == 3 ? b & 0x07 : extra == 2 ? b & 0x0F : extra == 1 ? b & 0x1F : b;
+  for (; extra > 0; --extra) {
+    if (i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) return 0xFFFD;
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i++]) & 0x3F);
+  }
+  return cp;
+}
+
+// Unicode White_Space, plus the zero-width characters that render as nothing (U+200B-U+200D, U+2060, U+FEFF).
+inline bool is_blank_code_point(char32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 ||
+         (c >= 0x200B && c <= 0x200D) || c == 0x2060 || c == 0xFEFF;
+}
+
+// True when `s` has no code point other than whitespace and zero-width characters (also when empty).
+inline bool is_blank_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();)
+    if (!is_blank_code_point(next_code_point(s, i))) return false;
+  return true;
 }
 
 inline bool has_control_chars(std::string_view s) {

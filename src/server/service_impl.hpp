@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "server/chat_store.hpp"
 #include "server/presence_registry.hpp"
@@ -26,6 +27,13 @@ struct Services::Impl {
   void expire_typing(std::uint64_t now);          // typing:false for every indicator past its TTL
   bool may_subscribe_chat(std::string_view user, std::string_view channel);
 
+  // The live room list (section 11, "Room list"): event `room` with the room as chat_list_rooms shows it to each
+  // of `users`, on their user:<id> channels. false on a db error (nothing more is pushed then).
+  // Every participant, or only `only_user`.
+  bool push_room(std::int64_t room_id, std::string_view only_user = {});
+  // Event `room_removed` {roomId, reason} on user:<id>.
+  void push_room_removed(std::int64_t room_id, const std::string& user, std::string_view reason);
+
   ServicesConfig config;
   Broadcaster& out;
   Clock clock;
@@ -40,5 +48,8 @@ struct Services::Impl {
 
 // The channel of a chat room's live traffic.
 inline std::string chat_channel(std::int64_t room_id) { return "chat:" + std::to_string(room_id); }
+inline bool is_chat_channel(std::string_view channel) { return channel.substr(0, 5) == "chat:"; }
+// A user's private channel (section 3.1), where the server pushes that user's room list.
+inline std::string user_channel(std::string_view user) { return "user:" + std::string(user); }
 
 }  // namespace tidewire::server

@@ -48,6 +48,11 @@ void Services::Impl::handle_presence(ServiceContext& ctx, std::string_view type,
   const std::string* channel = fields::string(msg, "channel");
   if (!channel || !protocol::is_valid_channel(*channel))
     return ctx.error(ref, err::kBadRequest, "a \"channel\" of 1-128 bytes of A-Z a-z 0-9 _ : . @ - is required");
+  if (is_chat_channel(*channel))
+    return ctx.error(ref, err::kForbidden,
+                     "chat:<roomId> channels carry the chat service's events only; use another channel (such as "
+                     "room:<name>) for presence");
+  if (const std::string why = ctx.channel_denied(*channel); !why.empty()) return ctx.error(ref, err::kForbidden, why);
   if (!ctx.is_subscribed(*channel))
     return ctx.error(ref, err::kNotSubscribed, "subscribe to the channel before using its presence");
 

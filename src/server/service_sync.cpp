@@ -20,6 +20,11 @@ void Services::Impl::handle_sync(ServiceContext& ctx, std::string_view type, con
   const std::string* resource = fields::string(msg, "resource");
   if (!resource || !fields::is_valid_resource(*resource))
     return ctx.error(ref, err::kBadRequest, "a \"resource\" of 1-64 bytes of A-Z a-z 0-9 _ : . @ - is required");
+  if (is_chat_channel(*channel))
+    return ctx.error(ref, err::kForbidden,
+                     "chat:<roomId> channels carry the chat service's events only; use another channel (such as "
+                     "room:<name>) for sync");
+  if (const std::string why = ctx.channel_denied(*channel); !why.empty()) return ctx.error(ref, err::kForbidden, why);
   if (!ctx.is_subscribed(*channel))
     return ctx.error(ref, err::kNotSubscribed, "subscribe to the channel before syncing its resources");
 
@@ -53,7 +58,7 @@ void Services::Impl::handle_sync(ServiceContext& ctx, std::string_view type, con
   }
 
   const auto id = fields::id(msg, "id");
-  if (!id) return ctx.error(ref, err::kBadRequest, "\"id\" must be an item id (a decimal string such as \"42\")");
+  if (!id) return ctx.error(ref, err::kBadRequest, fields::id_error("id"));
   std::optional<std::int64_t> version;
   if (fields::any(msg, "version") || type == "sync_update") {
     version = fields::integer(msg, "version", 1, INT64_MAX);

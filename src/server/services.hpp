@@ -43,6 +43,12 @@ class ServiceContext {
   virtual std::string_view connection_id() const = 0;  // auth_success.connectionId
   // Whether this connection has subscribed to `channel` (presence and sync require it).
   virtual bool is_subscribed(std::string_view channel) const = 0;
+  // Empty when the connection's token allows `channel` (section 3.1: private user: channels, the `channels`
+  // claim; chat membership is not consulted), else why not. Default: allowed.
+  virtual std::string channel_denied(std::string_view channel) const {
+    (void)channel;
+    return {};
+  }
   // Sends {"type":"reply","ref":ref,"data":data}; ref omitted when empty.
   virtual void reply(std::string_view ref, const nlohmann::json& data) = 0;
   // Sends {"type":"error","code":code,"message":message,"ref":ref}, plus every field of `extra` when non-null
@@ -69,6 +75,11 @@ class Broadcaster {
   // One complete server message (a JSON object, no newline) to every current subscriber of `channel`, outside
   // the channel's offsets and history. presence_diff uses this.
   virtual void send_raw(std::string_view channel, std::string_view message_json) = 0;
+  // Ends the subscriptions to `channel` of `user` (of everyone when `user` is empty) on all their connections,
+  // at once: no later publication reaches them, each gets the `unsubscribed` push with `reason`
+  // (wire::unsubscribe_reason) and `message`, and their presence there leaves as on unsubscribe.
+  virtual void end_subscriptions(std::string_view channel, std::string_view user, std::string_view reason,
+                                 std::string_view message) = 0;
 };
 
 class Services {

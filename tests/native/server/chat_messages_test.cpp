@@ -50,7 +50,8 @@ TEST_F(ChatMessagesTest, SendStoresAndBroadcastsTheMessage) {
                      {"text", "hello"},
                      {"createdAt", kStartMs + 5},
                      {"editedAt", nullptr},
-                     {"reactions", json::object()}}));
+                     {"reactions", json::object()},
+                     {"reactedBy", json::object()}}));
   EXPECT_FALSE(data.contains("duplicate"));
   const auto events = h.out.take_published();
   ASSERT_EQ(events.size(), 1u);
@@ -151,7 +152,8 @@ TEST_F(ChatMessagesTest, ReactionsAreCountedPerUserAndPersisted) {
   };
   react(alice, "👍", true);
   react(alice, "👍", true);  // the same user twice counts once
-  EXPECT_EQ(react(bob, "👍", true), json({{"messageId", id}, {"reactions", {{"👍", 2}}}}));
+  EXPECT_EQ(react(bob, "👍", true),
+            json({{"messageId", id}, {"reactions", {{"👍", 2}}}, {"reactedBy", {{"👍", {"alice", "bob"}}}}}));
   react(bob, "🎉", true);
   EXPECT_EQ(react(alice, "👍", false)["reactions"], json({{"👍", 1}, {"🎉", 1}}));
   const auto events = h.out.take_published();

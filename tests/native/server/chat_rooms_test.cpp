@@ -176,7 +176,11 @@ TEST_F(ChatRoomsTest, HostileInputsGetClearErrors) {
       {{{"type", "chat_frobnicate"}, {"roomId", id}}, "unknown_type"},
   };
   for (const auto& [msg, code] : cases) EXPECT_EQ(h.code(alice, msg), code) << msg.dump();
-  EXPECT_EQ(h.ok(alice, json{{"type", "chat_join"}, {"roomId", std::stoll(id)}})["room"]["id"], id);  // a number too
+  // Ids are strings (section 11): a JSON number is refused with a message that shows the right form.
+  const json answer = h.call(alice, json{{"type", "chat_join"}, {"roomId", std::stoll(id)}});
+  EXPECT_EQ(answer["code"], "bad_request");
+  EXPECT_NE(answer["message"].get<std::string>().find("roomId must be a string of digits, like \"12\""),
+            std::string::npos);
 }
 
 }  // namespace

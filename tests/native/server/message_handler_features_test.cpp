@@ -230,12 +230,20 @@ TEST_F(HandlerFeatures, BinaryPublishIsAckedAsJsonAndBroadcastAsBinary) {
   EXPECT_EQ(a.sink->take()["code"], "bad_request");
   handler.on_binary(a.state, *a.sink, std::string_view("\x01\x09ro", 4));  // truncated
   EXPECT_EQ(a.sink->take()["code"], "bad_request");
-  p.channel = "other";
+  p.channel = "other";  // not subscribed: allowed (section 3), acked
+  frame.clear();
+  protocol::encode_binary_publish(frame, p);
+  handler.on_binary(a.state, *a.sink, frame);
+  const json acked = a.sink->take();
+  EXPECT_EQ(acked["type"], "ack");
+  EXPECT_EQ(acked["channel"], "other");
+  p.channel = "chat:1";
+  now += 1000;  // refill the rate limit's burst
   frame.clear();
   protocol::encode_binary_publish(frame, p);
   handler.on_binary(a.state, *a.sink, frame);
   const json e = a.sink->take();
-  EXPECT_EQ(e["code"], "not_subscribed");
+  EXPECT_EQ(e["code"], "forbidden");
   EXPECT_EQ(e["ref"], "b1");
   EXPECT_FALSE(a.sink->closed);
 }

@@ -236,7 +236,8 @@ TEST_F(MessageHandlerTest, HostileInputGetsErrorsAndTheConnectionStaysOpen) {
       {R"({"type":"channel_message","channel":"room","payload":1,"ref":"r"})", "bad_request", "r"},
       {R"({"type":"channel_message","channel":"room","event":"e","ref":"r"})", "bad_request", "r"},
       {R"({"type":"channel_message","event":"e","payload":1,"ref":"r"})", "bad_request", "r"},
-      {R"({"type":"channel_message","channel":"other","event":"e","payload":1,"ref":"r"})", "not_subscribed", "r"},
+      {R"({"type":"channel_message","channel":"chat:1","event":"e","payload":1,"ref":"r"})", "forbidden", "r"},
+      {R"({"type":"channel_message","channel":"user:bob","event":"e","payload":1,"ref":"r"})", "forbidden", "r"},
       {R"({"type":"channel_message","channel":"room","event":"e","payload":1,"id":5,"ref":"r"})", "bad_request", "r"},
       {R"({"type":"channel_message","channel":"room","event":"e","payload":1,"id":")" + std::string(65, 'i') +
            R"(","ref":"r"})",

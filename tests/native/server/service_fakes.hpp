@@ -58,8 +58,10 @@ struct Published {
 
 class FakeBroadcaster : public Broadcaster {
  public:
+  // Room-list pushes to user:<id> channels go to `pushes`; everything else to `published`.
   void publish(std::string_view channel, std::string_view event, std::string_view from, const json& payload) override {
-    published.push_back({std::string(channel), std::string(event), std::string(from), payload});
+    auto& into = channel.substr(0, 5) == "user:" ? pushes : published;
+    into.push_back({std::string(channel), std::string(event), std::string(from), payload});
   }
   void publish_transient(std::string_view channel, std::string_view event, std::string_view from,
                          const json& payload) override {
@@ -68,11 +70,24 @@ class FakeBroadcaster : public Broadcaster {
   void send_raw(std::string_view channel, std::string_view message_json) override {
     raw.emplace_back(std::string(channel), json::parse(message_json));
   }
+  void end_subscriptions(std::string_view channel, std::string_view user, std::string_view reason,
+                         std::string_view message) override {
+    ended.push_back({std::string(channel), std::string(user), std::string(reason), std::string(message)});
+  }
   std::vector<Published> take_published() { return std::exchange(published, {}); }
+  std::vector<Published> take_pushes() { return std::exchange(pushes, {}); }
   std::vector<std::pair<std::string, json>> take_raw() { return std::exchange(raw, {}); }
 
+  struct Ended {
+    std::string channel;
+    std::string user;  // "" = every subscriber
+    std::string reason;
+    std::string message;
+  };
   std::vector<Published> published;
+  std::vector<Published> pushes;
   std::vector<std::pair<std::string, json>> raw;
+  std::vector<Ended> ended;
 };
 
 // A Services with a fake clock and broadcaster, and a way to send one request and get its one answer.
