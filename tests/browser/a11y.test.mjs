@@ -148,6 +148,14 @@ describe('browser: accessibility of the demo and the components (axe-core)', { s
         await alice.locator('.tw-typing', { hasText: 'bob is typing' }).waitFor({ timeout: UI_TIMEOUT });
         await audit.check(alice, 'open room: messages, a reaction, someone typing');
         await audit.check(bob, 'open room: own messages with a draft');
+        // The components with <TidewireStyles /> alone (what an app gets without its own CSS).
+        await alice.evaluate(() => {
+          for (const link of document.querySelectorAll('link[rel="stylesheet"]')) link.disabled = true;
+        });
+        await audit.check(alice, 'open room, TidewireStyles only');
+        await alice.evaluate(() => {
+          for (const link of document.querySelectorAll('link[rel="stylesheet"]')) link.disabled = false;
+        });
 
         // Tasks: one open, one done.
         await addTask(alice, 'buy milk');
