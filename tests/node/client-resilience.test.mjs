@@ -92,6 +92,97 @@ describe('tokens', () => {
   });
 });
 
+describe('token provider failures (issue 12)', () => {
+  test('a provider whose fetch fails while the server is down is retried with the backoff: it reconnects by itself', { timeout: 30_000 }, async () => {
+    let server = await startServer({ args: ['--dev-tokens'] });
+    const port = server.port;
+    let fetches = 0;
+    const c = createClient({
+      url: server.wsUrl,
+      reconnectBaseMs: 50,
+      reconnectCapMs: 300,
+      // What a browser app does: fetch a token from its server. While the server is down, fetch() rejects.
+      token: async () => {
+        fetches += 1;
+        const res = await fetch(`${server.httpUrl}/dev/token?user=pat`);
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        return (await res.json()).token;
+      },
+    });
+    const errors = [];
+    const states = [];
+    c.onError((e) => errors.push(e.code));
+    c.onStateChange(({ to }) => states.push(to));
+    try {
+      const got = [];
+      const ch = c.channel('room:tp').subscribe();
+      ch.on('e', (m) => got.push(m.payload));
+      await ch.whenSubscribed();
+      assert.equal(c.userId, 'pat', 'client.userId comes from auth_success');
+      server.process.kill('SIGKILL');
+      await server.stop();
+      await waitFor(() => errors.includes('token_provider_failed'), 10_000, 'a token failure reported');
+      const queued = c.send('room:tp', 'e', 'sent while down');
+      await waitFor(() => errors.filter((e) => e === 'token_provider_failed').length >= 3, 10_000, 'retried');
+      assert.ok(!states.includes('error') && !states.includes('disconnected'), `never gave up: ${states}`);
+      assert.ok(c.getMetrics().reconnectAttempts >= 3, 'each failure counts as an attempt');
+
+      server = await startServer({ args: ['--dev-tokens', '--port', String(port)] });
+      await waitFor(() => c.state === 'connected', 10_000, 'reconnected by itself');
+      await queued;
+      await waitFor(() => got.length === 1, 5000, 'the queued message');
+      assert.deepEqual(got, ['sent while down']);
+      assert.equal(c.getMetrics().reconnectAttempts, 0);
+      assert.ok(fetches >= 4);
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  });
+
+  test('a provider failing past maxReconnectAttempts ends in error; a provider resolving to null stops at once; reconnect() starts again', { timeout: 30_000 }, async () => {
+    const server = await startServer();
+    let answer = () => Promise.reject(new Error('503 from the token endpoint'));
+    let calls = 0;
+    const c = createClient({
+      url: server.wsUrl,
+      reconnectBaseMs: 20,
+      reconnectCapMs: 50,
+      maxReconnectAttempts: 2,
+      token: () => {
+        calls += 1;
+        return answer();
+      },
+    });
+    const errors = [];
+    c.onError((e) => errors.push(e.code));
+    try {
+      c.subscribe('room:tp2', () => {});
+      await waitFor(() => c.state === 'error', 5000, 'gave up');
+      assert.equal(calls, 3, 'the first try and two retries');
+      assert.deepEqual(errors, ['token_provider_failed', 'token_provider_failed', 'token_provider_failed', 'reconnect_failed']);
+
+      errors.length = 0;
+      answer = async () => null; // nobody is signed in: terminal, no retry loop
+      c.reconnect();
+      await waitFor(() => errors.length > 0, 5000);
+      assert.deepEqual(errors, ['auth_failed']);
+      assert.equal(c.state, 'error');
+      const before = calls;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(calls, before, 'not asked again by itself');
+
+      answer = async () => server.token('quinn');
+      c.reconnect();
+      await waitFor(() => c.state === 'connected', 5000, 'connected after reconnect()');
+      assert.equal(c.userId, 'quinn');
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  });
+});
+
 describe('limits', () => {
   test('the sixth connection of a user is refused with a clear error', async () => {
     const server = await startServer();

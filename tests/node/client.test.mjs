@@ -205,6 +205,125 @@ describe('wasm client against the real server', () => {
   });
 });
 
+describe('issue 12: binary payloads, publishing without subscribing, the server ending a subscription', () => {
+  let server;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('a Blob payload goes as binary, in send order with the sends around it; an unreadable one rejects', async () => {
+    const sender = createClient({ url: server.wsUrl, token: server.token('blob-sender') });
+    const receiver = createClient({ url: server.wsUrl, token: server.token('blob-receiver') });
+    try {
+      const got = [];
+      const ch = receiver.channel('room:blob').subscribe();
+      ch.on('*', (m) => got.push(m.binary ? `bin:${Buffer.from(m.payload).toString()}` : `json:${m.payload}`));
+      await ch.whenSubscribed();
+      const sends = [
+        sender.send('room:blob', 'e', 1),
+        sender.send('room:blob', 'e', new Blob(['from a blob'])), // read asynchronously
+        sender.send('room:blob', 'e', 3), // must not overtake it
+        sender.send('room:blob', 'e', new Uint16Array([0x6968])), // other typed arrays are bytes too ("hi")
+      ];
+      await Promise.all(sends);
+      await waitFor(() => got.length === 4);
+      assert.deepEqual(got, ['json:1', 'bin:from a blob', 'json:3', 'bin:hi']);
+
+      class BrokenBlob extends Blob {
+        arrayBuffer() {
+          return Promise.reject(new Error('the file was removed'));
+        }
+      }
+      await assert.rejects(sender.send('room:blob', 'e', new BrokenBlob(['x'])), (e) => e instanceof TidewireError && e.code === 'invalid_argument' && /Blob/.test(e.message));
+      await sender.send('room:blob', 'e', 5); // the chain goes on after a failure
+      await waitFor(() => got.length === 5);
+      assert.equal(got[4], 'json:5');
+    } finally {
+      sender.close();
+      receiver.close();
+    }
+  });
+
+  test('client.userId is empty before the first connection and the token\'s sub after', async () => {
+    const c = createClient({ url: server.wsUrl, token: server.token('uma') });
+    try {
+      await c.ready;
+      assert.equal(c.userId, '');
+      await c.channel('room:uid').whenSubscribed();
+      assert.equal(c.userId, 'uma');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('send() with no subscriber opens the connection, is delivered and acked, and the connection closes after the grace period', async () => {
+    const raw = createClient({ url: server.wsUrl, token: server.token('pws-listener') });
+    const c = createClient({ url: server.wsUrl, token: server.token('pws-sender'), graceMs: 200 });
+    try {
+      const got = [];
+      const ch = raw.channel('room:pws').subscribe();
+      ch.on('note', (m) => got.push(m.payload));
+      await ch.whenSubscribed();
+      await c.ready;
+      assert.equal(c.state, 'idle');
+      const ack = await c.send('room:pws', 'note', { text: 'no subscription needed' });
+      assert.ok(ack.offset >= 1);
+      await waitFor(() => got.length === 1);
+      assert.deepEqual(got, [{ text: 'no subscription needed' }]);
+      assert.equal(c.getMetrics().subscriberCount, 0);
+      await waitFor(() => c.state === 'idle', 3000, 'closed after the grace period');
+      assert.equal(c.getMetrics().connectionAttempts, 1);
+
+      // Refused (chat: channels carry the chat service's events only): settled, and closed all the same.
+      await assert.rejects(c.send('chat:1', 'note', 1), (e) => e.code === 'forbidden');
+      await waitFor(() => c.state === 'idle', 3000, 'closed after a refused send too');
+    } finally {
+      raw.close();
+      c.close();
+    }
+  });
+
+  test('leaving a chat room ends its subscription: room_left through the channel and the client, not resubscribed on reconnect', async () => {
+    const c = createClient({ url: server.wsUrl, token: server.token('leaver') });
+    try {
+      const { room } = await c.request('chat_create_room', { name: 'to leave', visibility: 'private' });
+      const channelName = `chat:${room.id}`;
+      const ch = c.channel(channelName).subscribe();
+      let confirmations = 0;
+      ch.onSubscribed(() => (confirmations += 1));
+      await ch.whenSubscribed();
+      await waitFor(() => confirmations === 1);
+      const channelErrors = [];
+      const clientErrors = [];
+      ch.onError((e) => channelErrors.push(e));
+      c.onError((e) => clientErrors.push(e.code));
+
+      await c.request('chat_leave', { roomId: room.id });
+      await waitFor(() => channelErrors.length === 1, 3000, 'the channel error');
+      assert.ok(channelErrors[0] instanceof TidewireError);
+      assert.equal(channelErrors[0].code, 'room_left');
+      assert.equal(channelErrors[0].details.channel, channelName);
+      assert.ok(channelErrors[0].message.length > 0);
+      assert.deepEqual(clientErrors, ['room_left']);
+
+      c.reconnect();
+      await waitFor(() => c.state === 'connected', 5000);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(confirmations, 1, 'not subscribed again after the reconnect');
+
+      // Joining again and subscribing explicitly starts over.
+      await c.request('chat_join', { roomId: room.id });
+      ch.subscribe();
+      await waitFor(() => confirmations === 2, 3000, 'subscribed again');
+    } finally {
+      c.close();
+    }
+  });
+});
+
 describe('wasm client across a server restart', () => {
   test('reconnects with backoff and resubscribes', async () => {
     let server = await startServer();

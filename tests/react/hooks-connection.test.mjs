@@ -243,6 +243,7 @@ describe('useRealtimeConnection', () => {
       await waitFor(() => view.$('#dead')?.textContent === 'idle', 2000, 'idle (lazy) before any use');
       assert.equal(api.client.options.maxReconnectAttempts, 2);
       assert.equal(api.client.options.reconnectBaseMs, 20);
+      assert.deepEqual(api.client.reconnectPolicy, { reconnectBaseMs: 20, reconnectCapMs: 30000, maxReconnectAttempts: 2 });
       api.client.onError(() => undefined); // the give-up is reported as an error: expected here
       api.client.connect();
       await waitFor(() => view.$('#dead').textContent === 'error', 8000, 'the error state after 2 failed attempts');
@@ -251,6 +252,43 @@ describe('useRealtimeConnection', () => {
       view.unmount();
       resetClientRegistry();
     }
+  });
+});
+
+describe('useRealtimeConnection reconnect options under a provider (issue 12)', () => {
+  test('maxReconnectAttempts and reconnectInterval override the provider client\'s policy while mounted, without a warning', { timeout: TIMEOUT }, async () => {
+    const dead = await startServer();
+    const url = dead.wsUrl;
+    await dead.stop(); // nothing listens there now
+    // The provider's client never gives up and waits up to 30 s: the hook's options must take over.
+    const client = createClient({ url, token: server.token('gina') });
+    const warnings = [];
+    const warn = console.warn;
+    console.warn = (...args) => warnings.push(args.join(' '));
+    let api;
+    function Conn() {
+      api = useRealtimeConnection({ maxReconnectAttempts: 2, reconnectInterval: 20 });
+      return h('span', { id: 'conn', 'data-attempts': String(api.reconnectAttempts) }, api.status);
+    }
+    const errors = [];
+    client.onError((e) => errors.push(e.code)); // the give-up is reported as an error: expected here
+    const view = mount(h(StrictMode, null, h(RealtimeProvider, { client }, h(Conn))));
+    try {
+      await waitFor(() => view.$('#conn')?.textContent === 'idle', 2000, 'idle (lazy) before any use');
+      assert.deepEqual(client.reconnectPolicy, { reconnectBaseMs: 20, reconnectCapMs: 30000, maxReconnectAttempts: 2 });
+      const started = Date.now();
+      client.connect();
+      await waitFor(() => view.$('#conn').textContent === 'error', 8000, 'the error state after 2 failed attempts');
+      assert.ok(Date.now() - started < 5000, 'the 20 ms base applied (the provider default would wait seconds)');
+      assert.ok(errors.includes('reconnect_failed'), `errors: ${errors}`);
+      assert.deepEqual(warnings, [], 'no warning: the options work');
+    } finally {
+      console.warn = warn;
+      view.unmount();
+    }
+    // Unmounted: the client's own policy is back.
+    assert.deepEqual(client.reconnectPolicy, { reconnectBaseMs: 1000, reconnectCapMs: 30000, maxReconnectAttempts: 0 });
+    client.close();
   });
 });
 
