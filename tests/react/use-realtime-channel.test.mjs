@@ -311,3 +311,28 @@ describe('tidewire/react: RealtimeProvider options={...} (an owned client) under
     },
   );
 });
+
+// Issue 12 (contract section 8): the seeds' realtimeClient.send(channel, message) publishes without subscribing.
+describe('realtimeClient.send without a subscription', () => {
+  test('opens the lazy connection, is delivered and acked, and the connection closes after the grace period', { timeout: TEST_TIMEOUT }, async () => {
+    const { configure, realtimeClient, resetDefaultClient } = await import('../../web/dist/index.js');
+    const client = configure({ url: server.wsUrl, token: server.token('erin'), graceMs: 200 });
+    const other = await connectRaw(server.wsUrl, server.token('frank'));
+    try {
+      await other.subscribe('room:seeds');
+      await client.ready;
+      assert.equal(client.state, 'idle');
+      const ack = await realtimeClient.send('room:seeds', { text: 'no subscription needed' });
+      assert.ok(ack.offset >= 1, 'acked by the server');
+      const seen = await other.nextChannelMessage((m) => m.payload?.text === 'no subscription needed');
+      assert.equal(seen.from, 'erin');
+      assert.equal(seen.event, 'message');
+      assert.equal(client.getMetrics().subscriberCount, 0);
+      await poll(() => client.state === 'idle', 3000, 'the connection to close after graceMs');
+      assert.equal(client.getMetrics().connectionAttempts, 1);
+    } finally {
+      other.close();
+      resetDefaultClient();
+    }
+  });
+});

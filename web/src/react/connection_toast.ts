@@ -98,8 +98,10 @@ export function ConnectionToast({
         show('error', reason || undefined);
       }
     });
+    // A failing token provider is transient (retried with the backoff, shown as `reconnecting`): no error
+    // toast per attempt. Only what stops the client is an error.
     const offError = client.onError((e) => {
-      if (e.code === 'auth_failed' || e.code === 'reconnect_failed' || e.code === 'token_provider_failed') show('error', e.message);
+      if (e.code === 'auth_failed' || e.code === 'reconnect_failed') show('error', e.message);
     });
     const pending = timers.current;
     return () => {
