@@ -336,3 +336,35 @@ describe('realtimeClient.send without a subscription', () => {
     }
   });
 });
+
+// Issue 12 (contract section 1): the server ends a subscription when access is lost.
+describe('useRealtimeChannel when the server ends the subscription', () => {
+  test('leaving the chat room calls onError with room_left and renders subscribed: false', { timeout: TEST_TIMEOUT }, async () => {
+    const client = createClient({ url: server.wsUrl, token: server.token('gwen') });
+    const clientErrors = [];
+    client.onError((e) => clientErrors.push(e.code));
+    const hookErrors = [];
+    const { room } = await live(() => client.request('chat_create_room', { name: 'short stay', visibility: 'private' }));
+    function Room() {
+      const { subscribed } = useRealtimeChannel({ channel: `chat:${room.id}`, onError: (e) => hookErrors.push(e) });
+      return h('p', { id: 'room-state' }, subscribed ? 'subscribed' : 'not subscribed');
+    }
+    const container = document.createElement('div');
+    document.body.append(container);
+    const roomRoot = createRoot(container);
+    try {
+      await act(async () => roomRoot.render(h(StrictMode, null, h(RealtimeProvider, { client }, h(Room)))));
+      await waitFor(() => container.textContent === 'subscribed', 5000, 'subscribed to render');
+      await live(() => client.request('chat_leave', { roomId: room.id }));
+      await waitFor(() => hookErrors.length === 1, 5000, 'the hook\'s onError');
+      assert.equal(hookErrors[0].code, 'room_left');
+      assert.equal(hookErrors[0].details.channel, `chat:${room.id}`);
+      await waitFor(() => container.textContent === 'not subscribed', 5000, 'subscribed: false to render');
+      assert.deepEqual(clientErrors, ['room_left']);
+    } finally {
+      await unmountQuietly(roomRoot);
+      container.remove();
+      client.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 
+import type { TidewireError } from '../errors.js';
 import type { ChannelMessage, SendResult } from '../types.js';
 import { useRealtimeClient } from './context.js';
 import { useLatest } from './use_latest.js';
@@ -10,6 +11,12 @@ export interface UseRealtimeChannelOptions {
   events?: Record<string, (payload: unknown, message: ChannelMessage) => void>;
   /** Set false to pause the subscription. Default true. */
   enabled?: boolean;
+  /**
+   * The server ended the subscription because access was lost: `error.code` is `room_left`, `room_deleted`
+   * or `access_revoked`. `subscribed` turns false and stays so (also across reconnects) until the hook
+   * subscribes again (a new `channel`, `enabled` toggled, or a remount).
+   */
+  onError?: (error: TidewireError) => void;
 }
 
 export interface RealtimeChannel {
@@ -28,9 +35,10 @@ export interface RealtimeChannel {
  * const { send } = useRealtimeChannel({ channel: 'chat:lobby', events: { message: (p) => add(p) } });
  * ```
  */
-export function useRealtimeChannel({ channel, events, enabled = true }: UseRealtimeChannelOptions): RealtimeChannel {
+export function useRealtimeChannel({ channel, events, enabled = true, onError }: UseRealtimeChannelOptions): RealtimeChannel {
   const client = useRealtimeClient();
   const eventsRef = useLatest(events);
+  const onErrorRef = useLatest(onError);
   const [subscribed, setSubscribed] = useState(false);
 
   useEffect(() => {
@@ -43,16 +51,21 @@ export function useRealtimeChannel({ channel, events, enabled = true }: UseRealt
       handlers['*']?.(message.payload, message);
     });
     const offSubscribed = client._onSubscribed(channel, () => setSubscribed(true));
+    const offError = handle.onError((error) => {
+      setSubscribed(false);
+      onErrorRef.current?.(error);
+    });
     const offState = client.onStateChange(({ to }) => {
       if (to !== 'connected') setSubscribed(false);
     });
     return () => {
       offSubscribed();
+      offError();
       offState();
       handle.unsubscribe();
       setSubscribed(false);
     };
-  }, [client, channel, enabled, eventsRef]);
+  }, [client, channel, enabled, eventsRef, onErrorRef]);
 
   const send = useCallback(<T,>(event: string, payload: T) => client.send(channel, event, payload), [client, channel]);
   return { send, subscribed };
