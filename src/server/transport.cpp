@@ -10,6 +10,7 @@
 // something queued (after the write delay, or without one at the end of the thread's burst of reads). Every
 // completion handler runs inside guard(): an exception closes that one session with 1011 and is logged, never
 // std::terminate.
+#include <boost/asio/compose.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -56,6 +57,80 @@ std::uint64_t now_ms() {
 }
 
 std::string_view sv(beast::string_view s) { return std::string_view(s.data(), s.size()); }
+
+// The parser's verdicts on a request that is not valid HTTP/1.1 (as opposed to one cut short or too large).
+bool is_malformed_request(const beast::error_code& ec) {
+  for (const http::error e : {http::error::bad_line_ending, http::error::bad_method, http::error::bad_target,
+                              http::error::bad_version, http::error::bad_field, http::error::bad_value,
+                              http::error::bad_content_length, http::error::bad_transfer_encoding,
+                              http::error::bad_chunk, http::error::bad_chunk_extension, http::error::bad_obs_fold,
+                              http::error::multiple_content_length})
+    if (ec == e) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lingering close. A server that closes its socket while the peer is still writing (the rest of an oversized
+// frame, headers past the limit, frames sent before the peer saw our close) has unread bytes in its receive
+// buffer, so the kernel answers with a reset, and the reset makes the peer drop what it had not read yet: the
+// close frame (the client saw 1006 instead of 1009) or the HTTP error response. So every close the server starts
+// sends what it has to say, shuts down its sending side (FIN), then reads and discards until the peer's EOF or
+// kLingerTimeout, and only then closes.
+//
+// Beast's own TCP teardown means to do this, but in Boost 1.81 it stops after the first read that returns data
+// (it tests a bytes_transferred it never assigns), which is exactly the case of a peer still writing.
+constexpr std::chrono::seconds kLingerTimeout{2};
+
+// The composed operation behind async_linger().
+class LingerOp {
+ public:
+  explicit LingerOp(beast::tcp_stream& stream) : stream_(stream), buffer_(new char[kBufferSize]) {}
+
+  template <typename Self>
+  void operator()(Self& self, beast::error_code ec = {}, std::size_t = 0) {
+    if (!started_) {
+      started_ = true;
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.expires_after(kLingerTimeout);  // a timeout ends the read with beast::error::timeout
+    } else if (ec) {
+      stream_.expires_never();
+      beast::error_code ignored;
+      stream_.socket().close(ignored);
+      if (ec == net::error::eof || ec == beast::error::timeout) ec = {};
+      return self.complete(ec);
+    }
+    stream_.async_read_some(net::buffer(buffer_.get(), kBufferSize), std::move(self));
+  }
+
+ private:
+  static constexpr std::size_t kBufferSize = 16 * 1024;
+  beast::tcp_stream& stream_;
+  std::unique_ptr<char[]> buffer_;
+  bool started_ = false;
+};
+
+// Shuts down the sending side of `stream`, then reads and discards until EOF, an error or kLingerTimeout, then
+// closes the socket and calls `handler(error_code)` (no error for EOF or the deadline).
+template <typename Handler>
+auto async_linger(beast::tcp_stream& stream, Handler&& handler) {
+  return net::async_compose<Handler, void(beast::error_code)>(LingerOp(stream), handler, stream);
+}
+
+// The WebSocket sessions' stream: a tcp_stream whose teardown (the end of every WebSocket close, whoever
+// started it and whatever the code: 1009 from Beast's read limit, 1007, the server's own 4xxx closes) lingers.
+class LingeringStream : public beast::tcp_stream {
+ public:
+  using Base = beast::tcp_stream;
+  using Base::Base;
+};
+
+// Found by argument-dependent lookup from Beast's close and failure paths; an exact match for LingeringStream,
+// so it is preferred over Beast's template for basic_stream.
+template <typename TeardownHandler>
+void async_teardown(beast::role_type, LingeringStream& stream, TeardownHandler&& handler) {
+  async_linger(stream, std::forward<TeardownHandler>(handler));
+}
 
 // Runs `fn`; an exception is logged and handed to `on_error` (which must not throw).
 template <typename Fn, typename OnError>
@@ -352,7 +427,7 @@ class WebsocketSession : public SessionSink,
     ws_.async_close(cr, [self = shared_from_this()](beast::error_code) {});
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<LingeringStream> ws_;
   beast::flat_buffer buffer_;
   std::shared_ptr<ServerState> state_;
   OutboundQueue queue_;
@@ -374,6 +449,13 @@ class WebsocketSession : public SessionSink,
 // http_session: reads requests, answers them through HttpRouter, or hands the socket to a WebsocketSession.
 class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSession> {
  public:
+  // PROTOCOL.md section 14. The header limit leaves room for a token in Sec-WebSocket-Protocol; past it: 431.
+  static constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+  static constexpr std::uint64_t kBodyLimit = 64 * 1024;  // past it: 413
+  // A whole request (headers and body) must arrive within this, counted from the accept or the end of the
+  // previous response; an idle keep-alive connection is closed when it runs out.
+  static constexpr std::chrono::seconds kRequestDeadline{30};
+
   HttpSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, FlushTick& tick)
       : stream_(std::move(socket)), state_(std::move(state)), tick_(tick) {}
 
@@ -391,9 +473,9 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
  private:
   void do_read() {
     parser_.emplace();
-    parser_->header_limit(16 * 1024);  // room for a token in Sec-WebSocket-Protocol
-    parser_->body_limit(64 * 1024);
-    stream_.expires_after(std::chrono::seconds(30));
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(kBodyLimit);
+    stream_.expires_after(kRequestDeadline);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
   }
 
@@ -401,9 +483,36 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
     if (ec == http::error::end_of_stream) return stream_.close();
     if (ec) {
       if (ec != net::error::operation_aborted) log(LogLevel::kDebug, "msg=\"http read failed\" error=", log_quoted(ec.message()));
+      // A request the parser refused gets a status that says why (then a lingering close: the client may still
+      // be sending it). A timeout, a reset or a half-sent request just ends the connection.
+      if (ec == http::error::header_limit)
+        return refuse(431, "headers_too_large",
+                      "the request headers are larger than 16 KiB; send a shorter token (first-message auth "
+                      "carries it in the WebSocket instead) or fewer cookies");
+      if (ec == http::error::body_limit)
+        return refuse(413, "body_too_large", "the request body is larger than 64 KiB");
+      if (is_malformed_request(ec))
+        return refuse(400, "bad_request", "the request is not valid HTTP/1.1: " + ec.message());
       return stream_.close();
     }
     guard("http on_read", [&] { handle_request(); }, [this] { stream_.close(); });
+  }
+
+  // Answers a request the parser refused, then closes (lingering).
+  void refuse(unsigned status, std::string_view code, std::string_view message) {
+    guard("http refuse", [&] {
+      auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+      res->set(http::field::server, "tidewire-server");
+      res->set(http::field::content_type, "application/json");
+      res->body() = json_error_body(code, message);
+      res->keep_alive(false);
+      res->prepare_payload();
+      log(LogLevel::kDebug, "msg=\"http request refused\" status=", status);
+      stream_.expires_after(kRequestDeadline);
+      http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code e, std::size_t) {
+        self->on_write(e, false);
+      });
+    }, [this] { stream_.close(); });
   }
 
   void handle_request() {
@@ -445,11 +554,10 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
   }
 
   void on_write(beast::error_code ec, bool keep_alive) {
-    if (ec || !keep_alive) {
-      beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      return stream_.close();
-    }
+    if (ec) return stream_.close();
+    // A response that ends the connection (a refused upgrade, Connection: close, a refused request) lingers, so
+    // a client still sending does not get a reset that eats the response.
+    if (!keep_alive) return void(async_linger(stream_, [self = shared_from_this()](beast::error_code) {}));
     do_read();
   }
 
