@@ -93,6 +93,8 @@ function ChatChannel({ roomId }: { roomId: string }) {
   void s;
   // @ts-expect-error `channel` is required
   useRealtimeChannel({ events: {} });
+  // The server ended the subscription (room_left, room_deleted, access_revoked).
+  useRealtimeChannel({ channel: `chat:${roomId}`, onError: (e) => console.log(e.code, e.details?.channel) });
   return <button onClick={() => void send('message', { text: 'hi' })}>{messages.length}</button>;
 }
 
@@ -104,6 +106,7 @@ function Connection() {
     onError: (error) => console.error(error.code),
   });
   useRealtimeConnection({ url: 'ws://localhost:8080/ws', maxReconnectAttempts: 5, reconnectInterval: 3000 });
+  useRealtimeConnection({ maxReconnectAttempts: 5, reconnectInterval: 3000 }); // the provider's client, too
   // @ts-expect-error maxReconnectAttempts is a number
   useRealtimeConnection({ maxReconnectAttempts: '5' });
   const n: number = reconnectAttempts;
