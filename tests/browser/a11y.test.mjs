@@ -144,10 +144,11 @@ describe('browser: accessibility of the demo and the components (axe-core)', { s
           UI_TIMEOUT,
           'alice sees bob\'s reaction',
         );
-        await composer(bob, 'general').fill('typing something');
+        // bob's draft is over the limit: the composer shows the count as an error.
+        await composer(bob, 'general').fill('x'.repeat(4010));
         await alice.locator('.tw-typing', { hasText: 'bob is typing' }).waitFor({ timeout: UI_TIMEOUT });
         await audit.check(alice, 'open room: messages, a reaction, someone typing');
-        await audit.check(bob, 'open room: own messages with a draft');
+        await audit.check(bob, 'open room: own messages, a reaction of his, a draft over the limit');
         // The components with <TidewireStyles /> alone (what an app gets without its own CSS).
         await alice.evaluate(() => {
           for (const link of document.querySelectorAll('link[rel="stylesheet"]')) link.disabled = true;

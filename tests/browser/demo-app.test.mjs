@@ -211,6 +211,69 @@ describe('browser: the React demo app', { skip }, () => {
     }
   });
 
+  test('tasks ticked by both at once: no error when both wanted the same, a plain dismissable one otherwise', { timeout: TEST_TIMEOUT }, async () => {
+    const server = await startServer({ args: SERVER_ARGS });
+    let users;
+    try {
+      users = await twoUsers(browser, server.httpUrl);
+      const { contexts, alice, bob } = users;
+      const alert = (page) => page.locator('#tasks [role="alert"]');
+      const done = (page, title, value) =>
+        page.locator(`#tasks li.task[data-title="${title}"][data-done="${value}"][data-pending="false"]`);
+      await withFailureScreenshots([alice, bob], 'demo-app-conflict', async () => {
+        await addTask(alice, 'buy milk');
+        await addTask(alice, 'write tests');
+        for (const title of ['buy milk', 'write tests']) await done(bob, title, 'false').waitFor({ timeout: UI_TIMEOUT });
+        await settled(alice);
+
+        // alice, offline, ticks both; meanwhile bob ticks "buy milk" (the same wish) and ticks then unticks
+        // "write tests" (a different one). alice's changes reach the server afterwards and are refused.
+        await setNetwork(contexts[0], alice, false);
+        await alice.locator('body[data-state="disconnected"]').waitFor({ timeout: UI_TIMEOUT });
+        await task(alice, 'buy milk').getByRole('checkbox').check();
+        await task(alice, 'write tests').getByRole('checkbox').check();
+        await task(bob, 'buy milk').getByRole('checkbox').check();
+        await done(bob, 'buy milk', 'true').waitFor({ timeout: UI_TIMEOUT });
+        await task(bob, 'write tests').getByRole('checkbox').check();
+        await done(bob, 'write tests', 'true').waitFor({ timeout: UI_TIMEOUT });
+        await task(bob, 'write tests').getByRole('checkbox').uncheck();
+        await done(bob, 'write tests', 'false').waitFor({ timeout: UI_TIMEOUT });
+
+        // Every error alice's task panel shows from now on (a later one replaces an earlier one on screen).
+        await alice.evaluate(() => {
+          window.taskAlerts = [];
+          const panel = document.querySelector('#tasks');
+          new MutationObserver(() => {
+            const shown = panel.querySelector('[role="alert"]')?.textContent;
+            if (shown && shown !== window.taskAlerts.at(-1)) window.taskAlerts.push(shown);
+          }).observe(panel, { childList: true, subtree: true, characterData: true });
+        });
+        await setNetwork(contexts[0], alice, true);
+        await alice.locator('body[data-state="connected"]').waitFor({ timeout: UI_TIMEOUT });
+        await settled(alice);
+        // Both show bob's stored versions; "buy milk" was what alice wanted, "write tests" was not.
+        await done(alice, 'buy milk', 'true').waitFor({ timeout: UI_TIMEOUT });
+        await done(alice, 'write tests', 'false').waitFor({ timeout: UI_TIMEOUT });
+        await alert(alice).waitFor({ timeout: UI_TIMEOUT });
+        const text = await alert(alice).textContent();
+        assert.match(text, /write tests/, 'the message names the task that was not saved');
+        const seen = await alice.evaluate(() => window.taskAlerts);
+        assert.ok(seen.some((t) => t.includes('write tests')), `the observer saw the error: ${JSON.stringify(seen)}`);
+        assert.ok(!seen.some((t) => t.includes('buy milk')), `a refusal of what is already stored is not an error: ${JSON.stringify(seen)}`);
+        assert.doesNotMatch(text, /version_conflict|\{/, `said in words: ${text}`);
+        await screenshot(alice, 'demo-app-conflict');
+        await alert(alice).getByRole('button', { name: 'Dismiss' }).click();
+        await alert(alice).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+        assert.equal(await alert(bob).count(), 0);
+      });
+      const unexpected = users.problems().filter((p) => !EXPECTED_WHILE_DOWN.test(p));
+      assert.deepEqual(unexpected, [], 'the pages reported errors');
+    } finally {
+      await Promise.all((users?.contexts ?? []).map((c) => c.close().catch(() => undefined)));
+      await server.stop();
+    }
+  });
+
   test('the server restarted: reconnecting, then live again, nothing lost', { timeout: TEST_TIMEOUT }, async () => {
     // History and chat persist in a data directory; the server comes back on the same port.
     const dataDir = mkdtempSync(join(tmpdir(), 'tidewire-demo-'));

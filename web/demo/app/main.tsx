@@ -3,9 +3,11 @@
 //
 //   sign in    → GET /dev/token?user=NAME (the server runs with --dev-tokens); the client's token provider
 //                fetches a fresh token before every connect and reconnect
-//   chat       → useChatRooms + ChatRoomList + ChatRoomView; rooms invite everyone online, DMs from presence
+//   chat       → useChatRooms (live) + ChatRoomList + ChatRoomView (own messages pending, then stored or failed
+//                with Retry); rooms invite everyone online, DMs from presence
 //   presence   → useRealtimePresence on presence:lobby, PresenceAvatars, a status selector
-//   tasks      → useRealtimeSync({ channel: 'tasks', resource: 'task' }), optimistic
+//   tasks      → useRealtimeSync({ channel: 'tasks', resource: 'task' }), optimistic; a refused change is
+//                said plainly and can be dismissed (one the stored task already satisfies is not an error)
 //   connection → RealtimeStatus, ConnectionStatus, getMetrics() every second, ConnectionToast
 //
 // Test hooks (tests/browser/demo-app.test.mjs): <body data-ready data-state data-user>, and data-* attributes
@@ -24,7 +26,6 @@ import {
   TidewireStyles,
   roomTitle,
   useChatRooms,
-  useRealtimeChannel,
   useRealtimeClient,
   useRealtimePresence,
   useRealtimeSync,
@@ -35,7 +36,6 @@ import './app.css';
 
 const NAME_KEY = 'tidewire-demo:name';
 const PRESENCE_CHANNEL = 'presence:lobby';
-const ROOMS_CHANNEL = 'demo:rooms'; // "a room you are in was created": others refresh their room list
 const STATUSES: PresenceStatus[] = ['online', 'away', 'busy'];
 
 interface Session {
@@ -70,6 +70,19 @@ async function fetchToken(name: string): Promise<{ token: string; userId: string
   if (response.status === 404) throw new Error('this server does not sign development tokens (start it with --dev-tokens)');
   if (!response.ok) throw new Error(`the server refused (${response.status} ${await response.text().catch(() => '')})`);
   return (await response.json()) as { token: string; userId: string; expiresAt: number };
+}
+
+/** An error said in words, with a Dismiss button (it stays until dismissed or replaced). */
+function ErrorNotice({ message, onDismiss }: { message: string | null; onDismiss: () => void }) {
+  if (message === null) return null;
+  return (
+    <div className="error notice" role="alert">
+      <span>{message}</span>
+      <button type="button" className="tw-button small" onClick={onDismiss}>
+        Dismiss
+      </button>
+    </div>
+  );
 }
 
 // --- sign in ---------------------------------------------------------------------------------------------
@@ -332,11 +345,7 @@ function TasksPanel() {
           Add task
         </button>
       </form>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorNotice message={error} onDismiss={() => setError(null)} />
       {tasks.length === 0 ? (
         <p className="empty">No tasks. Everyone signed in shares this list.</p>
       ) : (
@@ -379,11 +388,6 @@ function TasksPanel() {
 
 // --- chat --------------------------------------------------------------------------------------------------
 
-interface RoomAnnouncement {
-  roomId: string;
-  participants: string[];
-}
-
 function ChatPanel({
   session,
   online,
@@ -393,7 +397,9 @@ function ChatPanel({
   online: PresenceUser[];
   dmRequest: { userId: string; n: number } | null;
 }) {
-  const { rooms, createRoom, openDm, refresh } = useChatRooms(); // live: the server pushes room changes, no polling
+  // Live: the server pushes every change of this user's rooms (created, DM opened, new message, unread count,
+  // read marker, members, left or deleted) on the user's own channel; no polling, no announcements of our own.
+  const { rooms, createRoom, openDm } = useChatRooms();
   const [selected, setSelected] = useState<string | null>(null);
   const [newName, setNewName] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -403,16 +409,6 @@ function ChatPanel({
   // heading (read out as "Chat, heading"), one Tab before the room list and the composer.
   useEffect(() => heading.current?.focus(), []);
 
-  const { send: announce } = useRealtimeChannel({
-    channel: ROOMS_CHANNEL,
-    events: {
-      room_created: (payload) => {
-        const p = payload as RoomAnnouncement;
-        if (Array.isArray(p?.participants) && p.participants.includes(session.userId)) refresh().catch(() => undefined);
-      },
-    },
-  });
-
   useEffect(() => {
     if (selected === null && rooms.length > 0) setSelected(rooms[0]!.id);
   }, [rooms, selected]);
@@ -421,10 +417,7 @@ function ChatPanel({
   useEffect(() => {
     if (dmRequest === null) return;
     openDm(dmRequest.userId).then(
-      (room) => {
-        setSelected(room.id);
-        announce<RoomAnnouncement>('room_created', { roomId: room.id, participants: room.participants }).catch(() => undefined);
-      },
+      (room) => setSelected(room.id),
       (e: Error) => setError(`Could not open the conversation: ${e.message}`),
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps -- once per request
@@ -439,10 +432,7 @@ function ChatPanel({
     // Everyone online now is invited (a demo shortcut: rooms are listed to their participants).
     const participants = online.map((u) => u.id).filter((id) => id !== session.userId);
     createRoom(name, { visibility: 'public', participants }).then(
-      (room) => {
-        setSelected(room.id);
-        announce<RoomAnnouncement>('room_created', { roomId: room.id, participants: room.participants }).catch(() => undefined);
-      },
+      (room) => setSelected(room.id),
       (err: Error) => {
         setNewName(name);
         setError(`Could not create "${name}": ${err.message}`);
@@ -480,11 +470,7 @@ function ChatPanel({
             </button>
           </form>
           <p className="hint">A new room invites everyone online. “Message” someone under “Who is here” for a DM.</p>
-          {error ? (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          ) : null}
+          <ErrorNotice message={error} onDismiss={() => setError(null)} />
         </div>
         {selected !== null ? (
           <ChatRoomView
