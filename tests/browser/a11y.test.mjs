@@ -216,6 +216,48 @@ describe('browser: accessibility of the demo and the components (axe-core)', { s
     }
   });
 
+  test('no serious or critical axe violation with an own message refused (failed, Retry and Discard)', { timeout: TEST_TIMEOUT }, async (t) => {
+    const audit = auditor(t);
+    const server = await startServer({ args: SERVER_ARGS });
+    const context = await browser.newContext();
+    try {
+      // The page's socket goes through this route: a chat_send whose text starts with "refuse:" gets the error
+      // the server would send for a refused message; everything else passes unchanged.
+      await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+        const upstream = ws.connectToServer();
+        ws.onMessage((frame) => {
+          if (typeof frame !== 'string') return upstream.send(frame);
+          const kept = [];
+          for (const line of frame.split('\n')) {
+            const m = line.trim() === '' ? null : JSON.parse(line);
+            if (m?.type === 'chat_send' && String(m.text).startsWith('refuse:')) {
+              ws.send(JSON.stringify({ type: 'error', ref: m.ref, code: 'forbidden', message: 'you may not write in this room' }));
+            } else kept.push(line);
+          }
+          if (kept.length > 0) upstream.send(kept.join('\n'));
+        });
+      });
+      const page = await context.newPage();
+      const problems = watchPage(page, 'alice');
+      await withFailureScreenshots([page], 'a11y-failed', async () => {
+        await signIn(page, server.httpUrl, 'alice');
+        await createRoom(page, 'general');
+        await say(page, 'general', 'this one is stored');
+        await message(page, 'alice', 'this one is stored').waitFor({ timeout: UI_TIMEOUT });
+        await say(page, 'general', 'refuse: this one is not');
+        const failed = page.locator('.tw-message--failed').filter({ hasText: 'refuse: this one is not' });
+        await failed.waitFor({ timeout: UI_TIMEOUT });
+        await failed.getByRole('button', { name: 'Retry' }).waitFor({ timeout: UI_TIMEOUT });
+        await audit.check(page, 'own message refused');
+      });
+      audit.assertClean();
+      assert.deepEqual(problems, [], 'the page reported errors');
+    } finally {
+      await context.close().catch(() => undefined);
+      await server.stop();
+    }
+  });
+
   test('no serious or critical axe violation on the static page (static.html)', { timeout: TEST_TIMEOUT }, async (t) => {
     const audit = auditor(t);
     const server = await startServer({ args: SERVER_ARGS });
