@@ -26,7 +26,8 @@ struct ClientConfig {
   double heartbeat_timeout_ms = wire::defaults::kHeartbeatTimeoutMs;    // silence that triggers a probe
   double probe_timeout_ms = 5000;     // an unanswered probe ping declares the socket dead
   double hidden_close_ms = 1000;      // page hidden this long: close (reopened when visible); < 0: never
-  double auth_timeout_ms = wire::defaults::kAuthTimeoutMs;  // open -> auth_success
+  // open -> auth_success; with a token provider, also the longest wait for its answer (then a failed attempt)
+  double auth_timeout_ms = wire::defaults::kAuthTimeoutMs;
   std::size_t outbox_max_messages = 1000;   // queued sends while not connected
   std::size_t outbox_max_bytes = 1 << 20;   // 1 MiB
   double ack_timeout_ms = 10000;            // a sent message without ack this long fails with `timeout`; 0: never

@@ -327,6 +327,7 @@ void Engine::token_failed(std::string_view message) {
   }
   if (!awaiting_token_) return;  // stale: a disconnect() or another request came in between
   awaiting_token_ = false;
+  auth_deadline_ = kNever;
   ++metrics_.connection_failures;
   listener_.on_error("token_provider_failed",
                      "the token provider failed (" + std::string(message) +
@@ -464,6 +465,8 @@ void Engine::start_connect() {
   set_state(ConnectionState::kConnecting, attempt_ == 0 ? "connect" : "retry");
   if (config_.token_provider) {
     awaiting_token_ = true;
+    // A provider that never answers (a fetch into a network black hole) must not stall the client for good.
+    auth_deadline_ = clock_.now_ms() + config_.auth_timeout_ms;
     listener_.on_token_request();
     return;
   }
@@ -937,7 +940,10 @@ void Engine::advance() {
     if (wanted()) start_connect();
     else set_state(ConnectionState::kIdle, "no subscribers");
   }
-  if (auth_deadline_ <= now) {
+  if (auth_deadline_ <= now && awaiting_token_) {
+    token_failed("it did not answer within authTimeoutMs (" + std::to_string(static_cast<long>(config_.auth_timeout_ms)) +
+                 " ms)");
+  } else if (auth_deadline_ <= now) {
     auth_deadline_ = kNever;
     handle_disconnect(wire::close_code::kAbnormal, "timed out waiting for the server to authenticate");
   }

@@ -35,7 +35,10 @@ export interface ClientOptions {
   hiddenCloseMs?: number;
   /** A send without the server's ack this long rejects with code `timeout`. 0: never. Default 10000 ms. */
   ackTimeoutMs?: number;
-  /** Time from opening the socket to `auth_success`. Default 5000 ms. */
+  /**
+   * Time from opening the socket to `auth_success`; with a token provider, also the longest wait for its
+   * answer (a provider that hangs counts as a failed attempt, retried with the backoff). Default 5000 ms.
+   */
   authTimeoutMs?: number;
   /** Bounds of the queue of sends made while not connected. Defaults 1000 messages / 1 MiB. */
   outboxMaxMessages?: number;

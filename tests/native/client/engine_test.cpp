@@ -1044,3 +1044,27 @@ TEST_F(EngineTest, ASendWithNoSubscriberOpensTheConnectionHoldsItWhileInFlightTh
   EXPECT_EQ(engine->state(), ConnectionState::kIdle);
   EXPECT_EQ(transport.closes.size(), 2u);
 }
+
+TEST_F(EngineTest, ATokenProviderThatNeverAnswersCountsAsAFailedAttemptAfterTheAuthTimeout) {
+  auto c = config();
+  c.token_provider = true;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  ASSERT_EQ(listener.token_requests, 1);
+  tick(4999);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnecting);
+  tick(1);  // authTimeoutMs: the fetch hangs (a network black hole); do not wait for it for ever
+  EXPECT_EQ(engine->state(), ConnectionState::kReconnecting);
+  EXPECT_EQ(listener.errors.back(), "token_provider_failed");
+  EXPECT_NE(listener.error_messages.back().find("did not answer"), std::string::npos);
+  EXPECT_EQ(engine->reconnect_attempts(), 1u);
+  tick(500);
+  EXPECT_EQ(listener.token_requests, 2);
+  engine->set_token("t");  // this one answers: the socket opens, with its own authentication deadline
+  ASSERT_EQ(transport.opens.size(), 1u);
+  accept();
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  tick(100000);
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+}
