@@ -44,6 +44,40 @@ TEST(Hub, SubscribeIsIdempotentAndPublishCountsOffsetsFromOne) {
   EXPECT_EQ(a->frames[1]->rfind("\"payload\":{\"x\":1}}"), a->frames[1]->size() - 18);
 }
 
+TEST(Hub, RevokeEndsOneUsersSubscriptionsOrEveryoneAndTellsEachSubscriber) {
+  Hub hub;
+  auto a = std::make_shared<Recorder>();
+  auto b1 = std::make_shared<Recorder>();
+  auto b2 = std::make_shared<Recorder>();
+  const std::pair<std::shared_ptr<Recorder>, const char*> subs[] = {{a, "alice"}, {b1, "bob"}, {b2, "bob"}};
+  for (const auto& [s, user] : subs) {
+    SubscribeRequest r;
+    r.channel = "chat:1";
+    r.user = user;
+    hub.subscribe(r, s, nullptr);
+  }
+  hub.subscribe("chat:2", b1);
+  const auto notice = std::make_shared<const std::string>(R"({"type":"unsubscribed","channel":"chat:1"})");
+  EXPECT_EQ(hub.revoke("chat:1", "bob", notice), 2u);
+  EXPECT_TRUE(hub.is_subscribed("chat:1", a.get()));
+  EXPECT_FALSE(hub.is_subscribed("chat:1", b1.get()));
+  EXPECT_TRUE(hub.is_subscribed("chat:2", b1.get()));  // other channels are untouched
+  for (const auto& b : {b1, b2}) {
+    ASSERT_EQ(b->frames.size(), 1u);
+    EXPECT_EQ(b->frames[0], notice);
+    EXPECT_TRUE(b->has_revoked());
+    EXPECT_EQ(b->take_revoked(), std::vector<std::string>{"chat:1"});
+    EXPECT_FALSE(b->has_revoked());
+  }
+  hub.publish(request("chat:1"));
+  EXPECT_EQ(a->frames.size(), 1u);
+  EXPECT_EQ(b1->frames.size(), 1u);  // nothing after the notice
+  EXPECT_FALSE(a->has_revoked());
+  EXPECT_EQ(hub.revoke("chat:1", "", notice), 1u);  // everyone
+  EXPECT_EQ(hub.subscriber_count("chat:1"), 0u);
+  EXPECT_EQ(hub.revoke("nowhere", "", notice), 0u);
+}
+
 TEST(Hub, EncodesOnceAndSharesTheBytes) {
   Hub hub;
   auto a = std::make_shared<Recorder>();
