@@ -23,6 +23,7 @@ import {
   openRoom,
   openRoomView,
   person,
+  roomButton,
   queueDepth,
   say,
   setNetwork,
@@ -205,6 +206,46 @@ describe('browser: the React demo app', { skip }, () => {
       });
       const unexpected = users.problems().filter((p) => !EXPECTED_WHILE_DOWN.test(p));
       assert.deepEqual(unexpected, [], 'the pages reported errors');
+    } finally {
+      await Promise.all((users?.contexts ?? []).map((c) => c.close().catch(() => undefined)));
+      await server.stop();
+    }
+  });
+
+  test('a room deleted by its creator leaves the other\'s list at once, with a word why; leaving a room', { timeout: TEST_TIMEOUT }, async () => {
+    const server = await startServer({ args: SERVER_ARGS });
+    let users;
+    try {
+      users = await twoUsers(browser, server.httpUrl);
+      const { alice, bob } = users;
+      const notice = (page) => page.locator('#chat [role="alert"]');
+      await withFailureScreenshots([alice, bob], 'demo-app-rooms-gone', async () => {
+        await sharedRoom(alice, bob, 'general');
+        await sharedRoom(alice, bob, 'doomed');
+        await say(alice, 'doomed', 'this room will go');
+        await message(bob, 'alice', 'this room will go').waitFor({ timeout: UI_TIMEOUT });
+        // Only the creator may delete; anyone may leave.
+        assert.equal(await bob.getByRole('button', { name: 'Delete #doomed' }).count(), 0);
+
+        await alice.getByRole('button', { name: 'Delete #doomed' }).click();
+        await openRoomView(alice, 'general').waitFor({ timeout: UI_TIMEOUT });
+        // bob, who had it open, sees it go from his list and is told why.
+        await roomButton(bob, '#doomed').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+        await openRoomView(bob, 'general').waitFor({ timeout: UI_TIMEOUT });
+        assert.match(await notice(bob).textContent(), /“doomed” is no longer in your rooms/);
+        await notice(bob).getByRole('button', { name: 'Dismiss' }).click();
+        assert.equal(await notice(alice).count(), 0, 'no notice for one\'s own deletion');
+        assert.equal(await roomButton(alice, '#doomed').count(), 0);
+
+        // bob leaves "general": gone from his list (no notice), and alice's room shows him leaving.
+        await bob.getByRole('button', { name: 'Leave #general' }).click();
+        await roomButton(bob, '#general').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+        await bob.locator('.chat__empty').waitFor({ timeout: UI_TIMEOUT });
+        assert.equal(await notice(bob).count(), 0);
+        await alice.locator('.tw-member-line', { hasText: 'bob' }).waitFor({ timeout: UI_TIMEOUT });
+        await screenshot(alice, 'demo-app-rooms-gone');
+      });
+      assert.deepEqual(users.problems(), [], 'the pages reported errors');
     } finally {
       await Promise.all((users?.contexts ?? []).map((c) => c.close().catch(() => undefined)));
       await server.stop();

@@ -399,19 +399,36 @@ function ChatPanel({
 }) {
   // Live: the server pushes every change of this user's rooms (created, DM opened, new message, unread count,
   // read marker, members, left or deleted) on the user's own channel; no polling, no announcements of our own.
-  const { rooms, createRoom, openDm } = useChatRooms();
+  const { rooms, createRoom, openDm, leaveRoom, deleteRoom } = useChatRooms();
   const [selected, setSelected] = useState<string | null>(null);
   const [newName, setNewName] = useState('');
   const [error, setError] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  // The titles of the rooms seen in the list, to name one that has gone from it.
+  const titles = useRef(new Map<string, string>());
+  // Rooms this page is leaving or deleting itself: their going needs no explanation.
+  const removing = useRef(new Set<string>());
 
   // Signing in unmounts the form that had focus, which would leave it on <body>: move it to this panel's
   // heading (read out as "Chat, heading"), one Tab before the room list and the composer.
   useEffect(() => heading.current?.focus(), []);
 
   useEffect(() => {
-    if (selected === null && rooms.length > 0) setSelected(rooms[0]!.id);
-  }, [rooms, selected]);
+    for (const r of rooms) titles.current.set(r.id, roomTitle(r, session.userId));
+    if (selected === null) {
+      if (rooms.length > 0) setSelected(rooms[0]!.id);
+      return;
+    }
+    // The open room left the list (this user left it here or elsewhere, or its creator deleted it): the
+    // server has ended its subscription, so show another room and say why. A room just created or opened is
+    // selected before the list shows it: only a room seen in the list before counts as gone.
+    const gone = titles.current.get(selected);
+    if (gone !== undefined && !rooms.some((r) => r.id === selected)) {
+      titles.current.delete(selected);
+      setSelected(rooms[0]?.id ?? null);
+      if (!removing.current.delete(selected)) setError(`“${gone}” is no longer in your rooms: you left it elsewhere, or it was deleted.`);
+    }
+  }, [rooms, selected, session.userId]);
 
   // A DM asked for from the presence list.
   useEffect(() => {
@@ -441,6 +458,17 @@ function ChatPanel({
   };
 
   const current = rooms.find((r) => r.id === selected);
+  const currentTitle = current ? roomTitle(current, session.userId) : undefined;
+  const act = (what: string, action: (roomId: string) => Promise<void>) => () => {
+    if (current === undefined) return;
+    const roomId = current.id;
+    setError(null);
+    removing.current.add(roomId);
+    action(roomId).catch((e: Error) => {
+      removing.current.delete(roomId);
+      setError(`Could not ${what} “${currentTitle}”: ${e.message}`);
+    });
+  };
   return (
     <section id="chat" className="card chat" aria-labelledby="chat-title" data-rooms={rooms.length} data-room-id={selected ?? ''}>
       <div className="card-head">
@@ -473,12 +501,22 @@ function ChatPanel({
           <ErrorNotice message={error} onDismiss={() => setError(null)} />
         </div>
         {selected !== null ? (
-          <ChatRoomView
-            key={selected}
-            roomId={selected}
-            title={current ? roomTitle(current, session.userId) : undefined}
-            currentUserId={session.userId}
-          />
+          <div className="chat__main">
+            <ChatRoomView key={selected} roomId={selected} title={currentTitle} currentUserId={session.userId} />
+            {/* After the composer, so that they add no Tab stop between the room list and it. */}
+            {current !== undefined && current.kind === 'room' ? (
+              <div className="room-actions">
+                <button type="button" className="tw-button small" onClick={act('leave', leaveRoom)}>
+                  Leave #{currentTitle}
+                </button>
+                {current.createdBy === session.userId ? (
+                  <button type="button" className="tw-button small" onClick={act('delete', deleteRoom)}>
+                    Delete #{currentTitle}
+                  </button>
+                ) : null}
+              </div>
+            ) : null}
+          </div>
         ) : (
           <p className="empty chat__empty">No rooms yet: create one.</p>
         )}
