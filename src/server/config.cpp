@@ -10,11 +10,13 @@ namespace tidewire::server {
 
 namespace {
 
-// Where the secret comes from, resolved after every source is read.
+// What is resolved after every source is read: where the secret comes from, and whether the history store
+// was chosen explicitly.
 struct SecretSources {
   std::optional<std::string> secret;
   std::optional<std::string> secret_file;
   bool set_by_flag = false;
+  bool history_store_set = false;
 };
 
 // Applies one value; returns an error message (without the option name) or "".
@@ -167,23 +169,26 @@ const Option kOptions[] = {
      [](Config& c, SecretSources&, std::string_view v) {
        return set_uint<std::uint32_t, 1, 100000000>(c.max_queued_messages, v);
      }},
-    {"--history-size", "TIDEWIRE_HISTORY_SIZE", "N", "publications kept per channel for recovery and dedupe (default 100)",
+    {"--history-size", "TIDEWIRE_HISTORY_SIZE", "N", "publications kept per channel for recovery and dedupe (default 10000)",
      [](Config& c, SecretSources&, std::string_view v) {
        return set_uint<std::uint32_t, 0, 1000000>(c.history_size, v);
      }},
-    {"--history-ttl-ms", "TIDEWIRE_HISTORY_TTL_MS", "MS", "how long history is kept (default 300000)",
+    {"--history-ttl-ms", "TIDEWIRE_HISTORY_TTL_MS", "MS", "how long history is kept (default 300000: 5 minutes)",
      [](Config& c, SecretSources&, std::string_view v) {
        return set_uint<std::uint64_t, 1, 30ull * kMaxMs>(c.history_ttl_ms, v);
      }},
     {"--history-store", "TIDEWIRE_HISTORY_STORE", "KIND",
-     "memory|sqlite: sqlite keeps history and epochs in DATA_DIR/history.sqlite3 across restarts (default memory)",
-     [](Config& c, SecretSources&, std::string_view v) -> std::string {
-       if (v != "memory" && v != "sqlite") return "must be memory or sqlite";
+     "sqlite|memory: sqlite keeps history and epochs in DATA_DIR/history.sqlite3, so clients recover across a "
+     "restart; memory loses them on a restart (default sqlite; memory when --data-dir is :memory:)",
+     [](Config& c, SecretSources& s, std::string_view v) -> std::string {
+       if (v != "memory" && v != "sqlite") return "must be sqlite or memory";
        c.history_store = std::string(v);
+       s.history_store_set = true;
        return {};
      }},
     {"--data-dir", "TIDEWIRE_DATA_DIR", "DIR",
-     "directory of the SQLite databases, created when missing; :memory: keeps them in memory (default ./data)",
+     "directory of the SQLite databases, created when missing; :memory: keeps them in memory and implies "
+     "--history-store memory (default ./data)",
      [](Config& c, SecretSources&, std::string_view v) -> std::string {
        if (v.empty()) return "must not be empty";
        c.data_dir = std::string(v);
@@ -294,6 +299,14 @@ ConfigResult parse_config(int argc, const char* const* argv, const EnvLookup& en
     result.warnings.emplace_back(
         "WARNING: no --secret or --secret-file given: using the public development secret '" +
         std::string(kDevelopmentSecret) + "'. Anyone can forge tokens for this server. Never use it in production.");
+  }
+  // 4. Nothing can persist under :memory:, so history lives in the hub alone.
+  if (c.data_dir == ":memory:" && c.history_store != "memory") {
+    if (secrets.history_store_set)
+      result.warnings.emplace_back(
+          "--history-store sqlite with --data-dir :memory: keeps history in memory only: it does not survive a "
+          "restart. Give --data-dir a directory to keep it.");
+    c.history_store = "memory";
   }
   if (c.dev_tokens)
     result.warnings.emplace_back("WARNING: --dev-tokens is on: GET /dev/token signs a token for any user name.");

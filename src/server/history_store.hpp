@@ -1,6 +1,11 @@
-// Where channel streams outlive the process (--history-store sqlite): epochs, last offsets and history entries.
-// The hub writes through it while holding the channel's lock and reads a stream back when a channel is created.
-// Implementations must be thread-safe. Failures are logged by the implementation and never thrown.
+// Where channel streams outlive the process (--history-store sqlite, the default): epochs, last offsets and
+// history entries. The hub writes through it while holding the channel's lock and reads a stream back when a
+// channel is created. Implementations must be thread-safe. Failures are logged by the implementation and never
+// thrown.
+//
+// Durability (PROTOCOL.md section 9): writes may be batched; sync() makes every write made so far durable. The
+// transport calls sync() before it hands any bytes to the network, so no ack, broadcast or `subscribed` leaves
+// the server before what it reports is in the store (a group commit per write, cheap when nothing is pending).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +33,8 @@ class HistoryStore {
   virtual void append(std::string_view channel, const HistoryEntry& entry) = 0;
   // Forgets the entries below `min_offset` (the stream's epoch and last offset stay).
   virtual void trim(std::string_view channel, std::uint64_t min_offset) = 0;
+  // Makes every create/append/trim made so far (by any thread) durable. Any thread; quick when nothing is pending.
+  virtual void sync() {}
 };
 
 }  // namespace tidewire::server

@@ -72,6 +72,8 @@ std::unique_ptr<SqliteHistoryStore> SqliteHistoryStore::open(const std::string& 
                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          -1, &store->insert_entry_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(db, "UPDATE streams SET last_offset = ? WHERE channel = ?", -1, &store->update_stream_,
+                         nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "DELETE FROM entries WHERE channel = ? AND offset < ?", -1, &store->trim_entries_,
                          nullptr) != SQLITE_OK) {
     error = sqlite3_errmsg(db);
     return nullptr;
@@ -80,9 +82,43 @@ std::unique_ptr<SqliteHistoryStore> SqliteHistoryStore::open(const std::string& 
 }
 
 SqliteHistoryStore::~SqliteHistoryStore() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    commit_locked();
+  }
   sqlite3_finalize(insert_entry_);
   sqlite3_finalize(update_stream_);
+  sqlite3_finalize(trim_entries_);
   sqlite3_close(db_);
+}
+
+void SqliteHistoryStore::begin_locked() {
+  if (in_transaction_) return;
+  if (!exec("BEGIN")) return;  // logged; the write below then commits on its own (autocommit)
+  in_transaction_ = true;
+  dirty_.store(true, std::memory_order_release);
+}
+
+void SqliteHistoryStore::wrote_locked() {
+  if (++pending_ >= kMaxBatch) commit_locked();
+}
+
+void SqliteHistoryStore::commit_locked() {
+  if (!in_transaction_) return;
+  if (!exec("COMMIT")) {
+    // The batch is lost to the store (the hub's memory still has it); start afresh.
+    if (!sqlite3_get_autocommit(db_)) exec("ROLLBACK");
+  }
+  in_transaction_ = false;
+  pending_ = 0;
+  dirty_.store(false, std::memory_order_release);
+  commits_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SqliteHistoryStore::sync() {
+  if (!dirty_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  commit_locked();
 }
 
 bool SqliteHistoryStore::exec(const char* sql) {
@@ -122,14 +158,12 @@ bool SqliteHistoryStore::load(std::string_view channel, StoredStream& out) {
 
 void SqliteHistoryStore::create(std::string_view channel, std::string_view epoch, std::uint64_t last_offset) {
   std::lock_guard<std::mutex> lock(mutex_);
-  exec("BEGIN");
-  {
-    Statement d(db_, "DELETE FROM entries WHERE channel = ?");
-    if (d) d.text(1, channel).step();
-    Statement s(db_, "INSERT OR REPLACE INTO streams (channel, epoch, last_offset) VALUES (?, ?, ?)");
-    if (s) s.text(1, channel).text(2, epoch).integer(3, last_offset).step();
-  }
-  exec("COMMIT");
+  begin_locked();
+  Statement d(db_, "DELETE FROM entries WHERE channel = ?");
+  if (d) d.text(1, channel).step();
+  Statement s(db_, "INSERT OR REPLACE INTO streams (channel, epoch, last_offset) VALUES (?, ?, ?)");
+  if (s) s.text(1, channel).text(2, epoch).integer(3, last_offset).step();
+  wrote_locked();
 }
 
 void SqliteHistoryStore::append(std::string_view channel, const HistoryEntry& e) {
@@ -137,7 +171,7 @@ void SqliteHistoryStore::append(std::string_view channel, const HistoryEntry& e)
     sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   };
   std::lock_guard<std::mutex> lock(mutex_);
-  exec("BEGIN");
+  begin_locked();
   sqlite3_stmt* st = insert_entry_;
   text(st, 1, channel);
   sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(e.offset));
@@ -155,13 +189,19 @@ void SqliteHistoryStore::append(std::string_view channel, const HistoryEntry& e)
   text(st, 2, channel);
   sqlite3_step(st);
   sqlite3_reset(st);
-  exec("COMMIT");
+  wrote_locked();
 }
 
 void SqliteHistoryStore::trim(std::string_view channel, std::uint64_t min_offset) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Statement s(db_, "DELETE FROM entries WHERE channel = ? AND offset < ?");
-  if (s) s.text(1, channel).integer(2, min_offset).step();
+  begin_locked();
+  sqlite3_stmt* st = trim_entries_;
+  sqlite3_bind_text(st, 1, channel.data(), static_cast<int>(channel.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(min_offset));
+  if (sqlite3_step(st) != SQLITE_DONE)
+    log(LogLevel::kError, "msg=\"history store: trim failed\" error=", log_quoted(sqlite3_errmsg(db_)));
+  sqlite3_reset(st);
+  wrote_locked();
 }
 
 }  // namespace tidewire::server

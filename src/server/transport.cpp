@@ -386,6 +386,10 @@ class WebsocketSession : public SessionSink,
       if (pending_close_) do_close(pending_close_->first, pending_close_->second);
       return;
     }
+    // Nothing leaves before the history it reports is in the store: this batch may hold the ack of a publish or
+    // its broadcast (PROTOCOL.md section 9). One commit covers every write the store batched so far; the other
+    // sessions flushed in the same tick find nothing pending.
+    if (state_->history_store) state_->history_store->sync();
     write_in_flight_ = true;
     if (!binary && route_.binary) write_buffer_.insert(write_buffer_.begin(), '\0');  // 0x00: a JSON batch
     ws_.text(!binary && !route_.binary);
@@ -720,13 +724,18 @@ int run_server(const Config& config) {
       " history_store=", config.history_store, " history_size=", config.history_size,
       state->static_files ? " static_dir=" + log_quoted(state->static_files->root()) : "");
 
-  // Expired history is dropped (and channels with neither subscribers nor history) every second.
+  // Expired history is dropped (and channels with neither subscribers nor history) every second, and the history
+  // store's pending batch is committed.
   net::steady_timer sweep_timer(ioc);
   std::function<void()> sweep = [&] {
     sweep_timer.expires_after(std::chrono::seconds(1));
     sweep_timer.async_wait([&](beast::error_code e) {
       if (e) return;
-      guard("sweep", [&] { state->hub.sweep(now_ms()); }, [] {});
+      guard("sweep", [&] {
+        state->hub.sweep(now_ms());
+        // Commits what no write to the network did: publications nobody was sent yet, trims.
+        if (state->history_store) state->history_store->sync();
+      }, [] {});
       sweep();
     });
   };

@@ -103,26 +103,42 @@ namespace {
 
 TEST(Config, HistoryLimitsAndDataFlags) {
   ConfigResult r = parse({});
-  EXPECT_EQ(r.config.history_size, 100u);
+  // Zero loss by default (issue 12): persistent history, 5 minutes and 10,000 per channel.
+  EXPECT_EQ(r.config.history_size, 10000u);
   EXPECT_EQ(r.config.history_ttl_ms, 300000u);
-  EXPECT_EQ(r.config.history_store, "memory");
+  EXPECT_EQ(r.config.history_store, "sqlite");
   EXPECT_EQ(r.config.data_dir, "./data");
+  EXPECT_TRUE(r.warnings.size() == 1u) << "only the development secret warning";
   EXPECT_EQ(r.config.max_connections_per_user, 5u);
   EXPECT_EQ(r.config.rate_limit, 100u);
   EXPECT_EQ(r.config.rate_burst, 200u);
-  r = parse({"--history-size", "5", "--history-ttl-ms=1000", "--history-store", "sqlite", "--data-dir", ":memory:",
+  r = parse({"--history-size", "5", "--history-ttl-ms=1000", "--history-store", "sqlite", "--data-dir", "/tmp/d",
              "--max-connections-per-user", "0", "--rate-limit", "0"},
             {{"TIDEWIRE_RATE_BURST", "9"}});
   ASSERT_EQ(r.status, ConfigStatus::kOk) << r.error;
   EXPECT_EQ(r.config.history_size, 5u);
   EXPECT_EQ(r.config.history_ttl_ms, 1000u);
   EXPECT_EQ(r.config.history_store, "sqlite");
-  EXPECT_EQ(r.config.data_dir, ":memory:");
+  EXPECT_EQ(r.config.data_dir, "/tmp/d");
   EXPECT_EQ(r.config.max_connections_per_user, 0u);
   EXPECT_EQ(r.config.rate_limit, 0u);
   EXPECT_EQ(r.config.rate_burst, 9u);
   EXPECT_EQ(parse({"--history-store", "redis"}).status, ConfigStatus::kError);
+  EXPECT_EQ(parse({"--history-store", "redis"}).error, "--history-store redis: must be sqlite or memory");
+  EXPECT_EQ(parse({"--history-store", "memory"}).config.history_store, "memory");  // the explicit in-memory mode
+  EXPECT_EQ(parse({}, {{"TIDEWIRE_HISTORY_STORE", "memory"}}).config.history_store, "memory");
   EXPECT_EQ(parse({"--rate-burst", "0"}).status, ConfigStatus::kError);
+  // --data-dir :memory: implies the memory store; asking for sqlite there too says what it gets.
+  r = parse({"--data-dir", ":memory:"});
+  EXPECT_EQ(r.config.history_store, "memory");
+  EXPECT_EQ(r.warnings.size(), 1u);
+  r = parse({"--data-dir", ":memory:", "--history-store", "sqlite"});
+  ASSERT_EQ(r.status, ConfigStatus::kOk);
+  EXPECT_EQ(r.config.history_store, "memory");
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_NE(r.warnings[1].find("keeps history in memory only"), std::string::npos) << r.warnings[1];
+  EXPECT_NE(usage_text().find("(default sqlite; memory when --data-dir is :memory:)"), std::string::npos);
+  EXPECT_NE(usage_text().find("(default 10000)"), std::string::npos);
   for (const char* flag : {"--history-size", "--history-store", "--data-dir", "--rate-limit", "--rate-burst",
                            "--max-connections-per-user", "--history-ttl-ms"})
     EXPECT_NE(usage_text().find(flag), std::string::npos) << flag;

@@ -208,5 +208,51 @@ TEST(HubHistory, SqliteStoreKeepsEpochsAndHistoryAcrossHubs) {
   std::remove(path.c_str());
 }
 
+// Group commit: writes wait in one transaction until sync() (which the transport calls before any write to the
+// network) or a full batch; another connection to the file, like a restarted server, sees only what was committed.
+TEST(HubHistory, SqliteStoreCommitsABatchOnSyncOrWhenFull) {
+  const std::string path = ::testing::TempDir() + "/tidewire-history-batch-test.sqlite3";
+  std::remove(path.c_str());
+  std::string error;
+  auto store = SqliteHistoryStore::open(path, error);
+  ASSERT_TRUE(store) << error;
+  auto entry = [](std::uint64_t offset) {
+    HistoryEntry e;
+    e.offset = offset;
+    e.ts_ms = 1000;
+    e.from = "alice";
+    e.event = "message";
+    e.payload = R"({"n":1})";
+    return e;
+  };
+  store->create("room", "e-1", 0);
+  for (std::uint64_t i = 1; i <= 3; ++i) store->append("room", entry(i));
+  store->trim("room", 2);
+  EXPECT_EQ(store->commits(), 0u);
+
+  auto reader = SqliteHistoryStore::open(path, error);
+  ASSERT_TRUE(reader) << error;
+  StoredStream before;
+  EXPECT_FALSE(reader->load("room", before)) << "nothing is committed before sync()";
+
+  store->sync();
+  EXPECT_EQ(store->commits(), 1u);
+  store->sync();  // nothing pending: no empty commit
+  EXPECT_EQ(store->commits(), 1u);
+  StoredStream after;
+  ASSERT_TRUE(reader->load("room", after));
+  EXPECT_EQ(after.epoch, "e-1");
+  EXPECT_EQ(after.last_offset, 3u);
+  ASSERT_EQ(after.entries.size(), 2u);  // 1 was trimmed
+  EXPECT_EQ(after.entries[0].offset, 2u);
+
+  // A batch commits by itself when full, so a long burst without a network write stays bounded.
+  for (std::uint64_t i = 4; i < 4 + SqliteHistoryStore::kMaxBatch; ++i) store->append("room", entry(i));
+  EXPECT_EQ(store->commits(), 2u);
+  reader.reset();
+  store.reset();
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace tidewire::server
