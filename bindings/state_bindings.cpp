@@ -110,11 +110,12 @@ EMSCRIPTEN_KEEPALIVE void tw_sync_confirm(WasmSyncCollection* s, double op, cons
   if (!b::parse(p, n, j)) j = JsonValue();
   s->c.confirm(static_cast<std::uint32_t>(op), j);
 }
-// `current`: the stored item of a version conflict, or '' for a plain refusal.
-EMSCRIPTEN_KEEPALIVE void tw_sync_reject(WasmSyncCollection* s, double op, const char* p, std::size_t n) {
+// `current`: the stored item of a version conflict, or '' for a plain refusal. 1 when the refused change is
+// already what is stored (drop the refusal quietly).
+EMSCRIPTEN_KEEPALIVE int tw_sync_reject(WasmSyncCollection* s, double op, const char* p, std::size_t n) {
   JsonValue j;
   const bool has_current = n > 0 && b::parse(p, n, j) && j.is_object();
-  s->c.reject(static_cast<std::uint32_t>(op), has_current ? &j : nullptr);
+  return s->c.reject(static_cast<std::uint32_t>(op), has_current ? &j : nullptr) ? 1 : 0;
 }
 EMSCRIPTEN_KEEPALIVE const char* tw_sync_items(WasmSyncCollection* s) { return b::dump(s->c.items()); }
 EMSCRIPTEN_KEEPALIVE double tw_sync_pending_count(WasmSyncCollection* s) {
@@ -145,12 +146,48 @@ EMSCRIPTEN_KEEPALIVE int tw_chat_apply_typing(WasmChatRoom* r, const char* p, st
   JsonValue j;
   return b::parse(p, n, j) && r->room.apply_typing(j, now_ms) ? 1 : 0;
 }
+EMSCRIPTEN_KEEPALIVE int tw_chat_apply_newer(WasmChatRoom* r, const char* p, std::size_t n) {
+  JsonValue j;
+  return b::parse(p, n, j) && r->room.apply_newer(j) ? 1 : 0;
+}
+// Own messages before the server confirmed them, by client message id.
+EMSCRIPTEN_KEEPALIVE int tw_chat_add_pending(WasmChatRoom* r, const char* p, std::size_t n) {
+  JsonValue j;
+  return b::parse(p, n, j) && r->room.add_pending(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_chat_confirm_pending(WasmChatRoom* r, const char* ip, std::size_t in, const char* p,
+                                                 std::size_t n) {
+  JsonValue j;
+  return b::parse(p, n, j) && r->room.confirm_pending(b::text(ip, in), j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_chat_fail_pending(WasmChatRoom* r, const char* ip, std::size_t in, const char* p,
+                                              std::size_t n) {
+  return r->room.fail_pending(b::text(ip, in), b::text(p, n)) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_chat_retry_pending(WasmChatRoom* r, const char* p, std::size_t n) {
+  return r->room.retry_pending(b::text(p, n)) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_chat_discard_pending(WasmChatRoom* r, const char* p, std::size_t n) {
+  return r->room.discard_pending(b::text(p, n)) ? 1 : 0;
+}
+// Participants: a JSON array of user ids; member events {userId} with their time.
+EMSCRIPTEN_KEEPALIVE int tw_chat_set_participants(WasmChatRoom* r, const char* p, std::size_t n) {
+  JsonValue j;
+  return b::parse(p, n, j) && r->room.set_participants(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_chat_apply_member(WasmChatRoom* r, const char* p, std::size_t n, int joined, double at_ms) {
+  JsonValue j;
+  return b::parse(p, n, j) && r->room.apply_member(j, joined != 0, at_ms) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE const char* tw_chat_participants(WasmChatRoom* r) { return b::dump(r->room.participants()); }
+EMSCRIPTEN_KEEPALIVE const char* tw_chat_member_events(WasmChatRoom* r) { return b::dump(r->room.member_events()); }
 EMSCRIPTEN_KEEPALIVE const char* tw_chat_messages(WasmChatRoom* r) { return b::dump(r->room.messages()); }
 EMSCRIPTEN_KEEPALIVE double tw_chat_message_count(WasmChatRoom* r) {
   return static_cast<double>(r->room.message_count());
 }
 EMSCRIPTEN_KEEPALIVE int tw_chat_has_more(WasmChatRoom* r) { return r->room.has_more() ? 1 : 0; }
 EMSCRIPTEN_KEEPALIVE const char* tw_chat_oldest_id(WasmChatRoom* r) { return b::out_text(r->room.oldest_id()); }
+EMSCRIPTEN_KEEPALIVE const char* tw_chat_newest_id(WasmChatRoom* r) { return b::out_text(r->room.newest_id()); }
 // JSON array of user ids.
 EMSCRIPTEN_KEEPALIVE const char* tw_chat_typing_users(WasmChatRoom* r, double now_ms) {
   std::string out = "[";

@@ -1,5 +1,8 @@
 // Presence, data sync and chat through the wasm client's typed API, against the real server.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { createChatService, createClient } from '../../web/dist/index.js';
@@ -102,5 +105,189 @@ describe('presence, sync and chat over the wire', () => {
     service.unsubscribeFromRoom(room.id);
     ra.close();
     rb.close();
+  });
+
+  // Issue #12: two users ticked the same box at once. The second update is refused (version_conflict), yet the
+  // stored item is what it asked for: it resolves quietly, no error. A real conflict says so in plain words.
+  test('sync: a refused change that equals the stored item is dropped quietly; a real conflict is reported plainly', async () => {
+    const a = client('qa');
+    const b = client('qb');
+    const errors = { a: [], b: [] };
+    const ta = a.sync('tasks:quiet', 'task', { onError: (e) => errors.a.push(e) });
+    const tb = b.sync('tasks:quiet', 'task', { onError: (e) => errors.b.push(e) });
+    await Promise.all([ta.whenLoaded(), tb.whenLoaded()]);
+    const item = await ta.insert({ title: 'milk', done: false });
+    await waitFor(() => tb.items.length === 1 && tb.items[0].version === 1);
+    // Both send against version 1: one of them is refused with `current` = done.
+    const [ua, ub] = await Promise.all([ta.update(item.id, { done: true }), tb.update(item.id, { done: true })]);
+    assert.equal(ua.data.done, true);
+    assert.equal(ub.data.done, true);
+    assert.deepEqual([...errors.a, ...errors.b], [], 'nothing to report: both got what they wanted');
+    await waitFor(() => ta.items[0]?.version === 2 && tb.items[0]?.version === 2);
+
+    const results = await Promise.allSettled([ta.update(item.id, { title: 'oat milk' }), tb.update(item.id, { title: 'soy milk' })]);
+    const refused = results.filter((r) => r.status === 'rejected');
+    assert.equal(refused.length, 1, 'one of two different changes loses');
+    assert.equal(refused[0].reason.code, 'version_conflict');
+    assert.match(refused[0].reason.message, /Someone else changed this item/);
+    assert.equal([...errors.a, ...errors.b].length, 1);
+    ta.close();
+    tb.close();
+  });
+
+  // Issue #12: the composer's limits hold in the client API too: never a silent cut, never a blank message.
+  test('chat: text of only whitespace or zero-width characters, or over 4,000 characters, is refused before sending', async () => {
+    const a = client('ta');
+    const room = await a.chat.createRoom('limits');
+    const ra = a.chat.room(room.id);
+    for (const blank of ['', '   ', '\u200B\u200C\u200D', ' \u2060\uFEFF\n\t', '\u3000']) {
+      await assert.rejects(ra.send(blank), (e) => e.code === 'invalid_argument' && /empty/.test(e.message), JSON.stringify(blank));
+    }
+    await assert.rejects(ra.send('x'.repeat(4001)), (e) => e.code === 'invalid_argument' && /4,001 characters long and the limit is 4,000/.test(e.message));
+    const service = createChatService(a);
+    await assert.rejects(service.sendMessage(room.id, ' \u200B '), (e) => e.code === 'invalid_argument');
+    assert.equal(ra.snapshot.messages.length, 0, 'nothing pending for a refused text');
+    // 4,000 code points (8,000 UTF-16 units of emoji) go through whole.
+    const long = '😀'.repeat(4000);
+    const sent = await ra.send(long);
+    assert.equal(sent.text, long);
+    const [stored] = (await a.request('chat_history', { roomId: room.id })).messages;
+    assert.equal(stored.text.length, 8000, 'stored uncut');
+    ra.close();
+  });
+
+  // Issue #12: clicking your own reaction removes it; the room knows who reacted.
+  test('chat: reactions record who reacted, and a second click (add: false) removes mine', async () => {
+    const a = client('xa');
+    const b = client('xb');
+    const room = await a.chat.createRoom('reacts', { participants: ['xb'] });
+    const ra = a.chat.room(room.id);
+    const rb = b.chat.room(room.id);
+    const m = await ra.send('react to me');
+    await waitFor(() => rb.snapshot.messages.length === 1);
+    await rb.react(m.id, '👍');
+    await waitFor(() => ra.snapshot.messages[0].reactedBy?.['👍']?.includes('xb'));
+    await ra.react(m.id, '👍');
+    await waitFor(() => rb.snapshot.messages[0].reactions['👍'] === 2);
+    assert.deepEqual([...rb.snapshot.messages[0].reactedBy['👍']].sort(), ['xa', 'xb']);
+    await rb.react(m.id, '👍', false);
+    await waitFor(() => ra.snapshot.messages[0].reactions['👍'] === 1);
+    assert.deepEqual(ra.snapshot.messages[0].reactedBy['👍'], ['xa']);
+    ra.close();
+    rb.close();
+  });
+
+  // Issue #12: member_joined / member_left reach ChatRoom and the chat service.
+  test('chat: members joining and leaving update the participants and leave join/leave lines', async () => {
+    const a = client('ma');
+    const b = client('mb');
+    const room = await a.chat.createRoom('members');
+    const ra = a.chat.room(room.id);
+    await waitFor(() => ra.snapshot.participants.length === 1);
+    assert.deepEqual(ra.snapshot.participants, ['ma']);
+    const service = createChatService(a);
+    const seen = [];
+    const offJoin = service.onMemberJoined(room.id, (u) => seen.push(`+${u}`));
+    const offLeft = service.onMemberLeft(room.id, (u) => seen.push(`-${u}`));
+    await service.subscribeToRoom(room.id);
+    await b.chat.joinRoom(room.id);
+    await waitFor(() => ra.snapshot.participants.includes('mb'));
+    await b.chat.leaveRoom(room.id);
+    await waitFor(() => !ra.snapshot.participants.includes('mb'));
+    assert.deepEqual(
+      ra.snapshot.memberEvents.map((e) => [e.userId, e.joined]),
+      [
+        ['mb', true],
+        ['mb', false],
+      ],
+    );
+    assert.ok(ra.snapshot.memberEvents.every((e) => e.at > 0));
+    await waitFor(() => seen.length === 2);
+    assert.deepEqual(seen, ['+mb', '-mb']);
+    offJoin();
+    offLeft();
+    service.unsubscribeFromRoom(room.id);
+    ra.close();
+  });
+
+  // Issue #12: an own message sent while offline shows at once as pending; one that fails can be retried.
+  test('chat: own messages show at once as pending, then confirmed; a failed one is marked and retried', async () => {
+    const a = client('oa');
+    const room = await a.chat.createRoom('offline');
+    const ra = a.chat.room(room.id);
+    await a.channel(`chat:${room.id}`).whenSubscribed();
+    a.disconnect();
+    await waitFor(() => a.state === 'disconnected');
+    const sending = ra.send('typed offline');
+    await waitFor(() => ra.snapshot.messages.length === 1);
+    const [pending] = ra.snapshot.messages;
+    assert.equal(pending.status, 'pending');
+    assert.equal(pending.text, 'typed offline');
+    assert.equal(pending.senderId, 'oa');
+    // Dropping the queue fails it: marked failed, with the reason.
+    const failing = ra.send('dropped');
+    await waitFor(() => ra.snapshot.messages.length === 2);
+    a.clearOutbox();
+    await assert.rejects(sending);
+    await assert.rejects(failing);
+    assert.deepEqual(ra.snapshot.messages.map((m) => m.status), ['failed', 'failed']);
+    assert.ok(ra.snapshot.messages[0].error);
+    a.connect();
+    const retried = await ra.retry(ra.snapshot.messages[0].clientId);
+    assert.equal(retried.text, 'typed offline');
+    ra.discard(ra.snapshot.messages.find((m) => m.status === 'failed').clientId);
+    assert.deepEqual(ra.snapshot.messages.map((m) => [m.text, m.status]), [['typed offline', undefined]]);
+    assert.match(ra.snapshot.messages[0].id, /^\d+$/);
+    ra.close();
+  });
+
+  // Issue #12: B's open room missed A's message sent while B was away and the server restarted (its in-memory
+  // history, and so B's recovery, was lost): the room resumes with chat_history `after` and shows it, once, in
+  // order; A's own message, typed while the server was down, showed as pending and then as stored.
+  test('chat: an open room shows what was sent while it was disconnected across a server restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-chat-resume-'));
+    // History holds one message, so B's recovery cannot replay the two it missed: only the room's resume can.
+    const args = ['--data-dir', dir, '--history-store', 'memory', '--history-size', '1'];
+    let own = await startServer({ args });
+    const fast = { reconnectBaseMs: 50, reconnectCapMs: 200 };
+    const tokenFor = (u) => own.token(u);
+    const a = createClient({ url: own.wsUrl, token: tokenFor('ra'), ...fast });
+    const b = createClient({ url: own.wsUrl, token: tokenFor('rb'), ...fast });
+    clients.push(a, b);
+    try {
+      const room = await a.chat.createRoom('resume', { participants: ['rb'] });
+      const ra = a.chat.room(room.id);
+      const rb = b.chat.room(room.id);
+      await ra.send('before');
+      await waitFor(() => rb.snapshot.messages.some((m) => m.text === 'before'));
+      b.disconnect();
+      const { port } = own;
+      own.process.kill('SIGKILL');
+      await own.stop();
+      // Typed while the server is down: shown at once, pending.
+      const whileDown = ra.send('while down');
+      await waitFor(() => ra.snapshot.messages.at(-1)?.status === 'pending');
+      assert.equal(ra.snapshot.messages.at(-1).text, 'while down');
+      own = await startServer({ args: [...args, '--port', String(port)] });
+      await whileDown;
+      assert.deepEqual(ra.snapshot.messages.map((m) => [m.text, m.status]), [['before', undefined], ['while down', undefined]]);
+      await ra.send('also while b was away');
+      b.connect();
+      await waitFor(() => rb.snapshot.messages.length === 3, 8000, 'b resumes after its newest message');
+      await ra.send('live again');
+      await waitFor(() => rb.snapshot.messages.length === 4);
+      assert.deepEqual(
+        rb.snapshot.messages.map((m) => m.text),
+        ['before', 'while down', 'also while b was away', 'live again'],
+        'once each, in order',
+      );
+      ra.close();
+      rb.close();
+    } finally {
+      a.close();
+      b.close();
+      await own.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

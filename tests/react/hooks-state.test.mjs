@@ -141,6 +141,46 @@ describe('useRealtimeSync', () => {
     await waitFor(() => carol.getMetrics().subscriberCount === 0, 2000, 'released on unmount');
   });
 
+  // Issue #12: the same tick from two users is no error; a real conflict is one plain message that can be dismissed.
+  test('conflicts: an equal refused change stays quiet; a real one shows in `error` until dismissError()', { timeout: TIMEOUT }, async () => {
+    const uma = newClient('uma');
+    const vic = newClient('vic');
+    const theirs = vic.sync('tasks:conflicts', 'task');
+    const api = {};
+    function Tasks() {
+      const { data, update, error, dismissError } = useRealtimeSync({ channel: 'tasks:conflicts', resource: 'task' });
+      Object.assign(api, { update, dismissError, data });
+      return h('p', { id: 'sync', 'data-error': error ? error.message : '' }, data.map((t) => `${t.title}:${t.done}`).join(','));
+    }
+    const view = mount(inProvider(uma, h(Tasks)));
+    const el = () => view.$('#sync');
+    try {
+      await theirs.whenLoaded();
+      const item = await theirs.insert({ title: 'milk', done: false });
+      // The item inserted while the hook's snapshot was on its way is not lost under it.
+      await waitFor(() => el()?.textContent === 'milk:false', 5000, 'the item');
+      const same = await Promise.allSettled([api.update(item.id, { done: true }), theirs.update(item.id, { done: true })]);
+      assert.deepEqual(same.map((r) => r.status), ['fulfilled', 'fulfilled']);
+      await waitFor(() => el().textContent === 'milk:true', 3000, 'ticked');
+      assert.equal(el().dataset.error, '', 'no error for a change that is already stored');
+
+      // uma edits offline against version 2 while vic's edit makes version 3: refused on reconnect.
+      uma.disconnect();
+      await waitFor(() => uma.state === 'disconnected', 3000, 'uma offline');
+      const mine = api.update(item.id, { title: 'oat milk' });
+      await theirs.update(item.id, { title: 'soy milk' });
+      uma.connect();
+      await assert.rejects(mine, (e) => e.code === 'version_conflict');
+      await waitFor(() => /Someone else changed this item/.test(el().dataset.error), 3000, 'a plain message');
+      await waitFor(() => el().textContent === 'soy milk:true', 3000, 'their version is shown');
+      api.dismissError();
+      await waitFor(() => el().dataset.error === '', 3000, 'dismissed');
+    } finally {
+      view.unmount();
+      theirs.close();
+    }
+  });
+
   test('a burst of 200 inserts from another client: 200 onInsert calls, and the list renders all 200', { timeout: TIMEOUT }, async () => {
     const erin = newClient('erin');
     const frank = newClient('frank');
@@ -246,20 +286,48 @@ describe('useChatRoom and useChatRooms', () => {
   });
 });
 
-describe('useChatRooms({ refreshIntervalMs })', () => {
-  test('a DM another user opens shows up without a manual refresh', { timeout: TIMEOUT }, async () => {
+// Issue #12: the room list is live. The server pushes each change of this user's rooms on `user:<me>`; the hook
+// applies it at once, with no poll and no refetch (counted: no chat_list_rooms after the first list).
+describe('useChatRooms: live room list', () => {
+  test('a DM opened by another user, a message in another room (unread count and preview), a deleted room: at once, no polling', { timeout: TIMEOUT }, async () => {
     const kim = newClient('kim');
     const leo = newClient('leo');
+    const lists = [];
+    const request = kim.request.bind(kim);
+    kim.request = (type, ...rest) => {
+      if (type === 'chat_list_rooms') lists.push(Date.now());
+      return request(type, ...rest);
+    };
     function List() {
-      const { rooms, loading } = useChatRooms({ refreshIntervalMs: 200 });
-      return h('p', { id: 'list', 'data-loading': String(loading) }, rooms.map((r) => r.participants.join('+')).join(','));
+      const { rooms, loading } = useChatRooms();
+      return h(
+        'ul',
+        { id: 'list', 'data-loading': String(loading) },
+        rooms.map((r) =>
+          h('li', { key: r.id, 'data-unread': String(r.unreadCount ?? 0) }, `${r.participants.join('+')}|${r.lastMessage?.text ?? ''}`),
+        ),
+      );
     }
+    const general = await leo.chat.createRoom('general', { participants: ['kim'] });
     const view = mount(inProvider(kim, h(List)));
+    const items = () => view.$$('#list li').map((li) => `${li.textContent}#${li.dataset.unread}`);
     try {
       await waitFor(() => view.$('#list')?.dataset.loading === 'false', 5000, 'the first list');
-      assert.equal(view.$('#list').textContent, '');
-      await leo.chat.openDm('kim');
-      await waitFor(() => /kim/.test(view.$('#list').textContent) && /leo/.test(view.$('#list').textContent), 3000, 'the DM in the list');
+      await waitFor(() => kim.getMetrics().subscriberCount > 0 && items().length === 1, 5000, 'subscribed to user:kim');
+      await new Promise((r) => setTimeout(r, 100)); // the subscription's own refetch settles
+      const fetched = lists.length;
+
+      const dm = await leo.chat.openDm('kim');
+      await waitFor(() => items().length === 2, 3000, 'the DM in the list');
+      await leo.request('chat_send', { roomId: general.id, text: 'in general' });
+      await waitFor(() => items()[0] === 'kim+leo|in general#1', 3000, 'unread count and preview of the other room, first in the list');
+      await leo.request('chat_send', { roomId: general.id, text: 'again' });
+      await waitFor(() => items()[0] === 'kim+leo|again#2', 3000, 'the count goes up');
+      await leo.request('chat_send', { roomId: dm.id, text: 'psst' });
+      await waitFor(() => items()[0].endsWith('|psst#1'), 3000, 'the DM moves up with its message');
+      await leo.chat.deleteRoom(general.id);
+      await waitFor(() => items().length === 1, 3000, 'the deleted room leaves the list');
+      assert.equal(lists.length, fetched, 'every change came by push: no chat_list_rooms after the first list');
     } finally {
       view.unmount();
     }

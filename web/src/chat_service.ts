@@ -1,7 +1,7 @@
 // The seeds' chat service shape (connect, subscribeToRoom, sendMessage, onMessage, …) over the tidewire client.
 // Every listener method returns its unsubscribe function. Rooms are `chat:<roomId>` channels on the server.
 import type { Channel } from './channel.js';
-import { newMessageId, type ChatMessage } from './chat.js';
+import { chatTextProblem, newMessageId, type ChatMessage } from './chat.js';
 import type { TidewireClient } from './client.js';
 import { TidewireError } from './errors.js';
 import { ErrorCode, type ConnectionState } from './wire.js';
@@ -56,7 +56,10 @@ export class ChatService {
     this.#rooms.delete(roomId);
   }
 
+  /** Sends a message; rejects with `invalid_argument` for an empty or too long text (see chatTextProblem()). */
   async sendMessage(roomId: string, content: string): Promise<ChatMessage> {
+    const problem = chatTextProblem(content);
+    if (problem !== null) throw new TidewireError(ErrorCode.invalidArgument, `tidewire: ${problem}`);
     return (await this.#client.request<{ message: ChatMessage }>('chat_send', { roomId, text: content, id: newMessageId() }))
       .message;
   }
@@ -66,8 +69,9 @@ export class ChatService {
     return this.#client.notify('chat_typing', { roomId, typing: isTyping });
   }
 
-  async sendReaction(messageId: string, roomId: string, reaction: string): Promise<void> {
-    await this.#client.request('chat_react', { roomId, messageId, emoji: reaction, add: true });
+  /** Adds this user's reaction (`add = false` removes it). */
+  async sendReaction(messageId: string, roomId: string, reaction: string, add = true): Promise<void> {
+    await this.#client.request('chat_react', { roomId, messageId, emoji: reaction, add });
   }
 
   /** New messages in a room (subscribes to it if needed). */
@@ -82,6 +86,23 @@ export class ChatService {
     return this.#rooms.get(roomId)!.on<{ userId: string; typing: boolean }>('typing', (m) =>
       listener(m.payload.userId, m.payload.typing),
     );
+  }
+
+  /** Users joining a room (`member_joined`): `(userId)`. */
+  onMemberJoined(roomId: string, listener: (userId: string) => void): () => void {
+    return this.#onMember(roomId, 'member_joined', listener);
+  }
+
+  /** Users leaving a room (`member_left`): `(userId)`. */
+  onMemberLeft(roomId: string, listener: (userId: string) => void): () => void {
+    return this.#onMember(roomId, 'member_left', listener);
+  }
+
+  #onMember(roomId: string, event: string, listener: (userId: string) => void): () => void {
+    void this.subscribeToRoom(roomId).catch(() => undefined);
+    return this.#rooms.get(roomId)!.on<{ userId?: unknown }>(event, (m) => {
+      if (typeof m.payload?.userId === 'string') listener(m.payload.userId);
+    });
   }
 
   onConnectionStatus(listener: (status: ConnectionState) => void): () => void {

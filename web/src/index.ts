@@ -5,9 +5,11 @@ export { Presence } from './presence.js';
 export type { PresenceMember, PresenceOptions, PresenceStatus } from './presence.js';
 export { SyncCollection } from './sync.js';
 export type { SyncEvents, SyncItem } from './sync.js';
-export { ChatClient, ChatRoom } from './chat.js';
+export { ChatClient, ChatRoom, chatTextLength, chatTextProblem } from './chat.js';
+export { RoomList } from './chat_rooms.js';
+export type { RoomListSnapshot } from './chat_rooms.js';
 export { ChatService, createChatService } from './chat_service.js';
-export type { ChatMessage, ChatRoomInfo, ChatRoomSnapshot } from './chat.js';
+export type { ChatMemberEvent, ChatMessage, ChatRoomInfo, ChatRoomSnapshot } from './chat.js';
 export { Channel } from './channel.js';
 export { TidewireError } from './errors.js';
 export { loadModule } from './module.js';
@@ -24,6 +26,6 @@ export type {
   SendResult,
   StateChange,
 } from './types.js';
-export { CONNECTION_STATES, CloseCode, ErrorCode, DEFAULTS, PROTOCOL_VERSION } from './wire.js';
+export { CONNECTION_STATES, ChatLimits, CloseCode, ErrorCode, DEFAULTS, PROTOCOL_VERSION } from './wire.js';
 export type { ConnectionState } from './wire.js';
 export { configure, getDefaultClient, resetDefaultClient, realtimeClient, useRealtimeChannel } from './default_client.js';

@@ -159,10 +159,13 @@ export class WasmSyncCollection extends StateContainer {
     const h = this.h();
     this.m.with([replyDataJson], (p, n) => this.m.exports.tw_sync_confirm(h, op, p, n));
   }
-  /** `currentJson`: the stored item of a version conflict, or ''. */
-  reject(op: number, currentJson: string): void {
+  /**
+   * `currentJson`: the stored item of a version conflict, or ''. True when the refused change is already what
+   * is stored (an update whose every field equals the stored one): nothing to report.
+   */
+  reject(op: number, currentJson: string): boolean {
     const h = this.h();
-    this.m.with([currentJson], (p, n) => this.m.exports.tw_sync_reject(h, op, p, n));
+    return this.m.with([currentJson], (p, n) => this.m.exports.tw_sync_reject(h, op, p, n) !== 0);
   }
   /** JSON array of {id, version, data, pending?}. */
   items(): string {
@@ -177,7 +180,7 @@ export class WasmSyncCollection extends StateContainer {
   }
 }
 
-/** One chat room: messages with paging, reactions, typing users that expire. */
+/** One chat room: messages with paging and resume, own pending messages, reactions, participants, typing users that expire. */
 export class WasmChatRoom extends StateContainer {
   constructor(m: StateMemory, typingTtlMs: number) {
     super(m, 'chat', 'WasmChatRoom', typingTtlMs);
@@ -185,8 +188,47 @@ export class WasmChatRoom extends StateContainer {
   applyHistory(dataJson: string): boolean {
     return this.apply('apply_history', dataJson);
   }
+  /** A chat_history page fetched with `after`: merges newer messages; hasMore() (older pages) is unchanged. */
+  applyNewer(dataJson: string): boolean {
+    return this.apply('apply_newer', dataJson);
+  }
   applyMessage(messageJson: string): boolean {
     return this.apply('apply_message', messageJson);
+  }
+  /** An own message before the server stored it: {clientId, senderId, text, createdAt, roomId}. */
+  addPending(messageJson: string): boolean {
+    return this.apply('add_pending', messageJson);
+  }
+  confirmPending(clientId: string, messageJson: string): boolean {
+    const h = this.h();
+    return this.m.with([clientId, messageJson], (ip, iN, p, n) => this.m.exports.tw_chat_confirm_pending(h, ip, iN, p, n) !== 0);
+  }
+  failPending(clientId: string, error: string): boolean {
+    const h = this.h();
+    return this.m.with([clientId, error], (ip, iN, p, n) => this.m.exports.tw_chat_fail_pending(h, ip, iN, p, n) !== 0);
+  }
+  retryPending(clientId: string): boolean {
+    return this.apply('retry_pending', clientId);
+  }
+  discardPending(clientId: string): boolean {
+    return this.apply('discard_pending', clientId);
+  }
+  /** A JSON array of user ids. */
+  setParticipants(idsJson: string): boolean {
+    return this.apply('set_participants', idsJson);
+  }
+  /** A `member_joined` / `member_left` event's payload ({userId}) at `atMs`. */
+  applyMember(eventJson: string, joined: boolean, atMs: number): boolean {
+    const h = this.h();
+    return this.m.with([eventJson], (p, n) => this.m.exports.tw_chat_apply_member(h, p, n, joined ? 1 : 0, atMs) !== 0);
+  }
+  /** JSON array of user ids, sorted. */
+  participants(): string {
+    return this.m.text(this.call('participants'));
+  }
+  /** JSON array of {userId, joined, at}, oldest first. */
+  memberEvents(): string {
+    return this.m.text(this.call('member_events'));
   }
   applyReaction(eventJson: string): boolean {
     return this.apply('apply_reaction', eventJson);
@@ -206,6 +248,10 @@ export class WasmChatRoom extends StateContainer {
   }
   oldestId(): string {
     return this.m.text(this.call('oldest_id'));
+  }
+  /** The newest confirmed message's id ('' when none): where a resume starts. */
+  newestId(): string {
+    return this.m.text(this.call('newest_id'));
   }
   /** JSON array of user ids. */
   typingUsers(nowMs: number): string {

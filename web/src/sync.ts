@@ -3,8 +3,9 @@
 // wasm core (WasmSyncCollection); this class feeds it and notifies listeners.
 import type { Channel } from './channel.js';
 import type { TidewireClient } from './client.js';
-import type { TidewireError } from './errors.js';
+import { TidewireError } from './errors.js';
 import type { WasmSyncCollection } from './state_module.js';
+import { ErrorCode } from './wire.js';
 
 export interface SyncItem<T> {
   id: string;
@@ -20,8 +21,21 @@ export interface SyncEvents<T> {
   onInsert?: (item: SyncItem<T>) => void;
   onUpdate?: (item: SyncItem<T>) => void;
   onDelete?: (id: string) => void;
-  /** A local change the server refused (it has been rolled back). */
+  /**
+   * A local change the server refused (it has been rolled back). Not called when the refused change is already
+   * what is stored (a version conflict whose `current` holds every field the update set).
+   */
   onError?: (error: TidewireError) => void;
+}
+
+/** A version conflict said plainly (same code and details): someone else changed the item first. */
+function plainError(error: TidewireError): TidewireError {
+  if (!(error instanceof TidewireError) || error.code !== ErrorCode.versionConflict) return error;
+  return new TidewireError(
+    error.code,
+    'Someone else changed this item at the same time, so your change was not saved. Their version is shown; make your change again if you still want it.',
+    error.details,
+  );
 }
 
 export class SyncCollection<T extends Record<string, unknown> = Record<string, unknown>> {
@@ -34,6 +48,7 @@ export class SyncCollection<T extends Record<string, unknown> = Record<string, u
   #listeners = new Set<(items: SyncItem<T>[]) => void>();
   #events: SyncEvents<T>;
   #unsubs: Array<() => void> = [];
+  #sinceSnapshot = new Set<Array<[unknown, 'insert' | 'update' | 'delete']>>();
   #closed = false;
   #ready: Promise<void>;
   #loaded: Promise<void>;
@@ -118,10 +133,14 @@ export class SyncCollection<T extends Record<string, unknown> = Record<string, u
     } catch (e) {
       const error = e as TidewireError;
       const current = error.details?.current;
-      this.#state?.reject(ref, current !== undefined ? JSON.stringify(current) : '');
+      const redundant = this.#state?.reject(ref, current !== undefined ? JSON.stringify(current) : '') ?? false;
       this.#publish();
-      this.#events.onError?.(error);
-      throw error;
+      // Refused, yet the stored item already holds what was asked (two users ticked the same box at once):
+      // nothing went wrong, so nothing is reported and the caller gets the item as stored.
+      if (redundant) return current as SyncItem<T>;
+      const reported = plainError(error);
+      this.#events.onError?.(reported);
+      throw reported;
     }
   }
 
@@ -138,6 +157,11 @@ export class SyncCollection<T extends Record<string, unknown> = Record<string, u
   }
 
   async #snapshot(): Promise<void> {
+    // Events that arrive while the snapshot is on its way may be newer than it (the reply can trail a broadcast):
+    // they are applied at once and again on top of the snapshot, which they would otherwise be lost under. They
+    // are idempotent by (id, version), so one the snapshot already holds changes nothing.
+    const since: Array<[unknown, 'insert' | 'update' | 'delete']> = [];
+    this.#sinceSnapshot.add(since);
     try {
       const data = await this.#client.request<{ items?: unknown[] }>('sync_snapshot', {
         channel: this.channel,
@@ -145,29 +169,39 @@ export class SyncCollection<T extends Record<string, unknown> = Record<string, u
       });
       if (this.#closed || !this.#state) return;
       this.#state.applySnapshot(JSON.stringify(data?.items ?? []));
+      for (const [payload, kind] of since) this.#apply(payload, kind);
       this.#publish();
       this.#markLoaded();
     } catch {
       // Disconnected meanwhile: the next subscription confirmation takes a new snapshot.
+    } finally {
+      this.#sinceSnapshot.delete(since);
     }
   }
 
-  #onEvent(payload: unknown, kind: 'insert' | 'update' | 'delete'): void {
-    if (!this.#state || payload === null || typeof payload !== 'object') return;
+  /** Applies a change event to the state; false when it is not one of this resource's. */
+  #apply(payload: unknown, kind: 'insert' | 'update' | 'delete'): boolean {
+    if (!this.#state || payload === null || typeof payload !== 'object') return false;
     const p = payload as { resource?: unknown; item?: SyncItem<T>; id?: unknown };
-    if (p.resource !== this.resource) return;
+    if (p.resource !== this.resource) return false;
     if (kind === 'delete') {
-      if (typeof p.id !== 'string') return;
+      if (typeof p.id !== 'string') return false;
       this.#state.applyDelete(p.id);
-      this.#publish();
-      this.#events.onDelete?.(p.id);
-      return;
+      return true;
     }
-    if (!p.item) return;
+    if (!p.item) return false;
     this.#state.applyUpsert(JSON.stringify(p.item));
+    return true;
+  }
+
+  #onEvent(payload: unknown, kind: 'insert' | 'update' | 'delete'): void {
+    if (!this.#apply(payload, kind)) return;
+    for (const since of this.#sinceSnapshot) since.push([payload, kind]);
     this.#publish();
-    if (kind === 'insert') this.#events.onInsert?.(p.item);
-    else this.#events.onUpdate?.(p.item);
+    const p = payload as { item?: SyncItem<T>; id?: string };
+    if (kind === 'delete') this.#events.onDelete?.(p.id as string);
+    else if (kind === 'insert') this.#events.onInsert?.(p.item as SyncItem<T>);
+    else this.#events.onUpdate?.(p.item as SyncItem<T>);
   }
 
   #publish(): void {

@@ -1,4 +1,4 @@
-import { createElement as h, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { createElement as h, useEffect, useState, type FormEvent } from 'react';
 
 import type { ChatRoomInfo } from '../chat.js';
 import { ChatRoomList, roomTitle } from './chat_room_list.js';
@@ -13,8 +13,6 @@ export interface ChatProps {
   initialRoomId?: string;
   /** Display names by user id. */
   names?: Record<string, string>;
-  /** Re-fetch the room list this often (new DMs, other rooms' unread counts). Default 10000 ms; 0: never. */
-  refreshIntervalMs?: number;
   /** Show the "new room" form. Default true. */
   allowCreate?: boolean;
   className?: string;
@@ -22,7 +20,8 @@ export interface ChatProps {
 
 /**
  * A complete chat: the room list (last message, unread count) beside the open room (messages, typing,
- * reactions, input), and a form to create a room. The list refreshes when the open room gets a message.
+ * reactions, members, input), and a form to create a room. The list is live: the server pushes every change of
+ * this user's rooms (useChatRooms), so unread counts and previews update at once, without polling.
  *
  * ```tsx
  * <RealtimeProvider client={client}><Chat currentUserId={me} /></RealtimeProvider>
@@ -32,24 +31,16 @@ export function Chat({
   currentUserId,
   initialRoomId,
   names,
-  refreshIntervalMs = 10000,
   allowCreate = true,
   className,
 }: ChatProps) {
-  const { rooms, refresh, createRoom } = useChatRooms({ refreshIntervalMs });
+  const { rooms, createRoom } = useChatRooms();
   const [selected, setSelected] = useState<string | null>(initialRoomId ?? null);
   const [newName, setNewName] = useState('');
-  const refreshTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   useEffect(() => {
     if (selected === null && rooms.length > 0) setSelected(rooms[0]!.id);
   }, [rooms, selected]);
-  useEffect(() => () => clearTimeout(refreshTimer.current), []);
-
-  const onActivity = useCallback(() => {
-    clearTimeout(refreshTimer.current);
-    refreshTimer.current = setTimeout(() => void refresh().catch(() => undefined), 300);
-  }, [refresh]);
 
   const create = (e: FormEvent) => {
     e.preventDefault();
@@ -92,7 +83,6 @@ export function Chat({
           title: current ? roomTitle(current, currentUserId) : undefined,
           currentUserId,
           names,
-          onActivity,
         })
       : h('p', { className: 'tw-empty' }, 'Pick a room or create one.'),
   );

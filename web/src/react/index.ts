@@ -24,7 +24,7 @@ export type { UseRealtimeSyncOptions, RealtimeSync, SyncRecord } from './use_rea
 export { useChatRoom } from './use_chat_room.js';
 export type { ChatRoomState } from './use_chat_room.js';
 export { useChatRooms } from './use_chat_rooms.js';
-export type { ChatRooms, UseChatRoomsOptions } from './use_chat_rooms.js';
+export type { ChatRooms } from './use_chat_rooms.js';
 
 // Components
 export { tidewireStyles, TidewireStyles } from './styles.js';
@@ -41,7 +41,7 @@ export { PresenceAvatars, initials, colorIndex } from './presence_avatars.js';
 export type { PresenceAvatarsProps, AvatarUser } from './presence_avatars.js';
 export { ChatRoomList, roomTitle } from './chat_room_list.js';
 export type { ChatRoomListProps } from './chat_room_list.js';
-export { ChatRoomView, typingText } from './chat_room_view.js';
+export { ChatRoomView, countText, typingText } from './chat_room_view.js';
 export type { ChatRoomViewProps } from './chat_room_view.js';
 export { Chat } from './chat.js';
 export type { ChatProps } from './chat.js';

@@ -10,7 +10,15 @@ export interface ChatRoomState extends ChatRoomSnapshot {
   loaded: boolean;
   /** Loads the page before the oldest loaded message; resolves to whether older ones remain. */
   loadOlder: (limit?: number) => Promise<boolean>;
+  /**
+   * Sends a message: it shows at once with `status: 'pending'` (also while offline), then as the server stored
+   * it, or with `status: 'failed'` (retry() it). Rejects at once for an empty or too long text.
+   */
   send: (text: string) => Promise<ChatMessage>;
+  /** Sends a failed message again, by its `clientId`. */
+  retry: (clientId: string) => Promise<ChatMessage>;
+  /** Drops a failed message from the view, by its `clientId`. */
+  discard: (clientId: string) => void;
   edit: (messageId: string, text: string) => Promise<ChatMessage>;
   /** Adds (or with `add = false` removes) this user's reaction. */
   react: (messageId: string, emoji: string, add?: boolean) => Promise<void>;
@@ -19,16 +27,18 @@ export interface ChatRoomState extends ChatRoomSnapshot {
   markRead: (messageId: string) => Promise<void>;
 }
 
-const EMPTY: ChatRoomSnapshot = { messages: [], typingUsers: [], hasMore: false };
+const EMPTY: ChatRoomSnapshot = { messages: [], typingUsers: [], hasMore: false, participants: [], memberEvents: [] };
 type Source = { room: ChatRoom; loaded: { value: boolean }; onChange: (l: () => void) => () => void };
 
 /**
- * A chat room's live view while mounted: messages (first page loaded, older ones with loadOlder()), typing
- * users (they expire by themselves), reactions. The user must be a participant (listRooms() lists those;
+ * A chat room's live view while mounted: messages (first page loaded, older ones with loadOlder(); after every
+ * reconnect it resumes from its newest message, so nothing sent meanwhile is missed), own messages pending or
+ * failed, typing users (they expire by themselves), reactions (`reactedBy` marks this user's), participants
+ * and their joins and leaves. The user must be a participant (listRooms() lists those;
  * joinRoom() a public room first). `null` renders an empty room.
  *
  * ```tsx
- * const { messages, typingUsers, hasMore, loadOlder, send, react, setTyping, markRead } = useChatRoom(roomId);
+ * const { messages, typingUsers, participants, hasMore, loadOlder, send, retry, react, setTyping, markRead } = useChatRoom(roomId);
  * ```
  */
 export function useChatRoom(roomId: string | null | undefined): ChatRoomState {
@@ -54,9 +64,11 @@ export function useChatRoom(roomId: string | null | undefined): ChatRoomState {
   }, [source]);
   const loadOlder = useCallback(async (limit?: number) => need().loadOlder(limit), [need]);
   const send = useCallback(async (text: string) => need().send(text), [need]);
+  const retry = useCallback(async (clientId: string) => need().retry(clientId), [need]);
+  const discard = useCallback((clientId: string) => source?.room.discard(clientId), [source]);
   const edit = useCallback(async (messageId: string, text: string) => need().edit(messageId, text), [need]);
   const react = useCallback(async (messageId: string, emoji: string, add = true) => need().react(messageId, emoji, add), [need]);
   const setTyping = useCallback((typing: boolean) => source?.room.setTyping(typing), [source]);
   const markRead = useCallback(async (messageId: string) => need().markRead(messageId), [need]);
-  return { ...snapshot, hasMore: loaded && snapshot.hasMore, loaded, loadOlder, send, edit, react, setTyping, markRead };
+  return { ...snapshot, hasMore: loaded && snapshot.hasMore, loaded, loadOlder, send, retry, discard, edit, react, setTyping, markRead };
 }

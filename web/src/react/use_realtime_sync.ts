@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 
 import type { TidewireError } from '../errors.js';
 import type { SyncCollection, SyncItem } from '../sync.js';
@@ -20,7 +20,7 @@ export interface UseRealtimeSyncOptions<T> {
   onInsert?: (item: SyncRecord<T>) => void;
   onUpdate?: (item: SyncRecord<T>) => void;
   onDelete?: (id: string) => void;
-  /** A local change the server refused; it has been rolled back. */
+  /** A local change the server refused; it has been rolled back (also kept in `error` until dismissed). */
   onError?: (error: TidewireError) => void;
 }
 
@@ -31,6 +31,12 @@ export interface RealtimeSync<T> {
   /** Merges `patch` into an item; rolls back if the server refuses (for example a version conflict). */
   update: (id: string, patch: Partial<T>) => Promise<SyncRecord<T>>;
   remove: (id: string) => Promise<void>;
+  /**
+   * The last local change the server refused, in plain words (`error.message`), until dismissError() or the next
+   * refusal. A refused change that is already what is stored (two users ticked the same box) is not an error.
+   */
+  error: TidewireError | null;
+  dismissError: () => void;
 }
 
 function flatten<T>(item: SyncItem<T>): SyncRecord<T> {
@@ -58,6 +64,7 @@ export function useRealtimeSync<T extends Record<string, unknown> = Record<strin
   const { channel, resource } = options;
   const client = useRealtimeClient();
   const handlers = useLatest(options);
+  const [error, setError] = useState<TidewireError | null>(null); // setError is stable: safe in the collection's handlers
   const collection = useDisposable<{ sync: SyncCollection<T>; loaded: Loaded<T>; onChange: (l: () => void) => () => void }>(
     `${clientKey(client)}\u0000${channel}\u0000${resource}`,
     () => {
@@ -65,7 +72,10 @@ export function useRealtimeSync<T extends Record<string, unknown> = Record<strin
         onInsert: (item) => handlers.current.onInsert?.(flatten(item)),
         onUpdate: (item) => handlers.current.onUpdate?.(flatten(item)),
         onDelete: (id) => handlers.current.onDelete?.(id),
-        onError: (error) => handlers.current.onError?.(error),
+        onError: (e) => {
+          setError(e);
+          handlers.current.onError?.(e);
+        },
       });
       const loaded: Loaded<T> = { items: null };
       // The first change is the snapshot: from then on the collection's items are the truth.
@@ -101,5 +111,6 @@ export function useRealtimeSync<T extends Record<string, unknown> = Record<strin
     },
     [collection],
   );
-  return { data, insert, update, remove };
+  const dismissError = useCallback(() => setError(null), []);
+  return { data, insert, update, remove, error, dismissError };
 }

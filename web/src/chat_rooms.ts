@@ -1,0 +1,142 @@
+// The live list of this user's chat rooms (docs/PROTOCOL.md section 11): fetched with chat_list_rooms, then kept
+// current by the server's events on the user's own channel `user:<userId>`: `room` (a room's summary changed:
+// created, DM opened, joined, new message, unread count, read marker, members) and `room_removed` (left or
+// deleted). Fetched again on every (re)subscription of that channel and on a gap (the server could not replay
+// what was missed). There is no polling.
+import type { Channel } from './channel.js';
+import type { ChatRoomInfo } from './chat.js';
+import type { TidewireClient } from './client.js';
+import type { TidewireError } from './errors.js';
+
+export interface RoomListSnapshot {
+  /** Rooms by latest activity: those with messages newest first, then the others newest first. */
+  rooms: ChatRoomInfo[];
+  /** True until the first list arrived. */
+  loading: boolean;
+  /** The last fetch's error, if it failed. */
+  error: TidewireError | null;
+}
+
+/** Decimal ids compared as integers; '' sorts first. */
+function idLess(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length < b.length : a < b;
+}
+
+/** The server's order (chat_list_rooms): by the last message's id, newest first; rooms without one after. */
+function byActivity(a: ChatRoomInfo, b: ChatRoomInfo): number {
+  const la = a.lastMessage?.id ?? '';
+  const lb = b.lastMessage?.id ?? '';
+  if (la !== lb) {
+    if (la === '' || lb === '') return la === '' ? 1 : -1;
+    return idLess(la, lb) ? 1 : -1;
+  }
+  return a.id === b.id ? 0 : idLess(a.id, b.id) ? 1 : -1;
+}
+
+export class RoomList {
+  #client: TidewireClient;
+  #snapshot: RoomListSnapshot = { rooms: [], loading: true, error: null };
+  #listeners = new Set<(s: RoomListSnapshot) => void>();
+  #userId = '';
+  #handle: Channel | undefined;
+  #channelOffs: Array<() => void> = [];
+  #offs: Array<() => void> = [];
+  #generation = 0;
+  #closed = false;
+
+  constructor(client: TidewireClient) {
+    this.#client = client;
+    // The user id is known once connected (auth_success); the user channel follows it.
+    const offState = client.onStateChange(({ to }) => {
+      if (to === 'connected') this.#attach();
+    });
+    this.#offs.push(offState);
+    this.#attach();
+    if (this.#handle === undefined) this.refresh().catch(() => undefined); // connects, and so learns the user id
+  }
+
+  get snapshot(): RoomListSnapshot {
+    return this.#snapshot;
+  }
+
+  onChange(listener: (s: RoomListSnapshot) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Fetches the whole list again (done by itself on every (re)subscription and gap). */
+  async refresh(): Promise<ChatRoomInfo[]> {
+    const mine = ++this.#generation;
+    try {
+      const rooms = await this.#client.chat.listRooms();
+      if (mine === this.#generation && !this.#closed) this.#set({ rooms: [...rooms].sort(byActivity), loading: false, error: null });
+      return rooms;
+    } catch (e) {
+      if (mine === this.#generation && !this.#closed) this.#set({ ...this.#snapshot, loading: false, error: e as TidewireError });
+      throw e;
+    }
+  }
+
+  /** Puts a room's summary in the list at once (e.g. the answer of createRoom(); the push follows). */
+  upsert(room: ChatRoomInfo): void {
+    if (this.#closed || room === null || typeof room !== 'object' || typeof room.id !== 'string') return;
+    const old = this.#snapshot.rooms.find((r) => r.id === room.id);
+    // A bare room (an RPC's answer) keeps the summary fields the list already has.
+    const next: ChatRoomInfo = {
+      ...room,
+      lastMessage: room.lastMessage !== undefined ? room.lastMessage : (old?.lastMessage ?? null),
+      unreadCount: room.unreadCount !== undefined ? room.unreadCount : (old?.unreadCount ?? 0),
+    };
+    const rooms = [...this.#snapshot.rooms.filter((r) => r.id !== room.id), next].sort(byActivity);
+    this.#set({ ...this.#snapshot, rooms });
+  }
+
+  remove(roomId: string): void {
+    if (!this.#snapshot.rooms.some((r) => r.id === roomId)) return;
+    this.#set({ ...this.#snapshot, rooms: this.#snapshot.rooms.filter((r) => r.id !== roomId) });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#generation += 1; // ignore answers after close
+    for (const off of this.#offs) off();
+    this.#offs = [];
+    this.#detach();
+    this.#listeners.clear();
+  }
+
+  #attach(): void {
+    const id = this.#client.userId;
+    if (this.#closed || id === '' || id === this.#userId) return;
+    this.#detach(); // another user signed in on this client
+    this.#userId = id;
+    const handle = this.#client.channel(`user:${id}`).subscribe();
+    this.#handle = handle;
+    const refetch = () => void this.refresh().catch(() => undefined);
+    this.#channelOffs = [
+      handle.on('room', (m) => {
+        const room = (m.payload as { room?: ChatRoomInfo } | null)?.room;
+        if (room) this.upsert(room);
+      }),
+      handle.on('room_removed', (m) => {
+        const roomId = (m.payload as { roomId?: unknown } | null)?.roomId;
+        if (typeof roomId === 'string') this.remove(roomId);
+      }),
+      handle.onSubscribed(refetch),
+      handle.onGap(refetch),
+    ];
+  }
+
+  #detach(): void {
+    for (const off of this.#channelOffs) off();
+    this.#channelOffs = [];
+    this.#handle?.unsubscribe();
+    this.#handle = undefined;
+  }
+
+  #set(next: RoomListSnapshot): void {
+    this.#snapshot = next;
+    for (const l of [...this.#listeners]) l(next);
+  }
+}
