@@ -109,6 +109,12 @@ export const tidewireStyles = `
 .tw-composer input { flex: 1; font: inherit; padding: .4rem .55rem; border: 1px solid var(--tw-border); border-radius: var(--tw-radius); }
 .tw-empty { padding: 1rem; color: var(--tw-muted); }
 .tw-visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+:where(.tw-button, .tw-room, .tw-reaction, .tw-status-button, .tw-composer input):focus-visible {
+  outline: 2px solid var(--tw-blue); outline-offset: 2px; }
+.tw-toast__close:focus-visible { outline: 2px solid currentColor; outline-offset: 2px; }
+@media (prefers-reduced-motion: reduce) {
+  .tw-spinner, .tw-indicator.tw-state--connected .tw-dot { animation: none; }
+}
 `;
 
 /** Injects `tidewireStyles` as a `<style data-tidewire>` element. Render it once, near the root. */
