@@ -187,6 +187,10 @@ describe('browser: the React demo app', { skip }, () => {
 
         // Sent offline: both wait in the outbox (the task shows at once, pending).
         await say(bob, 'general', 'written offline');
+        // Shown at once, marked as not sent yet (the composer is cleared).
+        await bob.locator('.tw-message--own.tw-message--pending', { hasText: 'written offline' }).waitFor({ timeout: UI_TIMEOUT });
+        assert.match(await message(bob, 'bob', 'written offline').textContent(), /Sending…/);
+        assert.equal(await bob.getByRole('textbox', { name: 'Message general', exact: true }).inputValue(), '');
         await addTask(bob, 'offline task');
         await task(bob, 'offline task').and(bob.locator('[data-pending="true"]')).waitFor({ timeout: UI_TIMEOUT });
         // (The queue also holds the typing notices chat_typing sent around the message.)
@@ -200,6 +204,9 @@ describe('browser: the React demo app', { skip }, () => {
         await task(alice, 'offline task').waitFor({ timeout: UI_TIMEOUT });
         await task(bob, 'offline task').and(bob.locator('[data-pending="false"]')).waitFor({ timeout: UI_TIMEOUT });
         await message(bob, 'bob', 'written offline').waitFor({ timeout: UI_TIMEOUT });
+        // Confirmed: the server's message replaced the pending one (once).
+        await bob.locator('.tw-message--pending').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+        assert.equal(await message(bob, 'bob', 'written offline').count(), 1);
         await bob.locator('#connection[data-queue="0"]').waitFor({ timeout: UI_TIMEOUT });
         assert.deepEqual(await alice.locator('.tw-message__text').allTextContents(), ['online first', 'written offline']);
         await screenshot(alice, 'demo-app-offline-delivered');
