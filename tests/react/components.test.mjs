@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { click, consoleErrors, dom, h, mount, pressKey, React, teardownDom, typeInto, waitFor } from './helpers/env.mjs';
+
 import { startServer } from '../node/helpers/server.mjs';
 
 const { createClient, CONNECTION_STATES } = await import('../../web/dist/index.js');
@@ -259,7 +260,8 @@ describe('Chat (ChatRoomList + ChatRoomView) against the server', () => {
       await waitFor(() => view.$('.tw-room .tw-unread') === null, 5000, 'unread cleared');
 
       const jackRoom = jack.chat.room(room.id);
-      await jack.channel(`chat:${room.id}`).whenSubscribed();
+      const jackHandle = jack.channel(`chat:${room.id}`);
+      await jackHandle.whenSubscribed();
       jackRoom.setTyping(true);
       const typing = () => view.$('.tw-typing');
       await waitFor(() => typing().textContent === 'Jack is typing…', 3000, 'typing line (with the display name)');
@@ -278,16 +280,30 @@ describe('Chat (ChatRoomList + ChatRoomView) against the server', () => {
       await waitFor(() => jackRoom.snapshot.messages.some((m) => m.text === 'hello jack'), 3000, 'jack received it');
       assert.ok(view.$$('.tw-message--own').length >= 1, 'own messages are marked');
 
-      const thumbs = view.$('.tw-message .tw-reaction');
-      assert.equal(thumbs.getAttribute('aria-label'), 'React with 👍');
-      click(thumbs);
-      await waitFor(() => view.$('.tw-message .tw-reaction').textContent === '👍 1', 3000, 'the reaction count');
-      assert.equal(view.$('.tw-message .tw-reaction').getAttribute('aria-label'), 'React with 👍 (1)');
+      // Reactions toggle (issue #12): the name starts with the visible text, aria-pressed marks mine, a second
+      // click removes it.
+      const thumbs = () => view.$('.tw-message .tw-reaction');
+      assert.equal(thumbs().getAttribute('aria-label'), '👍, react with 👍');
+      assert.equal(thumbs().getAttribute('aria-pressed'), 'false');
+      click(thumbs());
+      await waitFor(() => thumbs().textContent === '👍 1', 3000, 'the reaction count');
+      await waitFor(() => thumbs().getAttribute('aria-pressed') === 'true', 3000, 'mine is marked');
+      assert.ok(thumbs().getAttribute('aria-label').startsWith(thumbs().textContent), 'the accessible name contains the visible text');
+      click(thumbs());
+      await waitFor(() => thumbs().textContent === '👍' && thumbs().getAttribute('aria-pressed') === 'false', 3000, 'a second click removes mine');
 
       await jackRoom.send('and another');
       await waitFor(() => texts().includes('and another'), 3000, 'jack\'s live message');
       await waitFor(() => view.$('.tw-room__last')?.textContent === 'jack: and another', 3000, 'the list\'s last message');
       jackRoom.close();
+
+      // Members (issue #12): the header counts them; a leave shows as a line and updates the count.
+      await waitFor(() => view.$('.tw-room-view__members')?.textContent === ' · 2 members', 3000, 'the member count');
+      jackHandle.unsubscribe();
+      await jack.chat.leaveRoom(room.id);
+      await waitFor(() => view.$('.tw-member-line')?.textContent === 'Jack left', 3000, 'the leave line');
+      assert.equal(view.$('.tw-room-view__members').textContent, ' · 1 member');
+      assert.equal(view.$('.tw-member-line').tagName, 'LI', 'a list item of the log');
 
       // Creating a room from the form opens it.
       typeInto(view.$('input[aria-label="New room name"]'), 'ideas');
@@ -301,6 +317,115 @@ describe('Chat (ChatRoomList + ChatRoomView) against the server', () => {
       view.unmount();
     }
     await waitFor(() => ivy.getMetrics().subscriberCount === 0, 2000, 'released on unmount');
+  });
+});
+
+// Issue #12: accessibility and keyboard, own messages while offline, and the composer's limit.
+describe('ChatRoomView: list items, one tab stop, pending and failed messages, the character count', () => {
+  test('the log holds an <ol> of list items; the list is one tab stop with arrow keys inside', { timeout: TIMEOUT }, async () => {
+    const kai = newClient('kai');
+    const lou = newClient('lou');
+    const room = await lou.chat.createRoom('keys', { participants: ['kai'] });
+    for (let i = 1; i <= 20; i += 1) await lou.request('chat_send', { roomId: room.id, text: `m${i}` });
+    const view = mount(app(kai, h(Chat, { currentUserId: 'kai', allowCreate: false })));
+    try {
+      await waitFor(() => view.$$('.tw-message').length === 20, 5000, 'twenty messages');
+      const log = view.$('[role="log"]');
+      const list = log.querySelector('ol');
+      assert.ok(list, 'an <ol> inside the log region');
+      assert.equal(list.getAttribute('role'), null, 'the list keeps its list role');
+      assert.ok(view.$$('.tw-message').every((li) => li.tagName === 'LI' && li.parentElement === list), 'messages are its list items');
+      // One tab stop for 20 messages with 3 reaction buttons each (61 Tab presses before the fix).
+      const stops = () => [...log.querySelectorAll('[tabindex], button, a[href], input')].filter((el) => el.tabIndex >= 0);
+      assert.equal(stops().length, 1, 'exactly one element of the list is in the tab order');
+      assert.equal(stops()[0].textContent.includes('m20'), true, 'the newest message holds it');
+      const newest = stops()[0];
+      newest.focus();
+      pressKey(newest, 'ArrowUp');
+      assert.ok(document.activeElement.textContent.includes('m19'), 'ArrowUp: the previous message');
+      await waitFor(() => stops().length === 1 && stops()[0] === document.activeElement, 2000, 'the stop follows focus');
+      pressKey(document.activeElement, 'ArrowRight');
+      assert.equal(document.activeElement.className.includes('tw-reaction'), true, 'ArrowRight: into its reactions');
+      pressKey(document.activeElement, 'ArrowRight');
+      assert.equal(document.activeElement.getAttribute('data-action'), '1');
+      pressKey(document.activeElement, 'Escape');
+      assert.ok(document.activeElement.textContent.includes('m19'), 'Escape: back to the message');
+      pressKey(document.activeElement, 'Home');
+      assert.ok(document.activeElement.textContent.includes('m1'));
+      pressKey(document.activeElement, 'End');
+      assert.ok(document.activeElement.textContent.includes('m20'));
+      await waitFor(() => stops().length === 1, 2000, 'still one stop');
+    } finally {
+      view.unmount();
+    }
+  });
+
+  test('offline: the composer clears and the message shows as Sending…, then stored; a failed one has Retry', { timeout: TIMEOUT }, async () => {
+    const mia = newClient('mia');
+    const room = await mia.chat.createRoom('offline-view');
+    const view = mount(app(mia, h(Chat, { currentUserId: 'mia', allowCreate: false })));
+    const input = () => view.$('.tw-room-view input[type="text"]');
+    const own = () => view.$$('.tw-message');
+    try {
+      await waitFor(() => view.$('[role="log"]')?.getAttribute('aria-label') === 'Messages in offline-view', 5000, 'the room');
+      await mia.channel(`chat:${room.id}`).whenSubscribed();
+      mia.disconnect();
+      await waitFor(() => mia.state === 'disconnected', 3000, 'offline');
+      typeInto(input(), 'typed offline');
+      pressKey(input(), 'Enter');
+      await waitFor(() => own().length === 1, 3000, 'shown at once');
+      assert.equal(input().value, '', 'the composer cleared');
+      assert.ok(own()[0].classList.contains('tw-message--pending'));
+      assert.match(own()[0].querySelector('.tw-message__status').textContent, /Sending…/);
+      typeInto(input(), 'will fail');
+      pressKey(input(), 'Enter');
+      await waitFor(() => own().length === 2, 3000, 'the second one');
+      mia.clearOutbox(); // both fail
+      await waitFor(() => own().every((li) => li.classList.contains('tw-message--failed')), 3000, 'failed');
+      assert.match(own()[0].querySelector('.tw-message__status').textContent, /Not sent/);
+      mia.connect();
+      await waitFor(() => mia.state === 'connected', 5000, 'back online');
+      click(own()[0].querySelector('.tw-retry'));
+      await waitFor(() => own()[0].classList.length === 2 && own()[0].dataset.messageId.match(/^\d+$/), 3000, 'retried and stored');
+      assert.deepEqual([...own()[0].classList].sort(), ['tw-message', 'tw-message--own']);
+      click(own()[1].querySelector('.tw-discard'));
+      await waitFor(() => own().length === 1, 3000, 'discarded');
+      assert.equal(own()[0].querySelector('.tw-message__text').textContent, 'typed offline');
+    } finally {
+      view.unmount();
+    }
+  });
+
+  test('the composer counts characters against 4,000, keeps a longer paste whole, and refuses it and blank text', { timeout: TIMEOUT }, async () => {
+    const ned = newClient('ned');
+    await ned.chat.createRoom('limits-view');
+    const view = mount(app(ned, h(Chat, { currentUserId: 'ned', allowCreate: false })));
+    const input = () => view.$('.tw-room-view input[type="text"]');
+    const count = () => view.$('.tw-composer__count');
+    const send = () => [...view.$$('.tw-room-view button')].find((b) => b.textContent === 'Send');
+    try {
+      await waitFor(() => input() !== null, 5000, 'the composer');
+      assert.equal(input().getAttribute('maxlength'), null, 'no silent cut');
+      assert.equal(input().getAttribute('aria-describedby'), count().id);
+      typeInto(input(), 'x'.repeat(3980));
+      await waitFor(() => count().textContent === '3,980 / 4,000', 2000, 'the count');
+      assert.equal(send().disabled, false);
+      typeInto(input(), 'x'.repeat(10000));
+      await waitFor(() => count().textContent.startsWith('10,000 / 4,000'), 2000, 'over the limit');
+      assert.equal(input().value.length, 10000, 'the paste is kept whole');
+      assert.ok(count().classList.contains('tw-composer__count--over'));
+      assert.equal(input().getAttribute('aria-invalid'), 'true');
+      assert.equal(send().disabled, true);
+      pressKey(input(), 'Enter');
+      assert.equal(input().value.length, 10000, 'Enter does not send it');
+      typeInto(input(), '\u200B\u200B \u2060');
+      await waitFor(() => send().disabled === true && /invisible/.test(count().textContent), 2000, 'blank refused');
+      typeInto(input(), '😀'.repeat(4000));
+      await waitFor(() => count().textContent === '4,000 / 4,000', 2000, 'code points, not UTF-16 units');
+      assert.equal(send().disabled, false);
+    } finally {
+      view.unmount();
+    }
   });
 });
 
