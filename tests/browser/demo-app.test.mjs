@@ -234,12 +234,17 @@ describe('browser: the React demo app', { skip }, () => {
         // Only the creator may delete; anyone may leave.
         assert.equal(await bob.getByRole('button', { name: 'Delete #doomed' }).count(), 0);
 
+        const focusedId = (page) => page.evaluate(() => document.activeElement?.id ?? '');
+        await bob.getByRole('textbox', { name: 'Message doomed', exact: true }).focus();
         await alice.getByRole('button', { name: 'Delete #doomed' }).click();
         await openRoomView(alice, 'general').waitFor({ timeout: UI_TIMEOUT });
+        // The button pressed went with its room: focus goes to the chat's heading, never to <body>.
+        await waitFor(async () => (await focusedId(alice)) === 'chat-title', UI_TIMEOUT, 'alice\'s focus on the chat heading');
         // bob, who had it open, sees it go from his list and is told why.
         await roomButton(bob, '#doomed').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
         await openRoomView(bob, 'general').waitFor({ timeout: UI_TIMEOUT });
         assert.match(await notice(bob).textContent(), /“doomed” is no longer in your rooms/);
+        await waitFor(async () => (await focusedId(bob)) === 'chat-title', UI_TIMEOUT, 'bob\'s focus (was in the composer) on the chat heading');
         await notice(bob).getByRole('button', { name: 'Dismiss' }).click();
         assert.equal(await notice(alice).count(), 0, 'no notice for one\'s own deletion');
         assert.equal(await roomButton(alice, '#doomed').count(), 0);

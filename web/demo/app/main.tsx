@@ -427,6 +427,10 @@ function ChatPanel({
       titles.current.delete(selected);
       setSelected(rooms[0]?.id ?? null);
       if (!removing.current.delete(selected)) setError(`“${gone}” is no longer in your rooms: you left it elsewhere, or it was deleted.`);
+      // Focus was perhaps in the view that goes (its composer, a message): keep it in the chat, not on <body>.
+      setTimeout(() => {
+        if (document.activeElement === document.body) heading.current?.focus();
+      });
     }
   }, [rooms, selected, session.userId]);
 
@@ -501,8 +505,8 @@ function ChatPanel({
           <ErrorNotice message={error} onDismiss={() => setError(null)} />
         </div>
         {selected !== null ? (
-          <div className="chat__main">
-            <ChatRoomView key={selected} roomId={selected} title={currentTitle} currentUserId={session.userId} />
+          <div className="chat__main" key={selected}>
+            <ChatRoomView roomId={selected} title={currentTitle} currentUserId={session.userId} />
             {/* After the composer, so that they add no Tab stop between the room list and it. */}
             {current !== undefined && current.kind === 'room' ? (
               <div className="room-actions">
