@@ -2,6 +2,7 @@
 // docs/PROTOCOL.md is the contract; web/src/wire.ts mirrors this file for TypeScript.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -48,6 +49,13 @@ inline constexpr std::string_view kRoomLeft = "room_left";          // the user 
 inline constexpr std::string_view kRoomDeleted = "room_deleted";    // the chat room was deleted
 inline constexpr std::string_view kAccessRevoked = "access_revoked";  // a token refresh narrowed `channels`
 }  // namespace unsubscribe_reason
+
+// Chat limits the server enforces (docs/PROTOCOL.md sections 11 and 14); wire.ts ChatLimits mirrors them.
+namespace chat_limits {
+inline constexpr std::size_t kTextMaxChars = 4000;     // chat_send / chat_edit text, in code points; never cut
+inline constexpr std::size_t kEmojiMaxBytes = 32;      // chat_react emoji, UTF-8 bytes
+inline constexpr std::size_t kRoomNameMaxChars = 100;  // chat_create_room name, in code points
+}  // namespace chat_limits
 
 // Stable error codes carried by {"type":"error","code":...}.
 namespace error {

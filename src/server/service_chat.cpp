@@ -22,10 +22,10 @@ namespace err = wire::error;
 
 namespace {
 
-constexpr std::size_t kMaxRoomNameChars = 100;
+constexpr std::size_t kMaxRoomNameChars = wire::chat_limits::kRoomNameMaxChars;
 constexpr std::size_t kMaxParticipants = 100;
-constexpr std::size_t kMaxTextChars = 4000;
-constexpr std::size_t kMaxEmojiBytes = 32;
+constexpr std::size_t kMaxTextChars = wire::chat_limits::kTextMaxChars;
+constexpr std::size_t kMaxEmojiBytes = wire::chat_limits::kEmojiMaxBytes;
 constexpr std::int64_t kDefaultHistory = 50;
 constexpr std::int64_t kMaxHistory = 200;
 
