@@ -192,8 +192,15 @@ describe('presence, sync and chat over the wire', () => {
     await service.subscribeToRoom(room.id);
     await b.chat.joinRoom(room.id);
     await waitFor(() => ra.snapshot.participants.includes('mb'));
+    const rb = b.chat.room(room.id);
+    await waitFor(() => rb.snapshot.participants.length === 2);
+    assert.equal(rb.snapshot.ended, null);
+    b.onError(() => undefined); // the room_left below is expected
     await b.chat.leaveRoom(room.id);
     await waitFor(() => !ra.snapshot.participants.includes('mb'));
+    // The leaver's open room learns that its live view ended.
+    await waitFor(() => rb.snapshot.ended?.code === 'room_left');
+    rb.close();
     assert.deepEqual(
       ra.snapshot.memberEvents.map((e) => [e.userId, e.joined]),
       [

@@ -6,7 +6,7 @@ import { RoomList } from './chat_rooms.js';
 import type { TidewireClient } from './client.js';
 import { TidewireError } from './errors.js';
 import type { WasmChatRoom } from './state_module.js';
-import { ChatLimits, ErrorCode } from './wire.js';
+import { ChatLimits, ErrorCode, UnsubscribeReason } from './wire.js';
 
 export interface ChatRoomInfo {
   id: string;
@@ -59,6 +59,11 @@ export interface ChatRoomSnapshot {
   participants: string[];
   /** Joins and leaves while the room was open, oldest first. */
   memberEvents: ChatMemberEvent[];
+  /**
+   * Set when the server ended this room's subscription: `code` `room_left` (this user left, perhaps on another
+   * device), `room_deleted`, or `access_revoked`. No more live messages arrive; close() the room.
+   */
+  ended: { code: string; message: string } | null;
 }
 
 /** A client message id: unique enough per sender (the server deduplicates per sender and room). */
@@ -98,6 +103,7 @@ function checkText(text: string): void {
 
 const TYPING_TTL_MS = 6000; // the server ends typing after 5 s without a refresh; keep a little slack
 const RESUME_PAGE = 200; // chat_history's largest page
+const ENDED_CODES = [UnsubscribeReason.roomLeft, UnsubscribeReason.roomDeleted, UnsubscribeReason.accessRevoked] as const;
 
 /** Room-level operations. */
 export class ChatClient {
@@ -142,7 +148,8 @@ export class ChatRoom {
   #client: TidewireClient;
   #handle: Channel;
   #state: WasmChatRoom | undefined;
-  #snapshot: ChatRoomSnapshot = { messages: [], typingUsers: [], hasMore: true, participants: [], memberEvents: [] };
+  #snapshot: ChatRoomSnapshot = { messages: [], typingUsers: [], hasMore: true, participants: [], memberEvents: [], ended: null };
+  #ended: ChatRoomSnapshot['ended'] = null;
   #listeners = new Set<(s: ChatRoomSnapshot) => void>();
   #unsubs: Array<() => void> = [];
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -279,6 +286,11 @@ export class ChatRoom {
       // the server was down) appear in the open room, in order and once.
       this.#client._onSubscribed(`chat:${this.roomId}`, () => this.#resume()),
       this.#handle.onGap(() => this.#resume()),
+      this.#handle.onError((e) => {
+        if (!(ENDED_CODES as readonly string[]).includes(e.code)) return;
+        this.#ended = { code: e.code, message: e.message };
+        this.#publish();
+      }),
     );
   }
 
@@ -334,6 +346,7 @@ export class ChatRoom {
       hasMore: state.hasMore(),
       participants: JSON.parse(state.participants()) as string[],
       memberEvents: JSON.parse(state.memberEvents()) as ChatMemberEvent[],
+      ended: this.#ended,
     };
     // Typing users expire by themselves: publish again when the next one does.
     clearTimeout(this.#typingTimer);

@@ -9,7 +9,7 @@ import { useChatRooms } from './use_chat_rooms.js';
 export interface ChatProps {
   /** This user's id (marks own messages, names DMs after the other participant). */
   currentUserId?: string;
-  /** The room open at first. Default: the first room of the list. */
+  /** The room open at first (one of this user's rooms). Default: the first room of the list. */
   initialRoomId?: string;
   /** Display names by user id. */
   names?: Record<string, string>;
@@ -34,13 +34,15 @@ export function Chat({
   allowCreate = true,
   className,
 }: ChatProps) {
-  const { rooms, createRoom } = useChatRooms();
+  const { rooms, loading, createRoom } = useChatRooms();
   const [selected, setSelected] = useState<string | null>(initialRoomId ?? null);
   const [newName, setNewName] = useState('');
 
+  // The first room at first; another one when the open room leaves the list (left elsewhere, or deleted).
   useEffect(() => {
-    if (selected === null && rooms.length > 0) setSelected(rooms[0]!.id);
-  }, [rooms, selected]);
+    if (loading) return;
+    if (selected === null ? rooms.length > 0 : !rooms.some((r) => r.id === selected)) setSelected(rooms[0]?.id ?? null);
+  }, [rooms, selected, loading]);
 
   const create = (e: FormEvent) => {
     e.preventDefault();

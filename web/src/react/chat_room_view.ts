@@ -46,6 +46,13 @@ export function countText(chars: number, max: number = ChatLimits.textMaxChars):
   return `${chars.toLocaleString('en-US')} / ${max.toLocaleString('en-US')}`;
 }
 
+/** Why a room's live view ended (the server's unsubscribe reason). */
+function endedText(code: string): string {
+  if (code === 'room_left') return 'You left this room.';
+  if (code === 'room_deleted') return 'This room was deleted.';
+  return 'You no longer have access to this room.';
+}
+
 function time(ms: number): string {
   const d = new Date(ms);
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
@@ -317,6 +324,7 @@ export function ChatRoomView({
       ),
     ),
     h('div', { className: 'tw-typing', 'aria-live': 'polite' }, typingText(typing)),
+    room.ended ? h('p', { className: 'tw-room-view__ended', role: 'status' }, endedText(room.ended.code)) : null,
     h(
       'form',
       { className: 'tw-composer', onSubmit: submit },
@@ -327,6 +335,7 @@ export function ChatRoomView({
         'aria-label': `Message ${heading}`,
         'aria-describedby': countId,
         'aria-invalid': over ? 'true' : undefined,
+        disabled: room.ended !== null,
         onChange: (e: { currentTarget: HTMLInputElement }) => onChange(e.currentTarget.value),
         onKeyDown,
         onBlur: () => {
@@ -341,7 +350,7 @@ export function ChatRoomView({
         { id: countId, className: cx('tw-composer__count', over && 'tw-composer__count--over') },
         text === '' ? '' : over ? `${countText(chars)}: too long, shorten it to send` : problem !== null ? `${countText(chars)}: only invisible characters` : countText(chars),
       ),
-      h('button', { type: 'submit', className: 'tw-button tw-button--primary', disabled: text === '' || problem !== null }, 'Send'),
+      h('button', { type: 'submit', className: 'tw-button tw-button--primary', disabled: text === '' || problem !== null || room.ended !== null }, 'Send'),
     ),
   );
 }

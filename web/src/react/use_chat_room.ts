@@ -27,7 +27,7 @@ export interface ChatRoomState extends ChatRoomSnapshot {
   markRead: (messageId: string) => Promise<void>;
 }
 
-const EMPTY: ChatRoomSnapshot = { messages: [], typingUsers: [], hasMore: false, participants: [], memberEvents: [] };
+const EMPTY: ChatRoomSnapshot = { messages: [], typingUsers: [], hasMore: false, participants: [], memberEvents: [], ended: null };
 type Source = { room: ChatRoom; loaded: { value: boolean }; onChange: (l: () => void) => () => void };
 
 /**
