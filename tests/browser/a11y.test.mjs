@@ -277,7 +277,7 @@ describe('browser: accessibility of the demo and the components (axe-core)', { s
     }
   });
 
-  test('after sign-in, focus moves from the body to the chat heading', { timeout: TEST_TIMEOUT }, async () => {
+  test('after sign-in, focus moves from the body to the chat heading, and a status says who is signed in', { timeout: TEST_TIMEOUT }, async () => {
     const server = await startServer({ args: SERVER_ARGS });
     const context = await browser.newContext();
     try {
@@ -289,6 +289,8 @@ describe('browser: accessibility of the demo and the components (axe-core)', { s
         const f = await focused(page);
         assert.equal(f.id, 'chat-title', `focus after sign-in: ${JSON.stringify(f)}`);
         assert.equal(f.tabIndex, -1, 'focusable by script, not a Tab stop');
+        // And a status message says it (a live region filled after it was rendered).
+        assert.equal(await page.getByRole('status').filter({ hasText: 'Signed in' }).textContent(), 'Signed in as alice.');
         // The first Tab from there reaches the chat's first control.
         await page.keyboard.press('Tab');
         assert.equal((await focused(page)).label, 'New room name');

@@ -535,10 +535,17 @@ function Workspace({ session, onSignOut }: { session: Session; onSignOut: () => 
   const [online, setOnline] = useState<PresenceUser[]>([]);
   const [dmRequest, setDmRequest] = useState<{ userId: string; n: number } | null>(null);
   const requestDm = useCallback((userId: string) => setDmRequest((r) => ({ userId, n: (r?.n ?? 0) + 1 })), []);
+  // Said by screen readers once signed in (a live region is announced when its text changes after it exists);
+  // focus meanwhile moves to the Chat heading (ChatPanel).
+  const [announcement, setAnnouncement] = useState('');
+  useEffect(() => setAnnouncement(`Signed in as ${session.name}.`), [session.name]);
 
   return (
     <>
       <BodyState />
+      <p id="announcer" className="visually-hidden" role="status">
+        {announcement}
+      </p>
       <ConnectionToast />
       <header className="top">
         <h1>
