@@ -165,6 +165,21 @@ TEST_F(HandlerFeatures, ChannelsClaimAndPrivateUserChannelsAreEnforced) {
   EXPECT_EQ(d.sink->take()["type"], "subscribed");
 }
 
+TEST_F(HandlerFeatures, AChatSubscribeThatRacedWithLosingAccessIsEndedAtOnce) {
+  int checks = 0;  // a participant at the first check, gone (left on another connection) by the second
+  handler.set_chat_membership([&](std::string_view, std::string_view) { return ++checks == 1; });
+  Conn c = connect("alice");
+  c.sink->take();
+  text(c, json({{"type", "subscribe"}, {"channel", "chat:5"}, {"ref", "s"}}));
+  EXPECT_EQ(c.sink->take()["type"], "subscribed");
+  const json ended = c.sink->take();
+  EXPECT_EQ(ended["type"], "unsubscribed");
+  EXPECT_EQ(ended["reason"], "access_revoked");
+  EXPECT_FALSE(ended.contains("ref"));
+  EXPECT_EQ(hub.subscriber_count("chat:5"), 0u);
+  EXPECT_TRUE(c.state.channels.empty());
+}
+
 TEST_F(HandlerFeatures, SubscribeSinceReplaysMissedMessagesAfterSubscribed) {
   Conn a = connect("alice");
   a.sink->take();
