@@ -3,6 +3,12 @@
 // in the same run. Also: memory per idle connection (RSS growth over N idle authenticated connections).
 //
 //   node bench/server/fanout.mjs [--rounds 3] [--subscribers 100] [--messages 20000] [--idle 10000]
+//                                [--history-stores sqlite,memory]
+//
+// tidewire runs once per history store in every round (default both: `sqlite`, the server's default, with a
+// fresh --data-dir per round, and `--history-store memory`), with the default history window (10,000 per channel,
+// 5 minutes); the order of the two alternates between rounds. The summary's tidewire* figures are the first store's (the
+// default's); per store figures are under `stores`.
 //
 // CPU is read from /proc/<pid>/stat (user + system), which counts only the server process: the load generator
 // runs in this process. Also counts the WebSocket frames every subscriber receives during the measured window and
@@ -10,8 +16,9 @@
 // at small batches, so two servers' CPU figures only compare fairly next to their batch sizes. Prints a JSON
 // summary on the last line.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -27,8 +34,10 @@ const { values: opts } = parseArgs({
     messages: { type: 'string', default: '20000' },
     idle: { type: 'string', default: '10000' },
     'write-delay-us': { type: 'string', default: '1000' },
+    'history-stores': { type: 'string', default: 'sqlite,memory' },
   },
 });
+const STORES = opts['history-stores'].split(',').filter(Boolean);
 const ROUNDS = Number(opts.rounds);
 const SUBSCRIBERS = Number(opts.subscribers);
 const MESSAGES = Number(opts.messages);
@@ -59,12 +68,21 @@ async function startBaseline() {
   return { pid: child.pid, wsUrl: `ws://127.0.0.1:${port}/ws`, token: () => null, stop: () => child.kill() };
 }
 
-async function startTidewire() {
+// `store`: 'sqlite' (a fresh data directory, removed on stop) or 'memory'.
+async function startTidewire(store = STORES[0]) {
+  const dataDir = store === 'sqlite' ? mkdtempSync(join(tmpdir(), 'tidewire-bench-')) : null;
+  // The history size and age are the defaults, spelled out so the bench also runs against an older binary.
+  const storeArgs = ['--history-store', store, '--history-size', '10000', '--history-ttl-ms', '300000',
+    ...(dataDir ? ['--data-dir', dataDir] : [])];
   const s = await startServer({
     args: ['--write-delay-us', String(WRITE_DELAY_US), '--rate-limit', '10000000', '--rate-burst', '10000000',
-      '--max-queued-messages', '1000000', '--max-queued-bytes', '1000000000', '--log-level', 'warn'],
+      '--max-queued-messages', '1000000', '--max-queued-bytes', '1000000000', '--log-level', 'warn', ...storeArgs],
   });
-  return { pid: s.process.pid, wsUrl: s.wsUrl, token: (u) => s.token(u), stop: () => s.stop() };
+  const stop = async () => {
+    await s.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { pid: s.process.pid, wsUrl: s.wsUrl, token: (u) => s.token(u), stop };
 }
 
 async function fanoutRound(server) {
@@ -128,9 +146,12 @@ async function idleRound(server) {
   return { bytesPerIdleConnection: ((after - before) * 1024) / IDLE, rssBeforeKb: before, rssAfterKb: after };
 }
 
-const results = { tidewire: [], baseline: [] };
+const results = { baseline: [] };
+for (const store of STORES) results[`tidewire-${store}`] = [];
 for (let round = 0; round < ROUNDS; round += 1) {
-  for (const [name, start] of [['tidewire', startTidewire], ['baseline', startBaseline]]) {
+  const stores = round % 2 === 0 ? STORES : [...STORES].reverse();
+  const runs = [...stores.map((store) => [`tidewire-${store}`, () => startTidewire(store)]), ['baseline', startBaseline]];
+  for (const [name, start] of runs) {
     const server = await start();
     try {
       const r = await fanoutRound(server);
@@ -153,21 +174,33 @@ if (IDLE > 0) {
     await server.stop();
   }
 }
+const tidewire = results[`tidewire-${STORES[0]}`];
+const stores = Object.fromEntries(STORES.map((store) => {
+  const rs = results[`tidewire-${store}`];
+  return [store, {
+    cpuUsPerDelivery: median(rs.map((r) => r.cpuUsPerDelivery)),
+    perRound: rs.map((r) => r.cpuUsPerDelivery),
+    deliveriesPerSec: median(rs.map((r) => r.deliveriesPerSec)),
+    messagesPerFrame: median(rs.map((r) => r.messagesPerFrame)),
+  }];
+}));
 const summary = {
   subscribers: SUBSCRIBERS,
   messages: MESSAGES,
   writeDelayUs: WRITE_DELAY_US,
-  tidewireCpuUsPerDelivery: median(results.tidewire.map((r) => r.cpuUsPerDelivery)),
+  historyStore: STORES[0],
+  tidewireCpuUsPerDelivery: median(tidewire.map((r) => r.cpuUsPerDelivery)),
   baselineCpuUsPerDelivery: median(results.baseline.map((r) => r.cpuUsPerDelivery)),
-  ratios: results.tidewire.map((r, i) => r.cpuUsPerDelivery / results.baseline[i].cpuUsPerDelivery),
-  tidewireDeliveriesPerSec: median(results.tidewire.map((r) => r.deliveriesPerSec)),
+  ratios: tidewire.map((r, i) => r.cpuUsPerDelivery / results.baseline[i].cpuUsPerDelivery),
+  tidewireDeliveriesPerSec: median(tidewire.map((r) => r.deliveriesPerSec)),
   baselineDeliveriesPerSec: median(results.baseline.map((r) => r.deliveriesPerSec)),
-  tidewireMessagesPerFrame: median(results.tidewire.map((r) => r.messagesPerFrame)),
+  tidewireMessagesPerFrame: median(tidewire.map((r) => r.messagesPerFrame)),
   baselineMessagesPerFrame: median(results.baseline.map((r) => r.messagesPerFrame)),
   messagesPerFrame: {
-    tidewire: results.tidewire.map((r) => r.messagesPerFrame),
+    tidewire: tidewire.map((r) => r.messagesPerFrame),
     baseline: results.baseline.map((r) => r.messagesPerFrame),
   },
+  stores,
   idle,
 };
 console.log(JSON.stringify(summary));

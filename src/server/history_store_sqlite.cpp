@@ -71,8 +71,8 @@ std::unique_ptr<SqliteHistoryStore> SqliteHistoryStore::open(const std::string& 
                          "INSERT OR REPLACE INTO entries (channel, offset, ts, sender, client_id, event, payload, binary)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          -1, &store->insert_entry_, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "UPDATE streams SET last_offset = ? WHERE channel = ?", -1, &store->update_stream_,
-                         nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "UPDATE streams SET last_offset = MAX(last_offset, ?) WHERE channel = ?", -1,
+                         &store->update_stream_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(db, "DELETE FROM entries WHERE channel = ? AND offset < ?", -1, &store->trim_entries_,
                          nullptr) != SQLITE_OK) {
     error = sqlite3_errmsg(db);
@@ -103,8 +103,25 @@ void SqliteHistoryStore::wrote_locked() {
   if (++pending_ >= kMaxBatch) commit_locked();
 }
 
+void SqliteHistoryStore::apply_trim_locked(const std::string& channel, std::uint64_t min_offset) {
+  // The stream's last offset is the highest entry's; once every entry is trimmed it must be kept in streams.
+  sqlite3_stmt* st = update_stream_;
+  sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(min_offset - 1));
+  sqlite3_bind_text(st, 2, channel.data(), static_cast<int>(channel.size()), SQLITE_TRANSIENT);
+  sqlite3_step(st);
+  sqlite3_reset(st);
+  st = trim_entries_;
+  sqlite3_bind_text(st, 1, channel.data(), static_cast<int>(channel.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(min_offset));
+  if (sqlite3_step(st) != SQLITE_DONE)
+    log(LogLevel::kError, "msg=\"history store: trim failed\" error=", log_quoted(sqlite3_errmsg(db_)));
+  sqlite3_reset(st);
+}
+
 void SqliteHistoryStore::commit_locked() {
   if (!in_transaction_) return;
+  for (const auto& [channel, min_offset] : pending_trims_) apply_trim_locked(channel, min_offset);
+  pending_trims_.clear();
   if (!exec("COMMIT")) {
     // The batch is lost to the store (the hub's memory still has it); start afresh.
     if (!sqlite3_get_autocommit(db_)) exec("ROLLBACK");
@@ -131,6 +148,10 @@ bool SqliteHistoryStore::exec(const char* sql) {
 
 bool SqliteHistoryStore::load(std::string_view channel, StoredStream& out) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto trim = pending_trims_.find(channel); trim != pending_trims_.end()) {
+    apply_trim_locked(trim->first, trim->second);
+    pending_trims_.erase(trim);
+  }
   {
     Statement s(db_, "SELECT epoch, last_offset FROM streams WHERE channel = ?");
     if (!s || s.text(1, channel).step() != SQLITE_ROW) return false;
@@ -151,6 +172,7 @@ bool SqliteHistoryStore::load(std::string_view channel, StoredStream& out) {
     e.event = s.column_text(4);
     e.payload = s.column_text(5);
     e.binary = s.column_uint(6) != 0;
+    if (e.offset > out.last_offset) out.last_offset = e.offset;  // appends do not update streams (see trim)
     out.entries.push_back(std::move(e));
   }
   return true;
@@ -159,6 +181,7 @@ bool SqliteHistoryStore::load(std::string_view channel, StoredStream& out) {
 void SqliteHistoryStore::create(std::string_view channel, std::string_view epoch, std::uint64_t last_offset) {
   std::lock_guard<std::mutex> lock(mutex_);
   begin_locked();
+  if (const auto trim = pending_trims_.find(channel); trim != pending_trims_.end()) pending_trims_.erase(trim);
   Statement d(db_, "DELETE FROM entries WHERE channel = ?");
   if (d) d.text(1, channel).step();
   Statement s(db_, "INSERT OR REPLACE INTO streams (channel, epoch, last_offset) VALUES (?, ?, ?)");
@@ -184,23 +207,16 @@ void SqliteHistoryStore::append(std::string_view channel, const HistoryEntry& e)
   if (sqlite3_step(st) != SQLITE_DONE)
     log(LogLevel::kError, "msg=\"history store: append failed\" error=", log_quoted(sqlite3_errmsg(db_)));
   sqlite3_reset(st);
-  st = update_stream_;
-  sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(e.offset));
-  text(st, 2, channel);
-  sqlite3_step(st);
-  sqlite3_reset(st);
   wrote_locked();
 }
 
 void SqliteHistoryStore::trim(std::string_view channel, std::uint64_t min_offset) {
+  if (min_offset == 0) return;
   std::lock_guard<std::mutex> lock(mutex_);
   begin_locked();
-  sqlite3_stmt* st = trim_entries_;
-  sqlite3_bind_text(st, 1, channel.data(), static_cast<int>(channel.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(min_offset));
-  if (sqlite3_step(st) != SQLITE_DONE)
-    log(LogLevel::kError, "msg=\"history store: trim failed\" error=", log_quoted(sqlite3_errmsg(db_)));
-  sqlite3_reset(st);
+  // Coalesced: a full window trims one entry per publish; the batch's commit deletes them in one statement.
+  auto [it, added] = pending_trims_.try_emplace(std::string(channel), min_offset);
+  if (!added && min_offset > it->second) it->second = min_offset;
   wrote_locked();
 }
 

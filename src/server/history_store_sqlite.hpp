@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,14 +43,19 @@ class SqliteHistoryStore : public HistoryStore {
   bool exec(const char* sql);
   void begin_locked();   // opens the batch's transaction when none is open
   void wrote_locked();   // counts a written row; commits a full batch
-  void commit_locked();
+  void commit_locked();  // applies the pending trims, then commits
+  void apply_trim_locked(const std::string& channel, std::uint64_t min_offset);
 
   std::mutex mutex_;
   sqlite3* db_;
-  // The statements of every publish, prepared once (append() and trim() are on the publish path).
+  // The statements of every publish, prepared once (append() and trim() are on the publish path). An append
+  // writes its entry only: a stream's last offset is its highest entry's, or streams.last_offset once a trim
+  // removed every entry (trim raises it to min_offset - 1).
   sqlite3_stmt* insert_entry_ = nullptr;
   sqlite3_stmt* update_stream_ = nullptr;
   sqlite3_stmt* trim_entries_ = nullptr;
+  std::map<std::string, std::uint64_t, std::less<>> pending_trims_;  // guarded by mutex_: per channel, the
+                                                                     // highest min_offset of the open batch
   bool in_transaction_ = false;           // guarded by mutex_
   std::size_t pending_ = 0;               // guarded by mutex_: rows in the open transaction
   std::atomic<bool> dirty_{false};        // a transaction is open (read without the lock by sync())

@@ -246,9 +246,28 @@ TEST(HubHistory, SqliteStoreCommitsABatchOnSyncOrWhenFull) {
   ASSERT_EQ(after.entries.size(), 2u);  // 1 was trimmed
   EXPECT_EQ(after.entries[0].offset, 2u);
 
+  // A trim of every entry keeps the stream's last offset (appends store only their entry).
+  store->trim("room", 4);
+  store->sync();
+  StoredStream emptied;
+  ASSERT_TRUE(reader->load("room", emptied));
+  EXPECT_EQ(emptied.last_offset, 3u);
+  EXPECT_TRUE(emptied.entries.empty());
+  // A new stream forgets a trim still pending for the old one.
+  store->trim("room", 1000);
+  store->create("room", "e-2", 0);
+  store->append("room", entry(1));
+  store->sync();
+  StoredStream renewed;
+  ASSERT_TRUE(reader->load("room", renewed));
+  EXPECT_EQ(renewed.epoch, "e-2");
+  EXPECT_EQ(renewed.last_offset, 1u);
+  EXPECT_EQ(renewed.entries.size(), 1u);
+  const std::uint64_t commits = store->commits();
+
   // A batch commits by itself when full, so a long burst without a network write stays bounded.
-  for (std::uint64_t i = 4; i < 4 + SqliteHistoryStore::kMaxBatch; ++i) store->append("room", entry(i));
-  EXPECT_EQ(store->commits(), 2u);
+  for (std::uint64_t i = 2; i < 2 + SqliteHistoryStore::kMaxBatch; ++i) store->append("room", entry(i));
+  EXPECT_EQ(store->commits(), commits + 1);
   reader.reset();
   store.reset();
   std::remove(path.c_str());
