@@ -297,4 +297,38 @@ describe('presence, sync and chat over the wire', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // Issue #12: the live room list follows pushes on user:<me>, and after a reconnect whose recovery failed (the
+  // server kept one event of that channel) it fetches the list again: nothing changed meanwhile is missed.
+  test('chat: the live room list takes pushes at once and refetches after a gap', async () => {
+    const own = await startServer({ args: ['--history-size', '1'] });
+    const fast = { reconnectBaseMs: 50, reconnectCapMs: 200 };
+    const a = createClient({ url: own.wsUrl, token: own.token('la'), ...fast });
+    const b = createClient({ url: own.wsUrl, token: own.token('lb'), ...fast });
+    try {
+      const list = a.chat.rooms();
+      await waitFor(() => list.snapshot.loading === false && a.getMetrics().subscriberCount === 1, 5000, 'the list and user:la');
+      const gaps = [];
+      a.onGap((g) => gaps.push(g.channel));
+      const first = await b.chat.createRoom('first', { participants: ['la'] });
+      await waitFor(() => list.snapshot.rooms.some((r) => r.id === first.id), 3000, 'pushed');
+      a.disconnect();
+      await waitFor(() => a.state === 'disconnected');
+      const second = await b.chat.createRoom('second', { participants: ['la'] });
+      await b.request('chat_send', { roomId: second.id, text: 'while la was away' });
+      await b.request('chat_send', { roomId: first.id, text: 'and here' });
+      a.connect();
+      await waitFor(
+        () => list.snapshot.rooms.map((r) => `${r.name}:${r.lastMessage?.text}:${r.unreadCount}`).join(',') === 'first:and here:1,second:while la was away:1',
+        5000,
+        'the list as stored, newest activity first',
+      );
+      assert.deepEqual(gaps, ['user:la'], 'the recovery failed: the list was fetched again');
+      list.close();
+    } finally {
+      a.close();
+      b.close();
+      await own.stop();
+    }
+  });
 });
