@@ -120,6 +120,7 @@ async function fanoutRound(server) {
   while (minReceived() < MESSAGES) await new Promise((r) => setTimeout(r, 1));
   const elapsed = performance.now() - t0;
   const cpu = cpuMs(server.pid) - cpu0;
+  const peakRssKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]);
   for (const ws of [...subs, pub]) ws.terminate();
   const deliveries = (SUBSCRIBERS + 1) * MESSAGES; // the publisher is a subscriber too
   // Per subscriber: every message it received over the frames that carried them; the median subscriber.
@@ -130,6 +131,7 @@ async function fanoutRound(server) {
     elapsedMs: elapsed,
     messagesPerFrame,
     frames: frames.reduce((a, b) => a + b, 0),
+    peakRssKb, // the server's peak RSS (VmHWM) by the end of the round: it holds the channel's history
   };
 }
 
@@ -158,7 +160,7 @@ for (let round = 0; round < ROUNDS; round += 1) {
       results[name].push(r);
       console.log(`round ${round + 1} ${name}: ${r.cpuUsPerDelivery.toFixed(3)} us CPU/delivery, ` +
         `${Math.round(r.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, ` +
-        `${r.messagesPerFrame.toFixed(1)} messages/frame (median subscriber)`);
+        `${r.messagesPerFrame.toFixed(1)} messages/frame (median subscriber), peak RSS ${Math.round(r.peakRssKb / 1024)} MiB`);
     } finally {
       await server.stop();
     }
@@ -182,6 +184,7 @@ const stores = Object.fromEntries(STORES.map((store) => {
     perRound: rs.map((r) => r.cpuUsPerDelivery),
     deliveriesPerSec: median(rs.map((r) => r.deliveriesPerSec)),
     messagesPerFrame: median(rs.map((r) => r.messagesPerFrame)),
+    peakRssKb: median(rs.map((r) => r.peakRssKb)),
   }];
 }));
 const summary = {

@@ -63,7 +63,8 @@ std::unique_ptr<SqliteHistoryStore> SqliteHistoryStore::open(const std::string& 
                    " last_offset INTEGER NOT NULL);"
                    "CREATE TABLE IF NOT EXISTS entries (channel TEXT NOT NULL, offset INTEGER NOT NULL,"
                    " ts INTEGER NOT NULL, sender TEXT NOT NULL, client_id TEXT NOT NULL, event TEXT NOT NULL,"
-                   " payload BLOB NOT NULL, binary INTEGER NOT NULL, PRIMARY KEY (channel, offset));")) {
+                   " payload BLOB NOT NULL, binary INTEGER NOT NULL, PRIMARY KEY (channel, offset))"
+                   " WITHOUT ROWID;")) {
     error = sqlite3_errmsg(db);
     return nullptr;
   }
