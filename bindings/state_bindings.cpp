@@ -155,20 +155,17 @@ EMSCRIPTEN_KEEPALIVE int tw_chat_add_pending(WasmChatRoom* r, const char* p, std
   JsonValue j;
   return b::parse(p, n, j) && r->room.add_pending(j) ? 1 : 0;
 }
-EMSCRIPTEN_KEEPALIVE int tw_chat_confirm_pending(WasmChatRoom* r, const char* ip, std::size_t in, const char* p,
-                                                 std::size_t n) {
-  JsonValue j;
-  return b::parse(p, n, j) && r->room.confirm_pending(b::text(ip, in), j) ? 1 : 0;
-}
-EMSCRIPTEN_KEEPALIVE int tw_chat_fail_pending(WasmChatRoom* r, const char* ip, std::size_t in, const char* p,
+// `error` '' marks it pending again (a retry), else failed with that error.
+EMSCRIPTEN_KEEPALIVE int tw_chat_mark_pending(WasmChatRoom* r, const char* ip, std::size_t in, const char* p,
                                               std::size_t n) {
-  return r->room.fail_pending(b::text(ip, in), b::text(p, n)) ? 1 : 0;
+  return r->room.mark_pending(b::text(ip, in), b::text(p, n)) ? 1 : 0;
 }
-EMSCRIPTEN_KEEPALIVE int tw_chat_retry_pending(WasmChatRoom* r, const char* p, std::size_t n) {
-  return r->room.retry_pending(b::text(p, n)) ? 1 : 0;
-}
-EMSCRIPTEN_KEEPALIVE int tw_chat_discard_pending(WasmChatRoom* r, const char* p, std::size_t n) {
-  return r->room.discard_pending(b::text(p, n)) ? 1 : 0;
+// Removes it: confirmed with the server's message (JSON), or discarded when the message is ''.
+EMSCRIPTEN_KEEPALIVE int tw_chat_settle_pending(WasmChatRoom* r, const char* ip, std::size_t in, const char* p,
+                                                std::size_t n) {
+  JsonValue j;
+  const bool has_message = n > 0 && b::parse(p, n, j);
+  return r->room.settle_pending(b::text(ip, in), has_message ? &j : nullptr) ? 1 : 0;
 }
 // Participants: a JSON array of user ids; member events {userId} with their time.
 EMSCRIPTEN_KEEPALIVE int tw_chat_set_participants(WasmChatRoom* r, const char* p, std::size_t n) {

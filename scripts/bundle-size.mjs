@@ -18,8 +18,12 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const budgets = {
   /** Plain API: JS + the client's wasm, gzip -9: the performance target, enforced by `npm test`. */
   total: 40_000,
-  /** The state module's wasm, gzip -9, fetched on first use of presence, sync or chat (ours: catches growth). */
-  state: 16_000,
+  /**
+   * The state module's wasm, gzip -9, fetched on first use of presence, sync or chat (ours: catches growth).
+   * 15.2 KB before issue #12, whose chat resume, pending own messages, who reacted, members and quiet sync
+   * conflicts brought it to 16.8 KB.
+   */
+  state: 17_000,
   /** The React entry's own JS on top of the plain API, gzip -9 (ours: catches a regression). */
   react: 12_000,
 };

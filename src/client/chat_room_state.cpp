@@ -104,100 +104,82 @@ bool ChatRoomState::apply_reaction(const protocol::JsonValue& event) {
   return true;
 }
 
-ChatRoomState::Pending* ChatRoomState::find_pending(const std::string& client_id) {
-  for (Pending& p : pending_) {
-    if (p.client_id == client_id) return &p;
-  }
-  return nullptr;
+std::size_t ChatRoomState::pending_index(const std::string& client_id) const {
+  std::size_t i = 0;
+  while (i < pending_.size() && pending_[i].id != client_id) ++i;
+  return i;
 }
 
 bool ChatRoomState::add_pending(const protocol::JsonValue& message) {
   std::string client_id;
   if (!message.is_object() || !string_field(message, "clientId", client_id)) return false;
-  if (find_pending(client_id) != nullptr) return false;
-  protocol::JsonValue value = message;
-  value.set("id", protocol::JsonValue::string("pending-" + client_id));
-  if (value.find("editedAt") == nullptr) value.set("editedAt", protocol::JsonValue());
-  if (value.find("reactions") == nullptr) value.set("reactions", protocol::JsonValue::object());
-  value.set("status", protocol::JsonValue::string("pending"));
-  pending_.push_back(Pending{std::move(client_id), std::move(value)});
+  if (pending_index(client_id) < pending_.size()) return false;
+  pending_.push_back(Message{0, std::move(client_id), message});
+  pending_.back().value.set("status", protocol::JsonValue::string("pending"));
   return true;
 }
 
-bool ChatRoomState::confirm_pending(const std::string& client_id, const protocol::JsonValue& message) {
-  std::string id;
-  if (!string_field(message, "id", id)) return false;
-  auto it = std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.client_id == client_id; });
-  if (it == pending_.end()) return false;
-  pending_.erase(it);
+bool ChatRoomState::mark_pending(const std::string& client_id, const std::string& error) {
+  const std::size_t i = pending_index(client_id);
+  if (i == pending_.size()) return false;
+  protocol::JsonValue& value = pending_[i].value;
+  value.set("status", protocol::JsonValue::string(error.empty() ? "pending" : "failed"));
+  if (error.empty()) value.erase("error");
+  else value.set("error", protocol::JsonValue::string(error));
+  return true;
+}
+
+bool ChatRoomState::settle_pending(const std::string& client_id, const protocol::JsonValue* message) {
+  const std::size_t i = pending_index(client_id);
+  if (i == pending_.size()) return false;
+  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
   // A copy already delivered (event or resume) keeps its reactions: only a message not yet here is added.
-  if (find(id) == nullptr) apply_message(message);
-  return true;
-}
-
-bool ChatRoomState::fail_pending(const std::string& client_id, const std::string& error) {
-  Pending* p = find_pending(client_id);
-  if (p == nullptr) return false;
-  p->value.set("status", protocol::JsonValue::string("failed"));
-  p->value.set("error", protocol::JsonValue::string(error));
-  return true;
-}
-
-bool ChatRoomState::retry_pending(const std::string& client_id) {
-  Pending* p = find_pending(client_id);
-  if (p == nullptr) return false;
-  p->value.set("status", protocol::JsonValue::string("pending"));
-  p->value.erase("error");
-  return true;
-}
-
-bool ChatRoomState::discard_pending(const std::string& client_id) {
-  auto it = std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.client_id == client_id; });
-  if (it == pending_.end()) return false;
-  pending_.erase(it);
+  std::string id;
+  if (message != nullptr && string_field(*message, "id", id) && find(id) == nullptr) apply_message(*message);
   return true;
 }
 
 bool ChatRoomState::set_participants(const protocol::JsonValue& ids) {
   if (!ids.is_array()) return false;
-  std::vector<std::string> next;
+  participants_.clear();
   for (const auto& id : ids.elements()) {
-    if (id.is_string() && !id.as_string().empty()) next.push_back(id.as_string());
+    const std::string& user = id.as_string();
+    const std::size_t i = index_of(participants_, user);
+    if (!user.empty() && (i == participants_.size() || participants_[i].first != user)) {
+      insert_at(participants_, i, std::pair<std::string, double>(user, 0));
+    }
   }
-  std::sort(next.begin(), next.end());
-  next.erase(std::unique(next.begin(), next.end()), next.end());
-  participants_ = std::move(next);
   return true;
 }
 
 bool ChatRoomState::apply_member(const protocol::JsonValue& event, bool joined, double at_ms) {
   std::string user;
   if (!string_field(event, "userId", user)) return false;
-  const auto pos = std::lower_bound(participants_.begin(), participants_.end(), user);
-  const bool present = pos != participants_.end() && *pos == user;
+  const std::size_t i = index_of(participants_, user);
+  const bool present = i < participants_.size() && participants_[i].first == user;
   if (present == joined) return true;  // already known (a replay, or the list was fetched after it)
-  if (joined) participants_.insert(pos, user);
-  else participants_.erase(pos);
+  if (joined) insert_at(participants_, i, std::pair<std::string, double>(user, 0));
+  else participants_.erase(participants_.begin() + static_cast<std::ptrdiff_t>(i));
   protocol::JsonValue line = protocol::JsonValue::object();
   line.set("userId", protocol::JsonValue::string(std::move(user)));
   line.set("joined", protocol::JsonValue::boolean(joined));
   line.set("at", protocol::JsonValue::number(at_ms));
+  if (member_events_.size() >= kMaxMemberEvents) {  // drop the oldest
+    protocol::JsonValue kept = protocol::JsonValue::array();
+    for (std::size_t k = 1; k < member_events_.size(); ++k) kept.push_back(member_events_.elements()[k]);
+    member_events_ = std::move(kept);
+  }
   member_events_.push_back(std::move(line));
-  if (member_events_.size() > kMaxMemberEvents) member_events_.erase(member_events_.begin());
   return true;
 }
 
 protocol::JsonValue ChatRoomState::participants() const {
   protocol::JsonValue out = protocol::JsonValue::array();
-  for (const std::string& p : participants_) out.push_back(protocol::JsonValue::string(p));
+  for (const auto& p : participants_) out.push_back(protocol::JsonValue::string(p.first));
   return out;
 }
 
-protocol::JsonValue ChatRoomState::member_events() const {
-  protocol::JsonValue out = protocol::JsonValue::array();
-  for (const auto& e : member_events_) out.push_back(e);
-  return out;
-}
+protocol::JsonValue ChatRoomState::member_events() const { return member_events_; }
 
 bool ChatRoomState::apply_typing(const protocol::JsonValue& event, double now_ms) {
   std::string user;
@@ -220,7 +202,7 @@ bool ChatRoomState::apply_typing(const protocol::JsonValue& event, double now_ms
 protocol::JsonValue ChatRoomState::messages() const {
   protocol::JsonValue out = protocol::JsonValue::array();
   for (const Message& m : messages_) out.push_back(m.value);
-  for (const Pending& p : pending_) out.push_back(p.value);
+  for (const Message& p : pending_) out.push_back(p.value);
   return out;
 }
 

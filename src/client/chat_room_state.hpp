@@ -30,15 +30,14 @@ class ChatRoomState {
   bool apply_typing(const protocol::JsonValue& event, double now_ms);
 
   // This user's own messages before the server stored them, keyed by their client message id (chat_send `id`).
-  // add_pending takes {clientId, senderId, text, createdAt, roomId?}; it shows after the confirmed messages,
-  // in send order, with `id` "pending-<clientId>" and `status` "pending". confirm_pending replaces it by the
-  // server's message; fail_pending marks it `status` "failed" with `error`; retry_pending marks it pending
-  // again; discard_pending drops it. Each returns false when no such pending message exists.
+  // add_pending takes the message as shown ({id, clientId, senderId, text, createdAt, …}, `id` unlike any server
+  // id) and shows it after the confirmed messages, in send order, with `status` "pending". mark_pending sets
+  // `status` "failed" with `error` (non-empty), or back to "pending" (retrying) when `error` is empty.
+  // settle_pending removes it: with the server's message (confirmed; added unless already here), or with nullptr
+  // (discarded). Each returns false when no such pending message exists.
   bool add_pending(const protocol::JsonValue& message);
-  bool confirm_pending(const std::string& client_id, const protocol::JsonValue& message);
-  bool fail_pending(const std::string& client_id, const std::string& error);
-  bool retry_pending(const std::string& client_id);
-  bool discard_pending(const std::string& client_id);
+  bool mark_pending(const std::string& client_id, const std::string& error);
+  bool settle_pending(const std::string& client_id, const protocol::JsonValue* message);
   std::size_t pending_count() const { return pending_.size(); }
 
   // Participants: the full list (an array of user ids, e.g. from chat_list_rooms), and the `member_joined` /
@@ -69,22 +68,18 @@ class ChatRoomState {
     std::string id;
     protocol::JsonValue value;
   };
-  struct Pending {
-    std::string client_id;
-    protocol::JsonValue value;
-  };
   using ByName = std::vector<std::pair<std::string, double>>;  // sorted by name
   static std::size_t index_of(const ByName& v, const std::string& name);
   protocol::JsonValue* find(const std::string& id);
-  Pending* find_pending(const std::string& client_id);
+  std::size_t pending_index(const std::string& client_id) const;  // pending_.size() when absent
   bool merge_page(const protocol::JsonValue& data);
 
   std::vector<Message> messages_;  // sorted by (at, id)
   ByName created_at_;              // id -> createdAt, the key of its message
   ByName typing_until_;            // userId -> monotonic expiry
-  std::vector<Pending> pending_;   // in send order
-  std::vector<std::string> participants_;  // sorted
-  std::vector<protocol::JsonValue> member_events_;
+  std::vector<Message> pending_;   // in send order; `id` holds the client id (one vector type: smaller wasm)
+  ByName participants_;            // userId -> 0 (the ByName helpers keep the wasm small)
+  protocol::JsonValue member_events_ = protocol::JsonValue::array();
   bool has_more_ = true;
   double typing_ttl_ms_;
 };

@@ -11,32 +11,6 @@ std::int64_t version(const protocol::JsonValue& item) {
   const protocol::JsonValue* v = item.find("version");
   return v != nullptr ? v->as_int() : 0;  // 0 unless an integer
 }
-// Deep equality; object members in any order, numbers by value.
-bool json_equal(const protocol::JsonValue& a, const protocol::JsonValue& b) {
-  if (a.kind() != b.kind()) return false;
-  switch (a.kind()) {
-    case protocol::JsonValue::Kind::kNull: return true;
-    case protocol::JsonValue::Kind::kBool: return a.as_bool() == b.as_bool();
-    case protocol::JsonValue::Kind::kNumber: return a.as_number() == b.as_number();
-    case protocol::JsonValue::Kind::kString: return a.as_string() == b.as_string();
-    case protocol::JsonValue::Kind::kArray: {
-      if (a.size() != b.size()) return false;
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        if (!json_equal(a.elements()[i], b.elements()[i])) return false;
-      }
-      return true;
-    }
-    case protocol::JsonValue::Kind::kObject: {
-      if (a.size() != b.size()) return false;
-      for (const auto& m : a.members()) {
-        const protocol::JsonValue* other = b.find(m.key);
-        if (other == nullptr || !json_equal(m.value, *other)) return false;
-      }
-      return true;
-    }
-  }
-  return false;
-}
 bool item_id(const protocol::JsonValue& item, std::string& out) {
   const protocol::JsonValue* id = item.find("id");
   if (id == nullptr || !id->is_string() || id->as_string().empty()) return false;
@@ -140,7 +114,8 @@ bool SyncCollection::reject(std::uint32_t op, const protocol::JsonValue* current
   if (stored == nullptr || !stored->is_object()) return false;
   for (const auto& field : done.data.members()) {
     const protocol::JsonValue* now = stored->find(field.key);
-    if (now == nullptr || !json_equal(*now, field.value)) return false;
+    // Compared as JSON text: a different key order or number spelling counts as different (reported).
+    if (now == nullptr || now->dump() != field.value.dump()) return false;
   }
   return true;
 }

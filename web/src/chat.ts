@@ -195,7 +195,16 @@ export class ChatRoom {
     checkText(text);
     await this.#ready;
     const clientId = newMessageId();
-    const pending = { clientId, roomId: this.roomId, senderId: this.#client.userId, text, createdAt: Date.now() };
+    const pending: ChatMessage = {
+      id: `pending-${clientId}`,
+      clientId,
+      roomId: this.roomId,
+      senderId: this.#client.userId,
+      text,
+      createdAt: Date.now(),
+      editedAt: null,
+      reactions: {},
+    };
     this.#state?.addPending(JSON.stringify(pending));
     this.#publish();
     return this.#deliver(clientId, text);
@@ -204,7 +213,7 @@ export class ChatRoom {
   /** Sends a failed message again (same client id, so it is stored once). */
   async retry(clientId: string): Promise<ChatMessage> {
     const message = this.#snapshot.messages.find((m) => m.clientId === clientId);
-    if (message === undefined || this.#state === undefined || !this.#state.retryPending(clientId)) {
+    if (message === undefined || this.#state === undefined || !this.#state.markPending(clientId, '')) {
       throw new TidewireError(ErrorCode.invalidArgument, `tidewire: no unsent message "${clientId}" in room ${this.roomId} to retry`);
     }
     this.#publish();
@@ -213,7 +222,7 @@ export class ChatRoom {
 
   /** Drops a failed (or pending) message from the view. A pending one may still arrive if it was sent. */
   discard(clientId: string): void {
-    if (this.#state?.discardPending(clientId)) this.#publish();
+    if (this.#state?.settlePending(clientId, '')) this.#publish();
   }
 
   async edit(messageId: string, text: string): Promise<ChatMessage> {
@@ -252,14 +261,14 @@ export class ChatRoom {
   async #deliver(clientId: string, text: string): Promise<ChatMessage> {
     try {
       const data = await this.#client.request<{ message: ChatMessage }>('chat_send', { roomId: this.roomId, text, id: clientId });
-      if (this.#state && !this.#state.confirmPending(clientId, JSON.stringify(data.message))) {
+      if (this.#state && !this.#state.settlePending(clientId, JSON.stringify(data.message))) {
         this.#state.applyMessage(JSON.stringify(data.message));
       }
       this.#publish();
       return data.message;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      if (this.#state?.failPending(clientId, message)) this.#publish();
+      if (this.#state?.markPending(clientId, message || 'refused')) this.#publish();
       throw e;
     }
   }

@@ -195,23 +195,19 @@ export class WasmChatRoom extends StateContainer {
   applyMessage(messageJson: string): boolean {
     return this.apply('apply_message', messageJson);
   }
-  /** An own message before the server stored it: {clientId, senderId, text, createdAt, roomId}. */
+  /** An own message before the server stored it, as shown ({id: 'pending-…', clientId, senderId, text, …}). */
   addPending(messageJson: string): boolean {
     return this.apply('add_pending', messageJson);
   }
-  confirmPending(clientId: string, messageJson: string): boolean {
+  /** Marks it failed with `error`, or pending again (retrying) when `error` is ''. */
+  markPending(clientId: string, error: string): boolean {
     const h = this.h();
-    return this.m.with([clientId, messageJson], (ip, iN, p, n) => this.m.exports.tw_chat_confirm_pending(h, ip, iN, p, n) !== 0);
+    return this.m.with([clientId, error], (ip, iN, p, n) => this.m.exports.tw_chat_mark_pending(h, ip, iN, p, n) !== 0);
   }
-  failPending(clientId: string, error: string): boolean {
+  /** Removes it: confirmed by the server's message (JSON), or discarded with ''. */
+  settlePending(clientId: string, messageJson: string): boolean {
     const h = this.h();
-    return this.m.with([clientId, error], (ip, iN, p, n) => this.m.exports.tw_chat_fail_pending(h, ip, iN, p, n) !== 0);
-  }
-  retryPending(clientId: string): boolean {
-    return this.apply('retry_pending', clientId);
-  }
-  discardPending(clientId: string): boolean {
-    return this.apply('discard_pending', clientId);
+    return this.m.with([clientId, messageJson], (ip, iN, p, n) => this.m.exports.tw_chat_settle_pending(h, ip, iN, p, n) !== 0);
   }
   /** A JSON array of user ids. */
   setParticipants(idsJson: string): boolean {

@@ -129,8 +129,8 @@ TEST(ChatRoomState, DecimalIdsCompareAsIntegers) {
 TEST(ChatRoomState, PendingOwnMessagesConfirmFailAndRetry) {
   ChatRoomState room;
   room.apply_message(parsed(R"({"id":"1","createdAt":10,"text":"hi","senderId":"bob"})"));
-  ASSERT_TRUE(room.add_pending(parsed(R"({"clientId":"c1","senderId":"me","text":"one","createdAt":20})")));
-  ASSERT_TRUE(room.add_pending(parsed(R"({"clientId":"c2","senderId":"me","text":"two","createdAt":21})")));
+  ASSERT_TRUE(room.add_pending(parsed(R"({"id":"pending-c1","clientId":"c1","senderId":"me","text":"one","createdAt":20})")));
+  ASSERT_TRUE(room.add_pending(parsed(R"({"id":"pending-c2","clientId":"c2","senderId":"me","text":"two","createdAt":21})")));
   EXPECT_FALSE(room.add_pending(parsed(R"({"clientId":"c2","text":"again"})"))) << "one entry per client id";
   EXPECT_FALSE(room.add_pending(parsed(R"({"text":"no id"})")));
   auto m = N(room.messages());
@@ -145,26 +145,28 @@ TEST(ChatRoomState, PendingOwnMessagesConfirmFailAndRetry) {
   room.apply_message(parsed(R"({"id":"2","createdAt":30,"text":"live","senderId":"bob"})"));
   EXPECT_EQ(N(room.messages())[2]["id"], "pending-c1");
 
-  ASSERT_TRUE(room.confirm_pending("c1", parsed(R"({"id":"3","createdAt":40,"text":"one","senderId":"me"})")));
-  ASSERT_TRUE(room.fail_pending("c2", "offline too long"));
+  const auto confirmed = parsed(R"({"id":"3","createdAt":40,"text":"one","senderId":"me"})");
+  ASSERT_TRUE(room.settle_pending("c1", &confirmed));
+  ASSERT_TRUE(room.mark_pending("c2", "offline too long"));
   m = N(room.messages());
   ASSERT_EQ(m.size(), 4u);
   EXPECT_EQ(m[2]["id"], "3");
   EXPECT_FALSE(m[2].contains("status"));
   EXPECT_EQ(m[3]["status"], "failed");
   EXPECT_EQ(m[3]["error"], "offline too long");
-  ASSERT_TRUE(room.retry_pending("c2"));
+  ASSERT_TRUE(room.mark_pending("c2", ""));
   EXPECT_EQ(N(room.messages())[3]["status"], "pending");
   EXPECT_FALSE(N(room.messages())[3].contains("error"));
   // The reply after an event already brought the message: no duplicate.
-  room.apply_message(parsed(R"({"id":"4","createdAt":50,"text":"two","senderId":"me"})"));
-  ASSERT_TRUE(room.confirm_pending("c2", parsed(R"({"id":"4","createdAt":50,"text":"two","senderId":"me"})")));
+  const auto two = parsed(R"({"id":"4","createdAt":50,"text":"two","senderId":"me"})");
+  room.apply_message(two);
+  ASSERT_TRUE(room.settle_pending("c2", &two));
   EXPECT_EQ(room.pending_count(), 0u);
   EXPECT_EQ(N(room.messages()).size(), 4u);
-  EXPECT_FALSE(room.confirm_pending("c2", parsed(R"({"id":"4"})")));
+  EXPECT_FALSE(room.settle_pending("c2", &two));
   ASSERT_TRUE(room.add_pending(parsed(R"({"clientId":"c3","text":"drop me"})")));
-  EXPECT_TRUE(room.discard_pending("c3"));
-  EXPECT_FALSE(room.discard_pending("c3"));
+  EXPECT_TRUE(room.settle_pending("c3", nullptr));
+  EXPECT_FALSE(room.settle_pending("c3", nullptr));
   EXPECT_EQ(N(room.messages()).size(), 4u);
 }
 
