@@ -331,4 +331,32 @@ describe('presence, sync and chat over the wire', () => {
       await own.stop();
     }
   });
+
+  // Issue #12: a resume that missed more than one page (chat_history `after` answers 200 at most) pages on.
+  test('chat: an open room resumes across several pages, in order, without duplicates', async () => {
+    const own = await startServer({ args: ['--history-size', '1', '--rate-limit', '5000', '--rate-burst', '5000'] });
+    const fast = { reconnectBaseMs: 50, reconnectCapMs: 200 };
+    const a = createClient({ url: own.wsUrl, token: own.token('pa1'), ...fast });
+    const b = createClient({ url: own.wsUrl, token: own.token('pb1'), ...fast });
+    try {
+      const room = await a.chat.createRoom('pages', { participants: ['pb1'] });
+      const rb = b.chat.room(room.id);
+      await a.request('chat_send', { roomId: room.id, text: 'm0' });
+      await waitFor(() => rb.snapshot.messages.length === 1);
+      b.disconnect();
+      await waitFor(() => b.state === 'disconnected');
+      for (let i = 1; i <= 450; i += 1) await a.request('chat_send', { roomId: room.id, text: `m${i}` });
+      b.connect();
+      await waitFor(() => rb.snapshot.messages.length === 451, 10000, 'all 450 missed messages');
+      assert.deepEqual(
+        rb.snapshot.messages.map((m) => m.text),
+        Array.from({ length: 451 }, (_, i) => `m${i}`),
+      );
+      rb.close();
+    } finally {
+      a.close();
+      b.close();
+      await own.stop();
+    }
+  });
 });

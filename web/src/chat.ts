@@ -332,7 +332,8 @@ export class ChatRoom {
         if (!this.#state) break;
         this.#state.applyNewer(JSON.stringify(data));
         this.#publish();
-        if (data?.hasMore !== true) break;
+        // Stop at the end, and if a page brought nothing newer (never loop on a server that ignores `after`).
+        if (data?.hasMore !== true || this.#state.newestId() === after) break;
       }
     }
     await participants;
