@@ -360,6 +360,32 @@ describe('ChatRoomView: list items, one tab stop, pending and failed messages, t
     }
   });
 
+  test('the open room shows messages sent while this client was disconnected (its recovery failed): no room switch needed', { timeout: TIMEOUT }, async () => {
+    const own = await startServer({ args: ['--history-size', '1'] });
+    const pia = newClient('pia', FAST, own);
+    const quin = newClient('quin', FAST, own);
+    const room = await quin.chat.createRoom('away', { participants: ['pia'] });
+    await quin.request('chat_send', { roomId: room.id, text: 'hello' });
+    const view = mount(app(pia, h(Chat, { currentUserId: 'pia', allowCreate: false })));
+    const texts = () => view.$$('[role="log"] .tw-message__text').map((el) => el.textContent);
+    try {
+      await waitFor(() => texts().join() === 'hello', 5000, 'the room');
+      pia.disconnect();
+      await waitFor(() => pia.state === 'disconnected', 3000, 'offline');
+      await quin.request('chat_send', { roomId: room.id, text: 'while you were away' });
+      await quin.request('chat_send', { roomId: room.id, text: 'and this' });
+      pia.connect();
+      await waitFor(() => texts().join() === 'hello,while you were away,and this', 5000, 'the missed messages in the open room');
+      await quin.request('chat_send', { roomId: room.id, text: 'live' });
+      await waitFor(() => texts().join() === 'hello,while you were away,and this,live', 3000, 'then live again');
+    } finally {
+      view.unmount();
+      pia.close();
+      quin.close();
+      await own.stop();
+    }
+  });
+
   test('offline: the composer clears and the message shows as Sending…, then stored; a failed one has Retry', { timeout: TIMEOUT }, async () => {
     const mia = newClient('mia');
     const room = await mia.chat.createRoom('offline-view');
