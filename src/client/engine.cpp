@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <initializer_list>
 
 #include "client/retry_hint.hpp"
 #include "protocol/binary_frame.hpp"
@@ -74,6 +75,13 @@ std::string connect_url(const std::string& url) {
   };
   add("v", std::to_string(wire::kProtocolVersion));
   add("binary", "1");
+  return out;
+}
+
+// Error texts of the cold paths, built out of line: inlined `a + b + c` string chains cost wasm size at each use.
+[[gnu::noinline]] std::string join(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) out.append(p);
   return out;
 }
 
@@ -318,11 +326,9 @@ void Engine::token_failed(std::string_view message) {
     // An in-band refresh: the current token still works. Ask again a little later; if it expires first, the
     // server closes with 4003 and the reconnect asks the provider again.
     refresh_pending_ = false;
-    const double retry_ms = std::max(1000.0, backoff_ceiling(config_.backoff, 0));
-    token_refresh_at_ = clock_.now_ms() + retry_ms;
-    listener_.on_error("token_provider_failed", "the token provider failed while refreshing the token (" +
-                                                    std::string(message) + "); it is asked again in " +
-                                                    std::to_string(static_cast<long>(retry_ms)) + " ms");
+    token_refresh_at_ = clock_.now_ms() + std::max(1000.0, backoff_ceiling(config_.backoff, 0));
+    listener_.on_error("token_provider_failed", join({"the token provider failed while refreshing the token (",
+                                                      message, "); it is asked again shortly"}));
     return;
   }
   if (!awaiting_token_) return;  // stale: a disconnect() or another request came in between
@@ -330,8 +336,8 @@ void Engine::token_failed(std::string_view message) {
   auth_deadline_ = kNever;
   ++metrics_.connection_failures;
   listener_.on_error("token_provider_failed",
-                     "the token provider failed (" + std::string(message) +
-                         "); this counts as a failed connection attempt and is retried with the reconnect backoff");
+                     join({"the token provider failed (", message,
+                           "); this counts as a failed connection attempt and is retried with the reconnect backoff"}));
   // The listener may have called disconnect() or reconnect(): then that call decided what happens next.
   if (state_ != ConnectionState::kConnecting || awaiting_token_ || socket_ != 0) return;
   if (!wanted()) {
@@ -352,9 +358,9 @@ void Engine::token_refused(std::string_view message) {
   reconnect_at_ = kNever;
   drop_socket(wire::close_code::kNormal, "signed out");
   set_state(ConnectionState::kError, "the token provider refused (no user)");
-  listener_.on_error("auth_failed", std::string(message.empty() ? "the token provider returned null" : message) +
-                                        ": nobody is signed in, so the client stops. reconnect(), the page "
-                                        "coming back online or becoming visible ask the provider again");
+  listener_.on_error("auth_failed", join({message.empty() ? "the token provider returned null" : message,
+                                         ": nobody is signed in, so the client stops. reconnect(), the page "
+                                         "coming back online or becoming visible ask the provider again"}));
   fail_queued("auth_failed", "no token (signed out); the message was not sent");
 }
 
@@ -782,8 +788,8 @@ void Engine::handle_line(std::string_view line) {
 void Engine::handle_unsubscribed(std::string_view line, ChannelEntry& ch) {
   std::string reason;
   if (!proto::field_string(line, "reason", reason) || reason.empty()) return;
-  std::string message = "the server ended the subscription to " + ch.name;
-  proto::field_string(line, "message", message);
+  std::string message;
+  if (!proto::field_string(line, "message", message)) message = join({"the server ended the subscription to ", ch.name});
   ch.revoked = true;
   ch.subscribe_sent = false;
   ch.subscribed = false;
@@ -941,8 +947,7 @@ void Engine::advance() {
     else set_state(ConnectionState::kIdle, "no subscribers");
   }
   if (auth_deadline_ <= now && awaiting_token_) {
-    token_failed("it did not answer within authTimeoutMs (" + std::to_string(static_cast<long>(config_.auth_timeout_ms)) +
-                 " ms)");
+    token_failed("it did not answer within authTimeoutMs");
   } else if (auth_deadline_ <= now) {
     auth_deadline_ = kNever;
     handle_disconnect(wire::close_code::kAbnormal, "timed out waiting for the server to authenticate");
