@@ -127,7 +127,7 @@ const Option kOptions[] = {
        return {};
      }},
     {"--max-message-bytes", "TIDEWIRE_MAX_MESSAGE_BYTES", "N",
-     "largest client frame; bigger closes with 1009 (default 65536)",
+     "largest client message, its fragments reassembled; bigger closes with 1009 (default 65536)",
      [](Config& c, SecretSources&, std::string_view v) {
        return set_uint<std::uint32_t, 1024, 64u << 20>(c.max_message_bytes, v);
      }},
