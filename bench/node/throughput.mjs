@@ -1,8 +1,18 @@
-// Node client throughput: tidewire against a raw `ws` client (JSON.parse + Map lookup: the baseline) and a raw
-// `ws` client whose handler does nothing (the ceiling), alternating, each in a fresh process, with medians and
-// per-round ratios.
-//   node bench/node/throughput.mjs [--rounds 3] [--messages 200000] [--batch 16] [--text]
+// Node client throughput, measured fairly: the push server prepares every frame before the timed part and hands the
+// whole stream to the socket at once (bench/node/prebuilt_push_server.mjs), so the server is never the bottleneck.
+// In the same run, alternating (the order rotates each round), each client in a fresh process and with a fresh
+// server, it measures messages/s and the client process's CPU (user + system) per message for:
+//   tidewire  the tidewire client as a user gets it: the protocol's binary batched frames (--batch messages each)
+//   minimal   (a) raw `ws` + JSON.parse + Map, one message per frame, minimal {channel, event, payload} envelope
+//   envelope  (b) raw `ws` + JSON.parse + Map, one message per frame, tidewire's own envelope
+//   batched   (c) raw `ws` on tidewire's own binary batched frames: split on '\n', JSON.parse each, Map
+//   ceiling   (optional) raw `ws`, one minimal message per frame, the handler does nothing
+// Same payload for all. Prints each round, then one JSON summary line: medians per client and, for each baseline,
+// tidewire's per-round ratios (throughput and CPU per message) and their medians.
+//   node bench/node/throughput.mjs [--rounds 3] [--messages 200000] [--batch 16] [--modes tidewire,minimal,envelope,batched]
+//                                  [--text] [--dist web/dist]
 import { execFileSync, spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,47 +23,106 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     messages: { type: 'string', default: '200000' },
     batch: { type: 'string', default: '16' },
+    modes: { type: 'string', default: 'tidewire,minimal,envelope,batched' },
     text: { type: 'boolean', default: false }, // tidewire with text frames (binary=0) instead of its default
+    dist: { type: 'string' }, // the web package to measure (default web/dist)
   },
 });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const modes = values.modes.split(',');
+if (!modes.includes('tidewire')) throw new Error('--modes must include tidewire');
 
-async function startPush(batch) {
-  const child = spawn(process.execPath, [resolve(here, 'push_server.mjs'), '--messages', values.messages, '--batch', String(batch)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+// Per mode: the push server's frames and the URL query the client connects with.
+const setups = {
+  tidewire: { envelope: 'tidewire', batch: Number(values.batch), query: values.text ? '?binary=0' : '' }, // the client adds binary=1
+  minimal: { envelope: 'minimal', batch: 1, query: '' },
+  envelope: { envelope: 'tidewire', batch: 1, query: '' },
+  batched: { envelope: 'tidewire', batch: Number(values.batch), query: '?binary=1' },
+  ceiling: { envelope: 'minimal', batch: 1, query: '' },
+};
+
+async function startPush({ envelope, batch }) {
+  const child = spawn(
+    process.execPath,
+    [resolve(here, 'prebuilt_push_server.mjs'), '--messages', values.messages, '--batch', String(batch), '--envelope', envelope],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines = [];
+  let buffered = '';
+  child.stdout.on('data', (d) => {
+    buffered += d;
+    const parts = buffered.split('\n');
+    buffered = parts.pop();
+    lines.push(...parts);
   });
-  const port = await new Promise((r) => child.stdout.on('data', (d) => r(Number(/:(\d+)/.exec(String(d))[1]))));
-  return { port, stop: () => child.kill() };
+  const port = await new Promise((r, j) => {
+    const poll = setInterval(() => {
+      const l = lines.find((x) => x.startsWith('listening'));
+      if (l) {
+        clearInterval(poll);
+        r(Number(/:(\d+)$/.exec(l)[1]));
+      }
+    }, 5);
+    child.once('exit', (code) => j(new Error(`push server exited (${code})`)));
+  });
+  // The server prints its frame statistics when the client connects (read once the client is done).
+  const stats = async () => {
+    for (let i = 0; i < 100; i += 1) {
+      const l = lines.find((x) => x.startsWith('{'));
+      if (l) return JSON.parse(l);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return undefined;
+  };
+  return { port, stats, stop: () => child.kill() };
 }
 
 function run(mode, url) {
-  const out = execFileSync(process.execPath, [resolve(here, 'client_runner.mjs'), '--mode', mode, '--url', url, '--messages', values.messages], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const args = [resolve(here, 'client_runner.mjs'), '--mode', mode, '--url', url, '--messages', values.messages];
+  if (values.dist) args.push('--dist', values.dist);
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8', timeout: 180_000 });
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-const rounds = { tidewire: [], baseline: [], ceiling: [] };
+const load = [loadavg()[0]];
+const rounds = Object.fromEntries(modes.map((m) => [m, []]));
+const frames = {};
 for (let r = 0; r < Number(values.rounds); r += 1) {
-  for (const mode of ['tidewire', 'baseline', 'ceiling']) {
-    // tidewire gets the protocol's batched frames; the raw clients get one message per frame.
-    const push = await startPush(mode === 'tidewire' ? Number(values.batch) : 1);
+  const order = modes.map((_, i) => modes[(i + r) % modes.length]);
+  for (const mode of order) {
+    const setup = setups[mode];
+    if (!setup) throw new Error(`unknown mode ${mode}`);
+    const push = await startPush(setup);
     try {
-      const url = `ws://127.0.0.1:${push.port}/ws${mode === 'tidewire' && values.text ? '?binary=0' : ''}`;
-      const res = run(mode, url);
+      const res = run(mode, `ws://127.0.0.1:${push.port}/ws${setup.query}`);
       if (res.messages !== Number(values.messages) || res.inOrder === false) throw new Error(`${mode}: lost or reordered messages`);
       rounds[mode].push(res);
-      console.log(`round ${r + 1} ${mode}: ${Math.round(res.msgPerSec).toLocaleString('en-US')} msg/s, ${res.cpuUsPerMsg.toFixed(2)} µs CPU/msg`);
+      frames[mode] = await push.stats();
+      console.log(
+        `round ${r + 1} ${mode}: ${Math.round(res.msgPerSec).toLocaleString('en-US')} msg/s, ${res.cpuUsPerMsg.toFixed(2)} µs CPU/msg` +
+          ` (${frames[mode]?.messageBytes ?? '?'} B/message, ${frames[mode]?.frames ?? '?'} ${frames[mode]?.binary ? 'binary' : 'text'} frames)`,
+      );
     } finally {
       push.stop();
     }
   }
+  load.push(loadavg()[0]);
 }
-const summary = {};
-for (const mode of Object.keys(rounds)) {
-  summary[mode] = { msgPerSec: median(rounds[mode].map((x) => x.msgPerSec)), cpuUsPerMsg: median(rounds[mode].map((x) => x.cpuUsPerMsg)) };
+
+const summary = { messages: Number(values.messages), batch: Number(values.batch), rounds: Number(values.rounds), text: values.text, loadAvg1m: load };
+for (const mode of modes) {
+  summary[mode] = {
+    msgPerSec: median(rounds[mode].map((x) => x.msgPerSec)),
+    cpuUsPerMsg: median(rounds[mode].map((x) => x.cpuUsPerMsg)),
+    messageBytes: frames[mode]?.messageBytes,
+    messagesPerFrame: frames[mode] ? summary.messages / frames[mode].frames : undefined,
+  };
 }
-summary.throughputRatios = rounds.tidewire.map((t, i) => t.msgPerSec / rounds.baseline[i].msgPerSec);
-summary.cpuRatios = rounds.tidewire.map((t, i) => t.cpuUsPerMsg / rounds.baseline[i].cpuUsPerMsg);
+// tidewire / baseline, per round (same round = same machine state) and the median of those.
+summary.ratios = {};
+for (const mode of modes.filter((m) => m !== 'tidewire')) {
+  const throughput = rounds.tidewire.map((t, i) => t.msgPerSec / rounds[mode][i].msgPerSec);
+  const cpu = rounds.tidewire.map((t, i) => t.cpuUsPerMsg / rounds[mode][i].cpuUsPerMsg);
+  summary.ratios[mode] = { throughput, cpu, throughputMedian: median(throughput), cpuMedian: median(cpu) };
+}
 console.log(JSON.stringify(summary));
