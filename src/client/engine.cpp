@@ -340,15 +340,7 @@ void Engine::token_failed(std::string_view message) {
                            "); this counts as a failed connection attempt and is retried with the reconnect backoff"}));
   // The listener may have called disconnect() or reconnect(): then that call decided what happens next.
   if (state_ != ConnectionState::kConnecting || awaiting_token_ || socket_ != 0) return;
-  if (!wanted()) {
-    set_state(ConnectionState::kIdle, "no subscribers");
-    return;
-  }
-  if (!can_connect()) {
-    set_state(ConnectionState::kDisconnected, offline_ ? "offline" : "page hidden");
-    return;
-  }
-  schedule_reconnect("the token provider failed", 0);
+  retry_later("the token provider failed", 0);
 }
 
 void Engine::token_refused(std::string_view message) {
@@ -545,6 +537,10 @@ void Engine::handle_disconnect(std::uint16_t code, std::string_view reason) {
     case wire::CloseAction::kRetry:
       break;
   }
+  retry_later(reason, parse_retry_after_ms(reason));
+}
+
+void Engine::retry_later(std::string_view reason, double min_delay_ms) {
   if (!wanted()) {
     set_state(ConnectionState::kIdle, reason);
     return;
@@ -553,7 +549,7 @@ void Engine::handle_disconnect(std::uint16_t code, std::string_view reason) {
     set_state(ConnectionState::kDisconnected, offline_ ? "offline" : "page hidden");
     return;
   }
-  schedule_reconnect(reason, parse_retry_after_ms(reason));
+  schedule_reconnect(reason, min_delay_ms);
 }
 
 void Engine::schedule_reconnect(std::string_view reason, double min_delay_ms) {

@@ -160,6 +160,9 @@ class Engine {
   void open_socket();
   void drop_socket(std::uint16_t code, std::string_view reason);
   void handle_disconnect(std::uint16_t code, std::string_view reason);
+  // After a failed attempt: idle when nobody needs the connection, disconnected while offline or hidden, else a
+  // retry after the backoff (at least `min_delay_ms`).
+  void retry_later(std::string_view reason, double min_delay_ms);
   void schedule_reconnect(std::string_view reason, double min_delay_ms);
   // A fresh connect cycle (attempts reset) after `error` or a pending retry, when anyone needs the connection.
   void restart();
