@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+
 #include "server/log.hpp"
 
 namespace tidewire::server {
@@ -79,10 +81,71 @@ std::unique_ptr<SqliteHistoryStore> SqliteHistoryStore::open(const std::string& 
     error = sqlite3_errmsg(db);
     return nullptr;
   }
+  if (path != ":memory:" && !path.empty()) store->start_checkpointer(path);
   return store;
 }
 
+// SQLite's automatic checkpoint runs inside the commit that fills the WAL past 1,000 pages: it copies the pages into
+// the database file and fsyncs both, on the committing thread, which is an I/O thread here (a probe measured sync()
+// at 80 us p50 and 5-8 ms p99, up to 145 ms, every few hundred commits). Instead, the commit hook only wakes this
+// thread, which checkpoints through a connection of its own (PASSIVE: it never blocks the writer), once the WAL
+// holds kCheckpointPages or once a second.
+void SqliteHistoryStore::start_checkpointer(const std::string& path) {
+  if (sqlite3_open_v2(path.c_str(), &checkpoint_db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    log(LogLevel::kWarn, "msg=\"history store: no checkpoint thread; checkpoints stay on the writing thread\" error=",
+        log_quoted(checkpoint_db_ ? sqlite3_errmsg(checkpoint_db_) : "out of memory"));
+    sqlite3_close(checkpoint_db_);
+    checkpoint_db_ = nullptr;
+    return;
+  }
+  sqlite3_exec(checkpoint_db_, "PRAGMA synchronous=NORMAL;", nullptr, nullptr, nullptr);
+  // Replaces the automatic checkpoint (itself a WAL hook) on the writing connection.
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) {
+        if (pages >= kCheckpointPages) static_cast<SqliteHistoryStore*>(self)->wake_checkpointer();
+        return SQLITE_OK;
+      },
+      this);
+  checkpointer_ = std::thread([this] { run_checkpointer(); });
+}
+
+void SqliteHistoryStore::wake_checkpointer() {
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mutex_);
+    checkpoint_due_ = true;
+  }
+  checkpoint_cv_.notify_one();
+}
+
+void SqliteHistoryStore::run_checkpointer() {
+  std::unique_lock<std::mutex> lock(checkpoint_mutex_);
+  while (!stopping_) {
+    checkpoint_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || checkpoint_due_; });
+    if (stopping_) break;
+    checkpoint_due_ = false;
+    lock.unlock();
+    int wal_pages = 0;
+    int copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+      log(LogLevel::kWarn, "msg=\"history store: checkpoint failed\" error=", log_quoted(sqlite3_errmsg(checkpoint_db_)));
+    checkpoints_.fetch_add(1, std::memory_order_relaxed);
+    lock.lock();
+  }
+}
+
 SqliteHistoryStore::~SqliteHistoryStore() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mutex_);
+      stopping_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    checkpointer_.join();
+  }
+  sqlite3_close(checkpoint_db_);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     commit_locked();

@@ -4,15 +4,18 @@
 // Group commit: writes go into one open transaction, committed by sync() (the transport calls it before each
 // write to the network, the server once a second), or when kMaxBatch rows are pending. One commit then covers
 // everything a burst of publishes wrote, instead of one commit per publication. WAL with synchronous=NORMAL: a
-// commit survives a crash of the process (kill -9), not of the machine (no fsync per commit).
+// commit survives a crash of the process (kill -9), not of the machine (no fsync per commit). Checkpoints (copying
+// the WAL into the database file, with an fsync) run on a thread of the store's own, never on a writing thread.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "server/history_store.hpp"
 
@@ -35,8 +38,12 @@ class SqliteHistoryStore : public HistoryStore {
 
   // Rows written since the last commit beyond which a write commits by itself.
   static constexpr std::size_t kMaxBatch = 4096;
+  // WAL pages past which a commit wakes the checkpoint thread (which also runs once a second).
+  static constexpr int kCheckpointPages = 1000;
   // Commits so far (tests, benchmarks).
   std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+  // Checkpoint runs so far (tests); none for ":memory:".
+  std::uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
 
  private:
   explicit SqliteHistoryStore(sqlite3* db) : db_(db) {}
@@ -45,6 +52,9 @@ class SqliteHistoryStore : public HistoryStore {
   void wrote_locked();   // counts a written row; commits a full batch
   void commit_locked();  // applies the pending trims, then commits
   void apply_trim_locked(const std::string& channel, std::uint64_t min_offset);
+  void start_checkpointer(const std::string& path);
+  void wake_checkpointer();
+  void run_checkpointer();
 
   std::mutex mutex_;
   sqlite3* db_;
@@ -60,6 +70,14 @@ class SqliteHistoryStore : public HistoryStore {
   std::size_t pending_ = 0;               // guarded by mutex_: rows in the open transaction
   std::atomic<bool> dirty_{false};        // a transaction is open (read without the lock by sync())
   std::atomic<std::uint64_t> commits_{0};
+  // The checkpoint thread and its own connection (null for ":memory:").
+  sqlite3* checkpoint_db_ = nullptr;
+  std::thread checkpointer_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;  // guarded by checkpoint_mutex_
+  bool stopping_ = false;        // guarded by checkpoint_mutex_
+  std::atomic<std::uint64_t> checkpoints_{0};
 };
 
 }  // namespace tidewire::server

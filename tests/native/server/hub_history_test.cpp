@@ -1,6 +1,10 @@
 // Streams: epochs, bounded history, recovery with `since`, idempotent publishing, and the SQLite store.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -269,6 +273,49 @@ TEST(HubHistory, SqliteStoreCommitsABatchOnSyncOrWhenFull) {
   for (std::uint64_t i = 2; i < 2 + SqliteHistoryStore::kMaxBatch; ++i) store->append("room", entry(i));
   EXPECT_EQ(store->commits(), commits + 1);
   reader.reset();
+  store.reset();
+  std::remove(path.c_str());
+}
+
+// Checkpoints run on the store's own thread (a commit only wakes it), so the write-ahead log is reused instead of
+// growing, and no writing thread pays for a checkpoint's copy and fsync.
+TEST(HubHistory, SqliteStoreCheckpointsOnItsOwnThread) {
+  const std::string path = ::testing::TempDir() + "/tidewire-history-checkpoint-test.sqlite3";
+  std::remove(path.c_str());
+  std::string error;
+  auto store = SqliteHistoryStore::open(path, error);
+  ASSERT_TRUE(store) << error;
+  store->create("room", "e-1", 0);
+  std::uint64_t offset = 0;
+  auto write_batch = [&] {  // about 1,500 WAL pages in one commit: past kCheckpointPages
+    for (int i = 0; i < 4000; ++i) {
+      HistoryEntry e;
+      e.offset = ++offset;
+      e.from = "alice";
+      e.event = "message";
+      e.payload = std::string(1500, 'x');
+      store->append("room", e);
+    }
+    store->sync();
+  };
+  // Waits for the checkpoint thread (woken by the commit, not by a timer) to finish one more run.
+  auto wait_for_checkpoint = [&](std::uint64_t after) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (store->checkpoints() <= after && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // waiting for another thread, not for time
+    return store->checkpoints() > after;
+  };
+  const std::uint64_t before = store->checkpoints();
+  write_batch();
+  ASSERT_TRUE(wait_for_checkpoint(before));
+  const auto wal_size = std::filesystem::file_size(path + "-wal");
+  for (int round = 0; round < 3; ++round) {
+    const std::uint64_t now = store->checkpoints();
+    write_batch();
+    ASSERT_TRUE(wait_for_checkpoint(now));
+  }
+  // Three more batches went through a log the size of one: each started over a checkpointed log.
+  EXPECT_LE(std::filesystem::file_size(path + "-wal"), wal_size + wal_size / 4);
   store.reset();
   std::remove(path.c_str());
 }
