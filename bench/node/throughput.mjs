@@ -11,11 +11,13 @@
 // tidewire's per-round ratios (throughput and CPU per message) and their medians.
 //   node bench/node/throughput.mjs [--rounds 3] [--messages 200000] [--batch 16] [--modes tidewire,minimal,envelope,batched]
 //                                  [--text] [--dist web/dist]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
+import { startPrebuiltPush } from './push_process.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -41,42 +43,6 @@ const setups = {
   ceiling: { envelope: 'minimal', batch: 1, query: '' },
 };
 
-async function startPush({ envelope, batch }) {
-  const child = spawn(
-    process.execPath,
-    [resolve(here, 'prebuilt_push_server.mjs'), '--messages', values.messages, '--batch', String(batch), '--envelope', envelope],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const lines = [];
-  let buffered = '';
-  child.stdout.on('data', (d) => {
-    buffered += d;
-    const parts = buffered.split('\n');
-    buffered = parts.pop();
-    lines.push(...parts);
-  });
-  const port = await new Promise((r, j) => {
-    const poll = setInterval(() => {
-      const l = lines.find((x) => x.startsWith('listening'));
-      if (l) {
-        clearInterval(poll);
-        r(Number(/:(\d+)$/.exec(l)[1]));
-      }
-    }, 5);
-    child.once('exit', (code) => j(new Error(`push server exited (${code})`)));
-  });
-  // The server prints its frame statistics when the client connects (read once the client is done).
-  const stats = async () => {
-    for (let i = 0; i < 100; i += 1) {
-      const l = lines.find((x) => x.startsWith('{'));
-      if (l) return JSON.parse(l);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return undefined;
-  };
-  return { port, stats, stop: () => child.kill() };
-}
-
 function run(mode, url) {
   const args = [resolve(here, 'client_runner.mjs'), '--mode', mode, '--url', url, '--messages', values.messages];
   if (values.dist) args.push('--dist', values.dist);
@@ -92,7 +58,7 @@ for (let r = 0; r < Number(values.rounds); r += 1) {
   for (const mode of order) {
     const setup = setups[mode];
     if (!setup) throw new Error(`unknown mode ${mode}`);
-    const push = await startPush(setup);
+    const push = await startPrebuiltPush({ messages: values.messages, ...setup });
     try {
       const res = run(mode, `ws://127.0.0.1:${push.port}/ws${setup.query}`);
       if (res.messages !== Number(values.messages) || res.inOrder === false) throw new Error(`${mode}: lost or reordered messages`);
