@@ -7,8 +7,9 @@
 //
 // Inputs (each optional; a missing one leaves its group as a note):
 //   core.json               Google Benchmark JSON (tidewire_core_bench --benchmark_out)
-//   throughput.log          bench/node/throughput.mjs output: its last line is a JSON summary
-//   browser_throughput.log  bench/browser/throughput.mjs output: last line JSON
+//   throughput.log          bench/node/throughput.mjs output: its last line is a JSON summary (tidewire, minimal,
+//                           envelope, batched, ratios: the three baselines (a), (b), (c))
+//   browser_throughput.log  bench/browser/throughput.mjs output: last line JSON, the same shape
 //   fanout.log              bench/server/fanout.mjs output: last line JSON
 //   fanout_delay0.log       the same with --write-delay-us 0 (the server's default)
 //   first_message.log       bench/node/first_message.mjs output: last line JSON
@@ -97,55 +98,66 @@ const missing = (title, what) => groups.push({ title, missing: what });
 const vsBaseline = (t, b) => (num(t) && num(b) && b > 0 ? `${ratio(t / b)} the baseline` : undefined);
 const rounds = (xs) => (Array.isArray(xs) && xs.length > 0 && xs.every(num) ? xs.map((x) => x.toFixed(2)).join(', ') : null);
 
-const tp = lastJsonLine('throughput.log');
-if (tp?.tidewire && tp?.baseline) {
-  const r = rounds(tp.throughputRatios);
+// The fair client throughput benches (prebuilt frames): tidewire against three raw clients in the same run.
+const BASELINES = [
+  ['minimal', '(a) 1 msg/frame, minimal envelope'],
+  ['envelope', '(b) 1 msg/frame, tidewire envelope'],
+  ['batched', "(c) tidewire's batches, split in JS"],
+];
+// "1.46× (a), 1.27× (b), 1.72× (c)": the medians of tidewire's per-round ratios to each baseline.
+const ratioNote = (res, key) =>
+  BASELINES.filter(([m]) => num(res.ratios?.[m]?.[key]))
+    .map(([m, label]) => `${ratio(res.ratios[m][key])} ${label.slice(0, 3)}`)
+    .join(', ') || undefined;
+const perRound = (res, key) =>
+  BASELINES.filter(([m]) => rounds(res.ratios?.[m]?.[key]))
+    .map(([m, label]) => `${label.slice(0, 3)} ${rounds(res.ratios[m][key])}`)
+    .join('; ');
+function clientGroups(res, where, raw, cpuWhat, targets) {
+  const bars = (key, ratioKey) => [
+    { label: 'tidewire (batched binary frames)', value: res.tidewire[key], kind: 'tidewire', note: ratioNote(res, ratioKey) },
+    ...BASELINES.filter(([m]) => res[m]).map(([m, label]) => ({ label: `${raw} ${label}`, value: res[m][key], kind: 'baseline' })),
+    ...(res.ceiling ? [{ label: `${raw}, no-op handler (ceiling)`, value: res.ceiling[key], kind: 'ceiling' }] : []),
+  ];
+  const shape = `${group3(res.messages ?? 0)} messages, prebuilt frames, tidewire and (c) ${res.batch ?? '?'} per frame; load average ${
+    Array.isArray(res.loadAvg1m) ? res.loadAvg1m.map((x) => x.toFixed(1)).join(' → ') : '?'}`;
   groups.push({
-    title: 'Node client throughput, one subscriber',
+    title: `${where} client throughput, one subscriber`,
     unit: 'messages/s',
     better: 'higher',
-    bars: [
-      { label: 'tidewire (batched binary frames)', value: tp.tidewire.msgPerSec, kind: 'tidewire', note: vsBaseline(tp.tidewire.msgPerSec, tp.baseline.msgPerSec) },
-      { label: 'raw ws + JSON.parse + Map (baseline)', value: tp.baseline.msgPerSec, kind: 'baseline' },
-      ...(tp.ceiling ? [{ label: 'raw ws, no-op handler (ceiling)', value: tp.ceiling.msgPerSec, kind: 'ceiling' }] : []),
-    ],
-    notes: [`bench/node/throughput.mjs, medians${r ? `; per-round ratios ${r}` : ''}; target ≥ 1.5× the baseline`],
+    bars: bars('msgPerSec', 'throughputMedian'),
+    ...(targets.throughput && num(res.minimal?.msgPerSec) ? { target: { value: targets.throughput * res.minimal.msgPerSec, label: `target ≥ ${targets.throughput}× (a)` } } : {}),
+    notes: [`${shape}; medians of ${res.rounds ?? '?'} alternating rounds; tidewire's per-round ratios: ${perRound(res, 'throughput')}`],
   });
-  const c = rounds(tp.cpuRatios);
   groups.push({
-    title: 'Node client CPU per message',
+    title: `${where} client ${cpuWhat} per message`,
     unit: 'µs',
     better: 'lower',
-    bars: [
-      { label: 'tidewire', value: tp.tidewire.cpuUsPerMsg, kind: 'tidewire', note: vsBaseline(tp.tidewire.cpuUsPerMsg, tp.baseline.cpuUsPerMsg) },
-      { label: 'raw ws + JSON.parse + Map (baseline)', value: tp.baseline.cpuUsPerMsg, kind: 'baseline' },
-      ...(tp.ceiling ? [{ label: 'raw ws, no-op handler (ceiling)', value: tp.ceiling.cpuUsPerMsg, kind: 'ceiling' }] : []),
-    ],
-    notes: [`process.cpuUsage over the run${c ? `; per-round ratios ${c}` : ''}; target ≤ 0.7× the baseline`],
+    bars: bars('cpuUsPerMsg', 'cpuMedian'),
+    ...(targets.cpu && num(res.batched?.cpuUsPerMsg) ? { target: { value: targets.cpu * res.batched.cpuUsPerMsg, label: `target ≤ ${targets.cpu}× (c)` } } : {}),
+    notes: [`${targets.note}; tidewire's per-round ratios: ${perRound(res, 'cpu')}`],
+  });
+}
+
+const tp = lastJsonLine('throughput.log');
+if (tp?.tidewire && tp?.minimal) {
+  clientGroups(tp, 'Node', 'raw ws', 'CPU', {
+    throughput: 1.3,
+    cpu: 0.9,
+    note: 'process.cpuUsage (user + system) from the first to the last message, bench/node/throughput.mjs; targets ≤ 0.75× (a) and ≤ 0.9× (c)',
   });
 } else {
-  missing('Node client throughput and CPU per message', 'throughput.log (bench/node/throughput.mjs) not found');
+  missing('Node client throughput and CPU per message', 'throughput.log (bench/node/throughput.mjs) not found or in the old format');
 }
 
 const br = lastJsonLine('browser_throughput.log');
-if (br?.tidewire && br?.baseline) {
-  const r = rounds(br.throughputRatios);
-  groups.push({
-    title: 'Headless Chromium client throughput',
-    unit: 'messages/s',
-    better: 'higher',
-    bars: [
-      { label: 'tidewire (batched binary frames)', value: br.tidewire.msgPerSec, kind: 'tidewire', note: vsBaseline(br.tidewire.msgPerSec, br.baseline.msgPerSec) },
-      { label: 'WebSocket + JSON.parse + Map (baseline)', value: br.baseline.msgPerSec, kind: 'baseline' },
-      ...(br.ceiling ? [{ label: 'WebSocket, no-op handler (ceiling)', value: br.ceiling.msgPerSec, kind: 'ceiling' }] : []),
-    ],
-    notes: [`bench/browser/throughput.mjs, medians${r ? `; per-round ratios ${r}` : ''}` +
-      (br.tidewire.taskUsPerMsg && br.baseline.taskUsPerMsg
-        ? `; main-thread time per message ${fmt(br.tidewire.taskUsPerMsg)} vs ${fmt(br.baseline.taskUsPerMsg)} µs`
-        : '')],
+if (br?.tidewire && br?.minimal) {
+  clientGroups(br, 'Headless Chromium', 'WebSocket', 'main-thread CPU', {
+    cpu: 0.9,
+    note: 'CDP Performance.getMetrics ThreadTime of the page from the start of the stream to the last message, bench/browser/throughput.mjs (bare CDP pipe); target ≤ 0.9× (c)',
   });
 } else {
-  missing('Headless Chromium client throughput', 'browser_throughput.log (bench/browser/throughput.mjs) not found');
+  missing('Headless Chromium client throughput', 'browser_throughput.log (bench/browser/throughput.mjs) not found or in the old format');
 }
 
 // One group per fan-out run: the issue's shape (write delay 1 ms) and the server's default (0, fanout_delay0.log).
@@ -320,7 +332,7 @@ const BAR_X = PAD + LABEL_W;
 const BAR_W = 400; // the longest bar (or the target line) of a group
 const ROW = 22;
 const CHAR_W = 6.8; // average width of a 12 px character, for layout only
-const NOTE_CHAR_W = 5.4; // 11 px
+const NOTE_CHAR_W = 5.9; // 11 px (measured: 5.4 let long notes overflow)
 const wrap = (s, width) => {
   const lines = [];
   let line = '';

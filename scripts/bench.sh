@@ -13,7 +13,7 @@ echo
 echo "== server fan-out with the default settings (write delay 0)"
 node bench/server/fanout.mjs --rounds 3 --subscribers 100 --messages 20000 --idle 0 --write-delay-us 0 | tee test-results/bench/fanout_delay0.log
 echo
-echo "== Node client throughput (tidewire vs raw ws baseline and ceiling)"
+echo "== Node client throughput, prebuilt frames (tidewire vs raw ws clients: (a) minimal envelope, (b) tidewire's envelope, (c) tidewire's batches)"
 node bench/node/throughput.mjs --rounds 3 --messages 200000 | tee test-results/bench/throughput.log
 echo
 echo "== first-message latency (warm and cold)"
@@ -22,8 +22,8 @@ echo
 echo "== publish -> deliver latency, 10,000 messages/s, 100 subscribers (tidewire vs a Node ws broadcast server)"
 node bench/node/latency.mjs --rounds 3 --seconds 5 | tee test-results/bench/latency.log
 echo
-echo "== client throughput in headless Chromium"
-node bench/browser/throughput.mjs --rounds 3 --messages 200000 | tee test-results/bench/browser_throughput.log
+echo "== client throughput in headless Chromium, prebuilt frames, bare CDP pipe (the same clients with the browser's WebSocket)"
+node bench/browser/throughput.mjs --rounds 3 --messages 100000 | tee test-results/bench/browser_throughput.log
 echo
 echo "== bundle size (plain API and React entry)"
 node scripts/bundle-size.mjs | tee test-results/bench/size.log
