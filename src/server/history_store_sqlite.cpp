@@ -88,8 +88,10 @@ std::unique_ptr<SqliteHistoryStore> SqliteHistoryStore::open(const std::string& 
 // SQLite's automatic checkpoint runs inside the commit that fills the WAL past 1,000 pages: it copies the pages into
 // the database file and fsyncs both, on the committing thread, which is an I/O thread here (a probe measured sync()
 // at 80 us p50 and 5-8 ms p99, up to 145 ms, every few hundred commits). Instead, the commit hook only wakes this
-// thread, which checkpoints through a connection of its own (PASSIVE: it never blocks the writer), once the WAL
-// holds kCheckpointPages or once a second.
+// thread, which checkpoints through a connection of its own, once kCheckpointPages were written since its last
+// checkpoint, or once a second. PASSIVE never blocks the writer; while the writer keeps writing, the log cannot
+// start over, so past kRestartPages a RESTART checkpoint makes it (new writes wait for that one, which has little
+// left to copy).
 void SqliteHistoryStore::start_checkpointer(const std::string& path) {
   if (sqlite3_open_v2(path.c_str(), &checkpoint_db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
       SQLITE_OK) {
@@ -100,11 +102,15 @@ void SqliteHistoryStore::start_checkpointer(const std::string& path) {
     return;
   }
   sqlite3_exec(checkpoint_db_, "PRAGMA synchronous=NORMAL;", nullptr, nullptr, nullptr);
+  sqlite3_busy_timeout(checkpoint_db_, 2000);  // RESTART waits for the open batch's commit
   // Replaces the automatic checkpoint (itself a WAL hook) on the writing connection.
   sqlite3_wal_hook(
       db_,
       [](void* self, sqlite3*, const char*, int pages) {
-        if (pages >= kCheckpointPages) static_cast<SqliteHistoryStore*>(self)->wake_checkpointer();
+        auto* store = static_cast<SqliteHistoryStore*>(self);
+        const int done = store->checkpointed_pages_.load(std::memory_order_relaxed);
+        const int behind = pages > done ? pages - done : pages;  // fewer than done: the log started over
+        if (behind >= kCheckpointPages) store->wake_checkpointer();
         return SQLITE_OK;
       },
       this);
@@ -128,9 +134,12 @@ void SqliteHistoryStore::run_checkpointer() {
     lock.unlock();
     int wal_pages = 0;
     int copied = 0;
-    const int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+    int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+    if (rc == SQLITE_OK && wal_pages >= kRestartPages)
+      rc = sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_RESTART, &wal_pages, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
       log(LogLevel::kWarn, "msg=\"history store: checkpoint failed\" error=", log_quoted(sqlite3_errmsg(checkpoint_db_)));
+    checkpointed_pages_.store(copied, std::memory_order_relaxed);
     checkpoints_.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
   }

@@ -38,8 +38,10 @@ class SqliteHistoryStore : public HistoryStore {
 
   // Rows written since the last commit beyond which a write commits by itself.
   static constexpr std::size_t kMaxBatch = 4096;
-  // WAL pages past which a commit wakes the checkpoint thread (which also runs once a second).
+  // WAL pages written since the last checkpoint past which a commit wakes the checkpoint thread (which also runs
+  // once a second), and the log size past which it restarts the log even under a steady stream of writes.
   static constexpr int kCheckpointPages = 1000;
+  static constexpr int kRestartPages = 16000;  // 64 MB of 4 KiB pages
   // Commits so far (tests, benchmarks).
   std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
   // Checkpoint runs so far (tests); none for ":memory:".
@@ -78,6 +80,7 @@ class SqliteHistoryStore : public HistoryStore {
   bool checkpoint_due_ = false;  // guarded by checkpoint_mutex_
   bool stopping_ = false;        // guarded by checkpoint_mutex_
   std::atomic<std::uint64_t> checkpoints_{0};
+  std::atomic<int> checkpointed_pages_{0};  // WAL pages the last checkpoint had copied
 };
 
 }  // namespace tidewire::server
