@@ -395,7 +395,8 @@ for (const g of groups) {
       const label = `${fmt(b.value)}${b.note ? ` · ${b.note}` : ''}`;
       let vx = BAR_X + w + 6;
       // Keep the value clear of the target line: after it when the text would cross it.
-      if (tx !== null && BAR_X + w < tx && vx + label.length * CHAR_W > tx - 3) vx = tx + 6;
+      // (Unless it would then run off the chart: crossing the line is the lesser evil.)
+      if (tx !== null && BAR_X + w < tx && vx + label.length * CHAR_W > tx - 3 && tx + 6 + label.length * CHAR_W <= W - PAD) vx = tx + 6;
       if (vx + label.length * CHAR_W > W - PAD && label.length * CHAR_W + 12 < w) {
         // No room on the right: inside the bar's end.
         text((BAR_X + w - 6).toFixed(1), y + 15, label, `class="value ${b.kind === 'tidewire' ? 'inside' : ''}" text-anchor="end"`);
