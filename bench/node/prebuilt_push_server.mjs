@@ -31,7 +31,7 @@ const N = Number(values.messages);
 const BATCH = Number(values.batch);
 if (!['tidewire', 'minimal'].includes(values.envelope)) throw new Error(`--envelope tidewire|minimal, not ${values.envelope}`);
 const text = 'the quick brown fox jumps over the lazy dog 0123456789 abcdefghij';
-const ts = Date.now();
+const ts = 1764806400000; // fixed, so that every server of a run sends byte-identical payloads
 
 function messageLine(envelope, seq) {
   const payload = `{"seq":${seq},"ts":${ts + seq},"text":"${text}"}`;
