@@ -12,7 +12,7 @@
 //   batched   (c) WebSocket on tidewire's binary batches: TextDecoder, split on '\n', JSON.parse each, Map
 //   node bench/browser/throughput.mjs [--rounds 3] [--messages 100000] [--batch 16] [--modes tidewire,minimal,envelope,batched]
 //                                     [--text] [--dist web/dist]
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -32,6 +32,9 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'tidewire,minimal,envelope,batched' },
     text: { type: 'boolean', default: false }, // tidewire with text frames (binary=0) instead of its default
     dist: { type: 'string', default: resolve(root, 'web/dist') },
+    // Writes a V8 CPU profile of each page's measured part (CDP Profiler, 100 µs sampling) to DIR/<mode>-<round>.cpuprofile.
+    // Profiling costs CPU itself: use it to see where the time goes, not for the figures.
+    'cpu-profile': { type: 'string' },
   },
 });
 const N = Number(values.messages);
@@ -133,10 +136,20 @@ try {
         await push.waitLine('subscribed');
         await cdp.send('Runtime.evaluate', { expression: 'window.ready', awaitPromise: true }, s);
         await new Promise((res) => setTimeout(res, 200)); // let the subscribed frame and any start-up work settle
+        if (values['cpu-profile']) {
+          await cdp.send('Profiler.enable', {}, s);
+          await cdp.send('Profiler.setSamplingInterval', { interval: 100 }, s);
+          await cdp.send('Profiler.start', {}, s);
+        }
         const before = await threadTime(cdp, s);
         push.go();
         const { result } = await cdp.send('Runtime.evaluate', { expression: 'window.done', awaitPromise: true, returnByValue: true }, s);
         const after = await threadTime(cdp, s);
+        if (values['cpu-profile']) {
+          const { profile } = await cdp.send('Profiler.stop', {}, s);
+          mkdirSync(values['cpu-profile'], { recursive: true });
+          writeFileSync(join(values['cpu-profile'], `${mode}-${r + 1}.cpuprofile`), JSON.stringify(profile));
+        }
         const res = result.value;
         if (res.messages !== N || res.inOrder === false) throw new Error(`${mode}: lost or reordered messages`);
         const out = {
