@@ -1,6 +1,6 @@
-// A live push server, used by the first-message benchmark (bench/node/first_message.mjs); the throughput benches use
-// bench/node/prebuilt_push_server.mjs, whose frames are all built before the timed part (issue #14). This one speaks enough of the tidewire protocol (auth_success,
-// subscribed) and then pushes N channel messages ({seq, ts, text}, about 120 bytes of payload) as fast as the
+// A live push server, used by the first-message benchmark (bench/node/first_message.mjs); the throughput benches
+// use bench/node/prebuilt_push_server.mjs, whose frames are all built before the timed part (issue #14). This one
+// speaks enough of the tidewire protocol (auth_success, subscribed) and then pushes N channel messages ({seq, ts, text}, about 120 bytes of payload) as fast as the
 // socket drains. `--batch K` joins K messages per frame with '\n' (the protocol's batching); with a client URL
 // containing `binary=1` the frames go as binary 0x00 JSON batches. Baseline clients get one message per frame.
 import { parseArgs } from 'node:util';
