@@ -16,8 +16,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Budgets in bytes (1 KB = 1,000 bytes, so the figures read the same in every tool). */
 export const budgets = {
-  /** Plain API: JS + the client's wasm, gzip -9: the performance target, enforced by `npm test`. */
-  total: 40_000,
+  /**
+   * Plain API: JS + the client's wasm, gzip -9, enforced by `npm test`. 48,000 is the budget the boundary issue
+   * (#13) set in place of the old 40 KB target. 39.0 KB before issue #12; its chat resume, live room list,
+   * pending own messages, token-provider retries, reconnect policy overrides, Blob sends and ended-subscription
+   * handling brought it to 43.0 KB (JS 16.4 + wasm 26.6).
+   */
+  total: 48_000,
   /**
    * The state module's wasm, gzip -9, fetched on first use of presence, sync or chat (ours: catches growth).
    * 15.2 KB before issue #12, whose chat resume, pending own messages, who reacted, members and quiet sync
