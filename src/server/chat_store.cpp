@@ -231,25 +231,10 @@ bool ChatStore::room_summary(std::int64_t room_id, std::string_view user, ChatRo
 
 bool ChatStore::history_after(std::int64_t room_id, std::int64_t after, int limit, std::vector<ChatMessage>& out,
                               bool& has_more) {
-  out.clear();
-  has_more = false;
   SqliteStatement st = db_.prepare(std::string("SELECT ") + kMessageColumns +
                                    " FROM chat_messages WHERE room_id = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3");
   st.bind(1, room_id).bind(2, after).bind(3, static_cast<std::int64_t>(limit) + 1);
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW) {
-    if (static_cast<int>(out.size()) == limit) {
-      has_more = true;
-      continue;
-    }
-    ChatMessage m;
-    read_message(st, m);
-    out.push_back(std::move(m));
-  }
-  if (rc != SQLITE_DONE) return false;
-  for (ChatMessage& m : out)
-    if (!load_reactions(m)) return false;
-  return true;
+  return read_page(st, limit, out, has_more);
 }
 
 bool ChatStore::delete_room(std::int64_t room_id) {
@@ -271,12 +256,18 @@ bool ChatStore::delete_room(std::int64_t room_id) {
 
 bool ChatStore::history(std::int64_t room_id, std::optional<std::int64_t> before, int limit,
                         std::vector<ChatMessage>& out, bool& has_more) {
-  out.clear();
-  has_more = false;
-  // One row more than asked tells whether older messages remain.
   SqliteStatement st = db_.prepare(std::string("SELECT ") + kMessageColumns +
                                    " FROM chat_messages WHERE room_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3");
   st.bind(1, room_id).bind(2, before.value_or(INT64_MAX)).bind(3, static_cast<std::int64_t>(limit) + 1);
+  if (!read_page(st, limit, out, has_more)) return false;
+  std::reverse(out.begin(), out.end());  // newest first from the query, oldest first in the answer
+  return true;
+}
+
+bool ChatStore::read_page(SqliteStatement& st, int limit, std::vector<ChatMessage>& out, bool& has_more) {
+  out.clear();
+  has_more = false;
+  // The query asks for one row more than `limit`: its presence tells whether the page has a next one.
   int rc;
   while ((rc = st.step()) == SQLITE_ROW) {
     if (static_cast<int>(out.size()) == limit) {
@@ -288,7 +279,6 @@ bool ChatStore::history(std::int64_t room_id, std::optional<std::int64_t> before
     out.push_back(std::move(m));
   }
   if (rc != SQLITE_DONE) return false;
-  std::reverse(out.begin(), out.end());
   for (ChatMessage& m : out)
     if (!load_reactions(m)) return false;
   return true;

@@ -117,6 +117,9 @@ class ChatStore {
  private:
   bool load_participants(ChatRoom& room);
   bool load_reactions(ChatMessage& message);
+  // Steps a message query that asked for `limit` + 1 rows: the first `limit` (with their reactions) into `out`,
+  // and `has_more` when the extra row came.
+  bool read_page(SqliteStatement& st, int limit, std::vector<ChatMessage>& out, bool& has_more);
   bool add_member(std::int64_t room_id, std::string_view user, std::int64_t now);
 
   SqliteDb& db_;
