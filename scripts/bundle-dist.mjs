@@ -38,8 +38,6 @@ const result = await build({
   entryPoints: {
     index: join(from, 'index.js'),
     'react/index': join(from, 'react/index.js'),
-    // Loaded only in Node 20 (module.ts imports it as "#node-websocket", declared in web/package.json).
-    node_websocket: join(from, 'node_websocket.js'),
   },
   outdir: dist,
   bundle: true,
@@ -50,7 +48,7 @@ const result = await build({
   // The chunk holds the loaders and sits next to tidewire_module.wasm and tidewire_state.wasm, which they find
   // with new URL('./….wasm', import.meta.url).
   chunkNames: 'chunk-[hash]',
-  external: ['react', 'react-dom', 'react/*', '#node-websocket'],
+  external: ['react', 'react-dom', 'react/*'],
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',

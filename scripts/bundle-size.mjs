@@ -64,7 +64,7 @@ export async function measure() {
     wasmRawBytes: wasm.length,
     stateBytes: gz(stateWasm),
     stateBudgetBytes: budgets.state,
-    // Node's WebSocket (web/src/node_websocket.ts) must never reach a browser bundle.
+    // Node 20's WebSocket (the `ws` package, web/src/node_socket.ts) must never reach a browser bundle.
     hasNodeSocket: js.includes('Sec-WebSocket-Key'),
     jsMinBytes: js.length,
     // The React entry bundles the plain API too: its own share is the difference.

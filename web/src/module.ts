@@ -1,6 +1,7 @@
 // Loads the wasm module once, lazily, in browsers, workers, bundlers (Vite/esbuild) and Node ESM.
 import createTidewireModule from './tidewire_module.mjs';
-import type { TidewireModule, TidewireModuleOptions, WebSocketClass } from './tidewire_module.mjs';
+import type { TidewireModule, TidewireModuleOptions } from './tidewire_module.mjs';
+import { nodeWebSocket } from './node_socket.js';
 
 let loading: Promise<TidewireModule> | undefined;
 let loaded: TidewireModule | undefined;
@@ -13,24 +14,6 @@ interface NodeProcess {
 function nodeProcess(): NodeProcess | undefined {
   const p = (globalThis as { process?: NodeProcess }).process;
   return p?.versions?.node !== undefined ? p : undefined;
-}
-
-// Node 20 has no global WebSocket: the package's own (node_websocket.ts) is loaded through its "#node-websocket"
-// import, with a specifier bundlers do not follow, so browser bundles never contain it.
-const NODE_WEBSOCKET = '#node-websocket';
-
-async function nodeWebSocket(): Promise<WebSocketClass | undefined> {
-  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function') return undefined; // Node 22+
-  try {
-    const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_WEBSOCKET)) as { NodeWebSocket: WebSocketClass };
-    return mod.NodeWebSocket;
-  } catch (e) {
-    throw new Error(
-      `tidewire: could not load its WebSocket for Node (${NODE_WEBSOCKET}: ${String(e)}). ` +
-        'Import tidewire from its package (the import is declared in its package.json), or define globalThis.WebSocket ' +
-        "(for example with the 'ws' package) before the first client connects.",
-    );
-  }
 }
 
 /** A .wasm file's bytes, read from disk in Node (20.16+: process.getBuiltinModule); undefined elsewhere. */
