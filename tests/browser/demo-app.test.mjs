@@ -7,9 +7,10 @@
 // The app exposes what the tests wait for as data attributes (<body data-state>, #connection[data-state],
 // #presence li[data-user-id][data-status], #tasks li[data-title][data-done][data-pending], ...): no sleeps.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { startServer } from '../node/helpers/server.mjs';
@@ -39,6 +40,44 @@ const skip = browserSkipReason();
 const TEST_TIMEOUT = 45000;
 
 // --- tests -------------------------------------------------------------------------------------------------
+
+// The demo's sources (no browser needed): one file per panel, composed by main.tsx, with every piece of live
+// state taken from the library's hooks and components, none kept beside them.
+describe('the React demo app\'s sources', () => {
+  const appDir = join(dirname(fileURLToPath(import.meta.url)), '../../web/demo/app');
+  const sources = new Map(
+    readdirSync(appDir)
+      .filter((f) => /\.tsx?$/.test(f) && !f.endsWith('.d.ts'))
+      .map((f) => [f, readFileSync(join(appDir, f), 'utf8')]),
+  );
+
+  test('main.tsx composes panels that live in their own files', () => {
+    const main = sources.get('main.tsx');
+    assert.ok(main, 'web/demo/app/main.tsx');
+    assert.doesNotMatch(main, /<(section|form|header)\b/, 'main.tsx renders no panel of its own');
+    for (const [file, id] of [
+      ['sign_in.tsx', 'signin'],
+      ['chat_panel.tsx', 'chat'],
+      ['presence_panel.tsx', 'presence'],
+      ['tasks_panel.tsx', 'tasks'],
+      ['connection_panel.tsx', 'connection'],
+    ]) {
+      assert.match(sources.get(file) ?? '', new RegExp(`id="${id}"`), `#${id} is rendered by ${file}`);
+    }
+  });
+
+  test('live state comes from the library\'s hooks: no client listeners, no copied state', () => {
+    // Listening to the client directly (the connection's state, a channel, a list) re-implements a hook.
+    const direct = /\.(onStateChange|onError|onChange|onMessage|on)\(|client\.state\b|\.channel\(|\.presence\(|\.sync\(|chat\.rooms\(/;
+    for (const [file, text] of sources) assert.doesNotMatch(text, direct, `${file} listens to the client itself`);
+    // The connection's state has one source, useRealtimeConnection (or the components).
+    const connection = [...sources].filter(([, text]) => /useRealtimeConnection\(/.test(text)).map(([f]) => f).sort();
+    assert.deepEqual(connection, ['connection_panel.tsx', 'page_state.tsx', 'presence_panel.tsx']);
+    // The lobby's presence is joined once; its members are passed down, not copied into state.
+    assert.equal([...sources.values()].join('\n').match(/useRealtimePresence\(/g)?.length, 1);
+    for (const [file, text] of sources) assert.doesNotMatch(text, /useState<PresenceUser/, `${file} copies the presence list`);
+  });
+});
 
 describe('browser: the React demo app', { skip }, () => {
   let browser;

@@ -1,6 +1,7 @@
-// Page helpers for the React demo app (web/demo/app/main.tsx) served by the real server: sign in, rooms,
-// messages, tasks, visibility and network. The app exposes what tests wait for as data attributes
-// (<body data-state>, #connection[data-state], #presence li[data-user-id][data-status], ...): no sleeps.
+// Page helpers for the React demo app (web/demo/app: main.tsx composes one file per panel) served by the real
+// server: sign in, rooms, messages, tasks, visibility and network. The app exposes what tests wait for as data
+// attributes (<body data-state> from page_state.tsx, #connection[data-state], #presence li[data-user-id]
+// [data-status], ...; each panel's file lists its own): no sleeps.
 import assert from 'node:assert/strict';
 
 import { siteDir, watchPage } from './browser.mjs';
