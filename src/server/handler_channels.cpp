@@ -14,7 +14,7 @@ using detail::close_connection;
 using detail::send_error;
 using detail::string_field;
 
-void MessageHandler::handle_subscribe(ConnectionState& state, SessionSink& sink, const json& j,
+void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSink& sink, const json& j,
                                       std::string_view ref) const {
   const std::string* channel = channel_field(j, sink, ref);
   if (!channel) return;
@@ -64,7 +64,7 @@ void MessageHandler::handle_subscribe(ConnectionState& state, SessionSink& sink,
   if (!already && subscribe_hook_) subscribe_hook_(state, sink, *channel);
 }
 
-void MessageHandler::handle_unsubscribe(ConnectionState& state, SessionSink& sink, const json& j,
+void MessageHandler::handle_unsubscribe(ConnectionProtocolState& state, SessionSink& sink, const json& j,
                                         std::string_view ref) const {
   const std::string* channel = channel_field(j, sink, ref);
   if (!channel) return;
@@ -80,7 +80,7 @@ void MessageHandler::handle_unsubscribe(ConnectionState& state, SessionSink& sin
   sink.send(std::move(out));
 }
 
-void MessageHandler::handle_publish(ConnectionState& state, SessionSink& sink, const json& j,
+void MessageHandler::handle_publish(ConnectionProtocolState& state, SessionSink& sink, const json& j,
                                     std::string_view ref) const {
   const std::string* channel = channel_field(j, sink, ref);
   if (!channel) return;
@@ -105,7 +105,7 @@ void MessageHandler::handle_publish(ConnectionState& state, SessionSink& sink, c
   publish(state, sink, req, ref);
 }
 
-void MessageHandler::publish(ConnectionState& state, SessionSink& sink, const PublishRequest& request,
+void MessageHandler::publish(ConnectionProtocolState& state, SessionSink& sink, const PublishRequest& request,
                              std::string_view ref) const {
   // No subscription needed (section 3): the access rules alone decide. chat: channels carry the chat service's
   // events only.
@@ -127,7 +127,7 @@ void MessageHandler::publish(ConnectionState& state, SessionSink& sink, const Pu
   if (r.offset == 0) send_error(sink, err::kInternal, "the message could not be published; retry", ref);
 }
 
-void MessageHandler::on_binary(ConnectionState& state, SessionSink& sink, std::string_view frame) const {
+void MessageHandler::on_binary(ConnectionProtocolState& state, SessionSink& sink, std::string_view frame) const {
   if (state.closed) return;
   if (!state.authenticated) {
     Metrics::add(metrics_.auth_failures);

@@ -26,7 +26,8 @@ inline void send_error(SessionSink& sink, std::string_view code, std::string_vie
   sink.send(std::move(out));
 }
 
-inline void close_connection(ConnectionState& state, SessionSink& sink, std::uint16_t code, std::string reason) {
+inline void close_connection(ConnectionProtocolState& state, SessionSink& sink, std::uint16_t code,
+                             std::string reason) {
   if (state.closed) return;
   state.closed = true;
   if (reason.size() > 123) reason.resize(123);  // the WebSocket limit for a close reason

@@ -63,32 +63,32 @@ int json_nesting_depth(std::string_view text, int limit) {
 MessageHandler::MessageHandler(Hub& hub, const JwtVerifier& verifier, HandlerLimits limits, Clock clock)
     : hub_(hub), verifier_(verifier), limits_(limits), clock_(std::move(clock)), users_(limits.max_connections_per_user) {}
 
-void MessageHandler::on_open(ConnectionState& state, SessionSink& sink, std::string_view preauth_user) const {
+void MessageHandler::on_open(ConnectionProtocolState& state, SessionSink& sink, std::string_view preauth_user) const {
   if (preauth_user.empty()) return on_open(state, sink, static_cast<const JwtClaims*>(nullptr));
   JwtClaims claims;
   claims.sub = std::string(preauth_user);
   on_open(state, sink, &claims);
 }
 
-void MessageHandler::on_open(ConnectionState& state, SessionSink& sink, const JwtClaims* preauth) const {
+void MessageHandler::on_open(ConnectionProtocolState& state, SessionSink& sink, const JwtClaims* preauth) const {
   Metrics::add(metrics_.connections_total);
   Metrics::add(metrics_.connections_current);
   if (!preauth || preauth->sub.empty()) return;  // first-message auth: the transport arms the auth timer
   accept_identity(state, sink, *preauth);
 }
 
-void MessageHandler::on_text(ConnectionState& state, SessionSink& sink, std::string_view frame) const {
+void MessageHandler::on_text(ConnectionProtocolState& state, SessionSink& sink, std::string_view frame) const {
   protocol::for_each_message(frame, [&](std::string_view line) {
     if (!state.closed) handle_message(state, sink, line);
   });
 }
 
-void MessageHandler::on_auth_timeout(ConnectionState& state, SessionSink& sink) const {
+void MessageHandler::on_auth_timeout(ConnectionProtocolState& state, SessionSink& sink) const {
   if (state.authenticated || state.closed) return;
   close_connection(state, sink, wire::close_code::kAuthTimeout, "auth timeout");
 }
 
-void MessageHandler::on_expiry_timer(ConnectionState& state, SessionSink& sink) const {
+void MessageHandler::on_expiry_timer(ConnectionProtocolState& state, SessionSink& sink) const {
   if (!state.authenticated || state.closed || state.token_exp_s <= 0) return;
   const std::uint64_t exp_ms = static_cast<std::uint64_t>(state.token_exp_s) * 1000;
   if (clock_() >= exp_ms) {
@@ -98,7 +98,7 @@ void MessageHandler::on_expiry_timer(ConnectionState& state, SessionSink& sink) 
   sink.arm_expiry_timer(exp_ms);  // refreshed meanwhile
 }
 
-void MessageHandler::on_close(ConnectionState& state, SessionSink& sink) const {
+void MessageHandler::on_close(ConnectionProtocolState& state, SessionSink& sink) const {
   apply_revocations(state, sink);
   state.closed = true;
   const Subscriber* self = &sink;
@@ -115,11 +115,11 @@ void MessageHandler::on_close(ConnectionState& state, SessionSink& sink) const {
   Metrics::add(metrics_.connections_current, static_cast<std::uint64_t>(-1));
 }
 
-std::string MessageHandler::channel_access(const ConnectionState& state, std::string_view channel) const {
+std::string MessageHandler::channel_access(const ConnectionProtocolState& state, std::string_view channel) const {
   return check_channel_access(state.user_id, state.grant, channel, chat_membership_);
 }
 
-void MessageHandler::accept_identity(ConnectionState& state, SessionSink& sink, const JwtClaims& claims) const {
+void MessageHandler::accept_identity(ConnectionProtocolState& state, SessionSink& sink, const JwtClaims& claims) const {
   if (!users_.try_acquire(claims.sub)) {
     Metrics::add(metrics_.too_many_connections);
     log(LogLevel::kInfo, "msg=\"too many connections\" conn=", state.connection_id, " user=", log_quoted(claims.sub));
@@ -137,7 +137,7 @@ void MessageHandler::accept_identity(ConnectionState& state, SessionSink& sink, 
   if (state.token_exp_s > 0) sink.arm_expiry_timer(static_cast<std::uint64_t>(state.token_exp_s) * 1000);
 }
 
-void MessageHandler::send_auth_success(ConnectionState& state, SessionSink& sink) const {
+void MessageHandler::send_auth_success(ConnectionProtocolState& state, SessionSink& sink) const {
   protocol::AuthSuccess a;
   a.connection_id = state.connection_id;
   a.user_id = state.user_id;
@@ -154,7 +154,7 @@ void MessageHandler::send_auth_success(ConnectionState& state, SessionSink& sink
   sink.send(std::move(out));
 }
 
-void MessageHandler::handle_auth(ConnectionState& state, SessionSink& sink, const std::string* token,
+void MessageHandler::handle_auth(ConnectionProtocolState& state, SessionSink& sink, const std::string* token,
                                  std::string_view ref) const {
   const std::int64_t now_s = static_cast<std::int64_t>(clock_() / 1000);
   if (state.authenticated) {  // in-band refresh (section 8): the connection keeps its token on failure
@@ -197,7 +197,7 @@ void MessageHandler::handle_auth(ConnectionState& state, SessionSink& sink, cons
   accept_identity(state, sink, r.claims);
 }
 
-void MessageHandler::apply_revocations(ConnectionState& state, SessionSink& sink) const {
+void MessageHandler::apply_revocations(ConnectionProtocolState& state, SessionSink& sink) const {
   if (!sink.has_revoked()) return;
   for (const std::string& channel : sink.take_revoked()) {
     const auto it = state.channels.find(channel);
@@ -208,7 +208,7 @@ void MessageHandler::apply_revocations(ConnectionState& state, SessionSink& sink
   }
 }
 
-void MessageHandler::end_subscription(ConnectionState& state, SessionSink& sink, const std::string& channel,
+void MessageHandler::end_subscription(ConnectionProtocolState& state, SessionSink& sink, const std::string& channel,
                                       std::string_view reason, std::string_view message) const {
   const auto it = state.channels.find(channel);
   if (it == state.channels.end()) return;
@@ -220,7 +220,7 @@ void MessageHandler::end_subscription(ConnectionState& state, SessionSink& sink,
   sink.send(detail::unsubscribed_notice(name, reason, message));
 }
 
-bool MessageHandler::admit(ConnectionState& state, SessionSink& sink, std::string_view ref) const {
+bool MessageHandler::admit(ConnectionProtocolState& state, SessionSink& sink, std::string_view ref) const {
   Metrics::add(metrics_.messages_in);
   if (!state.limiter) return true;
   switch (state.limiter->take(clock_())) {
@@ -242,7 +242,7 @@ bool MessageHandler::admit(ConnectionState& state, SessionSink& sink, std::strin
   return false;
 }
 
-void MessageHandler::handle_message(ConnectionState& state, SessionSink& sink, std::string_view text) const {
+void MessageHandler::handle_message(ConnectionProtocolState& state, SessionSink& sink, std::string_view text) const {
   // Until auth_success the client may send nothing but `auth`: anything else closes with 4001.
   auto reject_unauthenticated = [&](const char* reason) {
     Metrics::add(metrics_.auth_failures);

@@ -39,8 +39,10 @@ struct HandlerLimits {
   std::uint32_t max_connections_per_user = 0;  // 0 = no limit
 };
 
-// Per-connection protocol state, owned by the session and only touched from its strand.
-struct ConnectionState {
+// What the handler knows of one connection (its identity, its subscriptions, its rate limit): owned by the
+// transport's session and only touched on that session's I/O thread (the one thread that runs its io_context),
+// so it needs no lock. Not the client's ConnectionState (src/client), which is a connection's lifecycle state.
+struct ConnectionProtocolState {
   std::string connection_id;
   bool authenticated = false;
   bool closed = false;            // the handler asked to close: ignore the rest of the frame
@@ -60,33 +62,35 @@ class MessageHandler {
   using Clock = std::function<std::uint64_t()>;  // ms since the epoch
   // Handles a message type the handler does not know (presence, chat, sync services). Returns false when it
   // does not know it either (then: unknown_type).
-  using Extension = std::function<bool(ConnectionState&, SessionSink&, std::string_view type,
+  using Extension = std::function<bool(ConnectionProtocolState&, SessionSink&, std::string_view type,
                                        const nlohmann::json& message, std::string_view ref)>;
   // Called after an explicit unsubscribe, and for each channel of a closing connection (state.closed is true).
-  using LeaveHook = std::function<void(ConnectionState&, SessionSink&, std::string_view channel)>;
+  using LeaveHook = std::function<void(ConnectionProtocolState&, SessionSink&, std::string_view channel)>;
   // Called after a new subscription was confirmed (the `subscribed` reply and any replay are queued).
-  using SubscribeHook = std::function<void(ConnectionState&, SessionSink&, std::string_view channel)>;
+  using SubscribeHook = std::function<void(ConnectionProtocolState&, SessionSink&, std::string_view channel)>;
   // Called once when an opened connection ends (after its channels were left).
-  using DisconnectHook = std::function<void(ConnectionState&, SessionSink&)>;
+  using DisconnectHook = std::function<void(ConnectionProtocolState&, SessionSink&)>;
 
   MessageHandler(Hub& hub, const JwtVerifier& verifier, HandlerLimits limits, Clock clock);
 
   // After the upgrade. `preauth_user` is the token subject when the subprotocol carried a valid token (then
   // auth_success is sent at once); empty when the client must send `auth` first.
-  void on_open(ConnectionState& state, SessionSink& sink, std::string_view preauth_user) const;
+  void on_open(ConnectionProtocolState& state, SessionSink& sink, std::string_view preauth_user) const;
   // The same with every claim of the subprotocol token (null: first-message auth).
-  void on_open(ConnectionState& state, SessionSink& sink, const JwtClaims* preauth) const;
+  void on_open(ConnectionProtocolState& state, SessionSink& sink, const JwtClaims* preauth) const;
   // One text frame: one or more '\n'-separated messages.
-  void on_text(ConnectionState& state, SessionSink& sink, std::string_view frame) const;
+  void on_text(ConnectionProtocolState& state, SessionSink& sink, std::string_view frame) const;
   // One binary frame (section 13).
-  void on_binary(ConnectionState& state, SessionSink& sink, std::string_view frame) const;
-  void on_binary(ConnectionState& state, SessionSink& sink) const { on_binary(state, sink, std::string_view()); }
+  void on_binary(ConnectionProtocolState& state, SessionSink& sink, std::string_view frame) const;
+  void on_binary(ConnectionProtocolState& state, SessionSink& sink) const {
+    on_binary(state, sink, std::string_view());
+  }
   // The first-message auth deadline passed: close 4002 unless authenticated by now.
-  void on_auth_timeout(ConnectionState& state, SessionSink& sink) const;
+  void on_auth_timeout(ConnectionProtocolState& state, SessionSink& sink) const;
   // The expiry timer fired: close 4003 when the token's exp has passed, else re-arm for the (refreshed) exp.
-  void on_expiry_timer(ConnectionState& state, SessionSink& sink) const;
+  void on_expiry_timer(ConnectionProtocolState& state, SessionSink& sink) const;
   // The connection is gone: leave every channel.
-  void on_close(ConnectionState& state, SessionSink& sink) const;
+  void on_close(ConnectionProtocolState& state, SessionSink& sink) const;
 
   const HandlerLimits& limits() const { return limits_; }
   Metrics& metrics() const { return metrics_; }
@@ -102,27 +106,31 @@ class MessageHandler {
   void set_disconnect_hook(DisconnectHook hook) { disconnect_hook_ = std::move(hook); }
 
   // Empty when `state` may use `channel`, else why not (for a `forbidden` error).
-  std::string channel_access(const ConnectionState& state, std::string_view channel) const;
+  std::string channel_access(const ConnectionProtocolState& state, std::string_view channel) const;
 
  private:
-  void handle_message(ConnectionState& state, SessionSink& sink, std::string_view text) const;
-  void handle_auth(ConnectionState& state, SessionSink& sink, const std::string* token, std::string_view ref) const;
-  void accept_identity(ConnectionState& state, SessionSink& sink, const JwtClaims& claims) const;
-  void send_auth_success(ConnectionState& state, SessionSink& sink) const;
+  void handle_message(ConnectionProtocolState& state, SessionSink& sink, std::string_view text) const;
+  void handle_auth(ConnectionProtocolState& state, SessionSink& sink, const std::string* token,
+                   std::string_view ref) const;
+  void accept_identity(ConnectionProtocolState& state, SessionSink& sink, const JwtClaims& claims) const;
+  void send_auth_success(ConnectionProtocolState& state, SessionSink& sink) const;
   // Takes a rate-limit token; false (after the error or the close) when the message must be dropped.
-  bool admit(ConnectionState& state, SessionSink& sink, std::string_view ref) const;
+  bool admit(ConnectionProtocolState& state, SessionSink& sink, std::string_view ref) const;
   // Brings state.channels in line with subscriptions the hub revoked from another thread (Hub::revoke): each
   // is dropped and left (the leave hook) as on unsubscribe. The `unsubscribed` push was queued by the revoker.
-  void apply_revocations(ConnectionState& state, SessionSink& sink) const;
+  void apply_revocations(ConnectionProtocolState& state, SessionSink& sink) const;
   // Ends this connection's subscription to `channel` on its own thread and pushes `unsubscribed` with `reason`.
-  void end_subscription(ConnectionState& state, SessionSink& sink, const std::string& channel,
+  void end_subscription(ConnectionProtocolState& state, SessionSink& sink, const std::string& channel,
                         std::string_view reason, std::string_view message) const;
   // handler_channels.cpp
-  void handle_subscribe(ConnectionState& state, SessionSink& sink, const nlohmann::json& j, std::string_view ref) const;
-  void handle_unsubscribe(ConnectionState& state, SessionSink& sink, const nlohmann::json& j,
+  void handle_subscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
+                        std::string_view ref) const;
+  void handle_unsubscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
                           std::string_view ref) const;
-  void handle_publish(ConnectionState& state, SessionSink& sink, const nlohmann::json& j, std::string_view ref) const;
-  void publish(ConnectionState& state, SessionSink& sink, const PublishRequest& request, std::string_view ref) const;
+  void handle_publish(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
+                      std::string_view ref) const;
+  void publish(ConnectionProtocolState& state, SessionSink& sink, const PublishRequest& request,
+               std::string_view ref) const;
 
   Hub& hub_;
   const JwtVerifier& verifier_;

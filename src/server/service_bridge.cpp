@@ -9,7 +9,7 @@ namespace {
 // One connection as Services sees it, for the duration of one call.
 class ConnectionContext : public ServiceContext {
  public:
-  ConnectionContext(ConnectionState& state, SessionSink& sink) : state_(state), sink_(sink) {}
+  ConnectionContext(ConnectionProtocolState& state, SessionSink& sink) : state_(state), sink_(sink) {}
 
   std::string_view user_id() const override { return state_.user_id; }
   std::string_view connection_id() const override { return state_.connection_id; }
@@ -37,7 +37,7 @@ class ConnectionContext : public ServiceContext {
   }
 
  private:
-  ConnectionState& state_;
+  ConnectionProtocolState& state_;
   SessionSink& sink_;
 };
 
@@ -46,7 +46,7 @@ class ConnectionContext : public ServiceContext {
 ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig config, Clock clock)
     : hub_(hub), clock_(clock), services_(std::make_unique<Services>(std::move(config), *this, clock)) {
   Services* services = services_.get();
-  handler.set_extension([services](ConnectionState& state, SessionSink& sink, std::string_view type,
+  handler.set_extension([services](ConnectionProtocolState& state, SessionSink& sink, std::string_view type,
                                    const nlohmann::json& message, std::string_view ref) {
     if (!Services::handles(type)) return false;
     ConnectionContext ctx(state, sink);
@@ -56,17 +56,17 @@ ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig c
   handler.set_chat_membership([services](std::string_view user, std::string_view room_id) {
     return services->may_subscribe(user, "chat:" + std::string(room_id));
   });
-  handler.set_leave_hook([services](ConnectionState& state, SessionSink&, std::string_view channel) {
+  handler.set_leave_hook([services](ConnectionProtocolState& state, SessionSink&, std::string_view channel) {
     if (state.closed) return;  // the disconnect hook covers every channel at once
     services->on_unsubscribe(state.user_id, state.connection_id, channel);
   });
-  handler.set_subscribe_hook([services](ConnectionState&, SessionSink& sink, std::string_view channel) {
+  handler.set_subscribe_hook([services](ConnectionProtocolState&, SessionSink& sink, std::string_view channel) {
     nlohmann::json members = services->presence_members(channel);
     if (members.empty()) return;
     const nlohmann::json state{{"type", wire::type::kPresenceState}, {"channel", channel}, {"members", std::move(members)}};
     sink.send(state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
-  handler.set_disconnect_hook([services](ConnectionState& state, SessionSink&) {
+  handler.set_disconnect_hook([services](ConnectionProtocolState& state, SessionSink&) {
     if (state.authenticated) services->on_disconnect(state.user_id, state.connection_id);
   });
 }

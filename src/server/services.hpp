@@ -8,7 +8,7 @@
 // Errors never escape as exceptions: requests are checked field by field (wrong type, missing field, oversize
 // value -> `error` with a stable code and the request's ref), SQLite failures become `internal`.
 //
-// Threading: every public member function takes one internal mutex, so Services may be called from any strand.
+// Threading: every public member function takes one internal mutex, so Services may be called from any I/O thread.
 // ServiceContext and Broadcaster callbacks run with that mutex held: they must queue and return, and must never
 // call back into Services (Hub::publish and SessionSink::send satisfy this).
 #pragma once
@@ -35,7 +35,7 @@ struct ServicesConfig {
 };
 
 // One connection, as a service sees it. The message handler implements it (a small adapter over its
-// ConnectionState and SessionSink) and passes it to handle() for the duration of the call only.
+// ConnectionProtocolState and SessionSink) and passes it to handle() for the duration of the call only.
 class ServiceContext {
  public:
   virtual ~ServiceContext() = default;

@@ -1,19 +1,18 @@
-// The only translation unit that includes Boost.Beast (each costs ~50 s to compile here): listener,
-// http_session, websocket_session and run_server(), in the shape of Beast's websocket "chat-multi" example.
-// Protocol decisions live in the Beast-free core (HttpRouter, MessageHandler, Hub, OutboundQueue); this file
-// only moves bytes.
+// The one translation unit that includes Boost.Beast (about a minute to compile here): the listener, the HTTP
+// sessions and the WebSocket sessions, in the shape of Beast's websocket "chat-multi" example. Protocol decisions
+// live in the Beast-free core (HttpRouter, MessageHandler, Hub, OutboundQueue); this file only moves bytes. The
+// wiring, the periodic tasks and the shutdown are run_server's (server.cpp, Asio only).
 //
-// Threading: one io_context per I/O thread (--threads), each run by that thread alone; a connection lives on one
-// of them (round-robin at accept), so its handlers never run concurrently and it needs no strand. A session's
-// queue may be appended to from any thread (hub fan-out); everything else of a session is touched only on its
-// own I/O thread. Each I/O thread has one FlushTick that starts the writes of all of its connections with
-// something queued (after the write delay, or without one at the end of the thread's burst of reads). Every
-// completion handler runs inside guard(): an exception closes that one session with 1011 and is logged, never
-// std::terminate.
+// Threading: one io_context per I/O thread (--threads), each run by that thread alone (io_thread.hpp). The
+// listener accepts on the first I/O thread and places each socket on the next I/O thread in turn; from then on
+// every handler of that connection (HTTP reads, the WebSocket session's reads, writes, timers, flushes) runs on
+// that thread, one at a time, so a session needs no strand and no lock for its own state. Three things reach a
+// session from other threads: the hub's fan-out (send()/deliver() append to its thread-safe OutboundQueue and
+// list it on its thread's FlushTick, which is thread-safe too), and close(), stop() and arm_expiry_timer(), which
+// post onto its io_context. Every completion handler runs inside guard(): an exception closes that one session
+// (1011 when the WebSocket is open) and is logged, never std::terminate.
 #include <boost/asio/compose.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -22,23 +21,20 @@
 
 #include <algorithm>
 #include <chrono>
-#include <functional>
-#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "server/data_dir.hpp"
+#include "server/transport.hpp"
+
 #include "server/flush_tick.hpp"
+#include "server/guard.hpp"
 #include "server/http_router.hpp"
 #include "server/log.hpp"
 #include "server/message_handler.hpp"
 #include "server/outbound_queue.hpp"
 #include "server/random_id.hpp"
-#include "server/server.hpp"
-#include "server/service_bridge.hpp"
+#include "server/server_state.hpp"
 #include "server/session_registry.hpp"
 
 namespace tidewire::server {
@@ -50,11 +46,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 namespace {
-
-std::uint64_t now_ms() {
-  using namespace std::chrono;
-  return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
 
 std::string_view sv(beast::string_view s) { return std::string_view(s.data(), s.size()); }
 
@@ -132,65 +123,6 @@ void async_teardown(beast::role_type, LingeringStream& stream, TeardownHandler&&
   async_linger(stream, std::forward<TeardownHandler>(handler));
 }
 
-// Runs `fn`; an exception is logged and handed to `on_error` (which must not throw).
-template <typename Fn, typename OnError>
-void guard(const char* where, Fn&& fn, OnError&& on_error) noexcept {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    log(LogLevel::kError, "msg=\"unexpected exception\" where=", where, " error=", log_quoted(e.what()));
-    on_error();
-  } catch (...) {
-    log(LogLevel::kError, "msg=\"unexpected non-standard exception\" where=", where);
-    on_error();
-  }
-}
-
-// Everything the sessions share; lives as long as the longest session.
-HandlerLimits handler_limits(const Config& c) {
-  HandlerLimits l;
-  l.max_message_bytes = c.max_message_bytes;
-  l.max_channels = c.max_channels;
-  l.heartbeat_interval_ms = c.heartbeat_ms;
-  l.rate_per_second = c.rate_limit;
-  l.rate_burst = c.rate_burst;
-  l.max_connections_per_user = c.max_connections_per_user;
-  return l;
-}
-
-HubOptions hub_options(const Config& c, HistoryStore* store) {
-  HubOptions o;
-  o.history.max_count = c.history_size;
-  o.history.ttl_ms = c.history_ttl_ms;
-  o.store = store;
-  return o;
-}
-
-struct ServerState {
-  ServerState(const Config& c, std::optional<StaticFiles> files, std::unique_ptr<HistoryStore> store,
-              ServicesConfig services_config)
-      : config(c),
-        history_store(std::move(store)),
-        hub(hub_options(c, history_store.get())),
-        verifier(c.secret),
-        static_files(std::move(files)),
-        router(config, verifier, static_files ? &*static_files : nullptr, now_ms),
-        handler(hub, verifier, handler_limits(c), now_ms),
-        bridge(hub, handler, std::move(services_config), now_ms) {
-    router.set_metrics(&handler.metrics(), [this] { return static_cast<std::uint64_t>(hub.channel_count()); });
-  }
-
-  const Config config;
-  std::unique_ptr<HistoryStore> history_store;
-  Hub hub;
-  JwtVerifier verifier;
-  std::optional<StaticFiles> static_files;
-  HttpRouter router;
-  MessageHandler handler;
-  ServiceBridge bridge;  // presence, chat, sync
-  SessionRegistry registry;
-};
-
 // ---------------------------------------------------------------------------------------------------------------
 // websocket_session: one upgraded connection. Reads frames into the MessageHandler; writes the OutboundQueue
 // one batch (one frame) at a time.
@@ -242,7 +174,7 @@ class WebsocketSession : public SessionSink,
   void arm_expiry_timer(std::uint64_t at_ms) override {
     net::post(ws_.get_executor(), [self = shared_from_this(), at_ms] {
       self->safely("arm_expiry", [&] {
-        const std::uint64_t now = now_ms();
+        const std::uint64_t now = wall_clock_ms();
         // Capped so a far exp cannot overflow the steady clock; the handler re-arms.
         const std::uint64_t wait = std::min<std::uint64_t>(at_ms > now ? at_ms - now : 0, 24ull * 3600 * 1000);
         self->expiry_timer_.expires_after(std::chrono::milliseconds(wait));
@@ -339,19 +271,21 @@ class WebsocketSession : public SessionSink,
       }
     });
     buffer_.consume(buffer_.size());
-    do_read();  // keep reading even while closing: the peer's close frame arrives here
+    safely("do_read", [&] { do_read(); });  // keep reading even while closing: the peer's close frame arrives here
   }
 
   // The read loop ended: the connection is over, whatever the reason.
   void on_end(beast::error_code ec) {
-    if (ec != websocket::error::closed && ec != net::error::operation_aborted && ec != net::error::eof)
-      log(LogLevel::kDebug, "msg=ended conn=", conn_.connection_id, " error=", log_quoted(ec.message()));
-    else
-      log(LogLevel::kDebug, "msg=closed conn=", conn_.connection_id, " user=", log_quoted(conn_.user_id));
-    auth_timer_.cancel();
-    expiry_timer_.cancel();
-    queue_.close();  // a tick that still lists this session finds nothing to write
-    if (opened_) guard("on_end", [&] { state_->handler.on_close(conn_, *this); }, [] {});
+    guard("on_end", [&] {
+      if (ec != websocket::error::closed && ec != net::error::operation_aborted && ec != net::error::eof)
+        log(LogLevel::kDebug, "msg=ended conn=", conn_.connection_id, " error=", log_quoted(ec.message()));
+      else
+        log(LogLevel::kDebug, "msg=closed conn=", conn_.connection_id, " user=", log_quoted(conn_.user_id));
+      auth_timer_.cancel();
+      expiry_timer_.cancel();
+      queue_.close();  // a tick that still lists this session finds nothing to write
+    }, [this] { abort(); });
+    if (opened_) guard("on_close", [&] { state_->handler.on_close(conn_, *this); });
     opened_ = false;
   }
 
@@ -439,8 +373,8 @@ class WebsocketSession : public SessionSink,
   net::steady_timer expiry_timer_;
   FlushTick& tick_;  // outlives every session (run_server)
   RouteResult route_;
-  // Strand-only state.
-  ConnectionState conn_;
+  // Touched on this session's I/O thread only.
+  ConnectionProtocolState conn_;
   std::string write_buffer_;
   bool accepted_ = false;
   bool opened_ = false;  // on_open ran: on_close must run once
@@ -467,11 +401,14 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
 
   void run() {
     state_->registry.add(shared_from_this());
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      guard("http do_read", [&] { self->do_read(); }, [&] { self->stream_.close(); });
+    });
   }
 
   void stop() override {
-    net::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.close(); });
+    net::post(stream_.get_executor(),
+              [self = shared_from_this()] { guard("http stop", [&] { self->stream_.close(); }); });
   }
 
  private:
@@ -559,10 +496,12 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
 
   void on_write(beast::error_code ec, bool keep_alive) {
     if (ec) return stream_.close();
-    // A response that ends the connection (a refused upgrade, Connection: close, a refused request) lingers, so
-    // a client still sending does not get a reset that eats the response.
-    if (!keep_alive) return void(async_linger(stream_, [self = shared_from_this()](beast::error_code) {}));
-    do_read();
+    guard("http on_write", [&] {
+      // A response that ends the connection (a refused upgrade, Connection: close, a refused request) lingers, so
+      // a client still sending does not get a reset that eats the response.
+      if (!keep_alive) return void(async_linger(stream_, [self = shared_from_this()](beast::error_code) {}));
+      do_read();
+    }, [this] { stream_.close(); });
   }
 
   beast::tcp_stream stream_;
@@ -572,218 +511,70 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 
-// ---------------------------------------------------------------------------------------------------------------
-// One I/O thread: its io_context, run by that thread alone, and its flush tick.
-struct IoThread {
-  explicit IoThread(std::uint32_t write_delay_us) : ioc(1), tick(ioc, std::chrono::microseconds(write_delay_us)) {}
-  net::io_context ioc;
-  FlushTick tick;  // destroyed before ioc
-};
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------------------------
 // listener: accepts connections (on the first I/O thread), each onto the next I/O thread in turn.
-class Listener : public std::enable_shared_from_this<Listener> {
- public:
-  Listener(std::vector<std::unique_ptr<IoThread>>& threads, std::shared_ptr<ServerState> state)
-      : threads_(threads),
-        acceptor_(threads.front()->ioc),
-        retry_timer_(acceptor_.get_executor()),
-        state_(std::move(state)) {}
+Listener::Listener(IoThreads& threads, std::shared_ptr<ServerState> state)
+    : threads_(threads),
+      acceptor_(threads.front()->ioc),
+      retry_timer_(acceptor_.get_executor()),
+      state_(std::move(state)) {}
 
-  // Returns an error message, or "" once listening.
-  std::string listen(const tcp::endpoint& endpoint) {
-    beast::error_code ec;
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-    return ec ? ec.message() : std::string();
-  }
-
-  std::uint16_t port() const {
-    beast::error_code ec;
-    return acceptor_.local_endpoint(ec).port();
-  }
-
-  void run() { do_accept(); }
-
-  void stop() {
-    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
-      beast::error_code ec;
-      self->stopped_ = true;
-      self->retry_timer_.cancel();
-      self->acceptor_.close(ec);
-    });
-  }
-
- private:
-  void do_accept() {
-    accepting_ = next_;
-    next_ = (next_ + 1) % threads_.size();
-    acceptor_.async_accept(threads_[accepting_]->ioc,
-                           beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
-  }
-
-  void on_accept(beast::error_code ec, tcp::socket socket) {
-    if (stopped_) return;
-    if (ec) {
-      // Typically EMFILE: retry shortly instead of spinning on the error.
-      log(LogLevel::kWarn, "msg=\"accept failed\" error=", log_quoted(ec.message()));
-      retry_timer_.expires_after(std::chrono::milliseconds(100));
-      retry_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
-        if (!e && !self->stopped_) self->do_accept();
-      });
-      return;
-    }
-    // Nagle off: a real-time server's small writes must leave at once, not wait for the previous segment's ACK
-    // (which the peer may delay by up to 40 ms). Batching is the write queue's job, not the kernel's.
-    beast::error_code nodelay_ec;
-    socket.set_option(tcp::no_delay(true), nodelay_ec);
-    FlushTick& tick = threads_[accepting_]->tick;
-    guard("accept", [&] { std::make_shared<HttpSession>(std::move(socket), state_, tick)->run(); }, [] {});
-    do_accept();
-  }
-
-  std::vector<std::unique_ptr<IoThread>>& threads_;  // outlives the listener (run_server)
-  tcp::acceptor acceptor_;
-  net::steady_timer retry_timer_;
-  std::shared_ptr<ServerState> state_;
-  std::size_t next_ = 0;       // the I/O thread of the next accepted connection
-  std::size_t accepting_ = 0;  // the I/O thread of the accept in flight
-  bool stopped_ = false;
-};
-
-// Runs the io_context until it is stopped; an exception escaping a handler is logged and the loop resumes.
-void run_loop(net::io_context& ioc) {
-  for (;;) {
-    try {
-      ioc.run();
-      return;
-    } catch (const std::exception& e) {
-      log(LogLevel::kError, "msg=\"uncaught exception in the event loop\" error=", log_quoted(e.what()));
-    } catch (...) {
-      log(LogLevel::kError, "uncaught non-standard exception in the event loop");
-    }
-  }
+std::string Listener::listen(const tcp::endpoint& endpoint) {
+  beast::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  return ec ? ec.message() : std::string();
 }
 
-}  // namespace
-
-int run_server(const Config& config) {
-  std::optional<StaticFiles> static_files;
-  if (!config.static_dir.empty()) {
-    std::string error;
-    static_files = StaticFiles::open(config.static_dir, error);
-    if (!static_files) {
-      log_line(LogLevel::kError, "--static-dir: " + error);
-      return 2;
-    }
-  }
-  DataStores stores;
-  if (std::string error; !open_data_stores(config, stores, error)) {
-    log_line(LogLevel::kError, error);
-    return 2;
-  }
-  ServicesConfig services_config;
-  services_config.db_path = stores.services_db_path;
-  auto state = std::make_shared<ServerState>(config, std::move(static_files), std::move(stores.history),
-                                             std::move(services_config));
-  if (!state->bridge.services().ok())
-    log_line(LogLevel::kError, "chat and sync are unavailable: " + state->bridge.services().open_error());
-
-  // One io_context per I/O thread; the first one also runs the listener, the signals and the server's timers.
-  std::vector<std::unique_ptr<IoThread>> threads;
-  for (unsigned i = 0; i < config.threads; ++i) threads.push_back(std::make_unique<IoThread>(config.write_delay_us));
-  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;  // idle threads wait for work
-  for (auto& t : threads) keep_running.push_back(net::make_work_guard(t->ioc));
-  const auto stop_all = [&threads] {
-    for (auto& t : threads) t->ioc.stop();
-  };
-  net::io_context& ioc = threads.front()->ioc;
+std::uint16_t Listener::port() const {
   beast::error_code ec;
-  tcp::resolver resolver(ioc);
-  const auto endpoints = resolver.resolve(config.host, std::to_string(config.port), ec);
-  if (ec || endpoints.empty()) {
-    log_line(LogLevel::kError, "--host " + config.host + ": cannot resolve: " + ec.message());
-    return 2;
-  }
-  auto listener = std::make_shared<Listener>(threads, state);
-  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
-  if (std::string error = listener->listen(endpoint); !error.empty()) {
-    log_line(LogLevel::kError, "cannot listen on " + config.host + ":" + std::to_string(config.port) + ": " + error);
-    return 1;
-  }
-  listener->run();
+  return acceptor_.local_endpoint(ec).port();
+}
 
-  // The one line on stdout: scripts and tests parse the port from it.
-  std::printf("tidewire-server listening on http://%s:%u (websocket path %s)\n", config.host.c_str(),
-              static_cast<unsigned>(listener->port()), config.path.c_str());
-  std::fflush(stdout);
-  log(LogLevel::kInfo, "msg=\"listening\" port=", listener->port(), " threads=", config.threads,
-      " max_message_bytes=", config.max_message_bytes, " heartbeat_ms=", config.heartbeat_ms,
-      " history_store=", config.history_store, " history_size=", config.history_size,
-      state->static_files ? " static_dir=" + log_quoted(state->static_files->root()) : "");
+void Listener::run() { do_accept(); }
 
-  // Expired history is dropped (and channels with neither subscribers nor history) every second, and the history
-  // store's pending batch is committed.
-  net::steady_timer sweep_timer(ioc);
-  std::function<void()> sweep = [&] {
-    sweep_timer.expires_after(std::chrono::seconds(1));
-    sweep_timer.async_wait([&](beast::error_code e) {
-      if (e) return;
-      guard("sweep", [&] {
-        state->hub.sweep(now_ms());
-        // Commits what no write to the network did: publications nobody was sent yet, trims.
-        if (state->history_store) state->history_store->sync();
-      }, [] {});
-      sweep();
-    });
-  };
-  sweep();
-  // Presence leave grace and typing expiry.
-  net::steady_timer services_timer(ioc);
-  std::function<void()> tick = [&] {
-    services_timer.expires_after(std::chrono::milliseconds(250));
-    services_timer.async_wait([&](beast::error_code e) {
-      if (e) return;
-      guard("services tick", [&] { state->bridge.services().tick(); }, [] {});
-      tick();
-    });
-  };
-  tick();
-
-  // Shutdown: stop accepting, close every session (1001), wait for them up to a deadline, then stop the loop.
-  net::signal_set signals(ioc, SIGINT, SIGTERM);
-  net::steady_timer drain_timer(ioc);
-  auto drain_deadline = std::chrono::steady_clock::time_point::max();
-  std::function<void()> poll_drain = [&] {
-    if (state->registry.size() == 0 || std::chrono::steady_clock::now() >= drain_deadline) return stop_all();
-    drain_timer.expires_after(std::chrono::milliseconds(20));
-    drain_timer.async_wait([&](beast::error_code e) {
-      if (!e) poll_drain();
-    });
-  };
-  signals.async_wait([&](beast::error_code e, int signal_number) {
-    if (e) return;
-    log(LogLevel::kInfo, "msg=\"shutting down\" signal=", signal_number);
-    listener->stop();
-    sweep_timer.cancel();
-    services_timer.cancel();
-    for (const auto& session : state->registry.snapshot()) session->stop();
-    drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    poll_drain();
-    signals.async_wait([&](beast::error_code e2, int) {
-      if (!e2) stop_all();  // a second signal: stop at once
+void Listener::stop() {
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    guard("listener stop", [&] {
+      self->stopped_ = true;
+      self->retry_timer_.cancel();
+      beast::error_code ec;
+      self->acceptor_.close(ec);
     });
   });
+}
 
-  std::vector<std::thread> workers;
-  for (unsigned i = 1; i < config.threads; ++i) workers.emplace_back([&t = threads[i]->ioc] { run_loop(t); });
-  run_loop(ioc);
-  stop_all();
-  for (auto& t : workers) t.join();
-  log(LogLevel::kInfo, "msg=stopped");
-  return 0;
+void Listener::do_accept() {
+  accepting_ = next_;
+  next_ = (next_ + 1) % threads_.size();
+  acceptor_.async_accept(threads_[accepting_]->ioc,
+                         beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+}
+
+void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (stopped_) return;
+  if (ec) {
+    // Typically EMFILE: retry shortly instead of spinning on the error.
+    log(LogLevel::kWarn, "msg=\"accept failed\" error=", log_quoted(ec.message()));
+    guard("accept retry", [&] {
+      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
+        if (!e && !self->stopped_) guard("accept", [&] { self->do_accept(); });
+      });
+    });
+    return;
+  }
+  // Nagle off: a real-time server's small writes must leave at once, not wait for the previous segment's ACK
+  // (which the peer may delay by up to 40 ms). Batching is the write queue's job, not the kernel's.
+  beast::error_code nodelay_ec;
+  socket.set_option(tcp::no_delay(true), nodelay_ec);
+  FlushTick& tick = threads_[accepting_]->tick;
+  guard("accept", [&] { std::make_shared<HttpSession>(std::move(socket), state_, tick)->run(); });
+  guard("accept", [&] { do_accept(); });
 }
 
 }  // namespace tidewire::server

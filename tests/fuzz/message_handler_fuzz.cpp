@@ -65,7 +65,7 @@ struct World {
 void run(World& w, const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   auto peer_sink = std::make_shared<CheckingSink>();
-  ConnectionState peer;
+  ConnectionProtocolState peer;
   peer.connection_id = "c-peer";
   JwtClaims peer_claims;
   peer_claims.sub = "bob";
@@ -73,7 +73,7 @@ void run(World& w, const std::uint8_t* data, std::size_t size) {
   w.handler->on_text(peer, *peer_sink, R"({"type":"subscribe","channel":"room:1"})");
 
   auto sink = std::make_shared<CheckingSink>();
-  ConnectionState state;
+  ConnectionProtocolState state;
   state.connection_id = "c-fuzz";
   w.handler->on_open(state, *sink, static_cast<const JwtClaims*>(nullptr));
   // Half the inputs start unauthenticated (exercising the pre-auth paths), half authenticate first.

@@ -5,10 +5,9 @@
 // ServiceBridge, with recording sinks instead of sockets.
 #include <gtest/gtest.h>
 
-#include <deque>
 #include <nlohmann/json.hpp>
-#include <optional>
 
+#include "fake_session.hpp"
 #include "server/jwt_signer.hpp"
 #include "server/message_handler.hpp"
 #include "server/service_bridge.hpp"
@@ -20,33 +19,6 @@ using nlohmann::json;
 
 const std::string kSecret = "secret";
 
-class Sink : public SessionSink, public std::enable_shared_from_this<Sink> {
- public:
-  std::deque<json> sent;
-  std::optional<std::pair<std::uint16_t, std::string>> closed;
-
-  void send(std::string message) override { sent.push_back(json::parse(message)); }
-  void deliver(const SharedFrame& frame) override { sent.push_back(json::parse(*frame)); }
-  void close(std::uint16_t code, std::string reason) override { closed.emplace(code, std::move(reason)); }
-  std::shared_ptr<Subscriber> subscriber() override { return shared_from_this(); }
-
-  // Takes everything received so far.
-  std::vector<json> take_all() {
-    std::vector<json> out(sent.begin(), sent.end());
-    sent.clear();
-    return out;
-  }
-  // The first message of `type` (with `ref` when given), taking it and everything before it; null when none.
-  json take(const std::string& type, const std::string& ref = "") {
-    while (!sent.empty()) {
-      json m = sent.front();
-      sent.pop_front();
-      if (m.value("type", "") == type && (ref.empty() || m.value("ref", "") == ref)) return m;
-    }
-    return json();
-  }
-};
-
 std::vector<std::string> types_of(const std::vector<json>& messages) {
   std::vector<std::string> out;
   for (const json& m : messages)
@@ -56,10 +28,7 @@ std::vector<std::string> types_of(const std::vector<json>& messages) {
 
 class AccessRevocation : public ::testing::Test {
  protected:
-  struct Conn {
-    std::shared_ptr<Sink> sink = std::make_shared<Sink>();
-    ConnectionState state;
-  };
+  using Conn = testing::FakeConnection;
 
   static ServicesConfig services_config() {
     ServicesConfig c;

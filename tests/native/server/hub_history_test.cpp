@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "fake_session.hpp"
 #include "protocol/binary_frame.hpp"
 #include "server/history_store_sqlite.hpp"
 #include "server/hub.hpp"
@@ -15,10 +16,7 @@
 namespace tidewire::server {
 namespace {
 
-struct Recorder : Subscriber {
-  std::vector<SharedFrame> frames;
-  void deliver(const SharedFrame& f) override { frames.push_back(f); }
-};
+using testing::FakeSession;  // records every frame the hub delivers
 
 PublishRequest request(std::string_view channel, std::uint64_t ts, std::string_view id = "") {
   PublishRequest r;
@@ -56,22 +54,22 @@ std::uint64_t offset_of(const SharedFrame& f) { return nlohmann::json::parse(*f)
 
 TEST(HubHistory, BroadcastsCarryTheEpochAndSubscribedTheLatestOffset) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
   const Joined j = join(hub, a, "room", 1000);
   EXPECT_EQ(j.result.offset, 0u);
   EXPECT_EQ(j.result.epoch.rfind("e-", 0), 0u);
   hub.publish(request("room", 1000));
   EXPECT_EQ(nlohmann::json::parse(*a->frames[0])["epoch"], j.result.epoch);
-  auto b = std::make_shared<Recorder>();
+  auto b = std::make_shared<FakeSession>();
   EXPECT_EQ(join(hub, b, "room", 1000).result.offset, 1u);
 }
 
 TEST(HubHistory, RecoversMissedPublicationsInOrder) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
   const std::string epoch = join(hub, a, "room", 1000).result.epoch;
   for (int i = 0; i < 5; ++i) hub.publish(request("room", 1000));
-  auto b = std::make_shared<Recorder>();
+  auto b = std::make_shared<FakeSession>();
   const Joined j = join(hub, b, "room", 1000, true, 2, epoch);
   EXPECT_TRUE(j.result.recovered);
   EXPECT_TRUE(j.result.reason.empty());
@@ -79,7 +77,7 @@ TEST(HubHistory, RecoversMissedPublicationsInOrder) {
   for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(offset_of(j.replay[i]), 3 + i);
   EXPECT_EQ(j.replay[0].get(), a->frames[2].get());  // the same bytes live subscribers got
   // Up to date: recovered, nothing to replay.
-  auto c = std::make_shared<Recorder>();
+  auto c = std::make_shared<FakeSession>();
   const Joined k = join(hub, c, "room", 1000, true, 5, epoch);
   EXPECT_TRUE(k.result.recovered);
   EXPECT_TRUE(k.replay.empty());
@@ -89,19 +87,19 @@ TEST(HubHistory, ReportsEpochChangedAndWindowExceeded) {
   HubOptions o;
   o.history.max_count = 3;
   Hub hub(o);
-  auto a = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
   const std::string epoch = join(hub, a, "room", 1000).result.epoch;
   for (int i = 0; i < 6; ++i) hub.publish(request("room", 1000));
-  auto b = std::make_shared<Recorder>();
+  auto b = std::make_shared<FakeSession>();
   Joined j = join(hub, b, "room", 1000, true, 2, "e-other");
   EXPECT_FALSE(j.result.recovered);
   EXPECT_EQ(j.result.reason, "epoch_changed");
-  auto c = std::make_shared<Recorder>();
+  auto c = std::make_shared<FakeSession>();
   j = join(hub, c, "room", 1000, true, 2, epoch);  // history holds 4..6
   EXPECT_FALSE(j.result.recovered);
   EXPECT_EQ(j.result.reason, "window_exceeded");
   EXPECT_TRUE(j.replay.empty());
-  auto d = std::make_shared<Recorder>();
+  auto d = std::make_shared<FakeSession>();
   j = join(hub, d, "room", 1000, true, 3, epoch);
   EXPECT_TRUE(j.result.recovered);
   EXPECT_EQ(j.replay.size(), 3u);
@@ -111,11 +109,11 @@ TEST(HubHistory, HistoryExpiresByAge) {
   HubOptions o;
   o.history.ttl_ms = 1000;
   Hub hub(o);
-  auto a = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
   const std::string epoch = join(hub, a, "room", 1000).result.epoch;
   hub.publish(request("room", 1000));
   hub.publish(request("room", 1500));
-  auto b = std::make_shared<Recorder>();
+  auto b = std::make_shared<FakeSession>();
   const Joined j = join(hub, b, "room", 2200, true, 0, epoch);  // offset 1 is older than 1 s
   EXPECT_EQ(j.result.reason, "window_exceeded");
 }
@@ -124,13 +122,13 @@ TEST(HubHistory, ChannelKeepsItsStreamAfterTheLastSubscriberUntilHistoryExpires)
   HubOptions o;
   o.history.ttl_ms = 1000;
   Hub hub(o);
-  auto a = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
   const std::string epoch = join(hub, a, "room", 1000).result.epoch;
   hub.publish(request("room", 1000));
   hub.unsubscribe("room", a.get());
   EXPECT_EQ(hub.channel_count(), 1u);
   hub.sweep(1500);
-  auto b = std::make_shared<Recorder>();
+  auto b = std::make_shared<FakeSession>();
   Joined j = join(hub, b, "room", 1500, true, 0, epoch);
   EXPECT_TRUE(j.result.recovered);
   EXPECT_EQ(j.result.offset, 1u);
@@ -138,7 +136,7 @@ TEST(HubHistory, ChannelKeepsItsStreamAfterTheLastSubscriberUntilHistoryExpires)
   hub.unsubscribe("room", b.get());
   hub.sweep(5000);  // expired: the stream is gone, a new one starts at 1 with a new epoch
   EXPECT_EQ(hub.channel_count(), 0u);
-  auto c = std::make_shared<Recorder>();
+  auto c = std::make_shared<FakeSession>();
   j = join(hub, c, "room", 5000, true, 1, epoch);
   EXPECT_EQ(j.result.reason, "epoch_changed");
   EXPECT_EQ(j.result.offset, 0u);
@@ -146,7 +144,7 @@ TEST(HubHistory, ChannelKeepsItsStreamAfterTheLastSubscriberUntilHistoryExpires)
 
 TEST(HubHistory, DuplicateClientIdsAreAckedWithTheOriginalOffsetAndNotBroadcast) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
   join(hub, a, "room", 1000);
   std::vector<std::pair<std::uint64_t, bool>> acks;
   auto ack = [&](std::uint64_t offset, bool dup) { acks.emplace_back(offset, dup); };
@@ -164,7 +162,7 @@ TEST(HubHistory, DuplicateClientIdsAreAckedWithTheOriginalOffsetAndNotBroadcast)
 
 TEST(HubHistory, BinaryPublicationsAreBinaryFrames) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
   const std::string epoch = join(hub, a, "room", 1000).result.epoch;
   PublishRequest r = request("room", 1000);
   r.payload_json = std::string_view("\x00\xff\x01", 3);
@@ -189,7 +187,7 @@ TEST(HubHistory, SqliteStoreKeepsEpochsAndHistoryAcrossHubs) {
     HubOptions o;
     o.store = store.get();
     Hub hub(o);
-    auto a = std::make_shared<Recorder>();
+    auto a = std::make_shared<FakeSession>();
     epoch = join(hub, a, "room", 1000).result.epoch;
     hub.publish_once(request("room", 1000, "m1"), nullptr);
     hub.publish_once(request("room", 1000, "m2"), nullptr);
@@ -199,7 +197,7 @@ TEST(HubHistory, SqliteStoreKeepsEpochsAndHistoryAcrossHubs) {
   HubOptions o;
   o.store = store.get();
   Hub hub(o);  // a "restarted" server
-  auto b = std::make_shared<Recorder>();
+  auto b = std::make_shared<FakeSession>();
   const Joined j = join(hub, b, "room", 2000, true, 0, epoch);
   EXPECT_TRUE(j.result.recovered);
   EXPECT_EQ(j.result.epoch, epoch);

@@ -5,13 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "fake_session.hpp"
+
 namespace tidewire::server {
 namespace {
 
-struct Recorder : Subscriber {
-  std::vector<SharedFrame> frames;
-  void deliver(const SharedFrame& f) override { frames.push_back(f); }
-};
+using testing::FakeSession;  // records every frame the hub delivers
 
 PublishRequest request(std::string_view channel, std::string_view payload = R"({"x":1})") {
   PublishRequest r;
@@ -25,7 +24,7 @@ PublishRequest request(std::string_view channel, std::string_view payload = R"({
 
 TEST(Hub, SubscribeIsIdempotentAndPublishCountsOffsetsFromOne) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
   EXPECT_TRUE(hub.subscribe("room", a));
   EXPECT_FALSE(hub.subscribe("room", a));
   EXPECT_EQ(hub.subscriber_count("room"), 1u);
@@ -46,10 +45,10 @@ TEST(Hub, SubscribeIsIdempotentAndPublishCountsOffsetsFromOne) {
 
 TEST(Hub, RevokeEndsOneUsersSubscriptionsOrEveryoneAndTellsEachSubscriber) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
-  auto b1 = std::make_shared<Recorder>();
-  auto b2 = std::make_shared<Recorder>();
-  const std::pair<std::shared_ptr<Recorder>, const char*> subs[] = {{a, "alice"}, {b1, "bob"}, {b2, "bob"}};
+  auto a = std::make_shared<FakeSession>();
+  auto b1 = std::make_shared<FakeSession>();
+  auto b2 = std::make_shared<FakeSession>();
+  const std::pair<std::shared_ptr<FakeSession>, const char*> subs[] = {{a, "alice"}, {b1, "bob"}, {b2, "bob"}};
   for (const auto& [s, user] : subs) {
     SubscribeRequest r;
     r.channel = "chat:1";
@@ -80,8 +79,8 @@ TEST(Hub, RevokeEndsOneUsersSubscriptionsOrEveryoneAndTellsEachSubscriber) {
 
 TEST(Hub, EncodesOnceAndSharesTheBytes) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
-  auto b = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
+  auto b = std::make_shared<FakeSession>();
   hub.subscribe("room", a);
   hub.subscribe("room", b);
   hub.publish(request("room"));
@@ -92,8 +91,8 @@ TEST(Hub, EncodesOnceAndSharesTheBytes) {
 
 TEST(Hub, ChannelsAreIndependent) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
-  auto b = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
+  auto b = std::make_shared<FakeSession>();
   hub.subscribe("one", a);
   hub.subscribe("two", b);
   EXPECT_EQ(hub.publish(request("one")), 1u);
@@ -106,7 +105,7 @@ TEST(Hub, ChannelsAreIndependent) {
 
 TEST(Hub, UnsubscribeDropsEmptyChannels) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
   hub.subscribe("room", a);
   EXPECT_FALSE(hub.unsubscribe("room", nullptr));
   EXPECT_TRUE(hub.unsubscribe("room", a.get()));
@@ -118,8 +117,8 @@ TEST(Hub, UnsubscribeDropsEmptyChannels) {
 
 TEST(Hub, SkipsSubscribersThatDied) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
-  auto b = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
+  auto b = std::make_shared<FakeSession>();
   hub.subscribe("room", a);
   hub.subscribe("room", b);
   b.reset();
@@ -130,7 +129,7 @@ TEST(Hub, SkipsSubscribersThatDied) {
 
 TEST(Hub, BeforeFanoutRunsFirstWithTheOffset) {
   Hub hub;
-  auto a = std::make_shared<Recorder>();
+  auto a = std::make_shared<FakeSession>();
   hub.subscribe("room", a);
   std::uint64_t seen = 0;
   std::size_t frames_at_callback = 99;

@@ -4,11 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
 #include <nlohmann/json.hpp>
-#include <optional>
 
 #include "protocol/binary_frame.hpp"
+#include "fake_session.hpp"
 #include "server/jwt_signer.hpp"
 
 namespace tidewire::server {
@@ -18,32 +17,9 @@ using nlohmann::json;
 
 const std::string kSecret = "secret";
 
-class Sink : public SessionSink, public std::enable_shared_from_this<Sink> {
- public:
-  std::deque<std::string> sent;
-  std::optional<std::pair<std::uint16_t, std::string>> closed;
-  std::uint64_t expiry_at = 0;
-
-  void send(std::string message) override { sent.push_back(std::move(message)); }
-  void deliver(const SharedFrame& frame) override { sent.push_back(*frame); }
-  void close(std::uint16_t code, std::string reason) override { closed.emplace(code, std::move(reason)); }
-  std::shared_ptr<Subscriber> subscriber() override { return shared_from_this(); }
-  void arm_expiry_timer(std::uint64_t at_ms) override { expiry_at = at_ms; }
-
-  json take() {
-    if (sent.empty()) return json();
-    json j = json::parse(sent.front());
-    sent.pop_front();
-    return j;
-  }
-};
-
 class HandlerFeatures : public ::testing::Test {
  protected:
-  struct Conn {
-    std::shared_ptr<Sink> sink = std::make_shared<Sink>();
-    ConnectionState state;
-  };
+  using Conn = testing::FakeConnection;
 
   static HandlerLimits limits() {
     HandlerLimits l;
@@ -193,7 +169,7 @@ TEST_F(HandlerFeatures, SubscribeSinceReplaysMissedMessagesAfterSubscribed) {
                                   {"epoch", epoch}, {"recovered", true}}));
   EXPECT_EQ(b.sink->take()["offset"], 2);
   EXPECT_EQ(b.sink->take()["offset"], 3);
-  EXPECT_TRUE(b.sink->sent.empty());
+  EXPECT_TRUE(b.sink->frames.empty());
   Conn c = connect("carol");
   c.sink->take();
   text(c, {{"type", "subscribe"}, {"channel", "room"}, {"since", {{"offset", 1}, {"epoch", "e-gone"}}}});
@@ -215,7 +191,7 @@ TEST_F(HandlerFeatures, ResentIdIsAckedAsDuplicateAndNotBroadcast) {
   EXPECT_EQ(a.sink->take()["type"], "channel_message");
   text(a, msg);
   EXPECT_EQ(a.sink->take(), json({{"type", "ack"}, {"ref", "p"}, {"channel", "room"}, {"offset", 1}, {"duplicate", true}}));
-  EXPECT_TRUE(a.sink->sent.empty());
+  EXPECT_TRUE(a.sink->frames.empty());
 }
 
 TEST_F(HandlerFeatures, BinaryPublishIsAckedAsJsonAndBroadcastAsBinary) {
@@ -233,14 +209,14 @@ TEST_F(HandlerFeatures, BinaryPublishIsAckedAsJsonAndBroadcastAsBinary) {
   ASSERT_TRUE(protocol::encode_binary_publish(frame, p));
   handler.on_binary(a.state, *a.sink, frame);
   EXPECT_EQ(a.sink->take(), json({{"type", "ack"}, {"ref", "b1"}, {"channel", "room"}, {"offset", 1}}));
-  ASSERT_FALSE(a.sink->sent.empty());
+  ASSERT_FALSE(a.sink->frames.empty());
   protocol::BinaryBroadcast b;
-  ASSERT_TRUE(protocol::decode_binary_broadcast(a.sink->sent.front(), b));
+  ASSERT_TRUE(protocol::decode_binary_broadcast(*a.sink->frames.front(), b));
   EXPECT_EQ(b.event, "blob");
   EXPECT_EQ(b.from, "alice");
   EXPECT_EQ(b.epoch, epoch);
   EXPECT_EQ(b.payload, std::string_view("\x00\x01\xfe", 3));
-  a.sink->sent.pop_front();
+  a.sink->frames.pop_front();
   handler.on_binary(a.state, *a.sink, std::string_view("\x07zz", 3));
   EXPECT_EQ(a.sink->take()["code"], "bad_request");
   handler.on_binary(a.state, *a.sink, std::string_view("\x01\x09ro", 4));  // truncated

@@ -3,11 +3,10 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <random>
 
+#include "fake_session.hpp"
 #include "server/jwt_signer.hpp"
 
 namespace tidewire::server {
@@ -18,30 +17,9 @@ using nlohmann::json;
 constexpr std::uint64_t kNowMs = 1'700'000'000'000;
 const std::string kSecret = "secret";
 
-class FakeSink : public SessionSink, public std::enable_shared_from_this<FakeSink> {
- public:
-  std::deque<std::string> sent;
-  std::optional<std::pair<std::uint16_t, std::string>> closed;
-
-  void send(std::string message) override { sent.push_back(std::move(message)); }
-  void deliver(const SharedFrame& frame) override { sent.push_back(*frame); }
-  void close(std::uint16_t code, std::string reason) override { closed.emplace(code, std::move(reason)); }
-  std::shared_ptr<Subscriber> subscriber() override { return shared_from_this(); }
-
-  json take() {
-    if (sent.empty()) return json();
-    json j = json::parse(sent.front());
-    sent.pop_front();
-    return j;
-  }
-};
-
 class MessageHandlerTest : public ::testing::Test {
  protected:
-  struct Conn {
-    std::shared_ptr<FakeSink> sink = std::make_shared<FakeSink>();
-    ConnectionState state;
-  };
+  using Conn = testing::FakeConnection;
 
   Conn open(std::string_view preauth_user = "") {
     Conn c;
@@ -81,7 +59,7 @@ TEST_F(MessageHandlerTest, SubprotocolAuthSendsAuthSuccessAtOnce) {
 
 TEST_F(MessageHandlerTest, FirstMessageAuth) {
   Conn c = open();
-  EXPECT_TRUE(c.sink->sent.empty());
+  EXPECT_TRUE(c.sink->frames.empty());
   text_json(c, json{{"type", "auth"}, {"token", token("bob")}});
   const json w = c.sink->take();
   EXPECT_EQ(w["type"], "auth_success");
@@ -110,7 +88,7 @@ TEST_F(MessageHandlerTest, AnythingButAValidAuthFirstCloses) {
     EXPECT_EQ(c.sink->closed->first, code) << input;
     EXPECT_FALSE(c.sink->closed->second.empty());
     EXPECT_FALSE(c.state.authenticated);
-    EXPECT_TRUE(c.sink->sent.empty()) << input;
+    EXPECT_TRUE(c.sink->frames.empty()) << input;
   }
   Conn c = open();
   handler.on_binary(c.state, *c.sink);
@@ -123,7 +101,7 @@ TEST_F(MessageHandlerTest, TheRestOfAFrameIsIgnoredOnceClosing) {
   text(c, "{\"type\":\"ping\"}\n" + json{{"type", "auth"}, {"token", token("a")}}.dump());
   ASSERT_TRUE(c.sink->closed);
   EXPECT_FALSE(c.state.authenticated);
-  EXPECT_TRUE(c.sink->sent.empty());
+  EXPECT_TRUE(c.sink->frames.empty());
 }
 
 TEST_F(MessageHandlerTest, AuthTimeoutCloses4002) {
@@ -159,7 +137,7 @@ TEST_F(MessageHandlerTest, PublishAcksTheSenderAndFansOutWithOffsets) {
   }
   text(bob, R"({"type":"channel_message","channel":"room:1","event":"e","payload":null})");  // no ref: no ack
   EXPECT_EQ(bob.sink->take()["offset"], 3);
-  EXPECT_TRUE(bob.sink->sent.empty());
+  EXPECT_TRUE(bob.sink->frames.empty());
   EXPECT_EQ(alice.sink->take()["offset"], 3);
 }
 
@@ -253,7 +231,7 @@ TEST_F(MessageHandlerTest, HostileInputGetsErrorsAndTheConnectionStaysOpen) {
   c.sink->take();
   for (const Hostile& h : cases) {
     text(c, h.input);
-    ASSERT_EQ(c.sink->sent.size(), 1u) << h.input.substr(0, 200);
+    ASSERT_EQ(c.sink->frames.size(), 1u) << h.input.substr(0, 200);
     const json e = c.sink->take();
     EXPECT_EQ(e["type"], "error") << h.input.substr(0, 200);
     EXPECT_EQ(e["code"], h.code) << h.input.substr(0, 200);
@@ -282,7 +260,7 @@ TEST_F(MessageHandlerTest, RandomMutationsNeverThrowAndAlwaysAnswerValidJson) {
     const int edits = 1 + static_cast<int>(rng() % 3);
     for (int e = 0; e < edits; ++e) s[rng() % s.size()] = static_cast<char>(rng() % 256);
     ASSERT_NO_THROW(text(c, s)) << s;
-    while (!c.sink->sent.empty()) ASSERT_NO_THROW(c.sink->take()) << s;  // every reply parses
+    while (!c.sink->frames.empty()) ASSERT_NO_THROW(c.sink->take()) << s;  // every reply parses
   }
   EXPECT_FALSE(c.sink->closed);
 }

@@ -1,0 +1,47 @@
+// What every session of the server shares (Beast's chat-multi calls it shared_state): the configuration, the hub,
+// the history store, the JWT verifier, the HTTP router, the message handler with the presence/chat/sync services
+// wired in, and the registry of live sessions. Built once by run_server (server.cpp); each session holds a
+// shared_ptr to it, so it lives as long as the longest session. Beast- and Asio-free.
+//
+// Threading: the members are thread-safe where the sessions of several I/O threads use them (Hub, MessageHandler,
+// Services, SessionRegistry, HistoryStore::sync); the rest is read-only once serving.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "server/config.hpp"
+#include "server/history_store.hpp"
+#include "server/http_router.hpp"
+#include "server/hub.hpp"
+#include "server/jwt_verifier.hpp"
+#include "server/message_handler.hpp"
+#include "server/service_bridge.hpp"
+#include "server/session_registry.hpp"
+#include "server/static_files.hpp"
+
+namespace tidewire::server {
+
+// Milliseconds since the epoch: the server's clock for the handler, the hub, the services and token expiry.
+std::uint64_t wall_clock_ms();
+
+struct ServerState {
+  // `store`: the history store (null: in memory); `services_config`: where the services keep their database.
+  ServerState(const Config& c, std::optional<StaticFiles> files, std::unique_ptr<HistoryStore> store,
+              ServicesConfig services_config);
+  ServerState(const ServerState&) = delete;
+  ServerState& operator=(const ServerState&) = delete;
+
+  const Config config;
+  std::unique_ptr<HistoryStore> history_store;
+  Hub hub;
+  JwtVerifier verifier;
+  std::optional<StaticFiles> static_files;
+  HttpRouter router;
+  MessageHandler handler;
+  ServiceBridge bridge;  // presence, chat, sync
+  SessionRegistry registry;
+};
+
+}  // namespace tidewire::server
