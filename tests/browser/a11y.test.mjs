@@ -35,7 +35,7 @@ import {
   task,
   twoUsers,
 } from './helpers/demo.mjs';
-import { waitFor } from './helpers/wait.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 const skip = browserSkipReason();
 const TEST_TIMEOUT = 50000;

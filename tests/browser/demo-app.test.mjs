@@ -34,7 +34,7 @@ import {
   task,
   twoUsers,
 } from './helpers/demo.mjs';
-import { waitFor } from './helpers/wait.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 const skip = browserSkipReason();
 const TEST_TIMEOUT = 45000;

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { startServer } from '../node/helpers/server.mjs';
 import { assembleSite, browserSkipReason, launchChromium, siteDir, withFailureScreenshots } from './helpers/browser.mjs';
-import { waitFor } from './helpers/wait.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 const skip = browserSkipReason();
 

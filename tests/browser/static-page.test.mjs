@@ -18,7 +18,7 @@ import {
   watchPage,
   withFailureScreenshots,
 } from './helpers/browser.mjs';
-import { connectRaw } from './helpers/raw-client.mjs';
+import { connectRaw } from '../support/raw-client.mjs';
 
 const skip = browserSkipReason();
 const TEST_TIMEOUT = 30000;

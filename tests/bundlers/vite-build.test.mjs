@@ -22,7 +22,7 @@ import {
   watchPage,
   withFailureScreenshots,
 } from '../browser/helpers/browser.mjs';
-import { connectRaw } from '../browser/helpers/raw-client.mjs';
+import { connectRaw } from '../support/raw-client.mjs';
 
 const distEntry = join(repoRoot, 'web/dist/index.js');
 const DIST_WASM = ['tidewire_module', 'tidewire_state'];

@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 
 import { createClient, loadModule } from '../../web/dist/index.js';
 import { startServer } from './helpers/server.mjs';
-import { waitFor } from './helpers/wait.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 describe('wasm object hygiene', () => {
   let server;

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 
 import { createClient } from '../../web/dist/index.js';
 import { startServer } from './helpers/server.mjs';
-import { waitFor } from './helpers/wait.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 describe('server killed and restarted mid-stream', () => {
   test('no message is lost, duplicated or reordered', { timeout: 60_000 }, async () => {

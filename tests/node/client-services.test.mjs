@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { createChatService, createClient } from '../../web/dist/index.js';
 import { startServer } from './helpers/server.mjs';
-import { waitFor } from './helpers/wait.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 describe('presence, sync and chat over the wire', () => {
   let server;

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { createClient, TidewireError } from '../../web/dist/index.js';
 import { startServer } from './helpers/server.mjs';
-import { waitFor } from './helpers/wait.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 describe('wasm client against the real server', () => {
   let server;

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { createClient, loadModule } from '../../web/dist/index.js';
 import { startServer } from './helpers/server.mjs';
-import { waitFor } from './helpers/wait.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 const distUrl = new URL('../../web/dist/', import.meta.url);
 const hasGlobalWebSocket = typeof globalThis.WebSocket === 'function';

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { connectAuthed, startServer } from './helpers/server.mjs';
+import { startServer } from './helpers/server.mjs';
+import { connectAuthed } from '../support/raw-client.mjs';
 
 const publish = (c, channel, n, extra = {}) =>
   c.send({ type: 'channel_message', channel, event: 'e', payload: { n }, ...extra });

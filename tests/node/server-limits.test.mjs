@@ -3,7 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { connectAuthed, startServer, WsClient } from './helpers/server.mjs';
+import { startServer } from './helpers/server.mjs';
+import { connectAuthed, RawClient } from '../support/raw-client.mjs';
 
 // Builds a client binary publish frame: 0x01, channel, event, ref, id as str8, then the payload.
 function binaryPublish({ channel, event, ref = '', id = '', payload }) {
@@ -42,20 +43,20 @@ describe('tidewire-server sections 8, 13, 14', () => {
   test('the connection past the per-user limit is accepted, then closed with 4005', async () => {
     const a = await connectAuthed(server, 'capped');
     const b = await connectAuthed(server, 'capped');
-    const c = new WsClient(server.wsUrl, ['jwt', server.token('capped')]);
+    const c = new RawClient(server.wsUrl, ['jwt', server.token('capped')]);
     await c.opened;
     const closed = await c.closed;
     assert.equal(closed.code, 4005);
     assert.match(closed.reason, /too many connections.*limit 2/);
     await a.close();
     const d = await connectAuthed(server, 'capped'); // a slot is free again
-    assert.equal(d.auth.limits.maxConnectionsPerUser, 2);
+    assert.equal(d.welcome.limits.maxConnectionsPerUser, 2);
     await Promise.all([b.close(), d.close()]);
   });
 
   test('over the rate limit: rate_limited with retryAfterMs and the ref; sustained abuse closes with 1008', async () => {
     const c = await connectAuthed(server, 'fast');
-    assert.deepEqual(c.auth.limits.rateLimit, { messagesPerSecond: 20, burst: 10 });
+    assert.deepEqual(c.welcome.limits.rateLimit, { messagesPerSecond: 20, burst: 10 });
     for (let i = 0; i < 12; i++) c.send({ type: 'ping', ref: `p${i}` });
     const e = await c.nextOfType('error', { ref: 'p10' });
     assert.equal(e.code, 'rate_limited');
@@ -66,7 +67,7 @@ describe('tidewire-server sections 8, 13, 14', () => {
   });
 
   test('a token refreshed in band moves expiresAt; without a refresh the server closes with 4003', async () => {
-    const c = new WsClient(server.wsUrl, ['jwt', server.token('short', {}, { expiresInSec: 2 })]);
+    const c = new RawClient(server.wsUrl, ['jwt', server.token('short', {}, { expiresInSec: 2 })]);
     const auth = await c.nextOfType('auth_success');
     assert.ok(Math.abs(auth.expiresAt - (Date.now() + 2000)) < 1500);
     c.send({ type: 'auth', token: server.token('short', {}, { expiresInSec: 3 }), ref: 'r1' });

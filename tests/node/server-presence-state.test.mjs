@@ -3,11 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import WebSocket from 'ws';
-
 import { createClient } from '../../web/dist/index.js';
 import { startServer } from './helpers/server.mjs';
-import { waitFor } from './helpers/wait.mjs';
+import { connectAuthed } from '../support/raw-client.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 let server;
 before(async () => {
@@ -15,23 +14,13 @@ before(async () => {
 });
 after(async () => server?.stop());
 
-async function rawClient(user) {
-  const ws = new WebSocket(server.wsUrl, ['jwt', server.token(user)]);
-  const received = [];
-  ws.on('message', (data) => {
-    for (const line of String(data).split('\n')) if (line) received.push(JSON.parse(line));
-  });
-  await new Promise((r) => ws.once('open', r));
-  return { ws, received, send: (m) => ws.send(JSON.stringify(m)) };
-}
-
 test('subscribing to a channel with members delivers presence_state right after subscribed', async () => {
-  const a = await rawClient('ann');
+  const a = await connectAuthed(server, 'ann');
   a.send({ type: 'subscribe', channel: 'presence:ps', ref: 's' });
   a.send({ type: 'presence_join', channel: 'presence:ps', ref: 'j', status: 'busy', info: { name: 'Ann' } });
   await waitFor(() => a.received.some((m) => m.type === 'reply' && m.ref === 'j'));
 
-  const b = await rawClient('ben');
+  const b = await connectAuthed(server, 'ben');
   b.send({ type: 'subscribe', channel: 'presence:ps', ref: 's' });
   await waitFor(() => b.received.some((m) => m.type === 'presence_state'));
   const types = b.received.map((m) => m.type);
@@ -43,7 +32,7 @@ test('subscribing to a channel with members delivers presence_state right after 
     [['ann', 'busy', 'Ann']],
   );
 
-  const c = await rawClient('cat');
+  const c = await connectAuthed(server, 'cat');
   c.send({ type: 'subscribe', channel: 'presence:empty', ref: 's' });
   await waitFor(() => c.received.some((m) => m.type === 'subscribed'));
   await new Promise((r) => setTimeout(r, 100));

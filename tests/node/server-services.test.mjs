@@ -3,7 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { connectAuthed, startServer } from './helpers/server.mjs';
+import { startServer } from './helpers/server.mjs';
+import { connectAuthed } from '../support/raw-client.mjs';
 
 describe('tidewire-server services', () => {
   let server;

@@ -5,9 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 
-import WebSocket from 'ws';
-
-import { connectAuthed, startServer, WsClient } from './helpers/server.mjs';
+import { startServer } from './helpers/server.mjs';
+import { connectAuthed, RawClient, refusedUpgrade } from '../support/raw-client.mjs';
 
 // Sends `request` over a raw TCP socket and resolves with everything the server sent back before closing,
 // plus how the socket ended ('end' for a clean close, or the error code such as 'ECONNRESET').
@@ -29,23 +28,6 @@ function rawHttp(port, request) {
   });
 }
 
-// Opens a WebSocket that the server is expected to refuse; resolves with the HTTP status and JSON body.
-function refusedUpgrade(url, protocols) {
-  return new Promise((resolveRefusal, reject) => {
-    const ws = new WebSocket(url, protocols);
-    ws.on('open', () => reject(new Error('the upgrade was accepted')));
-    ws.on('error', () => {});
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        body += d;
-      });
-      res.on('end', () => resolveRefusal({ status: res.statusCode, body: JSON.parse(body) }));
-    });
-  });
-}
-
 describe('tidewire-server transport: close frames, expired tokens, header limits', () => {
   let server;
   before(async () => {
@@ -59,7 +41,7 @@ describe('tidewire-server transport: close frames, expired tokens, header limits
     const big = 'x'.repeat(2 << 20);
     for (let i = 0; i < 12; i += 1) {
       const c = await connectAuthed(server, `big${i % 4}`);
-      assert.equal(c.auth.limits.maxMessageBytes, 65536);
+      assert.equal(c.welcome.limits.maxMessageBytes, 65536);
       for (let k = 0; k < 4; k += 1) c.ws.send(big); // still writing long after the first frame's header
       const closed = await c.closed;
       assert.equal(closed.code, 1009, `try ${i + 1}: close code ${closed.code} ${closed.reason}`);
@@ -93,7 +75,7 @@ describe('tidewire-server transport: close frames, expired tokens, header limits
   });
 
   test('first-message auth with a token that expired 10 s ago closes with 4003 at once, without auth_success', async () => {
-    const c = new WsClient(server.wsUrl);
+    const c = new RawClient(server.wsUrl);
     await c.opened;
     c.send({ type: 'auth', token: server.token('late', {}, { expiresInSec: -10 }) });
     const closed = await c.closed;

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { connectAuthed, startServer } from './helpers/server.mjs';
+import { startServer } from './helpers/server.mjs';
+import { connectAuthed } from '../support/raw-client.mjs';
 
 describe('tidewire-server zero loss by default', () => {
   let dataDir;

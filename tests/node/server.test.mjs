@@ -6,85 +6,9 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 
 import { makeToken, startServer } from './helpers/server.mjs';
-
-const WAIT_MS = 3000;
-
-// A WebSocket with an inbox: frames are split on '\n' and parsed; next(pred) takes the first match.
-class Client {
-  constructor(url, protocols, options) {
-    this.ws = new WebSocket(url, protocols, options);
-    this.inbox = [];
-    this.waiters = [];
-    this.frames = 0;
-    this.closed = new Promise((resolve) => {
-      this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
-    });
-    this.ws.on('error', () => {}); // surfaced through `closed` / `opened`
-    this.ws.on('message', (data) => {
-      this.frames += 1;
-      for (const line of data.toString().split('\n')) {
-        if (line) this.push(JSON.parse(line));
-      }
-    });
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', resolve);
-      this.ws.once('unexpected-response', (req, res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, body })));
-      });
-      this.ws.once('error', reject);
-    });
-  }
-
-  push(msg) {
-    const i = this.waiters.findIndex((w) => w.pred(msg));
-    if (i >= 0) {
-      const [w] = this.waiters.splice(i, 1);
-      clearTimeout(w.timer);
-      w.resolve(msg);
-    } else {
-      this.inbox.push(msg);
-    }
-  }
-
-  next(pred = () => true, what = 'a message') {
-    const i = this.inbox.findIndex(pred);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]);
-    return new Promise((resolve, reject) => {
-      const waiter = { pred, resolve };
-      waiter.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        const inbox = JSON.stringify(this.inbox.slice(-5)).slice(0, 500);
-        reject(new Error(`timed out waiting for ${what}; ${this.inbox.length} unmatched, last: ${inbox}`));
-      }, WAIT_MS);
-      this.waiters.push(waiter);
-    });
-  }
-
-  nextOfType(type, extra = {}) {
-    return this.next((m) => m.type === type && Object.entries(extra).every(([k, v]) => m[k] === v), type);
-  }
-
-  send(obj) {
-    this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
-  }
-
-  close() {
-    this.ws.close();
-    return this.closed;
-  }
-}
-
-async function connectAuthed(server, user) {
-  const c = new Client(server.wsUrl, ['jwt', server.token(user)]);
-  await c.opened;
-  c.welcome = await c.nextOfType('auth_success');
-  return c;
-}
+import { connectAuthed, RawClient } from '../support/raw-client.mjs';
 
 function httpGet(server, path, headers = {}) {
   return new Promise((resolve, reject) => {
@@ -137,14 +61,14 @@ describe('tidewire-server', () => {
       ['no sub', () => makeToken(server.secret, { exp: Math.floor(Date.now() / 1000) + 60 })],
     ]) {
       test(`${name} in the subprotocol is refused with HTTP 401 before the upgrade`, async () => {
-        const c = new Client(server.wsUrl, ['jwt', token()]);
+        const c = new RawClient(server.wsUrl, ['jwt', token()]);
         const err = await c.opened.then(() => null, (e) => e);
         assert.equal(err?.status, 401);
       });
     }
 
     test('first-message auth', async () => {
-      const c = new Client(server.wsUrl);
+      const c = new RawClient(server.wsUrl);
       await c.opened;
       assert.equal(c.ws.protocol, '');
       c.send({ type: 'auth', token: server.token('bob') });
@@ -156,21 +80,21 @@ describe('tidewire-server', () => {
     });
 
     test('a first message that is not auth closes with 4001', async () => {
-      const c = new Client(server.wsUrl);
+      const c = new RawClient(server.wsUrl);
       await c.opened;
       c.send({ type: 'subscribe', channel: 'x' });
       assert.equal((await c.closed).code, 4001);
     });
 
     test('a bad first-message token closes with 4001, an expired one with 4003', async () => {
-      const bad = new Client(server.wsUrl);
+      const bad = new RawClient(server.wsUrl);
       await bad.opened;
       bad.send({ type: 'auth', token: makeToken('nope', { sub: 'a', exp: 9999999999 }) });
       const closed = await bad.closed;
       assert.equal(closed.code, 4001);
       assert.match(closed.reason, /signature/);
 
-      const expired = new Client(server.wsUrl);
+      const expired = new RawClient(server.wsUrl);
       await expired.opened;
       expired.send({ type: 'auth', token: server.token('a', {}, { expiresInSec: -3600 }) });
       assert.equal((await expired.closed).code, 4003);
@@ -179,7 +103,7 @@ describe('tidewire-server', () => {
     test('no auth in time closes with 4002', async () => {
       const quick = await startServer({ args: ['--auth-timeout-ms', '200'] });
       try {
-        const c = new Client(quick.wsUrl);
+        const c = new RawClient(quick.wsUrl);
         await c.opened;
         const started = Date.now();
         const closed = await c.closed;
@@ -193,17 +117,17 @@ describe('tidewire-server', () => {
 
   describe('upgrade checks', () => {
     test('a WebSocket on another path gets 404', async () => {
-      const c = new Client(`ws://127.0.0.1:${server.port}/nope`, ['jwt', server.token('a')]);
+      const c = new RawClient(`ws://127.0.0.1:${server.port}/nope`, ['jwt', server.token('a')]);
       const err = await c.opened.then(() => null, (e) => e);
       assert.equal(err?.status, 404);
     });
 
     test('an unsupported ?v= gets 400 naming the supported versions; v=1 works', async () => {
-      const c = new Client(`${server.wsUrl}?v=2`, ['jwt', server.token('a')]);
+      const c = new RawClient(`${server.wsUrl}?v=2`, ['jwt', server.token('a')]);
       const err = await c.opened.then(() => null, (e) => e);
       assert.equal(err?.status, 400);
       assert.deepEqual(JSON.parse(err.body).supportedVersions, [1]);
-      const ok = new Client(`${server.wsUrl}?v=1`, ['jwt', server.token('a')]);
+      const ok = new RawClient(`${server.wsUrl}?v=1`, ['jwt', server.token('a')]);
       await ok.opened;
       await ok.close();
     });
@@ -211,9 +135,9 @@ describe('tidewire-server', () => {
     test('--allowed-origins refuses other Origins with 403', async () => {
       const strict = await startServer({ args: ['--allowed-origins', 'http://good.example,http://also.example'] });
       try {
-        const bad = new Client(strict.wsUrl, ['jwt', strict.token('a')], { origin: 'http://evil.example' });
+        const bad = new RawClient(strict.wsUrl, ['jwt', strict.token('a')], { origin: 'http://evil.example' });
         assert.equal((await bad.opened.then(() => null, (e) => e))?.status, 403);
-        const good = new Client(strict.wsUrl, ['jwt', strict.token('a')], { origin: 'http://also.example' });
+        const good = new RawClient(strict.wsUrl, ['jwt', strict.token('a')], { origin: 'http://also.example' });
         await good.opened;
         await good.close();
       } finally {
@@ -458,7 +382,7 @@ describe('tidewire-server', () => {
         const body = JSON.parse(res.body);
         assert.equal(body.userId, 'zoe.test-1');
         assert.ok(body.expiresAt > Date.now() + 3500_000 && body.expiresAt <= Date.now() + 3600_000 + 1000);
-        const c = new Client(dev.wsUrl, ['jwt', body.token]);
+        const c = new RawClient(dev.wsUrl, ['jwt', body.token]);
         await c.opened;
         assert.equal((await c.nextOfType('auth_success')).userId, 'zoe.test-1');
         await c.close();

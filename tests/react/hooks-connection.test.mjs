@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { consoleErrors, h, mount, React, teardownDom, waitFor } from './helpers/env.mjs';
 import { startServer } from '../node/helpers/server.mjs';
-import { connectRaw } from '../browser/helpers/raw-client.mjs';
+import { connectRaw } from '../support/raw-client.mjs';
 
 const { createClient } = await import('../../web/dist/index.js');
 const {

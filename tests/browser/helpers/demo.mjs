@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 
 import { siteDir, watchPage } from './browser.mjs';
-import { waitFor } from './wait.mjs';
+import { waitFor } from '../../support/wait.mjs';
 
 export const UI_TIMEOUT = 10000;
 /** The server flags the demo needs: the site and the development token endpoint. */

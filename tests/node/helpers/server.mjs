@@ -1,7 +1,7 @@
 // Starts the native tidewire-server for a test: port 0, a known secret, and a token maker.
 //
 //   const server = await startServer({ args: ['--dev-tokens'] });
-//   const ws = new WebSocket(server.wsUrl, ['jwt', server.token('alice')]);
+//   const c = await connectAuthed(server, 'alice');   // tests/support/raw-client.mjs
 //   ...
 //   await server.stop();
 //
@@ -11,7 +11,6 @@ import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocketImpl from 'ws';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const serverBin =
@@ -108,83 +107,4 @@ export async function startServer(opts = {}) {
       return stopping;
     },
   };
-}
-
-/**
- * A raw `ws` client with an inbox, for protocol tests: text frames (and 0x00 binary JSON batches) are split on
- * '\n' and parsed; 0x01 binary broadcasts arrive as { binary: Buffer }. next(pred) takes the first match.
- *
- *   const c = new WsClient(server.wsUrl, ['jwt', server.token('alice')]);
- *   await c.opened;
- *   c.send({ type: 'subscribe', channel: 'room:a', ref: 's' });
- *   await c.nextOfType('subscribed', { ref: 's' });
- */
-export class WsClient {
-  constructor(url, protocols, options, { waitMs = 3000 } = {}) {
-    this.waitMs = waitMs;
-    this.ws = new WebSocketImpl(url, protocols, options);
-    this.inbox = [];
-    this.waiters = [];
-    this.closed = new Promise((resolveClose) => {
-      this.ws.on('close', (code, reason) => resolveClose({ code, reason: reason.toString() }));
-    });
-    this.ws.on('error', () => {});
-    this.ws.on('message', (data, isBinary) => {
-      let text = data;
-      if (isBinary) {
-        if (data[0] === 0x01) return this.push({ binary: Buffer.from(data) });
-        text = data.subarray(1); // 0x00: a JSON batch
-      }
-      for (const line of text.toString().split('\n')) if (line) this.push(JSON.parse(line));
-    });
-    this.opened = new Promise((resolveOpen, reject) => {
-      this.ws.once('open', resolveOpen);
-      this.ws.once('error', reject);
-    });
-  }
-
-  push(msg) {
-    const i = this.waiters.findIndex((w) => w.pred(msg));
-    if (i >= 0) {
-      const [w] = this.waiters.splice(i, 1);
-      clearTimeout(w.timer);
-      w.resolve(msg);
-    } else {
-      this.inbox.push(msg);
-    }
-  }
-
-  next(pred = () => true, what = 'a message', waitMs = this.waitMs) {
-    const i = this.inbox.findIndex(pred);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]);
-    return new Promise((resolveNext, reject) => {
-      const waiter = { pred, resolve: resolveNext };
-      waiter.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`timed out waiting for ${what}; inbox: ${JSON.stringify(this.inbox.slice(-5)).slice(0, 400)}`));
-      }, waitMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  nextOfType(type, extra = {}) {
-    return this.next((m) => m.type === type && Object.entries(extra).every(([k, v]) => m[k] === v), type);
-  }
-
-  send(obj) {
-    this.ws.send(typeof obj === 'string' || Buffer.isBuffer(obj) ? obj : JSON.stringify(obj));
-  }
-
-  close() {
-    this.ws.close();
-    return this.closed;
-  }
-}
-
-/** Opens a WsClient authenticated by the subprotocol and waits for auth_success (returned as .auth). */
-export async function connectAuthed(server, user, { claims = {}, query = '' } = {}) {
-  const c = new WsClient(server.wsUrl + query, ['jwt', server.token(user, claims)]);
-  await c.opened;
-  c.auth = await c.nextOfType('auth_success');
-  return c;
 }

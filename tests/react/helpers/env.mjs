@@ -6,7 +6,7 @@
 // React does not ask for act() around those updates.
 import { JSDOM } from 'jsdom';
 
-import { waitFor as poll } from '../../node/helpers/wait.mjs';
+import { waitFor as poll } from '../../support/wait.mjs';
 
 export const dom = new JSDOM('<!doctype html><html><body></body></html>', {
   url: 'http://localhost/',
