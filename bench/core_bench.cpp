@@ -5,7 +5,7 @@
 
 #include "client/backoff.hpp"
 #include "client/engine.hpp"
-#include "client/presence_state.hpp"
+#include "state/presence_state.hpp"
 #include "protocol/envelope.hpp"
 #include "protocol/messages.hpp"
 #include "support/null_engine.hpp"
@@ -90,19 +90,13 @@ BENCHMARK(BM_BackoffDelay);
 
 // One presence diff (a join and a leave) applied to a channel of 100 members.
 void BM_PresenceDiff(benchmark::State& state) {
-  tidewire::client::PresenceState presence;
-  using tidewire::protocol::JsonValue;
-  JsonValue members = JsonValue::array();
-  for (int i = 0; i < 100; ++i) {
-    JsonValue m = JsonValue::object();
-    m.set("userId", JsonValue::string("u" + std::to_string(i)));
-    m.set("joinedAt", JsonValue::integer(i));
-    members.push_back(std::move(m));
-  }
+  tidewire::state::PresenceState presence;
+  using tidewire::state::Json;
+  Json members = Json::array();
+  for (int i = 0; i < 100; ++i) members.push_back(Json{{"userId", "u" + std::to_string(i)}, {"joinedAt", i}});
   presence.apply_state(members);
-  JsonValue join, leave;
-  JsonValue::parse(R"({"joins":[{"userId":"x","status":"away","joinedAt":500}]})", join);
-  JsonValue::parse(R"({"leaves":[{"userId":"x"}]})", leave);
+  const Json join = Json::parse(R"({"joins":[{"userId":"x","status":"away","joinedAt":500}]})");
+  const Json leave = Json::parse(R"({"leaves":[{"userId":"x"}]})");
   for (auto _ : state) {
     presence.apply_diff(join);
     presence.apply_diff(leave);

@@ -8,26 +8,28 @@
 #include <utility>
 #include <vector>
 
-#include "protocol/json_value.hpp"
+#include <nlohmann/json.hpp>
 
-namespace tidewire::client {
+namespace tidewire::state {
+
+using Json = nlohmann::ordered_json;
 
 class ChatRoomState {
  public:
   explicit ChatRoomState(double typing_ttl_ms = 6000) : typing_ttl_ms_(typing_ttl_ms) {}
 
   // A chat_history reply's data ({messages, hasMore}) fetched with `before`: older messages join the front.
-  bool apply_history(const protocol::JsonValue& data);
+  bool apply_history(const Json& data);
   // A chat_history reply's data fetched with `after` (the resume after every (re)subscribe, and the refetch
   // after a gap): newer messages merge in by id (no duplicates, order kept); has_more() (older pages) stays.
-  bool apply_newer(const protocol::JsonValue& data);
+  bool apply_newer(const Json& data);
   // A new or edited message (events `message`, `message_edited`, or a chat_send reply's message).
-  bool apply_message(const protocol::JsonValue& message);
+  bool apply_message(const Json& message);
   // A `reaction` event: {messageId, emoji, count, userId?, add?}. Updates `reactions` (counts) and
   // `reactedBy` ({emoji: [userId, …]}) when the event names the user.
-  bool apply_reaction(const protocol::JsonValue& event);
+  bool apply_reaction(const Json& event);
   // A `typing` event: {userId, typing, expiresAt?}. Typing ends by itself after the TTL without a refresh.
-  bool apply_typing(const protocol::JsonValue& event, double now_ms);
+  bool apply_typing(const Json& event, double now_ms);
 
   // This user's own messages before the server stored them, keyed by their client message id (chat_send `id`).
   // add_pending takes the message as shown ({id, clientId, senderId, text, createdAt, …}, `id` unlike any server
@@ -35,22 +37,22 @@ class ChatRoomState {
   // `status` "failed" with `error` (non-empty), or back to "pending" (retrying) when `error` is empty.
   // settle_pending removes it: with the server's message (confirmed; added unless already here), or with nullptr
   // (discarded). Each returns false when no such pending message exists.
-  bool add_pending(const protocol::JsonValue& message);
+  bool add_pending(const Json& message);
   bool mark_pending(const std::string& client_id, const std::string& error);
-  bool settle_pending(const std::string& client_id, const protocol::JsonValue* message);
+  bool settle_pending(const std::string& client_id, const Json* message);
   std::size_t pending_count() const { return pending_.size(); }
 
   // Participants: the full list (an array of user ids, e.g. from chat_list_rooms), and the `member_joined` /
   // `member_left` events ({userId}) at time `at_ms`. An event that changes the list is kept as a join/leave
   // line (the newest kMaxMemberEvents).
   static constexpr std::size_t kMaxMemberEvents = 100;
-  bool set_participants(const protocol::JsonValue& ids);
-  bool apply_member(const protocol::JsonValue& event, bool joined, double at_ms);
-  protocol::JsonValue participants() const;  // user ids, sorted
-  protocol::JsonValue member_events() const;  // [{userId, joined, at}], oldest first
+  bool set_participants(const Json& ids);
+  bool apply_member(const Json& event, bool joined, double at_ms);
+  Json participants() const;  // user ids, sorted
+  Json member_events() const;  // [{userId, joined, at}], oldest first
 
   // Messages, oldest first, then the pending ones.
-  protocol::JsonValue messages() const;
+  Json messages() const;
   std::size_t message_count() const { return messages_.size(); }  // confirmed ones
   bool has_more() const { return has_more_; }
   // The id to page back from (the oldest message), or "" when empty.
@@ -66,22 +68,22 @@ class ChatRoomState {
   struct Message {
     double at;  // createdAt: (at, id) is a stable total order
     std::string id;
-    protocol::JsonValue value;
+    Json value;
   };
   using ByName = std::vector<std::pair<std::string, double>>;  // sorted by name
   static std::size_t index_of(const ByName& v, const std::string& name);
-  protocol::JsonValue* find(const std::string& id);
+  Json* find(const std::string& id);
   std::size_t pending_index(const std::string& client_id) const;  // pending_.size() when absent
-  bool merge_page(const protocol::JsonValue& data);
+  bool merge_page(const Json& data);
 
   std::vector<Message> messages_;  // sorted by (at, id)
   ByName created_at_;              // id -> createdAt, the key of its message
   ByName typing_until_;            // userId -> monotonic expiry
   std::vector<Message> pending_;   // in send order; `id` holds the client id (one vector type: smaller wasm)
   ByName participants_;            // userId -> 0 (the ByName helpers keep the wasm small)
-  protocol::JsonValue member_events_ = protocol::JsonValue::array();
+  Json member_events_ = Json::array();
   bool has_more_ = true;
   double typing_ttl_ms_;
 };
 
-}  // namespace tidewire::client
+}  // namespace tidewire::state

@@ -1,20 +1,22 @@
 // A channel's presence as the client sees it: the member map built from a full state and the diffs after it
 // (docs/PROTOCOL.md section 10). Diffs that arrive before the first state are buffered and applied after it,
-// so no join or leave is lost or applied twice. Not on the hot path: uses the small JSON DOM (JsonValue).
+// so no join or leave is lost or applied twice. Not on the hot path: JSON is nlohmann::json.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <vector>
 
-#include "protocol/json_value.hpp"
+#include <nlohmann/json.hpp>
 
-namespace tidewire::client {
+namespace tidewire::state {
+
+using Json = nlohmann::ordered_json;
 
 struct PresenceMember {
   std::string user_id;
   std::string status;  // online | away | busy
-  protocol::JsonValue info = protocol::JsonValue::object();
+  Json info = Json::object();
   double joined_at = 0;
   int connections = 1;
 };
@@ -22,25 +24,27 @@ struct PresenceMember {
 class PresenceState {
  public:
   // `members`: the array of a presence_join / presence_get reply. Returns false when it is not an array.
-  bool apply_state(const protocol::JsonValue& members);
+  bool apply_state(const Json& members);
   // `diff`: a presence_diff message ({joins, leaves, updates}). Returns false when malformed.
-  bool apply_diff(const protocol::JsonValue& diff);
+  bool apply_diff(const Json& diff);
+  // A message as the server sent it: presence_state ({members}) or presence_diff. Returns false when malformed.
+  bool apply_message(const Json& message);
   void clear();
 
   bool has_state() const { return has_state_; }
   std::size_t online_count() const { return members_.size(); }
   const PresenceMember* find(const std::string& user_id) const;
   // The members as a JSON array, ordered by joinedAt then userId.
-  protocol::JsonValue members() const;
+  Json members() const;
 
  private:
-  bool upsert(const protocol::JsonValue& m);
-  bool apply_diff_now(const protocol::JsonValue& diff);
+  bool upsert(const Json& m);
+  bool apply_diff_now(const Json& diff);
   std::size_t index_of(const std::string& user_id) const;  // the insert position; == size() or a match
 
   std::vector<PresenceMember> members_;  // sorted by user_id
-  std::vector<protocol::JsonValue> pending_diffs_;
+  std::vector<Json> pending_diffs_;
   bool has_state_ = false;
 };
 
-}  // namespace tidewire::client
+}  // namespace tidewire::state

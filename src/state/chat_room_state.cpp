@@ -1,20 +1,15 @@
-#include "client/chat_room_state.hpp"
+#include "state/chat_room_state.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <limits>
 
-#include "client/sorted_vector.hpp"
+#include "state/json_fields.hpp"
+#include "state/sorted_vector.hpp"
 
-namespace tidewire::client {
+namespace tidewire::state {
 
 namespace {
-bool string_field(const protocol::JsonValue& j, const char* key, std::string& out) {
-  const protocol::JsonValue* v = j.find(key);
-  if (v == nullptr || !v->is_string()) return false;
-  out = v->as_string();
-  return !out.empty();
-}
 bool digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -31,7 +26,7 @@ std::size_t ChatRoomState::index_of(const ByName& v, const std::string& name) {
   return lower_index(v, [&name](const std::pair<std::string, double>& e) { return e.first < name; });
 }
 
-protocol::JsonValue* ChatRoomState::find(const std::string& id) {
+Json* ChatRoomState::find(const std::string& id) {
   const std::size_t k = index_of(created_at_, id);
   if (k == created_at_.size() || created_at_[k].first != id) return nullptr;
   const double at = created_at_[k].second;
@@ -40,14 +35,14 @@ protocol::JsonValue* ChatRoomState::find(const std::string& id) {
   return &messages_[i].value;
 }
 
-bool ChatRoomState::apply_message(const protocol::JsonValue& message) {
+bool ChatRoomState::apply_message(const Json& message) {
   std::string id;
   if (!string_field(message, "id", id)) return false;
-  if (protocol::JsonValue* existing = find(id)) {
+  if (Json* existing = find(id)) {
     *existing = message;  // an edit keeps the message's place
     return true;
   }
-  const double at = message.number_or("createdAt", 0);
+  const double at = number_or(message, "createdAt", 0);
   const std::size_t i =
       lower_index(messages_, [at, &id](const Message& m) { return m.at < at || (!(at < m.at) && id_less(m.id, id)); });
   insert_at(created_at_, index_of(created_at_, id), std::pair<std::string, double>(id, at));
@@ -55,52 +50,46 @@ bool ChatRoomState::apply_message(const protocol::JsonValue& message) {
   return true;
 }
 
-bool ChatRoomState::merge_page(const protocol::JsonValue& data) {
-  const protocol::JsonValue* messages = data.find("messages");
+bool ChatRoomState::merge_page(const Json& data) {
+  const Json* messages = field(data, "messages");
   if (messages == nullptr || !messages->is_array()) return false;
-  for (const auto& m : messages->elements()) apply_message(m);
+  for (const auto& m : *messages) apply_message(m);
   return true;
 }
 
-bool ChatRoomState::apply_history(const protocol::JsonValue& data) {
+bool ChatRoomState::apply_history(const Json& data) {
   if (!merge_page(data)) return false;
-  const protocol::JsonValue* more = data.find("hasMore");
-  has_more_ = more != nullptr && more->as_bool();
+  has_more_ = is_true(field(data, "hasMore"));
   return true;
 }
 
-bool ChatRoomState::apply_newer(const protocol::JsonValue& data) { return merge_page(data); }
+bool ChatRoomState::apply_newer(const Json& data) { return merge_page(data); }
 
-bool ChatRoomState::apply_reaction(const protocol::JsonValue& event) {
+bool ChatRoomState::apply_reaction(const Json& event) {
   std::string message_id, emoji;
   if (!string_field(event, "messageId", message_id) || !string_field(event, "emoji", emoji)) return false;
-  protocol::JsonValue* found = find(message_id);
-  if (found == nullptr) return false;  // not loaded: its count arrives with the message later
-  protocol::JsonValue& message = *found;
-  protocol::JsonValue* reactions = message.find("reactions");
-  if (reactions == nullptr || !reactions->is_object()) {
-    reactions = &message.set("reactions", protocol::JsonValue::object());
-  }
-  const protocol::JsonValue* count = event.find("count");
-  const std::int64_t n = count != nullptr ? count->as_int() : 0;  // 0 unless an integer
-  if (n > 0) reactions->set(emoji, protocol::JsonValue::integer(n));
-  else reactions->erase(emoji);
+  Json* found = find(message_id);
+  if (found == nullptr || !found->is_object()) return false;  // not loaded: its count arrives with the message later
+  Json& message = *found;
+  Json& reactions = message["reactions"];
+  if (!reactions.is_object()) reactions = Json::object();
+  const std::int64_t n = int_of(field(event, "count"));  // 0 unless an integer
+  if (n > 0) reactions[emoji] = n;
+  else reactions.erase(emoji);
 
   // Who reacted: the event's user joins or leaves the emoji's list (idempotent, so a replay changes nothing).
   std::string user;
-  const protocol::JsonValue* add = event.find("add");
-  if (!string_field(event, "userId", user) || add == nullptr || !add->is_bool()) return true;
-  protocol::JsonValue* by = message.find("reactedBy");
-  if (by == nullptr || !by->is_object()) by = &message.set("reactedBy", protocol::JsonValue::object());
-  protocol::JsonValue users = protocol::JsonValue::array();
-  if (const protocol::JsonValue* old = by->find(emoji)) {
-    for (const auto& u : old->elements()) {
-      if (!(u.is_string() && u.as_string() == user)) users.push_back(u);
-    }
+  const Json* add = field(event, "add");
+  if (!string_field(event, "userId", user) || add == nullptr || !add->is_boolean()) return true;
+  Json& by = message["reactedBy"];
+  if (!by.is_object()) by = Json::object();
+  Json users = Json::array();
+  for (const auto& u : elements(field(by, emoji.c_str()))) {
+    if (!(u.is_string() && u.get_ref<const std::string&>() == user)) users.push_back(u);
   }
-  if (add->as_bool() && n > 0) users.push_back(protocol::JsonValue::string(user));
-  if (users.size() == 0 || n <= 0) by->erase(emoji);
-  else by->set(emoji, std::move(users));
+  if (add->get<bool>() && n > 0) users.push_back(user);
+  if (users.empty() || n <= 0) by.erase(emoji);
+  else by[emoji] = std::move(users);
   return true;
 }
 
@@ -110,26 +99,26 @@ std::size_t ChatRoomState::pending_index(const std::string& client_id) const {
   return i;
 }
 
-bool ChatRoomState::add_pending(const protocol::JsonValue& message) {
+bool ChatRoomState::add_pending(const Json& message) {
   std::string client_id;
   if (!message.is_object() || !string_field(message, "clientId", client_id)) return false;
   if (pending_index(client_id) < pending_.size()) return false;
   pending_.push_back(Message{0, std::move(client_id), message});
-  pending_.back().value.set("status", protocol::JsonValue::string("pending"));
+  pending_.back().value["status"] = "pending";
   return true;
 }
 
 bool ChatRoomState::mark_pending(const std::string& client_id, const std::string& error) {
   const std::size_t i = pending_index(client_id);
   if (i == pending_.size()) return false;
-  protocol::JsonValue& value = pending_[i].value;
-  value.set("status", protocol::JsonValue::string(error.empty() ? "pending" : "failed"));
+  Json& value = pending_[i].value;
+  value["status"] = error.empty() ? "pending" : "failed";
   if (error.empty()) value.erase("error");
-  else value.set("error", protocol::JsonValue::string(error));
+  else value["error"] = error;
   return true;
 }
 
-bool ChatRoomState::settle_pending(const std::string& client_id, const protocol::JsonValue* message) {
+bool ChatRoomState::settle_pending(const std::string& client_id, const Json* message) {
   const std::size_t i = pending_index(client_id);
   if (i == pending_.size()) return false;
   pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -139,11 +128,11 @@ bool ChatRoomState::settle_pending(const std::string& client_id, const protocol:
   return true;
 }
 
-bool ChatRoomState::set_participants(const protocol::JsonValue& ids) {
+bool ChatRoomState::set_participants(const Json& ids) {
   if (!ids.is_array()) return false;
   participants_.clear();
-  for (const auto& id : ids.elements()) {
-    const std::string& user = id.as_string();
+  for (const auto& id : ids) {
+    const std::string user = id.is_string() ? id.get<std::string>() : std::string();
     const std::size_t i = index_of(participants_, user);
     if (!user.empty() && (i == participants_.size() || participants_[i].first != user)) {
       insert_at(participants_, i, std::pair<std::string, double>(user, 0));
@@ -152,7 +141,7 @@ bool ChatRoomState::set_participants(const protocol::JsonValue& ids) {
   return true;
 }
 
-bool ChatRoomState::apply_member(const protocol::JsonValue& event, bool joined, double at_ms) {
+bool ChatRoomState::apply_member(const Json& event, bool joined, double at_ms) {
   std::string user;
   if (!string_field(event, "userId", user)) return false;
   const std::size_t i = index_of(participants_, user);
@@ -160,34 +149,26 @@ bool ChatRoomState::apply_member(const protocol::JsonValue& event, bool joined, 
   if (present == joined) return true;  // already known (a replay, or the list was fetched after it)
   if (joined) insert_at(participants_, i, std::pair<std::string, double>(user, 0));
   else participants_.erase(participants_.begin() + static_cast<std::ptrdiff_t>(i));
-  protocol::JsonValue line = protocol::JsonValue::object();
-  line.set("userId", protocol::JsonValue::string(std::move(user)));
-  line.set("joined", protocol::JsonValue::boolean(joined));
-  line.set("at", protocol::JsonValue::number(at_ms));
-  if (member_events_.size() >= kMaxMemberEvents) {  // drop the oldest
-    protocol::JsonValue kept = protocol::JsonValue::array();
-    for (std::size_t k = 1; k < member_events_.size(); ++k) kept.push_back(member_events_.elements()[k]);
-    member_events_ = std::move(kept);
-  }
-  member_events_.push_back(std::move(line));
+  if (member_events_.size() >= kMaxMemberEvents) member_events_.erase(0);  // drop the oldest
+  member_events_.push_back(Json{{"userId", std::move(user)}, {"joined", joined}, {"at", number(at_ms)}});
   return true;
 }
 
-protocol::JsonValue ChatRoomState::participants() const {
-  protocol::JsonValue out = protocol::JsonValue::array();
-  for (const auto& p : participants_) out.push_back(protocol::JsonValue::string(p.first));
+Json ChatRoomState::participants() const {
+  Json out = Json::array();
+  for (const auto& p : participants_) out.push_back(p.first);
   return out;
 }
 
-protocol::JsonValue ChatRoomState::member_events() const { return member_events_; }
+Json ChatRoomState::member_events() const { return member_events_; }
 
-bool ChatRoomState::apply_typing(const protocol::JsonValue& event, double now_ms) {
+bool ChatRoomState::apply_typing(const Json& event, double now_ms) {
   std::string user;
   if (!string_field(event, "userId", user)) return false;
-  const protocol::JsonValue* typing = event.find("typing");
+  const bool typing = is_true(field(event, "typing"));
   const std::size_t i = index_of(typing_until_, user);
   const bool known = i < typing_until_.size() && typing_until_[i].first == user;
-  if (typing != nullptr && typing->as_bool()) {
+  if (typing) {
     if (known) {
       typing_until_[i].second = now_ms + typing_ttl_ms_;
     } else {
@@ -199,8 +180,8 @@ bool ChatRoomState::apply_typing(const protocol::JsonValue& event, double now_ms
   return true;
 }
 
-protocol::JsonValue ChatRoomState::messages() const {
-  protocol::JsonValue out = protocol::JsonValue::array();
+Json ChatRoomState::messages() const {
+  Json out = Json::array();
   for (const Message& m : messages_) out.push_back(m.value);
   for (const Message& p : pending_) out.push_back(p.value);
   return out;
@@ -234,4 +215,4 @@ double ChatRoomState::next_typing_expiry() const {
   return d;
 }
 
-}  // namespace tidewire::client
+}  // namespace tidewire::state

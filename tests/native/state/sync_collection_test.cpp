@@ -1,14 +1,14 @@
-#include "client/sync_collection.hpp"
+#include "state/sync_collection.hpp"
 
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "support/json_text.hpp"
+#include "state/state_json.hpp"
 
-using tidewire::client::SyncCollection;
-using tidewire::protocol::JsonValue;
+using tidewire::state::SyncCollection;
+using Json = nlohmann::ordered_json;
 using tidewire::testing::N;
 using tidewire::testing::parsed;
 using tidewire::testing::V;
@@ -57,7 +57,7 @@ TEST(SyncCollection, ARefusedUpdateRollsBackAndAVersionConflictTakesTheCurrentIt
   c.optimistic_update(8, "1", V({{"done", true}}));
   EXPECT_EQ(N(c.items())[0]["data"]["done"], true);
   EXPECT_EQ(N(c.items())[0]["data"]["title"], "t");  // a shallow merge
-  const JsonValue current = V(item("1", 2, {{"done", false}, {"title", "renamed"}}));
+  const Json current = V(item("1", 2, {{"done", false}, {"title", "renamed"}}));
   c.reject(8, &current);
   auto items = N(c.items());
   EXPECT_EQ(items[0]["data"]["done"], false);
@@ -114,13 +114,13 @@ TEST(SyncCollection, ARefusedUpdateThatTheCurrentItemAlreadyHoldsIsRedundant) {
   SyncCollection c;
   c.apply_snapshot(V(json::array({item("1", 1, {{"done", false}, {"title", "t"}, {"tags", {"a"}}})})));
   c.optimistic_update(8, "1", V({{"done", true}, {"tags", {"a"}}}));
-  const JsonValue same = V(item("1", 2, {{"tags", {"a"}}, {"title", "t"}, {"done", true}}));
+  const Json same = V(item("1", 2, {{"tags", {"a"}}, {"title", "t"}, {"done", true}}));
   EXPECT_TRUE(c.reject(8, &same));
   EXPECT_EQ(N(c.items())[0]["data"]["done"], true);
   EXPECT_EQ(c.version_of("1"), 2);
 
   c.optimistic_update(9, "1", V({{"title", "mine"}}));
-  const JsonValue other = V(item("1", 3, {{"tags", {"a"}}, {"title", "theirs"}, {"done", true}}));
+  const Json other = V(item("1", 3, {{"tags", {"a"}}, {"title", "theirs"}, {"done", true}}));
   EXPECT_FALSE(c.reject(9, &other)) << "a real conflict is reported";
   EXPECT_EQ(N(c.items())[0]["data"]["title"], "theirs");
 

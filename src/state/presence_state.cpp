@@ -1,11 +1,12 @@
-#include "client/presence_state.hpp"
+#include "state/presence_state.hpp"
 
 #include <algorithm>
 #include <cstdint>
 
-#include "client/sorted_vector.hpp"
+#include "state/json_fields.hpp"
+#include "state/sorted_vector.hpp"
 
-namespace tidewire::client {
+namespace tidewire::state {
 
 namespace {
 constexpr std::size_t kMaxPendingDiffs = 1000;
@@ -13,19 +14,17 @@ constexpr std::size_t kMaxPendingDiffs = 1000;
 bool valid_status(const std::string& s) { return s == "online" || s == "away" || s == "busy"; }
 }  // namespace
 
-bool PresenceState::upsert(const protocol::JsonValue& m) {
-  const protocol::JsonValue* uid = m.find("userId");
-  if (uid == nullptr || !uid->is_string() || uid->as_string().empty()) return false;
+bool PresenceState::upsert(const Json& m) {
   PresenceMember member;
-  member.user_id = uid->as_string();
-  const std::string status = m.string_or("status", "");
+  if (!string_field(m, "userId", member.user_id)) return false;
+  const std::string status = string_or(m, "status", "");
   member.status = valid_status(status) ? status : "online";
-  const protocol::JsonValue* info = m.find("info");
+  const Json* info = field(m, "info");
   if (info != nullptr && info->is_object()) member.info = *info;
-  member.joined_at = m.number_or("joinedAt", 0);
-  const protocol::JsonValue* conns = m.find("connections");
-  if (conns != nullptr && conns->is_integer()) {
-    member.connections = static_cast<int>(std::clamp<std::int64_t>(conns->as_int(), 1, 1 << 30));
+  member.joined_at = number_or(m, "joinedAt", 0);
+  const Json* conns = field(m, "connections");
+  if (conns != nullptr && conns->is_number_integer()) {
+    member.connections = static_cast<int>(std::clamp<std::int64_t>(int_of(conns), 1, 1 << 30));
   }
   // An update may carry only what changed: keep the rest.
   const std::size_t i = index_of(member.user_id);
@@ -41,18 +40,18 @@ bool PresenceState::upsert(const protocol::JsonValue& m) {
   return true;
 }
 
-bool PresenceState::apply_state(const protocol::JsonValue& members) {
+bool PresenceState::apply_state(const Json& members) {
   if (!members.is_array()) return false;
   members_.clear();
-  for (const auto& m : members.elements()) upsert(m);
+  for (const auto& m : members) upsert(m);
   has_state_ = true;
-  std::vector<protocol::JsonValue> pending;
+  std::vector<Json> pending;
   pending.swap(pending_diffs_);
   for (const auto& d : pending) apply_diff_now(d);
   return true;
 }
 
-bool PresenceState::apply_diff(const protocol::JsonValue& diff) {
+bool PresenceState::apply_diff(const Json& diff) {
   if (!diff.is_object()) return false;
   if (!has_state_) {
     if (pending_diffs_.size() < kMaxPendingDiffs) pending_diffs_.push_back(diff);
@@ -61,20 +60,23 @@ bool PresenceState::apply_diff(const protocol::JsonValue& diff) {
   return apply_diff_now(diff);
 }
 
-bool PresenceState::apply_diff_now(const protocol::JsonValue& diff) {
+bool PresenceState::apply_message(const Json& message) {
+  if (string_or(message, "type", "") != "presence_state") return apply_diff(message);
+  const Json* members = field(message, "members");
+  return members != nullptr && apply_state(*members);
+}
+
+bool PresenceState::apply_diff_now(const Json& diff) {
   for (const char* key : {"joins", "updates"}) {
-    if (const protocol::JsonValue* list = diff.find(key)) {
-      for (const auto& m : list->elements()) upsert(m);
-    }
+    for (const auto& m : elements(field(diff, key))) upsert(m);
   }
-  if (const protocol::JsonValue* leaves = diff.find("leaves")) {
-    for (const auto& l : leaves->elements()) {
-      const protocol::JsonValue* uid = l.is_string() ? &l : l.find("userId");
-      if (uid == nullptr || !uid->is_string()) continue;
-      const std::size_t i = index_of(uid->as_string());
-      if (i < members_.size() && members_[i].user_id == uid->as_string()) {
-        members_.erase(members_.begin() + static_cast<std::ptrdiff_t>(i));
-      }
+  for (const auto& l : elements(field(diff, "leaves"))) {
+    const Json* uid = l.is_string() ? &l : field(l, "userId");
+    if (uid == nullptr || !uid->is_string()) continue;
+    const std::string& user = uid->get_ref<const std::string&>();
+    const std::size_t i = index_of(user);
+    if (i < members_.size() && members_[i].user_id == user) {
+      members_.erase(members_.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
   return true;
@@ -95,7 +97,7 @@ const PresenceMember* PresenceState::find(const std::string& user_id) const {
   return i < members_.size() && members_[i].user_id == user_id ? &members_[i] : nullptr;
 }
 
-protocol::JsonValue PresenceState::members() const {
+Json PresenceState::members() const {
   std::vector<const PresenceMember*> sorted;
   sorted.reserve(members_.size());
   for (const auto& m : members_) sorted.push_back(&m);
@@ -106,18 +108,17 @@ protocol::JsonValue PresenceState::members() const {
   };
   std::make_heap(sorted.begin(), sorted.end(), before);
   std::sort_heap(sorted.begin(), sorted.end(), before);
-  protocol::JsonValue out = protocol::JsonValue::array();
+  Json out = Json::array();
   for (const PresenceMember* m : sorted) {
-    // Keys in alphabetical order, as the nlohmann objects this replaced wrote them.
-    protocol::JsonValue member = protocol::JsonValue::object();
-    member.set("connections", protocol::JsonValue::integer(m->connections));
-    member.set("info", m->info);
-    member.set("joinedAt", protocol::JsonValue::number(m->joined_at));
-    member.set("status", protocol::JsonValue::string(m->status));
-    member.set("userId", protocol::JsonValue::string(m->user_id));
+    Json member = Json::object();  // nlohmann keeps object keys sorted: the output order is alphabetical
+    member["connections"] = m->connections;
+    member["info"] = m->info;
+    member["joinedAt"] = number(m->joined_at);
+    member["status"] = m->status;
+    member["userId"] = m->user_id;
     out.push_back(std::move(member));
   }
   return out;
 }
 
-}  // namespace tidewire::client
+}  // namespace tidewire::state

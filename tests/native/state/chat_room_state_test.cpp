@@ -1,4 +1,4 @@
-#include "client/chat_room_state.hpp"
+#include "state/chat_room_state.hpp"
 
 #include <limits>
 #include <string>
@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include "support/json_text.hpp"
+#include "state/state_json.hpp"
 
-using tidewire::client::ChatRoomState;
+using tidewire::state::ChatRoomState;
 using tidewire::testing::N;
 using tidewire::testing::parsed;
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace tidewire::client {
+namespace tidewire::state {
 
 // The index of the first element for which `before(element)` (element < the key sought) is false.
 template <typename T, typename Before>
@@ -36,4 +36,4 @@ void insert_at(std::vector<T>& v, std::size_t i, T&& x) {
   v[i] = std::move(moved);
 }
 
-}  // namespace tidewire::client
+}  // namespace tidewire::state

@@ -1,4 +1,4 @@
-#include "client/presence_state.hpp"
+#include "state/presence_state.hpp"
 
 #include <algorithm>
 #include <string>
@@ -7,9 +7,9 @@
 
 #include <gtest/gtest.h>
 
-#include "support/json_text.hpp"
+#include "state/state_json.hpp"
 
-using tidewire::client::PresenceState;
+using tidewire::state::PresenceState;
 using tidewire::testing::N;
 using tidewire::testing::parsed;
 
