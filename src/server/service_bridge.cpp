@@ -1,47 +1,9 @@
 #include "server/service_bridge.hpp"
 
+#include "server/connection_context.hpp"
 #include "server/handler_util.hpp"
 
 namespace tidewire::server {
-
-namespace {
-
-// One connection as Services sees it, for the duration of one call.
-class ConnectionContext : public ServiceContext {
- public:
-  ConnectionContext(ConnectionProtocolState& state, SessionSink& sink) : state_(state), sink_(sink) {}
-
-  std::string_view user_id() const override { return state_.user_id; }
-  std::string_view connection_id() const override { return state_.connection_id; }
-  bool is_subscribed(std::string_view channel) const override {
-    return state_.channels.find(channel) != state_.channels.end();
-  }
-  // Without the chat membership hook: it would call back into Services, whose lock the caller holds.
-  std::string channel_denied(std::string_view channel) const override {
-    return check_channel_access(state_.user_id, state_.grant, channel, nullptr);
-  }
-  void reply(std::string_view ref, const nlohmann::json& data) override {
-    std::string out;
-    protocol::encode_reply(out, ref, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    sink_.send(std::move(out));
-  }
-  void error(std::string_view ref, std::string_view code, std::string_view message,
-             const nlohmann::json* extra) override {
-    if (!extra || !extra->is_object()) return detail::send_error(sink_, code, message, ref);
-    nlohmann::json e = *extra;
-    e["type"] = wire::type::kError;
-    e["code"] = code;
-    e["message"] = message;
-    if (!ref.empty()) e["ref"] = ref;
-    sink_.send(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  }
-
- private:
-  ConnectionProtocolState& state_;
-  SessionSink& sink_;
-};
-
-}  // namespace
 
 ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig config, Clock clock)
     : hub_(hub), clock_(clock), services_(std::make_unique<Services>(std::move(config), *this, clock)) {

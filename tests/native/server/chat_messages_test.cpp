@@ -265,7 +265,7 @@ TEST(ChatUnavailableTest, ABrokenDatabaseAnswersInternalAndPresenceStillWorks) {
   EXPECT_FALSE(h.services.ok());
   EXPECT_NE(h.services.open_error().find("/nonexistent-dir"), std::string::npos);
   FakeContext alice{"alice", "c-a"};
-  alice.subscribed.insert("room:x");
+  alice.state.channels.insert("room:x");
   EXPECT_EQ(h.code(alice, json{{"type", "chat_list_rooms"}}), "internal");
   EXPECT_EQ(h.code(alice, json{{"type", "sync_snapshot"}, {"channel", "room:x"}, {"resource", "todos"}}), "internal");
   EXPECT_FALSE(h.services.may_subscribe("alice", "chat:1"));

@@ -226,7 +226,7 @@ TEST_F(ChatRoomListAndRules, IdsMustBeStringsOfDigits) {
         << e.dump();
   }
   FakeContext sub{"alice", "c-s"};
-  sub.subscribed.insert("doc:1");
+  sub.state.channels.insert("doc:1");
   const std::string item = h.ok(sub, json{{"type", "sync_insert"}, {"channel", "doc:1"}, {"resource", "t"},
                                           {"data", json::object()}})["item"]["id"];
   const json e = h.call(sub, json{{"type", "sync_update"}, {"channel", "doc:1"}, {"resource", "t"},
@@ -239,7 +239,7 @@ TEST_F(ChatRoomListAndRules, IdsMustBeStringsOfDigits) {
 
 TEST_F(ChatRoomListAndRules, PresenceAndSyncRefuseChatChannelsEvenWhenSubscribed) {
   FakeContext sub{"alice", "c-s"};
-  sub.subscribed.insert(channel);
+  sub.state.channels.insert(channel);
   EXPECT_EQ(h.code(sub, json{{"type", "presence_join"}, {"channel", channel}}), "forbidden");
   EXPECT_EQ(h.code(sub, json{{"type", "sync_insert"}, {"channel", channel}, {"resource", "t"},
                              {"data", json::object()}}),

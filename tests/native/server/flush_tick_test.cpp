@@ -163,10 +163,11 @@ TEST(FlushTick, StopDropsWhatIsListed) {
 }
 
 // The write loop of WebsocketSession with a write delay, frames recorded instead of written: the completion of
-// a write is posted, as Asio posts an async_write's completion.
-class FakeSession : public Flushable, public std::enable_shared_from_this<FakeSession> {
+// a write is posted, as Asio posts an async_write's completion. Not a fake of the whole session (that is
+// fake_session.hpp's FakeSession, which the handler and hub tests share): only the part the flush tick drives.
+class FakeWriteLoop : public Flushable, public std::enable_shared_from_this<FakeWriteLoop> {
  public:
-  FakeSession(net::io_context& ioc, FlushTick& tick) : ioc_(ioc), tick_(tick), queue_(1 << 24, 1 << 20) {}
+  FakeWriteLoop(net::io_context& ioc, FlushTick& tick) : ioc_(ioc), tick_(tick), queue_(1 << 24, 1 << 20) {}
 
   void deliver(std::string message) {  // any thread, as the hub's fan-out
     if (queue_.push(std::make_shared<const std::string>(std::move(message))) == OutboundQueue::Push::kStartWrite)
@@ -217,8 +218,8 @@ TEST(FlushTick, BatchedWritesDeliverEverythingInOrderToEverySubscriber) {
   FlushTick tick(ioc, 1000us);
   constexpr int kSubscribers = 20;
   constexpr int kMessages = 3000;
-  std::vector<std::shared_ptr<FakeSession>> subs;
-  for (int i = 0; i < kSubscribers; ++i) subs.push_back(std::make_shared<FakeSession>(ioc, tick));
+  std::vector<std::shared_ptr<FakeWriteLoop>> subs;
+  for (int i = 0; i < kSubscribers; ++i) subs.push_back(std::make_shared<FakeWriteLoop>(ioc, tick));
   std::thread io([&] { ioc.run(); });
   // A publisher on another thread (a connection on another I/O thread), in bursts, as the hub's fan-out.
   std::thread publisher([&] {
@@ -254,7 +255,7 @@ TEST(FlushTick, BatchedWritesDeliverEverythingInOrderToEverySubscriber) {
 // Without a write delay, a publisher's burst as Beast delivers it: one handler per buffered message, each posting
 // the next one's completion after it has fanned its message out to every subscriber (and told the tick it read).
 struct Burst {
-  Burst(net::io_context& ioc, FlushTick& tick, std::vector<std::shared_ptr<FakeSession>>& subs, int messages,
+  Burst(net::io_context& ioc, FlushTick& tick, std::vector<std::shared_ptr<FakeWriteLoop>>& subs, int messages,
         std::function<void()> per_read = nullptr)
       : ioc(ioc), tick(tick), subs(subs), messages(messages), per_read(std::move(per_read)) {}
   void start() {
@@ -273,13 +274,13 @@ struct Burst {
   }
   net::io_context& ioc;
   FlushTick& tick;
-  std::vector<std::shared_ptr<FakeSession>>& subs;
+  std::vector<std::shared_ptr<FakeWriteLoop>>& subs;
   int messages;
   std::function<void()> per_read;
   int gap = 0;  // handlers without a read between two reads
 };
 
-std::vector<std::size_t> frame_sizes(const FakeSession& s) {
+std::vector<std::size_t> frame_sizes(const FakeWriteLoop& s) {
   std::vector<std::size_t> sizes;
   for (const auto& f : s.frames) sizes.push_back(split({f}).size());
   return sizes;
@@ -288,8 +289,8 @@ std::vector<std::size_t> frame_sizes(const FakeSession& s) {
 TEST(FlushTick, AZeroPeriodWaitsForTheEndOfABurstOfReads) {
   net::io_context ioc(1);
   FlushTick tick(ioc, 0us);
-  std::vector<std::shared_ptr<FakeSession>> subs;
-  for (int i = 0; i < 3; ++i) subs.push_back(std::make_shared<FakeSession>(ioc, tick));
+  std::vector<std::shared_ptr<FakeWriteLoop>> subs;
+  for (int i = 0; i < 3; ++i) subs.push_back(std::make_shared<FakeWriteLoop>(ioc, tick));
   Burst burst(ioc, tick, subs, 10);
   burst.start();
   ioc.poll();
@@ -303,7 +304,7 @@ TEST(FlushTick, AZeroPeriodBurstMayPauseForOneHandlerButNotTwo) {
   for (int gap : {1, 2}) {
     net::io_context ioc(1);
     FlushTick tick(ioc, 0us);
-    std::vector<std::shared_ptr<FakeSession>> subs{std::make_shared<FakeSession>(ioc, tick)};
+    std::vector<std::shared_ptr<FakeWriteLoop>> subs{std::make_shared<FakeWriteLoop>(ioc, tick)};
     Burst burst(ioc, tick, subs, 4);
     burst.gap = gap;
     burst.start();
@@ -320,7 +321,7 @@ TEST(FlushTick, AZeroPeriodBurstMayPauseForOneHandlerButNotTwo) {
 TEST(FlushTick, AZeroPeriodStopsWaitingAfterMaxTurns) {
   net::io_context ioc(1);
   FlushTick tick(ioc, 0us);
-  std::vector<std::shared_ptr<FakeSession>> subs{std::make_shared<FakeSession>(ioc, tick)};
+  std::vector<std::shared_ptr<FakeWriteLoop>> subs{std::make_shared<FakeWriteLoop>(ioc, tick)};
   constexpr int kMessages = 1000;  // a burst that never pauses
   Burst burst(ioc, tick, subs, kMessages);
   burst.start();
@@ -339,7 +340,7 @@ TEST(FlushTick, AZeroPeriodStopsWaitingAfterMaxWait) {
   net::io_context ioc(1);
   FlushTick::Clock::time_point now{};  // virtual: each read takes 100 us
   FlushTick tick(ioc, 0us, [&now] { return now; });
-  std::vector<std::shared_ptr<FakeSession>> subs{std::make_shared<FakeSession>(ioc, tick)};
+  std::vector<std::shared_ptr<FakeWriteLoop>> subs{std::make_shared<FakeWriteLoop>(ioc, tick)};
   Burst burst(ioc, tick, subs, 40, [&now] { now += 100us; });
   burst.start();
   ioc.poll();
@@ -353,7 +354,7 @@ TEST(FlushTick, AZeroPeriodStopsWaitingAfterMaxWait) {
 TEST(FlushTick, AZeroPeriodBatchesWhatArrivesDuringAWrite) {
   net::io_context ioc(1);
   FlushTick tick(ioc, 0us);
-  std::vector<std::shared_ptr<FakeSession>> subs{std::make_shared<FakeSession>(ioc, tick)};
+  std::vector<std::shared_ptr<FakeWriteLoop>> subs{std::make_shared<FakeWriteLoop>(ioc, tick)};
   subs[0]->deliver("a");  // lone: flushed once the loop finds nothing else being read
   ioc.poll();
   EXPECT_EQ(subs[0]->frames, std::vector<std::string>{"a"});
@@ -372,9 +373,9 @@ TEST(FlushTick, AZeroPeriodBatchesWhatArrivesDuringAWrite) {
 TEST(FlushTick, ASessionThatClosesWhileListedIsSafe) {
   net::io_context ioc(1);
   FlushTick tick(ioc, 1000us);
-  auto open = std::make_shared<FakeSession>(ioc, tick);
-  auto closing = std::make_shared<FakeSession>(ioc, tick);
-  auto destroyed = std::make_shared<FakeSession>(ioc, tick);
+  auto open = std::make_shared<FakeWriteLoop>(ioc, tick);
+  auto closing = std::make_shared<FakeWriteLoop>(ioc, tick);
+  auto destroyed = std::make_shared<FakeWriteLoop>(ioc, tick);
   for (auto* s : {open.get(), closing.get(), destroyed.get()}) {
     s->deliver("a");
     s->deliver("b");

@@ -18,7 +18,7 @@ json join(std::string status = "online") {
 class PresenceServiceTest : public ::testing::Test {
  protected:
   PresenceServiceTest() {
-    for (FakeContext* c : {&alice1, &alice2, &bob}) c->subscribed.insert(kChannel);
+    for (FakeContext* c : {&alice1, &alice2, &bob}) c->state.channels.insert(kChannel);
   }
   // The one presence_diff sent to kChannel since the last call.
   json take_diff() {
@@ -107,7 +107,7 @@ TEST_F(PresenceServiceTest, QuickRejoinInsideTheGraceDoesNotFlicker) {
   h.services.on_disconnect("alice", "c-a1");
   h.advance(2000);
   FakeContext reconnected{"alice", "c-a3"};
-  reconnected.subscribed.insert(kChannel);
+  reconnected.state.channels.insert(kChannel);
   const json data = h.ok(reconnected, join());
   EXPECT_EQ(data["members"][0]["joinedAt"], joined_at);  // the same membership went on
   h.advance(60'000);
@@ -147,7 +147,7 @@ TEST(PresenceGraceTest, ZeroGraceLeavesAtOnce) {
   config.presence_grace_ms = 0;
   Harness h(config);
   FakeContext alice{"alice", "c-1"};
-  alice.subscribed.insert(kChannel);
+  alice.state.channels.insert(kChannel);
   h.ok(alice, join());
   h.out.take_raw();
   h.services.on_disconnect("alice", "c-1");

@@ -1,5 +1,6 @@
-// Test doubles for Services (services.hpp): a recording ServiceContext, a recording Broadcaster, a hand-driven
-// clock, and a temporary directory for file databases. Shared by the presence, chat, sync and sqlite tests.
+// Test doubles for Services (services.hpp): a connection (the shared FakeSession under the server's real
+// ConnectionContext), a recording Broadcaster, a hand-driven clock, and a temporary directory for file databases.
+// Shared by the presence, chat, sync and sqlite tests.
 #pragma once
 
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "fake_session.hpp"
+#include "server/connection_context.hpp"
 #include "server/services.hpp"
 
 namespace tidewire::server::testing {
@@ -22,30 +25,17 @@ using nlohmann::json;
 
 constexpr std::uint64_t kStartMs = 1'700'000'000'000;
 
-// One connection: records every reply and error as the JSON object the handler would send.
-class FakeContext : public ServiceContext {
+// One authenticated connection as Services sees it: the server's ConnectionContext over a FakeConnection, so
+// replies and errors land in `sink` encoded as the server sends them. Subscribe with `state.channels.insert()`.
+class FakeContext : public FakeConnection, public ConnectionContext {
  public:
-  FakeContext(std::string user, std::string connection) : user_(std::move(user)), connection_(std::move(connection)) {}
-
-  std::string_view user_id() const override { return user_; }
-  std::string_view connection_id() const override { return connection_; }
-  bool is_subscribed(std::string_view channel) const override { return subscribed.count(std::string(channel)) > 0; }
-  void reply(std::string_view ref, const json& data) override {
-    sent.push_back(json{{"type", "reply"}, {"ref", ref}, {"data", data}});
+  FakeContext(std::string user, std::string connection) : ConnectionContext(FakeConnection::state, *sink) {
+    state.user_id = std::move(user);
+    state.connection_id = std::move(connection);
+    state.authenticated = true;
   }
-  void error(std::string_view ref, std::string_view code, std::string_view message, const json* extra) override {
-    json e{{"type", "error"}, {"code", code}, {"message", message}, {"ref", ref}};
-    if (extra)
-      for (const auto& [k, v] : extra->items()) e[k] = v;
-    sent.push_back(std::move(e));
-  }
-
-  std::set<std::string> subscribed;
-  std::vector<json> sent;
-
- private:
-  std::string user_;
-  std::string connection_;
+  FakeContext(const FakeContext&) = delete;
+  FakeContext& operator=(const FakeContext&) = delete;
 };
 
 struct Published {
@@ -97,12 +87,13 @@ struct Harness {
   // Sends `msg` (which names its "type" and maybe a "ref") from `ctx`; returns what came back (reply or
   // error), or null when nothing did (chat_typing).
   json call(FakeContext& ctx, const json& msg) {
-    ctx.sent.clear();
+    ctx.sink->frames.clear();
     const std::string type = msg.contains("type") && msg["type"].is_string() ? msg["type"].get<std::string>() : "";
     const std::string ref = msg.contains("ref") && msg["ref"].is_string() ? msg["ref"].get<std::string>() : "r";
     services.handle(ctx, type, msg, ref);
-    if (ctx.sent.size() > 1) return json{{"type", "too_many_answers"}, {"answers", ctx.sent}};
-    return ctx.sent.empty() ? json() : ctx.sent.front();
+    const std::vector<json> answers = ctx.sink->take_all();
+    if (answers.size() > 1) return json{{"type", "too_many_answers"}, {"answers", answers}};
+    return answers.empty() ? json() : answers.front();
   }
   // The data of a reply, failing the test when the answer was not a reply.
   json ok(FakeContext& ctx, const json& msg) {

@@ -14,8 +14,8 @@ constexpr const char* kChannel = "board:1";
 class SyncServiceTest : public ::testing::Test {
  protected:
   SyncServiceTest() {
-    alice.subscribed.insert(kChannel);
-    bob.subscribed.insert(kChannel);
+    alice.state.channels.insert(kChannel);
+    bob.state.channels.insert(kChannel);
   }
   static json req(const char* type, json fields = json::object()) {
     json msg{{"type", type}, {"channel", kChannel}, {"resource", "todos"}};
@@ -107,7 +107,7 @@ TEST_F(SyncServiceTest, SnapshotIsScopedToChannelAndResource) {
   const json first = insert(alice, {{"n", 1}});
   const json second = insert(alice, {{"n", 2}});
   h.ok(alice, req("sync_insert", {{"resource", "notes"}, {"data", {{"n", 3}}}}));
-  alice.subscribed.insert("board:2");
+  alice.state.channels.insert("board:2");
   h.ok(alice, json{{"type", "sync_insert"}, {"channel", "board:2"}, {"resource", "todos"}, {"data", {{"n", 4}}}});
   EXPECT_EQ(h.ok(bob, req("sync_snapshot"))["items"], json::array({first, second}));
   // An item of one resource cannot be changed through another.
