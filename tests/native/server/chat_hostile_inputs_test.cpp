@@ -16,10 +16,8 @@ TEST(ServicesHostileInputsTest, RandomFieldsNeverCrashAndAlwaysAnswerOnce) {
   Harness h;
   FakeContext alice{"alice", "c-a"};
   alice.state.channels = {"room:x", "board:1"};
-  const std::string room =
-      h.ok(alice, json{{"type", "chat_create_room"}, {"name", "r"}, {"participants", {"bob"}}})["room"]["id"];
-  const std::string message =
-      h.ok(alice, json{{"type", "chat_send"}, {"roomId", room}, {"text", "hi"}})["message"]["id"];
+  const std::string room = h.create_room(alice, "r", {"bob"});
+  const std::string message = h.chat_send(alice, room, "hi")["message"]["id"];
   const std::string item = h.ok(alice, json{{"type", "sync_insert"}, {"channel", "board:1"}, {"resource", "todos"},
                                             {"data", {{"a", 1}}}})["item"]["id"];
 

@@ -9,18 +9,8 @@ namespace {
 
 using namespace testing;
 
-class ChatMessagesTest : public ::testing::Test {
+class ChatMessagesTest : public ChatRoomTest {
  protected:
-  ChatMessagesTest() {
-    const json create{{"type", "chat_create_room"}, {"name", "General"}, {"participants", {"bob"}}};
-    room = h.ok(alice, create)["room"]["id"];
-    channel = "chat:" + room;
-  }
-  json send(FakeContext& who, const std::string& text, json extra = json::object()) {
-    json msg{{"type", "chat_send"}, {"roomId", room}, {"text", text}};
-    msg.update(extra);
-    return h.ok(who, msg);
-  }
   json history(json extra = json::object()) {
     json msg{{"type", "chat_history"}, {"roomId", room}};
     msg.update(extra);
@@ -32,12 +22,7 @@ class ChatMessagesTest : public ::testing::Test {
     return out;
   }
 
-  Harness h;
-  FakeContext alice{"alice", "c-a"};
-  FakeContext bob{"bob", "c-b"};
   FakeContext mallory{"mallory", "c-m"};
-  std::string room;
-  std::string channel;
 };
 
 TEST_F(ChatMessagesTest, SendStoresAndBroadcastsTheMessage) {

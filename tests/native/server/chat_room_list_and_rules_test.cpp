@@ -10,17 +10,14 @@ namespace {
 
 using namespace testing;
 
-class ChatRoomListAndRules : public ::testing::Test {
+class ChatRoomListAndRules : public ChatRoomTest {
  protected:
   ChatRoomListAndRules() {
-    room = h.ok(alice, json{{"type", "chat_create_room"}, {"name", "General"}, {"participants", {"bob"}}})["room"]["id"];
-    channel = "chat:" + room;
     h.out.take_published();
     h.out.take_pushes();
   }
-  json send(FakeContext& who, const std::string& text) {
-    return h.ok(who, json{{"type", "chat_send"}, {"roomId", room}, {"text", text}})["message"];
-  }
+  // The message `who` sent.
+  json send(FakeContext& who, const std::string& text) { return ChatRoomTest::send(who, text)["message"]; }
   // The pushes since the last call, as "channel event" strings.
   std::vector<std::string> pushes() {
     std::vector<std::string> out;
@@ -35,12 +32,6 @@ class ChatRoomListAndRules : public ::testing::Test {
     return none;
   }
 
-  Harness h;
-  FakeContext alice{"alice", "c-a"};
-  FakeContext bob{"bob", "c-b"};
-  FakeContext carol{"carol", "c-c"};
-  std::string room;
-  std::string channel;
   std::vector<Published> last_pushes;
 };
 

@@ -13,12 +13,10 @@ class ChatRoomsTest : public ::testing::Test {
  protected:
   std::string create(FakeContext& who, const std::string& name, const std::string& visibility = "public",
                      json participants = json::array()) {
-    const json data = h.ok(who, json{{"type", "chat_create_room"}, {"name", name}, {"visibility", visibility},
-                                     {"participants", participants}});
-    return data["room"]["id"].get<std::string>();
+    return h.create_room(who, name, participants, visibility);
   }
   json send(FakeContext& who, const std::string& room, const std::string& text) {
-    return h.ok(who, json{{"type", "chat_send"}, {"roomId", room}, {"text", text}})["message"];
+    return h.chat_send(who, room, text)["message"];
   }
 
   Harness h;

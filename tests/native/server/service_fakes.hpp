@@ -110,10 +110,41 @@ struct Harness {
     now += ms;
     services.tick();
   }
+  // The id of a chat room `who` creates with `participants` (and `visibility`, when given).
+  std::string create_room(FakeContext& who, const std::string& name, const json& participants,
+                          const std::string& visibility = "") {
+    json msg{{"type", "chat_create_room"}, {"name", name}, {"participants", participants}};
+    if (!visibility.empty()) msg["visibility"] = visibility;
+    return ok(who, msg)["room"]["id"].get<std::string>();
+  }
+  // The reply data of `who` sending `text` (with the fields of `extra`) to `room`.
+  json chat_send(FakeContext& who, const std::string& room, const std::string& text,
+                 const json& extra = json::object()) {
+    json msg{{"type", "chat_send"}, {"roomId", room}, {"text", text}};
+    msg.update(extra);
+    return ok(who, msg);
+  }
 
   std::uint64_t now = kStartMs;
   FakeBroadcaster out;
   Services services;
+};
+
+// The chat tests' fixture: alice, bob and carol, and a room "General" that alice created with bob.
+class ChatRoomTest : public ::testing::Test {
+ protected:
+  ChatRoomTest() : room(h.create_room(alice, "General", {"bob"})), channel("chat:" + room) {}
+  // The reply data of `who` sending `text` (with the fields of `extra`) to the room.
+  json send(FakeContext& who, const std::string& text, const json& extra = json::object()) {
+    return h.chat_send(who, room, text, extra);
+  }
+
+  Harness h;
+  FakeContext alice{"alice", "c-a"};
+  FakeContext bob{"bob", "c-b"};
+  FakeContext carol{"carol", "c-c"};
+  std::string room;
+  std::string channel;
 };
 
 // A fresh directory under the system temp dir, removed with everything in it at the end of the test.
