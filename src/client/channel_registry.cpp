@@ -35,6 +35,11 @@ ChannelEntry* ChannelRegistry::find(std::uint32_t id) {
   return it == by_id_.end() ? nullptr : it->second.get();
 }
 
+const ChannelEntry* ChannelRegistry::find(std::uint32_t id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second.get();
+}
+
 ChannelEntry* ChannelRegistry::find(std::string_view name) {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : find(it->second);

@@ -33,6 +33,7 @@ class ChannelRegistry {
   // Drops one reference. Returns true when that was the last one (the channel is then removed).
   bool release(std::uint32_t id);
   ChannelEntry* find(std::uint32_t id);
+  const ChannelEntry* find(std::uint32_t id) const;
   // Hot path: no allocation.
   ChannelEntry* find(std::string_view name);
   // Forget per-socket state (a new socket needs every subscribe sent again).

@@ -124,7 +124,6 @@ Status Engine::subscribe(std::string_view channel, std::uint32_t& channel_id) {
   } else if (created && state_ == ConnectionState::kConnected) {
     send_subscribe(ch);
   }
-  if (!created && ch.subscribed) listener_.on_subscribed(ch.id);
   if (state_ == ConnectionState::kIdle) start_connect();
   return Status::kOk;
 }
@@ -971,6 +970,18 @@ void Engine::advance() {
     }
   }
   expire_and_time_out(now);
+}
+
+Metrics Engine::metrics_snapshot() const {
+  Metrics m = metrics_;
+  m.uptime_ms = uptime_ms();
+  m.queue_depth = static_cast<double>(outbox_.size());
+  m.queue_bytes = static_cast<double>(outbox_.bytes());
+  m.inflight = static_cast<double>(inflight_.size());
+  m.reconnect_attempts = attempt_;
+  m.channel_count = static_cast<double>(channels_.channel_count());
+  m.subscriber_count = channels_.total_refs();
+  return m;
 }
 
 double Engine::uptime_ms() const {

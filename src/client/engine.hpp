@@ -131,6 +131,8 @@ class Engine {
   ConnectionState state() const { return state_; }
   const ClientConfig& config() const { return config_; }
   const Metrics& metrics() const { return metrics_; }
+  // The counters with the gauges (uptime, outbox, channels) filled in: what getMetrics() shows.
+  Metrics metrics_snapshot() const;
   double uptime_ms() const;
   std::uint32_t reconnect_attempts() const { return attempt_; }
   std::size_t outbox_size() const { return outbox_.size(); }
@@ -142,6 +144,8 @@ class Engine {
   // The authenticated user id (the token's `sub`, from auth_success); empty before the first connect.
   std::string_view user_id() const { return user_id_; }
   std::string_view channel_name(std::uint32_t channel_id);
+  // A channel's references and subscribe state, or nullptr once its last reference was dropped.
+  const ChannelEntry* channel(std::uint32_t channel_id) const { return channels_.find(channel_id); }
   std::string_view event_name(std::uint32_t event_id) const { return events_.name(event_id); }
 
  private:

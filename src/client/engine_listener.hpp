@@ -40,6 +40,8 @@ class EngineListener {
   // code, or `timeout` / `expired` / `cleared`). `data_json` is valid only during the call.
   virtual void on_reply(std::uint32_t request_ref, bool ok, std::string_view data_json, std::string_view code,
                         std::string_view message) = 0;
+  // The server confirmed a channel's subscription (once per subscription on a socket, not per reference: a
+  // host that adds a reference to a subscribed channel reads Engine::channel()).
   virtual void on_subscribed(std::uint32_t channel_id) = 0;
   // A presence_state or presence_diff for a subscribed channel (docs/PROTOCOL.md section 10): the whole
   // message as JSON text.

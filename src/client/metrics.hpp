@@ -1,4 +1,5 @@
-// Counters the engine keeps for getMetrics().
+// Counters the engine keeps for getMetrics(), and the gauges Engine::metrics_snapshot() fills in. Registered
+// as one embind value_object (bindings/tidewire_module.cpp): JS receives exactly these fields.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,14 @@ struct Metrics {
   std::uint32_t acks_timed_out = 0;
   std::uint32_t messages_expired = 0;   // outbox TTL
   std::uint32_t probes = 0;             // probe pings sent (visibility, online, silence, time jump)
+  // Gauges: set by Engine::metrics_snapshot() only (0 in the engine's own counters).
+  double uptime_ms = 0;                 // connected time, the current connection included
+  double queue_depth = 0;               // messages in the outbox
+  double queue_bytes = 0;
+  double inflight = 0;                  // sent, waiting for their ack
+  double reconnect_attempts = 0;        // failed attempts in a row
+  double channel_count = 0;
+  double subscriber_count = 0;          // references on all channels
 };
 
 }  // namespace tidewire::client

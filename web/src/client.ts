@@ -136,6 +136,11 @@ export class TidewireClient {
     return this.#wasm?.connectionId() ?? '';
   }
 
+  /** How long the client's stores stay on the network after their last listener leaves: `options.graceMs`. */
+  get graceMs(): number {
+    return this.options.graceMs;
+  }
+
   get isConnected(): boolean {
     return this.#state === 'connected';
   }

@@ -102,6 +102,30 @@ TEST_F(EngineTest, FirstMessageAuthSendsTheTokenAfterOpen) {
   EXPECT_EQ(transport.sent[1], R"({"type":"subscribe","channel":"a","ref":"s1"})");
 }
 
+// The engine owns each channel's references and subscribe state (the TS layer reads them, mirrors nothing).
+TEST_F(EngineTest, OwnsEachChannelsReferencesAndSubscribeStateAndReportsThemInTheMetrics) {
+  std::uint32_t id = 0;
+  ASSERT_EQ(engine->subscribe("room:1", id), Status::kOk);
+  engine->on_socket_open(transport.current());
+  engine->on_socket_message(transport.current(), R"({"type":"auth_success","version":1,"connectionId":"c"})", false);
+  engine->on_socket_message(transport.current(), R"({"type":"subscribed","channel":"room:1","ref":"s1"})", false);
+  ASSERT_NE(engine->channel(id), nullptr);
+  EXPECT_TRUE(engine->channel(id)->subscribed);
+  std::uint32_t again = 0;
+  engine->subscribe("room:1", again);
+  EXPECT_EQ(again, id);
+  EXPECT_EQ(engine->channel(id)->refs, 2u);
+  EXPECT_EQ(listener.subscribed, std::vector<std::uint32_t>{id});  // once per subscription, not per reference
+  Metrics m = engine->metrics_snapshot();
+  EXPECT_EQ(m.channel_count, 1);
+  EXPECT_EQ(m.subscriber_count, 2);
+  EXPECT_EQ(engine->metrics().subscriber_count, 0);  // gauges live in the snapshot only
+  engine->unsubscribe(id);
+  engine->unsubscribe(id);
+  EXPECT_EQ(engine->channel(id), nullptr);
+  EXPECT_EQ(engine->metrics_snapshot().channel_count, 0);
+}
+
 TEST_F(EngineTest, AChannelReleasedWhileAuthenticatingIsUnsubscribedOnTheServer) {
   std::uint32_t id = 0;
   engine->subscribe("room:1", id);
