@@ -167,6 +167,11 @@ class WasmClient {
   setReconnectPolicy(baseMs, capMs, maxAttempts) {
     _tw_client_set_reconnect_policy(twHandle(this, 'WasmClient'), baseMs, capMs, maxAttempts);
   }
+  channel(channelId) {
+    var bits = _tw_client_channel(twHandle(this, 'WasmClient'), channelId);
+    var refs = Math.floor(bits / 4);
+    return { id: refs > 0 ? channelId : 0, refs: refs, subscribed: (bits & 1) !== 0, revoked: (bits & 2) !== 0 };
+  }
   state() {
     return twCText(_tw_client_state(twHandle(this, 'WasmClient')));
   }

@@ -198,6 +198,14 @@ EMSCRIPTEN_KEEPALIVE void tw_client_set_reconnect_policy(WasmClient* c, double b
   });
 }
 
+// A channel as the engine holds it: refs * 4 + revoked * 2 + subscribed; 0 once its last reference is gone.
+EMSCRIPTEN_KEEPALIVE double tw_client_channel(WasmClient* c, int channel_id) {
+  if (channel_id <= 0) return 0;
+  const tidewire::client::ChannelEntry* ch = c->engine().channel(static_cast<std::uint32_t>(channel_id));
+  if (ch == nullptr) return 0;
+  return static_cast<double>(ch->refs) * 4 + (ch->revoked ? 2 : 0) + (ch->subscribed ? 1 : 0);
+}
+
 EMSCRIPTEN_KEEPALIVE const char* tw_client_state(WasmClient* c) {
   return out_text(tidewire::client::to_string(c->engine().state()));
 }

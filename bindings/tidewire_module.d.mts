@@ -90,6 +90,17 @@ export interface WasmMetrics {
   subscriberCount: number;
 }
 
+/** A channel as the engine holds it (client::ChannelEntry); `id` 0 once its last reference is gone. */
+export interface WasmChannel {
+  id: number;
+  /** References (Channel handles, subscribe() calls) held on it. */
+  refs: number;
+  /** The server confirmed the subscription on the current connection. */
+  subscribed: boolean;
+  /** The server ended the subscription (onUnsubscribed); a new subscribe() starts it again. */
+  revoked: boolean;
+}
+
 export interface WasmOutboxEntry {
   ref: number;
   channel: string;
@@ -101,9 +112,15 @@ export interface WasmOutboxEntry {
 }
 
 export interface WasmClient {
-  /** Channel id (> 0) or minus a status code (see WasmClientConstructor.statusMessage). */
+  /**
+   * Adds a reference to `channel` (the engine counts them): its id (> 0, the same for every reference) or minus
+   * a status code (see WasmClientConstructor.statusMessage).
+   */
   subscribe(channel: string): number;
+  /** Drops one reference; the last one unsubscribes (then channel(id).id is 0). */
   unsubscribe(channelId: number): void;
+  /** A channel's references and subscribe state (the engine owns them; the TS layer mirrors nothing). */
+  channel(channelId: number): WasmChannel;
   /** Subscribes again a channel the server ended (onUnsubscribed), keeping its references. */
   resubscribe(channelId: number): void;
   /** Message ref (> 0) or minus a status code. `ttlMs` 0 = no limit in the outbox. */

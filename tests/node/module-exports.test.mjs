@@ -89,3 +89,22 @@ test('a WasmClient refuses options that are not an object and frees nothing twic
   assert.throws(() => new module.WasmClient(null, {}), /client options must be a plain object/);
   assert.equal(module.liveObjects(), before);
 });
+
+test('the engine owns each channel: references, subscribed and revoked flags (WasmChannel, both ways)', async () => {
+  const module = await loadModule();
+  const noop = new Proxy({}, { get: () => () => {} });
+  const c = new module.WasmClient({ url: 'ws://127.0.0.1:9/ws' }, noop); // nothing listens: never subscribed
+  try {
+    const id = c.subscribe('room:1');
+    assert.ok(id > 0);
+    assert.deepEqual(Object.keys(c.channel(id)).sort(), [...declaredMembers('WasmChannel')].sort());
+    assert.equal(c.subscribe('room:1'), id, 'one id for every reference');
+    assert.deepEqual(c.channel(id), { id, refs: 2, subscribed: false, revoked: false });
+    c.unsubscribe(id);
+    assert.equal(c.channel(id).refs, 1);
+    c.unsubscribe(id);
+    assert.deepEqual(c.channel(id), { id: 0, refs: 0, subscribed: false, revoked: false });
+  } finally {
+    c.delete();
+  }
+});

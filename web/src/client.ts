@@ -31,18 +31,20 @@ interface Listener {
   once: boolean;
 }
 
+/**
+ * What JS must hold for one channel: its listeners and the promises waiting for its subscription. The engine
+ * owns the rest (references, subscribed and revoked flags, recovery position: WasmClient.channel(id)).
+ */
 interface ChannelSlot {
   name: string;
-  id: number; // engine channel id, 0 while not subscribed in the engine
-  refs: number; // subscribers (Channel handles and subscribe() calls)
+  id: number; // engine channel id, 0 until the engine has it
+  queued: number; // engine subscribes waiting for the module to load (the slot outlives them)
   listeners: Set<Listener>;
-  subscribed: boolean; // confirmed by the server on the current connection
   waiters: Array<() => void>;
   gapListeners: Set<(gap: Gap) => void>;
   subscribedListeners: Set<() => void>;
   presenceListeners: Set<(diffJson: string) => void>;
   errorListeners: Set<(error: TidewireError) => void>;
-  revoked: boolean; // the server ended the subscription (an `unsubscribed` push); an explicit subscribe restarts it
 }
 
 interface PendingAck {
@@ -299,7 +301,7 @@ export class TidewireClient {
     const slot = this.#slots.get(name);
     if (slot === undefined) throw new TidewireError(ErrorCode.invalidArgument, `tidewire: subscribe to "${name}" first`);
     slot.subscribedListeners.add(listener);
-    if (slot.subscribed) queueMicrotask(() => slot.subscribedListeners.has(listener) && listener());
+    if (this.#isSubscribed(slot)) queueMicrotask(() => slot.subscribedListeners.has(listener) && listener());
     return () => slot.subscribedListeners.delete(listener);
   }
 
@@ -422,8 +424,6 @@ export class TidewireClient {
 
   getMetrics(): ClientMetrics {
     const m = this.#wasm?.metrics();
-    let subscribers = 0;
-    for (const slot of this.#slots.values()) subscribers += slot.refs;
     return {
       state: this.#state,
       connectionId: this.#wasm?.connectionId() ?? '',
@@ -448,8 +448,8 @@ export class TidewireClient {
       queueDepth: m?.queueDepth ?? 0,
       queueBytes: m?.queueBytes ?? 0,
       inflight: m?.inflight ?? 0,
-      channelCount: this.#slots.size,
-      subscriberCount: subscribers,
+      channelCount: m?.channelCount ?? 0,
+      subscriberCount: m?.subscriberCount ?? 0,
       listenerErrors: this.#listenerErrors,
     };
   }
@@ -484,47 +484,40 @@ export class TidewireClient {
 
   // --- used by Channel --------------------------------------------------------------------------------
 
-  /** @internal */
+  /** @internal Adds a reference to `name` in the engine (which counts them). */
   _acquire(name: string): void {
     let slot = this.#slots.get(name);
     if (slot === undefined) {
       slot = {
         name,
         id: 0,
-        refs: 0,
+        queued: 0,
         listeners: new Set(),
-        subscribed: false,
         waiters: [],
         gapListeners: new Set(),
         subscribedListeners: new Set(),
         presenceListeners: new Set(),
         errorListeners: new Set(),
-        revoked: false,
       };
       this.#slots.set(name, slot);
     }
-    slot.refs += 1;
-    if (slot.revoked) this._resubscribe(name); // an explicit subscribe after the server ended it
-    if (slot.refs === 1) {
-      const s = slot;
-      this.#whenLoaded(() => this.#engineSubscribe(s));
-    }
+    const s = slot;
+    if (this.#wasm === undefined) s.queued += 1;
+    this.#whenLoaded(() => this.#engineSubscribe(s));
   }
 
-  /** @internal */
+  /** @internal Drops a reference; the engine's last one unsubscribes, and the channel's listeners go with it. */
   _release(name: string, listeners: Iterable<Listener>): void {
     const slot = this.#slots.get(name);
     if (slot === undefined) return;
     for (const l of listeners) slot.listeners.delete(l);
-    slot.refs -= 1;
-    if (slot.refs > 0) return;
-    this.#slots.delete(name);
-    const s = slot;
     this.#whenLoaded(() => {
-      if (s.id > 0) {
-        this.#slotsById[s.id] = undefined;
-        this.#wasm!.unsubscribe(s.id);
-      }
+      if (slot.id === 0) return; // its subscribe failed
+      const wasm = this.#wasm!;
+      wasm.unsubscribe(slot.id);
+      if (wasm.channel(slot.id).id !== 0 || slot.queued > 0) return;
+      this.#slotsById[slot.id] = undefined;
+      if (this.#slots.get(name) === slot) this.#slots.delete(name);
     });
   }
 
@@ -573,10 +566,9 @@ export class TidewireClient {
   /** @internal Subscribes again a channel whose subscription the server ended (no new reference). */
   _resubscribe(name: string): void {
     const slot = this.#slots.get(name);
-    if (slot === undefined || !slot.revoked) return;
-    slot.revoked = false;
+    if (slot === undefined) return;
     this.#whenLoaded(() => {
-      if (slot.id > 0 && this.#slots.get(name) === slot) this.#wasm!.resubscribe(slot.id);
+      if (slot.id > 0 && this.#slots.get(name) === slot) this.#wasm!.resubscribe(slot.id); // only if revoked
     });
   }
 
@@ -584,7 +576,7 @@ export class TidewireClient {
   _whenSubscribed(name: string): Promise<void> {
     const slot = this.#slots.get(name);
     if (slot === undefined) return Promise.reject(new TidewireError(ErrorCode.invalidArgument, `not subscribed to "${name}"`));
-    if (slot.subscribed) return Promise.resolve();
+    if (this.#isSubscribed(slot)) return Promise.resolve();
     return new Promise((resolve) => slot.waiters.push(resolve));
   }
 
@@ -604,8 +596,14 @@ export class TidewireClient {
     this.ready.catch(() => undefined);
   }
 
+  /** The engine's word on whether the server confirmed the channel on the current connection. */
+  #isSubscribed(slot: ChannelSlot): boolean {
+    return slot.id > 0 && this.#wasm !== undefined && this.#wasm.channel(slot.id).subscribed;
+  }
+
   #engineSubscribe(slot: ChannelSlot): void {
-    if (this.#slots.get(slot.name) !== slot) return; // released before the module loaded
+    if (slot.queued > 0) slot.queued -= 1;
+    if (this.#slots.get(slot.name) !== slot) return; // the client closed
     const id = this.#wasm!.subscribe(slot.name);
     if (id <= 0) {
       this.#slots.delete(slot.name);
@@ -778,9 +776,6 @@ export class TidewireClient {
         const change: StateChange = { from: asState(from), to: asState(to), reason };
         this.#state = change.to;
         this.#log('state', from, '->', to, reason);
-        if (change.to !== 'connected') {
-          for (const slot of this.#slots.values()) slot.subscribed = false;
-        }
         for (const l of [...this.#stateListeners]) {
           try {
             l(change);
@@ -792,7 +787,6 @@ export class TidewireClient {
       onSubscribed: (channelId) => {
         const slot = slotsById()[channelId];
         if (slot === undefined) return;
-        slot.subscribed = true;
         const waiters = slot.waiters;
         slot.waiters = [];
         for (const w of waiters) w();
@@ -851,8 +845,6 @@ export class TidewireClient {
       onUnsubscribed: (channelId, code, message) => {
         const slot = slotsById()[channelId];
         if (slot === undefined) return;
-        slot.subscribed = false;
-        slot.revoked = true;
         this.#log('unsubscribed by the server', slot.name, code);
         const error = new TidewireError(code, message, { channel: slot.name });
         for (const l of [...slot.errorListeners]) {
