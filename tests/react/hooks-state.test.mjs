@@ -4,35 +4,14 @@
 //
 //   node --test tests/react/hooks-state.test.mjs
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { consoleErrors, h, mount, React, teardownDom, waitFor } from './helpers/env.mjs';
-import { startServer } from '../node/helpers/server.mjs';
+import { consoleErrors, h, liveServer, mount, waitFor } from './helpers/env.mjs';
 
-const { createClient } = await import('../../web/dist/index.js');
-const { RealtimeProvider, useRealtimePresence, useRealtimeSync, useChatRoom, useChatRooms } = await import(
-  '../../web/dist/react/index.js'
-);
-const { StrictMode } = React;
+const { useRealtimePresence, useRealtimeSync, useChatRoom, useChatRooms } = await import('../../web/dist/react/index.js');
 
 const TIMEOUT = 30000;
-let server;
-const clients = [];
-const newClient = (user) => {
-  const c = createClient({ url: server.wsUrl, token: server.token(user) });
-  clients.push(c);
-  return c;
-};
-const inProvider = (client, child) => h(StrictMode, null, h(RealtimeProvider, { client }, child));
-
-before(async () => {
-  server = await startServer({ args: ['--rate-limit', '5000', '--rate-burst', '5000'] });
-});
-after(async () => {
-  for (const c of clients) c.close();
-  await server?.stop();
-  teardownDom();
-});
+const { newClient, inProvider } = liveServer();
 
 describe('useRealtimePresence', () => {
   test('two users see each other with names and statuses; updateStatus; leave on unmount; one socket each', { timeout: TIMEOUT }, async () => {

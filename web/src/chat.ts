@@ -2,10 +2,11 @@
 // state (messages with paging and resume, own messages waiting for the server, reactions, participants, typing
 // users that expire) lives in the wasm core (WasmChatRoom).
 import type { Channel } from './channel.js';
+import { ChannelStateStore } from './channel_store.js';
 import { RoomList } from './chat_rooms.js';
 import type { TidewireClient } from './client.js';
 import { TidewireError } from './errors.js';
-import type { WasmChatRoom } from './state_module.js';
+import type { StateModule, WasmChatRoom } from './state_module.js';
 import { ChatLimits, ErrorCode, UnsubscribeReason } from './wire.js';
 
 export interface ChatRoomInfo {
@@ -64,6 +65,8 @@ export interface ChatRoomSnapshot {
    * device), `room_deleted`, or `access_revoked`. No more live messages arrive; close() the room.
    */
   ended: { code: string; message: string } | null;
+  /** False until the room's first page of messages arrived. */
+  loaded: boolean;
 }
 
 /** A client message id: unique enough per sender (the server deduplicates per sender and room). */
@@ -103,6 +106,7 @@ function checkText(text: string): void {
 
 const TYPING_TTL_MS = 6000; // the server ends typing after 5 s without a refresh; keep a little slack
 const RESUME_PAGE = 200; // chat_history's largest page
+const EMPTY_ROOM: ChatRoomSnapshot = { messages: [], typingUsers: [], hasMore: true, participants: [], memberEvents: [], ended: null, loaded: false };
 const ENDED_CODES = [UnsubscribeReason.roomLeft, UnsubscribeReason.roomDeleted, UnsubscribeReason.accessRevoked] as const;
 
 /** Room-level operations. */
@@ -130,59 +134,61 @@ export class ChatClient {
   async listRooms(): Promise<ChatRoomInfo[]> {
     return (await this.#client.request<{ rooms: ChatRoomInfo[] }>('chat_list_rooms', {})).rooms;
   }
-  /** Opens a room's live view: messages (first page loaded), typing users, reactions, participants. */
-  room(roomId: string): ChatRoom {
-    return new ChatRoom(this.#client, roomId);
+  /**
+   * Opens a room's live view: messages (first page loaded), typing users, reactions, participants. `eager`
+   * (default true) opens it now until close(); false opens it with its first listener (see ChatRoom).
+   */
+  room(roomId: string, eager = true): ChatRoom {
+    return new ChatRoom(this.#client, roomId, eager);
   }
   /**
    * The live list of this user's rooms: fetched once, then kept current by the server's pushes on the user's
    * own channel `user:<userId>` (new rooms and DMs, new messages, unread counts; section 11). close() it.
    */
-  rooms(): RoomList {
-    return new RoomList(this.#client);
+  rooms(eager = true): RoomList {
+    return new RoomList(this.#client, eager);
   }
 }
 
-export class ChatRoom {
+export class ChatRoom extends ChannelStateStore<ChatRoomSnapshot, WasmChatRoom> {
+  protected readonly kind = 'chat room';
   readonly roomId: string;
-  #client: TidewireClient;
-  #handle: Channel;
-  #state: WasmChatRoom | undefined;
-  #snapshot: ChatRoomSnapshot = { messages: [], typingUsers: [], hasMore: true, participants: [], memberEvents: [], ended: null };
   #ended: ChatRoomSnapshot['ended'] = null;
-  #listeners = new Set<(s: ChatRoomSnapshot) => void>();
-  #unsubs: Array<() => void> = [];
+  #loaded = false;
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
-  #closed = false;
-  #ready: Promise<void>;
   #resuming: Promise<void> | undefined;
   #resumeAgain = false;
 
-  constructor(client: TidewireClient, roomId: string) {
-    this.#client = client;
+  /**
+   * `eager` (default true): subscribes now and stays until close(). False: subscribes when the first listener
+   * does and leaves a grace period after the last (how the React hook uses it; creating it has no side effects).
+   */
+  constructor(client: TidewireClient, roomId: string, eager = true) {
+    super(client, `chat:${roomId}`, EMPTY_ROOM);
     this.roomId = roomId;
-    this.#handle = client.channel(`chat:${roomId}`).subscribe();
-    this.#ready = this.#start();
-    this.#ready.catch(() => undefined); // reported on the client's error listeners; methods awaiting it still reject
+    if (eager) this.retain(); // released by close()
   }
 
   get snapshot(): ChatRoomSnapshot {
-    return this.#snapshot;
+    return this.getSnapshot();
   }
 
+  /** Called with the snapshot whenever it changes (and brings the room online). Returns unsubscribe. */
   onChange(listener: (s: ChatRoomSnapshot) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.subscribe(() => listener(this.getSnapshot()));
   }
 
   /** Loads the page before the oldest loaded message. Resolves to whether older messages remain. */
-  async loadOlder(limit = 50): Promise<boolean> {
-    await this.#ready;
-    const before = this.#state?.oldestId() ?? '';
-    const data = await this.#client.request('chat_history', { roomId: this.roomId, limit, ...(before ? { before } : {}) });
-    this.#state?.applyHistory(JSON.stringify(data));
-    this.#publish();
-    return this.#state?.hasMore() ?? false;
+  loadOlder(limit = 50): Promise<boolean> {
+    return this.act(async (state) => {
+      const before = state.oldestId();
+      const data = await this.client.request('chat_history', { roomId: this.roomId, limit, ...(before ? { before } : {}) });
+      if (this.state !== state) return false;
+      state.applyHistory(JSON.stringify(data));
+      this.#loaded = true;
+      this.changed();
+      return state.hasMore();
+    });
   }
 
   /**
@@ -193,175 +199,181 @@ export class ChatRoom {
    */
   async send(text: string): Promise<ChatMessage> {
     checkText(text);
-    await this.#ready;
-    const clientId = newMessageId();
-    const pending: ChatMessage = {
-      id: `pending-${clientId}`,
-      clientId,
-      roomId: this.roomId,
-      senderId: this.#client.userId,
-      text,
-      createdAt: Date.now(),
-      editedAt: null,
-      reactions: {},
-    };
-    this.#state?.addPending(JSON.stringify(pending));
-    this.#publish();
-    return this.#deliver(clientId, text);
+    return this.act((state) => {
+      const clientId = newMessageId();
+      const pending: ChatMessage = {
+        id: `pending-${clientId}`,
+        clientId,
+        roomId: this.roomId,
+        senderId: this.client.userId,
+        text,
+        createdAt: Date.now(),
+        editedAt: null,
+        reactions: {},
+      };
+      state.addPending(JSON.stringify(pending));
+      this.changed();
+      return this.#deliver(state, clientId, text);
+    });
   }
 
   /** Sends a failed message again (same client id, so it is stored once). */
-  async retry(clientId: string): Promise<ChatMessage> {
-    const message = this.#snapshot.messages.find((m) => m.clientId === clientId);
-    if (message === undefined || this.#state === undefined || !this.#state.markPending(clientId, '')) {
-      throw new TidewireError(ErrorCode.invalidArgument, `tidewire: no unsent message "${clientId}" in room ${this.roomId} to retry`);
-    }
-    this.#publish();
-    return this.#deliver(clientId, message.text);
+  retry(clientId: string): Promise<ChatMessage> {
+    return this.act((state) => {
+      const message = this.getSnapshot().messages.find((m) => m.clientId === clientId);
+      if (message === undefined || !state.markPending(clientId, '')) {
+        throw new TidewireError(ErrorCode.invalidArgument, `tidewire: no unsent message "${clientId}" in room ${this.roomId} to retry`);
+      }
+      this.changed();
+      return this.#deliver(state, clientId, message.text);
+    });
   }
 
   /** Drops a failed (or pending) message from the view. A pending one may still arrive if it was sent. */
   discard(clientId: string): void {
-    if (this.#state?.settlePending(clientId, '')) this.#publish();
+    if (this.state?.settlePending(clientId, '')) this.changed();
   }
 
   async edit(messageId: string, text: string): Promise<ChatMessage> {
     checkText(text);
-    const data = await this.#client.request<{ message: ChatMessage }>('chat_edit', { roomId: this.roomId, messageId, text });
-    this.#state?.applyMessage(JSON.stringify(data.message));
-    this.#publish();
-    return data.message;
+    return this.act(async (state) => {
+      const data = await this.client.request<{ message: ChatMessage }>('chat_edit', { roomId: this.roomId, messageId, text });
+      if (this.state === state && state.applyMessage(JSON.stringify(data.message))) this.changed();
+      return data.message;
+    });
   }
 
   /** Adds (or with `add = false` removes) this user's reaction. */
   async react(messageId: string, emoji: string, add = true): Promise<void> {
-    await this.#client.request('chat_react', { roomId: this.roomId, messageId, emoji, add });
+    await this.client.request('chat_react', { roomId: this.roomId, messageId, emoji, add });
   }
 
   /** Tells the room this user is (or stopped) typing. The server ends it by itself after 5 s. */
   setTyping(typing: boolean): void {
-    this.#client.notify('chat_typing', { roomId: this.roomId, typing });
+    this.client.notify('chat_typing', { roomId: this.roomId, typing });
   }
 
   async markRead(messageId: string): Promise<void> {
-    await this.#client.request('chat_mark_read', { roomId: this.roomId, messageId });
+    await this.client.request('chat_mark_read', { roomId: this.roomId, messageId });
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#typingTimer);
-    for (const u of this.#unsubs) u();
-    this.#handle.unsubscribe();
-    this.#state?.delete();
-    this.#state = undefined;
-    this.#listeners.clear();
+  protected createState(module: StateModule): WasmChatRoom {
+    return module.chatRoom(TYPING_TTL_MS);
   }
 
-  async #deliver(clientId: string, text: string): Promise<ChatMessage> {
-    try {
-      const data = await this.#client.request<{ message: ChatMessage }>('chat_send', { roomId: this.roomId, text, id: clientId });
-      if (this.#state && !this.#state.settlePending(clientId, JSON.stringify(data.message))) {
-        this.#state.applyMessage(JSON.stringify(data.message));
-      }
-      this.#publish();
-      return data.message;
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      if (this.#state?.markPending(clientId, message || 'refused')) this.#publish();
-      throw e;
-    }
-  }
-
-  async #start(): Promise<void> {
-    const state = await this.#client._stateModule();
-    if (this.#closed) return;
-    this.#state = state.chatRoom(TYPING_TTL_MS);
-    const apply = (fn: (s: WasmChatRoom, json: string) => boolean) => (m: { payload: unknown }) => {
-      if (this.#state && fn(this.#state, JSON.stringify(m.payload))) this.#publish();
+  protected wire(handle: Channel, state: WasmChatRoom): Array<() => void> {
+    const apply = (fn: (json: string) => boolean) => (m: { payload: unknown }) => {
+      if (fn(JSON.stringify(m.payload))) this.changed();
     };
     const member = (joined: boolean) => (m: { payload: unknown; ts: number }) => {
-      if (this.#state && this.#state.applyMember(JSON.stringify(m.payload), joined, m.ts || Date.now())) this.#publish();
+      if (state.applyMember(JSON.stringify(m.payload), joined, m.ts || Date.now())) this.changed();
     };
-    this.#unsubs.push(
-      this.#handle.on('message', apply((s, j) => s.applyMessage(j))),
-      this.#handle.on('message_edited', apply((s, j) => s.applyMessage(j))),
-      this.#handle.on('reaction', apply((s, j) => s.applyReaction(j))),
-      this.#handle.on('typing', apply((s, j) => s.applyTyping(j, performance.now()))),
-      this.#handle.on('member_joined', member(true)),
-      this.#handle.on('member_left', member(false)),
+    this.#ended = null;
+    return [
+      handle.on('message', apply((j) => state.applyMessage(j))),
+      handle.on('message_edited', apply((j) => state.applyMessage(j))),
+      handle.on('reaction', apply((j) => state.applyReaction(j))),
+      handle.on('typing', apply((j) => state.applyTyping(j, performance.now()))),
+      handle.on('member_joined', member(true)),
+      handle.on('member_left', member(false)),
       // Every (re)subscription resumes after the newest message this room holds, and so does a gap (the server
       // could not replay what was missed): messages stored meanwhile (sent by others, or while this client or
       // the server was down) appear in the open room, in order and once.
-      this.#client._onSubscribed(`chat:${this.roomId}`, () => this.#resume()),
-      this.#handle.onGap(() => this.#resume()),
-      this.#handle.onError((e) => {
+      handle.onSubscribed(() => this.#resume(state)),
+      handle.onGap(() => this.#resume(state)),
+      handle.onError((e) => {
         if (!(ENDED_CODES as readonly string[]).includes(e.code)) return;
         this.#ended = { code: e.code, message: e.message };
-        this.#publish();
+        this.changed();
       }),
-    );
+      () => {
+        clearTimeout(this.#typingTimer);
+        this.#typingTimer = undefined;
+      },
+    ];
   }
 
-  /** Catches up (one run at a time; a request during a run runs once more after it). */
-  #resume(): void {
-    if (this.#resuming) {
-      this.#resumeAgain = true;
-      return;
-    }
-    this.#resuming = this.#catchUp()
-      .catch(() => undefined) // disconnected meanwhile: the next subscription confirmation resumes again
-      .finally(() => {
-        this.#resuming = undefined;
-        if (this.#resumeAgain && !this.#closed) {
-          this.#resumeAgain = false;
-          this.#resume();
-        }
-      });
+  protected reset(): void {
+    // The messages stay visible (a cache) until the room is online again and resumes.
+    this.#resumeAgain = false;
   }
 
-  async #catchUp(): Promise<void> {
-    const participants = this.#loadParticipants();
-    if (this.#state && this.#state.messageCount() === 0) {
-      await this.loadOlder();
-    } else {
-      for (;;) {
-        const after = this.#state?.newestId() ?? '';
-        if (this.#closed || after === '') break;
-        const data = await this.#client.request<{ hasMore?: boolean }>('chat_history', { roomId: this.roomId, after, limit: RESUME_PAGE });
-        if (!this.#state) break;
-        this.#state.applyNewer(JSON.stringify(data));
-        this.#publish();
-        // Stop at the end, and if a page brought nothing newer (never loop on a server that ignores `after`).
-        if (data?.hasMore !== true || this.#state.newestId() === after) break;
-      }
-    }
-    await participants;
-  }
-
-  /** The participants as stored (events seen later adjust them). */
-  async #loadParticipants(): Promise<void> {
-    const rooms = await this.#client.request<{ rooms: ChatRoomInfo[] }>('chat_list_rooms', {}).catch(() => undefined);
-    const room = rooms?.rooms.find((r) => r.id === this.roomId);
-    if (room && this.#state?.setParticipants(JSON.stringify(room.participants))) this.#publish();
-  }
-
-  #publish(): void {
-    const state = this.#state;
-    if (!state) return;
+  protected read(previous: ChatRoomSnapshot): ChatRoomSnapshot {
+    const state = this.state;
+    if (!state) return previous;
     const now = performance.now();
-    this.#snapshot = {
+    // Typing users expire by themselves: the snapshot changes again when the next one does.
+    clearTimeout(this.#typingTimer);
+    const next = state.nextTypingExpiry();
+    if (next >= 0) this.#typingTimer = setTimeout(() => this.changed(), Math.max(0, next - now) + 1);
+    return {
       messages: JSON.parse(state.messages()) as ChatMessage[],
       typingUsers: JSON.parse(state.typingUsers(now)) as string[],
       hasMore: state.hasMore(),
       participants: JSON.parse(state.participants()) as string[],
       memberEvents: JSON.parse(state.memberEvents()) as ChatMemberEvent[],
       ended: this.#ended,
+      loaded: this.#loaded,
     };
-    // Typing users expire by themselves: publish again when the next one does.
-    clearTimeout(this.#typingTimer);
-    const next = state.nextTypingExpiry();
-    if (next >= 0) this.#typingTimer = setTimeout(() => this.#publish(), Math.max(0, next - now) + 1);
-    for (const l of [...this.#listeners]) l(this.#snapshot);
+  }
+
+  async #deliver(state: WasmChatRoom, clientId: string, text: string): Promise<ChatMessage> {
+    try {
+      const data = await this.client.request<{ message: ChatMessage }>('chat_send', { roomId: this.roomId, text, id: clientId });
+      if (this.state === state) {
+        const json = JSON.stringify(data.message);
+        if (!state.settlePending(clientId, json)) state.applyMessage(json);
+        this.changed();
+      }
+      return data.message;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (this.state === state && state.markPending(clientId, message || 'refused')) this.changed();
+      throw e;
+    }
+  }
+
+  /** Catches up (one run at a time; a request during a run runs once more after it). */
+  #resume(state: WasmChatRoom): void {
+    if (this.#resuming) {
+      this.#resumeAgain = true;
+      return;
+    }
+    this.#resuming = this.#catchUp(state)
+      .catch(() => undefined) // disconnected meanwhile: the next subscription confirmation resumes again
+      .finally(() => {
+        this.#resuming = undefined;
+        if (this.#resumeAgain && this.state === state) {
+          this.#resumeAgain = false;
+          this.#resume(state);
+        }
+      });
+  }
+
+  async #catchUp(state: WasmChatRoom): Promise<void> {
+    const participants = this.#loadParticipants(state);
+    if (state.messageCount() === 0) {
+      await this.loadOlder();
+    } else {
+      for (;;) {
+        const after = state.newestId();
+        if (this.state !== state || after === '') break;
+        const data = await this.client.request<{ hasMore?: boolean }>('chat_history', { roomId: this.roomId, after, limit: RESUME_PAGE });
+        if (this.state !== state) break;
+        state.applyNewer(JSON.stringify(data));
+        this.#loaded = true;
+        this.changed();
+        // Stop at the end, and if a page brought nothing newer (never loop on a server that ignores `after`).
+        if (data?.hasMore !== true || state.newestId() === after) break;
+      }
+    }
+    await participants;
+  }
+
+  /** The participants as stored (events seen later adjust them). */
+  async #loadParticipants(state: WasmChatRoom): Promise<void> {
+    const rooms = await this.client.request<{ rooms: ChatRoomInfo[] }>('chat_list_rooms', {}).catch(() => undefined);
+    const room = rooms?.rooms.find((r) => r.id === this.roomId);
+    if (room && this.state === state && state.setParticipants(JSON.stringify(room.participants))) this.changed();
   }
 }

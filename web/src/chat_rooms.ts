@@ -7,6 +7,7 @@ import type { Channel } from './channel.js';
 import type { ChatRoomInfo } from './chat.js';
 import type { TidewireClient } from './client.js';
 import type { TidewireError } from './errors.js';
+import { LiveStore } from './store.js';
 
 export interface RoomListSnapshot {
   /** Rooms by latest activity: those with messages newest first, then the others newest first. */
@@ -16,6 +17,8 @@ export interface RoomListSnapshot {
   /** The last fetch's error, if it failed. */
   error: TidewireError | null;
 }
+
+const EMPTY: RoomListSnapshot = { rooms: [], loading: true, error: null };
 
 /** Decimal ids compared as integers; '' sorts first. */
 function idLess(a: string, b: string): boolean {
@@ -33,35 +36,32 @@ function byActivity(a: ChatRoomInfo, b: ChatRoomInfo): number {
   return a.id === b.id ? 0 : idLess(a.id, b.id) ? 1 : -1;
 }
 
-export class RoomList {
+export class RoomList extends LiveStore<RoomListSnapshot> {
+  protected readonly kind = 'room list';
   #client: TidewireClient;
-  #snapshot: RoomListSnapshot = { rooms: [], loading: true, error: null };
-  #listeners = new Set<(s: RoomListSnapshot) => void>();
   #userId = '';
   #handle: Channel | undefined;
   #channelOffs: Array<() => void> = [];
-  #offs: Array<() => void> = [];
+  #offState: (() => void) | undefined;
   #generation = 0;
-  #closed = false;
 
-  constructor(client: TidewireClient) {
+  /**
+   * `eager` (default true): fetches and follows the list now, until close(). False: when the first listener
+   * subscribes, until a grace period after the last (how the React hook uses it; creating it has no side effects).
+   */
+  constructor(client: TidewireClient, eager = true) {
+    super(EMPTY, () => client.graceMs);
     this.#client = client;
-    // The user id is known once connected (auth_success); the user channel follows it.
-    const offState = client.onStateChange(({ to }) => {
-      if (to === 'connected') this.#attach();
-    });
-    this.#offs.push(offState);
-    this.#attach();
-    if (this.#handle === undefined) this.refresh().catch(() => undefined); // connects, and so learns the user id
+    if (eager) this.retain(); // released by close()
   }
 
   get snapshot(): RoomListSnapshot {
-    return this.#snapshot;
+    return this.getSnapshot();
   }
 
+  /** Called with the snapshot whenever it changes (and brings the list online). Returns unsubscribe. */
   onChange(listener: (s: RoomListSnapshot) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.subscribe(() => listener(this.getSnapshot()));
   }
 
   /** Fetches the whole list again (done by itself on every (re)subscription and gap). */
@@ -69,46 +69,59 @@ export class RoomList {
     const mine = ++this.#generation;
     try {
       const rooms = await this.#client.chat.listRooms();
-      if (mine === this.#generation && !this.#closed) this.#set({ rooms: [...rooms].sort(byActivity), loading: false, error: null });
+      if (mine === this.#generation && !this.closed) this.setSnapshot({ rooms: [...rooms].sort(byActivity), loading: false, error: null });
       return rooms;
     } catch (e) {
-      if (mine === this.#generation && !this.#closed) this.#set({ ...this.#snapshot, loading: false, error: e as TidewireError });
+      if (mine === this.#generation && !this.closed) this.setSnapshot({ ...this.getSnapshot(), loading: false, error: e as TidewireError });
       throw e;
     }
   }
 
   /** Puts a room's summary in the list at once (e.g. the answer of createRoom(); the push follows). */
   upsert(room: ChatRoomInfo): void {
-    if (this.#closed || room === null || typeof room !== 'object' || typeof room.id !== 'string') return;
-    const old = this.#snapshot.rooms.find((r) => r.id === room.id);
+    if (this.closed || room === null || typeof room !== 'object' || typeof room.id !== 'string') return;
+    const current = this.getSnapshot();
+    const old = current.rooms.find((r) => r.id === room.id);
     // A bare room (an RPC's answer) keeps the summary fields the list already has.
     const next: ChatRoomInfo = {
       ...room,
       lastMessage: room.lastMessage !== undefined ? room.lastMessage : (old?.lastMessage ?? null),
       unreadCount: room.unreadCount !== undefined ? room.unreadCount : (old?.unreadCount ?? 0),
     };
-    const rooms = [...this.#snapshot.rooms.filter((r) => r.id !== room.id), next].sort(byActivity);
-    this.#set({ ...this.#snapshot, rooms });
+    const rooms = [...current.rooms.filter((r) => r.id !== room.id), next].sort(byActivity);
+    this.setSnapshot({ ...current, rooms });
   }
 
   remove(roomId: string): void {
-    if (!this.#snapshot.rooms.some((r) => r.id === roomId)) return;
-    this.#set({ ...this.#snapshot, rooms: this.#snapshot.rooms.filter((r) => r.id !== roomId) });
+    const current = this.getSnapshot();
+    if (!current.rooms.some((r) => r.id === roomId)) return;
+    this.setSnapshot({ ...current, rooms: current.rooms.filter((r) => r.id !== roomId) });
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#generation += 1; // ignore answers after close
-    for (const off of this.#offs) off();
-    this.#offs = [];
+  protected goOnline(): void {
+    // The user id is known once connected (auth_success); the user channel follows it.
+    this.#offState = this.#client.onStateChange(({ to }) => {
+      if (to === 'connected') this.#attach();
+    });
+    this.#attach();
+    if (this.#handle === undefined) this.refresh().catch(() => undefined); // connects, and so learns the user id
+  }
+
+  protected goOffline(): void {
+    this.#generation += 1; // ignore answers after leaving
+    this.#offState?.();
+    this.#offState = undefined;
     this.#detach();
-    this.#listeners.clear();
+    this.#userId = '';
+  }
+
+  protected read(previous: RoomListSnapshot): RoomListSnapshot {
+    return previous; // the list lives in the snapshot itself
   }
 
   #attach(): void {
     const id = this.#client.userId;
-    if (this.#closed || id === '' || id === this.#userId) return;
+    if (!this.online || id === '' || id === this.#userId) return;
     this.#detach(); // another user signed in on this client
     this.#userId = id;
     const handle = this.#client.channel(`user:${id}`).subscribe();
@@ -133,10 +146,5 @@ export class RoomList {
     this.#channelOffs = [];
     this.#handle?.unsubscribe();
     this.#handle = undefined;
-  }
-
-  #set(next: RoomListSnapshot): void {
-    this.#snapshot = next;
-    for (const l of [...this.#listeners]) l(next);
   }
 }

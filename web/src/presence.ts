@@ -1,9 +1,10 @@
-// Presence on a channel (docs/PROTOCOL.md section 10): join with a status and info, see who is here. The member
-// map lives in the wasm core (WasmPresence); this class feeds it and notifies listeners. It re-joins after
-// every reconnect, so the member list survives network changes.
+// Presence on a channel (docs/PROTOCOL.md section 10): join with a status and info, see who is here. A store
+// (store.ts): the member map lives in the state module (WasmPresence); the snapshot is the member list. It joins
+// on every (re)subscription, so the list survives network changes.
 import type { Channel } from './channel.js';
+import { ChannelStateStore } from './channel_store.js';
 import type { TidewireClient } from './client.js';
-import type { WasmPresence } from './state_module.js';
+import type { StateModule, WasmPresence } from './state_module.js';
 
 export type PresenceStatus = 'online' | 'away' | 'busy';
 
@@ -20,96 +21,110 @@ export interface PresenceOptions<Info> {
   info?: Info;
 }
 
-export class Presence<Info extends Record<string, unknown> = Record<string, unknown>> {
-  readonly channel: string;
-  #client: TidewireClient;
-  #handle: Channel;
-  #state: WasmPresence | undefined;
+const NO_MEMBERS: never[] = [];
+
+export class Presence<Info extends Record<string, unknown> = Record<string, unknown>> extends ChannelStateStore<
+  PresenceMember<Info>[],
+  WasmPresence
+> {
+  protected readonly kind = 'presence';
   #status: PresenceStatus;
   #info: Info | undefined;
-  #members: PresenceMember<Info>[] = [];
-  #listeners = new Set<(members: PresenceMember<Info>[]) => void>();
-  #unsubs: Array<() => void> = [];
-  #closed = false;
+  #joined = false; // the server has this user's presence on the current subscription
 
-  constructor(client: TidewireClient, channel: string, options: PresenceOptions<Info> = {}) {
-    this.#client = client;
-    this.channel = channel;
+  /**
+   * `eager` (default true): joins now and stays until leave(). False: joins when the first listener subscribes
+   * and leaves a grace period after the last (how the React hook uses it; creating it has no side effects).
+   */
+  constructor(client: TidewireClient, channel: string, options: PresenceOptions<Info> = {}, eager = true) {
+    super(client, channel, NO_MEMBERS);
     this.#status = options.status ?? 'online';
     this.#info = options.info;
-    this.#handle = client.channel(channel).subscribe();
-    this.#start().catch(() => undefined); // a failed state-module load is reported on the client's error listeners
+    if (eager) this.retain(); // released by leave()
   }
 
   get members(): PresenceMember<Info>[] {
-    return this.#members;
+    return this.getSnapshot();
   }
 
   get onlineCount(): number {
-    return this.#members.length;
+    return this.getSnapshot().length;
   }
 
-  /** Called with the member list whenever it changes. Returns the unsubscribe function. */
+  /** Called with the member list whenever it changes (and brings the store online). Returns unsubscribe. */
   onChange(listener: (members: PresenceMember<Info>[]) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.subscribe(() => listener(this.getSnapshot()));
   }
 
-  /** Changes this user's status (and optionally info) for everyone on the channel. */
+  /**
+   * Changes this user's status (and optionally info) for everyone on the channel. Before the join, the join
+   * carries it; while offline, it is sent on reconnect.
+   */
   async updateStatus(status: PresenceStatus, info?: Info): Promise<void> {
     this.#status = status;
     if (info !== undefined) this.#info = info;
-    await this.#client.request('presence_update', { channel: this.channel, status, ...(info ? { info } : {}) });
+    if (!this.#joined) return; // the join (under way or to come) sends the new values
+    const release = this.retain();
+    try {
+      await this.client.request('presence_update', { channel: this.channel, ...this.#fields() });
+    } finally {
+      release();
+    }
   }
 
   /** Leaves the channel's presence and releases everything. */
   leave(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const u of this.#unsubs) u();
-    if (this.#client.isConnected) this.#client.request('presence_leave', { channel: this.channel }).catch(() => undefined);
-    this.#handle.unsubscribe();
-    this.#state?.delete();
-    this.#state = undefined;
-    this.#listeners.clear();
+    this.close();
   }
 
-  async #start(): Promise<void> {
-    const state = await this.#client._stateModule();
-    if (this.#closed) return;
-    this.#state = state.presence();
-    this.#unsubs.push(
-      this.#client._onPresenceDiff(this.channel, (json) => {
-        if (!this.#state) return;
-        // presence_state (sent on subscribe: who is there) replaces the map; presence_diff changes it.
-        const message = JSON.parse(json) as { type?: string; members?: unknown };
-        const applied =
-          message.type === 'presence_state'
-            ? this.#state.applyState(JSON.stringify(message.members ?? []))
-            : this.#state.applyDiff(json);
-        if (applied) this.#publish();
+  protected createState(module: StateModule): WasmPresence {
+    return module.presence();
+  }
+
+  protected wire(handle: Channel, state: WasmPresence): Array<() => void> {
+    const offState = this.client.onStateChange(({ to }) => {
+      if (to !== 'connected') this.#joined = false;
+    });
+    return [
+      // presence_state (on subscribe: who is there) or presence_diff, as the server's text: parsed once, in wasm.
+      this.client._onPresenceDiff(this.channel, (json) => {
+        if (state.applyMessage(json)) this.changed();
       }),
-      this.#client._onSubscribed(this.channel, () => void this.#join()),
-    );
+      handle.onSubscribed(() => void this.#join(state)),
+      offState,
+      () => {
+        if (this.#joined && this.client.isConnected) {
+          this.client.request('presence_leave', { channel: this.channel }).catch(() => undefined);
+        }
+        this.#joined = false;
+      },
+    ];
   }
 
-  async #join(): Promise<void> {
+  protected reset(): void {
+    this.setSnapshot(NO_MEMBERS);
+  }
+
+  protected read(previous: PresenceMember<Info>[]): PresenceMember<Info>[] {
+    const state = this.state;
+    return state ? (JSON.parse(state.members()) as PresenceMember<Info>[]) : previous;
+  }
+
+  #fields(): Record<string, unknown> {
+    return { status: this.#status, ...(this.#info ? { info: this.#info } : {}) };
+  }
+
+  async #join(state: WasmPresence): Promise<void> {
+    const sent = JSON.stringify(this.#fields());
     try {
-      const data = await this.#client.request<{ members?: unknown }>('presence_join', {
-        channel: this.channel,
-        status: this.#status,
-        ...(this.#info ? { info: this.#info } : {}),
-      });
-      if (this.#closed || !this.#state) return;
-      if (this.#state.applyState(JSON.stringify(data?.members ?? []))) this.#publish();
+      const data = await this.client.request<{ members?: unknown }>('presence_join', { channel: this.channel, ...this.#fields() });
+      if (this.state !== state) return;
+      this.#joined = true;
+      if (state.applyState(JSON.stringify(data?.members ?? []))) this.changed();
+      // Changed while the join was on its way: send what is current.
+      if (JSON.stringify(this.#fields()) !== sent) await this.updateStatus(this.#status);
     } catch {
       // The connection dropped: the next subscription confirmation joins again.
     }
-  }
-
-  #publish(): void {
-    if (!this.#state) return;
-    this.#members = JSON.parse(this.#state.members()) as PresenceMember<Info>[];
-    for (const l of [...this.#listeners]) l(this.#members);
   }
 }

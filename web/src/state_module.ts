@@ -113,6 +113,10 @@ export class WasmPresence extends StateContainer {
   applyDiff(diffJson: string): boolean {
     return this.apply('apply_diff', diffJson);
   }
+  /** A presence_state ({members}: replaces the map) or presence_diff message, as the server's text. */
+  applyMessage(messageJson: string): boolean {
+    return this.apply('apply_message', messageJson);
+  }
   /** JSON array of {userId, status, info, joinedAt, connections}. */
   members(): string {
     return this.m.text(this.call('members'));

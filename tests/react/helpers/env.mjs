@@ -6,7 +6,10 @@
 // React does not ask for act() around those updates.
 import { JSDOM } from 'jsdom';
 
+import * as testHooks from 'node:test';
+
 import { waitFor as poll } from '../../support/wait.mjs';
+import { startServer } from '../../node/helpers/server.mjs';
 
 export const dom = new JSDOM('<!doctype html><html><body></body></html>', {
   url: 'http://localhost/',
@@ -43,6 +46,8 @@ globalThis.IS_REACT_ACT_ENVIRONMENT = false;
 export const React = await import('react');
 const { createRoot } = await import('react-dom/client');
 export const h = React.createElement;
+const { createClient } = await import('../../../web/dist/index.js');
+const { RealtimeProvider } = await import('../../../web/dist/react/index.js');
 
 // Everything React (and tidewire, which logs unhandled errors) prints as an error is collected; each test
 // file asserts at its end that there was none.
@@ -106,3 +111,28 @@ export function pressKey(el, key, init = {}) {
 }
 
 export const text = (el) => (el ? el.textContent : null);
+
+/**
+ * The real server for this test file: started before its tests, stopped after them together with every client
+ * `newClient(user)` made (and the DOM torn down). `inProvider(client, child)` renders under StrictMode with the
+ * client in a <RealtimeProvider>. Call it at the top level of a test file.
+ */
+export function liveServer(args = ['--rate-limit', '5000', '--rate-burst', '5000']) {
+  const { before, after } = testHooks;
+  const live = { server: undefined, clients: [] };
+  before(async () => {
+    live.server = await startServer({ args });
+  });
+  after(async () => {
+    for (const c of live.clients) c.close();
+    await live.server?.stop();
+    teardownDom();
+  });
+  live.newClient = (user) => {
+    const c = createClient({ url: live.server.wsUrl, token: live.server.token(user) });
+    live.clients.push(c);
+    return c;
+  };
+  live.inProvider = (client, child) => h(React.StrictMode, null, h(RealtimeProvider, { client }, child));
+  return live;
+}

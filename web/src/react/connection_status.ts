@@ -1,7 +1,7 @@
 import { createElement as h } from 'react';
 
 import type { ConnectionState } from '../wire.js';
-import { useConnectionSnapshot } from './connection_store.js';
+import { useConnectionSnapshot } from './use_store.js';
 import { useOptionalRealtimeClient } from './context.js';
 import { STATE_LABELS, cx, isBusy } from './labels.js';
 

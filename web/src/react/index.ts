@@ -45,4 +45,4 @@ export { ChatRoomView, countText, typingText } from './chat_room_view.js';
 export type { ChatRoomViewProps } from './chat_room_view.js';
 export { Chat } from './chat.js';
 export type { ChatProps } from './chat.js';
-export type { ConnectionSnapshot } from './connection_store.js';
+export type { ConnectionSnapshot } from '../connection.js';

@@ -3,7 +3,7 @@ import { createElement as h, useCallback, useEffect, useId, useRef, useState } f
 import type { TidewireClient } from '../client.js';
 import type { ClientMetrics } from '../types.js';
 import type { ConnectionState } from '../wire.js';
-import { useConnectionSnapshot } from './connection_store.js';
+import { useConnectionSnapshot } from './use_store.js';
 import { useRealtimeClient } from './context.js';
 import { STATE_LABELS, cx, isBusy } from './labels.js';
 

@@ -1,18 +1,17 @@
-import { useCallback } from 'react';
+import { useCallback, useMemo } from 'react';
 
-import type { ChatMessage, ChatRoom, ChatRoomSnapshot } from '../chat.js';
+import { ChatRoom, type ChatMessage, type ChatRoomSnapshot } from '../chat.js';
 import { useRealtimeClient } from './context.js';
-import { clientKey, useDisposable } from './use_disposable.js';
-import { useExternal } from './use_external.js';
+import { constantStore, useStore } from './use_store.js';
 
+/** A room's snapshot (`loaded` is false until its first page of messages arrived) and its actions. */
 export interface ChatRoomState extends ChatRoomSnapshot {
-  /** False until the room's first page of messages arrived. */
-  loaded: boolean;
   /** Loads the page before the oldest loaded message; resolves to whether older ones remain. */
   loadOlder: (limit?: number) => Promise<boolean>;
   /**
    * Sends a message: it shows at once with `status: 'pending'` (also while offline), then as the server stored
-   * it, or with `status: 'failed'` (retry() it). Rejects at once for an empty or too long text.
+   * it, or with `status: 'failed'` (retry() it). Rejects at once for an empty or too long text. Usable from the
+   * first render.
    */
   send: (text: string) => Promise<ChatMessage>;
   /** Sends a failed message again, by its `clientId`. */
@@ -27,8 +26,15 @@ export interface ChatRoomState extends ChatRoomSnapshot {
   markRead: (messageId: string) => Promise<void>;
 }
 
-const EMPTY: ChatRoomSnapshot = { messages: [], typingUsers: [], hasMore: false, participants: [], memberEvents: [], ended: null };
-type Source = { room: ChatRoom; loaded: { value: boolean }; onChange: (l: () => void) => () => void };
+const NO_ROOM = constantStore<ChatRoomSnapshot>({
+  messages: [],
+  typingUsers: [],
+  hasMore: false,
+  participants: [],
+  memberEvents: [],
+  ended: null,
+  loaded: false,
+});
 
 /**
  * A chat room's live view while mounted: messages (first page loaded, older ones with loadOlder(); after every
@@ -43,32 +49,21 @@ type Source = { room: ChatRoom; loaded: { value: boolean }; onChange: (l: () => 
  */
 export function useChatRoom(roomId: string | null | undefined): ChatRoomState {
   const client = useRealtimeClient();
-  const source = useDisposable<Source>(
-    roomId ? `${clientKey(client)}\u0000${roomId}` : null,
-    () => {
-      const room = client.chat.room(roomId as string);
-      const loaded = { value: false };
-      room.onChange(() => {
-        loaded.value = true;
-      });
-      return { room, loaded, onChange: (l: () => void) => room.onChange(l) };
-    },
-    (s) => s.room.close(),
-  );
-  const snapshot = useExternal(source, (s) => s.room.snapshot, EMPTY);
-  const loaded = source !== null && source.loaded.value;
+  // Created during render without side effects; it opens when useStore subscribes, closes after the last.
+  const room = useMemo(() => (roomId ? new ChatRoom(client, roomId, false) : null), [client, roomId]);
+  const snapshot = useStore(room ?? NO_ROOM);
 
   const need = useCallback(() => {
-    if (source === null) throw new Error('tidewire: the chat room is not open (no roomId, or not mounted yet)');
-    return source.room;
-  }, [source]);
+    if (room === null) throw new Error('tidewire: the chat room is not open (no roomId)');
+    return room;
+  }, [room]);
   const loadOlder = useCallback(async (limit?: number) => need().loadOlder(limit), [need]);
   const send = useCallback(async (text: string) => need().send(text), [need]);
   const retry = useCallback(async (clientId: string) => need().retry(clientId), [need]);
-  const discard = useCallback((clientId: string) => source?.room.discard(clientId), [source]);
+  const discard = useCallback((clientId: string) => room?.discard(clientId), [room]);
   const edit = useCallback(async (messageId: string, text: string) => need().edit(messageId, text), [need]);
   const react = useCallback(async (messageId: string, emoji: string, add = true) => need().react(messageId, emoji, add), [need]);
-  const setTyping = useCallback((typing: boolean) => source?.room.setTyping(typing), [source]);
+  const setTyping = useCallback((typing: boolean) => room?.setTyping(typing), [room]);
   const markRead = useCallback(async (messageId: string) => need().markRead(messageId), [need]);
-  return { ...snapshot, hasMore: loaded && snapshot.hasMore, loaded, loadOlder, send, retry, discard, edit, react, setTyping, markRead };
+  return { ...snapshot, hasMore: snapshot.loaded && snapshot.hasMore, loadOlder, send, retry, discard, edit, react, setTyping, markRead };
 }

@@ -1,11 +1,9 @@
-import { useCallback } from 'react';
+import { useCallback, useMemo } from 'react';
 
 import type { ChatRoomInfo } from '../chat.js';
-import type { RoomList, RoomListSnapshot } from '../chat_rooms.js';
 import type { TidewireError } from '../errors.js';
 import { useRealtimeClient } from './context.js';
-import { clientKey, useDisposable } from './use_disposable.js';
-import { useExternal } from './use_external.js';
+import { useStore } from './use_store.js';
 
 export interface ChatRooms {
   /** This user's rooms and direct messages, each with its last message and unread count, by latest activity. */
@@ -25,8 +23,6 @@ export interface ChatRooms {
   deleteRoom: (roomId: string) => Promise<void>;
 }
 
-const EMPTY: RoomListSnapshot = { rooms: [], loading: true, error: null };
-
 /**
  * The current user's chat rooms, live: the list is fetched on mount, then the server pushes every change on the
  * user's own channel `user:<userId>` (rooms created, DMs others opened, new messages, unread counts, members,
@@ -39,15 +35,16 @@ const EMPTY: RoomListSnapshot = { rooms: [], loading: true, error: null };
  */
 export function useChatRooms(): ChatRooms {
   const client = useRealtimeClient();
-  const list = useDisposable<RoomList>(clientKey(client), () => client.chat.rooms(), (l) => l.close());
-  const { rooms, loading, error } = useExternal(list, (l) => l.snapshot, EMPTY);
+  // Created during render without side effects; it follows the list while useStore subscribes.
+  const list = useMemo(() => client.chat.rooms(false), [client]);
+  const { rooms, loading, error } = useStore(list);
 
-  const refresh = useCallback(async () => (list ? list.refresh() : client.chat.listRooms()), [client, list]);
+  const refresh = useCallback(() => list.refresh(), [list]);
   // The answer shows at once; the server's push (with the summary fields) follows.
   const put = useCallback(
     async (p: Promise<ChatRoomInfo>) => {
       const room = await p;
-      list?.upsert(room);
+      list.upsert(room);
       return room;
     },
     [list],
@@ -58,14 +55,14 @@ export function useChatRooms(): ChatRooms {
   const leaveRoom = useCallback(
     async (roomId: string) => {
       await client.chat.leaveRoom(roomId);
-      list?.remove(roomId);
+      list.remove(roomId);
     },
     [client, list],
   );
   const deleteRoom = useCallback(
     async (roomId: string) => {
       await client.chat.deleteRoom(roomId);
-      list?.remove(roomId);
+      list.remove(roomId);
     },
     [client, list],
   );

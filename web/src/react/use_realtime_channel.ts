@@ -1,9 +1,13 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useMemo } from 'react';
 
+import { ChannelStatus } from '../channel_status.js';
 import type { TidewireError } from '../errors.js';
 import type { ChannelMessage, SendResult } from '../types.js';
 import { useRealtimeClient } from './context.js';
 import { useLatest } from './use_latest.js';
+import { constantStore, useStore } from './use_store.js';
+
+const DISABLED = constantStore(false);
 
 export interface UseRealtimeChannelOptions {
   channel: string;
@@ -39,34 +43,23 @@ export function useRealtimeChannel({ channel, events, enabled = true, onError }:
   const client = useRealtimeClient();
   const eventsRef = useLatest(events);
   const onErrorRef = useLatest(onError);
-  const [subscribed, setSubscribed] = useState(false);
-
-  useEffect(() => {
-    if (!enabled) return undefined;
-    const handle = client.channel(channel).subscribe();
-    handle.on('*', (message) => {
-      const handlers = eventsRef.current;
-      if (!handlers) return;
-      handlers[message.event]?.(message.payload, message);
-      handlers['*']?.(message.payload, message);
-    });
-    const offSubscribed = client._onSubscribed(channel, () => setSubscribed(true));
-    const offError = handle.onError((error) => {
-      setSubscribed(false);
-      onErrorRef.current?.(error);
-    });
-    const offState = client.onStateChange(({ to }) => {
-      if (to !== 'connected') setSubscribed(false);
-    });
-    return () => {
-      offSubscribed();
-      offError();
-      offState();
-      handle.unsubscribe();
-      setSubscribed(false);
-    };
-  }, [client, channel, enabled, eventsRef, onErrorRef]);
-
+  // Created during render without side effects; it subscribes when useStore does.
+  const status = useMemo(
+    () =>
+      enabled
+        ? new ChannelStatus(client, channel, {
+            onMessage: (message) => {
+              const handlers = eventsRef.current;
+              if (!handlers) return;
+              handlers[message.event]?.(message.payload, message);
+              handlers['*']?.(message.payload, message);
+            },
+            onError: (error) => onErrorRef.current?.(error),
+          })
+        : DISABLED,
+    [client, channel, enabled, eventsRef, onErrorRef],
+  );
+  const subscribed = useStore(status);
   const send = useCallback(<T,>(event: string, payload: T) => client.send(channel, event, payload), [client, channel]);
   return { send, subscribed };
 }

@@ -4,7 +4,7 @@ import type { TidewireClient } from '../client.js';
 import type { TidewireError } from '../errors.js';
 import type { TokenSource } from '../options.js';
 import type { ConnectionState } from '../wire.js';
-import { useConnectionSnapshot } from './connection_store.js';
+import { useConnectionSnapshot } from './use_store.js';
 import { useOptionalRealtimeClient } from './context.js';
 import { useLatest } from './use_latest.js';
 import { useSharedClient } from './use_shared_client.js';

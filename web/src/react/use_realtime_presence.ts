@@ -1,9 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef } from 'react';
 
-import type { Presence, PresenceMember, PresenceStatus } from '../presence.js';
+import { Presence, type PresenceMember, type PresenceStatus } from '../presence.js';
 import { useRealtimeClient } from './context.js';
-import { clientKey, useDisposable } from './use_disposable.js';
-import { useExternal } from './use_external.js';
+import { useStore } from './use_store.js';
 
 /** The current user as shown to others: `id` and `name`, plus any other JSON fields (at most 1 KiB). */
 export interface PresenceUserInfo {
@@ -37,11 +36,9 @@ export interface UseRealtimePresenceOptions {
 export interface RealtimePresence {
   users: PresenceUser[];
   onlineCount: number;
-  /** Changes this user's status for everyone on the channel. */
+  /** Changes this user's status for everyone on the channel (usable from the first render). */
   updateStatus: (status: PresenceStatus) => Promise<void>;
 }
-
-const NO_MEMBERS: PresenceMember[] = [];
 
 function toUser(m: PresenceMember): PresenceUser {
   const info = (m.info ?? {}) as Record<string, unknown>;
@@ -69,32 +66,27 @@ export function useRealtimePresence({ channel, user, status = 'online' }: UseRea
   const client = useRealtimeClient();
   const { id: _id, ...info } = user;
   const infoJson = JSON.stringify(info);
-  const presence = useDisposable<Presence>(
-    `${clientKey(client)}\u0000${channel}`,
-    () => client.presence(channel, { status, info: JSON.parse(infoJson) as Record<string, unknown> }),
-    (p) => p.leave(),
+  // Created during render without side effects; it joins when useStore subscribes, leaves after the last.
+  const presence = useMemo(
+    () => new Presence(client, channel, { status, info: JSON.parse(infoJson) as Record<string, unknown> }, false),
+    // Later changes of status and info reach the same presence (below) instead of re-joining.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [client, channel],
   );
-  const members = useExternal(presence, (p) => p.members, NO_MEMBERS);
+  const members = useStore(presence);
   const users = useMemo(() => members.map(toUser), [members]);
 
   // A later change of the user's fields or of `status` reaches the others without re-joining.
   const applied = useRef<{ presence: Presence | null; key: string }>({ presence: null, key: '' });
   useEffect(() => {
-    if (presence === null) return;
     const key = `${status} ${infoJson}`;
     const last = applied.current;
     applied.current = { presence, key };
-    // A new presence joined with these values already.
+    // A new presence was created with these values already.
     if (last.presence !== presence || last.key === key) return;
     presence.updateStatus(status, JSON.parse(infoJson) as Record<string, unknown>).catch(() => undefined);
   }, [presence, status, infoJson]);
 
-  const updateStatus = useCallback(
-    async (next: PresenceStatus) => {
-      if (presence === null) throw new Error('tidewire: updateStatus() before the presence hook mounted');
-      await presence.updateStatus(next);
-    },
-    [presence],
-  );
+  const updateStatus = useCallback((next: PresenceStatus) => presence.updateStatus(next), [presence]);
   return { users, onlineCount: users.length, updateStatus };
 }

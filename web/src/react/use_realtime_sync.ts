@@ -1,11 +1,10 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useMemo } from 'react';
 
 import type { TidewireError } from '../errors.js';
-import type { SyncCollection, SyncItem } from '../sync.js';
+import { SyncCollection, type SyncItem } from '../sync.js';
 import { useRealtimeClient } from './context.js';
-import { clientKey, useDisposable } from './use_disposable.js';
-import { useExternal } from './use_external.js';
 import { useLatest } from './use_latest.js';
+import { useStore } from './use_store.js';
 
 /** An item flattened for rendering: its id, its data's fields, and `pending` while a local change waits. */
 export type SyncRecord<T> = T & { id: string; pending?: boolean };
@@ -26,7 +25,7 @@ export interface UseRealtimeSyncOptions<T> {
 
 export interface RealtimeSync<T> {
   data: SyncRecord<T>[];
-  /** Shows the item at once (pending) and resolves with it as the server stored it. */
+  /** Shows the item at once (pending) and resolves with it as the server stored it. Usable from the first render. */
   insert: (data: T) => Promise<SyncRecord<T>>;
   /** Merges `patch` into an item; rolls back if the server refuses (for example a version conflict). */
   update: (id: string, patch: Partial<T>) => Promise<SyncRecord<T>>;
@@ -44,9 +43,6 @@ function flatten<T>(item: SyncItem<T>): SyncRecord<T> {
 }
 
 const EMPTY: never[] = [];
-interface Loaded<T> {
-  items: SyncItem<T>[] | null; // null until the first snapshot
-}
 
 /**
  * A live, optimistic view of `resource` on `channel`. The collection lives in the client (it takes a new
@@ -64,53 +60,31 @@ export function useRealtimeSync<T extends Record<string, unknown> = Record<strin
   const { channel, resource } = options;
   const client = useRealtimeClient();
   const handlers = useLatest(options);
-  const [error, setError] = useState<TidewireError | null>(null); // setError is stable: safe in the collection's handlers
-  const collection = useDisposable<{ sync: SyncCollection<T>; loaded: Loaded<T>; onChange: (l: () => void) => () => void }>(
-    `${clientKey(client)}\u0000${channel}\u0000${resource}`,
-    () => {
-      const sync = client.sync<T>(channel, resource, {
-        onInsert: (item) => handlers.current.onInsert?.(flatten(item)),
-        onUpdate: (item) => handlers.current.onUpdate?.(flatten(item)),
-        onDelete: (id) => handlers.current.onDelete?.(id),
-        onError: (e) => {
-          setError(e);
-          handlers.current.onError?.(e);
+  // Created during render without side effects; it subscribes when useStore does, leaves after the last.
+  const sync = useMemo(
+    () =>
+      new SyncCollection<T>(
+        client,
+        channel,
+        resource,
+        {
+          onInsert: (item) => handlers.current.onInsert?.(flatten(item)),
+          onUpdate: (item) => handlers.current.onUpdate?.(flatten(item)),
+          onDelete: (id) => handlers.current.onDelete?.(id),
+          onError: (e) => handlers.current.onError?.(e),
         },
-      });
-      const loaded: Loaded<T> = { items: null };
-      // The first change is the snapshot: from then on the collection's items are the truth.
-      sync.onChange((items) => {
-        loaded.items = items;
-      });
-      return { sync, loaded, onChange: (listener: () => void) => sync.onChange(listener) };
-    },
-    (c) => c.sync.close(),
+        false,
+      ),
+    [client, channel, resource, handlers],
   );
-  const items = useExternal(collection, (c) => c.loaded.items, null);
+  const { items, loaded, error } = useStore(sync);
   const initial = options.initialData ?? (EMPTY as SyncRecord<T>[]);
-  const data = useMemo(() => (items === null ? initial : items.map(flatten)), [items, initial]);
+  // initialData until the server's snapshot (or a local change) is there.
+  const data = useMemo(() => (loaded || items.length > 0 ? items.map(flatten) : initial), [items, loaded, initial]);
 
-  const insert = useCallback(
-    async (value: T) => {
-      if (collection === null) throw new Error('tidewire: insert() before the sync hook mounted');
-      return flatten(await collection.sync.insert(value));
-    },
-    [collection],
-  );
-  const update = useCallback(
-    async (id: string, patch: Partial<T>) => {
-      if (collection === null) throw new Error('tidewire: update() before the sync hook mounted');
-      return flatten(await collection.sync.update(id, patch));
-    },
-    [collection],
-  );
-  const remove = useCallback(
-    async (id: string) => {
-      if (collection === null) throw new Error('tidewire: remove() before the sync hook mounted');
-      await collection.sync.remove(id);
-    },
-    [collection],
-  );
-  const dismissError = useCallback(() => setError(null), []);
+  const insert = useCallback(async (value: T) => flatten(await sync.insert(value)), [sync]);
+  const update = useCallback(async (id: string, patch: Partial<T>) => flatten(await sync.update(id, patch)), [sync]);
+  const remove = useCallback((id: string) => sync.remove(id), [sync]);
+  const dismissError = useCallback(() => sync.dismissError(), [sync]);
   return { data, insert, update, remove, error, dismissError };
 }

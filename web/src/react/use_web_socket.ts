@@ -5,7 +5,7 @@ import type { ClientOptions } from '../options.js';
 import type { TidewireError } from '../errors.js';
 import type { ChannelMessage, SendResult } from '../types.js';
 import type { ConnectionState } from '../wire.js';
-import { useConnectionSnapshot } from './connection_store.js';
+import { useConnectionSnapshot } from './use_store.js';
 import { useOptionalRealtimeClient } from './context.js';
 import { useLatest } from './use_latest.js';
 import { useSharedClient } from './use_shared_client.js';
