@@ -22,8 +22,8 @@ failed=$((failed + ${nfail:-0}))
 step "types: tsc --strict on the usage file"
 if npx --no-install tsc -p web/test-types; then passed=$((passed + 1)); else failed=$((failed + 1)); layer_failed+=(types); fi
 
-step "node:test suites (wasm client, server, React, browser, bundlers)"
-mapfile -t files < <(find tests/node tests/react tests/browser tests/bundlers tests/size -name '*.test.mjs' 2>/dev/null | sort)
+step "node:test suites (TS over a fake engine, wasm client, server, React, browser, bundlers)"
+mapfile -t files < <(find tests/unit tests/node tests/react tests/browser tests/bundlers tests/size -name '*.test.mjs' 2>/dev/null | sort)
 node --test --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap \
   --test-reporter-destination=test-results/node.tap "${files[@]}"
 rc=$?

@@ -49,6 +49,15 @@ export function loadModule(): Promise<TidewireModule> {
   return loading;
 }
 
+/**
+ * Tests only (not exported by the package's entry): loadModule() resolves to `module`, e.g. the fake engine of
+ * tests/unit/fake_engine.mjs, until called again with undefined.
+ */
+export function _useModuleForTests(module: TidewireModule | undefined): void {
+  loaded = module;
+  loading = module === undefined ? undefined : Promise.resolve(module);
+}
+
 /** The module if it has finished loading, else undefined. */
 export function loadedModule(): TidewireModule | undefined {
   return loaded;
