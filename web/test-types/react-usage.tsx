@@ -1,9 +1,20 @@
 // Compiled with `tsc --strict --noEmit` (npx tsc -p web/test-types): correct use of every tidewire/react hook
 // and component must compile, and every `@ts-expect-error` line must stay an error. It checks the published
 // declarations in web/dist.
-import { StrictMode, useState } from 'react';
+import { StrictMode, useState, useSyncExternalStore } from 'react';
 
-import { createClient, type ChatMessage, type ChatRoomInfo, type ConnectionState, type SendResult, type TidewireError } from '../dist/index.js';
+import {
+  connectionStore,
+  createClient,
+  Presence,
+  type ChatMessage,
+  type ChatRoomInfo,
+  type ConnectionState,
+  type SendResult,
+  type Store,
+  type SyncSnapshot,
+  type TidewireError,
+} from '../dist/index.js';
 import {
   Chat,
   ChatRoomList,
@@ -231,6 +242,23 @@ function Header() {
   );
 }
 
+// The plain API's live state is a store ({getSnapshot, subscribe}): React reads it directly, no wrapper needed.
+function RawStores() {
+  const [presence] = useState(() => new Presence(client, 'doc:1', { status: 'away' }, false));
+  const members = useSyncExternalStore(presence.subscribe, presence.getSnapshot);
+  const connection: Store<{ state: ConnectionState; reconnectAttempts: number }> = connectionStore(client);
+  const { state } = useSyncExternalStore(connection.subscribe, connection.getSnapshot);
+  const sync = client.sync<{ title: string }>('tasks', 'task');
+  const snapshot: SyncSnapshot<{ title: string }> = sync.getSnapshot();
+  // @ts-expect-error a snapshot is read-only data, not a store
+  snapshot.subscribe(() => undefined);
+  return (
+    <p>
+      {members.length} {state} {snapshot.items.length} {String(snapshot.loaded)}
+    </p>
+  );
+}
+
 export function App() {
   resetClientRegistry();
   return (
@@ -244,6 +272,7 @@ export function App() {
         <Editor />
         <TaskList />
         <Rooms />
+        <RawStores />
       </RealtimeProvider>
       <RealtimeProvider options={{ url: 'ws://localhost:8080/ws', maxReconnectAttempts: 5 }}>
         <Header />

@@ -1,7 +1,7 @@
 import { createContext, createElement, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 
 import { createClient, type TidewireClient } from '../client.js';
-import { getDefaultClient } from '../default_client.js';
+import { getDefaultClient } from '../compat/default_client.js';
 import type { ClientOptions } from '../options.js';
 
 const ClientContext = createContext<TidewireClient | null>(null);

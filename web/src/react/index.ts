@@ -11,8 +11,8 @@ export type { RealtimeProviderProps } from './context.js';
 export { resetClientRegistry, clientRegistryStats, REGISTRY_GRACE_MS } from './client_registry.js';
 
 // Hooks
-export { useWebSocket, DEFAULT_WEBSOCKET_CHANNEL } from './use_web_socket.js';
-export type { RealtimeWebSocket, DirectWebSocket, UseWebSocketOptions } from './use_web_socket.js';
+export { useWebSocket, DEFAULT_WEBSOCKET_CHANNEL } from '../compat/use_web_socket.js';
+export type { RealtimeWebSocket, DirectWebSocket, UseWebSocketOptions } from '../compat/use_web_socket.js';
 export { useRealtimeChannel } from './use_realtime_channel.js';
 export type { UseRealtimeChannelOptions, RealtimeChannel } from './use_realtime_channel.js';
 export { useRealtimeConnection } from './use_realtime_connection.js';

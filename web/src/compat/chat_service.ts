@@ -1,10 +1,11 @@
+// Compatibility (web/src/compat: the seeds' API shapes, kept working over the library's own API).
 // The seeds' chat service shape (connect, subscribeToRoom, sendMessage, onMessage, …) over the tidewire client.
 // Every listener method returns its unsubscribe function. Rooms are `chat:<roomId>` channels on the server.
-import type { Channel } from './channel.js';
-import { chatTextProblem, newMessageId, type ChatMessage } from './chat.js';
-import type { TidewireClient } from './client.js';
-import { TidewireError } from './errors.js';
-import { ErrorCode, type ConnectionState } from './wire.js';
+import type { Channel } from '../channel.js';
+import { chatTextProblem, newMessageId, type ChatMessage } from '../chat.js';
+import type { TidewireClient } from '../client.js';
+import { TidewireError } from '../errors.js';
+import { ErrorCode, type ConnectionState } from '../wire.js';
 
 export class ChatService {
   #client: TidewireClient;

@@ -1,3 +1,4 @@
+// Compatibility (web/src/compat: the seeds' API shapes, kept working over the library's own API).
 import { useCallback, useEffect } from 'react';
 
 import type { TidewireClient } from '../client.js';
@@ -5,10 +6,10 @@ import type { ClientOptions } from '../options.js';
 import type { TidewireError } from '../errors.js';
 import type { ChannelMessage, SendResult } from '../types.js';
 import type { ConnectionState } from '../wire.js';
-import { useConnectionSnapshot } from './use_store.js';
-import { useOptionalRealtimeClient } from './context.js';
-import { useLatest } from './use_latest.js';
-import { useSharedClient } from './use_shared_client.js';
+import { useConnectionSnapshot } from '../react/use_store.js';
+import { useOptionalRealtimeClient } from '../react/context.js';
+import { useLatest } from '../react/use_latest.js';
+import { useSharedClient } from '../react/use_shared_client.js';
 
 /** The channel a direct `useWebSocket({url})` connection talks on when `channel` is not given. */
 export const DEFAULT_WEBSOCKET_CHANNEL = 'default';

@@ -1,7 +1,8 @@
+// Compatibility (web/src/compat: the seeds' API shapes, kept working over the library's own API).
 // The shared default client (the seeds' `realtimeClient`) and the plain `useRealtimeChannel` function.
-import { createClient, type TidewireClient } from './client.js';
-import type { ClientOptions } from './options.js';
-import type { ChannelMessage, SendResult } from './types.js';
+import { createClient, type TidewireClient } from '../client.js';
+import type { ClientOptions } from '../options.js';
+import type { ChannelMessage, SendResult } from '../types.js';
 
 let defaultOptions: ClientOptions | undefined;
 let defaultClient: TidewireClient | undefined;
