@@ -16,7 +16,7 @@ test(`the plain API (JS + wasm, esbuild --minify, gzip -9) stays within ${kb(bud
     `the bundle is ${kb(m.totalBytes)} (JS ${kb(m.jsBytes)} + wasm ${kb(m.wasmBytes)}), over its ${kb(budgets.total)} budget: ` +
       'find what grew with `node scripts/bundle-size.mjs` and a wasm symbol map (docs/BENCHMARKS.md, "Bundle size")',
   );
-  assert.equal(m.hasNodeSocket, false, 'the browser bundle contains the `ws` package (Node 20's WebSocket, loaded by web/src/node_socket.ts)');
+  assert.equal(m.hasNodeSocket, false, 'the browser bundle contains the `ws` package (the WebSocket web/src/node_socket.ts loads in Node 20)');
 });
 
 test(`the state module (presence, sync, chat; loaded on first use) stays within ${kb(budgets.state)}`, async () => {
