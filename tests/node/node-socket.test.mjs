@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { createClient, loadModule } from '../../web/dist/index.js';
-import { startServer } from './helpers/server.mjs';
+import { serverFixture } from './helpers/server-fixture.mjs';
 import { waitFor } from '../support/wait.mjs';
 
 const distUrl = new URL('../../web/dist/', import.meta.url);
@@ -54,21 +54,8 @@ async function tlsProxy(serverPort) {
 }
 
 describe("Node's WebSocket against the real server", () => {
-  let server;
-  const clients = [];
-  const client = (options) => {
-    const c = createClient({ url: server.wsUrl, ...options });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    for (const c of clients) c.close();
-    await server?.stop();
-  });
+  const env = serverFixture(createClient);
+  const { client } = env;
 
   test('Node 20: the sockets are `ws` ones, and globalThis.WebSocket is left alone', { skip: node20 }, async () => {
     const { WebSocket: WsSocket } = await import('ws');
@@ -96,8 +83,8 @@ describe("Node's WebSocket against the real server", () => {
 
   test('an upgrade refused with another status than 401 (a wrong path: 404) is retried, not auth_failed', async () => {
     const c = client({
-      url: `ws://127.0.0.1:${server.port}/not-the-ws-path`,
-      token: server.token('path'),
+      url: `ws://127.0.0.1:${env.server.port}/not-the-ws-path`,
+      token: env.server.token('path'),
       reconnectBaseMs: 5,
       reconnectCapMs: 10,
       maxReconnectAttempts: 2,
@@ -111,8 +98,8 @@ describe("Node's WebSocket against the real server", () => {
   });
 
   test('binary frames both ways: a binary payload and the server binary batches arrive intact', async () => {
-    const alice = client({ token: server.token('alice') });
-    const bob = client({ token: server.token('bob') });
+    const alice = client({ token: env.server.token('alice') });
+    const bob = client({ token: env.server.token('bob') });
     const got = [];
     const chBob = bob.channel('room:bin').subscribe();
     chBob.on('blob', (m) => got.push(m.payload));
@@ -128,9 +115,9 @@ describe("Node's WebSocket against the real server", () => {
   });
 
   test('wss:// with an untrusted certificate: the TLS handshake is refused and nothing reaches the server', async () => {
-    const proxy = await tlsProxy(server.port);
+    const proxy = await tlsProxy(env.server.port);
     try {
-      const c = client({ url: proxy.url, token: server.token('tls'), reconnectBaseMs: 5, reconnectCapMs: 10, maxReconnectAttempts: 1 });
+      const c = client({ url: proxy.url, token: env.server.token('tls'), reconnectBaseMs: 5, reconnectCapMs: 10, maxReconnectAttempts: 1 });
       const states = [];
       c.onStateChange((s) => states.push(s.to));
       c.subscribe('room:tls', () => {});
@@ -146,12 +133,12 @@ describe("Node's WebSocket against the real server", () => {
   });
 
   test('wss:// with a trusted certificate (NODE_EXTRA_CA_CERTS): connects, and text and binary round-trip', async () => {
-    const proxy = await tlsProxy(server.port);
+    const proxy = await tlsProxy(env.server.port);
     try {
       // NODE_EXTRA_CA_CERTS is read when Node starts, hence a child process.
       const script = `
         const { createClient } = await import(${JSON.stringify(new URL('index.js', distUrl).href)});
-        const c = createClient({ url: ${JSON.stringify(proxy.url)}, token: ${JSON.stringify(server.token('tls'))} });
+        const c = createClient({ url: ${JSON.stringify(proxy.url)}, token: ${JSON.stringify(env.server.token('tls'))} });
         const got = [];
         const ch = c.channel('room:wss').subscribe();
         ch.on('e', (m) => got.push(m.payload instanceof Uint8Array ? [...m.payload] : m.payload));
