@@ -1,6 +1,5 @@
 // Decoding one JSON string literal (RFC 8259 section 7) into UTF-8: escapes, \uXXXX with surrogate pairs, and
-// strict UTF-8 validation of the raw bytes. Shared by the JSON DOM (json_value.cpp) and the engine's cold-path
-// field lookups (envelope.hpp), so the wasm client carries one decoder.
+// strict UTF-8 validation of the raw bytes. Used by the engine's cold-path field lookups (envelope.hpp).
 #pragma once
 
 #include <string>

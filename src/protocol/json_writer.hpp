@@ -1,6 +1,6 @@
 // A tiny append-only JSON writer for the messages tidewire encodes on hot paths (no DOM, no allocation beyond
-// the output string's own growth). Control messages with free-form content use JsonValue (json_value.hpp) in
-// the client and nlohmann in the server. No printf: the wasm module would pull in its formatting code.
+// the output string's own growth). Control messages with free-form content are passed through as JSON text by
+// the client (the TS layer parses them) and built with nlohmann by the server and the state module. No printf: the wasm module would pull in its formatting code.
 #pragma once
 
 #include <charconv>
