@@ -1,6 +1,7 @@
 // Chat (docs/PROTOCOL.md section 11): rooms and direct messages over RPCs, and one ChatRoom per open room whose
 // state (messages with paging and resume, own messages waiting for the server, reactions, participants, typing
-// users that expire) lives in the wasm core (WasmChatRoom).
+// users that expire) lives in the state module (WasmChatRoom). A ChatRoom is a store (store.ts): its snapshot is a
+// ChatRoomSnapshot.
 import type { Channel } from './channel.js';
 import { ChannelStateStore } from './channel_store.js';
 import { RoomList } from './chat_rooms.js';
@@ -150,6 +151,7 @@ export class ChatClient {
   }
 }
 
+/** One open room, live: a store whose snapshot is a ChatRoomSnapshot; its actions work before it is online. */
 export class ChatRoom extends ChannelStateStore<ChatRoomSnapshot, WasmChatRoom> {
   protected readonly kind = 'chat room';
   readonly roomId: string;
