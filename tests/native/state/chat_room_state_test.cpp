@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -12,10 +13,18 @@ using tidewire::state::ChatRoomState;
 using tidewire::testing::N;
 using tidewire::testing::parsed;
 
-TEST(ChatRoomState, PagesBackwardsAndKeepsOrder) {
+namespace {
+// A room whose first page (a chat_history reply) is `page`.
+ChatRoomState room_with(std::string_view page) {
   ChatRoomState room;
-  room.apply_history(parsed(
-      R"({"messages":[{"id":"11","createdAt":110,"text":"c"},{"id":"12","createdAt":120,"text":"d"}],"hasMore":true})"));
+  EXPECT_TRUE(room.apply_history(parsed(page)));
+  return room;
+}
+}  // namespace
+
+TEST(ChatRoomState, PagesBackwardsAndKeepsOrder) {
+  ChatRoomState room =
+      room_with(R"({"messages":[{"id":"11","createdAt":110,"text":"c"},{"id":"12","createdAt":120,"text":"d"}],"hasMore":true})");
   EXPECT_EQ(room.oldest_id(), "11");
   room.apply_message(parsed(R"({"id":"13","createdAt":130,"text":"e"})"));
   room.apply_history(parsed(
@@ -96,9 +105,8 @@ TEST(ChatRoomState, TypingUsersAreListedByUserIdAndExpireFromAnywhere) {
 // Issue #12: the room resumes after its newest message on every (re)subscribe (chat_history `after`); what it
 // fetches merges with what arrived live meanwhile: no duplicates, order kept, older paging untouched.
 TEST(ChatRoomState, ResumeAfterNewestMergesWithoutDuplicates) {
-  ChatRoomState room;
-  room.apply_history(parsed(
-      R"({"messages":[{"id":"8","createdAt":80,"text":"a"},{"id":"9","createdAt":90,"text":"b"}],"hasMore":true})"));
+  ChatRoomState room =
+      room_with(R"({"messages":[{"id":"8","createdAt":80,"text":"a"},{"id":"9","createdAt":90,"text":"b"}],"hasMore":true})");
   EXPECT_EQ(room.newest_id(), "9");
   // Live while resuming: 11 arrived by event before the resume's page (which holds 10, 11 and 12).
   room.apply_message(parsed(R"({"id":"11","createdAt":110,"text":"d"})"));
