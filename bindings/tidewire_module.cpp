@@ -214,10 +214,10 @@ EMSCRIPTEN_KEEPALIVE const char* tw_client_connection_id(WasmClient* c) {
 }
 EMSCRIPTEN_KEEPALIVE const char* tw_client_user_id(WasmClient* c) { return out_text(c->engine().user_id()); }
 
-// JSON object: the names are the WasmMetrics fields of tidewire_module.d.mts.
+// JSON object: the names are the WasmMetrics fields of tidewire_module.d.mts (checked both ways by
+// tests/node/module-exports.test.mjs).
 EMSCRIPTEN_KEEPALIVE const char* tw_client_metrics(WasmClient* c) {
-  const Engine& e = c->engine();
-  const tidewire::client::Metrics& m = e.metrics();
+  const tidewire::client::Metrics m = c->engine().metrics_snapshot();
   std::string out;
   tidewire::protocol::JsonObjectWriter w(out);
   w.number("connectionAttempts", m.connection_attempts)
@@ -230,19 +230,19 @@ EMSCRIPTEN_KEEPALIVE const char* tw_client_metrics(WasmClient* c) {
       .number("bytesSent", m.bytes_sent)
       .number("lastLatencyMs", m.last_latency_ms)
       .number("avgLatencyMs", m.avg_latency_ms)
-      .number("uptimeMs", e.uptime_ms())
       .number("frameErrors", m.frame_errors)
       .number("gaps", m.gaps)
       .number("duplicatesDropped", m.duplicates_dropped)
       .number("acksTimedOut", m.acks_timed_out)
       .number("messagesExpired", m.messages_expired)
       .number("probes", m.probes)
-      .number("queueDepth", static_cast<double>(e.outbox_size()))
-      .number("queueBytes", static_cast<double>(e.outbox_bytes()))
-      .number("inflight", static_cast<double>(e.inflight_count()))
-      .number("reconnectAttempts", e.reconnect_attempts())
-      .number("channelCount", static_cast<double>(e.channel_count()))
-      .number("subscriberCount", e.subscriber_count());
+      .number("uptimeMs", m.uptime_ms)
+      .number("queueDepth", m.queue_depth)
+      .number("queueBytes", m.queue_bytes)
+      .number("inflight", m.inflight)
+      .number("reconnectAttempts", m.reconnect_attempts)
+      .number("channelCount", m.channel_count)
+      .number("subscriberCount", m.subscriber_count);
   w.close();
   return out_text(out);
 }

@@ -64,6 +64,7 @@ export interface WasmClientOptions {
   outboxMaxBytes?: number;
 }
 
+/** The engine's counters and gauges (value_object over client::Metrics); getMetrics() shows them. */
 export interface WasmMetrics {
   connectionAttempts: number;
   connectionSuccesses: number;
@@ -73,18 +74,23 @@ export interface WasmMetrics {
   messagesSent: number;
   bytesReceived: number;
   bytesSent: number;
+  /** Round trip of the last ping, or -1 before the first pong. */
   lastLatencyMs: number;
   avgLatencyMs: number;
   uptimeMs: number;
   frameErrors: number;
+  /** Resubscribes the server could not recover (each also emitted as a gap). */
   gaps: number;
   duplicatesDropped: number;
   acksTimedOut: number;
   messagesExpired: number;
   probes: number;
+  /** Messages waiting in the outbox. */
   queueDepth: number;
   queueBytes: number;
+  /** Sent messages waiting for the server's ack. */
   inflight: number;
+  /** Failed connection attempts in a row since the last success. */
   reconnectAttempts: number;
   channelCount: number;
   subscriberCount: number;

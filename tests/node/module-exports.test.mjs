@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 import ts from 'typescript';
 
-import { loadModule, loadStateModule } from '../../web/dist/index.js';
+import { createClient, loadModule, loadStateModule } from '../../web/dist/index.js';
 
 const dtsPath = new URL('../../bindings/tidewire_module.d.mts', import.meta.url);
 
@@ -107,4 +107,20 @@ test('the engine owns each channel: references, subscribed and revoked flags (Wa
   } finally {
     c.delete();
   }
+});
+
+test('WasmMetrics matches what metrics() returns, both ways, and getMetrics() before the engine exists', async () => {
+  const module = await loadModule();
+  const noop = new Proxy({}, { get: () => () => {} });
+  const c = new module.WasmClient({ url: 'ws://127.0.0.1:9/ws' }, noop);
+  try {
+    assert.deepEqual(Object.keys(c.metrics()).sort(), [...declaredMembers('WasmMetrics')].sort());
+  } finally {
+    c.delete();
+  }
+  const client = createClient({ url: 'ws://127.0.0.1:9/ws' });
+  const before = client.getMetrics(); // no engine yet: IDLE_METRICS
+  await client.ready;
+  assert.deepEqual(client.getMetrics(), before, "a new engine's metrics");
+  client.close();
 });

@@ -9,7 +9,7 @@ import { loadModule } from './module.js';
 import { loadStateModule } from './state_module.js';
 import type { StateModule } from './state_module.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
-import type { TidewireModule, WasmCallbacks, WasmClient } from './tidewire_module.mjs';
+import type { TidewireModule, WasmCallbacks, WasmClient, WasmMetrics } from './tidewire_module.mjs';
 import type {
   ChannelMessage,
   ClientMetrics,
@@ -422,34 +422,12 @@ export class TidewireClient {
     return () => this.#errorListeners.delete(listener);
   }
 
+  /** The engine's counters and gauges (WasmMetrics), with the state and listener errors. */
   getMetrics(): ClientMetrics {
-    const m = this.#wasm?.metrics();
     return {
+      ...(this.#wasm?.metrics() ?? IDLE_METRICS),
       state: this.#state,
       connectionId: this.#wasm?.connectionId() ?? '',
-      connectionAttempts: m?.connectionAttempts ?? 0,
-      connectionSuccesses: m?.connectionSuccesses ?? 0,
-      connectionFailures: m?.connectionFailures ?? 0,
-      reconnects: m?.reconnects ?? 0,
-      reconnectAttempts: m?.reconnectAttempts ?? 0,
-      messagesReceived: m?.messagesReceived ?? 0,
-      messagesSent: m?.messagesSent ?? 0,
-      bytesReceived: m?.bytesReceived ?? 0,
-      bytesSent: m?.bytesSent ?? 0,
-      lastLatencyMs: m?.lastLatencyMs ?? -1,
-      avgLatencyMs: m?.avgLatencyMs ?? -1,
-      uptimeMs: m?.uptimeMs ?? 0,
-      frameErrors: m?.frameErrors ?? 0,
-      gaps: m?.gaps ?? 0,
-      duplicatesDropped: m?.duplicatesDropped ?? 0,
-      acksTimedOut: m?.acksTimedOut ?? 0,
-      messagesExpired: m?.messagesExpired ?? 0,
-      probes: m?.probes ?? 0,
-      queueDepth: m?.queueDepth ?? 0,
-      queueBytes: m?.queueBytes ?? 0,
-      inflight: m?.inflight ?? 0,
-      channelCount: m?.channelCount ?? 0,
-      subscriberCount: m?.subscriberCount ?? 0,
       listenerErrors: this.#listenerErrors,
     };
   }
@@ -922,3 +900,33 @@ function asState(s: string): ConnectionState {
 export function createClient(options: ClientOptions): TidewireClient {
   return new TidewireClient(options);
 }
+
+/**
+ * getMetrics() before the engine exists (the module loads on first use): C++'s Metrics{}.
+ * tests/node/module-exports.test.mjs checks it equals a new engine's metrics().
+ */
+export const IDLE_METRICS: Readonly<WasmMetrics> = Object.freeze({
+  connectionAttempts: 0,
+  connectionSuccesses: 0,
+  connectionFailures: 0,
+  reconnects: 0,
+  messagesReceived: 0,
+  messagesSent: 0,
+  bytesReceived: 0,
+  bytesSent: 0,
+  lastLatencyMs: -1,
+  avgLatencyMs: -1,
+  frameErrors: 0,
+  gaps: 0,
+  duplicatesDropped: 0,
+  acksTimedOut: 0,
+  messagesExpired: 0,
+  probes: 0,
+  uptimeMs: 0,
+  queueDepth: 0,
+  queueBytes: 0,
+  inflight: 0,
+  reconnectAttempts: 0,
+  channelCount: 0,
+  subscriberCount: 0,
+});

@@ -1,3 +1,4 @@
+import type { WasmMetrics } from './tidewire_module.mjs';
 import type { ConnectionState } from './wire.js';
 
 /** A message delivered to a channel listener. Binary messages carry a Uint8Array payload. */
@@ -50,35 +51,10 @@ export interface SendResult {
   offset: number;
 }
 
-export interface ClientMetrics {
+/** getMetrics(): the engine's counters (WasmMetrics, declared with the module) and the client's own fields. */
+export interface ClientMetrics extends WasmMetrics {
   state: ConnectionState;
   connectionId: string;
-  connectionAttempts: number;
-  connectionSuccesses: number;
-  connectionFailures: number;
-  reconnects: number;
-  reconnectAttempts: number;
-  messagesReceived: number;
-  messagesSent: number;
-  bytesReceived: number;
-  bytesSent: number;
-  /** Round trip of the last ping, or -1 before the first pong. */
-  lastLatencyMs: number;
-  avgLatencyMs: number;
-  uptimeMs: number;
-  frameErrors: number;
-  /** Resubscribes the server could not recover (each also emitted as a gap). */
-  gaps: number;
-  duplicatesDropped: number;
-  acksTimedOut: number;
-  messagesExpired: number;
-  probes: number;
-  /** Messages waiting in the outbox. */
-  queueDepth: number;
-  queueBytes: number;
-  /** Sent messages waiting for the server's ack. */
-  inflight: number;
-  channelCount: number;
-  subscriberCount: number;
+  /** Listeners that threw (each also reported through onError as `listener_threw`). */
   listenerErrors: number;
 }
