@@ -1,7 +1,12 @@
-// EngineListener that forwards to the JS callbacks object registered under `id` (see tidewire_api.js). The
-// callbacks are internal to the web package (web/src/client.ts) and must never throw: a JS exception through
-// wasm leaks wasm stack. Strings go out as (pointer, length) into wasm memory, decoded on the JS side.
+// EngineListener that forwards to a JS listener object (WasmCallbacks in tidewire_module.d.mts), one named
+// method per engine event. The object is internal to the web package (web/src/client.ts) and its methods must
+// never throw: a JS exception through wasm leaks wasm stack.
+//
+// To add an event: a virtual in client::EngineListener, its override here calling `js_.call<void>("onX", ...)`,
+// its method in WasmCallbacks (.d.mts) and its handler in client.ts.
 #pragma once
+
+#include <emscripten/val.h>
 
 #include "client/engine_listener.hpp"
 
@@ -9,7 +14,7 @@ namespace tidewire::bindings {
 
 class JsListener final : public client::EngineListener {
  public:
-  explicit JsListener(int id) : id_(id) {}
+  explicit JsListener(emscripten::val js) : js_(std::move(js)) {}
 
   void on_state(client::ConnectionState from, client::ConnectionState to, std::string_view reason) override;
   void on_event_name(std::uint32_t event_id, std::string_view name) override;
@@ -29,7 +34,7 @@ class JsListener final : public client::EngineListener {
   void on_token_request() override;
 
  private:
-  int id_;
+  emscripten::val js_;
 };
 
 }  // namespace tidewire::bindings

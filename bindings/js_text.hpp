@@ -1,4 +1,4 @@
-// Text crossing the boundary with JS (tidewire_api.js): in as (pointer, length) of UTF-8 that JS wrote into wasm
+// Text crossing the boundary with JS (the state module, state_bindings.cpp): in as (pointer, length) of UTF-8 that JS wrote into wasm
 // memory for the duration of the call; out as NUL-terminated text, valid until the next export that returns
 // text (JS decodes it at once, before anything can call back into wasm).
 #pragma once

@@ -1,80 +1,137 @@
-// The module's client exports: plain C functions on an opaque handle, wrapped by the WasmClient class in
-// tidewire_api.js (declared in tidewire_module.d.mts). Not embind: its runtime alone is ≈ 10 KB gzipped (glue +
-// wasm) of the package's 40 KB budget, and its std::string conversions cost 500–1000 ns per argument; here JS
-// encodes strings straight into wasm memory and C++ takes them as views. Conversions, defaults and Errors live
-// in the TypeScript layer (web/src).
-#include <emscripten/emscripten.h>
+// The client module's boundary, declared once: EMSCRIPTEN_BINDINGS below is the whole API JS sees (classes,
+// enums, value objects), typed by the hand-written tidewire_module.d.mts and checked against it at runtime by
+// tests/node/module-exports.test.mjs. Options, metrics and outbox entries are value_objects over the C++ structs
+// (ClientConfig's defaults live in C++ only: JS reads them from WasmClient.defaultConfig()); the engine's events
+// reach JS through one `val` listener object with named methods (js_listener.cpp).
+//
+// To add an option: a field in client::ClientConfig and a `.field` line here, then its declaration in the
+// .d.mts (options.ts documents and validates what users pass). To add a metric: a field in client::Metrics
+// and a `.field` line here. To add an event: see js_listener.hpp.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
 
-#include <cstddef>
-#include <memory>
+#include <cstdint>
 #include <string>
-#include <string_view>
 
 #include "client/engine.hpp"
 #include "js_listener.hpp"
 #include "live_objects.hpp"
-#include "js_text.hpp"
 #include "platform/browser_client.hpp"
-#include "protocol/envelope.hpp"
-#include "protocol/json_writer.hpp"
 
 namespace tidewire::bindings {
 
-namespace {
+using client::ClientConfig;
+using client::Engine;
+using client::Status;
+using emscripten::val;
 
-// Options arrive as one JSON object (read field by field: the client carries no JSON DOM).
-double num(std::string_view options, std::string_view key, double fallback) {
-  double v = fallback;
-  protocol::field_number(options, key, v);  // unchanged when absent or not a number
-  return v;
-}
+// The answer of the calls that queue or subscribe: an id or ref when `status` is ok.
+struct Result {
+  std::uint32_t id = 0;
+  Status status = Status::kOk;
+};
 
-// The option names are the TS ones (web/src/options.ts); the defaults are ClientConfig's.
-client::ClientConfig config_from(std::string_view o) {
-  client::ClientConfig c;
-  protocol::field_string(o, "url", c.url);
-  std::string auth_mode;
-  if (protocol::field_string(o, "authMode", auth_mode) && auth_mode == "message") {
-    c.auth_mode = client::AuthMode::kFirstMessage;
-  }
-  c.token_provider = protocol::field_is_true(o, "tokenProvider");
-  c.grace_ms = num(o, "graceMs", c.grace_ms);
-  c.backoff.base_ms = num(o, "reconnectBaseMs", c.backoff.base_ms);
-  c.backoff.cap_ms = num(o, "reconnectCapMs", c.backoff.cap_ms);
-  c.max_reconnect_attempts = static_cast<std::uint32_t>(num(o, "maxReconnectAttempts", c.max_reconnect_attempts));
-  c.heartbeat_interval_ms = num(o, "heartbeatIntervalMs", c.heartbeat_interval_ms);
-  c.heartbeat_timeout_ms = num(o, "heartbeatTimeoutMs", c.heartbeat_timeout_ms);
-  c.probe_timeout_ms = num(o, "probeTimeoutMs", c.probe_timeout_ms);
-  c.hidden_close_ms = num(o, "hiddenCloseMs", c.hidden_close_ms);
-  c.ack_timeout_ms = num(o, "ackTimeoutMs", c.ack_timeout_ms);
-  c.auth_timeout_ms = num(o, "authTimeoutMs", c.auth_timeout_ms);
-  c.outbox_max_messages = static_cast<std::size_t>(num(o, "outboxMaxMessages", c.outbox_max_messages));
-  c.outbox_max_bytes = static_cast<std::size_t>(num(o, "outboxMaxBytes", c.outbox_max_bytes));
-  return c;
-}
-
-double ref_or_status(client::Status st, std::uint32_t ref) {
-  return st == client::Status::kOk ? static_cast<double>(ref) : -static_cast<double>(st);
-}
-
-}  // namespace
-
-// One client: the engine, its socket and timer, and the JS callbacks registered under `listener_id`.
+// One client: the engine, its socket and timer, and the JS listener object.
 class WasmClient {
- public:
-  WasmClient(int listener_id, std::string_view options)
-      : listener_(listener_id), client_(config_from(options), listener_) {
-    std::string token;
-    if (protocol::field_string(options, "token", token)) set_token(token);
-  }
+  // Every call into the engine goes through run(), which re-arms the engine's timer afterwards.
   template <typename Fn>
   decltype(auto) run(Fn&& fn) {
     return client_.with_engine(std::forward<Fn>(fn));
   }
-  const client::Engine& engine() const { return client_.engine(); }
-  void set_token(std::string_view token) {
-    run([&](client::Engine& e) { e.set_token(token); });
+  const Engine& engine() const { return client_.engine(); }
+
+ public:
+  WasmClient(ClientConfig config, val listener) : listener_(std::move(listener)), client_(std::move(config), listener_) {}
+
+  Result subscribe(const std::string& channel) {
+    Result r;
+    r.status = run([&](Engine& e) { return e.subscribe(channel, r.id); });
+    return r;
   }
+  void unsubscribe(std::uint32_t channel_id) {
+    run([&](Engine& e) { e.unsubscribe(channel_id); });
+  }
+  void resubscribe(std::uint32_t channel_id) {
+    run([&](Engine& e) { e.resubscribe(channel_id); });
+  }
+  Result publish(const std::string& channel, const std::string& event, const std::string& payload_json, double ttl_ms) {
+    Result r;
+    r.status = run([&](Engine& e) { return e.publish(channel, event, payload_json, r.id, ttl_ms); });
+    return r;
+  }
+  // `bytes` arrives from a Uint8Array (embind copies its bytes into the string).
+  Result publish_binary(const std::string& channel, const std::string& event, const std::string& bytes, double ttl_ms) {
+    Result r;
+    r.status = run([&](Engine& e) { return e.publish_binary(channel, event, bytes, r.id, ttl_ms); });
+    return r;
+  }
+  Result request(const std::string& type, const std::string& body_json, double ttl_ms) {
+    Result r;
+    r.status = run([&](Engine& e) { return e.request(type, body_json, r.id, ttl_ms); });
+    return r;
+  }
+  Status notify(const std::string& type, const std::string& body_json) {
+    return run([&](Engine& e) { return e.notify(type, body_json); });
+  }
+  val outbox_entries() const {
+    val out = val::array();
+    for (const auto& entry : engine().outbox_entries()) out.call<void>("push", entry);
+    return out;
+  }
+  double clear_outbox() {
+    return static_cast<double>(run([](Engine& e) { return e.clear_outbox(); }));
+  }
+  void set_page_visible(bool visible) {
+    run([&](Engine& e) { e.set_page_visible(visible); });
+  }
+  void set_online(bool online) {
+    run([&](Engine& e) { e.set_online(online); });
+  }
+  void probe() {
+    run([](Engine& e) { e.probe(); });
+  }
+  void connect() {
+    run([](Engine& e) { e.connect(); });
+  }
+  void disconnect() {
+    run([](Engine& e) { e.disconnect(); });
+  }
+  void reconnect() {
+    run([](Engine& e) { e.reconnect(); });
+  }
+  void set_token(const std::string& token) {
+    run([&](Engine& e) { e.set_token(token); });
+  }
+  void token_failed(const std::string& message) {
+    run([&](Engine& e) { e.token_failed(message); });
+  }
+  void token_refused(const std::string& message) {
+    run([&](Engine& e) { e.token_refused(message); });
+  }
+  // Negative numbers keep the current value.
+  void set_reconnect_policy(double base_ms, double cap_ms, double max_attempts) {
+    run([&](Engine& e) {
+      const ClientConfig& now = e.config();
+      client::BackoffPolicy backoff = now.backoff;
+      if (base_ms >= 0) backoff.base_ms = base_ms;
+      if (cap_ms >= 0) backoff.cap_ms = cap_ms;
+      const auto max = max_attempts >= 0 ? static_cast<std::uint32_t>(max_attempts) : now.max_reconnect_attempts;
+      e.set_reconnect_policy(backoff, max);
+    });
+  }
+  client::ConnectionState state() const { return engine().state(); }
+  std::string connection_id() const { return std::string(engine().connection_id()); }
+  std::string user_id() const { return std::string(engine().user_id()); }
+  client::Metrics metrics() const { return engine().metrics_snapshot(); }
+  ClientConfig config() const { return engine().config(); }
+  // The engine owns each channel's references and subscribe state; id 0 once the last reference is gone.
+  client::ChannelEntry channel(std::uint32_t channel_id) const {
+    const client::ChannelEntry* ch = engine().channel(channel_id);
+    return ch != nullptr ? *ch : client::ChannelEntry{};
+  }
+
+  static ClientConfig default_config() { return ClientConfig{}; }
+  static std::string status_message(Status s) { return std::string(client::status_message(s)); }
 
  private:
   JsListener listener_;
@@ -82,176 +139,134 @@ class WasmClient {
   LiveObject live_;
 };
 
+int live_objects() { return live_object_count(); }
+
+// Fields of ClientConfig that are not plain members (the backoff is a nested struct).
+double backoff_base(const ClientConfig& c) { return c.backoff.base_ms; }
+void set_backoff_base(ClientConfig& c, double v) { c.backoff.base_ms = v; }
+double backoff_cap(const ClientConfig& c) { return c.backoff.cap_ms; }
+void set_backoff_cap(ClientConfig& c, double v) { c.backoff.cap_ms = v; }
+
 }  // namespace tidewire::bindings
 
-using tidewire::bindings::WasmClient;
-using tidewire::bindings::out_text;
-using tidewire::bindings::view;
-using tidewire::client::Engine;
-using tidewire::client::Status;
+EMSCRIPTEN_BINDINGS(tidewire_client) {
+  using namespace emscripten;
+  using namespace tidewire::bindings;
+  using tidewire::client::AuthMode;
+  using tidewire::client::ConnectionState;
+  using tidewire::client::Metrics;
+  using tidewire::client::OutboxEntry;
 
-extern "C" {
+  // The names are the TS ones (web/src/wire.ts CONNECTION_STATES, ClientOptions.authMode).
+  enum_<ConnectionState>("ConnectionState")
+      .value("idle", ConnectionState::kIdle)
+      .value("connecting", ConnectionState::kConnecting)
+      .value("authenticating", ConnectionState::kAuthenticating)
+      .value("connected", ConnectionState::kConnected)
+      .value("reconnecting", ConnectionState::kReconnecting)
+      .value("disconnected", ConnectionState::kDisconnected)
+      .value("error", ConnectionState::kError);
+  enum_<AuthMode>("AuthMode").value("subprotocol", AuthMode::kSubprotocol).value("message", AuthMode::kFirstMessage);
+  enum_<Status>("EngineStatus")
+      .value("ok", Status::kOk)
+      .value("invalidChannel", Status::kInvalidChannel)
+      .value("invalidEvent", Status::kInvalidEvent)
+      .value("invalidPayload", Status::kInvalidPayload)
+      .value("outboxFull", Status::kOutboxFull)
+      .value("unknownChannel", Status::kUnknownChannel)
+      .value("tooLarge", Status::kTooLarge)
+      .value("invalidRequest", Status::kInvalidRequest)
+      .value("notConnected", Status::kNotConnected);
 
-// Returns nullptr when the options are not a JSON object (the TS layer always passes one).
-EMSCRIPTEN_KEEPALIVE WasmClient* tw_client_new(int listener_id, const char* options, std::size_t n) {
-  const std::string_view o = view(options, n);
-  tidewire::protocol::Envelope checked;
-  if (tidewire::protocol::scan_envelope(o, checked) != tidewire::protocol::ScanStatus::kOk) return nullptr;
-  return std::make_unique<WasmClient>(listener_id, o).release();  // owned by the JS object until tw_client_delete
-}
+  value_object<ClientConfig>("ClientConfig")
+      .field("url", &ClientConfig::url)
+      .field("authMode", &ClientConfig::auth_mode)
+      .field("tokenProvider", &ClientConfig::token_provider)
+      .field("graceMs", &ClientConfig::grace_ms)
+      .field("reconnectBaseMs", &backoff_base, &set_backoff_base)
+      .field("reconnectCapMs", &backoff_cap, &set_backoff_cap)
+      .field("maxReconnectAttempts", &ClientConfig::max_reconnect_attempts)
+      .field("heartbeatIntervalMs", &ClientConfig::heartbeat_interval_ms)
+      .field("heartbeatTimeoutMs", &ClientConfig::heartbeat_timeout_ms)
+      .field("probeTimeoutMs", &ClientConfig::probe_timeout_ms)
+      .field("hiddenCloseMs", &ClientConfig::hidden_close_ms)
+      .field("authTimeoutMs", &ClientConfig::auth_timeout_ms)
+      .field("outboxMaxMessages", &ClientConfig::outbox_max_messages)
+      .field("outboxMaxBytes", &ClientConfig::outbox_max_bytes)
+      .field("ackTimeoutMs", &ClientConfig::ack_timeout_ms);
 
-EMSCRIPTEN_KEEPALIVE void tw_client_delete(WasmClient* c) { std::unique_ptr<WasmClient> owned(c); }
+  value_object<Metrics>("Metrics")
+      .field("connectionAttempts", &Metrics::connection_attempts)
+      .field("connectionSuccesses", &Metrics::connection_successes)
+      .field("connectionFailures", &Metrics::connection_failures)
+      .field("reconnects", &Metrics::reconnects)
+      .field("messagesReceived", &Metrics::messages_received)
+      .field("messagesSent", &Metrics::messages_sent)
+      .field("bytesReceived", &Metrics::bytes_received)
+      .field("bytesSent", &Metrics::bytes_sent)
+      .field("lastLatencyMs", &Metrics::last_latency_ms)
+      .field("avgLatencyMs", &Metrics::avg_latency_ms)
+      .field("frameErrors", &Metrics::frame_errors)
+      .field("gaps", &Metrics::gaps)
+      .field("duplicatesDropped", &Metrics::duplicates_dropped)
+      .field("acksTimedOut", &Metrics::acks_timed_out)
+      .field("messagesExpired", &Metrics::messages_expired)
+      .field("probes", &Metrics::probes)
+      .field("uptimeMs", &Metrics::uptime_ms)
+      .field("queueDepth", &Metrics::queue_depth)
+      .field("queueBytes", &Metrics::queue_bytes)
+      .field("inflight", &Metrics::inflight)
+      .field("reconnectAttempts", &Metrics::reconnect_attempts)
+      .field("channelCount", &Metrics::channel_count)
+      .field("subscriberCount", &Metrics::subscriber_count);
 
-// The channel id (> 0), or minus a status code.
-EMSCRIPTEN_KEEPALIVE int tw_client_subscribe(WasmClient* c, const char* p, std::size_t n) {
-  std::uint32_t id = 0;
-  const Status st = c->run([&](Engine& e) { return e.subscribe(view(p, n), id); });
-  return st == Status::kOk ? static_cast<int>(id) : -static_cast<int>(st);
-}
+  value_object<OutboxEntry>("OutboxEntry")
+      .field("ref", &OutboxEntry::ref)
+      .field("channel", &OutboxEntry::channel)
+      .field("event", &OutboxEntry::event)
+      .field("bytes", &OutboxEntry::bytes)
+      .field("binary", &OutboxEntry::binary)
+      .field("inFlight", &OutboxEntry::in_flight)
+      .field("queuedAtMs", &OutboxEntry::queued_at_ms);
 
-EMSCRIPTEN_KEEPALIVE void tw_client_unsubscribe(WasmClient* c, int channel_id) {
-  if (channel_id > 0) c->run([&](Engine& e) { e.unsubscribe(static_cast<std::uint32_t>(channel_id)); });
-}
+  using tidewire::client::ChannelEntry;
+  value_object<ChannelEntry>("ChannelEntry")
+      .field("id", &ChannelEntry::id)
+      .field("refs", &ChannelEntry::refs)
+      .field("subscribed", &ChannelEntry::subscribed)
+      .field("revoked", &ChannelEntry::revoked);
 
-EMSCRIPTEN_KEEPALIVE void tw_client_resubscribe(WasmClient* c, int channel_id) {
-  if (channel_id > 0) c->run([&](Engine& e) { e.resubscribe(static_cast<std::uint32_t>(channel_id)); });
-}
+  value_object<Result>("Result").field("id", &Result::id).field("status", &Result::status);
 
-// The message ref (> 0), or minus a status code.
-EMSCRIPTEN_KEEPALIVE double tw_client_publish(WasmClient* c, const char* cp, std::size_t cn, const char* ep,
-                                              std::size_t en, const char* pp, std::size_t pn, double ttl_ms) {
-  std::uint32_t ref = 0;
-  const Status st = c->run([&](Engine& e) { return e.publish(view(cp, cn), view(ep, en), view(pp, pn), ref, ttl_ms); });
-  return tidewire::bindings::ref_or_status(st, ref);
-}
+  class_<WasmClient>("WasmClient")
+      .constructor<ClientConfig, val>()
+      .function("subscribe", &WasmClient::subscribe)
+      .function("unsubscribe", &WasmClient::unsubscribe)
+      .function("resubscribe", &WasmClient::resubscribe)
+      .function("publish", &WasmClient::publish)
+      .function("publishBinary", &WasmClient::publish_binary)
+      .function("request", &WasmClient::request)
+      .function("notify", &WasmClient::notify)
+      .function("outboxEntries", &WasmClient::outbox_entries)
+      .function("clearOutbox", &WasmClient::clear_outbox)
+      .function("setPageVisible", &WasmClient::set_page_visible)
+      .function("setOnline", &WasmClient::set_online)
+      .function("probe", &WasmClient::probe)
+      .function("connect", &WasmClient::connect)
+      .function("disconnect", &WasmClient::disconnect)
+      .function("reconnect", &WasmClient::reconnect)
+      .function("setToken", &WasmClient::set_token)
+      .function("tokenFailed", &WasmClient::token_failed)
+      .function("tokenRefused", &WasmClient::token_refused)
+      .function("setReconnectPolicy", &WasmClient::set_reconnect_policy)
+      .function("state", &WasmClient::state)
+      .function("connectionId", &WasmClient::connection_id)
+      .function("userId", &WasmClient::user_id)
+      .function("metrics", &WasmClient::metrics)
+      .function("config", &WasmClient::config)
+      .function("channel", &WasmClient::channel)
+      .class_function("defaultConfig", &WasmClient::default_config)
+      .class_function("statusMessage", &WasmClient::status_message);
 
-EMSCRIPTEN_KEEPALIVE double tw_client_publish_binary(WasmClient* c, const char* cp, std::size_t cn, const char* ep,
-                                                     std::size_t en, const char* bp, std::size_t bn, double ttl_ms) {
-  std::uint32_t ref = 0;
-  const Status st =
-      c->run([&](Engine& e) { return e.publish_binary(view(cp, cn), view(ep, en), view(bp, bn), ref, ttl_ms); });
-  return tidewire::bindings::ref_or_status(st, ref);
+  function("liveObjects", &live_objects);
 }
-
-EMSCRIPTEN_KEEPALIVE double tw_client_request(WasmClient* c, const char* tp, std::size_t tn, const char* bp,
-                                              std::size_t bn, double ttl_ms) {
-  std::uint32_t ref = 0;
-  const Status st = c->run([&](Engine& e) { return e.request(view(tp, tn), view(bp, bn), ref, ttl_ms); });
-  return tidewire::bindings::ref_or_status(st, ref);
-}
-
-// 0 when sent, else a status code (not connected: the notice is dropped, never queued).
-EMSCRIPTEN_KEEPALIVE int tw_client_notify(WasmClient* c, const char* tp, std::size_t tn, const char* bp,
-                                          std::size_t bn) {
-  return static_cast<int>(c->run([&](Engine& e) { return e.notify(view(tp, tn), view(bp, bn)); }));
-}
-
-// JSON array of {ref, channel, event, bytes, binary, inFlight, queuedAtMs}.
-EMSCRIPTEN_KEEPALIVE const char* tw_client_outbox_entries(WasmClient* c) {
-  std::string out = "[";
-  for (const auto& entry : c->engine().outbox_entries()) {
-    if (out.size() > 1) out.push_back(',');
-    tidewire::protocol::JsonObjectWriter w(out);
-    w.uint("ref", entry.ref).str("channel", entry.channel).str("event", entry.event).uint("bytes", entry.bytes);
-    w.key("binary");
-    out += entry.binary ? "true" : "false";
-    w.key("inFlight");
-    out += entry.in_flight ? "true" : "false";
-    w.number("queuedAtMs", entry.queued_at_ms);
-    w.close();
-  }
-  out.push_back(']');
-  return out_text(out);
-}
-
-EMSCRIPTEN_KEEPALIVE double tw_client_clear_outbox(WasmClient* c) {
-  return static_cast<double>(c->run([](Engine& e) { return e.clear_outbox(); }));
-}
-
-EMSCRIPTEN_KEEPALIVE void tw_client_set_page_visible(WasmClient* c, int visible) {
-  c->run([&](Engine& e) { e.set_page_visible(visible != 0); });
-}
-EMSCRIPTEN_KEEPALIVE void tw_client_set_online(WasmClient* c, int online) {
-  c->run([&](Engine& e) { e.set_online(online != 0); });
-}
-EMSCRIPTEN_KEEPALIVE void tw_client_probe(WasmClient* c) { c->run([](Engine& e) { e.probe(); }); }
-EMSCRIPTEN_KEEPALIVE void tw_client_connect(WasmClient* c) { c->run([](Engine& e) { e.connect(); }); }
-EMSCRIPTEN_KEEPALIVE void tw_client_disconnect(WasmClient* c) { c->run([](Engine& e) { e.disconnect(); }); }
-EMSCRIPTEN_KEEPALIVE void tw_client_reconnect(WasmClient* c) { c->run([](Engine& e) { e.reconnect(); }); }
-EMSCRIPTEN_KEEPALIVE void tw_client_set_token(WasmClient* c, const char* p, std::size_t n) { c->set_token(view(p, n)); }
-EMSCRIPTEN_KEEPALIVE void tw_client_token_failed(WasmClient* c, const char* p, std::size_t n) {
-  c->run([&](Engine& e) { e.token_failed(view(p, n)); });
-}
-EMSCRIPTEN_KEEPALIVE void tw_client_token_refused(WasmClient* c, const char* p, std::size_t n) {
-  c->run([&](Engine& e) { e.token_refused(view(p, n)); });
-}
-// Negative numbers keep the current value.
-EMSCRIPTEN_KEEPALIVE void tw_client_set_reconnect_policy(WasmClient* c, double base_ms, double cap_ms,
-                                                         double max_attempts) {
-  c->run([&](Engine& e) {
-    const tidewire::client::ClientConfig& now = e.config();
-    tidewire::client::BackoffPolicy backoff = now.backoff;
-    if (base_ms >= 0) backoff.base_ms = base_ms;
-    if (cap_ms >= 0) backoff.cap_ms = cap_ms;
-    const auto max = max_attempts >= 0 ? static_cast<std::uint32_t>(max_attempts) : now.max_reconnect_attempts;
-    e.set_reconnect_policy(backoff, max);
-  });
-}
-
-// A channel as the engine holds it: refs * 4 + revoked * 2 + subscribed; 0 once its last reference is gone.
-EMSCRIPTEN_KEEPALIVE double tw_client_channel(WasmClient* c, int channel_id) {
-  if (channel_id <= 0) return 0;
-  const tidewire::client::ChannelEntry* ch = c->engine().channel(static_cast<std::uint32_t>(channel_id));
-  if (ch == nullptr) return 0;
-  return static_cast<double>(ch->refs) * 4 + (ch->revoked ? 2 : 0) + (ch->subscribed ? 1 : 0);
-}
-
-EMSCRIPTEN_KEEPALIVE const char* tw_client_state(WasmClient* c) {
-  return out_text(tidewire::client::to_string(c->engine().state()));
-}
-EMSCRIPTEN_KEEPALIVE const char* tw_client_connection_id(WasmClient* c) {
-  return out_text(c->engine().connection_id());
-}
-EMSCRIPTEN_KEEPALIVE const char* tw_client_user_id(WasmClient* c) { return out_text(c->engine().user_id()); }
-
-// JSON object: the names are the WasmMetrics fields of tidewire_module.d.mts (checked both ways by
-// tests/node/module-exports.test.mjs).
-EMSCRIPTEN_KEEPALIVE const char* tw_client_metrics(WasmClient* c) {
-  const tidewire::client::Metrics m = c->engine().metrics_snapshot();
-  std::string out;
-  tidewire::protocol::JsonObjectWriter w(out);
-  w.number("connectionAttempts", m.connection_attempts)
-      .number("connectionSuccesses", m.connection_successes)
-      .number("connectionFailures", m.connection_failures)
-      .number("reconnects", m.reconnects)
-      .number("messagesReceived", m.messages_received)
-      .number("messagesSent", m.messages_sent)
-      .number("bytesReceived", m.bytes_received)
-      .number("bytesSent", m.bytes_sent)
-      .number("lastLatencyMs", m.last_latency_ms)
-      .number("avgLatencyMs", m.avg_latency_ms)
-      .number("frameErrors", m.frame_errors)
-      .number("gaps", m.gaps)
-      .number("duplicatesDropped", m.duplicates_dropped)
-      .number("acksTimedOut", m.acks_timed_out)
-      .number("messagesExpired", m.messages_expired)
-      .number("probes", m.probes)
-      .number("uptimeMs", m.uptime_ms)
-      .number("queueDepth", m.queue_depth)
-      .number("queueBytes", m.queue_bytes)
-      .number("inflight", m.inflight)
-      .number("reconnectAttempts", m.reconnect_attempts)
-      .number("channelCount", m.channel_count)
-      .number("subscriberCount", m.subscriber_count);
-  w.close();
-  return out_text(out);
-}
-
-EMSCRIPTEN_KEEPALIVE const char* tw_status_message(int status) {
-  return out_text(tidewire::client::status_message(static_cast<Status>(status)));
-}
-
-// Diagnostics: clients alive in this module (the state module counts its containers itself).
-EMSCRIPTEN_KEEPALIVE int tw_live_objects() { return tidewire::bindings::live_object_count(); }
-
-}  // extern "C"

@@ -1,11 +1,14 @@
-// Hand-written declarations of the wasm module: the classes of bindings/tidewire_api.js over the C exports of
-// tidewire_module.cpp. Kept honest by tests/node/module-exports.test.mjs (runtime, both
-// ways) and web/test-types/ (tsc --strict). Every class owns wasm memory: call delete() when done (a deleted
-// object's methods throw; a second delete() does nothing).
+// Hand-written declarations of the embind module declared by bindings/tidewire_module.cpp (Emscripten 3.1.6
+// has no TS generator). Kept honest by tests/node/module-exports.test.mjs (classes, methods, enums and
+// value_object fields, both ways) and web/test-types/ (tsc --strict). A WasmClient owns wasm memory: call
+// delete() when done (a deleted object's methods throw).
 
-/** Internal callbacks the engine calls. They must never throw (a JS exception through wasm leaks its stack). */
+/**
+ * The listener object the engine calls, one method per event (bindings/js_listener.cpp). Internal to the web
+ * package; the methods must never throw (a JS exception through wasm leaks its stack).
+ */
 export interface WasmCallbacks {
-  onState(from: string, to: string, reason: string): void;
+  onState(from: ConnectionStateValue, to: ConnectionStateValue, reason: string): void;
   onEventName(eventId: number, name: string): void;
   /** Hot path: the payload (JSON text) and sender are UTF-8 bytes in HEAPU8, valid only during the call. */
   onMessage(
@@ -45,23 +48,53 @@ export interface WasmCallbacks {
   onTokenRequest(): void;
 }
 
-export interface WasmClientOptions {
+/** An embind enum value: compare with `===` against the module's enum object (e.g. `module.AuthMode.message`). */
+export interface EnumValue<Name extends string> {
+  readonly value: number;
+  /** Type-only tag: which enum the value belongs to. */
+  readonly __enum?: Name;
+}
+export type AuthMode = EnumValue<'AuthMode'>;
+export type ConnectionStateValue = EnumValue<'ConnectionState'>;
+export type EngineStatusValue = EnumValue<'EngineStatus'>;
+
+/**
+ * The engine's options (value_object over client::ClientConfig). Every field is required when passed in; the
+ * defaults are C++'s, read with WasmClient.defaultConfig(). Documented for users in web/src/options.ts.
+ */
+export interface WasmClientConfig {
   url: string;
-  token?: string;
-  authMode?: 'subprotocol' | 'message';
-  tokenProvider?: boolean;
-  graceMs?: number;
-  reconnectBaseMs?: number;
-  reconnectCapMs?: number;
-  maxReconnectAttempts?: number;
-  heartbeatIntervalMs?: number;
-  heartbeatTimeoutMs?: number;
-  probeTimeoutMs?: number;
-  hiddenCloseMs?: number;
-  ackTimeoutMs?: number;
-  authTimeoutMs?: number;
-  outboxMaxMessages?: number;
-  outboxMaxBytes?: number;
+  authMode: AuthMode;
+  tokenProvider: boolean;
+  graceMs: number;
+  reconnectBaseMs: number;
+  reconnectCapMs: number;
+  maxReconnectAttempts: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  probeTimeoutMs: number;
+  hiddenCloseMs: number;
+  authTimeoutMs: number;
+  outboxMaxMessages: number;
+  outboxMaxBytes: number;
+  ackTimeoutMs: number;
+}
+
+/** A channel as the engine holds it (value_object over client::ChannelEntry); `id` 0 once released. */
+export interface WasmChannel {
+  id: number;
+  /** References (Channel handles, subscribe() calls) held on it. */
+  refs: number;
+  /** The server confirmed the subscription on the current connection. */
+  subscribed: boolean;
+  /** The server ended the subscription (onUnsubscribed); a new subscribe() starts it again. */
+  revoked: boolean;
+}
+
+/** What subscribe/publish/request answer: `id` (channel id or ref) is valid when `status` is EngineStatus.ok. */
+export interface WasmResult {
+  id: number;
+  status: EngineStatusValue;
 }
 
 /** The engine's counters and gauges (value_object over client::Metrics); getMetrics() shows them. */
@@ -96,17 +129,6 @@ export interface WasmMetrics {
   subscriberCount: number;
 }
 
-/** A channel as the engine holds it (client::ChannelEntry); `id` 0 once its last reference is gone. */
-export interface WasmChannel {
-  id: number;
-  /** References (Channel handles, subscribe() calls) held on it. */
-  refs: number;
-  /** The server confirmed the subscription on the current connection. */
-  subscribed: boolean;
-  /** The server ended the subscription (onUnsubscribed); a new subscribe() starts it again. */
-  revoked: boolean;
-}
-
 export interface WasmOutboxEntry {
   ref: number;
   channel: string;
@@ -118,24 +140,19 @@ export interface WasmOutboxEntry {
 }
 
 export interface WasmClient {
-  /**
-   * Adds a reference to `channel` (the engine counts them): its id (> 0, the same for every reference) or minus
-   * a status code (see WasmClientConstructor.statusMessage).
-   */
-  subscribe(channel: string): number;
+  /** Adds a reference to `channel`: its id, shared by every reference (see WasmClientConstructor.statusMessage). */
+  subscribe(channel: string): WasmResult;
   /** Drops one reference; the last one unsubscribes (then channel(id).id is 0). */
   unsubscribe(channelId: number): void;
-  /** A channel's references and subscribe state (the engine owns them; the TS layer mirrors nothing). */
-  channel(channelId: number): WasmChannel;
   /** Subscribes again a channel the server ended (onUnsubscribed), keeping its references. */
   resubscribe(channelId: number): void;
-  /** Message ref (> 0) or minus a status code. `ttlMs` 0 = no limit in the outbox. */
-  publish(channel: string, event: string, payloadJson: string, ttlMs: number): number;
-  publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number): number;
-  /** An RPC (`type` + the fields of the JSON object `bodyJson`): request ref (> 0) or minus a status code. */
-  request(type: string, bodyJson: string, ttlMs: number): number;
-  /** A message with no answer, sent only while connected: 0 when sent, else a status code. Never queued. */
-  notify(type: string, bodyJson: string): number;
+  /** The message's ref. `ttlMs` 0 = no limit in the outbox. */
+  publish(channel: string, event: string, payloadJson: string, ttlMs: number): WasmResult;
+  publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number): WasmResult;
+  /** An RPC (`type` + the fields of the JSON object `bodyJson`): the request's ref. */
+  request(type: string, bodyJson: string, ttlMs: number): WasmResult;
+  /** A message with no answer, sent only while connected (else notConnected). Never queued. */
+  notify(type: string, bodyJson: string): EngineStatusValue;
   outboxEntries(): WasmOutboxEntry[];
   /** Fails every queued (unsent) message with `cleared`; returns how many. */
   clearOutbox(): number;
@@ -152,21 +169,48 @@ export interface WasmClient {
   tokenRefused(message: string): void;
   /** Changes the reconnect backoff and attempt limit (0 = unlimited); a negative value keeps the current one. */
   setReconnectPolicy(baseMs: number, capMs: number, maxAttempts: number): void;
-  state(): string;
+  state(): ConnectionStateValue;
   connectionId(): string;
   /** The authenticated user id ('' before the first auth_success). */
   userId(): string;
   metrics(): WasmMetrics;
+  /** A channel's references and subscribe state (the engine owns them). */
+  channel(channelId: number): WasmChannel;
+  /** The options in force (setReconnectPolicy() included). */
+  config(): WasmClientConfig;
+  /** Closes the socket and frees the client (embind). Further calls throw. */
   delete(): void;
 }
 
 export interface WasmClientConstructor {
-  new (options: WasmClientOptions, callbacks: WasmCallbacks): WasmClient;
-  statusMessage(status: number): string;
+  new (config: WasmClientConfig, callbacks: WasmCallbacks): WasmClient;
+  /** The engine's default options (C++'s ClientConfig{}: the one home of the defaults). */
+  defaultConfig(): WasmClientConfig;
+  statusMessage(status: EngineStatusValue): string;
 }
+
+/** An embind enum: one value per name. */
+export type EnumObject<Names extends string, V> = { readonly [N in Names]: V };
 
 export interface TidewireModule {
   WasmClient: WasmClientConstructor;
+  ConnectionState: EnumObject<
+    'idle' | 'connecting' | 'authenticating' | 'connected' | 'reconnecting' | 'disconnected' | 'error',
+    ConnectionStateValue
+  >;
+  AuthMode: EnumObject<'subprotocol' | 'message', AuthMode>;
+  EngineStatus: EnumObject<
+    | 'ok'
+    | 'invalidChannel'
+    | 'invalidEvent'
+    | 'invalidPayload'
+    | 'outboxFull'
+    | 'unknownChannel'
+    | 'tooLarge'
+    | 'invalidRequest'
+    | 'notConnected',
+    EngineStatusValue
+  >;
   HEAPU8: Uint8Array;
   /** Diagnostics: clients alive in wasm memory (not yet deleted). */
   liveObjects(): number;

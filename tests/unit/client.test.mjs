@@ -10,7 +10,7 @@ import ts from 'typescript';
 import { createClient } from '../../build/web-tsc/client.js';
 import { TidewireError } from '../../build/web-tsc/errors.js';
 import { _useModuleForTests } from '../../build/web-tsc/module.js';
-import { createFakeModule, Status } from './fake_engine.mjs';
+import { createFakeModule } from './fake_engine.mjs';
 
 let fake;
 let clients = [];
@@ -45,7 +45,11 @@ test('the fake engine implements every WasmClient method the module declares', (
     }
   });
   assert.ok(declared.length > 10);
-  for (const name of declared) assert.equal(typeof fake.WasmClient.prototype[name], 'function', name);
+  for (const name of declared) {
+    if (name === 'delete') continue; // embind's, on the base prototype; the fake has its own below
+    assert.equal(typeof fake.WasmClient.prototype[name], 'function', name);
+  }
+  assert.equal(typeof fake.WasmClient.prototype.delete, 'function');
 });
 
 test('handles on one channel share the engine channel; the engine counts the references', async () => {
@@ -133,7 +137,7 @@ test('a send resolves with the ack, and rejects with the server code or the engi
 
   engine.outboxLimit = 0;
   await assert.rejects(client.send('room:1', 'chat', 1), (e) => e.code === 'outbox_full' && /outbox is full/.test(e.message));
-  assert.equal(Status.outboxFull, 4);
+  assert.equal(engine.calls.at(-1)[0], 'publish');
 });
 
 test('request() resolves with the reply data and rejects with its code and details', async () => {

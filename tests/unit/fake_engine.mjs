@@ -15,8 +15,16 @@
 
 const encoder = new TextEncoder();
 
-export const Status = { ok: 0, invalidChannel: 1, outboxFull: 4, notConnected: 8 };
-const STATUS_MESSAGES = { 1: 'invalid channel name', 4: 'the outbox is full', 8: 'not connected' };
+// embind enums: one object per name, compared with ===.
+const enumOf = (names) => Object.fromEntries(names.map((name, value) => [name, { value }]));
+const STATES = ['idle', 'connecting', 'authenticating', 'connected', 'reconnecting', 'disconnected', 'error'];
+export const Status = enumOf(['ok', 'invalidChannel', 'invalidEvent', 'invalidPayload', 'outboxFull', 'unknownChannel', 'tooLarge', 'invalidRequest', 'notConnected']);
+const STATUS_MESSAGES = new Map([
+  [Status.invalidChannel, 'invalid channel name'],
+  [Status.outboxFull, 'the outbox is full'],
+  [Status.notConnected, 'not connected'],
+]);
+const result = (id, status = Status.ok) => ({ id, status });
 
 class FakeWasmClient {
   constructor(module, options, callbacks) {
@@ -44,7 +52,7 @@ class FakeWasmClient {
   // --- the WasmClient interface (what client.ts calls) ---
   subscribe(name) {
     this.#record('subscribe', [name]);
-    if (!/^[\w:.@-]{1,128}$/.test(name)) return -Status.invalidChannel;
+    if (!/^[\w:.@-]{1,128}$/.test(name)) return result(0, Status.invalidChannel);
     let ch = [...this.channels.values()].find((c) => c.name === name);
     if (ch === undefined) {
       ch = { id: this.nextId++, name, refs: 0, subscribed: false, revoked: false };
@@ -53,7 +61,7 @@ class FakeWasmClient {
       ch.revoked = false; // an explicit subscribe starts it again
     }
     ch.refs += 1;
-    return ch.id;
+    return result(ch.id);
   }
   unsubscribe(id) {
     this.#record('unsubscribe', [id]);
@@ -73,17 +81,17 @@ class FakeWasmClient {
   }
   publish(channel, event, payloadJson, ttlMs) {
     this.#record('publish', [channel, event, payloadJson, ttlMs]);
-    if (this.queued >= this.outboxLimit) return -Status.outboxFull;
+    if (this.queued >= this.outboxLimit) return result(0, Status.outboxFull);
     this.queued += 1;
-    return this.nextRef++;
+    return result(this.nextRef++);
   }
   publishBinary(channel, event, bytes, ttlMs) {
     this.#record('publishBinary', [channel, event, bytes, ttlMs]);
-    return this.nextRef++;
+    return result(this.nextRef++);
   }
   request(type, bodyJson, ttlMs) {
     this.#record('request', [type, bodyJson, ttlMs]);
-    return this.nextRef++;
+    return result(this.nextRef++);
   }
   notify(type, bodyJson) {
     this.#record('notify', [type, bodyJson]);
@@ -126,7 +134,10 @@ class FakeWasmClient {
     this.#record('setReconnectPolicy', [baseMs, capMs, maxAttempts]);
   }
   state() {
-    return this.currentState;
+    return this.module.ConnectionState[this.currentState];
+  }
+  config() {
+    return this.options;
   }
   connectionId() {
     return this.currentState === 'connected' ? 'c-1' : '';
@@ -150,7 +161,8 @@ class FakeWasmClient {
     const from = this.currentState;
     this.currentState = to;
     if (to !== 'connected') for (const ch of this.channels.values()) ch.subscribed = false;
-    this.callbacks.onState(from, to, reason);
+    const states = this.module.ConnectionState;
+    this.callbacks.onState(states[from], states[to], reason);
   }
   /** The socket opened and the server authenticated it. */
   open() {
@@ -202,9 +214,30 @@ class FakeWasmClient {
   }
 }
 
+// Any numbers: the fake only hands them back (the real defaults are C++'s).
+const DEFAULT_CONFIG = {
+  url: '',
+  tokenProvider: false,
+  graceMs: 1000,
+  reconnectBaseMs: 1000,
+  reconnectCapMs: 30000,
+  maxReconnectAttempts: 0,
+  heartbeatIntervalMs: 30000,
+  heartbeatTimeoutMs: 60000,
+  probeTimeoutMs: 5000,
+  hiddenCloseMs: 1000,
+  authTimeoutMs: 5000,
+  outboxMaxMessages: 1000,
+  outboxMaxBytes: 1 << 20,
+  ackTimeoutMs: 10000,
+};
+
 /** A fake TidewireModule; `module.last` is the latest client, `module.live` the clients not deleted. */
 export function createFakeModule() {
   const module = {
+    ConnectionState: enumOf(STATES),
+    AuthMode: enumOf(['subprotocol', 'message']),
+    EngineStatus: Status,
     HEAPU8: new Uint8Array(1 << 16),
     clients: [],
     live: 0,
@@ -218,7 +251,10 @@ export function createFakeModule() {
       super(module, options, callbacks);
     }
     static statusMessage(status) {
-      return STATUS_MESSAGES[status] ?? 'unknown status';
+      return STATUS_MESSAGES.get(status) ?? 'unknown status';
+    }
+    static defaultConfig() {
+      return { ...DEFAULT_CONFIG, authMode: module.AuthMode.subprotocol };
     }
   };
   return module;

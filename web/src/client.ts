@@ -5,11 +5,11 @@ import { ChatClient } from './chat.js';
 import { Presence, type PresenceOptions } from './presence.js';
 import { SyncCollection, type SyncEvents } from './sync.js';
 import { TidewireError } from './errors.js';
-import { loadModule } from './module.js';
+import { loadedModule, loadModule } from './module.js';
 import { loadStateModule } from './state_module.js';
 import type { StateModule } from './state_module.js';
-import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
-import type { TidewireModule, WasmCallbacks, WasmClient, WasmMetrics } from './tidewire_module.mjs';
+import { engineConfig, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import type { ConnectionStateValue, EngineStatusValue, TidewireModule, WasmCallbacks, WasmClient, WasmMetrics, WasmResult } from './tidewire_module.mjs';
 import type {
   ChannelMessage,
   ClientMetrics,
@@ -20,7 +20,7 @@ import type {
   SendResult,
   StateChange,
 } from './types.js';
-import { CONNECTION_STATES, DEFAULTS, EngineStatus, ErrorCode, LOG_PREFIX, type ConnectionState } from './wire.js';
+import { DEFAULTS, ErrorCode, LOG_PREFIX, type ConnectionState } from './wire.js';
 
 /** `'*'` matches every event. */
 export const ANY_EVENT = '*';
@@ -138,9 +138,12 @@ export class TidewireClient {
     return this.#wasm?.connectionId() ?? '';
   }
 
-  /** How long the client's stores stay on the network after their last listener leaves: `options.graceMs`. */
+  /**
+   * How long the client's stores stay on the network after their last listener leaves: `options.graceMs`, else
+   * the engine's default (C++: the one home of the defaults); 0 until the module has loaded if neither is known.
+   */
   get graceMs(): number {
-    return this.options.graceMs;
+    return this.options.graceMs ?? this.#wasm?.config().graceMs ?? loadedModule()?.WasmClient.defaultConfig().graceMs ?? 0;
   }
 
   get isConnected(): boolean {
@@ -222,12 +225,9 @@ export class TidewireClient {
         const submit = (data: Uint8Array | undefined): void => {
           this.#whenLoaded(() => {
             const wasm = this.#wasm!;
-            const ref = data !== undefined ? wasm.publishBinary(channel, event, data, ttl) : wasm.publish(channel, event, json, ttl);
-            if (ref <= 0) {
-              reject(this.#statusError(-ref));
-              return;
-            }
-            this.#acks.set(ref, { resolve, reject });
+            const r = data !== undefined ? wasm.publishBinary(channel, event, data, ttl) : wasm.publish(channel, event, json, ttl);
+            if (this.#failed(r, reject)) return;
+            this.#acks.set(r.id, { resolve, reject });
           }, reject);
         };
         if (blob === undefined && this.#sendChain === undefined) {
@@ -256,13 +256,10 @@ export class TidewireClient {
       const ttl = options.ttlMs ?? 0;
       return new Promise<T>((resolve, reject) => {
         this.#whenLoaded(() => {
-          const ref = this.#wasm!.request(type, json, ttl);
-          if (ref <= 0) {
-            reject(this.#statusError(-ref));
-            return;
-          }
-          this.#replies.set(ref, { resolve: resolve as (d: unknown) => void, reject });
-          options.onQueued?.(ref);
+          const r = this.#wasm!.request(type, json, ttl);
+          if (this.#failed(r, reject)) return;
+          this.#replies.set(r.id, { resolve: resolve as (d: unknown) => void, reject });
+          options.onQueued?.(r.id);
         }, reject);
       });
     } catch (e) {
@@ -279,7 +276,7 @@ export class TidewireClient {
     if (body === null || typeof body !== 'object' || Array.isArray(body) || 'type' in body || 'ref' in body) {
       throw new TidewireError(ErrorCode.invalidArgument, 'tidewire: notify(type, body): body must be an object without "type" or "ref"');
     }
-    return this.#wasm.notify(type, JSON.stringify(body)) === 0;
+    return this.#wasm.notify(type, JSON.stringify(body)) === this.#module!.EngineStatus.ok;
   }
 
   /** The state containers' module (presence, sync, chat), loaded on first use. @internal */
@@ -338,12 +335,18 @@ export class TidewireClient {
 
   // --- connection -----------------------------------------------------------------------------------
 
-  /** The reconnect policy in force: the client's options with the overrides of setReconnectPolicy() applied. */
-  get reconnectPolicy(): Required<ReconnectPolicy> {
-    const p: Required<ReconnectPolicy> = {
-      reconnectBaseMs: this.options.reconnectBaseMs,
-      reconnectCapMs: this.options.reconnectCapMs,
-      maxReconnectAttempts: this.options.maxReconnectAttempts,
+  /**
+   * The reconnect policy in force: the client's options with the overrides of setReconnectPolicy() applied, on
+   * top of the engine's defaults. A field left to the default is undefined until the module has loaded
+   * (`await client.ready`): the defaults live in the engine.
+   */
+  get reconnectPolicy(): ReconnectPolicy {
+    const d = loadedModule()?.WasmClient.defaultConfig();
+    const o = this.options;
+    const p: ReconnectPolicy = {
+      reconnectBaseMs: o.reconnectBaseMs ?? d?.reconnectBaseMs,
+      reconnectCapMs: o.reconnectCapMs ?? d?.reconnectCapMs,
+      maxReconnectAttempts: o.maxReconnectAttempts ?? d?.maxReconnectAttempts,
     };
     for (const o of this.#policies) {
       if (o.reconnectBaseMs !== undefined) p.reconnectBaseMs = o.reconnectBaseMs;
@@ -422,7 +425,7 @@ export class TidewireClient {
     return () => this.#errorListeners.delete(listener);
   }
 
-  /** The engine's counters and gauges (WasmMetrics), with the state and listener errors. */
+  /** The engine's counters and gauges (WasmMetrics: one value_object), with the state and listener errors. */
   getMetrics(): ClientMetrics {
     return {
       ...(this.#wasm?.metrics() ?? IDLE_METRICS),
@@ -574,22 +577,22 @@ export class TidewireClient {
     this.ready.catch(() => undefined);
   }
 
-  /** The engine's word on whether the server confirmed the channel on the current connection. */
-  #isSubscribed(slot: ChannelSlot): boolean {
-    return slot.id > 0 && this.#wasm !== undefined && this.#wasm.channel(slot.id).subscribed;
-  }
-
   #engineSubscribe(slot: ChannelSlot): void {
     if (slot.queued > 0) slot.queued -= 1;
     if (this.#slots.get(slot.name) !== slot) return; // the client closed
-    const id = this.#wasm!.subscribe(slot.name);
-    if (id <= 0) {
+    const r = this.#wasm!.subscribe(slot.name);
+    if (r.status !== this.#module!.EngineStatus.ok) {
       this.#slots.delete(slot.name);
-      this.#emitError(this.#statusError(-id, slot.name));
+      this.#emitError(this.#statusError(r.status, slot.name));
       return;
     }
-    slot.id = id;
-    this.#slotsById[id] = slot;
+    slot.id = r.id;
+    this.#slotsById[r.id] = slot;
+  }
+
+  /** The engine's word on whether the server confirmed the channel on the current connection. */
+  #isSubscribed(slot: ChannelSlot): boolean {
+    return slot.id > 0 && this.#wasm !== undefined && this.#wasm.channel(slot.id).subscribed;
   }
 
   // A send behind a Blob being read, or behind another such send: runs in send order. `plain` submits a payload
@@ -630,13 +633,21 @@ export class TidewireClient {
   #applyPolicy(): void {
     const wasm = this.#wasm;
     if (wasm === undefined) return; // #attach applies it
-    const p = this.reconnectPolicy;
-    wasm.setReconnectPolicy(p.reconnectBaseMs, p.reconnectCapMs, p.maxReconnectAttempts);
+    const p = this.reconnectPolicy; // the module is loaded: every field is set
+    wasm.setReconnectPolicy(p.reconnectBaseMs ?? -1, p.reconnectCapMs ?? -1, p.maxReconnectAttempts ?? -1);
   }
 
-  #statusError(status: number, channel?: string): TidewireError {
-    const message = this.#module!.WasmClient.statusMessage(status);
-    const code = status === EngineStatus.outboxFull ? ErrorCode.outboxFull : ErrorCode.invalidArgument;
+  /** Rejects with the engine's status when `r` failed; true then. */
+  #failed(r: WasmResult, reject: (e: TidewireError) => void): boolean {
+    if (r.status === this.#module!.EngineStatus.ok) return false;
+    reject(this.#statusError(r.status));
+    return true;
+  }
+
+  #statusError(status: EngineStatusValue, channel?: string): TidewireError {
+    const m = this.#module!;
+    const message = m.WasmClient.statusMessage(status);
+    const code = status === m.EngineStatus.outboxFull ? ErrorCode.outboxFull : ErrorCode.invalidArgument;
     return new TidewireError(code, channel !== undefined ? `tidewire: "${channel}": ${message}` : `tidewire: ${message}`);
   }
 
@@ -663,28 +674,9 @@ export class TidewireClient {
     this.#module = module;
     if (this.#closed || this.#wasm !== undefined) return;
     const o = this.options;
-    const tokenProvider = typeof o.token === 'function';
-    this.#wasm = new module.WasmClient(
-      {
-        url: o.url,
-        token: typeof o.token === 'string' ? o.token : undefined,
-        authMode: o.authMode,
-        tokenProvider,
-        graceMs: o.graceMs,
-        reconnectBaseMs: o.reconnectBaseMs,
-        reconnectCapMs: o.reconnectCapMs,
-        maxReconnectAttempts: o.maxReconnectAttempts,
-        heartbeatIntervalMs: o.heartbeatIntervalMs,
-        heartbeatTimeoutMs: o.heartbeatTimeoutMs,
-        probeTimeoutMs: o.probeTimeoutMs,
-        hiddenCloseMs: o.hiddenCloseMs,
-        ackTimeoutMs: o.ackTimeoutMs,
-        authTimeoutMs: o.authTimeoutMs,
-        outboxMaxMessages: o.outboxMaxMessages,
-        outboxMaxBytes: o.outboxMaxBytes,
-      },
-      this.#callbacks(module),
-    );
+    const config = engineConfig(o, module.WasmClient.defaultConfig(), module.AuthMode[o.authMode ?? 'subprotocol']);
+    this.#wasm = new module.WasmClient(config, this.#callbacks(module));
+    if (typeof o.token === 'string') this.#wasm.setToken(o.token);
     if (this.#policies.length > 0) this.#applyPolicy();
     const queued = this.#preload;
     this.#preload = [];
@@ -750,8 +742,10 @@ export class TidewireClient {
       onEventName: (eventId, name) => {
         events[eventId] = name;
       },
-      onState: (from, to, reason) => {
-        const change: StateChange = { from: asState(from), to: asState(to), reason };
+      onState: (fromValue, toValue, reason) => {
+        const from = stateName(module, fromValue);
+        const to = stateName(module, toValue);
+        const change: StateChange = { from, to, reason };
         this.#state = change.to;
         this.#log('state', from, '->', to, reason);
         for (const l of [...this.#stateListeners]) {
@@ -892,13 +886,11 @@ function binaryView(payload: unknown): Uint8Array | undefined {
   return undefined;
 }
 
-function asState(s: string): ConnectionState {
-  return (CONNECTION_STATES as readonly string[]).includes(s) ? (s as ConnectionState) : 'error';
-}
-
-/** Creates a client. It connects lazily: the first subscriber opens the connection. */
-export function createClient(options: ClientOptions): TidewireClient {
-  return new TidewireClient(options);
+/** The TS name of an engine state (the enum's names are the TS ones). */
+function stateName(module: TidewireModule, value: ConnectionStateValue): ConnectionState {
+  const states = module.ConnectionState;
+  for (const name of Object.keys(states) as ConnectionState[]) if (states[name] === value) return name;
+  return 'error';
 }
 
 /**
@@ -930,3 +922,8 @@ export const IDLE_METRICS: Readonly<WasmMetrics> = Object.freeze({
   channelCount: 0,
   subscriberCount: 0,
 });
+
+/** Creates a client. It connects lazily: the first subscriber opens the connection. */
+export function createClient(options: ClientOptions): TidewireClient {
+  return new TidewireClient(options);
+}

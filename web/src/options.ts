@@ -1,4 +1,4 @@
-import { DEFAULTS } from './wire.js';
+import type { WasmClientConfig } from './tidewire_module.mjs';
 
 /**
  * A token, or a provider: a function that returns one (awaited before every connect and reconnect, and before
@@ -9,6 +9,12 @@ import { DEFAULTS } from './wire.js';
  */
 export type TokenSource = string | (() => string | null | Promise<string | null>);
 
+/**
+ * The client's options. The engine's defaults live in C++ (src/client/client_config.hpp, read at runtime with
+ * `WasmClient.defaultConfig()`); the values below are documentation. To add an engine option: a ClientConfig
+ * field and its `.field` line in bindings/tidewire_module.cpp, its declaration in tidewire_module.d.mts, and its
+ * documented line here (tsc checks that every engine option is declared and validated here).
+ */
 export interface ClientOptions {
   /** The server's WebSocket URL, e.g. `ws://localhost:8080/ws`. Required. */
   url: string;
@@ -47,23 +53,29 @@ export interface ClientOptions {
   debug?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<ClientOptions, 'token'>> & { token: TokenSource | undefined };
+/** The options as given, validated (defaults are the engine's). */
+export type ResolvedOptions = Readonly<ClientOptions>;
 
-const NUMERIC_KEYS = [
-  'graceMs',
-  'reconnectBaseMs',
-  'reconnectCapMs',
-  'maxReconnectAttempts',
-  'heartbeatIntervalMs',
-  'heartbeatTimeoutMs',
-  'probeTimeoutMs',
-  'ackTimeoutMs',
-  'authTimeoutMs',
-  'outboxMaxMessages',
-  'outboxMaxBytes',
-] as const;
+/** The numeric engine options, validated here and passed to the engine as they are. */
+export type NumericOption = Exclude<keyof WasmClientConfig, 'url' | 'authMode' | 'tokenProvider'>;
+// Compile-time check: every numeric engine option is a documented ClientOptions field (and nothing else is).
+const NUMERIC: { readonly [K in NumericOption]: K extends keyof ClientOptions ? true : never } = {
+  graceMs: true,
+  reconnectBaseMs: true,
+  reconnectCapMs: true,
+  maxReconnectAttempts: true,
+  heartbeatIntervalMs: true,
+  heartbeatTimeoutMs: true,
+  probeTimeoutMs: true,
+  hiddenCloseMs: true,
+  ackTimeoutMs: true,
+  authTimeoutMs: true,
+  outboxMaxMessages: true,
+  outboxMaxBytes: true,
+};
+export const NUMERIC_OPTIONS = Object.keys(NUMERIC) as NumericOption[];
 
-/** Validates options and fills defaults. Throws a TypeError that says what to fix. */
+/** Validates options (defaults are filled by the engine). Throws a TypeError that says what to fix. */
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw new TypeError('tidewire: createClient(options) needs an options object such as { url: "ws://host/ws" }');
@@ -84,38 +96,24 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (options.authMode !== undefined && options.authMode !== 'subprotocol' && options.authMode !== 'message') {
     throw new TypeError(`tidewire: options.authMode must be 'subprotocol' or 'message'`);
   }
-  const resolved: ResolvedOptions = {
-    url,
-    token,
-    authMode: options.authMode ?? 'subprotocol',
-    graceMs: DEFAULTS.graceMs,
-    reconnectBaseMs: DEFAULTS.reconnectBaseMs,
-    reconnectCapMs: DEFAULTS.reconnectCapMs,
-    maxReconnectAttempts: DEFAULTS.maxReconnectAttempts,
-    heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
-    heartbeatTimeoutMs: DEFAULTS.heartbeatTimeoutMs,
-    probeTimeoutMs: DEFAULTS.probeTimeoutMs,
-    hiddenCloseMs: DEFAULTS.hiddenCloseMs,
-    ackTimeoutMs: DEFAULTS.ackTimeoutMs,
-    authTimeoutMs: DEFAULTS.authTimeoutMs,
-    outboxMaxMessages: DEFAULTS.outboxMaxMessages,
-    outboxMaxBytes: DEFAULTS.outboxMaxBytes,
-    debug: options.debug ?? false,
-  };
-  for (const key of NUMERIC_KEYS) {
+  for (const key of NUMERIC_OPTIONS) {
     const v = options[key];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new TypeError(`tidewire: options.${key} must be a finite number >= 0, got ${String(v)}`);
+    const ok = typeof v === 'number' && Number.isFinite(v) && (v >= 0 || (key === 'hiddenCloseMs' && v === -1));
+    if (!ok) {
+      const what = key === 'hiddenCloseMs' ? 'a number >= 0, or -1 to never close' : 'a finite number >= 0';
+      throw new TypeError(`tidewire: options.${key} must be ${what}, got ${String(v)}`);
     }
-    resolved[key] = v;
   }
-  if (options.hiddenCloseMs !== undefined) {
-    const v = options.hiddenCloseMs;
-    if (typeof v !== 'number' || !Number.isFinite(v) || (v < 0 && v !== -1)) {
-      throw new TypeError(`tidewire: options.hiddenCloseMs must be a number >= 0, or -1 to never close, got ${String(v)}`);
-    }
-    resolved.hiddenCloseMs = v;
+  return { ...options };
+}
+
+/** The engine's configuration: its defaults (C++) with the options the user set. */
+export function engineConfig(options: ResolvedOptions, defaults: WasmClientConfig, authMode: WasmClientConfig['authMode']): WasmClientConfig {
+  const config = { ...defaults, url: options.url, authMode, tokenProvider: typeof options.token === 'function' };
+  for (const key of NUMERIC_OPTIONS) {
+    const v = options[key];
+    if (v !== undefined) config[key] = v;
   }
-  return resolved;
+  return config;
 }

@@ -79,33 +79,12 @@ export const ChatLimits = {
   textMaxChars: 4000,
 } as const;
 
-/** Engine status codes returned (negated) by WasmClient.subscribe/publish. Mirrors client::Status. */
-export const EngineStatus = {
-  ok: 0,
-  invalidChannel: 1,
-  invalidEvent: 2,
-  invalidPayload: 3,
-  outboxFull: 4,
-  unknownChannel: 5,
-  tooLarge: 6,
-  invalidRequest: 7,
-  notConnected: 8,
-} as const;
-
+/**
+ * Wire defaults. The client's option defaults are not here: they live in C++ (src/client/client_config.hpp)
+ * and reach TS through the module (WasmClient.defaultConfig()).
+ */
 export const DEFAULTS = {
   path: '/ws',
-  graceMs: 1000,
-  reconnectBaseMs: 1000,
-  reconnectCapMs: 30000,
-  maxReconnectAttempts: 0,
-  heartbeatIntervalMs: 30000,
-  heartbeatTimeoutMs: 60000,
-  probeTimeoutMs: 5000,
-  hiddenCloseMs: 1000,
-  ackTimeoutMs: 10000,
-  authTimeoutMs: 5000,
-  outboxMaxMessages: 1000,
-  outboxMaxBytes: 1 << 20,
   defaultEvent: 'message',
 } as const;
 

@@ -42,11 +42,13 @@ void loadStateModule().then((sm: StateModule) => {
 const signedOut = createClient({ url: 'ws://x/ws', token: async () => (Math.random() > 0.5 ? 'jwt' : null) });
 const restore: () => void = signedOut.setReconnectPolicy({ maxReconnectAttempts: 3, reconnectBaseMs: 500 });
 restore();
-const policy: number = signedOut.reconnectPolicy.reconnectCapMs;
+// The defaults live in the engine: a field left to them is undefined until the module has loaded.
+const policy: number | undefined = signedOut.reconnectPolicy.reconnectCapMs;
+const grace: number = signedOut.graceMs;
 void client.send('room:1', 'file', new Blob(['bytes']));
 const offError: () => void = channel.onError((e: TidewireError) => e.code === 'room_left');
 const me: string = client.userId;
-void [policy, offError, me];
+void [policy, grace, offError, me];
 // @ts-expect-error: the policy's fields are numbers
 signedOut.setReconnectPolicy({ maxReconnectAttempts: 'five' });
 // @ts-expect-error: url is required
