@@ -7,18 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const chromiumPath = process.env.TIDEWIRE_CHROMIUM ?? '/usr/bin/chromium';
-// As tests/browser/helpers/browser.mjs, plus the pipe and a fresh profile.
-export const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+// The same Chromium and flags as the browser tests; launchChromiumPipe adds the pipe and a fresh profile.
+import { chromiumArgs, chromiumPath } from '../../tests/browser/helpers/browser.mjs';
 
 export async function launchChromiumPipe() {
   const profile = mkdtempSync(join(tmpdir(), 'tidewire-cdp-'));
