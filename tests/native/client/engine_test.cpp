@@ -21,6 +21,16 @@ class EngineTest : public ::testing::Test {
     engine = std::make_unique<Engine>(std::move(c), clock, transport, listener, rng);
     engine->set_token("tok");
   }
+  // An engine whose token comes from a provider, subscribed to "a": it wants a connection and asks for a token.
+  std::uint32_t subscribe_with_token_provider(std::uint32_t max_reconnect_attempts = 0) {
+    auto c = config();
+    c.token_provider = true;
+    c.max_reconnect_attempts = max_reconnect_attempts;
+    make(c);
+    std::uint32_t id = 0;
+    engine->subscribe("a", id);
+    return id;
+  }
   void SetUp() override { make(config()); }
 
   // Opens and authenticates the current socket.
@@ -483,11 +493,7 @@ TEST_F(EngineTest, ResubscribesWithItsRecoveryPositionAndReportsGaps) {
 }
 
 TEST_F(EngineTest, RefreshesTheTokenInBandBeforeItExpires) {
-  auto c = config();
-  c.token_provider = true;
-  make(c);
-  std::uint32_t id = 0;
-  engine->subscribe("a", id);
+  std::uint32_t id = subscribe_with_token_provider();
   engine->set_token("t1");
   engine->on_socket_open(transport.current());
   const double expires = clock.wall_ms() + 600000;  // 10 minutes
@@ -562,11 +568,7 @@ TEST_F(EngineTest, AuthFailureWithAStaticTokenStopsWithAnError) {
 }
 
 TEST_F(EngineTest, AuthFailureWithATokenProviderRefreshesOnceThenStops) {
-  auto c = config();
-  c.token_provider = true;
-  make(c);
-  std::uint32_t id = 0;
-  engine->subscribe("a", id);
+  std::uint32_t id = subscribe_with_token_provider();
   EXPECT_EQ(listener.token_requests, 1);
   EXPECT_TRUE(transport.opens.empty());  // waits for the provider
   engine->set_token("t1");
@@ -788,12 +790,7 @@ TEST(OutboxQueue, TakeFromTheMiddleKeepsTheRestInOrder) {
 // --- Issue 12: recovery after the server (or the token endpoint) was down ------------------------------------
 
 TEST_F(EngineTest, AFailingTokenProviderIsRetriedWithTheBackoffAndCountsAsAnAttempt) {
-  auto c = config();
-  c.token_provider = true;
-  c.max_reconnect_attempts = 3;
-  make(c);
-  std::uint32_t id = 0;
-  engine->subscribe("a", id);
+  std::uint32_t id = subscribe_with_token_provider(3);
   ASSERT_EQ(listener.token_requests, 1);
   // fetch('/dev/token') failed while the server was down: transient, reported, retried.
   engine->token_failed("TypeError: Failed to fetch");
@@ -820,12 +817,7 @@ TEST_F(EngineTest, AFailingTokenProviderIsRetriedWithTheBackoffAndCountsAsAnAtte
 }
 
 TEST_F(EngineTest, ATokenProviderThatKeepsFailingRespectsMaxReconnectAttemptsThenOnlineStartsAFreshCycle) {
-  auto c = config();
-  c.token_provider = true;
-  c.max_reconnect_attempts = 2;
-  make(c);
-  std::uint32_t id = 0;
-  engine->subscribe("a", id);
+  std::uint32_t id = subscribe_with_token_provider(2);
   engine->token_failed("down");
   tick(100000);
   engine->token_failed("down");
@@ -881,11 +873,7 @@ TEST_F(EngineTest, ATokenProviderThatResolvesToNullIsTerminalUntilVisibleOnlineO
 }
 
 TEST_F(EngineTest, AnAuthFailureAfterAFreshTokenIsTerminalButOnlineStartsAFreshCycle) {
-  auto c = config();
-  c.token_provider = true;
-  make(c);
-  std::uint32_t id = 0;
-  engine->subscribe("a", id);
+  std::uint32_t id = subscribe_with_token_provider();
   engine->set_token("t1");
   engine->on_socket_close(transport.current(), 4001, "bad");
   engine->set_token("t2");  // the fresh token is refused too
@@ -900,11 +888,7 @@ TEST_F(EngineTest, AnAuthFailureAfterAFreshTokenIsTerminalButOnlineStartsAFreshC
 }
 
 TEST_F(EngineTest, AStaleTokenFailureIsIgnored) {
-  auto c = config();
-  c.token_provider = true;
-  make(c);
-  std::uint32_t id = 0;
-  engine->subscribe("a", id);
+  std::uint32_t id = subscribe_with_token_provider();
   engine->disconnect();
   engine->token_failed("late");
   engine->token_refused("late");
@@ -915,11 +899,7 @@ TEST_F(EngineTest, AStaleTokenFailureIsIgnored) {
 }
 
 TEST_F(EngineTest, AFailedInBandRefreshIsRetriedWhileTheConnectionStays) {
-  auto c = config();
-  c.token_provider = true;
-  make(c);
-  std::uint32_t id = 0;
-  engine->subscribe("a", id);
+  std::uint32_t id = subscribe_with_token_provider();
   engine->set_token("t1");
   engine->on_socket_open(transport.current());
   const double expires = clock.wall_ms() + 600000;
@@ -1070,11 +1050,7 @@ TEST_F(EngineTest, ASendWithNoSubscriberOpensTheConnectionHoldsItWhileInFlightTh
 }
 
 TEST_F(EngineTest, ATokenProviderThatNeverAnswersCountsAsAFailedAttemptAfterTheAuthTimeout) {
-  auto c = config();
-  c.token_provider = true;
-  make(c);
-  std::uint32_t id = 0;
-  engine->subscribe("a", id);
+  std::uint32_t id = subscribe_with_token_provider();
   ASSERT_EQ(listener.token_requests, 1);
   tick(4999);
   EXPECT_EQ(engine->state(), ConnectionState::kConnecting);
