@@ -53,7 +53,13 @@ export class Presence<Info extends Record<string, unknown> = Record<string, unkn
 
   /** Called with the member list whenever it changes (and brings the store online). Returns unsubscribe. */
   onChange(listener: (members: PresenceMember<Info>[]) => void): () => void {
-    return this.subscribe(() => listener(this.getSnapshot()));
+    let last = this.getSnapshot();
+    return this.subscribe(() => {
+      const members = this.getSnapshot();
+      if (members === last) return; // the store was told of a change that left the list as it was
+      last = members;
+      listener(members);
+    });
   }
 
   /**
@@ -107,7 +113,10 @@ export class Presence<Info extends Record<string, unknown> = Record<string, unkn
 
   protected read(previous: PresenceMember<Info>[]): PresenceMember<Info>[] {
     const state = this.state;
-    return state ? (JSON.parse(state.members()) as PresenceMember<Info>[]) : previous;
+    if (!state) return previous;
+    const members = JSON.parse(state.members()) as PresenceMember<Info>[];
+    // Still nobody (a new state before presence_state arrives): the same snapshot, so no one sees a change.
+    return members.length === 0 && previous.length === 0 ? previous : members;
   }
 
   #fields(): Record<string, unknown> {
