@@ -11,6 +11,7 @@ namespace tidewire::protocol {
 enum class BinaryKind : std::uint8_t {
   kJsonBatch = 0x00,       // the rest is what a text frame would carry
   kChannelMessage = 0x01,  // a binary channel message
+  kCompactBatch = 0x02,    // protocol v2: records with binary headers (compact_batch.hpp)
 };
 
 struct BinaryPublish {  // client -> server
