@@ -72,6 +72,7 @@ inline constexpr std::string_view kNotFound = "not_found";
 inline constexpr std::string_view kVersionConflict = "version_conflict";
 inline constexpr std::string_view kUnsupported = "unsupported";
 inline constexpr std::string_view kInternal = "internal";
+inline constexpr std::string_view kUnavailable = "unavailable";  // the broker (Redis) is unreachable: retry
 }  // namespace error
 
 // WebSocket close codes used by tidewire (docs/PROTOCOL.md section 5).

@@ -6,6 +6,9 @@
 #include <sstream>
 #include <string_view>
 
+#include "server/random_id.hpp"
+#include "server/redis_address.hpp"
+
 namespace tidewire::server {
 
 namespace {
@@ -194,6 +197,22 @@ const Option kOptions[] = {
        c.data_dir = std::string(v);
        return {};
      }},
+    {"--broker", "TIDEWIRE_BROKER", "URL",
+     "memory|redis://host:port[/db]: where channel streams live; redis lets several nodes share them (needs "
+     "--data-dir :memory: until chat and sync have a shared store, issue #16) (default memory)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       RedisAddress address;
+       if (v != "memory" && !parse_redis_url(v, address)) return "must be memory or redis://host:port[/db]";
+       c.broker = std::string(v);
+       return {};
+     }},
+    {"--node-id", "TIDEWIRE_NODE_ID", "ID", "this node's name at the broker (default: random)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       if (v.empty() || v.size() > 64 || v.find_first_of(" \t\r\n:") != std::string_view::npos)
+         return "must be 1-64 characters without spaces or ':'";
+       c.node_id = std::string(v);
+       return {};
+     }},
     {"--max-connections-per-user", "TIDEWIRE_MAX_CONNECTIONS_PER_USER", "N",
      "concurrent connections one user may hold; the next closes with 4005 (default 5; 0 = no limit)",
      [](Config& c, SecretSources&, std::string_view v) {
@@ -308,6 +327,12 @@ ConfigResult parse_config(int argc, const char* const* argv, const EnvLookup& en
           "restart. Give --data-dir a directory to keep it.");
     c.history_store = "memory";
   }
+  // 5. Chat and sync keep per-node SQLite databases: several nodes would each have their own.
+  if (c.broker != "memory" && c.data_dir != ":memory:")
+    return fail("--broker " + c.broker + " needs --data-dir :memory: for now: chat and sync keep per-node SQLite "
+                "databases under --data-dir, which several nodes cannot share (a shared Postgres store is issue "
+                "#16). With :memory: chat and sync work per node only.");
+  if (c.node_id.empty()) c.node_id = "n-" + make_connection_id().substr(2);
   if (c.dev_tokens)
     result.warnings.emplace_back("WARNING: --dev-tokens is on: GET /dev/token signs a token for any user name.");
   return result;

@@ -39,6 +39,9 @@ struct Config {
   std::string history_store = "sqlite";     // sqlite (DATA_DIR/history.sqlite3, survives restarts) | memory
   std::string data_dir = "./data";          // databases; ":memory:" keeps them in memory (and implies
                                             // history_store "memory")
+  // Scale-out (README "Running several nodes"): "memory" (one node) or redis://host:port[/db].
+  std::string broker = "memory";
+  std::string node_id;                      // names this node to the broker; default: random ("n-" + 16 hex)
   // Limits (section 14).
   std::uint32_t max_connections_per_user = 5;
   std::uint32_t rate_limit = 100;           // messages per second per connection (0 = off)

@@ -40,20 +40,23 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
   if (already) request.has_since = false;  // live traffic already flows: nothing to recover
 
   // `subscribed` and the replay are queued under the channel's lock, before any live message can arrive.
-  hub_.subscribe(request, sink.subscriber(), [&](const SubscribeResult& r, const std::vector<SharedFrame>& replay) {
-    protocol::Subscribed s;
-    s.channel = *channel;
-    s.ref = ref;
-    s.epoch = r.epoch;
-    s.offset = r.offset;
-    s.has_since = request.has_since;
-    s.recovered = r.recovered;
-    s.reason = r.reason;
-    std::string out;
-    protocol::encode_subscribed(out, s);
-    sink.send(std::move(out));
-    for (const SharedFrame& frame : replay) sink.deliver(frame);
+  const bool joined = broker_->join(*channel, [&] {
+    hub_.subscribe(request, sink.subscriber(), [&](const SubscribeResult& r, const std::vector<SharedFrame>& replay) {
+      protocol::Subscribed s;
+      s.channel = *channel;
+      s.ref = ref;
+      s.epoch = r.epoch;
+      s.offset = r.offset;
+      s.has_since = request.has_since;
+      s.recovered = r.recovered;
+      s.reason = r.reason;
+      std::string out;
+      protocol::encode_subscribed(out, s);
+      sink.send(std::move(out));
+      for (const SharedFrame& frame : replay) sink.deliver(frame);
+    });
   });
+  if (!joined) return send_error(sink, err::kUnavailable, "the broker is unreachable; retry", ref);
   state.channels.insert(*channel);
   // A chat room left or deleted by another connection between the access check and hub_.subscribe() would have
   // missed this subscription when it revoked the others: check again now that the hub lists it.
@@ -117,14 +120,23 @@ void MessageHandler::publish(ConnectionProtocolState& state, SessionSink& sink, 
   req.from = state.user_id;
   req.ts_ms = clock_();
   req.create = true;  // a channel nobody subscribed to yet gets its stream (and history) now
-  const PublishResult r = hub_.publish_once(req, [&](std::uint64_t offset, bool duplicate) {
-    if (!duplicate) Metrics::add(metrics_.publications);
+  // `done` may run later on the broker's thread (Redis): it holds the connection and copies what it sends.
+  auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+  broker_->publish(req, [self, &metrics = metrics_, ref = std::string(ref),
+                         channel = std::string(request.channel)](const PublishOutcome& r) {
+    if (!r.error.empty()) {
+      std::string out;
+      protocol::encode_error(out, r.error, r.error == err::kUnavailable ? "the broker is unreachable; retry"
+                                                                       : "the message could not be published; retry",
+                             ref);
+      return self->send(std::move(out));
+    }
+    if (!r.duplicate) Metrics::add(metrics.publications);
     if (ref.empty()) return;
     std::string ack;
-    protocol::encode_ack(ack, ref, request.channel, offset, duplicate);
-    sink.send(std::move(ack));
+    protocol::encode_ack(ack, ref, channel, r.offset, r.duplicate);
+    self->send(std::move(ack));
   });
-  if (r.offset == 0) send_error(sink, err::kInternal, "the message could not be published; retry", ref);
 }
 
 void MessageHandler::on_binary(ConnectionProtocolState& state, SessionSink& sink, std::string_view frame) const {

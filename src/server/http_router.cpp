@@ -101,7 +101,10 @@ RouteResult HttpRouter::route(const HttpRequestInfo& request) const {
     r.headers.emplace_back("Allow", "GET, HEAD");
     return respond(std::move(r));
   }
-  if (path == "/healthz") return respond(reply(200, R"({"status":"ok"})"));
+  if (path == "/healthz") {
+    if (healthy_ && !healthy_()) return respond(reply(503, R"({"status":"unavailable","broker":"down"})"));
+    return respond(reply(200, R"({"status":"ok"})"));
+  }
   if (path == "/metrics" && metrics_)
     return respond(reply(200, metrics_->render(channel_count_ ? channel_count_() : 0),
                          "text/plain; version=0.0.4; charset=utf-8"));
@@ -139,6 +142,8 @@ RouteResult HttpRouter::route_upgrade(const HttpRequestInfo& request, std::strin
   result.kind = RouteResult::Kind::kUpgrade;
   const auto binary = query_param(query, "binary");
   result.binary = binary && (*binary == "1" || *binary == "true");
+  const auto compact = query_param(query, "compact");
+  result.compact = result.binary && compact && *compact == "1";
   bool offered_jwt = false;
   const std::string_view token = jwt_from_subprotocols(request.subprotocols, offered_jwt);
   if (!offered_jwt) return result;  // first-message auth

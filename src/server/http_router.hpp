@@ -46,6 +46,7 @@ struct RouteResult {
   std::int64_t token_exp_s = 0;  // kUpgrade with a token: its exp
   JwtClaims preauth_claims;      // kUpgrade with a token: every claim
   bool binary = false;           // kUpgrade with ?binary=1: JSON batches go out as 0x00 binary frames
+  bool compact = false;          // kUpgrade with ?binary=1&compact=1: protocol v2 compact batches (0x02)
 };
 
 class HttpRouter {
@@ -63,6 +64,8 @@ class HttpRouter {
     metrics_ = metrics;
     channel_count_ = std::move(channels);
   }
+  // GET /healthz answers 503 while `healthy` says false (the broker is unreachable). Call before serving.
+  void set_health(std::function<bool()> healthy) { healthy_ = std::move(healthy); }
 
  private:
   RouteResult route_upgrade(const HttpRequestInfo& request, std::string_view query) const;
@@ -74,6 +77,7 @@ class HttpRouter {
   Clock clock_;
   Metrics* metrics_ = nullptr;
   std::function<std::uint64_t()> channel_count_;
+  std::function<bool()> healthy_;
 };
 
 // The value of `key` in a query string ("a=1&b=2"), percent-decoded; nullopt when absent or malformed.

@@ -1,8 +1,10 @@
 #include "server/hub.hpp"
 
 #include "protocol/binary_frame.hpp"
+#include "protocol/compact_batch.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/wire.hpp"
+#include "server/compact_frame.hpp"
 #include "server/random_id.hpp"
 
 namespace tidewire::server {
@@ -30,6 +32,12 @@ SharedFrame encode_history_entry(std::string_view channel, std::string_view epoc
     b.payload_json = entry.payload;
     b.epoch = epoch;
     protocol::encode_broadcast(*encoded, b);
+    // Protocol v2's record head, once per channel like the line (compact_frame.hpp).
+    const std::string_view payload = entry.payload.empty() ? std::string_view("null") : std::string_view(entry.payload);
+    std::string head;
+    if (protocol::encode_compact_head(head, {channel, entry.event, epoch, entry.offset, entry.ts_ms, entry.from, payload})) {
+      return make_compact_frame(std::move(*encoded), std::move(head), payload.size());
+    }
   }
   return encoded;
 }
@@ -232,6 +240,74 @@ void Hub::sweep(std::uint64_t now_ms) {
     channel_lock.unlock();
     it = drop ? channels_.erase(it) : std::next(it);
   }
+}
+
+Hub::RemoteApply Hub::apply_remote(std::string_view name, std::string_view epoch, HistoryEntry entry) {
+  const std::shared_ptr<Channel> channel = find(name);
+  if (!channel) return RemoteApply::kGap;
+  std::lock_guard<std::mutex> lock(channel->mutex);
+  if (channel->epoch != epoch) {
+    if (entry.offset != 1) return RemoteApply::kGap;
+    channel->epoch = std::string(epoch);  // the broker lost its stream (a Redis restart): a new epoch from 1
+    channel->last_offset = 0;
+    channel->history = ChannelHistory();
+  }
+  if (entry.offset <= channel->last_offset) return RemoteApply::kSeen;
+  if (entry.offset != channel->last_offset + 1) return RemoteApply::kGap;
+  entry.frame = encode_history_entry(name, channel->epoch, entry);
+  channel->last_offset = entry.offset;
+  if (!entry.frame) return RemoteApply::kApplied;  // unencodable (cannot come from a valid publish): skipped
+  const SharedFrame frame = entry.frame;
+  const std::uint64_t ts = entry.ts_ms;
+  if (options_.history.max_count > 0) {
+    channel->history.push(std::move(entry));
+    prune(*channel, ts);
+  }
+  for (auto it = channel->subscribers.begin(); it != channel->subscribers.end();) {
+    if (auto subscriber = it->second.ref.lock()) {
+      subscriber->deliver(frame);
+      ++it;
+    } else {
+      it = channel->subscribers.erase(it);
+    }
+  }
+  return RemoteApply::kApplied;
+}
+
+void Hub::reset_remote(std::string_view name, std::string_view epoch, std::uint64_t last_offset) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = channels_.find(name);
+  if (it == channels_.end()) {
+    auto channel = std::make_shared<Channel>();
+    channel->name = std::string(name);
+    it = channels_.emplace(std::string(name), std::move(channel)).first;
+  }
+  Channel& channel = *it->second;
+  std::lock_guard<std::mutex> channel_lock(channel.mutex);
+  if (channel.epoch == epoch && channel.last_offset >= last_offset) return;
+  channel.epoch = std::string(epoch);
+  channel.last_offset = last_offset;
+  channel.history = ChannelHistory();
+}
+
+std::pair<std::string, std::uint64_t> Hub::position(std::string_view name) const {
+  const std::shared_ptr<Channel> channel = find(name);
+  if (!channel) return {};
+  std::lock_guard<std::mutex> lock(channel->mutex);
+  return {channel->epoch, channel->last_offset};
+}
+
+bool Hub::drop_if_idle(std::string_view name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = channels_.find(name);
+  if (it == channels_.end()) return true;
+  std::unique_lock<std::mutex> channel_lock(it->second->mutex);
+  for (auto s = it->second->subscribers.begin(); s != it->second->subscribers.end();)
+    s = s->second.ref.expired() ? it->second->subscribers.erase(s) : std::next(s);
+  if (!it->second->subscribers.empty()) return false;
+  channel_lock.unlock();
+  channels_.erase(it);
+  return true;
 }
 
 std::size_t Hub::channel_count() const {

@@ -136,6 +136,20 @@ class Hub {
   // Prunes every channel's history by age and drops channels with neither subscribers nor history.
   void sweep(std::uint64_t now_ms);
 
+  // A broker that orders publications elsewhere (Redis, broker_redis.hpp) keeps the hub's channel a copy of its
+  // stream. apply_remote() takes one publication in `epoch`: the next offset is recorded and fanned out
+  // (kApplied); an offset already seen is ignored (kSeen); a jump, a new epoch not starting at 1, or a channel
+  // the hub does not have is kGap (the broker re-reads the stream). reset_remote() makes `epoch` current with
+  // `last_offset` when the hub has another epoch (or none) or is behind `last_offset` (what it missed is no
+  // longer in the stream), dropping the history; the subscribers stay.
+  enum class RemoteApply { kApplied, kSeen, kGap };
+  RemoteApply apply_remote(std::string_view channel, std::string_view epoch, HistoryEntry entry);
+  void reset_remote(std::string_view channel, std::string_view epoch, std::uint64_t last_offset);
+  // The channel's epoch ("" when the hub does not have it) and last offset.
+  std::pair<std::string, std::uint64_t> position(std::string_view channel) const;
+  // Drops the channel when it has no subscribers; true when it is gone (or was never there).
+  bool drop_if_idle(std::string_view channel);
+
   std::size_t channel_count() const;
   std::size_t subscriber_count(std::string_view channel) const;
   // The channel's epoch ("" when it does not exist).

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "server/channel_access.hpp"
+#include "server/broker.hpp"
 #include "server/hub.hpp"
 #include "server/jwt_verifier.hpp"
 #include "server/metrics.hpp"
@@ -104,6 +105,8 @@ class MessageHandler {
   void set_leave_hook(LeaveHook hook) { leave_hook_ = std::move(hook); }
   void set_subscribe_hook(SubscribeHook hook) { subscribe_hook_ = std::move(hook); }
   void set_disconnect_hook(DisconnectHook hook) { disconnect_hook_ = std::move(hook); }
+  // Where publications are ordered and kept (broker.hpp); default: the hub itself (MemoryBroker). Not owned.
+  void set_broker(Broker* broker) { broker_ = broker; }
 
   // Empty when `state` may use `channel`, else why not (for a `forbidden` error).
   std::string channel_access(const ConnectionProtocolState& state, std::string_view channel) const;
@@ -133,6 +136,8 @@ class MessageHandler {
                std::string_view ref) const;
 
   Hub& hub_;
+  MemoryBroker memory_broker_{hub_};
+  Broker* broker_ = &memory_broker_;
   const JwtVerifier& verifier_;
   HandlerLimits limits_;
   Clock clock_;

@@ -26,6 +26,14 @@ std::string Metrics::render(std::uint64_t channels) const {
          get(slow_consumer_closes));
   metric(os, "tidewire_too_many_connections_total", "counter", "connections closed 4005 (per-user limit)",
          get(too_many_connections));
+  metric(os, "tidewire_broker_round_trips_total", "counter", "broker calls answered (or lost)",
+         get(broker_round_trips));
+  metric(os, "tidewire_broker_round_trip_microseconds_total", "counter", "time spent in broker calls",
+         get(broker_round_trip_us));
+  metric(os, "tidewire_broker_backfills_total", "counter", "stream re-reads after a gap or a lost PUB/SUB",
+         get(broker_backfills));
+  metric(os, "tidewire_broker_errors_total", "counter", "failed broker calls (publishes answered unavailable)",
+         get(broker_errors));
   metric(os, "tidewire_channels", "gauge", "channels with subscribers or history", channels);
   return os.str();
 }

@@ -19,6 +19,11 @@ struct Metrics {
   std::atomic<std::uint64_t> auth_failures{0};
   std::atomic<std::uint64_t> slow_consumer_closes{0};
   std::atomic<std::uint64_t> too_many_connections{0};
+  // --broker redis (broker_redis.hpp)
+  std::atomic<std::uint64_t> broker_round_trips{0};
+  std::atomic<std::uint64_t> broker_round_trip_us{0};  // their total time
+  std::atomic<std::uint64_t> broker_backfills{0};      // stream re-reads after a gap or a PUB/SUB reconnect
+  std::atomic<std::uint64_t> broker_errors{0};         // failed or refused broker calls
 
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
     counter.fetch_add(n, std::memory_order_relaxed);

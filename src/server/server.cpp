@@ -114,13 +114,15 @@ int run_server(const Config& config) {
   std::fflush(stdout);
   log(LogLevel::kInfo, "msg=\"listening\" port=", listener->port(), " threads=", config.threads,
       " max_message_bytes=", config.max_message_bytes, " heartbeat_ms=", config.heartbeat_ms,
-      " history_store=", config.history_store, " history_size=", config.history_size,
+      " history_store=", config.history_store, " history_size=", config.history_size, " broker=",
+      config.broker == "memory" ? "memory" : "redis", " node_id=", config.node_id,
       state->static_files ? " static_dir=" + log_quoted(state->static_files->root()) : "");
 
   // Expired history is dropped (and channels with neither subscribers nor history), and the history store's
   // pending batch is committed: what no write to the network committed (publications nobody was sent, trims).
   PeriodicTask sweep(ioc, std::chrono::seconds(1), "sweep", [&state] {
     state->hub.sweep(wall_clock_ms());
+    if (state->broker) state->broker->release_idle();
     if (state->history_store) state->history_store->sync();
   });
   sweep.start();

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "server/broker_redis.hpp"
+
 namespace tidewire::server {
 
 namespace {
@@ -43,6 +45,14 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
       handler(hub, verifier, handler_limits(c), wall_clock_ms),
       bridge(hub, handler, std::move(services_config), wall_clock_ms) {
   router.set_metrics(&handler.metrics(), [this] { return static_cast<std::uint64_t>(hub.channel_count()); });
+  if (c.broker == "memory") return;
+  RedisBrokerOptions options;
+  parse_redis_url(c.broker, options.address);  // validated by parse_config
+  options.node_id = c.node_id;
+  options.history = hub_options(c, nullptr).history;
+  broker = std::make_unique<RedisBroker>(hub, std::move(options), handler.metrics());
+  handler.set_broker(broker.get());
+  router.set_health([this] { return broker->healthy(); });
 }
 
 }  // namespace tidewire::server

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "server/broker.hpp"
 #include "server/config.hpp"
 #include "server/history_store.hpp"
 #include "server/http_router.hpp"
@@ -42,6 +43,7 @@ struct ServerState {
   MessageHandler handler;
   ServiceBridge bridge;  // presence, chat, sync
   SessionRegistry registry;
+  std::unique_ptr<Broker> broker;  // --broker redis (null: the hub is the broker); last, so it stops first
 };
 
 }  // namespace tidewire::server

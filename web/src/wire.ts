@@ -44,6 +44,7 @@ export const ErrorCode = {
   versionConflict: 'version_conflict',
   unsupported: 'unsupported',
   internal: 'internal',
+  unavailable: 'unavailable',  // the broker (Redis) is unreachable: retry
   // client-side
   invalidArgument: 'invalid_argument',
   outboxFull: 'outbox_full',
