@@ -1,5 +1,8 @@
 #include "server/outbound_queue.hpp"
 
+#include "protocol/binary_frame.hpp"
+#include "server/compact_frame.hpp"
+
 namespace tidewire::server {
 
 OutboundQueue::Push OutboundQueue::push(SharedFrame message) {
@@ -20,14 +23,16 @@ OutboundQueue::Push OutboundQueue::push(SharedFrame message) {
 
 bool OutboundQueue::take_batch(std::string& out) {
   bool binary = false;
-  return take_batch(out, binary);
+  return take_batch(out, binary, false);
 }
 
 namespace {
 bool is_binary_frame(const SharedFrame& f) { return !f->empty() && static_cast<unsigned char>((*f)[0]) == 0x01; }
 }  // namespace
 
-bool OutboundQueue::take_batch(std::string& out, bool& binary) {
+bool OutboundQueue::take_batch(std::string& out, bool& binary) { return take_batch(out, binary, false); }
+
+bool OutboundQueue::take_batch(std::string& out, bool& binary, bool compact) {
   out.clear();
   binary = false;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -43,10 +48,15 @@ bool OutboundQueue::take_batch(std::string& out, bool& binary) {
     return true;
   }
   std::size_t count = 0;
+  if (compact) out.push_back(static_cast<char>(protocol::BinaryKind::kCompactBatch));
   while (!queue_.empty() && count < kMaxBatchMessages && !is_binary_frame(queue_.front()) &&
          (count == 0 || out.size() + 1 + queue_.front()->size() <= kMaxBatchBytes)) {
-    if (count > 0) out.push_back('\n');
-    out += *queue_.front();
+    if (compact) {
+      append_compact_record(out, queue_.front());
+    } else {
+      if (count > 0) out.push_back('\n');
+      out += *queue_.front();
+    }
     queued_bytes_ -= queue_.front()->size();
     queue_.pop_front();
     ++count;

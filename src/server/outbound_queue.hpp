@@ -37,6 +37,9 @@ class OutboundQueue {
   // The same, aware of binary broadcast frames (first byte 0x01, PROTOCOL.md section 13): those cannot share a
   // frame, so one is taken alone (`binary` true) and a JSON batch stops before the next one.
   bool take_batch(std::string& out, bool& binary);
+  // With `compact` (a protocol v2 connection, PROTOCOL.md section 13.1), a JSON batch is a compact batch instead:
+  // 0x02 and one record per message (compact_frame.hpp), channel messages with the head the hub encoded.
+  bool take_batch(std::string& out, bool& binary, bool compact);
   // Drops everything queued; later pushes return kClosed.
   void close();
 

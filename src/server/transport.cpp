@@ -237,7 +237,7 @@ class WebsocketSession : public SessionSink,
       accepted_ = true;
       conn_.connection_id = make_connection_id();
       log(LogLevel::kDebug, "msg=open conn=", conn_.connection_id, " user=", log_quoted(route_.preauth_user),
-          " binary=", route_.binary ? 1 : 0);
+          " binary=", route_.binary ? 1 : 0, " compact=", route_.compact ? 1 : 0);
       state_->handler.on_open(conn_, *this, route_.preauth_user.empty() ? nullptr : &route_.preauth_claims);
       opened_ = true;
       if (!conn_.authenticated) {
@@ -316,7 +316,7 @@ class WebsocketSession : public SessionSink,
   void do_write() {
     if (write_in_flight_ || closing_) return;
     bool binary = false;
-    if (!queue_.take_batch(write_buffer_, binary)) {
+    if (!queue_.take_batch(write_buffer_, binary, route_.compact)) {
       if (pending_close_) do_close(pending_close_->first, pending_close_->second);
       return;
     }
@@ -325,7 +325,8 @@ class WebsocketSession : public SessionSink,
     // sessions flushed in the same tick find nothing pending.
     if (state_->history_store) state_->history_store->sync();
     write_in_flight_ = true;
-    if (!binary && route_.binary) write_buffer_.insert(write_buffer_.begin(), '\0');  // 0x00: a JSON batch
+    // 0x00: a JSON batch (a compact batch starts with its own 0x02)
+    if (!binary && route_.binary && !route_.compact) write_buffer_.insert(write_buffer_.begin(), '\0');
     ws_.text(!binary && !route_.binary);
     ws_.async_write(net::buffer(write_buffer_),
                     beast::bind_front_handler(&WebsocketSession::on_write, shared_from_this()));

@@ -121,6 +121,50 @@ describe('tidewire-server sections 8, 13, 14', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  test('all three encodings of one stream: v1 text, v1 binary=1 (0x00 batches), v2 compact=1 (0x02 records)', async () => {
+    const pub = await connectAuthed(server, 'enc-pub');
+    const text = await connectAuthed(server, 'enc-text');
+    const bin = await connectAuthed(server, 'enc-bin', { query: '?binary=1' });
+    const compact = await connectAuthed(server, 'enc-v2', { query: '?binary=1&compact=1' });
+    const kinds = { text: new Set(), bin: new Set(), compact: new Set() };
+    for (const [name, c] of Object.entries({ text, bin, compact })) {
+      c.ws.on('message', (data, isBinary) => kinds[name].add(isBinary ? data[0] : 'text'));
+    }
+    for (const c of [pub, text, bin, compact]) {
+      c.send({ type: 'subscribe', channel: 'room:enc', ref: 's' });
+      assert.equal((await c.nextOfType('subscribed', { ref: 's' })).channel, 'room:enc');
+    }
+    const payloads = [{ n: 1, t: 'plain' }, { n: 2, t: 'é 😀 "q" \\ \n' }, null];
+    for (const [i, p] of payloads.entries()) {
+      pub.send({ type: 'channel_message', channel: 'room:enc', event: 'ev', payload: p, ref: `p${i}` });
+    }
+    await pub.nextOfType('ack', { ref: 'p2' });
+    compact.send({ type: 'ping', ref: 'after' });
+    pub.send(binaryPublish({ channel: 'room:enc', event: 'blob', ref: 'b', payload: Buffer.from([1, 2]) }));
+    await pub.nextOfType('ack', { ref: 'b' });
+    const received = {};
+    for (const [name, c] of Object.entries({ text, bin, compact })) {
+      received[name] = [];
+      for (let i = 0; i < payloads.length; i++) received[name].push(await c.nextOfType('channel_message'));
+      assert.deepEqual(decodeBinaryBroadcast((await c.next((m) => m.binary, 'the binary broadcast')).binary).payload, Buffer.from([1, 2]));
+    }
+    assert.equal((await compact.nextOfType('pong', { ref: 'after' })).ref, 'after'); // a control message as a 'j' record
+    for (const [i, p] of payloads.entries()) {
+      const want = { ...received.text[i] };
+      assert.deepEqual(want.payload, p);
+      assert.equal(want.offset, i + 1);
+      assert.deepEqual(received.bin[i], want);
+      const { payloadText, sliced, ...v2 } = received.compact[i];
+      assert.deepEqual(v2, want, 'v2 carries the same fields');
+      assert.equal(sliced.payload, payloadText, 'the payload sliced from the frame decoded once');
+      assert.equal(sliced.from, 'enc-pub');
+    }
+    assert.deepEqual([...kinds.text], ['text', 1]);
+    assert.deepEqual([...kinds.bin].sort(), [0, 1]);
+    assert.deepEqual([...kinds.compact].sort(), [1, 2]);
+    await Promise.all([pub.close(), text.close(), bin.close(), compact.close()]);
+  });
+
   test('a text frame that is not UTF-8 closes with 1007; invalid JSON in UTF-8 is bad_json', async () => {
     const c = await connectAuthed(server, 'utf');
     c.send('{"type":');

@@ -1,7 +1,7 @@
 // A protocol-level client on the `ws` package (docs/PROTOCOL.md), independent of the wasm client: the one raw
 // client of the node, browser, react and bundler tests, to speak the protocol directly or to publish into, or
 // watch, a channel. Text frames and 0x00 binary JSON batches are split on '\n' and parsed; 0x01 binary broadcasts
-// arrive as { binary: Buffer }.
+// arrive as { binary: Buffer }; 0x02 compact batches are read by compact-batch.mjs.
 //
 //   const c = await connectAuthed(server, 'alice');            // or connectRaw(server.wsUrl, token)
 //   await c.subscribe('room:x');
@@ -11,6 +11,7 @@
 //   await c.nextOfType('pong', { ref: 'p' });
 //   await c.close();
 import WebSocket from 'ws';
+import { readCompactBatch } from './compact-batch.mjs';
 
 export class RawClient {
   /** Messages no next() has taken yet, oldest first (tests may read or empty it). */
@@ -41,6 +42,8 @@ export class RawClient {
       let text = data;
       if (isBinary && data[0] === 0x01) {
         this.#deliver({ binary: Buffer.from(data) });
+      } else if (isBinary && data[0] === 0x02) {
+        for (const m of readCompactBatch(data)) this.#deliver(m); // protocol v2 (?compact=1)
       } else {
         if (isBinary) text = data.subarray(1); // 0x00: a JSON batch
         for (const line of text.toString().split('\n')) if (line) this.#deliver(JSON.parse(line));

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/binary_frame.hpp"
+#include "protocol/compact_batch.hpp"
+#include "server/history.hpp"
+
 namespace tidewire::server {
 namespace {
 
@@ -86,6 +90,54 @@ TEST(OutboundQueue, BinaryBroadcastFramesAreWrittenAloneBetweenJsonBatches) {
   EXPECT_FALSE(binary);
   EXPECT_EQ(out, "{\"c\":3}");
   EXPECT_FALSE(q.take_batch(out, binary));
+}
+
+
+// Protocol v2 (PROTOCOL.md 13.1): the hub's frame of a channel message goes out as an 'm' record built from the
+// head it encoded once; anything else as a 'j' record; order kept; a v1 connection still gets the JSON lines.
+TEST(OutboundQueue, CompactBatchesKeepOrderAndUseTheHubsHead) {
+  HistoryEntry entry;
+  entry.offset = 42;
+  entry.ts_ms = 1700000000000ull;
+  entry.from = "ann";
+  entry.event = "chat";
+  entry.payload = R"({"text":"héllo"})";
+  const SharedFrame message = encode_history_entry("room:1", "ep", entry);
+  const SharedFrame ack = frame(R"({"type":"ack","ref":"1"})");
+
+  OutboundQueue q(1 << 20, 100);
+  q.push(ack);
+  q.push(message);
+  q.push(frame(R"({"type":"pong"})"));
+  std::string out;
+  bool binary = true;
+  ASSERT_TRUE(q.take_batch(out, binary, true));
+  EXPECT_FALSE(binary);
+  ASSERT_EQ(static_cast<std::uint8_t>(out[0]), static_cast<std::uint8_t>(protocol::BinaryKind::kCompactBatch));
+  protocol::CompactReader reader(out);
+  protocol::CompactRecord r;
+  ASSERT_EQ(reader.next(r), protocol::CompactReader::Status::kRecord);
+  EXPECT_EQ(r.tag, protocol::compact::kJson);
+  EXPECT_EQ(r.json, *ack);
+  ASSERT_EQ(reader.next(r), protocol::CompactReader::Status::kRecord);
+  EXPECT_EQ(r.tag, protocol::compact::kMessage);
+  EXPECT_EQ(r.message.channel, "room:1");
+  EXPECT_EQ(r.message.event, "chat");
+  EXPECT_EQ(r.message.epoch, "ep");
+  EXPECT_EQ(r.message.offset, 42u);
+  EXPECT_EQ(r.message.ts_ms, 1700000000000ull);
+  EXPECT_EQ(r.message.from, "ann");
+  EXPECT_EQ(r.message.payload, entry.payload);
+  ASSERT_EQ(reader.next(r), protocol::CompactReader::Status::kRecord);
+  EXPECT_EQ(r.json, R"({"type":"pong"})");
+  EXPECT_EQ(reader.next(r), protocol::CompactReader::Status::kEnd);
+
+  q.push(ack);
+  q.push(message);
+  ASSERT_TRUE(q.take_batch(out, binary, false));
+  EXPECT_EQ(out, *ack + "\n" + *message);
+  const std::string tail = R"("payload":)" + entry.payload + "}";  // the head's payload is the line's end
+  EXPECT_EQ(message->compare(message->size() - tail.size(), tail.size(), tail), 0);
 }
 
 }  // namespace
