@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# emscripten: the wasm toolchain; chromium: real-browser tests; clang + libclang-rt-14-dev: fuzz targets.
+# emscripten: the wasm toolchain; chromium: real-browser tests; clang + libclang-rt-14-dev: fuzz targets;
+# redis-server + libhiredis-dev: --broker redis; haproxy: the scale-out tests' load balancer.
 PACKAGES=(
   cmake ninja-build g++ ccache pkg-config
   emscripten nlohmann-json3-dev
@@ -12,7 +13,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   clang libclang-rt-14-dev
   chromium
-
+  redis-server libhiredis-dev haproxy
 )
 
 missing=()

@@ -1,0 +1,165 @@
+// Several tidewire-server nodes on one Redis behind HAProxy (issue #15): real redis-server, real haproxy, real
+// nodes (tests/node/helpers/cluster.mjs). Skipped, with the reason, only when those programs are not installed
+// (scripts/setup.sh installs them).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { connectAuthed, connectRaw } from '../support/raw-client.mjs';
+import { waitFor } from '../support/wait.mjs';
+import { missingBinaries, startHaproxy, startNodes, startRedis } from './helpers/cluster.mjs';
+
+const missing = missingBinaries();
+const skip = missing.length ? `not installed: ${missing.join(', ')} (run scripts/setup.sh)` : false;
+
+/** Subscribes with recovery from `since` ({offset, epoch}); resolves with the `subscribed` reply. */
+function subscribeSince(client, channel, since) {
+  return client.request({ type: 'subscribe', channel, since }, 'subscribed');
+}
+
+/** The payloads of the next `n` channel messages of `channel`, checking offsets follow each other from `from`. */
+async function takeInOrder(client, channel, n, from) {
+  const got = [];
+  for (let i = 0; i < n; i++) {
+    const m = await client.nextChannelMessage((x) => x.channel === channel);
+    assert.equal(m.offset, from + i, `offset ${from + i} expected, got ${m.offset}`);
+    got.push(m.payload);
+  }
+  return got;
+}
+
+describe('scale-out on Redis', { skip }, () => {
+  let redis;
+  let nodes;
+  before(async () => {
+    redis = await startRedis();
+    nodes = await startNodes(redis, 3);
+  });
+  after(async () => {
+    await Promise.all((nodes ?? []).map((n) => n.stop()));
+    await redis?.stop();
+    redis?.cleanup();
+  });
+
+  test('a publication on node 1 reaches a subscriber on node 2, in order, with the offsets of the acks', async () => {
+    const [a, b] = nodes;
+    const pub = await connectAuthed(a, 'alice');
+    const sub = await connectAuthed(b, 'bob');
+    const s = await sub.subscribe('room:cross');
+    assert.equal(s.offset, 0);
+    const acks = [];
+    for (let i = 0; i < 50; i++) acks.push((await pub.publish('room:cross', 'n', { i })).offset);
+    assert.deepEqual(acks, Array.from({ length: 50 }, (_, i) => i + 1));
+    const got = await takeInOrder(sub, 'room:cross', 50, 1);
+    assert.deepEqual(got.map((p) => p.i), Array.from({ length: 50 }, (_, i) => i));
+    const m = sub.received.find((x) => x.type === 'channel_message');
+    assert.equal(m.epoch, s.epoch);
+    await Promise.all([pub.close(), sub.close()]);
+  });
+
+  test('recovery across nodes: subscribed on 1, gone, published through 2, resubscribed on 3 with since', async () => {
+    const [a, b, c] = nodes;
+    const first = await connectAuthed(a, 'carol');
+    const s = await first.subscribe('room:recover');
+    const pub = await connectAuthed(b, 'dave');
+    await pub.publish('room:recover', 'n', { i: 0 });
+    const seen = await first.nextChannelMessage();
+    await first.close();
+    for (let i = 1; i <= 20; i++) await pub.publish('room:recover', 'n', { i });
+    const again = await connectAuthed(c, 'carol');
+    const r = await subscribeSince(again, 'room:recover', { offset: seen.offset, epoch: s.epoch });
+    assert.equal(r.recovered, true);
+    assert.equal(r.offset, 21);
+    const got = await takeInOrder(again, 'room:recover', 20, 2);
+    assert.deepEqual(got.map((p) => p.i), Array.from({ length: 20 }, (_, i) => i + 1));
+    // Live traffic follows the replay without a gap or a double.
+    await pub.publish('room:recover', 'n', { i: 21 });
+    assert.deepEqual(await takeInOrder(again, 'room:recover', 1, 22), [{ i: 21 }]);
+    await Promise.all([pub.close(), again.close()]);
+  });
+
+  test('a publication with an id seen before, on another node, is acked duplicate and not broadcast again', async () => {
+    const [a, b] = nodes;
+    const sub = await connectAuthed(a, 'erin');
+    await sub.subscribe('room:dedupe');
+    const p1 = await connectAuthed(a, 'frank');
+    const p2 = await connectAuthed(b, 'frank');
+    const msg = { type: 'channel_message', channel: 'room:dedupe', event: 'n', payload: 1, id: 'm-1' };
+    const first = await p1.request(msg, 'ack');
+    const second = await p2.request(msg, 'ack');
+    assert.equal(second.offset, first.offset);
+    assert.equal(second.duplicate, true);
+    await p1.publish('room:dedupe', 'n', 2);
+    assert.deepEqual(await takeInOrder(sub, 'room:dedupe', 2, 1), [1, 2]);
+    await Promise.all([sub.close(), p1.close(), p2.close()]);
+  });
+
+  test('a lost PUB/SUB connection (CLIENT KILL TYPE pubsub) is backfilled from the stream: nothing lost', async () => {
+    const [a, b] = nodes;
+    const sub = await connectAuthed(b, 'gina');
+    await sub.subscribe('room:killed');
+    const pub = await connectAuthed(a, 'hank');
+    const metric = async () =>
+      Number(/tidewire_broker_backfills_total (\d+)/.exec(await (await fetch(`${b.httpUrl}/metrics`)).text())[1]);
+    const before = await metric();
+    const sending = (async () => {
+      for (let i = 0; i < 200; i++) await pub.publish('room:killed', 'n', i);
+    })();
+    await redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await sending;
+    const got = await takeInOrder(sub, 'room:killed', 200, 1);
+    assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
+    assert.ok((await metric()) > before, 'node 2 backfilled');
+    await Promise.all([sub.close(), pub.close()]);
+  });
+
+  test('through HAProxy: /healthz of every node is ok and publications flow between connections', async () => {
+    const lb = await startHaproxy(nodes);
+    try {
+      const token = (u) => nodes[0].token(u);
+      const clients = await Promise.all(['i1', 'i2', 'i3'].map((u) => connectRaw(lb.wsUrl, token(u))));
+      for (const c of clients) await c.subscribe('room:lb');
+      await clients[0].publish('room:lb', 'n', 'x');
+      for (const c of clients) assert.equal((await c.nextChannelMessage()).payload, 'x');
+      await Promise.all(clients.map((c) => c.close()));
+    } finally {
+      await lb.stop();
+    }
+  });
+
+  // Last: it replaces Redis.
+  test('Redis down: publishes get unavailable, /healthz 503, subscribers stay; a fresh Redis is a new epoch', async () => {
+    const [a, b] = nodes;
+    const sub = await connectAuthed(b, 'ivy');
+    const s = await sub.subscribe('room:restart');
+    const pub = await connectAuthed(a, 'jack');
+    await pub.publish('room:restart', 'n', 'before');
+    const m = await sub.nextChannelMessage();
+    await redis.stop();
+    await waitFor(async () => (await fetch(`${a.httpUrl}/healthz`)).status === 503, 5000, 'node 1 unhealthy');
+    const refused = await pub.request({ type: 'channel_message', channel: 'room:restart', event: 'n', payload: 1 });
+    assert.equal(refused.type, 'error');
+    assert.equal(refused.code, 'unavailable');
+    await redis.restart();
+    await waitFor(async () => (await fetch(`${a.httpUrl}/healthz`)).ok && (await fetch(`${b.httpUrl}/healthz`)).ok,
+      5000, 'both nodes healthy again');
+    const after = await pub.publish('room:restart', 'n', 'after');
+    assert.equal(after.offset, 1, 'a new stream');
+    const live = await sub.nextChannelMessage();
+    assert.equal(live.payload, 'after');
+    assert.notEqual(live.epoch, s.epoch);
+    // A client recovering from the old stream is told so.
+    const late = await connectAuthed(a, 'ivy');
+    const r = await subscribeSince(late, 'room:restart', { offset: m.offset, epoch: s.epoch });
+    assert.equal(r.recovered, false);
+    assert.equal(r.reason, 'epoch_changed');
+    await Promise.all([sub.close(), pub.close(), late.close()]);
+  });
+});
+
+test('--broker redis refuses the per-node SQLite stores, naming the Postgres issue', async () => {
+  const { startServer } = await import('./helpers/server.mjs');
+  await assert.rejects(
+    startServer({ args: ['--broker', 'redis://127.0.0.1:1', '--data-dir', '/tmp/tw-never'] }),
+    /needs --data-dir :memory:.*#16/s,
+  );
+});
