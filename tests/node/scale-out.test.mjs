@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { createClient } from '../../web/dist/index.js';
 import { connectAuthed, connectRaw } from '../support/raw-client.mjs';
 import { waitFor } from '../support/wait.mjs';
 import { missingBinaries, startHaproxy, startNodes, startRedis } from './helpers/cluster.mjs';
@@ -125,6 +126,49 @@ describe('scale-out on Redis', { skip }, () => {
       await lb.stop();
     }
   });
+
+  test('kill -9 of one of three nodes mid-stream behind HAProxy: every acked message once, in order, everywhere',
+    { timeout: 60_000 }, async () => {
+      const lb = await startHaproxy(nodes);
+      const fast = { reconnectBaseMs: 50, reconnectCapMs: 300 };
+      const client = (user) => createClient({ url: lb.wsUrl, token: nodes[0].token(user), ...fast });
+      // Round robin: 12 subscribers and 2 publishers land on all three nodes.
+      const subscribers = Array.from({ length: 12 }, (_, i) => client(`s${i}`));
+      const publishers = [client('p0'), client('p1')];
+      try {
+        const got = subscribers.map(() => []);
+        await Promise.all(subscribers.map(async (c, k) => {
+          const ch = c.channel('room:death').subscribe();
+          ch.on('n', (m) => got[k].push(m));
+          await ch.whenSubscribed();
+        }));
+        await Promise.all(publishers.map((p) => p.channel('room:death').whenSubscribed()));
+        const total = 200;
+        const acks = [];
+        for (let i = 0; i < total; i += 1) {
+          for (const [n, p] of publishers.entries()) acks.push(p.send('room:death', 'n', { n, i }));
+          if (i % 10 === 9) await new Promise((r) => setTimeout(r, 5));
+          if (i === 80) nodes[2].process.kill('SIGKILL');
+        }
+        await Promise.all(acks);
+        const expected = 2 * total;
+        await waitFor(() => got.every((g) => g.length >= expected), 30_000,
+          `every subscriber has ${expected} (${got.map((g) => g.length).join(',')})`);
+        await new Promise((r) => setTimeout(r, 200)); // nothing more may arrive
+        for (const g of got) {
+          assert.equal(g.length, expected, 'no duplicates');
+          for (let k = 1; k < g.length; k++) assert.ok(g[k].offset > g[k - 1].offset, 'offset order');
+          for (const n of [0, 1])
+            assert.deepEqual(g.filter((m) => m.payload.n === n).map((m) => m.payload.i), [...Array(total).keys()]);
+        }
+        const reconnected = subscribers.filter((c) => c.getMetrics().connectionSuccesses >= 2).length;
+        assert.ok(reconnected > 0, 'some subscribers were on the killed node and reconnected');
+      } finally {
+        for (const c of [...subscribers, ...publishers]) c.close();
+        await lb.stop();
+        await nodes[2].stop();
+      }
+    });
 
   // Last: it replaces Redis.
   test('Redis down: publishes get unavailable, /healthz 503, subscribers stay; a fresh Redis is a new epoch', async () => {

@@ -141,6 +141,8 @@ export function haproxyConfig(port, servers) {
     '  maxconn 4096',
     'defaults',
     '  mode http',
+    '  retries 3',
+    '  option redispatch',
     '  timeout connect 2s',
     '  timeout client 60s',
     '  timeout server 60s',
