@@ -94,6 +94,17 @@ describe('scale-out on Redis', { skip }, () => {
     await Promise.all([sub.close(), p1.close(), p2.close()]);
   });
 
+  test('a node listens to a channel on Redis only while it has local subscribers', async () => {
+    const b = nodes[1];
+    const listening = async () => (await redis.cli('PUBSUB', 'CHANNELS', 'tw:{room:idle}')) === 'tw:{room:idle}';
+    const sub = await connectAuthed(b, 'kate');
+    await sub.subscribe('room:idle');
+    assert.equal(await listening(), true);
+    await sub.unsubscribe('room:idle');
+    await waitFor(async () => !(await listening()), 5000, 'UNSUBSCRIBE after the last local subscriber left');
+    await sub.close();
+  });
+
   test('a lost PUB/SUB connection (CLIENT KILL TYPE pubsub) is backfilled from the stream: nothing lost', async () => {
     const [a, b] = nodes;
     const sub = await connectAuthed(b, 'gina');
