@@ -12,6 +12,7 @@
 #include "server/guard.hpp"
 #include "server/log.hpp"
 #include "server/random_id.hpp"
+#include "server/run_loop.hpp"
 
 namespace tidewire::server {
 
@@ -19,15 +20,20 @@ namespace net = boost::asio;
 
 namespace {
 
-// KEYS: meta, stream, dedupe. ARGV: new epoch, maxlen, ttl ms, ts, from, client id, event, payload, binary,
-// PUB/SUB channel. Returns {offset, epoch, duplicate}. The message published is the fields as "len:bytes" pieces:
-// offset, epoch, ts, from, client id, event, binary, payload.
-constexpr const char* kPublishScript = R"lua(
+// Both scripts start here: the channel's epoch, created (with offset 0) from ARGV[1] when the meta hash is missing
+// (a new channel, or a Redis that lost its data: a new epoch either way).
+constexpr const char* kEpochScript = R"lua(
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
   epoch = ARGV[1]
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0)
 end
+)lua";
+
+// KEYS: meta, stream, dedupe. ARGV: new epoch, maxlen, ttl ms, ts, from, client id, event, payload, binary,
+// PUB/SUB channel. Returns {offset, epoch, duplicate}. The message published is the fields as "len:bytes" pieces:
+// offset, epoch, ts, from, client id, event, binary, payload.
+const std::string kPublishScript = std::string(kEpochScript) + R"lua(
 if ARGV[6] ~= '' then
   local seen = redis.call('GET', KEYS[3])
   if seen then return {tonumber(seen), epoch, 1} end
@@ -45,12 +51,7 @@ return {offset, epoch, 0}
 
 // KEYS: meta, stream. ARGV: new epoch, the epoch the node has, its last offset. Returns {epoch, last offset,
 // entries after the node's offset (all of them when the epoch differs)}.
-constexpr const char* kLoadScript = R"lua(
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0)
-end
+const std::string kLoadScript = std::string(kEpochScript) + R"lua(
 local from = '-'
 if epoch == ARGV[2] then from = '(' .. ARGV[3] .. '-0' end
 return {epoch, tonumber(redis.call('HGET', KEYS[1], 'offset')), redis.call('XRANGE', KEYS[2], from, '+')}
@@ -139,14 +140,7 @@ RedisBroker::RedisBroker(Hub& hub, RedisBrokerOptions options, Metrics& metrics)
   thread_ = std::thread([this] {
     commands_.start();
     pubsub_.start();
-    for (;;) {
-      try {
-        ioc_.run();
-        return;
-      } catch (const std::exception& e) {
-        log(LogLevel::kError, "msg=\"uncaught exception in the broker loop\" error=", log_quoted(e.what()));
-      }
-    }
+    run_loop(ioc_);
   });
 }
 

@@ -24,6 +24,7 @@
 #include "server/io_thread.hpp"
 #include "server/log.hpp"
 #include "server/periodic_task.hpp"
+#include "server/run_loop.hpp"
 #include "server/server.hpp"
 #include "server/server_state.hpp"
 #include "server/transport.hpp"
@@ -37,21 +38,6 @@ namespace {
 
 // How long a shutdown waits for the sessions' closing handshakes before it stops the loops anyway.
 constexpr std::chrono::seconds kDrainDeadline{5};
-
-// Runs the io_context until it is stopped. A handler that let an exception escape (none should: see guard()) is
-// logged and the loop resumes.
-void run_loop(net::io_context& ioc) {
-  for (;;) {
-    try {
-      ioc.run();
-      return;
-    } catch (const std::exception& e) {
-      log(LogLevel::kError, "msg=\"uncaught exception in the event loop\" error=", log_quoted(e.what()));
-    } catch (...) {
-      log(LogLevel::kError, "uncaught non-standard exception in the event loop");
-    }
-  }
-}
 
 // The shared state, or null after logging why it could not be built (exit code 2).
 std::shared_ptr<ServerState> open_state(const Config& config) {
