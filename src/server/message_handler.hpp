@@ -97,6 +97,7 @@ class MessageHandler {
   Metrics& metrics() const { return metrics_; }
   const UserConnections& user_connections() const { return users_; }
   Hub& hub() const { return hub_; }
+  Broker& broker() const { return *broker_; }
   std::uint64_t now_ms() const { return clock_(); }
 
   // Set before serving (not thread-safe).

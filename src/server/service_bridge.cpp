@@ -6,7 +6,7 @@
 namespace tidewire::server {
 
 ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig config, Clock clock)
-    : hub_(hub), clock_(clock), services_(std::make_unique<Services>(std::move(config), *this, clock)) {
+    : hub_(hub), handler_(handler), clock_(clock), services_(std::make_unique<Services>(std::move(config), *this, clock)) {
   Services* services = services_.get();
   handler.set_extension([services](ConnectionProtocolState& state, SessionSink& sink, std::string_view type,
                                    const nlohmann::json& message, std::string_view ref) {
@@ -43,7 +43,7 @@ void ServiceBridge::publish(std::string_view channel, std::string_view event, st
   r.payload_json = payload_json;
   r.ts_ms = clock_();
   r.create = true;  // history even when nobody listens right now
-  hub_.publish(r);
+  handler_.broker().publish(r, [](const PublishOutcome&) {});  // Redis: a failure counts in broker_errors
 }
 
 void ServiceBridge::send_raw(std::string_view channel, std::string_view message_json) {

@@ -3,7 +3,8 @@
 //   over the connection (reply, error, subscription check, user id);
 // - `chat:<roomId>` subscriptions ask Services::may_subscribe();
 // - unsubscribes and disconnects reach Services (presence leaves with grace);
-// - Services' broadcasts go through the hub: publish() with offsets, epoch and history; send_raw() without.
+// - Services' broadcasts: publish() through the handler's broker (offsets, epoch, history; with Redis, every
+//   node's subscribers get them); send_raw() to this node's hub, without.
 // The owner drives Services::tick() with a timer (typing expiry, presence leave grace).
 #pragma once
 
@@ -34,6 +35,7 @@ class ServiceBridge : public Broadcaster {
 
  private:
   Hub& hub_;
+  MessageHandler& handler_;
   Clock clock_;
   std::unique_ptr<Services> services_;
 };

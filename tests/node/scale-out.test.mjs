@@ -105,6 +105,27 @@ describe('scale-out on Redis', { skip }, () => {
     await sub.close();
   });
 
+  test('chat events (server-side publications) go through Redis too: offsets from its stream, recovery', async () => {
+    const a = nodes[0];
+    const alice = await connectAuthed(a, 'c-alice');
+    const bob = await connectAuthed(a, 'c-bob');
+    const { room } = (await alice.request({ type: 'chat_create_room', name: 'Lobby', visibility: 'private',
+      participants: ['c-bob'] }, 'reply')).data;
+    const channel = `chat:${room.id}`;
+    const s = await bob.subscribe(channel);
+    await alice.request({ type: 'chat_send', roomId: room.id, text: 'one' }, 'reply');
+    const live = await bob.nextChannelMessage((m) => m.event === 'message');
+    assert.equal(live.epoch, s.epoch);
+    assert.equal(await redis.cli('HGET', `tw:{${channel}}:meta`, 'offset'), String(live.offset));
+    await bob.close();
+    await alice.request({ type: 'chat_send', roomId: room.id, text: 'two' }, 'reply');
+    const again = await connectAuthed(a, 'c-bob');
+    const r = await subscribeSince(again, channel, { offset: live.offset, epoch: s.epoch });
+    assert.equal(r.recovered, true);
+    assert.equal((await again.nextChannelMessage((m) => m.event === 'message')).payload.text ?? '', 'two');
+    await Promise.all([alice.close(), again.close()]);
+  });
+
   test('a lost PUB/SUB connection (CLIENT KILL TYPE pubsub) is backfilled from the stream: nothing lost', async () => {
     const [a, b] = nodes;
     const sub = await connectAuthed(b, 'gina');
