@@ -17,6 +17,14 @@ EM_JS(void, tw_js_on_binary_message, (EM_VAL cb, unsigned ch, unsigned ev, const
                                       double off, double ts, const char* fp, std::size_t fn),
       { Emval.toValue(cb).onBinaryMessage(ch >>> 0, ev >>> 0, p >>> 0, n >>> 0, off, ts, fp >>> 0, fn >>> 0); });
 
+// Protocol v2: no bytes to read per message; JS decodes the frame once (per frame_seq) and slices the payload and
+// the sender out of its text at UTF-16 indexes.
+EM_JS(void, tw_js_on_compact_message, (EM_VAL cb, unsigned ch, unsigned ev, const char* f, std::size_t n,
+                                       unsigned seq, double at, unsigned units, unsigned from_units, double off,
+                                       double ts),
+      { Emval.toValue(cb).onCompactMessage(ch >>> 0, ev >>> 0, f >>> 0, n >>> 0, seq >>> 0, at, units >>> 0,
+                                           from_units >>> 0, off, ts); });
+
 namespace tidewire::bindings {
 
 namespace {
@@ -35,6 +43,13 @@ void JsListener::on_message(std::uint32_t channel_id, std::uint32_t event_id, st
                             const client::MessageMeta& meta) {
   tw_js_on_message(js_.as_handle(), channel_id, event_id, payload_json.data(), payload_json.size(),
                    static_cast<double>(meta.offset), meta.ts, meta.from.data(), meta.from.size());
+}
+
+void JsListener::on_compact_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view,
+                                    const client::MessageMeta& meta, const client::CompactSpan& span) {
+  tw_js_on_compact_message(js_.as_handle(), channel_id, event_id, span.frame.data(), span.frame.size(),
+                           span.frame_seq, span.payload_index, span.payload_units, span.from_units,
+                           static_cast<double>(meta.offset), meta.ts);
 }
 
 void JsListener::on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,

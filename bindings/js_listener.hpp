@@ -20,6 +20,8 @@ class JsListener final : public client::EngineListener {
   void on_event_name(std::uint32_t event_id, std::string_view name) override;
   void on_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view payload_json,
                   const client::MessageMeta& meta) override;
+  void on_compact_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view payload_json,
+                          const client::MessageMeta& meta, const client::CompactSpan& span) override;
   void on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,
                          const client::MessageMeta& meta) override;
   void on_gap(std::uint32_t channel_id, std::string_view reason) override;

@@ -21,6 +21,23 @@ export interface WasmCallbacks {
     fromPtr: number,
     fromLen: number,
   ): void;
+  /**
+   * Hot path of protocol v2: the compact batch is `frameLen` bytes at `framePtr` in HEAPU8 (valid only during the
+   * call, the same frame while `frameSeq` stays); decoded as UTF-8 text, the payload is its `payloadUnits` UTF-16
+   * units from `payloadIndex`, the sender the `fromUnits` before.
+   */
+  onCompactMessage(
+    channelId: number,
+    eventId: number,
+    framePtr: number,
+    frameLen: number,
+    frameSeq: number,
+    payloadIndex: number,
+    payloadUnits: number,
+    fromUnits: number,
+    offset: number,
+    ts: number,
+  ): void;
   /** A binary channel message: the bytes are in HEAPU8, valid only during the call. */
   onBinaryMessage(
     channelId: number,

@@ -9,7 +9,7 @@
 //   --envelope minimal   a plain app protocol's {channel, event, payload}
 //   --batch K            K messages per frame joined with '\n' (the protocol's batching); 1 = one message per frame
 // A client URL with `binary=1` gets the batches as binary frames, 0x00 then the same bytes (PROTOCOL.md, binary
-// frames). The payload is the same for every envelope: {seq, ts, text}, about 100 bytes.
+// frames); with `compact=1` too, protocol v2 compact batches (0x02, 'm' records) unless --v1. The payload is the same for every envelope: {seq, ts, text}, about 100 bytes.
 //   node prebuilt_push_server.mjs --messages N [--batch K] [--envelope tidewire|minimal] [--wait-go]
 // With --wait-go the stream waits for a line "go" on stdin after the subscribe (the browser bench measures the page's
 // main-thread CPU from that moment); "subscribed" is printed on stdout when the client is ready.
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '1' },
     envelope: { type: 'string', default: 'tidewire' },
     'wait-go': { type: 'boolean', default: false },
+    v1: { type: 'boolean', default: false }, // answer a client asking for compact=1 as a v1 server would
   },
 });
 const N = Number(values.messages);
@@ -55,18 +56,34 @@ const textFrame = (s) => {
   return Buffer.concat([frameHeader(1, body.length), body]);
 };
 
+// Protocol v2 (PROTOCOL.md 13.1): an 'm' record of the same message (its strings are ASCII: UTF-16 units = bytes).
+const a7 = (v) => {
+  const out = [];
+  for (; v >= 0x40; v = Math.floor(v / 64)) out.push(0x40 | (v % 64));
+  out.push(v);
+  return out;
+};
+const str = (s) => [...a7(s.length), ...Buffer.from(s)];
+function compactRecord(seq) {
+  const payload = Buffer.from(`{"seq":${seq},"ts":${ts + seq},"text":"${text}"}`);
+  const from = 'server';
+  const head = [...str('bench'), ...str('tick'), ...str('E'), ...a7(seq + 1), ...a7(ts + seq), ...a7(from.length), ...a7(from.length), ...a7(payload.length)];
+  const body = Buffer.concat([Buffer.from(head), Buffer.from(from), payload]);
+  return Buffer.concat([Buffer.from([0x6d, ...a7(body.length), ...a7(body.length)]), body]);
+}
+
 // The whole stream for one connection, as one buffer: N messages in frames of BATCH.
-function buildStream(binary) {
+function buildStream(binary, compact) {
   const parts = [];
   let bytes = 0;
   let frames = 0;
   for (let seq = 0; seq < N; ) {
     const lines = [];
-    for (let i = 0; i < BATCH && seq < N; i += 1, seq += 1) lines.push(messageLine(values.envelope, seq));
-    const body = Buffer.from(lines.join('\n'));
+    for (let i = 0; i < BATCH && seq < N; i += 1, seq += 1) lines.push(compact ? compactRecord(seq) : messageLine(values.envelope, seq));
+    const body = compact ? Buffer.concat(lines) : Buffer.from(lines.join('\n'));
     const size = body.length + (binary ? 1 : 0);
     parts.push(frameHeader(binary ? 2 : 1, size));
-    if (binary) parts.push(Buffer.from([0]));
+    if (binary) parts.push(Buffer.from([compact ? 2 : 0]));
     parts.push(body);
     bytes += size;
     frames += 1;
@@ -90,9 +107,10 @@ server.on('upgrade', (req, socket) => {
   if (typeof key !== 'string') return socket.destroy();
   const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   const binary = /[?&]binary=1(&|$)/.test(req.url ?? '');
-  const { stream, frames, bytes } = buildStream(binary);
+  const compact = binary && values.envelope === 'tidewire' && !values.v1 && /[?&]compact=1(&|$)/.test(req.url ?? '');
+  const { stream, frames, bytes } = buildStream(binary, compact);
   process.stdout.write(
-    JSON.stringify({ envelope: values.envelope, batch: BATCH, binary, frames, messageBytes: Buffer.byteLength(messageLine(values.envelope, 100000)), streamBytes: bytes }) + '\n',
+    JSON.stringify({ envelope: values.envelope, batch: BATCH, binary, compact, frames, messageBytes: Buffer.byteLength(messageLine(values.envelope, 100000)), streamBytes: bytes }) + '\n',
   );
   const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
   socket.setNoDelay(true);

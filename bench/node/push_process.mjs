@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** { messages, batch, envelope: 'tidewire'|'minimal', waitGo } → { port, waitLine, go, stats, stop } */
-export async function startPrebuiltPush({ messages, batch, envelope, waitGo = false }) {
+/** { messages, batch, envelope: 'tidewire'|'minimal', waitGo, v1 } → { port, waitLine, go, stats, stop } */
+export async function startPrebuiltPush({ messages, batch, envelope, waitGo = false, v1 = false }) {
   const args = [resolve(here, 'prebuilt_push_server.mjs'), '--messages', String(messages), '--batch', String(batch), '--envelope', envelope];
   if (waitGo) args.push('--wait-go');
+  if (v1) args.push('--v1');
   const child = spawn(process.execPath, args, { stdio: [waitGo ? 'pipe' : 'ignore', 'pipe', 'inherit'] });
   const lines = [];
   const waiters = [];

@@ -39,12 +39,14 @@ const setups = {
   tidewire: { envelope: 'tidewire', batch: Number(values.batch), query: values.text ? '?binary=0' : '' }, // the client adds binary=1
   minimal: { envelope: 'minimal', batch: 1, query: '' },
   envelope: { envelope: 'tidewire', batch: 1, query: '' },
+  // the same client against a protocol v1 server (0x00 JSON batches instead of v2 compact batches)
+  'tidewire-v1': { envelope: 'tidewire', batch: Number(values.batch), query: values.text ? '?binary=0' : '', v1: true },
   batched: { envelope: 'tidewire', batch: Number(values.batch), query: '?binary=1' },
   ceiling: { envelope: 'minimal', batch: 1, query: '' },
 };
 
 function run(mode, url) {
-  const args = [resolve(here, 'client_runner.mjs'), '--mode', mode, '--url', url, '--messages', values.messages];
+  const args = [resolve(here, 'client_runner.mjs'), '--mode', mode === 'tidewire-v1' ? 'tidewire' : mode, '--url', url, '--messages', values.messages];
   if (values.dist) args.push('--dist', values.dist);
   const out = execFileSync(process.execPath, args, { encoding: 'utf8', timeout: 180_000 });
   return JSON.parse(out.trim().split('\n').pop());

@@ -6,6 +6,7 @@
 
 #include "client/retry_hint.hpp"
 #include "protocol/binary_frame.hpp"
+#include "protocol/compact_batch.hpp"
 #include "protocol/envelope.hpp"
 #include "protocol/json_writer.hpp"
 #include "protocol/messages.hpp"
@@ -61,7 +62,7 @@ bool has_query_param(const std::string& url, std::string_view name) {
   return false;
 }
 
-// The protocol version, and binary JSON batches (docs/PROTOCOL.md section 13: the browser glue copies binary
+// The protocol version, and binary batches, compact ones where the server has them (docs/PROTOCOL.md section 13: the browser glue copies binary
 // frames with one memcpy but re-encodes text frames in a JS loop), unless the URL already says otherwise.
 std::string connect_url(const std::string& url) {
   std::string out = url;
@@ -75,6 +76,7 @@ std::string connect_url(const std::string& url) {
   };
   add("v", std::to_string(wire::kProtocolVersion));
   add("binary", "1");
+  add("compact", "1");  // protocol v2 batches (section 13.1); a server without them sends 0x00 batches
   return out;
 }
 
@@ -634,8 +636,12 @@ void Engine::on_socket_message(SocketId id, std::string_view data, bool binary) 
   heartbeat_.on_receive(clock_.now_ms(), clock_.wall_ms());
   metrics_.bytes_received += static_cast<double>(data.size());
   if (binary) {
-    if (!data.empty() && static_cast<std::uint8_t>(data[0]) == static_cast<std::uint8_t>(proto::BinaryKind::kJsonBatch)) {
+    const auto kind = data.empty() ? proto::BinaryKind::kChannelMessage : static_cast<proto::BinaryKind>(data[0]);
+    if (kind == proto::BinaryKind::kJsonBatch) {
       data.remove_prefix(1);  // a JSON batch in a binary frame: same as text
+    } else if (kind == proto::BinaryKind::kCompactBatch) {
+      deliver_compact(data);
+      return;
     } else {
       deliver_binary(data);
       return;
@@ -654,20 +660,56 @@ void Engine::deliver_binary(std::string_view frame) {
     return;
   }
   metrics_.messages_received += 1;
-  ChannelEntry* ch = channels_.find(b.channel);
+  ChannelEntry* ch = admit(b.channel, true, b.offset, b.epoch);
   if (ch == nullptr) return;
-  if (ch->has_position && b.epoch == ch->epoch && b.offset <= ch->last_offset) {
-    ++metrics_.duplicates_dropped;
-    return;
-  }
-  ch->has_position = true;
-  ch->last_offset = b.offset;
-  if (b.epoch != ch->epoch) ch->epoch = std::string(b.epoch);
   bool is_new = false;
   const std::uint32_t event_id = events_.intern(b.event, is_new);
   if (is_new) listener_.on_event_name(event_id, b.event);
   MessageMeta meta{b.offset, static_cast<double>(b.ts_ms), b.from};
   listener_.on_binary_message(ch->id, event_id, b.payload, meta);
+}
+
+ChannelEntry* Engine::admit(std::string_view channel, bool has_offset, std::uint64_t offset, std::string_view epoch) {
+  ChannelEntry* ch = channels_.find(channel);
+  if (ch == nullptr || !has_offset) return ch;  // nullptr: unsubscribed meanwhile
+  if (ch->has_position && epoch == ch->epoch && offset <= ch->last_offset) {
+    ++metrics_.duplicates_dropped;  // already delivered (a replay overlapping live traffic)
+    return nullptr;
+  }
+  ch->has_position = true;
+  ch->last_offset = offset;
+  if (epoch != ch->epoch) ch->epoch = std::string(epoch);
+  return ch;
+}
+
+void Engine::deliver_compact(std::string_view frame) {
+  const SocketId id = socket_;
+  const std::uint32_t seq = ++compact_frames_;
+  proto::CompactReader reader(frame);
+  proto::CompactRecord r;
+  proto::CompactReader::Status status = proto::CompactReader::Status::kEnd;
+  // In order: control messages ('j') and channel messages keep the server's order. A listener may close the
+  // socket mid-frame: the rest is dropped then, as in a text batch.
+  while (socket_ == id && (status = reader.next(r)) == proto::CompactReader::Status::kRecord) {
+    if (r.tag == proto::compact::kJson) {
+      handle_line(r.json);
+      continue;
+    }
+    const proto::CompactMessage& m = r.message;
+    metrics_.messages_received += 1;
+    ChannelEntry* ch = admit(m.channel, true, m.offset, m.epoch);
+    if (ch == nullptr) continue;
+    bool is_new = false;
+    const std::uint32_t event_id = events_.intern(m.event, is_new);
+    if (is_new) listener_.on_event_name(event_id, m.event);
+    const MessageMeta meta{m.offset, static_cast<double>(m.ts_ms), m.from};
+    const CompactSpan span{frame, seq, static_cast<double>(r.payload_index), m.payload_units, m.from_units};
+    listener_.on_compact_message(ch->id, event_id, m.payload, meta, span);
+  }
+  if (socket_ == id && status == proto::CompactReader::Status::kMalformed) {
+    ++metrics_.frame_errors;
+    listener_.on_error("bad_frame", "the server sent a compact batch tidewire cannot read; the rest is ignored");
+  }
 }
 
 void Engine::handle_line(std::string_view line) {
@@ -693,17 +735,8 @@ void Engine::handle_line(std::string_view line) {
       channel = decoded_channel;
       event = decoded_event;
     }
-    ChannelEntry* ch = channels_.find(channel);
-    if (ch == nullptr) return;  // unsubscribed meanwhile
-    if (env.has_offset) {
-      if (ch->has_position && env.epoch == ch->epoch && env.offset <= ch->last_offset) {
-        ++metrics_.duplicates_dropped;  // already delivered (a replay overlapping live traffic)
-        return;
-      }
-      ch->has_position = true;
-      ch->last_offset = env.offset;
-      if (env.epoch != ch->epoch) ch->epoch = std::string(env.epoch);
-    }
+    ChannelEntry* ch = admit(channel, env.has_offset, env.offset, env.epoch);
+    if (ch == nullptr) return;
     bool is_new = false;
     const std::uint32_t event_id = events_.intern(event, is_new);
     if (is_new) listener_.on_event_name(event_id, event);

@@ -158,6 +158,10 @@ class Engine {
   void schedule_token_refresh();
   void handle_subscribed(std::string_view line, ChannelEntry& ch);
   void deliver_binary(std::string_view frame);
+  void deliver_compact(std::string_view frame);  // protocol v2 (docs/PROTOCOL.md section 13.1)
+  // The channel a message with this position goes to, having moved the channel's position to it; nullptr when
+  // nobody is subscribed or it was delivered already (a replay overlapping live traffic).
+  ChannelEntry* admit(std::string_view channel, bool has_offset, std::uint64_t offset, std::string_view epoch);
   void expire_and_time_out(double now);
   void set_state(ConnectionState to, std::string_view reason);
   void start_connect();
@@ -218,6 +222,7 @@ class Engine {
 
   ChannelRegistry channels_;
   EventTable events_;
+  std::uint32_t compact_frames_ = 0;  // compact batches received (CompactSpan::frame_seq)
   Outbox outbox_;
   ItemQueue inflight_;  // sent, waiting for ack (in send order)
   std::uint32_t next_msg_ref_ = 1;

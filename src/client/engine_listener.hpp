@@ -16,6 +16,17 @@ struct MessageMeta {
   std::string_view from;
 };
 
+// Protocol v2 (docs/PROTOCOL.md section 13.1): where a message's payload and sender sit in its compact batch
+// decoded once as UTF-8 text (the payload starts `payload_index` UTF-16 units in, the sender right before it).
+// `frame` is valid only during the call; `frame_seq` is new for every frame.
+struct CompactSpan {
+  std::string_view frame;
+  std::uint32_t frame_seq = 0;
+  double payload_index = 0;
+  std::uint32_t payload_units = 0;
+  std::uint32_t from_units = 0;
+};
+
 class EngineListener {
  public:
   virtual ~EngineListener() = default;
@@ -25,6 +36,13 @@ class EngineListener {
   // The hot path. `payload_json` is valid only during the call.
   virtual void on_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view payload_json,
                           const MessageMeta& meta) = 0;
+  // A channel message of a v2 compact batch: on_message's arguments plus where they sit in the frame's text (a
+  // host that decodes each frame once slices them). By default, on_message.
+  virtual void on_compact_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view payload_json,
+                                  const MessageMeta& meta, const CompactSpan& span) {
+    (void)span;
+    on_message(channel_id, event_id, payload_json, meta);
+  }
   // A binary channel message (docs/PROTOCOL.md section 13). `bytes` is valid only during the call.
   virtual void on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,
                                  const MessageMeta& meta) = 0;

@@ -688,28 +688,25 @@ export class TidewireClient {
   #callbacks(module: TidewireModule): WasmCallbacks {
     const slotsById = () => this.#slotsById;
     const events = this.#events;
+    let frameSeq = -1; // the compact batch whose text frameText holds
+    let frameText = '';
     return {
       onMessage: (channelId, eventId, ptr, len, offset, ts, fromPtr, fromLen) => {
         const slot = slotsById()[channelId];
         if (slot === undefined || slot.listeners.size === 0) return;
         const heap = module.HEAPU8; // re-read: memory growth replaces the buffer
-        let payload: unknown;
-        try {
-          payload = JSON.parse(decoder.decode(heap.subarray(ptr, ptr + len)));
-        } catch {
-          this.#emitError(new TidewireError(ErrorCode.badFrame, `a message on "${slot.name}" had a payload that is not JSON; dropped`));
-          return;
+        const from = fromLen > 0 ? decoder.decode(heap.subarray(fromPtr, fromPtr + fromLen)) : '';
+        this.#deliverJson(slot, events[eventId] ?? '', decoder.decode(heap.subarray(ptr, ptr + len)), offset, ts, from);
+      },
+      // Protocol v2: one TextDecoder call per frame, then slices (no copy in V8) of its text.
+      onCompactMessage: (channelId, eventId, framePtr, frameLen, seq, at, units, fromUnits, offset, ts) => {
+        const slot = slotsById()[channelId];
+        if (slot === undefined || slot.listeners.size === 0) return;
+        if (seq !== frameSeq) {
+          frameSeq = seq;
+          frameText = decoder.decode(module.HEAPU8.subarray(framePtr, framePtr + frameLen));
         }
-        const message: ChannelMessage<unknown> = {
-          channel: slot.name,
-          event: events[eventId] ?? '',
-          payload,
-          offset,
-          ts,
-          from: fromLen > 0 ? decoder.decode(heap.subarray(fromPtr, fromPtr + fromLen)) : '',
-          binary: false,
-        };
-        this.#dispatch(slot, message);
+        this.#deliverJson(slot, events[eventId] ?? '', frameText.slice(at, at + units), offset, ts, frameText.slice(at - fromUnits, at));
       },
       onBinaryMessage: (channelId, eventId, ptr, len, offset, ts, fromPtr, fromLen) => {
         const slot = slotsById()[channelId];
@@ -858,6 +855,17 @@ export class TidewireClient {
           .catch((e: unknown) => this.#listenerThrew(e));
       },
     };
+  }
+
+  #deliverJson(slot: ChannelSlot, event: string, json: string, offset: number, ts: number, from: string): void {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(json);
+    } catch {
+      this.#emitError(new TidewireError(ErrorCode.badFrame, `a message on "${slot.name}" had a payload that is not JSON; dropped`));
+      return;
+    }
+    this.#dispatch(slot, { channel: slot.name, event, payload, offset, ts, from, binary: false });
   }
 
   #dispatch(slot: ChannelSlot, message: ChannelMessage<unknown>): void {

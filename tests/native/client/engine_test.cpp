@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/compact_batch.hpp"
+
 #include "support/fake_transport.hpp"
 
 using namespace tidewire::client;
 using namespace tidewire::testing;
+namespace proto = tidewire::protocol;
 
 namespace {
 
@@ -59,7 +62,7 @@ TEST_F(EngineTest, NoSocketUntilTheFirstSubscriber) {
   std::uint32_t id = 0;
   ASSERT_EQ(engine->subscribe("room:1", id), Status::kOk);
   ASSERT_EQ(transport.opens.size(), 1u);
-  EXPECT_EQ(transport.opens[0].url, "ws://server/ws?v=1&binary=1");
+  EXPECT_EQ(transport.opens[0].url, "ws://server/ws?v=1&binary=1&compact=1");
   EXPECT_EQ(transport.opens[0].protocols, (std::vector<std::string>{"jwt", "tok"}));
   EXPECT_EQ(engine->state(), ConnectionState::kConnecting);
 }
@@ -545,6 +548,55 @@ TEST_F(EngineTest, BinaryMessagesBothWays) {
   EXPECT_EQ(listener.messages.back().payload, "5");
 }
 
+// Protocol v2 compact batches (PROTOCOL.md 13.1): records in order, control messages among channel messages,
+// the same dedupe by offset as text, spans that locate the payload in the frame's text, bad records reported.
+TEST_F(EngineTest, CompactBatchesKeepOrderAndDedupe) {
+  std::uint32_t id = 0, r = 0;
+  engine->subscribe("a", id);
+  accept();
+  ASSERT_EQ(engine->publish("a", "e", "1", r), Status::kOk);
+  const auto msg = [](std::uint64_t offset, std::string_view payload) {
+    proto::CompactMessage m;
+    m.channel = "a";
+    m.event = "chat";
+    m.epoch = "E1";
+    m.offset = offset;
+    m.ts_ms = 1000;
+    m.from = "bob";
+    m.payload = payload;
+    std::string out;
+    proto::encode_compact_message(out, m);
+    return out;
+  };
+  std::string frame(1, '\x02');
+  frame += msg(1, "10");
+  proto::encode_compact_json(frame, R"({"type":"ack","ref":"p1","channel":"a","offset":2})");
+  frame += msg(2, R"({"t":"é"})");
+  frame += msg(2, "99");  // a duplicate (replay overlapping live): dropped
+  frame += msg(3, "30");
+  engine->on_socket_message(transport.current(), frame, true);
+  ASSERT_EQ(listener.messages.size(), 3u);
+  EXPECT_EQ(listener.messages[0].payload, "10");
+  EXPECT_EQ(listener.messages[1].payload, R"({"t":"é"})");
+  EXPECT_EQ(listener.messages[2].offset, 3u);
+  EXPECT_EQ(listener.messages[1].event, "chat");
+  ASSERT_EQ(listener.acks.size(), 1u);
+  EXPECT_EQ(listener.messages_before_ack[0], 1u);  // between the first and the second message
+  EXPECT_EQ(engine->metrics_snapshot().duplicates_dropped, 1);
+  ASSERT_EQ(listener.spans.size(), 3u);
+  EXPECT_EQ(listener.spans[0].frame_seq, listener.spans[2].frame_seq);
+  EXPECT_EQ(listener.spans[1].payload_units, 9u);  // {"t":"é"}: 10 bytes, é is one UTF-16 unit
+  EXPECT_EQ(listener.spans[1].from_units, 3u);
+
+  // The next frame continues from offset 3 (text or compact alike); a truncated record is a bad_frame.
+  const std::string next = std::string(1, '\x02') + msg(4, "40");
+  engine->on_socket_message(transport.current(), next.substr(0, next.size() - 3), true);
+  EXPECT_EQ(listener.errors.back(), "bad_frame");
+  engine->on_socket_message(transport.current(), next, true);
+  EXPECT_EQ(listener.messages.back().payload, "40");
+  EXPECT_NE(listener.spans.back().frame_seq, listener.spans[0].frame_seq);
+}
+
 TEST_F(EngineTest, TooManyConnectionsStops) {
   std::uint32_t id = 0;
   engine->subscribe("a", id);
@@ -708,7 +760,7 @@ TEST_F(EngineTest, TheConnectUrlKeepsWhatTheApplicationSet) {
   make(c);
   std::uint32_t id = 0;
   engine->subscribe("a", id);
-  EXPECT_EQ(transport.opens.back().url, "wss://h/ws?nav=2&binary=0&v=1");
+  EXPECT_EQ(transport.opens.back().url, "wss://h/ws?nav=2&binary=0&v=1&compact=1");
 }
 
 // The outbox's vector-backed queue: order, byte accounting and removal from anywhere.

@@ -102,6 +102,11 @@ class RecordingListener final : public client::EngineListener {
                   const client::MessageMeta& meta) override {
     messages.push_back({channel_id, event_names.at(event_id), std::string(payload), meta.offset});
   }
+  void on_compact_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view payload,
+                          const client::MessageMeta& meta, const client::CompactSpan& span) override {
+    spans.push_back(span);
+    on_message(channel_id, event_id, payload, meta);
+  }
   void on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,
                          const client::MessageMeta& meta) override {
     binaries.push_back({channel_id, event_names.at(event_id), std::string(bytes), meta.offset});
@@ -112,6 +117,7 @@ class RecordingListener final : public client::EngineListener {
   void on_ack(std::uint32_t ref, bool ok, std::uint64_t offset, std::string_view code, std::string_view,
               std::string_view) override {
     acks.push_back({ref, ok, offset, std::string(code)});
+    messages_before_ack.push_back(messages.size());
   }
   void on_reply(std::uint32_t ref, bool ok, std::string_view data, std::string_view code, std::string_view) override {
     replies.push_back({ref, ok, std::string(data), std::string(code)});
@@ -139,6 +145,8 @@ class RecordingListener final : public client::EngineListener {
   std::vector<Received> binaries;
   std::vector<std::pair<std::uint32_t, std::string>> gaps;
   std::vector<Ack> acks;
+  std::vector<std::size_t> messages_before_ack;  // messages.size() when each ack arrived (ordering)
+  std::vector<client::CompactSpan> spans;        // of on_compact_message (frame views are dangling afterwards)
   struct Reply {
     std::uint32_t ref;
     bool ok;
