@@ -45,6 +45,8 @@ const setups = {
   tidewire: { envelope: 'tidewire', batch: Number(values.batch), query: values.text ? '?binary=0' : '' },
   minimal: { envelope: 'minimal', batch: 1, query: '' },
   envelope: { envelope: 'tidewire', batch: 1, query: '' },
+  // the same client against a protocol v1 server (0x00 JSON batches instead of v2 compact batches)
+  'tidewire-v1': { envelope: 'tidewire', batch: Number(values.batch), query: values.text ? '?binary=0' : '', v1: true },
   batched: { envelope: 'tidewire', batch: Number(values.batch), query: '?binary=1' },
 };
 
@@ -63,7 +65,7 @@ const onPayload = (p) => {
   if (++count === N) bench.done({ messages: count, inOrder: ok, ms: performance.now() - t0 });
 };
 const handlers = new Map([['bench', (m) => onPayload(m.payload)]]);
-if (mode === 'tidewire') {
+if (mode === 'tidewire' || mode === 'tidewire-v1') {
   const { createClient, loadModule } = await import('/tidewire/index.js');
   await loadModule();
   createClient({ url, token: 'bench' }).subscribe('bench', (m) => onPayload(m.payload));
@@ -126,7 +128,7 @@ try {
     for (const mode of order) {
       const setup = setups[mode];
       if (!setup) throw new Error(`unknown mode ${mode}`);
-      const push = await startPrebuiltPush({ messages: N, batch: setup.batch, envelope: setup.envelope, waitGo: true });
+      const push = await startPrebuiltPush({ messages: N, batch: setup.batch, envelope: setup.envelope, waitGo: true, v1: setup.v1 });
       const tab = await cdp.newPage();
       const s = tab.sessionId;
       try {

@@ -3,7 +3,9 @@
 // in the same run. Also: memory per idle connection (RSS growth over N idle authenticated connections).
 //
 //   node bench/server/fanout.mjs [--rounds 3] [--subscribers 100] [--messages 20000] [--idle 10000]
-//                                [--history-stores sqlite,memory]
+//                                [--history-stores sqlite,memory] [--compact]
+//
+// --compact: tidewire's subscribers connect with binary=1&compact=1 (protocol v2 compact batches, PROTOCOL.md 13.1).
 //
 // tidewire runs once per history store in every round (default both: `sqlite`, the server's default, with a
 // fresh --data-dir per round, and `--history-store memory`), with the default history window (10,000 per channel,
@@ -35,6 +37,7 @@ const { values: opts } = parseArgs({
     idle: { type: 'string', default: '10000' },
     'write-delay-us': { type: 'string', default: '1000' },
     'history-stores': { type: 'string', default: 'sqlite,memory' },
+    compact: { type: 'boolean', default: false }, // tidewire's subscribers ask for protocol v2 compact batches
   },
 });
 const STORES = opts['history-stores'].split(',').filter(Boolean);
@@ -85,15 +88,42 @@ async function startTidewire(store = STORES[0]) {
   return { pid: s.process.pid, wsUrl: s.wsUrl, token: (u) => s.token(u), stop };
 }
 
+// 'm' records of a compact batch (PROTOCOL.md 13.1): a tag, then the body's bytes and UTF-16 units as a7 varints.
+function countCompactMessages(buf) {
+  let n = 0;
+  let pos = 1;
+  const a7 = () => {
+    let v = 0;
+    for (let scale = 1; ; scale *= 64) {
+      const b = buf[pos++];
+      v += (b & 0x3f) * scale;
+      if (!(b & 0x40)) return v;
+    }
+  };
+  while (pos < buf.length) {
+    if (buf[pos++] === 0x6d) n += 1;
+    const bytes = a7();
+    a7();
+    pos += bytes;
+  }
+  return n;
+}
+
 async function fanoutRound(server) {
   const subs = [];
   const received = new Array(SUBSCRIBERS).fill(0);
   const frames = new Array(SUBSCRIBERS).fill(0); // frames carrying channel messages, per subscriber
   for (let i = 0; i < SUBSCRIBERS; i += 1) {
     const t = server.token(`sub${i}`);
-    const ws = await open(server.wsUrl, t ? ['jwt', t] : undefined);
-    ws.on('message', (data) => {
+    const ws = await open(server.wsUrl + (opts.compact && t ? '?binary=1&compact=1' : ''), t ? ['jwt', t] : undefined);
+    ws.on('message', (data, isBinary) => {
       // Count channel messages in the (possibly batched) frame without parsing them.
+      if (isBinary && data[0] === 0x02) {
+        const n = countCompactMessages(data);
+        received[i] += n;
+        if (n > 0) frames[i] += 1;
+        return;
+      }
       const s = String(data);
       let n = 0;
       for (let at = s.indexOf('"channel_message"'); at !== -1; at = s.indexOf('"channel_message"', at + 1)) n += 1;
