@@ -121,7 +121,8 @@ CompactReader::Status CompactReader::next(CompactRecord& out) {
   if (!get_str(body, p, m.channel) || !get_str(body, p, m.event) || !get_str(body, p, m.epoch) ||
       !get_a7(body, p, m.offset) || !get_a7(body, p, m.ts_ms) || !get_a7(body, p, from_bytes) ||
       !get_a7(body, p, from_units) || !get_a7(body, p, payload_units) || from_bytes > body.size() - p ||
-      from_units > from_bytes || payload_units > body.size() - p - from_bytes) {
+      from_units > from_bytes || payload_units > body.size() - p - from_bytes ||
+      from_units + payload_units > body_units) {
     return Status::kMalformed;
   }
   m.from = body.substr(p, static_cast<std::size_t>(from_bytes));

@@ -142,7 +142,9 @@ TEST(CompactBatch, TruncatedOrCorruptFramesAreMalformedNeverOverread) {
     EXPECT_EQ(reader.next(r), CompactReader::Status::kMalformed) << n;
   }
   for (const std::string bad : {std::string("\x02x\x01\x01" "a", 5), std::string("\x02m\x7f", 3),
-                                std::string("\x02j\x01\x02" "a", 5), std::string("\x02j\x80", 3)}) {
+                                std::string("\x02j\x01\x02" "a", 5), std::string("\x02j\x80", 3),
+                                // payloadUnits (2) over the body's units (1): the payload would start before the record
+                                std::string("\x02m\x0a\x01\0\0\0\0\0\0\0\x02" "ab", 16)}) {
     CompactReader reader(bad);
     CompactRecord r;
     EXPECT_EQ(reader.next(r), CompactReader::Status::kMalformed);
