@@ -662,11 +662,16 @@ void Engine::deliver_binary(std::string_view frame) {
   metrics_.messages_received += 1;
   ChannelEntry* ch = admit(b.channel, true, b.offset, b.epoch);
   if (ch == nullptr) return;
-  bool is_new = false;
-  const std::uint32_t event_id = events_.intern(b.event, is_new);
-  if (is_new) listener_.on_event_name(event_id, b.event);
+  const std::uint32_t event_id = event_id_of(b.event);
   MessageMeta meta{b.offset, static_cast<double>(b.ts_ms), b.from};
   listener_.on_binary_message(ch->id, event_id, b.payload, meta);
+}
+
+std::uint32_t Engine::event_id_of(std::string_view name) {
+  bool is_new = false;
+  const std::uint32_t id = events_.intern(name, is_new);
+  if (is_new) listener_.on_event_name(id, name);
+  return id;
 }
 
 ChannelEntry* Engine::admit(std::string_view channel, bool has_offset, std::uint64_t offset, std::string_view epoch) {
@@ -699,9 +704,7 @@ void Engine::deliver_compact(std::string_view frame) {
     metrics_.messages_received += 1;
     ChannelEntry* ch = admit(m.channel, true, m.offset, m.epoch);
     if (ch == nullptr) continue;
-    bool is_new = false;
-    const std::uint32_t event_id = events_.intern(m.event, is_new);
-    if (is_new) listener_.on_event_name(event_id, m.event);
+    const std::uint32_t event_id = event_id_of(m.event);
     const MessageMeta meta{m.offset, static_cast<double>(m.ts_ms), m.from};
     const CompactSpan span{frame, seq, static_cast<double>(r.payload_index), m.payload_units, m.from_units};
     listener_.on_compact_message(ch->id, event_id, m.payload, meta, span);
@@ -737,9 +740,7 @@ void Engine::handle_line(std::string_view line) {
     }
     ChannelEntry* ch = admit(channel, env.has_offset, env.offset, env.epoch);
     if (ch == nullptr) return;
-    bool is_new = false;
-    const std::uint32_t event_id = events_.intern(event, is_new);
-    if (is_new) listener_.on_event_name(event_id, event);
+    const std::uint32_t event_id = event_id_of(event);
     MessageMeta meta{env.offset, env.ts, env.from};
     listener_.on_message(ch->id, event_id, env.payload.empty() ? std::string_view("null") : env.payload, meta);
     return;

@@ -162,6 +162,8 @@ class Engine {
   // The channel a message with this position goes to, having moved the channel's position to it; nullptr when
   // nobody is subscribed or it was delivered already (a replay overlapping live traffic).
   ChannelEntry* admit(std::string_view channel, bool has_offset, std::uint64_t offset, std::string_view epoch);
+  // The id of an event name, announced to the listener the first time (on_event_name).
+  std::uint32_t event_id_of(std::string_view name);
   void expire_and_time_out(double now);
   void set_state(ConnectionState to, std::string_view reason);
   void start_connect();

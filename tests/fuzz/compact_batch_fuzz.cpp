@@ -5,14 +5,11 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "check_inside.hpp"
+
 #include "protocol/compact_batch.hpp"
 
-namespace {
-void check_inside(std::string_view in, std::string_view v) {
-  if (v.empty()) return;
-  if (v.data() < in.data() || v.data() + v.size() > in.data() + in.size()) std::abort();
-}
-}  // namespace
+using tidewire::fuzz::check_inside;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);

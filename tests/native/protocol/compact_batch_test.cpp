@@ -17,6 +17,16 @@ std::string frame_of(const std::vector<std::string>& records) {
   return f;
 }
 
+CompactMessage message(std::string_view channel, std::string_view event, std::string_view from,
+                       std::string_view payload) {
+  CompactMessage m;
+  m.channel = channel;
+  m.event = event;
+  m.from = from;
+  m.payload = payload;
+  return m;
+}
+
 std::string message_record(const CompactMessage& m) {
   std::string out;
   EXPECT_TRUE(encode_compact_message(out, m));
@@ -89,12 +99,8 @@ TEST(CompactBatch, HeadersAreAsciiSoTheFrameIsValidUtf8) {
 }
 
 TEST(CompactBatch, PayloadIndexPointsIntoTheFrameDecodedOnceAsUtf16) {
-  CompactMessage a;
-  a.channel = "rööm";
-  a.event = "é";
+  CompactMessage a = message("rööm", "é", "ünï😀", R"({"t":"😀 ä"})");
   a.epoch = "x";
-  a.from = "ünï😀";
-  a.payload = R"({"t":"😀 ä"})";
   CompactMessage b = a;
   b.from = "z";
   b.payload = R"("plain")";
@@ -119,22 +125,14 @@ TEST(CompactBatch, PayloadIndexPointsIntoTheFrameDecodedOnceAsUtf16) {
 }
 
 TEST(CompactBatch, HeadPlusPayloadIsTheWholeRecord) {
-  CompactMessage m;
-  m.channel = "c";
-  m.event = "e";
-  m.from = "u";
-  m.payload = "[1,2]";
+  const CompactMessage m = message("c", "e", "u", "[1,2]");
   std::string head;
   ASSERT_TRUE(encode_compact_head(head, m));
   EXPECT_EQ(head + "[1,2]", message_record(m));
 }
 
 TEST(CompactBatch, TruncatedOrCorruptFramesAreMalformedNeverOverread) {
-  CompactMessage m;
-  m.channel = "room";
-  m.event = "ev";
-  m.from = "someone";
-  m.payload = R"({"a":1})";
+  const CompactMessage m = message("room", "ev", "someone", R"({"a":1})");
   const std::string frame = frame_of({message_record(m)});
   for (std::size_t n = 2; n < frame.size(); ++n) {
     CompactReader reader(std::string_view(frame.data(), n));
