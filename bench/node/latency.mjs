@@ -7,6 +7,11 @@
 //   node bench/node/latency.mjs [--rounds 3] [--seconds 5] [--warmup 1] [--rate 10000] [--subscribers 100]
 //        [--clients 2] [--procs 2] [--write-delay-us 1000] [--only tidewire|baseline]
 //        [--tidewire-publisher tidewire|ws] [--baseline-publisher ws|tidewire] [--drain-ms 15000] [--out FILE]
+//        [--nodes 1] [--redis]
+//
+// Several nodes (issue #15): --nodes N starts a redis-server (no persistence) and N tidewire-server nodes with
+// --broker redis (--redis: the same with one node). Subscriber i connects to node i mod N, the publisher to node 1,
+// with no load balancer in between, history in Redis (--data-dir :memory:); the one-node run keeps the defaults.
 //
 // The shape, and why. Every subscriber connection is real and reads everything the server sends it, so the
 // server fans out to all 100. Only --clients of them (default 2, spread over --procs processes, so one each) are
@@ -60,6 +65,8 @@ const { values: opts } = parseArgs({
     'tidewire-publisher': { type: 'string', default: 'tidewire' },
     'baseline-publisher': { type: 'string', default: 'ws' },
     out: { type: 'string', default: resolve(root, 'test-results/bench/latency.json') },
+    nodes: { type: 'string', default: '1' },
+    redis: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(opts.rounds);
@@ -78,6 +85,8 @@ const RANGE_MS = 2000; // beyond: 1 ms buckets
 const CORES = cpus().length;
 const TICKS = 100; // CLK_TCK
 const MODES = opts.only ? [opts.only] : ['tidewire', 'baseline'];
+const NODES = Number(opts.nodes);
+const REDIS = opts.redis || NODES > 1;
 if (!(CLIENTS >= 1 && PROCS >= 1 && RATE > 0 && SECONDS > 0 && MODES.every((m) => m === 'tidewire' || m === 'baseline'))) {
   throw new Error('latency.mjs: needs --clients >= 1, --procs >= 1, --rate > 0, --seconds > 0, --only tidewire|baseline');
 }
@@ -108,6 +117,27 @@ async function startTidewire() {
     stop: async () => {
       await s.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// N nodes on one Redis (bench/README: issue #15's latency across nodes).
+async function startNodesOnRedis() {
+  const { startRedis, startNodes } = await import('../../tests/node/helpers/cluster.mjs');
+  const redis = await startRedis();
+  const nodes = await startNodes(redis, NODES, {
+    args: ['--rate-limit', '0', '--write-delay-us', String(WRITE_DELAY_US), '--log-level', 'warn'],
+  });
+  return {
+    pid: nodes[0].process.pid,
+    pids: [...nodes.map((n) => n.process.pid), redis.pid],
+    url: nodes[0].wsUrl,
+    urlFor: (i) => nodes[i % NODES].wsUrl,
+    token: (u) => nodes[0].token(u),
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await redis.stop();
+      redis.cleanup();
     },
   };
 }
@@ -172,7 +202,7 @@ function percentiles(hist, over, n) {
 }
 
 async function round(mode) {
-  const server = await (mode === 'tidewire' ? startTidewire() : startBaseline());
+  const server = await (mode !== 'tidewire' ? startBaseline() : REDIS ? startNodesOnRedis() : startTidewire());
   const subs = [];
   let pub;
   try {
@@ -181,9 +211,11 @@ async function round(mode) {
       const sink = p === PROCS;
       const h = helper('latency_subscriber.mjs');
       const tokens = [];
-      if (sink) for (let i = CLIENTS; i < SUBSCRIBERS; i += 1) tokens.push(server.token(`sub${i}`));
-      else for (let i = p; i < CLIENTS; i += PROCS) tokens.push(server.token(`sub${i}`));
-      h.send({ type: 'config', mode, sink, url: server.url, tokens, total: TOTAL, warm: WARM, rate: RATE, bucketMs: BUCKET_MS, rangeMs: RANGE_MS });
+      const urls = [];
+      const add = (i) => (tokens.push(server.token(`sub${i}`)), urls.push(server.urlFor?.(i) ?? server.url));
+      if (sink) for (let i = CLIENTS; i < SUBSCRIBERS; i += 1) add(i);
+      else for (let i = p; i < CLIENTS; i += PROCS) add(i);
+      h.send({ type: 'config', mode, sink, url: server.url, urls, tokens, total: TOTAL, warm: WARM, rate: RATE, bucketMs: BUCKET_MS, rangeMs: RANGE_MS });
       subs.push(h);
     }
     const readies = await Promise.race([Promise.all(subs.map((h) => h.next('ready'))), timeout(30_000, null)]);
@@ -202,7 +234,7 @@ async function round(mode) {
     // CPU of every part, read from /proc by this (idle) process at the window's edges: timers in a busy client
     // process would fire late.
     const sample = () => ({
-      server: procCpuMs(server.pid),
+      server: (server.pids ?? [server.pid]).reduce((sum, pid) => sum + procCpuMs(pid), 0),
       subscribers: subs.map((h) => procCpuMs(h.child.pid)),
       publisher: procCpuMs(pub.child.pid),
       machine: machineCpu(),

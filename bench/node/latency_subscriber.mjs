@@ -5,7 +5,8 @@
 // send time in payload.t). Warm-up messages (seq < warm) are checked for loss but not timed. With `sink: true`
 // the clients are sinks instead (openSink below): checked for loss, not timed.
 //
-// IPC: ← {type:'config', mode, sink, url, tokens, total, warm, rate, bucketMs, rangeMs}
+// IPC: ← {type:'config', mode, sink, url, tokens, total, warm, rate, bucketMs, rangeMs, urls?}
+// (urls: one per token, for subscribers spread over several nodes; else every token uses url)
 //      → {type:'ready', clockOffsetMs}          every client subscribed
 //      → {type:'done', ...}                     when every client has every message, or on ← {type:'finish'}
 import { clock, wallClockOffsetMs } from './latency_clock.mjs';
@@ -73,10 +74,10 @@ function report() {
   setTimeout(() => process.exit(0), 200).unref();
 }
 
-async function openTidewire(token) {
+async function openTidewire(token, url) {
   const { createClient } = await import('../../web/dist/index.js');
   const state = newState();
-  const client = createClient({ url: cfg.url, token });
+  const client = createClient({ url, token });
   client.onStateChange((ch) => {
     if (ch.to !== 'connected' && state.ready) state.closed += 1;
   });
@@ -88,10 +89,10 @@ async function openTidewire(token) {
   state.ready = true;
 }
 
-async function openBaseline(token) {
+async function openBaseline(token, url) {
   const { default: WebSocket } = await import('ws');
   const state = newState();
-  const ws = new WebSocket(cfg.url, ['jwt', token], { perMessageDeflate: false });
+  const ws = new WebSocket(url, ['jwt', token], { perMessageDeflate: false });
   let subscribed;
   const handlers = new Map([['bench', (m) => record(state, m.payload.seq, m.payload.t)]]);
   const whenSubscribed = new Promise((r) => (subscribed = r));
@@ -118,11 +119,11 @@ async function openBaseline(token) {
 // subscriber while the CPU goes to the timed clients. A hand-written WebSocket client on a TCP socket: it parses
 // frame headers, answers pings, and finds each message's payload.seq with indexOf (the same framing as the timed
 // clients get: binary 0x00 JSON batches from tidewire-server, text from the baseline). Not timed.
-async function openSink(token) {
+async function openSink(token, url) {
   const { connect } = await import('node:net');
   const { randomBytes } = await import('node:crypto');
   const state = newState();
-  const u = new URL(cfg.url);
+  const u = new URL(url);
   if (cfg.mode === 'tidewire') u.searchParams.set('binary', '1');
   const sock = connect({ host: u.hostname, port: Number(u.port) });
   sock.setNoDelay(true);
@@ -201,7 +202,7 @@ process.on('message', async (msg) => {
     hist = new Uint32Array(Math.ceil(cfg.rangeMs / cfg.bucketMs));
     perSec = Array.from({ length: Math.max(1, Math.ceil((cfg.total - cfg.warm) / cfg.rate)) }, () => ({ sum: 0, count: 0, max: 0 }));
     const open = cfg.sink ? openSink : cfg.mode === 'tidewire' ? openTidewire : openBaseline;
-    await Promise.all(cfg.tokens.map((t) => open(t)));
+    await Promise.all(cfg.tokens.map((t, i) => open(t, cfg.urls?.[i] ?? cfg.url)));
     process.send({ type: 'ready', clockOffsetMs: wallClockOffsetMs() });
   } else if (msg.type === 'finish') {
     report();

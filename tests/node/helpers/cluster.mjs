@@ -74,6 +74,9 @@ export async function startRedis() {
   let proc = await spawnReady('redis-server', args, /Ready to accept connections/, 'redis-server');
   const redis = {
     port,
+    get pid() {
+      return proc.child.pid;
+    },
     url: `redis://127.0.0.1:${port}`,
     /** Runs one command through redis-cli; resolves with its output, trimmed. */
     cli(...command) {
