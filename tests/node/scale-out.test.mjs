@@ -215,6 +215,9 @@ describe('scale-out on Redis', { skip }, () => {
     const refused = await pub.request({ type: 'channel_message', channel: 'room:restart', event: 'n', payload: 1 });
     assert.equal(refused.type, 'error');
     assert.equal(refused.code, 'unavailable');
+    const notJoined = await pub.request({ type: 'subscribe', channel: 'room:elsewhere' });
+    assert.equal(notJoined.type, 'error');
+    assert.equal(notJoined.code, 'unavailable');
     await redis.restart();
     await waitFor(async () => (await fetch(`${a.httpUrl}/healthz`)).ok && (await fetch(`${b.httpUrl}/healthz`)).ok,
       5000, 'both nodes healthy again');
