@@ -324,7 +324,12 @@ bool RedisBroker::join(std::string_view channel, const std::function<void()>& ad
     net::post(ioc_, [this, name, subscribe] {
       guard("broker join", [&] {
         if (!subscribe) return request_load(name, false);
-        if (!pubsub_.subscribe_command({"SUBSCRIBE", pubsub_name(name)})) settle(name, false);
+        if (pubsub_.subscribe_command({"SUBSCRIBE", pubsub_name(name)})) return;
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (const auto it = channels_.find(name); it != channels_.end()) it->second.listening = false;
+        }
+        settle(name, false);
       });
     });
   }
