@@ -122,7 +122,7 @@ describe('scale-out on Redis', { skip }, () => {
     const again = await connectAuthed(a, 'c-bob');
     const r = await subscribeSince(again, channel, { offset: live.offset, epoch: s.epoch });
     assert.equal(r.recovered, true);
-    assert.equal((await again.nextChannelMessage((m) => m.event === 'message')).payload.text ?? '', 'two');
+    assert.equal((await again.nextChannelMessage((m) => m.event === 'message')).payload.text, 'two');
     await Promise.all([alice.close(), again.close()]);
   });
 
