@@ -15,7 +15,7 @@ ChannelEntry& ChannelRegistry::acquire(std::string_view name, bool& created) {
   entry->name = std::string(name);
   entry->refs = 1;
   ChannelEntry& ref = *entry;
-  by_name_.emplace(std::string_view(ref.name), ref.id);
+  by_name_.emplace(std::string_view(ref.name), &ref);
   by_id_.emplace(ref.id, std::move(entry));
   return ref;
 }
@@ -25,6 +25,7 @@ bool ChannelRegistry::release(std::uint32_t id) {
   if (it == by_id_.end() || it->second->refs == 0) return false;
   --total_refs_;
   if (--it->second->refs > 0) return false;
+  if (last_found_ == it->second.get()) last_found_ = nullptr;
   by_name_.erase(std::string_view(it->second->name));
   by_id_.erase(it);
   return true;
@@ -41,8 +42,10 @@ const ChannelEntry* ChannelRegistry::find(std::uint32_t id) const {
 }
 
 ChannelEntry* ChannelRegistry::find(std::string_view name) {
+  if (last_found_ != nullptr && last_found_->name == name) return last_found_;
   auto it = by_name_.find(name);
-  return it == by_name_.end() ? nullptr : find(it->second);
+  if (it == by_name_.end()) return nullptr;
+  return last_found_ = it->second;
 }
 
 void ChannelRegistry::reset_socket_state() {

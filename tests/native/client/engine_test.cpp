@@ -597,6 +597,24 @@ TEST_F(EngineTest, CompactBatchesKeepOrderAndDedupe) {
   EXPECT_NE(listener.spans.back().frame_seq, listener.spans[0].frame_seq);
 }
 
+// The registry checks the last channel found first: a removed channel must not be found through it.
+TEST_F(EngineTest, AChannelReleasedAndSubscribedAgainIsANewChannel) {
+  std::uint32_t first = 0, second = 0;
+  engine->subscribe("a", first);
+  accept();
+  const std::string line = R"({"type":"channel_message","channel":"a","event":"e","payload":1})";
+  engine->on_socket_message(transport.current(), line, false);
+  ASSERT_EQ(listener.messages.size(), 1u);
+  engine->unsubscribe(first);
+  engine->on_socket_message(transport.current(), line, false);
+  EXPECT_EQ(listener.messages.size(), 1u);  // not subscribed any more
+  engine->subscribe("a", second);
+  EXPECT_NE(second, first);
+  engine->on_socket_message(transport.current(), line, false);
+  ASSERT_EQ(listener.messages.size(), 2u);
+  EXPECT_EQ(listener.messages.back().channel_id, second);
+}
+
 TEST_F(EngineTest, TooManyConnectionsStops) {
   std::uint32_t id = 0;
   engine->subscribe("a", id);
