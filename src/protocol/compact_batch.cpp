@@ -21,8 +21,9 @@ std::size_t a7_size(std::uint64_t v) {
 
 bool get_a7(std::string_view in, std::size_t& pos, std::uint64_t& out) {
   out = 0;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(in.data());  // no operator[] call under -Oz
   for (unsigned shift = 0; pos < in.size() && shift < 64; shift += 6) {
-    const auto b = static_cast<unsigned char>(in[pos++]);
+    const unsigned char b = bytes[pos++];
     if (b & 0x80) return false;
     out |= static_cast<std::uint64_t>(b & 0x3f) << shift;
     if (!(b & 0x40)) return true;
@@ -33,7 +34,7 @@ bool get_a7(std::string_view in, std::size_t& pos, std::uint64_t& out) {
 bool get_str(std::string_view in, std::size_t& pos, std::string_view& out) {
   std::uint64_t n = 0;
   if (!get_a7(in, pos, n) || n > in.size() - pos) return false;
-  out = in.substr(pos, static_cast<std::size_t>(n));
+  out = std::string_view(in.data() + pos, static_cast<std::size_t>(n));
   pos += static_cast<std::size_t>(n);
   return true;
 }
