@@ -80,7 +80,9 @@ export async function launchChromiumPipe() {
     await Promise.race([send('Browser.close').catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
     if (child.exitCode === null) child.kill();
     await exited;
-    rmSync(profile, { recursive: true, force: true });
+    // Chromium's helper processes may still be writing into the profile for a moment after the browser exits
+    // (ENOTEMPTY on the first try has been seen): retry the removal rather than fail.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
   return { send, waitEvent, newPage, close };
 }
