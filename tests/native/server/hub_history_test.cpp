@@ -10,6 +10,7 @@
 
 #include "fake_session.hpp"
 #include "protocol/binary_frame.hpp"
+#include "server/history.hpp"
 #include "server/history_store_sqlite.hpp"
 #include "server/hub.hpp"
 
@@ -319,4 +320,38 @@ TEST(HubHistory, SqliteStoreCheckpointsOnItsOwnThread) {
 }
 
 }  // namespace
+}  // namespace tidewire::server
+
+namespace tidewire::server {
+
+TEST(ChannelHistoryIndex, FindsTheNewestEntryOfASenderAndIdAndForgetsWhatIsPruned) {
+  ChannelHistory h;
+  auto entry = [](std::uint64_t offset, std::string from, std::string id) {
+    HistoryEntry e;
+    e.offset = offset;
+    e.ts_ms = offset;
+    e.from = std::move(from);
+    e.client_id = std::move(id);
+    return e;
+  };
+  h.push(entry(1, "alice", "k1"));
+  h.push(entry(2, "bob", "k1"));     // the same id from another sender is another message
+  h.push(entry(3, "alice", ""));     // no id: never found
+  h.push(entry(4, "ali", "cek1"));   // the same characters split differently is another key
+  h.push(entry(5, "alice", "k1"));   // a repeat (as the hub never stores one, only its newest counts)
+  ASSERT_NE(h.find_client_id("alice", "k1"), nullptr);
+  EXPECT_EQ(h.find_client_id("alice", "k1")->offset, 5u);
+  EXPECT_EQ(h.find_client_id("bob", "k1")->offset, 2u);
+  EXPECT_EQ(h.find_client_id("ali", "cek1")->offset, 4u);
+  EXPECT_EQ(h.find_client_id("alice", ""), nullptr);
+  EXPECT_EQ(h.find_client_id("carol", "k1"), nullptr);
+  // Pruning the oldest two keeps alice's newest k1 and forgets bob's.
+  EXPECT_EQ(h.prune(100, HistoryLimits{3, 1000}), 3u);
+  EXPECT_EQ(h.find_client_id("bob", "k1"), nullptr);
+  EXPECT_EQ(h.find_client_id("alice", "k1")->offset, 5u);
+  // Past the ttl everything goes, and nothing is found.
+  EXPECT_EQ(h.prune(5000, HistoryLimits{3, 1000}), 0u);
+  EXPECT_EQ(h.find_client_id("alice", "k1"), nullptr);
+}
+
 }  // namespace tidewire::server
