@@ -204,15 +204,19 @@ PublishResult Hub::publish_once(const PublishRequest& request,
   }
 
   if (before_fanout) before_fanout(result.offset, false);
-  for (auto it = channel->subscribers.begin(); it != channel->subscribers.end();) {
+  fan_out(*channel, frame);
+  return result;
+}
+
+void Hub::fan_out(Channel& channel, const SharedFrame& frame) {
+  for (auto it = channel.subscribers.begin(); it != channel.subscribers.end();) {
     if (auto subscriber = it->second.ref.lock()) {
       subscriber->deliver(frame);
       ++it;
     } else {
-      it = channel->subscribers.erase(it);  // its owner died without unsubscribing
+      it = channel.subscribers.erase(it);  // its owner died without unsubscribing
     }
   }
-  return result;
 }
 
 std::size_t Hub::send_raw(std::string_view name, const SharedFrame& message) {
@@ -263,14 +267,7 @@ Hub::RemoteApply Hub::apply_remote(std::string_view name, std::string_view epoch
     channel->history.push(std::move(entry));
     prune(*channel, ts);
   }
-  for (auto it = channel->subscribers.begin(); it != channel->subscribers.end();) {
-    if (auto subscriber = it->second.ref.lock()) {
-      subscriber->deliver(frame);
-      ++it;
-    } else {
-      it = channel->subscribers.erase(it);
-    }
-  }
+  fan_out(*channel, frame);
   return RemoteApply::kApplied;
 }
 

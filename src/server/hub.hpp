@@ -173,6 +173,9 @@ class Hub {
   // With the map lock held: the channel, created (and loaded from the store) when missing.
   std::shared_ptr<Channel> get_or_create(std::string_view channel);
   void prune(Channel& channel, std::uint64_t now_ms);
+  // Hands `frame` to every live subscriber of `channel` and drops those whose owner died without unsubscribing.
+  // The caller holds the channel's lock.
+  static void fan_out(Channel& channel, const SharedFrame& frame);
 
   HubOptions options_;
   mutable std::mutex mutex_;
