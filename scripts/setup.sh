@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # emscripten: the wasm toolchain; chromium: real-browser tests; clang + libclang-rt-14-dev: fuzz targets;
-# redis-server + libhiredis-dev: --broker redis; haproxy: the scale-out tests' load balancer.
+# redis-server + libhiredis-dev: --broker redis; haproxy: the scale-out tests' load balancer;
+# postgresql-15 + postgresql-15-wal2json + libpq-dev: --database postgres:// and the change feed (tests start
+# their own cluster with initdb + pg_ctl).
 PACKAGES=(
   cmake ninja-build g++ ccache pkg-config
   emscripten nlohmann-json3-dev
@@ -14,6 +16,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   chromium
   redis-server libhiredis-dev haproxy
+  postgresql-15 postgresql-15-wal2json libpq-dev
 )
 
 missing=()

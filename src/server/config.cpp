@@ -206,6 +206,23 @@ const Option kOptions[] = {
        c.broker = std::string(v);
        return {};
      }},
+    {"--database", "TIDEWIRE_DATABASE", "URL",
+     "postgres://user@host:port/db: keep chat and sync in Postgres (shared by every node) instead of SQLite under "
+     "--data-dir; also the source of the change feed (default: none, SQLite)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       if (v.rfind("postgres://", 0) != 0 && v.rfind("postgresql://", 0) != 0)
+         return "must be a postgres:// or postgresql:// URL";
+       c.database = std::string(v);
+       return {};
+     }},
+    {"--changefeed-tables", "TIDEWIRE_CHANGEFEED_TABLES", "LIST",
+     "schema.table[(owner_column)],...: tables whose changes clients may watch on db:<schema>.<table> channels; "
+     "with an owner column a client sees only rows whose owner_column equals its token's sub (needs --database) "
+     "(default: none)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       c.changefeed_tables = std::string(v);
+       return {};
+     }},
     {"--node-id", "TIDEWIRE_NODE_ID", "ID", "this node's name at the broker (default: random)",
      [](Config& c, SecretSources&, std::string_view v) -> std::string {
        if (v.empty() || v.size() > 64 || v.find_first_of(" \t\r\n:") != std::string_view::npos)
@@ -332,6 +349,9 @@ ConfigResult parse_config(int argc, const char* const* argv, const EnvLookup& en
     return fail("--broker " + c.broker + " needs --data-dir :memory: for now: chat and sync keep per-node SQLite "
                 "databases under --data-dir, which several nodes cannot share (a shared Postgres store is issue "
                 "#16). With :memory: chat and sync work per node only.");
+  if (!c.changefeed_tables.empty() && c.database.empty())
+    return fail("--changefeed-tables needs --database postgres://...: the change feed reads that database's "
+                "write-ahead log");
   if (c.node_id.empty()) c.node_id = "n-" + make_connection_id().substr(2);
   if (c.dev_tokens)
     result.warnings.emplace_back("WARNING: --dev-tokens is on: GET /dev/token signs a token for any user name.");

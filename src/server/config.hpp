@@ -42,6 +42,12 @@ struct Config {
   // Scale-out (README "Running several nodes"): "memory" (one node) or redis://host:port[/db].
   std::string broker = "memory";
   std::string node_id;                      // names this node to the broker; default: random ("n-" + 16 hex)
+  // Postgres (README "Postgres"): empty = chat and sync in SQLite under data_dir (the embedded default);
+  // postgres://... or postgresql://... (a libpq connection URI) = chat and sync in that database, shared by nodes.
+  std::string database;
+  // The database change feed: the tables clients may watch, "schema.table" or "schema.table(owner_column)"
+  // (rows visible only where owner_column equals the token's sub), comma-separated. Empty: no change feed.
+  std::string changefeed_tables;
   // Limits (section 14).
   std::uint32_t max_connections_per_user = 5;
   std::uint32_t rate_limit = 100;           // messages per second per connection (0 = off)
