@@ -23,7 +23,7 @@ echo "== publish -> deliver latency, 10,000 messages/s, 100 subscribers (tidewir
 node bench/node/latency.mjs --rounds 3 --seconds 5 | tee test-results/bench/latency.log
 echo
 echo "== several nodes on Redis: publish -> deliver latency and server CPU per delivery at 2,000 messages/s x 100 subscribers, 3 nodes vs one node (memory broker), and publications per second through one Redis"
-node bench/node/scale_out.mjs --rounds 2 --seconds 5 | tee test-results/bench/scale_out.log
+node bench/node/scale_out.mjs --rounds 3 --seconds 5 | tee test-results/bench/scale_out.log
 echo
 echo "== client throughput in headless Chromium, prebuilt frames, bare CDP pipe (the same clients with the browser's WebSocket)"
 node bench/browser/throughput.mjs --rounds 3 --messages 100000 | tee test-results/bench/browser_throughput.log

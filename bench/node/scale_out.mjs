@@ -15,7 +15,7 @@
 //    the nodes accept, acked), all on one channel that every node listens to. Reported with redis-server's CPU,
 //    the nodes' CPU and the publishers' CPU; the same against one node with the memory broker, for reference.
 //
-//   node bench/node/scale_out.mjs [--rounds 2] [--seconds 5] [--warmup 1] [--rate 2000] [--subscribers 100]
+//   node bench/node/scale_out.mjs [--rounds 3] [--seconds 5] [--warmup 1] [--rate 2000] [--subscribers 100]
 //        [--nodes 3] [--clients 3] [--procs 3] [--write-delay-us 0] [--publisher tidewire|ws]
 //        [--flood-seconds 4] [--flood-publishers 3] [--flood-window 100] [--drain-ms 15000] [--out FILE]
 //
@@ -39,7 +39,7 @@ import {
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: opts } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
     rate: { type: 'string', default: '2000' },
@@ -232,6 +232,12 @@ const verdict = {
   cpuRatio: many.cpuUsPerDelivery / one.cpuUsPerDelivery,
   cpuRatioWithRedis: (many.cpuUsPerDelivery + many.redisCpuUsPerDelivery) / one.cpuUsPerDelivery,
 };
+// The same per pair of rounds (one node, then three nodes, back to back): how much the verdict moves with the noise.
+verdict.pairs = rounds.many.map((m, i) => ({
+  p50DeltaMs: m.p50Ms - rounds.one[i].p50Ms,
+  p99DeltaMs: m.p99Ms - rounds.one[i].p99Ms,
+  cpuRatio: m.nodeCpuUsPerDelivery / rounds.one[i].nodeCpuUsPerDelivery,
+}));
 verdict.p50Met = verdict.p50DeltaMs <= TARGET.p50DeltaMs;
 verdict.p99Met = verdict.p99DeltaMs <= TARGET.p99DeltaMs;
 verdict.cpuMet = verdict.cpuRatio <= TARGET.cpuRatio;
@@ -254,9 +260,17 @@ const rows = [
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`summary (medians of ${ROUNDS} round(s); flood: one run each):`);
 for (const r of rows) console.log('  ' + r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+const signed = (x) => `${x >= 0 ? '+' : ''}${fmt(x)}`;
+console.log(`  per pair of rounds: p50 ${verdict.pairs.map((p) => signed(p.p50DeltaMs)).join(', ')} ms; p99 ${verdict.pairs.map((p) => signed(p.p99DeltaMs)).join(', ')} ms; ` +
+  `CPU per delivery ${verdict.pairs.map((p) => fmt(p.cpuRatio) + '×').join(', ')}`);
 const flags = [];
 if (![...rounds.one, ...rounds.many].every((r) => r.complete && r.reordered === 0)) flags.push('MESSAGES MISSING, DUPLICATED OR REORDERED in some round');
-if ([...rounds.one, ...rounds.many].some((r) => r.saturated)) flags.push('some rounds were CPU-SATURATED (no idle CPU on the machine): their latency includes CPU queueing');
+if ([...rounds.one, ...rounds.many].some((r) => r.saturated)) {
+  flags.push('some rounds were CPU-SATURATED (no idle CPU on the machine): their latency includes CPU queueing, and their CPU per delivery ' +
+    'is lower than on an idle machine (a starved server writes more messages per frame)');
+}
+const others = [...rounds.one, ...rounds.many].map((r) => r.cpuOtherPercent).filter((x) => x !== null);
+if (others.some((x) => x > 20)) flags.push(`processes outside this bench took up to ${fmt(Math.max(...others), 0)}% of the machine during the rounds: rerun on a quiet machine`);
 if ([...rounds.one, ...rounds.many].some((r) => r.growing)) flags.push('some rounds were NOT KEEPING UP');
 for (const f of flags) console.log(`  note: ${f}`);
 
