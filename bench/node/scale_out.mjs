@@ -100,6 +100,15 @@ async function startMany() {
     nodePids: nodes.map((n) => n.process.pid),
     redisPid: redis.pid,
     cpuPids: { redis: redis.pid },
+    // The nodes' broker counters (/metrics), summed.
+    brokerCounters: async () => {
+      const sum = { round_trips: 0, round_trip_microseconds: 0, backfills: 0, errors: 0 };
+      for (const n of nodes) {
+        const text = await (await fetch(`${n.httpUrl}/metrics`)).text();
+        for (const k of Object.keys(sum)) sum[k] += Number(new RegExp(`^tidewire_broker_${k}_total (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+      }
+      return sum;
+    },
     url: nodes[0].wsUrl,
     urlFor: (i) => nodes[i % NODES].wsUrl,
     token: (u) => nodes[0].token(u),
@@ -114,7 +123,14 @@ async function startMany() {
 async function latencyRound(start) {
   const server = await start();
   try {
+    const before = await server.brokerCounters?.();
     const r = await runRound('tidewire', server, SHAPE, PUBLISHER);
+    if (before) {
+      // Over the whole round (warm-up included): the nodes' calls to Redis (publishes and stream reads).
+      const after = await server.brokerCounters();
+      const d = Object.fromEntries(Object.keys(before).map((k) => [k, after[k] - before[k]]));
+      r.broker = { calls: d.round_trips, meanRoundTripMs: d.round_trips ? d.round_trip_microseconds / d.round_trips / 1000 : null, backfills: d.backfills, errors: d.errors };
+    }
     // µs of CPU per delivery: CPU% / 100 s per s ÷ deliveries per s.
     const perDelivery = (pct) => (pct === null ? null : (pct / 100 / (r.publishRate * SHAPE.subscribers)) * 1e6);
     r.nodeCpuUsPerDelivery = perDelivery(r.cpuPercent.server);
@@ -210,6 +226,10 @@ for (let i = 0; i < ROUNDS; i += 1) {
     console.log(`round ${i + 1} ${label}: ${lines[0]}`);
     for (const l of lines.slice(1)) console.log(`    ${l}`);
     console.log(`    server CPU per delivery: ${fmt(r.nodeCpuUsPerDelivery)} µs${r.redisCpuUsPerDelivery === null ? '' : ` (nodes), redis-server ${fmt(r.redisCpuUsPerDelivery)} µs`}`);
+    if (r.broker) {
+      console.log(`    broker (the nodes' /metrics over the round): ${int(r.broker.calls)} calls to Redis, mean round trip ${fmt(r.broker.meanRoundTripMs, 3)} ms ` +
+        `(the node's broker thread → Redis → back), ${r.broker.backfills} backfills, ${r.broker.errors} errors`);
+    }
   }
 }
 console.log(`publications per second through ${NODES} nodes on one Redis, ${FLOOD_SECONDS} s after a 1 s warm-up:`);
@@ -224,6 +244,7 @@ const many = {
   cpuUsPerDelivery: median(rounds.many.map((r) => r.nodeCpuUsPerDelivery)),
   redisCpuPercent: median(rounds.many.map((r) => r.cpuPercent.parts.redis)),
   redisCpuUsPerDelivery: median(rounds.many.map((r) => r.redisCpuUsPerDelivery)),
+  brokerRoundTripMs: median(rounds.many.map((r) => r.broker.meanRoundTripMs)),
 };
 const clientCpu = (rs) => median(rs.map((r) => Math.max(r.cpuPercent.publisher, ...r.cpuPercent.subscribers)));
 const verdict = {
@@ -249,6 +270,8 @@ const rows = [
   ['p99 publish → deliver', `${fmt(one.p99Ms)} ms`, `${fmt(many.p99Ms)} ms`, `${verdict.p99DeltaMs >= 0 ? '+' : ''}${fmt(verdict.p99DeltaMs)} ms`, `≤ +${TARGET.p99DeltaMs} ms`, yes(verdict.p99Met)],
   ['server CPU per delivery', `${fmt(one.cpuUsPerDelivery)} µs`, `${fmt(many.cpuUsPerDelivery)} µs`, `${fmt(verdict.cpuRatio)}×`, `≤ ${TARGET.cpuRatio}×`, yes(verdict.cpuMet)],
   ['  + redis-server', '', `${fmt(many.cpuUsPerDelivery + many.redisCpuUsPerDelivery)} µs`, `${fmt(verdict.cpuRatioWithRedis)}×`, '(not a target)', ''],
+  ['publisher send → ack', `${fmt(one.ackP50Ms)} / ${fmt(one.ackP99Ms)} ms`, `${fmt(many.ackP50Ms)} / ${fmt(many.ackP99Ms)} ms`, '', '(p50 / p99)', ''],
+  ['node → Redis round trip', '', `${fmt(many.brokerRoundTripMs, 3)} ms`, '', '(mean, /metrics)', ''],
   ['server CPU (nodes)', `${fmt(one.serverCpuPercent, 0)}%`, `${fmt(many.serverCpuPercent, 0)}% + Redis ${fmt(many.redisCpuPercent, 0)}%`, '', '', ''],
   ['busiest client process', `${fmt(clientCpu(rounds.one), 0)}%`, `${fmt(clientCpu(rounds.many), 0)}%`, '', '(< 100%: not the bottleneck)', ''],
   ['whole machine', `${fmt(one.machineCpuPercent, 0)}%`, `${fmt(many.machineCpuPercent, 0)}%`, '', `of ${CORES * 100}%`, ''],
