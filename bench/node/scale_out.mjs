@@ -263,7 +263,11 @@ verdict.p50Met = verdict.p50DeltaMs <= TARGET.p50DeltaMs;
 verdict.p99Met = verdict.p99DeltaMs <= TARGET.p99DeltaMs;
 verdict.cpuMet = verdict.cpuRatio <= TARGET.cpuRatio;
 
-const yes = (b) => (b ? 'met' : 'MISSED');
+// A verdict from rounds that shared the machine with other work (over 20% of it) or fell behind is marked '?'.
+const all = [...rounds.one, ...rounds.many];
+const others = all.map((r) => r.cpuOtherPercent).filter((x) => x !== null);
+verdict.disturbed = others.some((x) => x > 20) || all.some((r) => r.growing);
+const yes = (b) => (b ? 'met' : 'MISSED') + (verdict.disturbed ? ' ?' : '');
 const rows = [
   ['', 'one node (memory)', `${NODES} nodes (Redis)`, 'difference', 'target', ''],
   ['p50 publish → deliver', `${fmt(one.p50Ms)} ms`, `${fmt(many.p50Ms)} ms`, `${verdict.p50DeltaMs >= 0 ? '+' : ''}${fmt(verdict.p50DeltaMs)} ms`, `≤ +${TARGET.p50DeltaMs} ms`, yes(verdict.p50Met)],
@@ -292,8 +296,10 @@ if ([...rounds.one, ...rounds.many].some((r) => r.saturated)) {
   flags.push('some rounds were CPU-SATURATED (no idle CPU on the machine): their latency includes CPU queueing, and their CPU per delivery ' +
     'is lower than on an idle machine (a starved server writes more messages per frame)');
 }
-const others = [...rounds.one, ...rounds.many].map((r) => r.cpuOtherPercent).filter((x) => x !== null);
-if (others.some((x) => x > 20)) flags.push(`processes outside this bench took up to ${fmt(Math.max(...others), 0)}% of the machine during the rounds: rerun on a quiet machine`);
+if (verdict.disturbed) {
+  flags.push(`'?': not a verdict: processes outside this bench took up to ${fmt(Math.max(0, ...others), 0)}% of the machine during the rounds ` +
+    `(or a round fell behind): rerun on a quiet machine`);
+}
 if ([...rounds.one, ...rounds.many].some((r) => r.growing)) flags.push('some rounds were NOT KEEPING UP');
 for (const f of flags) console.log(`  note: ${f}`);
 
