@@ -23,7 +23,7 @@
 // verdict compares the medians over rounds. Prints one block per round, a table, and a JSON line last; writes the
 // JSON (with every round) to test-results/bench/scale_out.json. Everything runs on this one machine: a round
 // whose machine had no idle CPU is flagged SATURATED (latency then includes CPU queueing).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,11 +120,26 @@ async function startMany() {
   };
 }
 
+// Context switches of every thread of the nodes so far (voluntary: a thread waits for work; each message that
+// wakes an idle thread costs one).
+const contextSwitches = (pids) => {
+  let n = 0;
+  for (const pid of pids) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      n += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]);
+    }
+  }
+  return n;
+};
+
 async function latencyRound(start) {
   const server = await start();
   try {
     const before = await server.brokerCounters?.();
+    const switches = contextSwitches(server.nodePids);
     const r = await runRound('tidewire', server, SHAPE, PUBLISHER);
+    r.nodeContextSwitchesPerMessage = (contextSwitches(server.nodePids) - switches) / SHAPE.total; // whole round
     if (before) {
       // Over the whole round (warm-up included): the nodes' calls to Redis (publishes and stream reads).
       const after = await server.brokerCounters();
@@ -225,7 +240,8 @@ for (let i = 0; i < ROUNDS; i += 1) {
     const lines = describeRound(r, SHAPE);
     console.log(`round ${i + 1} ${label}: ${lines[0]}`);
     for (const l of lines.slice(1)) console.log(`    ${l}`);
-    console.log(`    server CPU per delivery: ${fmt(r.nodeCpuUsPerDelivery)} µs${r.redisCpuUsPerDelivery === null ? '' : ` (nodes), redis-server ${fmt(r.redisCpuUsPerDelivery)} µs`}`);
+    console.log(`    server CPU per delivery: ${fmt(r.nodeCpuUsPerDelivery)} µs${r.redisCpuUsPerDelivery === null ? '' : ` (nodes), redis-server ${fmt(r.redisCpuUsPerDelivery)} µs`}; ` +
+      `the nodes' threads switched ${fmt(r.nodeContextSwitchesPerMessage, 1)} times per message`);
     if (r.broker) {
       console.log(`    broker (the nodes' /metrics over the round): ${int(r.broker.calls)} calls to Redis, mean round trip ${fmt(r.broker.meanRoundTripMs, 3)} ms ` +
         `(the node's broker thread → Redis → back), ${r.broker.backfills} backfills, ${r.broker.errors} errors`);
@@ -238,13 +254,18 @@ console.log(`    ${NODES} nodes: ${describeFlood(floodMany)}`);
 const floodOne = await flood(startOne);
 console.log(`    one node (memory broker, reference): ${describeFlood(floodOne)}`);
 
-const one = { ...summarizeRounds(rounds.one), cpuUsPerDelivery: median(rounds.one.map((r) => r.nodeCpuUsPerDelivery)) };
+const one = {
+  ...summarizeRounds(rounds.one),
+  cpuUsPerDelivery: median(rounds.one.map((r) => r.nodeCpuUsPerDelivery)),
+  contextSwitchesPerMessage: median(rounds.one.map((r) => r.nodeContextSwitchesPerMessage)),
+};
 const many = {
   ...summarizeRounds(rounds.many),
   cpuUsPerDelivery: median(rounds.many.map((r) => r.nodeCpuUsPerDelivery)),
   redisCpuPercent: median(rounds.many.map((r) => r.cpuPercent.parts.redis)),
   redisCpuUsPerDelivery: median(rounds.many.map((r) => r.redisCpuUsPerDelivery)),
   brokerRoundTripMs: median(rounds.many.map((r) => r.broker.meanRoundTripMs)),
+  contextSwitchesPerMessage: median(rounds.many.map((r) => r.nodeContextSwitchesPerMessage)),
 };
 const clientCpu = (rs) => median(rs.map((r) => Math.max(r.cpuPercent.publisher, ...r.cpuPercent.subscribers)));
 const verdict = {
@@ -276,6 +297,7 @@ const rows = [
   ['  + redis-server', '', `${fmt(many.cpuUsPerDelivery + many.redisCpuUsPerDelivery)} µs`, `${fmt(verdict.cpuRatioWithRedis)}×`, '(not a target)', ''],
   ['publisher send → ack', `${fmt(one.ackP50Ms)} / ${fmt(one.ackP99Ms)} ms`, `${fmt(many.ackP50Ms)} / ${fmt(many.ackP99Ms)} ms`, '', '(p50 / p99)', ''],
   ['node → Redis round trip', '', `${fmt(many.brokerRoundTripMs, 3)} ms`, '', '(mean, /metrics)', ''],
+  ['context switches per message', fmt(one.contextSwitchesPerMessage, 1), fmt(many.contextSwitchesPerMessage, 1), '', '(all threads of the nodes)', ''],
   ['server CPU (nodes)', `${fmt(one.serverCpuPercent, 0)}%`, `${fmt(many.serverCpuPercent, 0)}% + Redis ${fmt(many.redisCpuPercent, 0)}%`, '', '', ''],
   ['busiest client process', `${fmt(clientCpu(rounds.one), 0)}%`, `${fmt(clientCpu(rounds.many), 0)}%`, '', '(< 100%: not the bottleneck)', ''],
   ['whole machine', `${fmt(one.machineCpuPercent, 0)}%`, `${fmt(many.machineCpuPercent, 0)}%`, '', `of ${CORES * 100}%`, ''],
