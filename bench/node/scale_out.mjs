@@ -9,7 +9,9 @@
 //    CLOCK_MONOTONIC clock, every message checked at every subscriber, CPU of every process from /proc), with
 //    --clients 3 by default so that one timed client sits on each node.
 // 2. Server CPU per delivery: the sum of every node's CPU (utime + stime from /proc/<pid>/stat) over the measured
-//    window ÷ deliveries in it (publish rate × subscribers), three nodes against one; Redis's own CPU apart.
+//    window ÷ deliveries in it (publish rate × subscribers), three nodes against one; Redis's own CPU apart. With
+//    it, to explain it: context switches of the nodes' threads per message (/proc/<pid>/task/*/status) and the
+//    nodes' broker counters (/metrics: calls to Redis, their mean round trip, backfills, errors).
 // 3. Publications per second through one Redis: --flood-publishers raw ws publishers (publish_flood.mjs), spread
 //    over the nodes, each keeping --flood-window publishes in flight (the next one goes on each ack: as fast as
 //    the nodes accept, acked), all on one channel that every node listens to. Reported with redis-server's CPU,
@@ -20,7 +22,9 @@
 //        [--flood-seconds 4] [--flood-publishers 3] [--flood-window 100] [--drain-ms 15000] [--out FILE]
 //
 // Targets (issue #15): p50 within +0.5 ms and p99 within +5 ms of one node; CPU per delivery within 1.2×. The
-// verdict compares the medians over rounds. Prints one block per round, a table, and a JSON line last; writes the
+// verdict compares the medians over rounds (and per pair of rounds, to show the noise); it is marked '?' when
+// processes outside the bench took over 20% of the machine during a round, or a round fell behind: a starved
+// server batches more messages per frame (less CPU per delivery) and every hop waits for a core. Prints one block per round, a table, and a JSON line last; writes the
 // JSON (with every round) to test-results/bench/scale_out.json. Everything runs on this one machine: a round
 // whose machine had no idle CPU is flagged SATURATED (latency then includes CPU queueing).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
