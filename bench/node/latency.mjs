@@ -9,6 +9,9 @@
 //        [--tidewire-publisher tidewire|ws] [--baseline-publisher ws|tidewire] [--drain-ms 15000] [--out FILE]
 //        [--nodes 1] [--redis]
 //
+// One round (subscriber and publisher processes, CPU, histogram, checks) is latency_round.mjs, shared with
+// scale_out.mjs, which runs three nodes on Redis against one node in the same run.
+//
 // Several nodes (issue #15): --nodes N starts a redis-server (no persistence) and N tidewire-server nodes with
 // --broker redis (--redis: the same with one node). Subscriber i connects to node i mod N, the publisher to node 1,
 // with no load balancer in between, history in Redis (--data-dir :memory:); the one-node run keeps the defaults.
