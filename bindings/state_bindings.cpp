@@ -1,5 +1,5 @@
 // Exports of the state module (tidewire_state.wasm: presence, data sync and chat state, src/state), wrapped by
-// WasmPresence, WasmSyncCollection and WasmChatRoom in web/src/state_module.ts. JSON text in and out, parsed and
+// WasmPresence, WasmSyncCollection, WasmChatRoom and WasmRoomList in web/src/state_module.ts. JSON text in and out, parsed and
 // written by nlohmann/json: none of this is on the per-message hot path, and text keeps the JS side free of
 // per-field conversions. Input that is not JSON is refused (false / '') and changes nothing. Plain C exports,
 // not embind: this module has no Emscripten JS glue at all (its only imports are a memory-growth notice and
@@ -16,6 +16,7 @@
 #include "live_objects.hpp"
 #include "state/chat_room_state.hpp"
 #include "state/presence_state.hpp"
+#include "state/room_list_state.hpp"
 #include "state/sync_collection.hpp"
 
 namespace tidewire::bindings {
@@ -43,6 +44,10 @@ struct WasmSyncCollection {
   state::SyncCollection c;
   LiveObject live;
 };
+struct WasmRoomList {
+  state::RoomListState list;
+  LiveObject live;
+};
 struct WasmChatRoom {
   explicit WasmChatRoom(double typing_ttl_ms) : room(typing_ttl_ms) {}
   state::ChatRoomState room;
@@ -53,6 +58,7 @@ struct WasmChatRoom {
 
 using tidewire::bindings::WasmChatRoom;
 using tidewire::bindings::WasmPresence;
+using tidewire::bindings::WasmRoomList;
 using tidewire::bindings::WasmSyncCollection;
 using tidewire::state::Json;
 namespace b = tidewire::bindings;
@@ -202,6 +208,22 @@ EMSCRIPTEN_KEEPALIVE double tw_chat_next_typing_expiry(WasmChatRoom* r) {
   const double d = r->room.next_typing_expiry();
   return d == std::numeric_limits<double>::infinity() ? -1 : d;
 }
+
+// Room list
+EMSCRIPTEN_KEEPALIVE WasmRoomList* tw_rooms_new() { return std::make_unique<WasmRoomList>().release(); }
+EMSCRIPTEN_KEEPALIVE void tw_rooms_delete(WasmRoomList* r) { std::unique_ptr<WasmRoomList> owned(r); }
+EMSCRIPTEN_KEEPALIVE int tw_rooms_set_rooms(WasmRoomList* r, const char* p, std::size_t n) {
+  Json j;
+  return b::parse(p, n, j) && r->list.set_rooms(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_rooms_upsert(WasmRoomList* r, const char* p, std::size_t n) {
+  Json j;
+  return b::parse(p, n, j) && r->list.upsert(j) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int tw_rooms_remove(WasmRoomList* r, const char* p, std::size_t n) {
+  return r->list.remove(b::text(p, n)) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE const char* tw_rooms_rooms(WasmRoomList* r) { return b::dump(r->list.rooms()); }
 
 // Diagnostics: state containers alive in this module.
 EMSCRIPTEN_KEEPALIVE int tw_live_objects() { return b::live_object_count(); }

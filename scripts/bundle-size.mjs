@@ -24,18 +24,23 @@ export const budgets = {
    * and Closure (`--closure 1`: -1.2 KB, since esbuild already minifies the glue, for a 229 MB compiler in
    * node_modules; not taken). Issue #14's protocol v2 reader (compact batches: the engine's record loop and the
    * JS slicing of one decoded frame) adds 0.9 KB (52.6 KB: wasm 29.6, JS 23.0) for about half the CPU per message;
-   * marking its functions noinline changed nothing. The budget catches growth past today's figure;
-   * docs/BENCHMARKS.md has the steps.
+   * marking its functions noinline changed nothing. Issue #13's last step put the engine's control path
+   * (auth_success, subscribed, unsubscribed, errors) on nlohmann/json, which the design card names for the client
+   * and which our budget cannot override: its SAX parser costs 18.2 KB gzipped (70.6 KB; a DOM parse cost 23.0 KB),
+   * most of it nlohmann's lexer, the snprintf of its error messages and strtod's long-double soft-float, the same
+   * parts as in the state module below. The budget catches growth past today's figure; docs/BENCHMARKS.md has the
+   * steps.
    */
-  total: 52_600,
+  total: 71_000,
   /**
    * The state module's wasm, gzip -9, fetched on first use of presence, sync or chat (ours: catches growth).
    * 15.2 KB before issue #12, whose chat resume, pending own messages, who reacted, members and quiet sync
    * conflicts brought it to 16.8 KB. Issue #13 put its JSON on nlohmann/json (the design card's library) in place
    * of the hand-written DOM: 41.1 KB, of which nlohmann's parser and lexer are ≈ 16.5 KB, the snprintf it calls
-   * ≈ 6.5 KB and strtod's long-double soft-float ≈ 5.7 KB (docs/BENCHMARKS.md). The budget catches growth past that.
+   * ≈ 6.5 KB and strtod's long-double soft-float ≈ 5.7 KB (docs/BENCHMARKS.md). Issue #13 then moved the chat room
+   * list from TS into it (src/state/room_list_state.*): 42.6 KB. The budget catches growth past that.
    */
-  state: 42_000,
+  state: 43_000,
   /** The React entry's own JS on top of the plain API, gzip -9 (ours: catches a regression). */
   react: 12_000,
 };

@@ -24,7 +24,13 @@
 #include "client/random_source.hpp"
 #include "client/transport.hpp"
 
+namespace tidewire::protocol {
+struct Envelope;
+}
+
 namespace tidewire::client {
+
+struct ControlMessage;
 
 // Status values returned at the API boundary (the TS layer turns them into Errors).
 enum class Status : std::uint8_t {
@@ -156,7 +162,10 @@ class Engine {
   // {"type":<type>[,"ref":<ref>], ...the fields of body_json}; false when the type or body is invalid.
   static bool compose(std::string& out, std::string_view type, std::string_view ref, std::string_view body_json);
   void schedule_token_refresh();
-  void handle_subscribed(std::string_view line, ChannelEntry& ch);
+  // auth_success, auth_refreshed, subscribed, unsubscribed, error: read with nlohmann (control_message.hpp);
+  // `line` is the raw text (an error's fields go to the caller as they came).
+  void handle_control(const protocol::Envelope& env, const ControlMessage& msg, std::string_view line);
+  void handle_subscribed(const ControlMessage& msg, ChannelEntry& ch);
   void deliver_binary(std::string_view frame);
   void deliver_compact(std::string_view frame);  // protocol v2 (docs/PROTOCOL.md section 13.1)
   // The channel a message with this position goes to, having moved the channel's position to it; nullptr when
@@ -178,9 +187,9 @@ class Engine {
   void restart();
   // Starts the grace period when nothing needs the socket any more (the last send settled, say).
   void arm_grace_if_unwanted();
-  void handle_unsubscribed(std::string_view line, ChannelEntry& ch);
+  void handle_unsubscribed(const ControlMessage& msg, ChannelEntry& ch);
   void go_idle_if_unwanted();
-  void on_authenticated(std::string_view line);
+  void on_authenticated(const ControlMessage& msg);
   void handle_line(std::string_view line);
   void send_subscribe(ChannelEntry& ch);
   void flush_outbox();

@@ -2,12 +2,15 @@
 // current by the server's events on the user's own channel `user:<userId>`: `room` (a room's summary changed:
 // created, DM opened, joined, new message, unread count, read marker, members) and `room_removed` (left or
 // deleted). Fetched again on every (re)subscription of that channel and on a gap (the server could not replay
-// what was missed). There is no polling.
+// what was missed). There is no polling. The list itself lives in the state module (C++, src/state), like the
+// other live state; this store keeps the fetch status and the channel wiring.
 import type { Channel } from './channel.js';
 import type { ChatRoomInfo } from './chat.js';
 import type { TidewireClient } from './client.js';
-import type { TidewireError } from './errors.js';
+import { TidewireError } from './errors.js';
+import { loadStateModule, type WasmRoomList } from './state_module.js';
 import { LiveStore } from './store.js';
+import { ErrorCode } from './wire.js';
 
 export interface RoomListSnapshot {
   /** Rooms by latest activity: those with messages newest first, then the others newest first. */
@@ -20,22 +23,6 @@ export interface RoomListSnapshot {
 
 const EMPTY: RoomListSnapshot = { rooms: [], loading: true, error: null };
 
-/** Decimal ids compared as integers; '' sorts first. */
-function idLess(a: string, b: string): boolean {
-  return a.length !== b.length ? a.length < b.length : a < b;
-}
-
-/** The server's order (chat_list_rooms): by the last message's id, newest first; rooms without one after. */
-function byActivity(a: ChatRoomInfo, b: ChatRoomInfo): number {
-  const la = a.lastMessage?.id ?? '';
-  const lb = b.lastMessage?.id ?? '';
-  if (la !== lb) {
-    if (la === '' || lb === '') return la === '' ? 1 : -1;
-    return idLess(la, lb) ? 1 : -1;
-  }
-  return a.id === b.id ? 0 : idLess(a.id, b.id) ? 1 : -1;
-}
-
 export class RoomList extends LiveStore<RoomListSnapshot> {
   protected readonly kind = 'room list';
   #client: TidewireClient;
@@ -44,6 +31,11 @@ export class RoomList extends LiveStore<RoomListSnapshot> {
   #channelOffs: Array<() => void> = [];
   #offState: (() => void) | undefined;
   #generation = 0;
+  // The list itself lives in the state module (src/state/room_list_state.*); TS keeps the fetch status.
+  #state: WasmRoomList | undefined;
+  #loadingState: Promise<WasmRoomList> | undefined;
+  #loading = true;
+  #error: TidewireError | null = null;
 
   /**
    * `eager` (default true): fetches and follows the list now, until close(). False: when the first listener
@@ -67,12 +59,17 @@ export class RoomList extends LiveStore<RoomListSnapshot> {
   /** Fetches the whole list again (done by itself on every (re)subscription and gap). */
   async refresh(): Promise<ChatRoomInfo[]> {
     const mine = ++this.#generation;
+    const current = () => mine === this.#generation && !this.closed;
     try {
       const rooms = await this.#client.chat.listRooms();
-      if (mine === this.#generation && !this.closed) this.setSnapshot({ rooms: [...rooms].sort(byActivity), loading: false, error: null });
+      const state = await this.#loadState();
+      if (current()) {
+        state.setRooms(JSON.stringify(rooms));
+        this.#status(false, null);
+      }
       return rooms;
     } catch (e) {
-      if (mine === this.#generation && !this.closed) this.setSnapshot({ ...this.getSnapshot(), loading: false, error: e as TidewireError });
+      if (current()) this.#status(false, e as TidewireError);
       throw e;
     }
   }
@@ -80,22 +77,56 @@ export class RoomList extends LiveStore<RoomListSnapshot> {
   /** Puts a room's summary in the list at once (e.g. the answer of createRoom(); the push follows). */
   upsert(room: ChatRoomInfo): void {
     if (this.closed || room === null || typeof room !== 'object' || typeof room.id !== 'string') return;
-    const current = this.getSnapshot();
-    const old = current.rooms.find((r) => r.id === room.id);
-    // A bare room (an RPC's answer) keeps the summary fields the list already has.
-    const next: ChatRoomInfo = {
-      ...room,
-      lastMessage: room.lastMessage !== undefined ? room.lastMessage : (old?.lastMessage ?? null),
-      unreadCount: room.unreadCount !== undefined ? room.unreadCount : (old?.unreadCount ?? 0),
-    };
-    const rooms = [...current.rooms.filter((r) => r.id !== room.id), next].sort(byActivity);
-    this.setSnapshot({ ...current, rooms });
+    const json = JSON.stringify(room);
+    this.#apply((state) => state.upsert(json));
   }
 
   remove(roomId: string): void {
-    const current = this.getSnapshot();
-    if (!current.rooms.some((r) => r.id === roomId)) return;
-    this.setSnapshot({ ...current, rooms: current.rooms.filter((r) => r.id !== roomId) });
+    if (this.closed || typeof roomId !== 'string') return;
+    this.#apply((state) => state.remove(roomId));
+  }
+
+  /** Stops following the list for good and frees its memory in the state module. */
+  override close(): void {
+    super.close();
+    this.#state?.delete();
+    this.#state = undefined;
+  }
+
+  protected read(previous: RoomListSnapshot): RoomListSnapshot {
+    const state = this.#state;
+    const rooms = state ? (JSON.parse(state.rooms()) as ChatRoomInfo[]) : previous.rooms;
+    return { rooms, loading: this.#loading, error: this.#error };
+  }
+
+  #status(loading: boolean, error: TidewireError | null): void {
+    this.#loading = loading;
+    this.#error = error;
+    this.changed();
+  }
+
+  /** Runs `op` on the list now, or once the state module has loaded (in call order). */
+  #apply(op: (state: WasmRoomList) => boolean): void {
+    const apply = (state: WasmRoomList) => {
+      if (!this.closed && op(state)) this.changed();
+    };
+    if (this.#state) apply(this.#state);
+    else this.#loadState().then(apply, () => undefined);
+  }
+
+  #loadState(): Promise<WasmRoomList> {
+    this.#loadingState ??= loadStateModule().then(
+      (m) => {
+        if (this.closed) throw new TidewireError(ErrorCode.invalidArgument, 'tidewire: this room list was closed; create a new one');
+        this.#state ??= m.roomList();
+        return this.#state;
+      },
+      (e: unknown) => {
+        this.#loadingState = undefined; // a later call retries
+        throw e;
+      },
+    );
+    return this.#loadingState;
   }
 
   protected goOnline(): void {
@@ -113,10 +144,6 @@ export class RoomList extends LiveStore<RoomListSnapshot> {
     this.#offState = undefined;
     this.#detach();
     this.#userId = '';
-  }
-
-  protected read(previous: RoomListSnapshot): RoomListSnapshot {
-    return previous; // the list lives in the snapshot itself
   }
 
   #attach(): void {

@@ -1,5 +1,5 @@
-// The state containers' wasm module (tidewire_state.wasm: presence members, data-sync collections, chat rooms,
-// C++ in src/client over bindings/state_bindings.cpp), loaded once, on first use: apps that only use channels
+// The state containers' wasm module (tidewire_state.wasm: presence members, data-sync collections, chat rooms, the room list,
+// C++ in src/state over bindings/state_bindings.cpp), loaded once, on first use: apps that only use channels
 // never download it. It is a standalone wasm without Emscripten glue: its only imports are a memory-growth
 // notice and proc_exit, and the classes below wrap its C exports. Strings go in as UTF-8 in one malloc'd block per
 // call and come back as NUL-terminated UTF-8, valid until the next call that returns text (decoded at once).
@@ -263,11 +263,34 @@ export class WasmChatRoom extends StateContainer {
   }
 }
 
+/** This user's chat rooms in list order (docs/PROTOCOL.md section 11, "Room list"). */
+export class WasmRoomList extends StateContainer {
+  constructor(m: StateMemory) {
+    super(m, 'rooms', 'WasmRoomList');
+  }
+  /** A chat_list_rooms answer (an array of summaries, or {rooms}): replaces the list. */
+  setRooms(json: string): boolean {
+    return this.apply('set_rooms', json);
+  }
+  /** A room summary (a `room` event's room, or an RPC's bare room: keeps the summary fields listed). */
+  upsert(roomJson: string): boolean {
+    return this.apply('upsert', roomJson);
+  }
+  remove(roomId: string): boolean {
+    return this.apply('remove', roomId);
+  }
+  /** JSON array of the room summaries, in list order. */
+  rooms(): string {
+    return this.m.text(this.call('rooms'));
+  }
+}
+
 /** The loaded state module: factories for its containers. */
 export interface StateModule {
   presence(): WasmPresence;
   syncCollection(): WasmSyncCollection;
   chatRoom(typingTtlMs: number): WasmChatRoom;
+  roomList(): WasmRoomList;
   /** Diagnostics: containers alive in the module's memory (not yet deleted). */
   liveObjects(): number;
 }
@@ -308,6 +331,7 @@ export function loadStateModule(): Promise<StateModule> {
         presence: () => new WasmPresence(m),
         syncCollection: () => new WasmSyncCollection(m),
         chatRoom: (typingTtlMs) => new WasmChatRoom(m, typingTtlMs),
+        roomList: () => new WasmRoomList(m),
         liveObjects: () => exports.tw_live_objects(),
       };
     });
