@@ -682,9 +682,18 @@ ChannelEntry* Engine::admit(std::string_view channel, bool has_offset, std::uint
     ++metrics_.duplicates_dropped;  // already delivered (a replay overlapping live traffic)
     return nullptr;
   }
+  if (epoch != ch->epoch) {
+    // Live traffic in a new epoch: the stream's history was lost (a server that kept it in memory restarted, or a
+    // broker lost it) while this channel stayed subscribed. What came between is gone: report it as a gap, as a
+    // resubscribe would have.
+    if (ch->has_position && !ch->epoch.empty() && !epoch.empty()) {
+      ++metrics_.gaps;
+      listener_.on_gap(ch->id, wire::recovery::kEpochChanged);
+    }
+    ch->epoch = std::string(epoch);
+  }
   ch->has_position = true;
   ch->last_offset = offset;
-  if (epoch != ch->epoch) ch->epoch = std::string(epoch);
   return ch;
 }
 

@@ -495,6 +495,32 @@ TEST_F(EngineTest, ResubscribesWithItsRecoveryPositionAndReportsGaps) {
   EXPECT_EQ(engine->metrics().gaps, 1u);
 }
 
+// Live traffic in a new epoch while subscribed (a broker lost the stream, e.g. a Redis restart): what came
+// between is gone, so the channel reports an epoch_changed gap before the message, once.
+TEST_F(EngineTest, LiveTrafficInANewEpochIsAGap) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"subscribed","channel":"a","ref":"s1","offset":4,"epoch":"E1"})", false);
+  engine->on_socket_message(
+      transport.current(), R"({"type":"channel_message","channel":"a","event":"e","offset":5,"epoch":"E1","payload":1})",
+      false);
+  EXPECT_TRUE(listener.gaps.empty());
+  engine->on_socket_message(
+      transport.current(), R"({"type":"channel_message","channel":"a","event":"e","offset":1,"epoch":"E2","payload":2})",
+      false);
+  ASSERT_EQ(listener.gaps.size(), 1u);
+  EXPECT_EQ(listener.gaps[0].second, "epoch_changed");
+  ASSERT_EQ(listener.messages.size(), 2u);  // delivered, not taken for a duplicate of offset 1
+  EXPECT_EQ(listener.messages[1].payload, "2");
+  engine->on_socket_message(
+      transport.current(), R"({"type":"channel_message","channel":"a","event":"e","offset":2,"epoch":"E2","payload":3})",
+      false);
+  EXPECT_EQ(listener.gaps.size(), 1u);
+  EXPECT_EQ(engine->metrics().gaps, 1u);
+}
+
 TEST_F(EngineTest, RefreshesTheTokenInBandBeforeItExpires) {
   std::uint32_t id = subscribe_with_token_provider();
   engine->set_token("t1");
