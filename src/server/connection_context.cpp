@@ -14,21 +14,52 @@ std::string ConnectionContext::channel_denied(std::string_view channel) const {
   return check_channel_access(state_.user_id, state_.grant, channel, nullptr);
 }
 
-void ConnectionContext::reply(std::string_view ref, const nlohmann::json& data) {
+namespace {
+
+void send_reply(SessionSink& sink, std::string_view ref, const nlohmann::json& data) {
   std::string out;
   protocol::encode_reply(out, ref, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  sink_.send(std::move(out));
+  sink.send(std::move(out));
 }
 
-void ConnectionContext::error(std::string_view ref, std::string_view code, std::string_view message,
-                              const nlohmann::json* extra) {
-  if (!extra || !extra->is_object()) return detail::send_error(sink_, code, message, ref);
+void send_error_extra(SessionSink& sink, std::string_view ref, std::string_view code, std::string_view message,
+                      const nlohmann::json* extra) {
+  if (!extra || !extra->is_object()) return detail::send_error(sink, code, message, ref);
   nlohmann::json e = *extra;
   e["type"] = wire::type::kError;
   e["code"] = code;
   e["message"] = message;
   if (!ref.empty()) e["ref"] = ref;
-  sink_.send(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  sink.send(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+
+void ConnectionContext::reply(std::string_view ref, const nlohmann::json& data) { send_reply(sink_, ref, data); }
+
+void ConnectionContext::error(std::string_view ref, std::string_view code, std::string_view message,
+                              const nlohmann::json* extra) {
+  send_error_extra(sink_, ref, code, message, extra);
+}
+
+SnapshotContext::SnapshotContext(const ConnectionProtocolState& state, std::shared_ptr<SessionSink> sink,
+                                 std::string channel)
+    : user_id_(state.user_id),
+      connection_id_(state.connection_id),
+      grant_(state.grant),
+      channel_(std::move(channel)),
+      subscribed_(!channel_.empty() && state.channels.find(channel_) != state.channels.end()),
+      sink_(std::move(sink)) {}
+
+std::string SnapshotContext::channel_denied(std::string_view channel) const {
+  return check_channel_access(user_id_, grant_, channel, nullptr);  // the grant is a copy: safe on any thread
+}
+
+void SnapshotContext::reply(std::string_view ref, const nlohmann::json& data) { send_reply(*sink_, ref, data); }
+
+void SnapshotContext::error(std::string_view ref, std::string_view code, std::string_view message,
+                            const nlohmann::json* extra) {
+  send_error_extra(*sink_, ref, code, message, extra);
 }
 
 }  // namespace tidewire::server

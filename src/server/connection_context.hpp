@@ -6,6 +6,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,33 @@ class ConnectionContext : public ServiceContext {
  private:
   ConnectionProtocolState& state_;
   SessionSink& sink_;
+};
+
+// The same connection, for a request that runs on a service worker (service_workers.hpp), away from the
+// connection's I/O thread, where ConnectionProtocolState may not be read. What the request needs is copied at
+// dispatch, on the I/O thread: the user, the connection id, the token's channel grant, and whether the
+// connection was subscribed to the request's `channel` then. The session is held, so a reply to a connection
+// that closed meanwhile is dropped safely (SessionSink::send on a closed session queues nothing).
+class SnapshotContext : public ServiceContext {
+ public:
+  // `channel`: the request's channel field (sync), or empty.
+  SnapshotContext(const ConnectionProtocolState& state, std::shared_ptr<SessionSink> sink, std::string channel);
+
+  std::string_view user_id() const override { return user_id_; }
+  std::string_view connection_id() const override { return connection_id_; }
+  bool is_subscribed(std::string_view channel) const override { return subscribed_ && channel == channel_; }
+  std::string channel_denied(std::string_view channel) const override;
+  void reply(std::string_view ref, const nlohmann::json& data) override;
+  void error(std::string_view ref, std::string_view code, std::string_view message,
+             const nlohmann::json* extra) override;
+
+ private:
+  std::string user_id_;
+  std::string connection_id_;
+  ChannelGrant grant_;
+  std::string channel_;
+  bool subscribed_ = false;
+  std::shared_ptr<SessionSink> sink_;
 };
 
 }  // namespace tidewire::server

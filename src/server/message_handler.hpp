@@ -69,6 +69,11 @@ class MessageHandler {
   using LeaveHook = std::function<void(ConnectionProtocolState&, SessionSink&, std::string_view channel)>;
   // Called after a new subscription was confirmed (the `subscribed` reply and any replay are queued).
   using SubscribeHook = std::function<void(ConnectionProtocolState&, SessionSink&, std::string_view channel)>;
+  // Chat membership answered away from the I/O thread (#16: it is a database query): called with the user and the
+  // room id on the connection's thread; calls `done(member)` once, from any thread (not at all at shutdown);
+  // nullopt when the database could not answer (the subscribe gets `unavailable`).
+  using ChatMembershipAsync = std::function<void(std::string user, std::string room_id,
+                                                 std::function<void(std::optional<bool> member)> done)>;
   // Called once when an opened connection ends (after its channels were left).
   using DisconnectHook = std::function<void(ConnectionProtocolState&, SessionSink&)>;
 
@@ -102,6 +107,10 @@ class MessageHandler {
 
   // Set before serving (not thread-safe).
   void set_chat_membership(ChatMembership check) { chat_membership_ = std::move(check); }
+  // Replaces the synchronous check for `subscribe` to chat:<roomId>: the subscribe waits for the answer and
+  // continues on the connection's thread (SessionSink::post); the connection reads and answers other messages
+  // meanwhile. A connection closed by then is left alone.
+  void set_chat_membership_async(ChatMembershipAsync check) { chat_membership_async_ = std::move(check); }
   void set_extension(Extension extension) { extension_ = std::move(extension); }
   void set_leave_hook(LeaveHook hook) { leave_hook_ = std::move(hook); }
   void set_subscribe_hook(SubscribeHook hook) { subscribe_hook_ = std::move(hook); }
@@ -127,8 +136,12 @@ class MessageHandler {
   void end_subscription(ConnectionProtocolState& state, SessionSink& sink, const std::string& channel,
                         std::string_view reason, std::string_view message) const;
   // handler_channels.cpp
+  // `chat_member`: the asynchronous membership answer, when the subscribe continues after it (else null).
   void handle_subscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
-                        std::string_view ref) const;
+                        std::string_view ref, const bool* chat_member = nullptr) const;
+  // After a subscribe to chat:<roomId> that the asynchronous check allowed: asks again now that the hub lists the
+  // subscriber (a leave between the check and the subscribe revoked nobody) and ends the subscription if no.
+  void recheck_chat_membership(ConnectionProtocolState& state, SessionSink& sink, const std::string& channel) const;
   void handle_unsubscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
                           std::string_view ref) const;
   void handle_publish(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
@@ -145,6 +158,7 @@ class MessageHandler {
   mutable UserConnections users_;
   mutable Metrics metrics_;
   ChatMembership chat_membership_;
+  ChatMembershipAsync chat_membership_async_;
   Extension extension_;
   LeaveHook leave_hook_;
   SubscribeHook subscribe_hook_;

@@ -33,6 +33,7 @@ class AccessRevocation : public ::testing::Test {
   static ServicesConfig services_config() {
     ServicesConfig c;
     c.presence_grace_ms = 0;  // a leave shows at once
+    c.worker_threads = 0;     // chat requests and the chat: subscribe check answer at once (no worker threads)
     return c;
   }
   std::string token(const std::string& sub, json extra = json::object()) {
