@@ -277,7 +277,7 @@ bool PgChatStore::list_rooms(std::string_view user, std::vector<ChatRoomSummary>
   const PgResult r = c->exec(
       "SELECT m.room_id, (SELECT MAX(id) FROM tidewire.chat_messages WHERE room_id = m.room_id) AS last "
       "FROM tidewire.chat_members m WHERE m.user_id = $1 AND m.active "
-      "ORDER BY last IS NULL, last DESC, m.room_id DESC",
+      "ORDER BY last DESC NULLS LAST, m.room_id DESC",
       {str(user)});
   if (!r.ok()) return false;
   for (int i = 0; i < r.rows(); ++i) {

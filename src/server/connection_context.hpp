@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/message_handler.hpp"
 #include "server/services.hpp"
@@ -40,6 +41,11 @@ class ConnectionContext : public ServiceContext {
 // dispatch, on the I/O thread: the user, the connection id, the token's channel grant, and whether the
 // connection was subscribed to the request's `channel` then. The session is held, so a reply to a connection
 // that closed meanwhile is dropped safely (SessionSink::send on a closed session queues nothing).
+//
+// The answer is held until the request is done (send_answer()), so that it leaves after the request's
+// broadcasts were handed to the broker: a client that got the reply finds their effects published (as when
+// requests ran on the I/O thread). The requester's own copy of a broadcast may then arrive before the reply, as
+// with a Redis broker.
 class SnapshotContext : public ServiceContext {
  public:
   // `channel`: the request's channel field (sync), or empty.
@@ -52,8 +58,11 @@ class SnapshotContext : public ServiceContext {
   void reply(std::string_view ref, const nlohmann::json& data) override;
   void error(std::string_view ref, std::string_view code, std::string_view message,
              const nlohmann::json* extra) override;
+  // Sends what reply() and error() produced (after Services::handle() returned).
+  void send_answer();
 
  private:
+  std::vector<std::string> answer_;
   std::string user_id_;
   std::string connection_id_;
   ChannelGrant grant_;

@@ -1,5 +1,7 @@
 #include "server/pg_connection.hpp"
 
+#include "server/log.hpp"
+
 #include <libpq-fe.h>
 
 #include <poll.h>
@@ -118,7 +120,11 @@ PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& pa
   for (const PgParam& p : params) values.push_back(p ? p->c_str() : nullptr);
   PgResult result(PQexecParams(conn_.get(), query.c_str(), static_cast<int>(values.size()), nullptr,
                                values.empty() ? nullptr : values.data(), nullptr, nullptr, 0));
-  if (!result.ok()) last_error_ = result.get() ? result.error() : std::string(PQerrorMessage(conn_.get()));
+  if (!result.ok()) {
+    last_error_ = result.get() ? result.error() : std::string(PQerrorMessage(conn_.get()));
+    log(LogLevel::kWarn, "msg=\"database statement failed\" sqlstate=", result.sqlstate(), " error=",
+        log_quoted(last_error_), " sql=", log_quoted(query.substr(0, 120)));
+  }
   return result;
 }
 

@@ -54,6 +54,7 @@ ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig c
     const std::string key = message.is_object() ? order_key(type, message, state.user_id) : "user:" + state.user_id;
     workers->post(key, [services, ctx, type = std::string(type), message, ref = std::string(ref)] {
       services->handle(*ctx, type, message, ref);
+      ctx->send_answer();  // after the request's broadcasts (connection_context.hpp)
     });
     return true;
   });
