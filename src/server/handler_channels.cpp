@@ -34,20 +34,16 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
   }
   const bool is_chat = channel->substr(0, 5) == "chat:";
   if (is_chat && chat_membership_async_ && !chat_member) {
+    if (defer_while_pending(state, *channel, true, j, ref)) return;
     // The claims now; membership on a service worker, then this subscribe again with the answer (#16).
     if (const std::string why = check_channel_access(state.user_id, state.grant, *channel, nullptr); !why.empty())
       return send_error(sink, err::kForbidden, why, ref);
+    state.pending_subscribes[*channel];  // later requests on this channel wait for the answer
     auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
     chat_membership_async_(state.user_id, channel->substr(5),
                            [this, self, &state, j, ref = std::string(ref)](std::optional<bool> member) {
                              self->post([this, self, &state, j, ref, member] {
-                               if (state.closed) return;
-                               if (!member)
-                                 return send_error(*self, err::kUnavailable,
-                                                   "the server cannot reach its database to check this chat "
-                                                   "room's membership; retry",
-                                                   ref);
-                               handle_subscribe(state, *self, j, ref, &*member);
+                               if (!state.closed) finish_chat_subscribe(state, *self, j, ref, member);
                              });
                            });
     return;
@@ -92,6 +88,40 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
   if (!already && subscribe_hook_) subscribe_hook_(state, sink, *channel);
 }
 
+bool MessageHandler::defer_while_pending(ConnectionProtocolState& state, const std::string& channel, bool subscribe,
+                                         const json& j, std::string_view ref) const {
+  const auto it = state.pending_subscribes.find(channel);
+  if (it == state.pending_subscribes.end()) return false;
+  it->second.push_back({subscribe, std::make_shared<const json>(j), std::string(ref)});
+  return true;
+}
+
+void MessageHandler::finish_chat_subscribe(ConnectionProtocolState& state, SessionSink& sink, const json& j,
+                                           std::string_view ref, std::optional<bool> member) const {
+  const std::string channel = j["channel"].get<std::string>();  // checked before it was deferred
+  auto it = state.pending_subscribes.find(channel);
+  std::vector<ConnectionProtocolState::DeferredRequest> later;
+  if (it != state.pending_subscribes.end()) {
+    later = std::move(it->second);
+    state.pending_subscribes.erase(it);
+  }
+  if (!member)
+    send_error(sink, err::kUnavailable,
+               "the server cannot reach its database to check this chat room's membership; retry", ref);
+  else
+    handle_subscribe(state, sink, j, ref, &*member);
+  for (std::size_t i = 0; i < later.size(); ++i) {
+    const auto& r = later[i];
+    if (const auto again = state.pending_subscribes.find(channel); again != state.pending_subscribes.end()) {
+      // A replayed subscribe is waiting for its own answer: the rest wait behind it.
+      again->second.insert(again->second.end(), later.begin() + static_cast<std::ptrdiff_t>(i), later.end());
+      return;
+    }
+    if (r.subscribe) handle_subscribe(state, sink, *r.message, r.ref);
+    else handle_unsubscribe(state, sink, *r.message, r.ref);
+  }
+}
+
 void MessageHandler::recheck_chat_membership(ConnectionProtocolState& state, SessionSink& sink,
                                              const std::string& channel) const {
   auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
@@ -109,6 +139,7 @@ void MessageHandler::handle_unsubscribe(ConnectionProtocolState& state, SessionS
                                         std::string_view ref) const {
   const std::string* channel = channel_field(j, sink, ref);
   if (!channel) return;
+  if (defer_while_pending(state, *channel, false, j, ref)) return;  // after the subscribe that is waiting
   const auto it = state.channels.find(*channel);
   if (it == state.channels.end())
     return send_error(sink, err::kNotSubscribed, "this connection is not subscribed to the channel", ref);

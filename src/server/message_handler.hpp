@@ -15,10 +15,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/channel_access.hpp"
 #include "server/broker.hpp"
@@ -53,6 +56,15 @@ struct ConnectionProtocolState {
   ChannelGrant grant;             // the token's `channels` claim
   std::optional<RateLimiter> limiter;
   std::set<std::string, std::less<>> channels;
+  // chat:<roomId> subscribes waiting for their membership answer from a service worker (#16), each with the
+  // subscribes and unsubscribes of the same channel that arrived meanwhile: replayed in order after it, so a
+  // quick subscribe + unsubscribe ends unsubscribed.
+  struct DeferredRequest {
+    bool subscribe = true;
+    std::shared_ptr<const nlohmann::json> message;
+    std::string ref;
+  };
+  std::map<std::string, std::vector<DeferredRequest>, std::less<>> pending_subscribes;
 };
 
 class MessageHandler {
@@ -139,6 +151,13 @@ class MessageHandler {
   // `chat_member`: the asynchronous membership answer, when the subscribe continues after it (else null).
   void handle_subscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
                         std::string_view ref, const bool* chat_member = nullptr) const;
+  // The membership answer came back (on the connection's thread): the subscribe goes on (or gets `unavailable`),
+  // then the requests on that channel deferred meanwhile run.
+  void finish_chat_subscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
+                             std::string_view ref, std::optional<bool> member) const;
+  // True (after queuing it) when `channel` has a subscribe waiting for its membership answer.
+  bool defer_while_pending(ConnectionProtocolState& state, const std::string& channel, bool subscribe,
+                           const nlohmann::json& j, std::string_view ref) const;
   // After a subscribe to chat:<roomId> that the asynchronous check allowed: asks again now that the hub lists the
   // subscriber (a leave between the check and the subscribe revoked nobody) and ends the subscription if no.
   void recheck_chat_membership(ConnectionProtocolState& state, SessionSink& sink, const std::string& channel) const;
