@@ -1,9 +1,15 @@
 // Chat and sync in Postgres (issue #16) beyond the shared suites (server-services, client-services run on both
 // stores): two server nodes on one database, where the database settles what both do at once, and a database
 // outage, which requests see as `unavailable` while the server stays up and carries on when Postgres is back.
-// Two servers with --database and --data-dir :memory: (no broker is needed for the store's guarantees).
+// Two servers with --database and --data-dir :memory: (no broker is needed for the store's guarantees), and the
+// deployment the refusal of #15 was waiting for: --broker redis with --database and a data directory.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { startNodes, startRedis } from './helpers/cluster.mjs';
 
 import { startPostgres } from './helpers/postgres.mjs';
 import { startServer } from './helpers/server.mjs';
@@ -99,6 +105,34 @@ describe('chat and sync in Postgres', () => {
       assert.deepEqual(messages.map((m) => [m.text, m.senderId]), [['from b', 'x-bob']]);
       await Promise.all([alice.close(), bob.close()]);
     });
+  });
+
+  test('--broker redis with --database and a data directory: a chat message sent through one node reaches the room on the other, stored once', async () => {
+    const db = await pg.createDatabase();
+    const redis = await startRedis();
+    const dirs = [1, 2].map((i) => mkdtempSync(join(tmpdir(), `tw-pg-node${i}-`)));
+    const nodes = [];
+    try {
+      for (const dir of dirs) nodes.push(...(await startNodes(redis, 1, { args: ['--database', db.url, '--data-dir', dir] })));
+      const [a, b] = nodes;
+      const alice = await connectAuthed(a, 'rp-alice');
+      const bob = await connectAuthed(b, 'rp-bob');
+      const { room } = await request(alice, { type: 'chat_create_room', name: 'Across', participants: ['rp-bob'] });
+      assert.equal((await subscribe(bob, `chat:${room.id}`)).type, 'subscribed', 'node B sees the membership node A stored');
+      const { message } = await request(alice, { type: 'chat_send', roomId: room.id, text: 'via redis', id: 'r1' });
+      const live = await bob.next((m) => m.type === 'channel_message' && m.event === 'message', 'the message on node B');
+      assert.deepEqual(live.payload, message);
+      const again = await request(bob, { type: 'chat_send', roomId: room.id, text: 'x', id: 'b1' });
+      assert.equal((await request(alice, { type: 'chat_history', roomId: room.id })).messages.length, 2);
+      assert.equal((await request(bob, { type: 'chat_send', roomId: room.id, text: 'x', id: 'b1' })).duplicate, true);
+      assert.equal(again.message.senderId, 'rp-bob');
+      await Promise.all([alice.close(), bob.close()]);
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await redis.stop();
+      redis.cleanup();
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('Postgres down: requests answer unavailable with retryAfterMs, the server stays up, and works again when it is back', async () => {
