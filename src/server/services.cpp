@@ -69,7 +69,8 @@ bool Services::Impl::typing_stop(const std::string& room, const std::string& use
 }
 
 void Services::Impl::db_failed(ServiceContext& ctx, std::string_view ref, bool reachable, std::string_view what) {
-  if (reachable) return ctx.error(ref, wire::error::kInternal, std::string("the ") + std::string(what) + " store failed; retry");
+  if (reachable)
+    return ctx.error(ref, wire::error::kInternal, "the " + std::string(what) + " store failed; retry");
   const nlohmann::json extra{{"retryAfterMs", kDatabaseRetryMs}};
   ctx.error(ref, wire::error::kUnavailable,
             "the server cannot reach its database; retry after retryAfterMs (nothing was changed)", &extra);
