@@ -24,9 +24,9 @@
 // for one round trip, the first time a node gets a subscriber for a channel.
 //
 // Next slices, beside it: a PresenceStore (memory: PresenceRegistry; Redis: a hash + expiry sorted set per
-// channel, a node-liveness key with a TTL, a per-user sorted set for the connection cap) and #16's ChatStore
-// and SyncStore on Postgres. Those are asynchronous too (a worker pool, the reply posted back to the caller's
-// I/O thread) and take the same `done` style. Until #16, --broker redis refuses the per-node SQLite stores.
+// channel, a node-liveness key with a TTL, a per-user sorted set for the connection cap). #16's ChatStore and
+// SyncStore on Postgres (--database) run on the service workers (service_workers.hpp), never on an I/O thread,
+// answering from there; --broker redis refuses the per-node SQLite stores unless --database is given.
 #pragma once
 
 #include <cstdint>

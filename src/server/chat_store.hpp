@@ -1,8 +1,12 @@
-// Chat rooms, participants, messages, reactions and read markers in SQLite (docs/PROTOCOL.md section 11).
+// Chat rooms, participants, messages, reactions and read markers (docs/PROTOCOL.md section 11): the types and the
+// ChatStore interface. Implementations: SqliteChatStore (chat_store_sqlite.*, one node's file, the default) and
+// PgChatStore (chat_store_postgres.*, --database: shared by every node).
 //
 // Persistence only: the caller (service_chat.cpp) validates input and decides who may do what, using
-// membership(). Ids are SQLite rowids (monotonic, never reused thanks to AUTOINCREMENT) and go on the wire as
-// decimal strings: compare message ids as integers. Every function returns a status; nothing throws.
+// membership(). Ids are int64, monotonic and never reused (SQLite AUTOINCREMENT rowids, Postgres identity
+// columns), and go on the wire as decimal strings: compare message ids as integers. Every function returns a
+// status; nothing throws. Thread safety: SqliteChatStore is used by one thread at a time (the services' single
+// SQLite worker); PgChatStore may be called from several worker threads at once (each call leases a connection).
 #pragma once
 
 #include <cstdint>
@@ -13,8 +17,6 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-
-#include "server/sqlite_db.hpp"
 
 namespace tidewire::server {
 
@@ -58,71 +60,65 @@ enum class Membership {
   kError,     // the database failed
 };
 
+
 class ChatStore {
  public:
-  explicit ChatStore(SqliteDb& db) : db_(db) {}
+  virtual ~ChatStore() = default;
 
-  // The schema this store needs (one migration step; see Services for the ordered list).
-  static std::string_view schema_v1();
+  // False while the store's database cannot be reached (Postgres down): a failed call is then answered with
+  // `unavailable` (retry later) instead of `internal`. SQLite: always true.
+  virtual bool reachable() const { return true; }
 
   // Creates a room with `creator` and `participants` as active participants (deduplicated). nullopt: db error.
-  std::optional<ChatRoom> create_room(std::string_view name, std::string_view visibility, std::string_view creator,
-                                      const std::vector<std::string>& participants, std::int64_t now);
+  virtual std::optional<ChatRoom> create_room(std::string_view name, std::string_view visibility,
+                                              std::string_view creator, const std::vector<std::string>& participants,
+                                              std::int64_t now) = 0;
   // The DM room of the pair {a, b}, created on first use; both become active participants again if they left.
-  std::optional<ChatRoom> open_dm(std::string_view a, std::string_view b, std::int64_t now);
+  virtual std::optional<ChatRoom> open_dm(std::string_view a, std::string_view b, std::int64_t now) = 0;
   // false with found=false when the room does not exist; false with found=true on a db error.
-  bool load_room(std::int64_t room_id, ChatRoom& out, bool& found);
+  virtual bool load_room(std::int64_t room_id, ChatRoom& out, bool& found) = 0;
 
-  Membership membership(std::int64_t room_id, std::string_view user);
+  virtual Membership membership(std::int64_t room_id, std::string_view user) = 0;
   // Makes `user` an active participant (true also when already active). `changed`: it was not active before.
-  bool join(std::int64_t room_id, std::string_view user, std::int64_t now, bool& changed);
+  virtual bool join(std::int64_t room_id, std::string_view user, std::int64_t now, bool& changed) = 0;
   // Makes `user` inactive (kept as invited so a private room can be rejoined). `changed`: it was active.
-  bool leave(std::int64_t room_id, std::string_view user, bool& changed);
+  virtual bool leave(std::int64_t room_id, std::string_view user, bool& changed) = 0;
 
-  bool list_rooms(std::string_view user, std::vector<ChatRoomSummary>& out);
+  virtual bool list_rooms(std::string_view user, std::vector<ChatRoomSummary>& out) = 0;
   // One room as list_rooms() shows it to `user` (last message, unread count). false with found=false when the
   // room does not exist; false with found=true on a db error.
-  bool room_summary(std::int64_t room_id, std::string_view user, ChatRoomSummary& out, bool& found);
+  virtual bool room_summary(std::int64_t room_id, std::string_view user, ChatRoomSummary& out, bool& found) = 0;
   // The id of the room's newest message (nullopt when it has none). false on a db error.
-  bool last_message_id(std::int64_t room_id, std::optional<std::int64_t>& out);
+  virtual bool last_message_id(std::int64_t room_id, std::optional<std::int64_t>& out) = 0;
   // Messages with id < before (all when nullopt), the newest `limit`, returned oldest first. has_more: older
   // ones remain.
-  bool history(std::int64_t room_id, std::optional<std::int64_t> before, int limit, std::vector<ChatMessage>& out,
-               bool& has_more);
+  virtual bool history(std::int64_t room_id, std::optional<std::int64_t> before, int limit,
+                       std::vector<ChatMessage>& out, bool& has_more) = 0;
   // Messages with id > after, the oldest `limit`, oldest first. has_more: newer ones remain.
-  bool history_after(std::int64_t room_id, std::int64_t after, int limit, std::vector<ChatMessage>& out,
-                     bool& has_more);
+  virtual bool history_after(std::int64_t room_id, std::int64_t after, int limit, std::vector<ChatMessage>& out,
+                             bool& has_more) = 0;
   // Removes the room with its participants, messages, reactions and read markers.
-  bool delete_room(std::int64_t room_id);
+  virtual bool delete_room(std::int64_t room_id) = 0;
 
   // Stores a message; with a client id already used by this sender in this room, returns that message with
-  // duplicate=true instead.
-  bool send(std::int64_t room_id, std::string_view sender, std::string_view text,
-            std::optional<std::string_view> client_id, std::int64_t now, ChatMessage& out, bool& duplicate);
+  // duplicate=true instead (also when another node stored it at the same moment).
+  virtual bool send(std::int64_t room_id, std::string_view sender, std::string_view text,
+                    std::optional<std::string_view> client_id, std::int64_t now, ChatMessage& out,
+                    bool& duplicate) = 0;
   // false with found=false when the message is not in that room.
-  bool load_message(std::int64_t room_id, std::int64_t message_id, ChatMessage& out, bool& found);
-  bool edit(std::int64_t message_id, std::string_view text, std::int64_t now);
+  virtual bool load_message(std::int64_t room_id, std::int64_t message_id, ChatMessage& out, bool& found) = 0;
+  virtual bool edit(std::int64_t message_id, std::string_view text, std::int64_t now) = 0;
   // Adds or removes `user`'s `emoji` on a message (idempotent: `changed` says whether it did anything); `count`
   // is that emoji's count afterwards.
-  bool react(std::int64_t message_id, std::string_view user, std::string_view emoji, bool add, std::int64_t& count,
-             bool& changed);
+  virtual bool react(std::int64_t message_id, std::string_view user, std::string_view emoji, bool add,
+                     std::int64_t& count, bool& changed) = 0;
 
   // Moves the user's read marker forward to `message_id` (never back) and returns the unread count. `moved`:
   // the marker changed.
-  bool mark_read(std::int64_t room_id, std::string_view user, std::int64_t message_id, std::int64_t& unread,
-                 bool& moved);
+  virtual bool mark_read(std::int64_t room_id, std::string_view user, std::int64_t message_id, std::int64_t& unread,
+                         bool& moved) = 0;
   // Messages from others after the user's read marker.
-  bool unread_count(std::int64_t room_id, std::string_view user, std::int64_t& unread);
-
- private:
-  bool load_participants(ChatRoom& room);
-  bool load_reactions(ChatMessage& message);
-  // Steps a message query that asked for `limit` + 1 rows: the first `limit` (with their reactions) into `out`,
-  // and `has_more` when the extra row came.
-  bool read_page(SqliteStatement& st, int limit, std::vector<ChatMessage>& out, bool& has_more);
-  bool add_member(std::int64_t room_id, std::string_view user, std::int64_t now);
-
-  SqliteDb& db_;
+  virtual bool unread_count(std::int64_t room_id, std::string_view user, std::int64_t& unread) = 0;
 };
 
 }  // namespace tidewire::server

@@ -198,8 +198,8 @@ const Option kOptions[] = {
        return {};
      }},
     {"--broker", "TIDEWIRE_BROKER", "URL",
-     "memory|redis://host:port[/db]: where channel streams live; redis lets several nodes share them (needs "
-     "--data-dir :memory: until chat and sync have a shared store, issue #16) (default memory)",
+     "memory|redis://host:port[/db]: where channel streams live; redis lets several nodes share them (chat and "
+     "sync then need --database, or --data-dir :memory: for per-node chat and sync) (default memory)",
      [](Config& c, SecretSources&, std::string_view v) -> std::string {
        RedisAddress address;
        if (v != "memory" && !parse_redis_url(v, address)) return "must be memory or redis://host:port[/db]";
@@ -215,6 +215,9 @@ const Option kOptions[] = {
        c.database = std::string(v);
        return {};
      }},
+    {"--database-pool", "TIDEWIRE_DATABASE_POOL", "N",
+     "Postgres connections this node keeps for chat and sync, one service worker thread each (default 4)",
+     [](Config& c, SecretSources&, std::string_view v) { return set_uint<unsigned, 1, 256>(c.database_pool, v); }},
     {"--changefeed-tables", "TIDEWIRE_CHANGEFEED_TABLES", "LIST",
      "schema.table[(owner_column)],...: tables whose changes clients may watch on db:<schema>.<table> channels; "
      "with an owner column a client sees only rows whose owner_column equals its token's sub (needs --database) "
@@ -344,11 +347,11 @@ ConfigResult parse_config(int argc, const char* const* argv, const EnvLookup& en
           "restart. Give --data-dir a directory to keep it.");
     c.history_store = "memory";
   }
-  // 5. Chat and sync keep per-node SQLite databases: several nodes would each have their own.
-  if (c.broker != "memory" && c.data_dir != ":memory:")
-    return fail("--broker " + c.broker + " needs --data-dir :memory: for now: chat and sync keep per-node SQLite "
-                "databases under --data-dir, which several nodes cannot share (a shared Postgres store is issue "
-                "#16). With :memory: chat and sync work per node only.");
+  // 5. Without --database, chat and sync keep per-node SQLite databases: several nodes would each have their own.
+  if (c.broker != "memory" && c.data_dir != ":memory:" && c.database.empty())
+    return fail("--broker " + c.broker + " needs --database postgres://... so that every node shares chat and "
+                "sync (without it they live in per-node SQLite databases under --data-dir, which several nodes "
+                "cannot share). For a test, --data-dir :memory: keeps chat and sync per node, in memory.");
   if (!c.changefeed_tables.empty() && c.database.empty())
     return fail("--changefeed-tables needs --database postgres://...: the change feed reads that database's "
                 "write-ahead log");

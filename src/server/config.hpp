@@ -45,6 +45,7 @@ struct Config {
   // Postgres (README "Postgres"): empty = chat and sync in SQLite under data_dir (the embedded default);
   // postgres://... or postgresql://... (a libpq connection URI) = chat and sync in that database, shared by nodes.
   std::string database;
+  unsigned database_pool = 4;               // Postgres connections per node (and service worker threads)
   // The database change feed: the tables clients may watch, "schema.table" or "schema.table(owner_column)"
   // (rows visible only where owner_column equals the token's sub), comma-separated. Empty: no change feed.
   std::string changefeed_tables;

@@ -15,7 +15,7 @@ using detail::send_error;
 using detail::string_field;
 
 void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSink& sink, const json& j,
-                                      std::string_view ref) const {
+                                      std::string_view ref, const bool* chat_member) const {
   const std::string* channel = channel_field(j, sink, ref);
   if (!channel) return;
   SubscribeRequest request;
@@ -32,8 +32,27 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
     request.since_offset = offset->get<std::uint64_t>();
     request.since_epoch = epoch->get_ref<const std::string&>();
   }
-  if (const std::string why = channel_access(state, *channel); !why.empty())
-    return send_error(sink, err::kForbidden, why, ref);
+  const bool is_chat = channel->substr(0, 5) == "chat:";
+  if (is_chat && chat_membership_async_ && !chat_member) {
+    if (defer_while_pending(state, *channel, true, j, ref)) return;
+    // The claims now; membership on a service worker, then this subscribe again with the answer (#16).
+    if (const std::string why = check_channel_access(state.user_id, state.grant, *channel, nullptr); !why.empty())
+      return send_error(sink, err::kForbidden, why, ref);
+    state.pending_subscribes[*channel];  // later requests on this channel wait for the answer
+    auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+    chat_membership_async_(state.user_id, channel->substr(5),
+                           [this, self, &state, j, ref = std::string(ref)](std::optional<bool> member) {
+                             self->post([this, self, &state, j, ref, member] {
+                               if (!state.closed) finish_chat_subscribe(state, *self, j, ref, member);
+                             });
+                           });
+    return;
+  }
+  const std::string why =
+      chat_member ? check_channel_access(state.user_id, state.grant, *channel,
+                                         [member = *chat_member](std::string_view, std::string_view) { return member; })
+                  : channel_access(state, *channel);
+  if (!why.empty()) return send_error(sink, err::kForbidden, why, ref);
   const bool already = state.channels.find(*channel) != state.channels.end();
   if (!already && state.channels.size() >= limits_.max_channels)
     return send_error(sink, err::kTooManyChannels, "this connection is at limits.maxChannels; unsubscribe first", ref);
@@ -60,17 +79,67 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
   state.channels.insert(*channel);
   // A chat room left or deleted by another connection between the access check and hub_.subscribe() would have
   // missed this subscription when it revoked the others: check again now that the hub lists it.
-  if (request.channel.substr(0, 5) == "chat:") {
-    if (const std::string why = channel_access(state, *channel); !why.empty())
-      return end_subscription(state, sink, *channel, wire::unsubscribe_reason::kAccessRevoked, why);
+  if (is_chat && chat_member) {
+    recheck_chat_membership(state, sink, *channel);
+  } else if (is_chat) {
+    if (const std::string again = channel_access(state, *channel); !again.empty())
+      return end_subscription(state, sink, *channel, wire::unsubscribe_reason::kAccessRevoked, again);
   }
   if (!already && subscribe_hook_) subscribe_hook_(state, sink, *channel);
+}
+
+bool MessageHandler::defer_while_pending(ConnectionProtocolState& state, const std::string& channel, bool subscribe,
+                                         const json& j, std::string_view ref) const {
+  const auto it = state.pending_subscribes.find(channel);
+  if (it == state.pending_subscribes.end()) return false;
+  it->second.push_back({subscribe, std::make_shared<const json>(j), std::string(ref)});
+  return true;
+}
+
+void MessageHandler::finish_chat_subscribe(ConnectionProtocolState& state, SessionSink& sink, const json& j,
+                                           std::string_view ref, std::optional<bool> member) const {
+  const std::string channel = j["channel"].get<std::string>();  // checked before it was deferred
+  auto it = state.pending_subscribes.find(channel);
+  std::vector<ConnectionProtocolState::DeferredRequest> later;
+  if (it != state.pending_subscribes.end()) {
+    later = std::move(it->second);
+    state.pending_subscribes.erase(it);
+  }
+  if (!member)
+    send_error(sink, err::kUnavailable,
+               "the server cannot reach its database to check this chat room's membership; retry", ref);
+  else
+    handle_subscribe(state, sink, j, ref, &*member);
+  for (std::size_t i = 0; i < later.size(); ++i) {
+    const auto& r = later[i];
+    if (const auto again = state.pending_subscribes.find(channel); again != state.pending_subscribes.end()) {
+      // A replayed subscribe is waiting for its own answer: the rest wait behind it.
+      again->second.insert(again->second.end(), later.begin() + static_cast<std::ptrdiff_t>(i), later.end());
+      return;
+    }
+    if (r.subscribe) handle_subscribe(state, sink, *r.message, r.ref);
+    else handle_unsubscribe(state, sink, *r.message, r.ref);
+  }
+}
+
+void MessageHandler::recheck_chat_membership(ConnectionProtocolState& state, SessionSink& sink,
+                                             const std::string& channel) const {
+  auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+  chat_membership_async_(state.user_id, channel.substr(5), [this, self, &state, channel](std::optional<bool> member) {
+    if (member.value_or(true)) return;  // a database error: keep it (a revocation reaches it through the hub)
+    self->post([this, self, &state, channel] {
+      if (state.closed || !hub_.is_subscribed(channel, self.get())) return;
+      end_subscription(state, *self, channel, wire::unsubscribe_reason::kAccessRevoked,
+                       "only participants of the chat room may use its channel");
+    });
+  });
 }
 
 void MessageHandler::handle_unsubscribe(ConnectionProtocolState& state, SessionSink& sink, const json& j,
                                         std::string_view ref) const {
   const std::string* channel = channel_field(j, sink, ref);
   if (!channel) return;
+  if (defer_while_pending(state, *channel, false, j, ref)) return;  // after the subscribe that is waiting
   const auto it = state.channels.find(*channel);
   if (it == state.channels.end())
     return send_error(sink, err::kNotSubscribed, "this connection is not subscribed to the channel", ref);

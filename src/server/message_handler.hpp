@@ -15,10 +15,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/channel_access.hpp"
 #include "server/broker.hpp"
@@ -53,6 +56,15 @@ struct ConnectionProtocolState {
   ChannelGrant grant;             // the token's `channels` claim
   std::optional<RateLimiter> limiter;
   std::set<std::string, std::less<>> channels;
+  // chat:<roomId> subscribes waiting for their membership answer from a service worker (#16), each with the
+  // subscribes and unsubscribes of the same channel that arrived meanwhile: replayed in order after it, so a
+  // quick subscribe + unsubscribe ends unsubscribed.
+  struct DeferredRequest {
+    bool subscribe = true;
+    std::shared_ptr<const nlohmann::json> message;
+    std::string ref;
+  };
+  std::map<std::string, std::vector<DeferredRequest>, std::less<>> pending_subscribes;
 };
 
 class MessageHandler {
@@ -69,6 +81,11 @@ class MessageHandler {
   using LeaveHook = std::function<void(ConnectionProtocolState&, SessionSink&, std::string_view channel)>;
   // Called after a new subscription was confirmed (the `subscribed` reply and any replay are queued).
   using SubscribeHook = std::function<void(ConnectionProtocolState&, SessionSink&, std::string_view channel)>;
+  // Chat membership answered away from the I/O thread (#16: it is a database query): called with the user and the
+  // room id on the connection's thread; calls `done(member)` once, from any thread (not at all at shutdown);
+  // nullopt when the database could not answer (the subscribe gets `unavailable`).
+  using ChatMembershipAsync = std::function<void(std::string user, std::string room_id,
+                                                 std::function<void(std::optional<bool> member)> done)>;
   // Called once when an opened connection ends (after its channels were left).
   using DisconnectHook = std::function<void(ConnectionProtocolState&, SessionSink&)>;
 
@@ -102,6 +119,10 @@ class MessageHandler {
 
   // Set before serving (not thread-safe).
   void set_chat_membership(ChatMembership check) { chat_membership_ = std::move(check); }
+  // Replaces the synchronous check for `subscribe` to chat:<roomId>: the subscribe waits for the answer and
+  // continues on the connection's thread (SessionSink::post); the connection reads and answers other messages
+  // meanwhile. A connection closed by then is left alone.
+  void set_chat_membership_async(ChatMembershipAsync check) { chat_membership_async_ = std::move(check); }
   void set_extension(Extension extension) { extension_ = std::move(extension); }
   void set_leave_hook(LeaveHook hook) { leave_hook_ = std::move(hook); }
   void set_subscribe_hook(SubscribeHook hook) { subscribe_hook_ = std::move(hook); }
@@ -127,8 +148,19 @@ class MessageHandler {
   void end_subscription(ConnectionProtocolState& state, SessionSink& sink, const std::string& channel,
                         std::string_view reason, std::string_view message) const;
   // handler_channels.cpp
+  // `chat_member`: the asynchronous membership answer, when the subscribe continues after it (else null).
   void handle_subscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
-                        std::string_view ref) const;
+                        std::string_view ref, const bool* chat_member = nullptr) const;
+  // The membership answer came back (on the connection's thread): the subscribe goes on (or gets `unavailable`),
+  // then the requests on that channel deferred meanwhile run.
+  void finish_chat_subscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
+                             std::string_view ref, std::optional<bool> member) const;
+  // True (after queuing it) when `channel` has a subscribe waiting for its membership answer.
+  bool defer_while_pending(ConnectionProtocolState& state, const std::string& channel, bool subscribe,
+                           const nlohmann::json& j, std::string_view ref) const;
+  // After a subscribe to chat:<roomId> that the asynchronous check allowed: asks again now that the hub lists the
+  // subscriber (a leave between the check and the subscribe revoked nobody) and ends the subscription if no.
+  void recheck_chat_membership(ConnectionProtocolState& state, SessionSink& sink, const std::string& channel) const;
   void handle_unsubscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
                           std::string_view ref) const;
   void handle_publish(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
@@ -145,6 +177,7 @@ class MessageHandler {
   mutable UserConnections users_;
   mutable Metrics metrics_;
   ChatMembership chat_membership_;
+  ChatMembershipAsync chat_membership_async_;
   Extension extension_;
   LeaveHook leave_hook_;
   SubscribeHook subscribe_hook_;

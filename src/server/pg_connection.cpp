@@ -1,6 +1,10 @@
 #include "server/pg_connection.hpp"
 
+#include "server/log.hpp"
+
 #include <libpq-fe.h>
+
+#include <poll.h>
 
 #include <charconv>
 
@@ -39,6 +43,8 @@ std::int64_t PgResult::int64(int row, int column) const {
 
 std::string PgResult::affected() const { return result_ ? PQcmdTuples(result_.get()) : ""; }
 
+std::string PgResult::command() const { return result_ ? PQcmdStatus(result_.get()) : ""; }
+
 std::string PgResult::sqlstate() const {
   if (!result_ || ok()) return {};
   const char* s = PQresultErrorField(result_.get(), PG_DIAG_SQLSTATE);
@@ -51,8 +57,12 @@ std::string PgResult::error() const {
   return PQresultErrorMessage(result_.get());
 }
 
-bool PgConnection::connect(const std::string& conninfo) {
-  conn_.reset(PQconnectdb(conninfo.c_str()));
+bool PgConnection::connect(const std::string& conninfo, int connect_timeout_s) {
+  // expand_dbname: `conninfo` is expanded in place, and its own settings override the ones before it.
+  const std::string timeout = std::to_string(connect_timeout_s);
+  const char* keys[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {timeout.c_str(), conninfo.c_str(), nullptr};
+  conn_.reset(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (!conn_) {
     last_error_ = "out of memory";
     return false;
@@ -70,6 +80,35 @@ bool PgConnection::connected() const { return conn_ && PQstatus(conn_.get()) == 
 
 void PgConnection::close() { conn_.reset(); }
 
+bool PgConnection::usable() {
+  if (!connected()) return false;
+  if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) return false;
+  pollfd p{PQsocket(conn_.get()), POLLIN, 0};
+  if (p.fd < 0) return false;
+  if (::poll(&p, 1, 0) == 0) return true;  // nothing to read: as we left it
+  // An idle connection has nothing to say but a notice or a notification; a terminated backend sends its FATAL
+  // error and closes. Read it and treat the connection as gone: a fresh one costs one connect.
+  PQconsumeInput(conn_.get());
+  return false;
+}
+
+bool PgConnection::in_transaction() const {
+  return conn_ && PQtransactionStatus(conn_.get()) != PQTRANS_IDLE;
+}
+
+PgTransaction::PgTransaction(PgConnection& c) : c_(c) { active_ = c_.exec("BEGIN").ok(); }
+
+PgTransaction::~PgTransaction() {
+  if (active_) c_.exec("ROLLBACK");
+}
+
+bool PgTransaction::commit() {
+  if (!active_) return false;
+  active_ = false;
+  const PgResult r = c_.exec("COMMIT");
+  return r.ok() && r.command() == "COMMIT";
+}
+
 PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& params) {
   if (!conn_) {
     last_error_ = "not connected";
@@ -81,7 +120,11 @@ PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& pa
   for (const PgParam& p : params) values.push_back(p ? p->c_str() : nullptr);
   PgResult result(PQexecParams(conn_.get(), query.c_str(), static_cast<int>(values.size()), nullptr,
                                values.empty() ? nullptr : values.data(), nullptr, nullptr, 0));
-  if (!result.ok()) last_error_ = result.get() ? result.error() : std::string(PQerrorMessage(conn_.get()));
+  if (!result.ok()) {
+    last_error_ = result.get() ? result.error() : std::string(PQerrorMessage(conn_.get()));
+    log(LogLevel::kWarn, "msg=\"database statement failed\" sqlstate=", result.sqlstate(), " error=",
+        log_quoted(last_error_), " sql=", log_quoted(query.substr(0, 120)));
+  }
   return result;
 }
 

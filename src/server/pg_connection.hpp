@@ -28,6 +28,7 @@ class PgResult {
   std::string_view text(int row, int column) const;  // "" when null
   std::int64_t int64(int row, int column) const;     // 0 when null or not a number
   std::string affected() const;                       // PQcmdTuples: rows touched by INSERT/UPDATE/DELETE
+  std::string command() const;                        // PQcmdStatus: e.g. "COMMIT", or "ROLLBACK" for a failed one
   std::string sqlstate() const;                       // e.g. "23505" (unique violation); "" when ok
   std::string error() const;                          // the server's message; "" when ok
   pg_result* get() const { return result_.get(); }
@@ -49,8 +50,15 @@ class PgConnection {
   PgConnection& operator=(PgConnection&&) noexcept = default;
 
   // `conninfo`: a postgres:// URI or key=value string. False on failure (see last_error()).
-  bool connect(const std::string& conninfo);
+  // `connect_timeout_s` applies unless the conninfo gives its own connect_timeout.
+  bool connect(const std::string& conninfo, int connect_timeout_s = 5);
   bool connected() const;  // open and not broken (PQstatus == CONNECTION_OK)
+  // For an idle connection taken from a pool: false when it is closed or broken, including when the server
+  // ended it while idle (a restart, pg_terminate_backend): anything readable on an idle connection means that.
+  // Non-blocking.
+  bool usable();
+  // In a transaction (open or failed) rather than idle.
+  bool in_transaction() const;
   void close();
 
   // Runs one statement with $1.. parameters. Check result.ok(); on failure last_error() is set too.
@@ -67,6 +75,21 @@ class PgConnection {
   };
   std::unique_ptr<pg_conn, Finish> conn_;
   std::string last_error_;
+};
+
+// BEGIN on construction; ROLLBACK on destruction unless commit() succeeded. Check ok() first.
+class PgTransaction {
+ public:
+  explicit PgTransaction(PgConnection& c);
+  ~PgTransaction();
+  PgTransaction(const PgTransaction&) = delete;
+  PgTransaction& operator=(const PgTransaction&) = delete;
+  bool ok() const { return active_; }
+  bool commit();  // false when COMMIT failed or rolled back (a failed transaction's COMMIT is a ROLLBACK)
+
+ private:
+  PgConnection& c_;
+  bool active_ = false;
 };
 
 // Quotes `s` as a SQL string literal ('...' with doubled quotes); for the rare statement that cannot take

@@ -57,10 +57,14 @@ std::shared_ptr<ServerState> open_state(const Config& config) {
   }
   ServicesConfig services_config;
   services_config.db_path = stores.services_db_path;
+  services_config.database = config.database;
+  services_config.database_pool = config.database_pool;
   auto state = std::make_shared<ServerState>(config, std::move(static_files), std::move(stores.history),
                                              std::move(services_config));
   if (!state->bridge.services().ok())
     log_line(LogLevel::kError, "chat and sync are unavailable: " + state->bridge.services().open_error());
+  else if (const std::string why = state->bridge.services().open_error(); !why.empty())
+    log_line(LogLevel::kWarn, "chat and sync answer `unavailable` until the database can be reached: " + why);
   return state;
 }
 
@@ -148,6 +152,7 @@ int run_server(const Config& config) {
   run_loop(ioc);
   stop_all();
   for (auto& t : workers) t.join();
+  state->bridge.stop_workers();  // here, not in a worker thread that happens to drop the last reference
   log(LogLevel::kInfo, "msg=stopped");
   return 0;
 }

@@ -3,21 +3,68 @@
 #include "server/connection_context.hpp"
 #include "server/handler_util.hpp"
 
+#include <algorithm>
+
 namespace tidewire::server {
 
+namespace {
+
+// SQLite's stores are used by one thread at a time; Postgres gets a worker per pooled connection.
+unsigned worker_threads(const ServicesConfig& c) {
+  if (c.worker_threads >= 0) return static_cast<unsigned>(c.worker_threads);
+  return c.database.empty() ? 1 : std::max(1u, c.database_pool);
+}
+
+const std::string* string_member(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+}
+
+// The ordering key of a chat/sync request (service_workers.hpp).
+std::string order_key(std::string_view type, const nlohmann::json& message, const std::string& user) {
+  if (type.substr(0, 5) == "sync_") {
+    if (const std::string* channel = string_member(message, "channel")) return *channel;
+  } else if (const std::string* room = string_member(message, "roomId")) {
+    return "chat:" + *room;
+  }
+  return "user:" + user;
+}
+
+}  // namespace
+
 ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig config, Clock clock)
-    : hub_(hub), handler_(handler), clock_(clock), services_(std::make_unique<Services>(std::move(config), *this, clock)) {
+    : hub_(hub),
+      handler_(handler),
+      clock_(clock),
+      services_(std::make_unique<Services>(config, *this, clock)),
+      workers_(std::make_unique<ServiceWorkers>(worker_threads(config))) {
   Services* services = services_.get();
-  handler.set_extension([services](ConnectionProtocolState& state, SessionSink& sink, std::string_view type,
-                                   const nlohmann::json& message, std::string_view ref) {
+  ServiceWorkers* workers = workers_.get();
+  handler.set_extension([services, workers](ConnectionProtocolState& state, SessionSink& sink, std::string_view type,
+                                            const nlohmann::json& message, std::string_view ref) {
     if (!Services::handles(type)) return false;
-    ConnectionContext ctx(state, sink);
-    services->handle(ctx, type, message, ref);
+    if (type.substr(0, 9) == "presence_") {  // in memory: at once
+      ConnectionContext ctx(state, sink);
+      services->handle(ctx, type, message, ref);
+      return true;
+    }
+    const std::string* channel = message.is_object() ? string_member(message, "channel") : nullptr;
+    auto ctx = std::make_shared<SnapshotContext>(state, std::static_pointer_cast<SessionSink>(sink.subscriber()),
+                                                 channel ? *channel : std::string());
+    const std::string key = message.is_object() ? order_key(type, message, state.user_id) : "user:" + state.user_id;
+    workers->post(key, [services, ctx, type = std::string(type), message, ref = std::string(ref)] {
+      services->handle(*ctx, type, message, ref);
+      ctx->send_answer();  // after the request's broadcasts (connection_context.hpp)
+    });
     return true;
   });
-  handler.set_chat_membership([services](std::string_view user, std::string_view room_id) {
-    return services->may_subscribe(user, "chat:" + std::string(room_id));
-  });
+  handler.set_chat_membership_async(
+      [services, workers](std::string user, std::string room_id, std::function<void(std::optional<bool>)> done) {
+        const std::string channel = "chat:" + room_id;
+        workers->post(channel, [services, user = std::move(user), channel, done = std::move(done)] {
+          done(services->may_subscribe_checked(user, channel));
+        });
+      });
   handler.set_leave_hook([services](ConnectionProtocolState& state, SessionSink&, std::string_view channel) {
     if (state.closed) return;  // the disconnect hook covers every channel at once
     services->on_unsubscribe(state.user_id, state.connection_id, channel);

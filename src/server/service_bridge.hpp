@@ -1,7 +1,10 @@
 // Connects the presence, chat and sync Services (services.hpp) to the message handler and the hub:
-// - the handler's unknown types presence_* / chat_* / sync_* go to Services::handle() with a ServiceContext
-//   over the connection (reply, error, subscription check, user id);
-// - `chat:<roomId>` subscriptions ask Services::may_subscribe();
+// - the handler's unknown types presence_* / chat_* / sync_* go to Services::handle(): presence_* at once on the
+//   I/O thread with a ConnectionContext over the connection; chat_* and sync_* (database queries) on the service
+//   workers (service_workers.hpp: ordering per room/channel), with a SnapshotContext of what the request needs
+//   taken at dispatch, answering the connection from the worker;
+// - `chat:<roomId>` subscriptions ask Services::may_subscribe() on the workers too (the handler's asynchronous
+//   membership hook; the subscribe continues on the connection's I/O thread);
 // - unsubscribes and disconnects reach Services (presence leaves with grace);
 // - Services' broadcasts: publish() through the handler's broker (offsets, epoch, history; with Redis, every
 //   node's subscribers get them); send_raw() to this node's hub, without.
@@ -13,6 +16,7 @@
 
 #include "server/hub.hpp"
 #include "server/message_handler.hpp"
+#include "server/service_workers.hpp"
 #include "server/services.hpp"
 
 namespace tidewire::server {
@@ -25,6 +29,9 @@ class ServiceBridge : public Broadcaster {
   ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig config, Clock clock);
 
   Services& services() { return *services_; }
+  // Waits for the running chat/sync jobs and drops the queued ones (server shutdown, after the I/O threads
+  // stopped).
+  void stop_workers() { workers_->stop(); }
 
   // Broadcaster
   void publish(std::string_view channel, std::string_view event, std::string_view from,
@@ -38,6 +45,7 @@ class ServiceBridge : public Broadcaster {
   MessageHandler& handler_;
   Clock clock_;
   std::unique_ptr<Services> services_;
+  std::unique_ptr<ServiceWorkers> workers_;  // after services_: destroyed (joined) first
 };
 
 }  // namespace tidewire::server

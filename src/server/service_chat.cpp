@@ -34,9 +34,10 @@ struct Request {
   ServiceContext& ctx;
   const json& msg;
   std::string_view ref;
+  Services::Impl& impl;
 
   void fail(std::string_view code, std::string_view message) { ctx.error(ref, code, message); }
-  void db_failed() { fail(err::kInternal, "the chat store failed; retry"); }
+  void db_failed() { impl.db_failed(ctx, ref, impl.chat->reachable(), "chat"); }
 };
 
 // The text of `key`: 1..max_chars characters (code points), not only whitespace or zero-width characters, or
@@ -85,12 +86,12 @@ bool Services::Impl::push_room(std::int64_t room_id, std::string_view only_user)
   ChatRoom room;
   bool found = false;
   std::optional<std::int64_t> last;
-  if (!chat.load_room(room_id, room, found) || !chat.last_message_id(room_id, last)) return false;
+  if (!chat->load_room(room_id, room, found) || !chat->last_message_id(room_id, last)) return false;
   json base = room.to_json();
   base["lastMessage"] = nullptr;
   if (last) {
     ChatMessage m;
-    if (!chat.load_message(room_id, *last, m, found)) return false;
+    if (!chat->load_message(room_id, *last, m, found)) return false;
     base["lastMessage"] = m.to_json();
   }
   for (const std::string& user : room.participants) {
@@ -98,7 +99,7 @@ bool Services::Impl::push_room(std::int64_t room_id, std::string_view only_user)
     const std::string channel = user_channel(user);
     if (!protocol::is_valid_channel(channel)) continue;  // such a user could not subscribe to it anyway
     std::int64_t unread = 0;
-    if (!chat.unread_count(room_id, user, unread)) return false;
+    if (!chat->unread_count(room_id, user, unread)) return false;
     json summary = base;
     summary["unreadCount"] = unread;
     out.publish(channel, "room", "", json{{"room", std::move(summary)}});
@@ -114,11 +115,16 @@ void Services::Impl::push_room_removed(std::int64_t room_id, const std::string& 
 
 bool Services::Impl::may_subscribe_chat(std::string_view user, std::string_view channel) {
   const auto room = fields::parse_id(channel.substr(5));  // after "chat:"
-  return room && chat.membership(*room, user) == Membership::kActive;
+  return room && chat->membership(*room, user) == Membership::kActive;
 }
 
 void Services::Impl::expire_typing(std::uint64_t now) {
-  for (const auto& [room, user] : typing.expire(now))
+  std::vector<std::pair<std::string, std::string>> expired;
+  {
+    std::lock_guard lock(typing_mutex);
+    expired = typing.expire(now);
+  }
+  for (const auto& [room, user] : expired)
     out.publish_transient("chat:" + room, "typing", user, typing_event(user, false, static_cast<std::int64_t>(now)));
 }
 
@@ -129,7 +135,7 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
   if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes))
     return ctx.error(ref, err::kUnknownType, "unknown chat message type");
 
-  Request r{ctx, msg, ref};
+  Request r{ctx, msg, ref, *this};
   const std::string user(ctx.user_id());
   const auto now = static_cast<std::int64_t>(clock());
 
@@ -152,7 +158,7 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
         participants.push_back(u.get<std::string>());
       }
     }
-    const auto room = chat.create_room(*name, visibility, user, participants, now);
+    const auto room = chat->create_room(*name, visibility, user, participants, now);
     if (!room) return r.db_failed();
     ctx.reply(ref, json{{"room", room->to_json()}});
     push_room(room->id);
@@ -164,7 +170,7 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     if (!other || !fields::is_valid_user_id(*other))
       return r.fail(err::kBadRequest, "\"userId\" must be a user id (1-128 bytes, no control characters)");
     if (*other == user) return r.fail(err::kBadRequest, "a direct message needs another user");
-    const auto room = chat.open_dm(user, *other, now);
+    const auto room = chat->open_dm(user, *other, now);
     if (!room) return r.db_failed();
     ctx.reply(ref, json{{"room", room->to_json()}});
     push_room(room->id);
@@ -173,7 +179,7 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
 
   if (type == "chat_list_rooms") {
     std::vector<ChatRoomSummary> rooms;
-    if (!chat.list_rooms(user, rooms)) return r.db_failed();
+    if (!chat->list_rooms(user, rooms)) return r.db_failed();
     json list = json::array();
     for (const ChatRoomSummary& s : rooms) list.push_back(with_summary(s));
     return ctx.reply(ref, json{{"rooms", std::move(list)}});
@@ -182,7 +188,7 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
   // Every other request names a room.
   const auto room_id = id_field(r, "roomId");
   if (!room_id) return;
-  const Membership m = chat.membership(*room_id, user);
+  const Membership m = chat->membership(*room_id, user);
   if (m == Membership::kError) return r.db_failed();
   if (m == Membership::kNoRoom) return r.fail(err::kNotFound, "no such room");
   ChatRoom room;
@@ -190,11 +196,11 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
   const std::string channel = chat_channel(*room_id);
 
   if (type == "chat_join") {
-    if (!chat.load_room(*room_id, room, found)) return found ? r.db_failed() : r.fail(err::kNotFound, "no such room");
+    if (!chat->load_room(*room_id, room, found)) return found ? r.db_failed() : r.fail(err::kNotFound, "no such room");
     if (m == Membership::kNone && room.visibility != "public")
       return r.fail(err::kForbidden, "this room is private: joining it needs an invitation");
     bool changed = false;
-    if (!chat.join(*room_id, user, now, changed) || !chat.load_room(*room_id, room, found)) return r.db_failed();
+    if (!chat->join(*room_id, user, now, changed) || !chat->load_room(*room_id, room, found)) return r.db_failed();
     ctx.reply(ref, json{{"room", room.to_json()}});
     if (changed) {
       out.publish(channel, "member_joined", user, json{{"roomId", room.to_json()["id"]}, {"userId", user}});
@@ -206,10 +212,10 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
   if (type == "chat_leave") {
     if (m == Membership::kNone) return r.fail(err::kForbidden, "you are not a participant of this room");
     bool changed = false;
-    if (!chat.leave(*room_id, user, changed) || !chat.load_room(*room_id, room, found)) return r.db_failed();
+    if (!chat->leave(*room_id, user, changed) || !chat->load_room(*room_id, room, found)) return r.db_failed();
     ctx.reply(ref, json{{"room", room.to_json()}});
     if (changed) {
-      if (typing.stop(std::to_string(*room_id), user))
+      if (typing_stop(std::to_string(*room_id), user))
         out.publish_transient(channel, "typing", user, typing_event(user, false, now));
       out.publish(channel, "member_left", user, json{{"roomId", std::to_string(*room_id)}, {"userId", user}});
       out.end_subscriptions(channel, user, wire::unsubscribe_reason::kRoomLeft,
@@ -221,12 +227,12 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
   }
 
   if (type == "chat_delete_room") {
-    if (!chat.load_room(*room_id, room, found)) return found ? r.db_failed() : r.fail(err::kNotFound, "no such room");
+    if (!chat->load_room(*room_id, room, found)) return found ? r.db_failed() : r.fail(err::kNotFound, "no such room");
     if (room.kind == "dm")
       return r.fail(err::kBadRequest, "a direct-message room cannot be deleted; leave it with chat_leave");
     if (room.created_by != user) return r.fail(err::kForbidden, "only the room's creator (createdBy) may delete it");
-    if (!chat.delete_room(*room_id)) return r.db_failed();
-    for (const std::string& p : room.participants) typing.stop(std::to_string(*room_id), p);
+    if (!chat->delete_room(*room_id)) return r.db_failed();
+    for (const std::string& p : room.participants) typing_stop(std::to_string(*room_id), p);
     ctx.reply(ref, json{{"roomId", std::to_string(*room_id)}});
     out.publish(channel, "room_deleted", user, json{{"roomId", std::to_string(*room_id)}});
     out.end_subscriptions(channel, "", wire::unsubscribe_reason::kRoomDeleted,
@@ -253,8 +259,8 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     }
     std::vector<ChatMessage> messages;
     bool has_more = false;
-    const bool stored = after ? chat.history_after(*room_id, *after, static_cast<int>(limit), messages, has_more)
-                              : chat.history(*room_id, before, static_cast<int>(limit), messages, has_more);
+    const bool stored = after ? chat->history_after(*room_id, *after, static_cast<int>(limit), messages, has_more)
+                              : chat->history(*room_id, before, static_cast<int>(limit), messages, has_more);
     if (!stored) return r.db_failed();
     json list = json::array();
     for (const ChatMessage& msg_ : messages) list.push_back(msg_.to_json());
@@ -273,12 +279,12 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     }
     ChatMessage message;
     bool duplicate = false;
-    if (!chat.send(*room_id, user, *text, client_id, now, message, duplicate)) return r.db_failed();
+    if (!chat->send(*room_id, user, *text, client_id, now, message, duplicate)) return r.db_failed();
     json data{{"message", message.to_json()}};
     if (duplicate) data["duplicate"] = true;  // stored before: not broadcast again
     ctx.reply(ref, data);
     if (duplicate) return;
-    if (typing.stop(std::to_string(*room_id), user))  // a sent message ends the sender's typing indicator
+    if (typing_stop(std::to_string(*room_id), user))  // a sent message ends the sender's typing indicator
       out.publish_transient(channel, "typing", user, typing_event(user, false, now));
     out.publish(channel, "message", user, data["message"]);
     push_room(*room_id);
@@ -290,11 +296,11 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     if (!on || !on->is_boolean()) return r.fail(err::kBadRequest, "typing must be a boolean");
     const std::string key = std::to_string(*room_id);
     if (on->get<bool>()) {
-      const std::uint64_t expires = typing.start(key, user, static_cast<std::uint64_t>(now));
+      const std::uint64_t expires = typing_start(key, user, static_cast<std::uint64_t>(now));
       const auto expires_at = static_cast<std::int64_t>(expires);
       return out.publish_transient(channel, "typing", user, typing_event(user, true, expires_at));
     }
-    if (typing.stop(key, user))
+    if (typing_stop(key, user))
       out.publish_transient(channel, "typing", user, typing_event(user, false, now));
     return;  // no reply (section 11)
   }
@@ -303,20 +309,20 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
   const auto message_id = id_field(r, "messageId");
   if (!message_id) return;
   ChatMessage message;
-  if (!chat.load_message(*room_id, *message_id, message, found))
+  if (!chat->load_message(*room_id, *message_id, message, found))
     return found ? r.db_failed() : r.fail(err::kNotFound, "no such message in this room");
 
   if (type == "chat_edit") {
     const std::string* text = text_field(r, "text", kMaxTextChars);
     if (!text) return;
     if (message.sender_id != user) return r.fail(err::kForbidden, "only the sender may edit a message");
-    if (!chat.edit(*message_id, *text, now) || !chat.load_message(*room_id, *message_id, message, found))
+    if (!chat->edit(*message_id, *text, now) || !chat->load_message(*room_id, *message_id, message, found))
       return r.db_failed();
     const json data = message.to_json();
     ctx.reply(ref, json{{"message", data}});
     out.publish(channel, "message_edited", user, data);
     std::optional<std::int64_t> last;
-    if (chat.last_message_id(*room_id, last) && last == *message_id) push_room(*room_id);
+    if (chat->last_message_id(*room_id, last) && last == *message_id) push_room(*room_id);
     return;
   }
 
@@ -328,8 +334,8 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     if (!add || !add->is_boolean()) return r.fail(err::kBadRequest, "add must be a boolean");
     std::int64_t count = 0;
     bool changed = false;
-    if (!chat.react(*message_id, user, *emoji, add->get<bool>(), count, changed) ||
-        !chat.load_message(*room_id, *message_id, message, found))
+    if (!chat->react(*message_id, user, *emoji, add->get<bool>(), count, changed) ||
+        !chat->load_message(*room_id, *message_id, message, found))
       return r.db_failed();
     const std::string mid = std::to_string(*message_id);
     const json data = message.to_json();
@@ -338,14 +344,14 @@ void Services::Impl::handle_chat(ServiceContext& ctx, std::string_view type, con
     out.publish(channel, "reaction", user,
                 json{{"messageId", mid}, {"emoji", *emoji}, {"userId", user}, {"add", *add}, {"count", count}});
     std::optional<std::int64_t> last;
-    if (chat.last_message_id(*room_id, last) && last == *message_id) push_room(*room_id);
+    if (chat->last_message_id(*room_id, last) && last == *message_id) push_room(*room_id);
     return;
   }
 
   if (type == "chat_mark_read") {
     std::int64_t unread = 0;
     bool moved = false;
-    if (!chat.mark_read(*room_id, user, *message_id, unread, moved)) return r.db_failed();
+    if (!chat->mark_read(*room_id, user, *message_id, unread, moved)) return r.db_failed();
     ctx.reply(ref, json{{"unreadCount", unread}});
     if (moved) push_room(*room_id, user);
     return;

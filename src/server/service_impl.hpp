@@ -2,10 +2,13 @@
 // service_presence.cpp, service_chat.cpp and service_sync.cpp request handlers. Private to those files.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "server/chat_store.hpp"
+#include "server/pg_pool.hpp"
 #include "server/presence_registry.hpp"
 #include "server/service_fields.hpp"
 #include "server/services.hpp"
@@ -25,6 +28,12 @@ struct Services::Impl {
 
   void broadcast(const PresenceDiff& diff);      // presence_diff to the channel, unless empty
   void expire_typing(std::uint64_t now);          // typing:false for every indicator past its TTL
+  // TypingStore under typing_mutex (chat requests run on several workers at once).
+  std::uint64_t typing_start(const std::string& room, const std::string& user, std::uint64_t now);
+  bool typing_stop(const std::string& room, const std::string& user);
+  // The error for a failed store call: `unavailable` (with retryAfterMs) while the database cannot be reached,
+  // else `internal`; `what` names the store ("chat", "sync").
+  void db_failed(ServiceContext& ctx, std::string_view ref, bool reachable, std::string_view what);
   bool may_subscribe_chat(std::string_view user, std::string_view channel);
 
   // The live room list (section 11, "Room list"): event `room` with the room as chat_list_rooms shows it to each
@@ -37,12 +46,14 @@ struct Services::Impl {
   ServicesConfig config;
   Broadcaster& out;
   Clock clock;
-  SqliteDb db;
+  SqliteDb db;                // without config.database
+  std::unique_ptr<PgPool> pg;  // with config.database
   bool db_ok = false;
   std::string open_error;
-  ChatStore chat{db};
-  SyncStore sync{db};
+  std::unique_ptr<ChatStore> chat;
+  std::unique_ptr<SyncStore> sync;
   PresenceRegistry presence;
+  std::mutex typing_mutex;
   TypingStore typing;
 };
 

@@ -30,7 +30,7 @@ void Services::Impl::handle_sync(ServiceContext& ctx, std::string_view type, con
 
   const std::string user(ctx.user_id());
   const auto now = static_cast<std::int64_t>(clock());
-  auto db_failed = [&] { ctx.error(ref, err::kInternal, "the sync store failed; retry"); };
+  auto db_failed = [&] { this->db_failed(ctx, ref, sync->reachable(), "sync"); };
   auto conflict = [&](const SyncItem& current) {
     const json extra{{"current", current.to_json()}};
     ctx.error(ref, err::kVersionConflict, "the item changed since that version; merge with current and retry",
@@ -39,7 +39,7 @@ void Services::Impl::handle_sync(ServiceContext& ctx, std::string_view type, con
 
   if (type == "sync_snapshot") {
     std::vector<SyncItem> items;
-    if (!sync.snapshot(*channel, *resource, items)) return db_failed();
+    if (!sync->snapshot(*channel, *resource, items)) return db_failed();
     json list = json::array();
     for (const SyncItem& item : items) list.push_back(item.to_json());
     return ctx.reply(ref, json{{"items", std::move(list)}});
@@ -51,7 +51,7 @@ void Services::Impl::handle_sync(ServiceContext& ctx, std::string_view type, con
     if (fields::dump(*data).size() > SyncStore::kMaxItemBytes)
       return ctx.error(ref, err::kBadRequest, "\"data\" must be at most 64 KiB of JSON");
     SyncItem item;
-    if (!sync.insert(*channel, *resource, *data, user, now, item)) return db_failed();
+    if (!sync->insert(*channel, *resource, *data, user, now, item)) return db_failed();
     const json payload{{"resource", *resource}, {"item", item.to_json()}};
     ctx.reply(ref, json{{"item", payload["item"]}});
     return out.publish(*channel, "sync_insert", user, payload);
@@ -70,7 +70,7 @@ void Services::Impl::handle_sync(ServiceContext& ctx, std::string_view type, con
     if (!data || !data->is_object())
       return ctx.error(ref, err::kBadRequest, "\"data\" must be a JSON object (the fields to merge)");
     SyncItem item;
-    switch (sync.update(*channel, *resource, *id, *version, *data, user, now, item)) {
+    switch (sync->update(*channel, *resource, *id, *version, *data, user, now, item)) {
       case SyncResult::kOk: break;
       case SyncResult::kNotFound: return ctx.error(ref, err::kNotFound, "no such item in this resource");
       case SyncResult::kConflict: return conflict(item);
@@ -84,7 +84,7 @@ void Services::Impl::handle_sync(ServiceContext& ctx, std::string_view type, con
 
   // sync_delete
   SyncItem current;
-  switch (sync.remove(*channel, *resource, *id, version, current)) {
+  switch (sync->remove(*channel, *resource, *id, version, current)) {
     case SyncResult::kOk: break;
     case SyncResult::kNotFound: return ctx.error(ref, err::kNotFound, "no such item in this resource");
     case SyncResult::kConflict: return conflict(current);

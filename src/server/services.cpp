@@ -5,7 +5,12 @@
 #include <algorithm>
 
 #include "protocol/wire.hpp"
+#include "server/chat_store_postgres.hpp"
+#include "server/chat_store_sqlite.hpp"
+#include "server/pg_migrations.hpp"
 #include "server/service_impl.hpp"
+#include "server/sync_store_postgres.hpp"
+#include "server/sync_store_sqlite.hpp"
 
 namespace tidewire::server {
 
@@ -14,7 +19,12 @@ namespace {
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 // Append-only: a released server's database is at some prefix of this list; never edit an entry, add one.
-std::vector<std::string_view> migrations() { return {ChatStore::schema_v1(), SyncStore::schema_v1()}; }
+std::vector<std::string_view> migrations() { return {SqliteChatStore::schema_v1(), SqliteSyncStore::schema_v1()}; }
+// The same for Postgres (pg_migrations.hpp).
+std::vector<std::string_view> pg_migrations() { return {PgChatStore::schema_v1(), PgSyncStore::schema_v1()}; }
+
+// How long a client waits before retrying a request the database could not answer.
+constexpr std::uint64_t kDatabaseRetryMs = 1000;
 
 }  // namespace
 
@@ -24,6 +34,21 @@ Services::Impl::Impl(ServicesConfig cfg, Broadcaster& broadcaster, Clock now)
       clock(std::move(now)),
       presence(config.presence_grace_ms),
       typing(config.typing_ttl_ms) {
+  if (!config.database.empty()) {
+    PgPool::Options options;
+    options.conninfo = config.database;
+    options.size = config.database_pool;
+    pg = std::make_unique<PgPool>(std::move(options), [](PgConnection& c, std::string& error) {
+      return pg_migrate(c, pg_migrations(), error);
+    });
+    chat = std::make_unique<PgChatStore>(*pg);
+    sync = std::make_unique<PgSyncStore>(*pg);
+    db_ok = true;  // requests reach the database, or answer `unavailable`, one by one
+    if (!pg->acquire()) open_error = pg->last_error();  // connects and migrates now, when it can
+    return;
+  }
+  chat = std::make_unique<SqliteChatStore>(db);
+  sync = std::make_unique<SqliteSyncStore>(db);
   if (!db.open(config.db_path)) {
     open_error = db.last_error();
   } else if (!db.migrate(migrations())) {
@@ -31,6 +56,24 @@ Services::Impl::Impl(ServicesConfig cfg, Broadcaster& broadcaster, Clock now)
   } else {
     db_ok = true;
   }
+}
+
+std::uint64_t Services::Impl::typing_start(const std::string& room, const std::string& user, std::uint64_t now) {
+  std::lock_guard lock(typing_mutex);
+  return typing.start(room, user, now);
+}
+
+bool Services::Impl::typing_stop(const std::string& room, const std::string& user) {
+  std::lock_guard lock(typing_mutex);
+  return typing.stop(room, user);
+}
+
+void Services::Impl::db_failed(ServiceContext& ctx, std::string_view ref, bool reachable, std::string_view what) {
+  if (reachable)
+    return ctx.error(ref, wire::error::kInternal, "the " + std::string(what) + " store failed; retry");
+  const nlohmann::json extra{{"retryAfterMs", kDatabaseRetryMs}};
+  ctx.error(ref, wire::error::kUnavailable,
+            "the server cannot reach its database; retry after retryAfterMs (nothing was changed)", &extra);
 }
 
 void Services::Impl::broadcast(const PresenceDiff& diff) {
@@ -66,11 +109,14 @@ bool Services::handles(std::string_view type) {
 }
 
 void Services::handle(ServiceContext& ctx, std::string_view type, const nlohmann::json& msg, std::string_view ref) {
-  std::lock_guard lock(mutex_);
   try {
     if (!impl_) return ctx.error(ref, wire::error::kInternal, "the server's services failed to start");
     if (!msg.is_object()) return ctx.error(ref, wire::error::kBadRequest, "a message must be a JSON object");
-    if (starts_with(type, "presence_")) return impl_->handle_presence(ctx, type, msg, ref);
+    if (starts_with(type, "presence_")) {
+      std::lock_guard lock(mutex_);
+      return impl_->handle_presence(ctx, type, msg, ref);
+    }
+    // chat and sync: no services lock (see the header); the stores and the typing lock keep them safe.
     if (!impl_->db_ok) return ctx.error(ref, wire::error::kInternal, "the server's database is unavailable");
     if (starts_with(type, "chat_")) return impl_->handle_chat(ctx, type, msg, ref);
     if (starts_with(type, "sync_")) return impl_->handle_sync(ctx, type, msg, ref);
@@ -85,12 +131,25 @@ void Services::handle(ServiceContext& ctx, std::string_view type, const nlohmann
 }
 
 bool Services::may_subscribe(std::string_view user_id, std::string_view channel) {
-  std::lock_guard lock(mutex_);
   try {
     if (!starts_with(channel, "chat:")) return true;
     return impl_ && impl_->db_ok && impl_->may_subscribe_chat(user_id, channel);
   } catch (...) {
     return false;
+  }
+}
+
+std::optional<bool> Services::may_subscribe_checked(std::string_view user_id, std::string_view channel) {
+  try {
+    if (!starts_with(channel, "chat:")) return true;
+    if (!impl_ || !impl_->db_ok) return false;
+    const auto room = fields::parse_id(channel.substr(5));
+    if (!room) return false;
+    const Membership m = impl_->chat->membership(*room, user_id);
+    if (m == Membership::kError) return std::nullopt;
+    return m == Membership::kActive;
+  } catch (...) {
+    return std::nullopt;
   }
 }
 
@@ -137,7 +196,11 @@ std::uint64_t Services::next_deadline_ms() const {
   std::lock_guard lock(mutex_);
   if (!impl_) return 0;
   const std::uint64_t a = impl_->presence.next_deadline();
-  const std::uint64_t b = impl_->typing.next_deadline();
+  std::uint64_t b = 0;
+  {
+    std::lock_guard typing_lock(impl_->typing_mutex);
+    b = impl_->typing.next_deadline();
+  }
   if (a == 0) return b;
   if (b == 0) return a;
   return std::min(a, b);

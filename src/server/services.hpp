@@ -6,17 +6,25 @@
 // context exists.
 //
 // Errors never escape as exceptions: requests are checked field by field (wrong type, missing field, oversize
-// value -> `error` with a stable code and the request's ref), SQLite failures become `internal`.
+// value -> `error` with a stable code and the request's ref), database failures become `internal`, or
+// `unavailable` with retryAfterMs while the database (Postgres) cannot be reached.
 //
-// Threading: every public member function takes one internal mutex, so Services may be called from any I/O thread.
-// ServiceContext and Broadcaster callbacks run with that mutex held: they must queue and return, and must never
-// call back into Services (Hub::publish and SessionSink::send satisfy this).
+// Stores: chat and sync live in SQLite (ServicesConfig::db_path, the default) or in Postgres
+// (ServicesConfig::database, shared by every node; chat_store_postgres.hpp, sync_store_postgres.hpp).
+//
+// Threading: presence (presence_* requests, presence_members, on_unsubscribe, on_disconnect, tick) takes one
+// internal mutex, so it may be called from any I/O thread. chat_* and sync_* requests and may_subscribe() query
+// the database, so the server calls them on its service workers (service_workers.hpp), never on an I/O thread;
+// they do not take that mutex (the Postgres stores are thread-safe, the SQLite stores get one worker thread, and
+// typing indicators have their own lock). ServiceContext and Broadcaster callbacks must queue and return, and must
+// never call back into Services (Hub::publish and SessionSink::send satisfy this).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +36,14 @@ struct ServicesConfig {
   // SQLite database file for chat and sync (created when missing; its directory must exist), or ":memory:" (tests;
   // nothing survives a restart).
   std::string db_path = ":memory:";
+  // When set (postgres://...): chat and sync live in this Postgres database instead of db_path, through a pool of
+  // `database_pool` connections; the schema is migrated at construction (or at the first request that reaches
+  // the database, if it is down then).
+  std::string database;
+  unsigned database_pool = 4;
+  // Service worker threads (service_workers.hpp): -1 = automatic (1 for SQLite, database_pool for Postgres);
+  // 0 = run chat/sync requests at once on the caller's thread (unit tests driving the handler step by step).
+  int worker_threads = -1;
   // A member whose last connection left stays listed this long; a rejoin in time produces no leave/join.
   std::uint64_t presence_grace_ms = 3000;
   // The server broadcasts `typing: false` this long after a user's last `typing: true` in a room.
@@ -87,7 +103,8 @@ class Services {
   using Clock = std::function<std::uint64_t()>;  // ms since the epoch (MessageHandler::Clock)
 
   // Opens (and migrates) the database. Never throws: check ok() before serving; when it is false, presence
-  // still works and chat/sync requests are answered with `internal`.
+  // still works and chat/sync requests are answered with `internal`. With Postgres, ok() is true even when the
+  // database could not be reached yet (open_error() says why; requests answer `unavailable` until it can).
   Services(ServicesConfig config, Broadcaster& broadcaster, Clock clock);
   ~Services();
   Services(const Services&) = delete;
@@ -106,7 +123,10 @@ class Services {
 
   // Access rule for `subscribe`: `chat:<roomId>` only for current participants of an existing room; every other
   // channel is not Services' business (true). Call before subscribing; refuse with `forbidden` when false.
+  // Queries the database: call it on a service worker.
   bool may_subscribe(std::string_view user_id, std::string_view channel);
+  // The same, with nullopt when the database could not answer (the subscribe then gets `unavailable`).
+  std::optional<bool> may_subscribe_checked(std::string_view user_id, std::string_view channel);
   // The channel's presence members (a JSON array; empty when nobody joined): sent to a new subscriber as
   // `presence_state` so it sees who is there before joining itself.
   nlohmann::json presence_members(std::string_view channel);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,10 @@ class SessionSink : public Subscriber {
   // Asks for MessageHandler::on_expiry_timer() at `at_ms` (ms since the epoch), replacing an earlier request
   // (token expiry, section 8). Default: no timer (tests call on_expiry_timer themselves).
   virtual void arm_expiry_timer(std::uint64_t at_ms) { (void)at_ms; }
+  // Runs `fn` on this connection's own thread (where its ConnectionProtocolState may be touched), later, inside
+  // guard(); the session stays alive until then. Any thread. For work that comes back from a service worker
+  // (the chat:<roomId> subscribe check). Default: at once, on the caller's thread (tests).
+  virtual void post(std::function<void()> fn) { fn(); }
 };
 
 }  // namespace tidewire::server

@@ -1,6 +1,9 @@
-// Data sync items in SQLite (docs/PROTOCOL.md section 12): per (channel, resource), items with a server-assigned
-// id (a rowid, on the wire as a decimal string) and a version that starts at 1 and grows by one per change.
-// Persistence and version checks only; the caller validates input and broadcasts. Nothing throws.
+// Data sync items (docs/PROTOCOL.md section 12): per (channel, resource), items with a server-assigned int64 id
+// (on the wire as a decimal string) and a version that starts at 1 and grows by one per change. The types and
+// the SyncStore interface; implementations: SqliteSyncStore (sync_store_sqlite.*, the default) and PgSyncStore
+// (sync_store_postgres.*, --database: shared by every node, versions checked by `UPDATE ... WHERE version = $n`
+// so concurrent nodes never lose an update). Persistence and version checks only; the caller validates input
+// and broadcasts. Nothing throws.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +13,6 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-
-#include "server/sqlite_db.hpp"
 
 namespace tidewire::server {
 
@@ -35,27 +36,28 @@ class SyncStore {
   // but repeated merges are not).
   static constexpr std::size_t kMaxItemBytes = 64 * 1024;
 
-  explicit SyncStore(SqliteDb& db) : db_(db) {}
+  virtual ~SyncStore() = default;
 
-  static std::string_view schema_v1();
+  // False while the store's database cannot be reached (see ChatStore::reachable()).
+  virtual bool reachable() const { return true; }
 
-  bool snapshot(std::string_view channel, std::string_view resource, std::vector<SyncItem>& out);
-  bool insert(std::string_view channel, std::string_view resource, const nlohmann::json& data, std::string_view user,
-              std::int64_t now, SyncItem& out);
+  virtual bool snapshot(std::string_view channel, std::string_view resource, std::vector<SyncItem>& out) = 0;
+  virtual bool insert(std::string_view channel, std::string_view resource, const nlohmann::json& data,
+                      std::string_view user, std::int64_t now, SyncItem& out) = 0;
   // Shallow merge of `patch` into the item's data (a null value removes that field) when its version is
   // `expected_version`. kConflict: `out` holds the item as stored. kNotFound: no such item in that resource.
   // kTooLarge: the merged data would exceed kMaxItemBytes (nothing changed).
-  SyncResult update(std::string_view channel, std::string_view resource, std::int64_t id,
-                    std::int64_t expected_version, const nlohmann::json& patch, std::string_view user,
-                    std::int64_t now, SyncItem& out);
+  virtual SyncResult update(std::string_view channel, std::string_view resource, std::int64_t id,
+                            std::int64_t expected_version, const nlohmann::json& patch, std::string_view user,
+                            std::int64_t now, SyncItem& out) = 0;
   // Deletes the item, checking its version when `expected_version` is given (kConflict: `current` holds it).
-  SyncResult remove(std::string_view channel, std::string_view resource, std::int64_t id,
-                    std::optional<std::int64_t> expected_version, SyncItem& current);
-
- private:
-  SyncResult load(std::string_view channel, std::string_view resource, std::int64_t id, SyncItem& out);
-
-  SqliteDb& db_;
+  virtual SyncResult remove(std::string_view channel, std::string_view resource, std::int64_t id,
+                            std::optional<std::int64_t> expected_version, SyncItem& current) = 0;
 };
+
+// The merge of sync_update: `patch`'s fields replace `data`'s, a null removes the field.
+void merge_sync_patch(nlohmann::json& data, const nlohmann::json& patch);
+// An item's data as stored (JSON text; invalid UTF-8 replaced).
+std::string dump_sync_data(const nlohmann::json& data);
 
 }  // namespace tidewire::server

@@ -186,6 +186,9 @@ class WebsocketSession : public SessionSink,
     });
   }
   std::shared_ptr<Subscriber> subscriber() override { return shared_from_this(); }
+  void post(std::function<void()> fn) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), fn = std::move(fn)] { self->safely("posted", fn); });
+  }
 
   // Flushable (the flush tick, on this session's I/O thread)
   void flush() noexcept override {

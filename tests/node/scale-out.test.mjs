@@ -235,10 +235,10 @@ describe('scale-out on Redis', { skip }, () => {
   });
 });
 
-test('--broker redis refuses the per-node SQLite stores, naming the Postgres issue', async () => {
+test('--broker redis refuses the per-node SQLite stores, pointing at --database', async () => {
   const { startServer } = await import('./helpers/server.mjs');
   await assert.rejects(
     startServer({ args: ['--broker', 'redis://127.0.0.1:1', '--data-dir', '/tmp/tw-never'] }),
-    /needs --data-dir :memory:.*#16/s,
+    /needs --database postgres:\/\/.*--data-dir :memory:/s,
   );
 });

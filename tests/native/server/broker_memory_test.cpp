@@ -155,11 +155,19 @@ TEST(BrokerConfig, MemoryByDefaultRedisWithInMemoryStoresAndARandomNodeId) {
   EXPECT_EQ(r.config.node_id, "a1");
 }
 
-TEST(BrokerConfig, RedisWithTheSqliteStoresIsRefusedNamingThePostgresIssue) {
+TEST(BrokerConfig, RedisWithTheSqliteStoresIsRefusedPointingAtDatabase) {
   const ConfigResult r = parse({"--broker", "redis://127.0.0.1:6379"});
   ASSERT_EQ(r.status, ConfigStatus::kError);
+  EXPECT_NE(r.error.find("--database postgres://"), std::string::npos) << r.error;
   EXPECT_NE(r.error.find("--data-dir :memory:"), std::string::npos) << r.error;
-  EXPECT_NE(r.error.find("#16"), std::string::npos) << r.error;
+  // With a shared Postgres store, a data directory (history) is fine.
+  const ConfigResult shared =
+      parse({"--broker", "redis://127.0.0.1:6379", "--database", "postgres://u@127.0.0.1:5432/db", "--data-dir", "/tmp/x"});
+  ASSERT_EQ(shared.status, ConfigStatus::kOk) << shared.error;
+  EXPECT_EQ(shared.config.database_pool, 4u);
+  EXPECT_EQ(parse({"--database-pool", "9"}).config.database_pool, 9u);
+  EXPECT_EQ(parse({"--database-pool", "0"}).status, ConfigStatus::kError);
+  EXPECT_EQ(parse({"--database", "mysql://x"}).status, ConfigStatus::kError);
   EXPECT_EQ(parse({"--broker", "nats://x:1"}).status, ConfigStatus::kError);
   EXPECT_EQ(parse({"--node-id", "a b"}).status, ConfigStatus::kError);
   EXPECT_EQ(parse({"--node-id", "a:b"}).status, ConfigStatus::kError);

@@ -156,6 +156,79 @@ TEST_F(HandlerFeatures, AChatSubscribeThatRacedWithLosingAccessIsEndedAtOnce) {
   EXPECT_TRUE(c.state.channels.empty());
 }
 
+// The asynchronous chat membership check (#16: a database query, answered by a service worker): the subscribe
+// waits for the answer, requests on the same channel wait behind it and run in order, other channels carry on.
+class AsyncChatMembership : public HandlerFeatures {
+ protected:
+  void SetUp() override {
+    handler.set_chat_membership_async(
+        [this](std::string user, std::string room, std::function<void(std::optional<bool>)> done) {
+          asked.push_back(user + "@" + room);
+          answers.push_back(std::move(done));
+        });
+  }
+  void answer(std::optional<bool> member) {
+    ASSERT_FALSE(answers.empty());
+    auto done = std::move(answers.front());
+    answers.erase(answers.begin());
+    done(member);  // FakeSession::post runs the continuation at once
+  }
+  std::vector<std::string> asked;
+  std::vector<std::function<void(std::optional<bool>)>> answers;
+};
+
+TEST_F(AsyncChatMembership, TheSubscribeWaitsForTheAnswerAndTheChannelsLaterRequestsWaitBehindIt) {
+  Conn c = connect("alice");
+  c.sink->take();
+  text(c, {{"type", "subscribe"}, {"channel", "chat:5"}, {"ref", "s1"}});
+  text(c, {{"type", "unsubscribe"}, {"channel", "chat:5"}, {"ref", "u1"}});
+  text(c, {{"type", "subscribe"}, {"channel", "room:other"}, {"ref", "o"}});  // not held up
+  EXPECT_EQ(c.sink->take()["ref"], "o");
+  EXPECT_TRUE(c.sink->frames.empty()) << "nothing of chat:5 before the answer";
+  EXPECT_EQ(asked, std::vector<std::string>{"alice@5"});
+  answer(true);
+  // subscribed, then (the recheck after hub.subscribe asks again) the deferred unsubscribe.
+  ASSERT_EQ(asked.size(), 2u);
+  answer(true);
+  const std::vector<json> got = c.sink->take_all();
+  ASSERT_EQ(got.size(), 2u) << json(got).dump();
+  EXPECT_EQ(got[0]["type"], "subscribed");
+  EXPECT_EQ(got[1]["type"], "unsubscribed");
+  EXPECT_EQ(got[1]["ref"], "u1");
+  EXPECT_EQ(hub.subscriber_count("chat:5"), 0u);
+  EXPECT_TRUE(c.state.pending_subscribes.empty());
+}
+
+TEST_F(AsyncChatMembership, NoMemberIsForbiddenADatabaseErrorIsUnavailableAClosedConnectionIsLeftAlone) {
+  Conn c = connect("alice");
+  c.sink->take();
+  text(c, {{"type", "subscribe"}, {"channel", "chat:5"}, {"ref", "a"}});
+  answer(false);
+  EXPECT_EQ(c.sink->take("error", "a")["code"], "forbidden");
+  text(c, {{"type", "subscribe"}, {"channel", "chat:5"}, {"ref", "b"}});
+  answer(std::nullopt);
+  EXPECT_EQ(c.sink->take("error", "b")["code"], "unavailable");
+  text(c, {{"type", "subscribe"}, {"channel", "chat:5"}, {"ref", "c"}});
+  handler.on_close(c.state, *c.sink);
+  c.sink->take_all();
+  answer(true);
+  EXPECT_TRUE(c.sink->frames.empty());
+  EXPECT_EQ(hub.subscriber_count("chat:5"), 0u);
+}
+
+TEST_F(AsyncChatMembership, ALeaveBetweenTheAnswerAndTheSubscribeIsCaughtByTheRecheck) {
+  Conn c = connect("alice");
+  c.sink->take();
+  text(c, {{"type", "subscribe"}, {"channel", "chat:5"}, {"ref", "s"}});
+  answer(true);   // a member when asked...
+  answer(false);  // ...gone by the recheck after the hub listed the subscriber
+  EXPECT_EQ(c.sink->take()["type"], "subscribed");
+  const json ended = c.sink->take();
+  EXPECT_EQ(ended["type"], "unsubscribed");
+  EXPECT_EQ(ended["reason"], "access_revoked");
+  EXPECT_EQ(hub.subscriber_count("chat:5"), 0u);
+}
+
 TEST_F(HandlerFeatures, SubscribeSinceReplaysMissedMessagesAfterSubscribed) {
   Conn a = connect("alice");
   a.sink->take();

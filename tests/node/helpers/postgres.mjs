@@ -4,6 +4,8 @@
 //   const pg = await startPostgres();      // pg.url: postgres://postgres@127.0.0.1:<port>/postgres
 //   await pg.psql('CREATE TABLE t (id int primary key)');   // runs psql, resolves with its stdout
 //   const db = await pg.createDatabase();  // a fresh database on the same cluster: { url, name, psql }
+//   await pg.pause();                      // pg_ctl stop -m fast: an outage (the cluster and its data stay)
+//   await pg.resume();                     // pg_ctl start again on the same directory and port
 //   await pg.stop();                       // pg_ctl stop -m immediate, removes the directory
 //
 // `missingPostgres()` says what is not installed (scripts/setup.sh installs postgresql-15 and wal2json).
@@ -63,7 +65,9 @@ export async function startPostgres({ settings = {} } = {}) {
     ...settings,
   };
   const opts = Object.entries(all).map(([k, v]) => `-c ${k}=${v}`).join(' ');
-  await pgRun(join(BIN, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
+  const start = () =>
+    pgRun(join(BIN, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
+  await start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const psqlAt = (database) => async (sql) => {
     const { stdout } = await run('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p',
@@ -81,6 +85,14 @@ export async function startPostgres({ settings = {} } = {}) {
       const name = `tw_${process.pid}_${++databases}`;
       await pg.psql(`CREATE DATABASE ${name}`);
       return { name, url: `postgres://postgres@127.0.0.1:${port}/${name}`, psql: psqlAt(name) };
+    },
+    /** Stops the server (fast shutdown: its connections are ended), keeping the cluster for resume(). */
+    async pause() {
+      await pgRun(join(BIN, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    /** Starts the paused server again, same directory and port. */
+    async resume() {
+      await start();
     },
     async stop() {
       try {
