@@ -43,10 +43,20 @@ class WasmClient {
  public:
   WasmClient(ClientConfig config, val listener) : listener_(std::move(listener)), client_(std::move(config), listener_) {}
 
-  Result subscribe(const std::string& channel) {
+  // `changes_event` / `changes_filter`: a changefeed channel's spec (empty event: none; see Engine::set_changes).
+  Result subscribe(const std::string& channel, const std::string& changes_event, const std::string& changes_filter) {
     Result r;
-    r.status = run([&](Engine& e) { return e.subscribe(channel, r.id); });
+    r.status = run([&](Engine& e) { return e.subscribe(channel, r.id, changes_event, changes_filter); });
     return r;
+  }
+  void set_changes(std::uint32_t channel_id, const std::string& event, const std::string& filter) {
+    run([&](Engine& e) { e.set_changes(channel_id, event, filter); });
+  }
+  void set_url(const std::string& url) {
+    run([&](Engine& e) { e.set_url(url); });
+  }
+  void url_failed(const std::string& message) {
+    run([&](Engine& e) { e.url_failed(message); });
   }
   void unsubscribe(std::uint32_t channel_id) {
     run([&](Engine& e) { e.unsubscribe(channel_id); });
@@ -182,6 +192,7 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .field("url", &ClientConfig::url)
       .field("authMode", &ClientConfig::auth_mode)
       .field("tokenProvider", &ClientConfig::token_provider)
+      .field("urlProvider", &ClientConfig::url_provider)
       .field("graceMs", &ClientConfig::grace_ms)
       .field("reconnectBaseMs", &backoff_base, &set_backoff_base)
       .field("reconnectCapMs", &backoff_cap, &set_backoff_cap)
@@ -243,6 +254,9 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .function("subscribe", &WasmClient::subscribe)
       .function("unsubscribe", &WasmClient::unsubscribe)
       .function("resubscribe", &WasmClient::resubscribe)
+      .function("setChanges", &WasmClient::set_changes)
+      .function("setUrl", &WasmClient::set_url)
+      .function("urlFailed", &WasmClient::url_failed)
       .function("publish", &WasmClient::publish)
       .function("publishBinary", &WasmClient::publish_binary)
       .function("request", &WasmClient::request)
