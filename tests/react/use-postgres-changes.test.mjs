@@ -27,9 +27,10 @@ beforeEach(async () => {
   await client.ready;
   fake.last.open();
 });
-afterEach(() => {
+afterEach(async () => {
   view?.unmount();
   view = undefined;
+  await new Promise((r) => setTimeout(r, 20)); // React's and the store's deferred work, before the DOM goes
   client.close();
   _useModuleForTests(undefined);
 });
