@@ -5,9 +5,11 @@ import type { TidewireClient } from './client.js';
 import { TidewireError } from './errors.js';
 import {
   postgresBinding,
-  type PostgresChangesEvent,
   type PostgresChangesFilter,
   type PostgresChangesPayload,
+  type PostgresDeletePayload,
+  type PostgresInsertPayload,
+  type PostgresUpdatePayload,
 } from './postgres_changes.js';
 import type { Gap, MessageHandler, SendOptions, SendResult } from './types.js';
 import { ErrorCode, PostgresChanges } from './wire.js';
@@ -68,10 +70,25 @@ export class Channel {
    * }).subscribe();
    * ```
    */
-  on<Row extends object = Record<string, unknown>, E extends PostgresChangesEvent = PostgresChangesEvent>(
+  on<Row extends object = Record<string, unknown>>(
     type: 'postgres_changes',
-    filter: PostgresChangesFilter<E>,
-    callback: (payload: PostgresChangesPayload<Row, E>) => void,
+    filter: PostgresChangesFilter<'INSERT'>,
+    callback: (payload: PostgresInsertPayload<Row>) => void,
+  ): this;
+  on<Row extends object = Record<string, unknown>>(
+    type: 'postgres_changes',
+    filter: PostgresChangesFilter<'UPDATE'>,
+    callback: (payload: PostgresUpdatePayload<Row>) => void,
+  ): this;
+  on<Row extends object = Record<string, unknown>>(
+    type: 'postgres_changes',
+    filter: PostgresChangesFilter<'DELETE'>,
+    callback: (payload: PostgresDeletePayload<Row>) => void,
+  ): this;
+  on<Row extends object = Record<string, unknown>>(
+    type: 'postgres_changes',
+    filter: PostgresChangesFilter,
+    callback: (payload: PostgresChangesPayload<Row>) => void,
   ): this;
   /** Listens to `event` (`'*'` for every event). Subscribes the handle if needed. Returns `off`. */
   on<T = unknown>(event: string, handler: MessageHandler<T>): () => void;
