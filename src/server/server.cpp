@@ -112,6 +112,7 @@ int run_server(const Config& config) {
     if (state->history_store) state->history_store->sync();
   });
   sweep.start();
+  if (state->changefeed) state->changefeed->start();
   // Presence leave grace and typing expiry.
   PeriodicTask services_tick(ioc, std::chrono::milliseconds(250), "services tick",
                              [&state] { state->bridge.services().tick(); });
@@ -148,6 +149,7 @@ int run_server(const Config& config) {
   run_loop(ioc);
   stop_all();
   for (auto& t : workers) t.join();
+  if (state->changefeed) state->changefeed->stop();
   log(LogLevel::kInfo, "msg=stopped");
   return 0;
 }
