@@ -88,10 +88,11 @@ test('bindings that differ subscribe with the union and each gets only its own e
   engine.deliver(TODOS, 'postgres_changes', change('INSERT', { id: 1, owner: 'ann' }));
   engine.deliver(TODOS, 'postgres_changes', change('INSERT', { id: 2, owner: 'bob' }));
   engine.deliver(TODOS, 'postgres_changes', change('UPDATE', { id: 2, owner: 'ann' }, { id: 2 }));
-  engine.deliver(TODOS, 'postgres_changes', change('DELETE', {}, { id: 1 })); // old holds the key only: let through
+  engine.deliver(TODOS, 'postgres_changes', change('DELETE', {}, { id: 1 })); // old holds only the key: no owner
+  engine.deliver(TODOS, 'postgres_changes', change('DELETE', {}, { id: 2, owner: 'ann' })); // REPLICA IDENTITY FULL
   assert.deepEqual(inserts, [1, 2]);
-  assert.deepEqual(mine, ['INSERT:1', 'UPDATE:2', 'DELETE:1']);
-  assert.deepEqual(all, ['INSERT', 'INSERT', 'UPDATE', 'DELETE']);
+  assert.deepEqual(mine, ['INSERT:1', 'UPDATE:2', 'DELETE:2'], 'as the server: a column absent from the row never matches');
+  assert.deepEqual(all, ['INSERT', 'INSERT', 'UPDATE', 'DELETE', 'DELETE']);
   // Removing bindings narrows the union again.
   c.unsubscribe();
   b.unsubscribe();
@@ -120,6 +121,7 @@ test('filter operators applied locally: eq, neq, lt, lte, gt, gte, in (numbers a
     gte: 'n=gte.10',
     in: 'n=in.(1,10)',
     text: 'title=in.("a b",c)',
+    comma: 'title=in.("a,b",x)',
     textLt: 'title=lt.b',
   };
   for (const [name, filter] of Object.entries(filters)) {
@@ -127,7 +129,7 @@ test('filter operators applied locally: eq, neq, lt, lte, gt, gte, in (numbers a
     client.channel(name).on('postgres_changes', { event: 'INSERT', table: 'todos', filter }, (p) => seen[name].push(p.new.n));
   }
   engine.confirm(TODOS);
-  for (const [n, title] of [[1, 'a b'], [5, 'c'], [10, 'd'], [null, 'x']]) {
+  for (const [n, title] of [[1, 'a b'], [5, 'c'], [10, 'a,b'], [null, 'x']]) {
     engine.deliver(TODOS, 'postgres_changes', change('INSERT', { id: n, n, title }));
   }
   assert.deepEqual(seen, {
@@ -139,7 +141,8 @@ test('filter operators applied locally: eq, neq, lt, lte, gt, gte, in (numbers a
     gte: [10],
     in: [1, 10],
     text: [1, 5],
-    textLt: [1],
+    comma: [10, null],
+    textLt: [1, 10],
   });
 });
 

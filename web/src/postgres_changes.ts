@@ -18,8 +18,9 @@ export interface PostgresChangesFilter<E extends PostgresChangesEvent = Postgres
   table: string;
   /**
    * Only rows whose column matches: `column=op.value` with op `eq`, `neq`, `lt`, `lte`, `gt`, `gte`, or
-   * `in.(a,b,c)`; e.g. `'id=eq.42'`, `'status=in.(open,closed)'`. A DELETE is matched on `old`, which holds the
-   * primary key only unless the table has REPLICA IDENTITY FULL (a filter on another column then lets it through).
+   * `in.(a,b,c)` (quote a value holding a comma: `in.("a,b",c)`); e.g. `'id=eq.42'`, `'status=in.(open,closed)'`.
+   * A row whose column is null or absent never matches. A DELETE is matched on `old`, which holds only the primary
+   * key unless the table has REPLICA IDENTITY FULL: a filter on another column then matches no delete.
    */
   filter?: string;
 }
@@ -93,24 +94,25 @@ function parseFilter(filter: string): ParsedFilter {
     return { column, op, values: [value] };
   }
   const list = /^\((.+)\)$/.exec(value);
-  const values = list === null ? [] : list[1]!.split(',').map((v) => v.trim().replace(/^"(.*)"$/, '$1'));
+  // Items are separated by commas; "a,b" (quoted) keeps its comma, as the server reads it.
+  const values = list === null ? [] : [...list[1]!.matchAll(/"([^"]*)"(?:,|$)|([^,"]+)(?:,|$)|(.)/g)].map((m) => m[3] === undefined ? m[1] ?? m[2]! : '');
   if (values.length === 0 || values.includes('')) {
     fail(`'in' takes a list in parentheses such as 'status=in.(open,closed)', got ${JSON.stringify(filter)}`);
   }
   return { column, op, values };
 }
 
-// -1, 0, 1 (numbers compared as numbers, everything else as text); undefined for null (matches nothing, as in SQL).
+// -1, 0, 1 as the server compares (numbers as numbers, everything else as its text, JSON for non-strings);
+// undefined for null or absent (matches nothing, as in SQL).
 function compare(a: unknown, b: string): number | undefined {
   if (a === null || a === undefined) return undefined;
   if (typeof a === 'number' && b.trim() !== '' && !Number.isNaN(Number(b))) return Math.sign(a - Number(b));
-  const s = typeof a === 'string' ? a : typeof a === 'object' ? JSON.stringify(a) : String(a);
+  const s = typeof a === 'string' ? a : JSON.stringify(a);
   return s < b ? -1 : s > b ? 1 : 0;
 }
 
 function rowMatches(f: ParsedFilter, payload: PostgresChangesPayload): boolean {
   const row = (payload.eventType === 'DELETE' ? payload.old : payload.new) as Record<string, unknown>;
-  if (!(f.column in row)) return payload.eventType === 'DELETE'; // `old` may hold only the key: let it through
   const c = compare(row[f.column], f.values[0]!);
   if (c === undefined) return false;
   switch (f.op) {
