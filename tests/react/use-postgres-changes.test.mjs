@@ -95,7 +95,7 @@ test('event, filter and key: only matching changes apply, rows are identified by
   const f = manualFetch();
   const shown = render({ table: 'todos', event: 'INSERT', filter: 'owner=eq.ann', key: 'title', fetch: f.fetch });
   await waitFor(() => fake.last.channels.size === 1, 2000, 'the subscription');
-  assert.deepEqual(fake.last.changesOf(TODOS), { event: 'INSERT', filter: 'owner=eq.ann' });
+  assert.deepEqual(fake.last.changesOf(TODOS), { event: 'INSERT', filter: '' }, 'the filter is applied in the client');
   fake.last.confirm(TODOS);
   await waitFor(() => f.calls === 1, 2000, 'the fetch');
   f.pending[0].resolve([]);
@@ -105,6 +105,22 @@ test('event, filter and key: only matching changes apply, rows are identified by
   fake.last.deliver(TODOS, 'postgres_changes', change('INSERT', { id: 2, title: 'z', owner: 'ann' }));
   fake.last.deliver(TODOS, 'postgres_changes', change('INSERT', { id: 3, title: 'z', owner: 'ann' }));
   await waitFor(() => shown() === '3:z', 2000, "only ann's inserts, replaced by title");
+});
+
+test('with a filter: a row updated out of it leaves the list, one updated into it joins, deletes remove by key', async () => {
+  const f = manualFetch();
+  const shown = render({ table: 'todos', filter: 'owner=eq.ann', fetch: f.fetch });
+  await waitFor(() => fake.last.channels.size === 1, 2000, 'the subscription');
+  assert.deepEqual(fake.last.changesOf(TODOS), { event: '*', filter: '' });
+  fake.last.confirm(TODOS);
+  await waitFor(() => f.calls === 1, 2000, 'the fetch');
+  f.pending[0].resolve([{ id: 1, title: 'a', owner: 'ann' }, { id: 2, title: 'b', owner: 'ann' }]);
+  await waitFor(() => shown() === '1:a,2:b', 2000, 'the fetched rows');
+  fake.last.deliver(TODOS, 'postgres_changes', change('UPDATE', { id: 1, title: 'a', owner: 'bob' }, { id: 1 }));
+  fake.last.deliver(TODOS, 'postgres_changes', change('DELETE', {}, { id: 2 })); // old: the key only
+  fake.last.deliver(TODOS, 'postgres_changes', change('UPDATE', { id: 5, title: 'e', owner: 'ann' }, { id: 5 }));
+  fake.last.deliver(TODOS, 'postgres_changes', change('INSERT', { id: 6, title: 'f', owner: 'bob' }));
+  await waitFor(() => shown() === '5:e', 2000, "ann's rows only");
 });
 
 test('a gap (missed changes not replayable) fetches again; fetch failures and refusals show as error', async () => {

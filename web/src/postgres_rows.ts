@@ -6,6 +6,10 @@
 // and applies them in order to the fetched rows. A change the fetch already saw applies again harmlessly (INSERT
 // and UPDATE replace by key, DELETE removes by key). After a reconnect whose missed changes could not be
 // replayed (a gap), it fetches again the same way.
+//
+// The filter is applied here, not by the server: the subscription asks for every change of the table (the owner
+// rule and the access rules still apply on the server), so that an UPDATE taking a row out of the filter removes
+// it, and a DELETE, whose `old` holds only the key unless the table has REPLICA IDENTITY FULL, still removes it.
 import type { Channel } from './channel.js';
 import type { TidewireClient } from './client.js';
 import { postgresBinding, type PostgresChangesEvent, type PostgresChangesPayload } from './postgres_changes.js';
@@ -17,7 +21,10 @@ export interface PostgresRowsOptions<Row extends object> {
   table: string;
   /** Which changes to apply. Default `'*'`. */
   event?: PostgresChangesEvent;
-  /** A row filter such as `'user_id=eq.42'` (see PostgresChangesFilter); `fetch` should return the same rows. */
+  /**
+   * A row filter such as `'user_id=eq.42'` (see PostgresChangesFilter), applied in the client: rows that match
+   * are added or replaced, a row updated out of it is removed. `fetch` should return the same rows.
+   */
   filter?: string;
   /** The column that identifies a row (UPDATE replaces and DELETE removes by it). Default `'id'`. */
   key?: keyof Row & string;
@@ -39,6 +46,7 @@ export class PostgresRows<Row extends object> extends LiveStore<PostgresRowsSnap
   #options: PostgresRowsOptions<Row>;
   #key: string;
   #channel: string;
+  #inFilter: (change: PostgresChangesPayload<Row>) => boolean;
   #handle: Channel | undefined;
   #offs: Array<() => void> = [];
   #generation = 0;
@@ -47,21 +55,23 @@ export class PostgresRows<Row extends object> extends LiveStore<PostgresRowsSnap
   /** Validates the options now (a TypeError says what is wrong); goes on the network with its first listener. */
   constructor(client: TidewireClient, options: PostgresRowsOptions<Row>) {
     super({ rows: [], loading: true, error: null }, () => client.graceMs);
-    const { channel } = postgresBinding({ event: options.event ?? '*', schema: options.schema, table: options.table, filter: options.filter });
+    const binding = postgresBinding({ event: '*', schema: options.schema, table: options.table, filter: options.filter });
+    postgresBinding({ event: options.event ?? '*', table: options.table }); // validates the event
     if (typeof options.fetch !== 'function') throw new TypeError('tidewire: usePostgresChanges needs fetch: () => Promise<Row[]>');
     this.#client = client;
     this.#options = options;
     this.#key = options.key ?? 'id';
-    this.#channel = channel;
+    this.#channel = binding.channel;
+    this.#inFilter = (change) => options.filter === undefined || binding.matches(change);
   }
 
   protected goOnline(): void {
-    const { schema, table, event = '*', filter } = this.#options;
+    const { schema, table, event = '*' } = this.#options;
     const generation = ++this.#generation;
     this.#buffer = [];
     const handle = this.#client
       .channel(this.#channel)
-      .on<Row>('postgres_changes', { event, schema, table, filter }, (change) => this.#apply(change));
+      .on<Row>('postgres_changes', { event, schema, table }, (change) => this.#apply(change));
     this.#handle = handle;
     let loaded = false;
     this.#offs = [
@@ -96,7 +106,7 @@ export class PostgresRows<Row extends object> extends LiveStore<PostgresRowsSnap
           if (generation !== this.#generation) return;
           if (!Array.isArray(fetched)) throw new TypeError('tidewire: usePostgresChanges: fetch() must resolve to an array of rows');
           let rows: readonly Row[] = fetched;
-          for (const change of this.#buffer ?? []) rows = applyChange(rows, change, this.#key);
+          for (const change of this.#buffer ?? []) rows = applyChange(rows, change, this.#key, this.#inFilter);
           this.#buffer = undefined;
           this.setSnapshot({ rows, loading: false, error: null });
         },
@@ -114,16 +124,25 @@ export class PostgresRows<Row extends object> extends LiveStore<PostgresRowsSnap
       return;
     }
     const snapshot = this.getSnapshot();
-    const rows = applyChange(snapshot.rows, change, this.#key);
+    const rows = applyChange(snapshot.rows, change, this.#key, this.#inFilter);
     if (rows !== snapshot.rows) this.setSnapshot({ ...snapshot, rows });
   }
 }
 
-/** `rows` with one change applied (a new array), or `rows` itself when the change does not touch it. @internal */
-export function applyChange<Row extends object>(rows: readonly Row[], change: PostgresChangesPayload<Row>, key: string): readonly Row[] {
+/**
+ * `rows` with one change applied (a new array), or `rows` itself when the change does not touch it: a row that is
+ * in the filter (`inFilter`) is added or replaced by key; a deleted row, or one no longer in the filter, is
+ * removed. @internal
+ */
+export function applyChange<Row extends object>(
+  rows: readonly Row[],
+  change: PostgresChangesPayload<Row>,
+  key: string,
+  inFilter: (change: PostgresChangesPayload<Row>) => boolean = () => true,
+): readonly Row[] {
   const keyOf = (row: object): string => String((row as Record<string, unknown>)[key]);
-  if (change.eventType === 'DELETE') {
-    const k = keyOf(change.old);
+  if (change.eventType === 'DELETE' || !inFilter(change)) {
+    const k = keyOf(change.eventType === 'DELETE' ? change.old : change.new);
     const next = rows.filter((r) => keyOf(r) !== k);
     return next.length === rows.length ? rows : next;
   }

@@ -12,7 +12,9 @@ export type PostgresChangesRows<Row extends object> = PostgresRowsSnapshot<Row>;
  * A table's rows, kept current: the rows `fetch` returns (the app's own endpoint: tidewire does not read the
  * database for the app) plus every change since, with no gap between the two (subscribed first; changes that
  * arrive while `fetch` runs are applied to its result). INSERT adds a row, UPDATE replaces the row with the same
- * `key` (default `'id'`), DELETE removes it. The latest `fetch` is always the one called.
+ * `key` (default `'id'`), DELETE removes it. `filter` is applied in the client (the subscription takes the
+ * table's changes, within the server's access rules), so a row updated out of the filter leaves the list, and
+ * deletes remove rows whatever the table's replica identity. The latest `fetch` is always the one called.
  *
  * ```tsx
  * const { rows, loading, error } = usePostgresChanges<Todo>({
