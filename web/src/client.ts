@@ -866,8 +866,6 @@ export class TidewireClient {
       onError: (code, message) => {
         this.#emitError(new TidewireError(code, message));
       },
-      // Transient failures (the provider threw or rejected) are retried by the engine with the reconnect backoff;
-      // only `null` (nobody signed in) stops. Answers to a client replaced or closed meanwhile are dropped.
       // options.url as a list or a function (the engine asks before every attempt). A list moves to its next URL
       // after an attempt that never reached `connected`, and keeps one that worked.
       onUrlRequest: () => {
@@ -894,6 +892,8 @@ export class TidewireClient {
           )
           .catch((e: unknown) => this.#listenerThrew(e));
       },
+      // Transient failures (the provider threw or rejected) are retried by the engine with the reconnect backoff;
+      // only `null` (nobody signed in) stops. Answers to a client replaced or closed meanwhile are dropped.
       onTokenRequest: () => {
         const provider = this.options.token;
         const wasm = this.#wasm;
