@@ -25,6 +25,14 @@ using client::Engine;
 using client::Status;
 using emscripten::val;
 
+// What JS reads of a channel (client::ChannelEntry without its strings: copying those is code JS never needs).
+struct ChannelView {
+  std::uint32_t id = 0;
+  std::uint32_t refs = 0;
+  bool subscribed = false;
+  bool revoked = false;
+};
+
 // The answer of the calls that queue or subscribe: an id or ref when `status` is ok.
 struct Result {
   std::uint32_t id = 0;
@@ -135,9 +143,9 @@ class WasmClient {
   client::Metrics metrics() const { return engine().metrics_snapshot(); }
   ClientConfig config() const { return engine().config(); }
   // The engine owns each channel's references and subscribe state; id 0 once the last reference is gone.
-  client::ChannelEntry channel(std::uint32_t channel_id) const {
+  ChannelView channel(std::uint32_t channel_id) const {
     const client::ChannelEntry* ch = engine().channel(channel_id);
-    return ch != nullptr ? *ch : client::ChannelEntry{};
+    return ch != nullptr ? ChannelView{ch->id, ch->refs, ch->subscribed, ch->revoked} : ChannelView{};
   }
 
   static ClientConfig default_config() { return ClientConfig{}; }
@@ -240,12 +248,11 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .field("inFlight", &OutboxEntry::in_flight)
       .field("queuedAtMs", &OutboxEntry::queued_at_ms);
 
-  using tidewire::client::ChannelEntry;
-  value_object<ChannelEntry>("ChannelEntry")
-      .field("id", &ChannelEntry::id)
-      .field("refs", &ChannelEntry::refs)
-      .field("subscribed", &ChannelEntry::subscribed)
-      .field("revoked", &ChannelEntry::revoked);
+  value_object<ChannelView>("ChannelEntry")
+      .field("id", &ChannelView::id)
+      .field("refs", &ChannelView::refs)
+      .field("subscribed", &ChannelView::subscribed)
+      .field("revoked", &ChannelView::revoked);
 
   value_object<Result>("Result").field("id", &Result::id).field("status", &Result::status);
 

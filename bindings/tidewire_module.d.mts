@@ -101,7 +101,7 @@ export interface WasmClientConfig {
   ackTimeoutMs: number;
 }
 
-/** A channel as the engine holds it (value_object over client::ChannelEntry); `id` 0 once released. */
+/** A channel as the engine holds it (value_object over ChannelView: client::ChannelEntry's flags); `id` 0 once released. */
 export interface WasmChannel {
   id: number;
   /** References (Channel handles, subscribe() calls) held on it. */
