@@ -14,6 +14,7 @@ import type { Channel } from './channel.js';
 import type { TidewireClient } from './client.js';
 import { postgresBinding, type PostgresChangesEvent, type PostgresChangesPayload } from './postgres_changes.js';
 import { LiveStore } from './store.js';
+import { PostgresChanges } from './wire.js';
 
 export interface PostgresRowsOptions<Row extends object> {
   /** Default `'public'`. */
@@ -60,7 +61,7 @@ export class PostgresRows<Row extends object> extends LiveStore<PostgresRowsSnap
     if (typeof options.fetch !== 'function') throw new TypeError('tidewire: usePostgresChanges needs fetch: () => Promise<Row[]>');
     this.#client = client;
     this.#options = options;
-    this.#key = options.key ?? 'id';
+    this.#key = options.key ?? PostgresChanges.defaultKey;
     this.#channel = binding.channel;
     this.#inFilter = (change) => options.filter === undefined || binding.matches(change);
   }

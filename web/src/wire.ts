@@ -100,6 +100,8 @@ export const PostgresChanges = {
   event: 'postgres_changes',
   channelPrefix: 'db:',
   defaultSchema: 'public',
+  /** The column usePostgresChanges identifies rows by unless told otherwise. */
+  defaultKey: 'id',
   events: ['INSERT', 'UPDATE', 'DELETE', '*'],
   operators: ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in'],
 } as const;
