@@ -12,7 +12,7 @@ import { createClient } from '../../build/web-tsc/client.js';
 import { _useModuleForTests } from '../../build/web-tsc/module.js';
 import { PostgresRows } from '../../build/web-tsc/postgres_rows.js';
 import { RealtimeProvider, usePostgresChanges } from '../../build/web-tsc/react/index.js';
-import { createFakeModule } from '../unit/fake_engine.mjs';
+import { createFakeModule, postgresChange } from '../unit/fake_engine.mjs';
 
 const TODOS = 'db:public.todos';
 let fake;
@@ -39,17 +39,7 @@ after(() => {
   teardownDom();
 });
 
-let commit = 0;
-const change = (eventType, row, old = {}) =>
-  JSON.stringify({
-    schema: 'public',
-    table: 'todos',
-    commit_timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, commit++)).toISOString(),
-    eventType,
-    new: eventType === 'DELETE' ? {} : row,
-    old,
-    errors: null,
-  });
+const change = postgresChange;
 
 /** A fetch the test resolves by hand; `calls` counts how often the hook called it. */
 function manualFetch() {

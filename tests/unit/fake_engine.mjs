@@ -284,3 +284,17 @@ export function createFakeModule() {
   };
   return module;
 }
+
+let commits = 0;
+/** A postgres_changes payload on public.todos as the server sends it (JSON text), each with a later commit time. */
+export function postgresChange(eventType, row, old = {}) {
+  return JSON.stringify({
+    schema: 'public',
+    table: 'todos',
+    commit_timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, commits++)).toISOString(),
+    eventType,
+    new: eventType === 'DELETE' ? {} : row,
+    old,
+    errors: null,
+  });
+}

@@ -4,46 +4,23 @@
 // is in tests/native/client/engine_test.cpp (Changefeed...), the real thing in tests/node/postgres-changes.test.mjs.
 //   node --test tests/unit/postgres-changes.test.mjs
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 
-import { createClient } from '../../build/web-tsc/client.js';
-import { _useModuleForTests } from '../../build/web-tsc/module.js';
 import { applyChange } from '../../build/web-tsc/postgres_rows.js';
-import { createFakeModule } from './fake_engine.mjs';
+import { postgresChange } from './fake_engine.mjs';
+import { fakeEngineEachTest } from './fake_setup.mjs';
 
-let fake;
-let clients = [];
-beforeEach(() => {
-  fake = createFakeModule();
-  _useModuleForTests(fake);
-});
-afterEach(() => {
-  for (const c of clients) c.close();
-  clients = [];
-  _useModuleForTests(undefined);
-});
+const env = fakeEngineEachTest();
 
 async function connected() {
-  const client = createClient({ url: 'ws://fake/ws' });
-  clients.push(client);
+  const client = env.client();
   await client.ready;
-  fake.last.open();
-  return { client, engine: fake.last };
+  env.fake.last.open();
+  return { client, engine: env.fake.last };
 }
 
 const TODOS = 'db:public.todos';
-let commit = 0;
-function change(eventType, row, old = {}) {
-  return JSON.stringify({
-    schema: 'public',
-    table: 'todos',
-    commit_timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, commit++)).toISOString(),
-    eventType,
-    new: eventType === 'DELETE' ? {} : row,
-    old,
-    errors: null,
-  });
-}
+const change = postgresChange;
 const subscribes = (engine) => engine.calls.filter(([m]) => m === 'subscribe').map(([, ...args]) => args);
 const setChanges = (engine) => engine.calls.filter(([m]) => m === 'setChanges').map(([, , ...args]) => args);
 
@@ -147,12 +124,11 @@ test('filter operators applied locally: eq, neq, lt, lte, gt, gte, in (numbers a
 });
 
 test('a binding made before the module loaded subscribes with its changes in the first subscribe', async () => {
-  const client = createClient({ url: 'ws://fake/ws' });
-  clients.push(client);
+  const client = env.client();
   client.channel('t').on('postgres_changes', { event: 'UPDATE', schema: 'app', table: 'items', filter: 'id=gt.3' }, () => {});
   await client.ready;
-  assert.deepEqual(subscribes(fake.last), [['db:app.items', 'UPDATE', 'id=gt.3']]);
-  assert.deepEqual(setChanges(fake.last), []);
+  assert.deepEqual(subscribes(env.fake.last), [['db:app.items', 'UPDATE', 'id=gt.3']]);
+  assert.deepEqual(setChanges(env.fake.last), []);
 });
 
 test('invalid bindings throw a TypeError that says what is wrong', async () => {
@@ -173,7 +149,7 @@ test('invalid bindings throw a TypeError that says what is wrong', async () => {
   bad({ event: '*', table: 'todos', filter: 42 }, /filter must be a string/);
   bad(null, /filter must be an object/);
   bad({ event: '*', table: 'todos' }, /needs a callback function/, 'nope');
-  assert.equal(fake.last.channels.size, 0, 'nothing was subscribed');
+  assert.equal(env.fake.last.channels.size, 0, 'nothing was subscribed');
 });
 
 test("the server's refusal (bad_filter, unknown_table, forbidden) reaches the binding's onError and client.onError", async () => {

@@ -4,30 +4,19 @@
 // against real servers.
 //   node --test tests/unit/url-source.test.mjs
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 
 import { createClient } from '../../build/web-tsc/client.js';
-import { _useModuleForTests } from '../../build/web-tsc/module.js';
 import { engineConfig } from '../../build/web-tsc/options.js';
 import { createFakeModule } from './fake_engine.mjs';
+import { fakeEngineEachTest } from './fake_setup.mjs';
 
-let fake;
-let clients = [];
-beforeEach(() => {
-  fake = createFakeModule();
-  _useModuleForTests(fake);
-});
-afterEach(() => {
-  for (const c of clients) c.close();
-  clients = [];
-  _useModuleForTests(undefined);
-});
+const env = fakeEngineEachTest();
 
 async function client(url) {
-  const c = createClient({ url });
-  clients.push(c);
+  const c = env.client({ url });
   await c.ready;
-  return { client: c, engine: fake.last };
+  return { client: c, engine: env.fake.last };
 }
 const settle = () => new Promise((r) => setImmediate(r));
 /** Plays one attempt: the engine asks for the URL; returns what the client answered. */
