@@ -104,4 +104,6 @@ void JsListener::on_error(std::string_view code, std::string_view message) {
 
 void JsListener::on_token_request() { js_.call<void>("onTokenRequest"); }
 
+void JsListener::on_url_request() { js_.call<void>("onUrlRequest"); }
+
 }  // namespace tidewire::bindings

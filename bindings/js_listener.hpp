@@ -38,6 +38,7 @@ class JsListener final : public client::EngineListener {
   void on_unsubscribed(std::uint32_t channel_id, std::string_view code, std::string_view message) override;
   void on_error(std::string_view code, std::string_view message) override;
   void on_token_request() override;
+  void on_url_request() override;
 
  private:
   emscripten::val js_;

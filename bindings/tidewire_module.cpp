@@ -25,6 +25,14 @@ using client::Engine;
 using client::Status;
 using emscripten::val;
 
+// What JS reads of a channel (client::ChannelEntry without its strings: copying those is code JS never needs).
+struct ChannelView {
+  std::uint32_t id = 0;
+  std::uint32_t refs = 0;
+  bool subscribed = false;
+  bool revoked = false;
+};
+
 // The answer of the calls that queue or subscribe: an id or ref when `status` is ok.
 struct Result {
   std::uint32_t id = 0;
@@ -43,10 +51,20 @@ class WasmClient {
  public:
   WasmClient(ClientConfig config, val listener) : listener_(std::move(listener)), client_(std::move(config), listener_) {}
 
-  Result subscribe(const std::string& channel) {
+  // `changes_event` / `changes_filter`: a changefeed channel's spec (empty event: none; see Engine::set_changes).
+  Result subscribe(const std::string& channel, const std::string& changes_event, const std::string& changes_filter) {
     Result r;
-    r.status = run([&](Engine& e) { return e.subscribe(channel, r.id); });
+    r.status = run([&](Engine& e) { return e.subscribe(channel, r.id, changes_event, changes_filter); });
     return r;
+  }
+  void set_changes(std::uint32_t channel_id, const std::string& event, const std::string& filter) {
+    run([&](Engine& e) { e.set_changes(channel_id, event, filter); });
+  }
+  void set_url(const std::string& url) {
+    run([&](Engine& e) { e.set_url(url); });
+  }
+  void url_failed(const std::string& message) {
+    run([&](Engine& e) { e.url_failed(message); });
   }
   void unsubscribe(std::uint32_t channel_id) {
     run([&](Engine& e) { e.unsubscribe(channel_id); });
@@ -125,9 +143,9 @@ class WasmClient {
   client::Metrics metrics() const { return engine().metrics_snapshot(); }
   ClientConfig config() const { return engine().config(); }
   // The engine owns each channel's references and subscribe state; id 0 once the last reference is gone.
-  client::ChannelEntry channel(std::uint32_t channel_id) const {
+  ChannelView channel(std::uint32_t channel_id) const {
     const client::ChannelEntry* ch = engine().channel(channel_id);
-    return ch != nullptr ? *ch : client::ChannelEntry{};
+    return ch != nullptr ? ChannelView{ch->id, ch->refs, ch->subscribed, ch->revoked} : ChannelView{};
   }
 
   static ClientConfig default_config() { return ClientConfig{}; }
@@ -182,6 +200,7 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .field("url", &ClientConfig::url)
       .field("authMode", &ClientConfig::auth_mode)
       .field("tokenProvider", &ClientConfig::token_provider)
+      .field("urlProvider", &ClientConfig::url_provider)
       .field("graceMs", &ClientConfig::grace_ms)
       .field("reconnectBaseMs", &backoff_base, &set_backoff_base)
       .field("reconnectCapMs", &backoff_cap, &set_backoff_cap)
@@ -229,12 +248,11 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .field("inFlight", &OutboxEntry::in_flight)
       .field("queuedAtMs", &OutboxEntry::queued_at_ms);
 
-  using tidewire::client::ChannelEntry;
-  value_object<ChannelEntry>("ChannelEntry")
-      .field("id", &ChannelEntry::id)
-      .field("refs", &ChannelEntry::refs)
-      .field("subscribed", &ChannelEntry::subscribed)
-      .field("revoked", &ChannelEntry::revoked);
+  value_object<ChannelView>("ChannelEntry")
+      .field("id", &ChannelView::id)
+      .field("refs", &ChannelView::refs)
+      .field("subscribed", &ChannelView::subscribed)
+      .field("revoked", &ChannelView::revoked);
 
   value_object<Result>("Result").field("id", &Result::id).field("status", &Result::status);
 
@@ -243,6 +261,9 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .function("subscribe", &WasmClient::subscribe)
       .function("unsubscribe", &WasmClient::unsubscribe)
       .function("resubscribe", &WasmClient::resubscribe)
+      .function("setChanges", &WasmClient::set_changes)
+      .function("setUrl", &WasmClient::set_url)
+      .function("urlFailed", &WasmClient::url_failed)
       .function("publish", &WasmClient::publish)
       .function("publishBinary", &WasmClient::publish_binary)
       .function("request", &WasmClient::request)

@@ -54,6 +54,8 @@ export interface WasmCallbacks {
   onError(code: string, message: string): void;
   /** Answer with setToken(), tokenFailed() (transient: retried with backoff) or tokenRefused() (terminal). */
   onTokenRequest(): void;
+  /** Only with `urlProvider`, before every connection attempt: answer with setUrl() or urlFailed() (a failed attempt). */
+  onUrlRequest(): void;
 }
 
 /** An embind enum value: compare with `===` against the module's enum object (e.g. `module.AuthMode.message`). */
@@ -74,6 +76,8 @@ export interface WasmClientConfig {
   url: string;
   authMode: AuthMode;
   tokenProvider: boolean;
+  /** Ask for the URL (onUrlRequest) before every connection attempt; `url` is then the last one used. */
+  urlProvider: boolean;
   graceMs: number;
   reconnectBaseMs: number;
   reconnectCapMs: number;
@@ -88,7 +92,7 @@ export interface WasmClientConfig {
   ackTimeoutMs: number;
 }
 
-/** A channel as the engine holds it (value_object over client::ChannelEntry); `id` 0 once released. */
+/** A channel as the engine holds it (value_object over ChannelView: client::ChannelEntry's flags); `id` 0 once released. */
 export interface WasmChannel {
   id: number;
   /** References (Channel handles, subscribe() calls) held on it. */
@@ -148,8 +152,21 @@ export interface WasmOutboxEntry {
 }
 
 export interface WasmClient {
-  /** Adds a reference to `channel`: its id, shared by every reference (see WasmClientConstructor.statusMessage). */
-  subscribe(channel: string): WasmResult;
+  /**
+   * Adds a reference to `channel`: its id, shared by every reference (see WasmClientConstructor.statusMessage).
+   * `changesEvent`/`changesFilter`: what a changefeed channel (`db:<schema>.<table>`) asks for ('' = none), as
+   * setChanges() for a channel that exists.
+   */
+  subscribe(channel: string, changesEvent: string, changesFilter: string): WasmResult;
+  /**
+   * A changefeed channel's `changes` (event INSERT | UPDATE | DELETE | *, filter `col=op.value` or ''), sent with
+   * every later subscribe; a subscribed channel whose spec changed is subscribed again at once.
+   */
+  setChanges(channelId: number, event: string, filter: string): void;
+  /** Answers onUrlRequest(): the URL to open for this attempt. */
+  setUrl(url: string): void;
+  /** Answers onUrlRequest() with a failure: a failed attempt (`url_provider_failed`), retried with the backoff. */
+  urlFailed(message: string): void;
   /** Drops one reference; the last one unsubscribes (then channel(id).id is 0). */
   unsubscribe(channelId: number): void;
   /** Subscribes again a channel the server ended (onUnsubscribed), keeping its references. */

@@ -52,6 +52,7 @@ void ChannelRegistry::reset_socket_state() {
   for (auto& kv : by_id_) {
     kv.second->subscribe_sent = false;
     kv.second->subscribed = false;
+    kv.second->changes_pending = false;
   }
 }
 

@@ -24,6 +24,11 @@ struct ChannelEntry {
   // The server ended this subscription on its own (an `unsubscribed` push: access revoked, room left or
   // deleted). Not subscribed again on reconnect until the application subscribes again (Engine::resubscribe).
   bool revoked = false;
+  // Changefeed channels: what the subscribe asks for (`changes`: event and filter; empty event = none), and a
+  // spec changed while a recovering subscribe was in flight (sent again once it is confirmed).
+  std::string changes_event;
+  std::string changes_filter;
+  bool changes_pending = false;
 };
 
 class ChannelRegistry {

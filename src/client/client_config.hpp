@@ -19,6 +19,7 @@ struct ClientConfig {
   std::string url;                    // ws:// or wss:// URL of the server's WebSocket path
   AuthMode auth_mode = AuthMode::kSubprotocol;
   bool token_provider = false;        // true: ask the host for a token before every (re)connect
+  bool url_provider = false;          // true: ask the host for the URL before every connection attempt (`url` unused)
   double grace_ms = 1000;             // close this long after the last subscriber leaves
   BackoffPolicy backoff{};            // reconnect delays (base 1 s, cap 30 s)
   std::uint32_t max_reconnect_attempts = 0;  // 0 = unlimited; past it the state is `error`

@@ -117,11 +117,22 @@ Engine::~Engine() {
 // --- Application API ---------------------------------------------------------------------------------
 
 Status Engine::subscribe(std::string_view channel, std::uint32_t& channel_id) {
+  return subscribe(channel, channel_id, std::string_view(), std::string_view());
+}
+
+Status Engine::subscribe(std::string_view channel, std::uint32_t& channel_id, std::string_view changes_event,
+                         std::string_view changes_filter) {
   if (!proto::is_valid_channel(channel)) return Status::kInvalidChannel;
   bool created = false;
   ChannelEntry& ch = channels_.acquire(channel, created);
   channel_id = ch.id;
   grace_at_ = kNever;
+  if (created) {
+    ch.changes_event = std::string(changes_event);
+    ch.changes_filter = std::string(changes_filter);
+  } else {
+    set_changes(ch.id, changes_event, changes_filter);
+  }
   if (!created && ch.revoked) {
     resubscribe(ch.id);  // the server had ended it: an explicit subscribe starts again
   } else if (created && state_ == ConnectionState::kConnected) {
@@ -142,6 +153,21 @@ void Engine::unsubscribe(std::uint32_t channel_id) {
   }
   channels_.release(channel_id);
   if (!wanted() && socket_ != 0) grace_at_ = clock_.now_ms() + config_.grace_ms;
+}
+
+void Engine::set_changes(std::uint32_t channel_id, std::string_view event, std::string_view filter) {
+  ChannelEntry* ch = channels_.find(channel_id);
+  if (ch == nullptr || (ch->changes_event == event && ch->changes_filter == filter)) return;
+  ch->changes_event = std::string(event);
+  ch->changes_filter = std::string(filter);
+  if (!ch->subscribe_sent || ch->revoked) return;  // the next subscribe carries it
+  // A subscribe asking for recovery is in flight: a second one now would be answered without `recovered` and
+  // read as a gap. Send it once the first is confirmed (handle_subscribed).
+  if (!ch->subscribed && ch->since_sent) {
+    ch->changes_pending = true;
+    return;
+  }
+  send_subscribe(*ch, /*update=*/true);
 }
 
 void Engine::resubscribe(std::uint32_t channel_id) {
@@ -306,6 +332,7 @@ void Engine::disconnect() {
   reconnect_at_ = kNever;
   grace_at_ = kNever;
   awaiting_token_ = false;
+  awaiting_url_ = false;
   drop_socket(wire::close_code::kNormal, "client disconnect");
   set_state(ConnectionState::kDisconnected, "disconnect() called");
 }
@@ -356,6 +383,26 @@ void Engine::token_refused(std::string_view message) {
                                          ": nobody is signed in, so the client stops. reconnect(), the page "
                                          "coming back online or becoming visible ask the provider again"}));
   fail_queued("auth_failed", "no token (signed out); the message was not sent");
+}
+
+void Engine::set_url(std::string_view url) {
+  if (!awaiting_url_) return;  // stale: a disconnect() or another attempt came in between
+  awaiting_url_ = false;
+  auth_deadline_ = kNever;
+  config_.url = std::string(url);
+  continue_connect();
+}
+
+void Engine::url_failed(std::string_view message) {
+  if (!awaiting_url_) return;
+  awaiting_url_ = false;
+  auth_deadline_ = kNever;
+  ++metrics_.connection_failures;
+  listener_.on_error("url_provider_failed",
+                     join({"the url option's function failed (", message,
+                           "); this counts as a failed connection attempt and is retried with the reconnect backoff"}));
+  if (state_ != ConnectionState::kConnecting || awaiting_url_ || awaiting_token_ || socket_ != 0) return;
+  retry_later("the URL provider failed", 0);
 }
 
 void Engine::set_reconnect_policy(BackoffPolicy backoff, std::uint32_t max_reconnect_attempts) {
@@ -413,6 +460,7 @@ void Engine::set_online(bool online) {
     offline_ = true;
     reconnect_at_ = kNever;
     awaiting_token_ = false;
+    awaiting_url_ = false;
     drop_socket(wire::close_code::kNormal, "offline");
     if (state_ != ConnectionState::kIdle && state_ != ConnectionState::kError) {
       set_state(ConnectionState::kDisconnected, "offline");
@@ -463,6 +511,18 @@ void Engine::start_connect() {
     return;
   }
   set_state(ConnectionState::kConnecting, attempt_ == 0 ? "connect" : "retry");
+  if (config_.url_provider) {
+    awaiting_url_ = true;
+    // A provider that never answers must not stall the client for good (as for the token provider).
+    auth_deadline_ = clock_.now_ms() + config_.auth_timeout_ms;
+    listener_.on_url_request();
+    return;
+  }
+  continue_connect();
+}
+
+void Engine::continue_connect() {
+  if (state_ != ConnectionState::kConnecting) return;
   if (config_.token_provider) {
     awaiting_token_ = true;
     // A provider that never answers (a fetch into a network black hole) must not stall the client for good.
@@ -815,7 +875,7 @@ void Engine::handle_control(const proto::Envelope& env, const ControlMessage& ms
     return;
   }
   if (env.type == wire::type::kError) {
-    const std::string message = msg.has_message ? msg.message : "the server reported an error";
+    std::string message = msg.has_message ? msg.message : "the server reported an error";
     OutboxItem item;
     if (take_inflight('p', env.ref, item) || take_inflight('r', env.ref, item)) {
       // The error's own fields (e.g. `current` of version_conflict) go to the caller as the data.
@@ -824,6 +884,12 @@ void Engine::handle_control(const proto::Envelope& env, const ControlMessage& ms
       return;
     }
     std::uint32_t ref = 0;
+    if (parse_ref(env.ref, 's', ref)) {
+      if (ChannelEntry* ch = channels_.find(ref)) {
+        handle_subscribe_error(*ch, env.code, std::move(message));
+        return;
+      }
+    }
     if (parse_ref(env.ref, 'a', ref)) {
       listener_.on_error("auth_failed", "the server refused the refreshed token (" + message +
                                             "); the connection closes when the current token expires");
@@ -841,9 +907,25 @@ void Engine::handle_control(const proto::Envelope& env, const ControlMessage& ms
 // means the server ended the subscription: access revoked (docs/PROTOCOL.md section 4).
 void Engine::handle_unsubscribed(const ControlMessage& msg, ChannelEntry& ch) {
   if (msg.reason.empty()) return;
-  const std::string& reason = msg.reason;
   std::string message = msg.message;
   if (message.empty()) message = join({"the server ended the subscription to ", ch.name});
+  end_subscription(ch, msg.reason, message);
+}
+
+// Retryable refusals (the broker is down, a rate limit) stay errors of the connection: the next connection
+// subscribes again. The others (forbidden, too_many_channels, bad_filter, unknown_table, ...) would be refused
+// again: the channel ends like a revoked one, until the application subscribes it again.
+void Engine::handle_subscribe_error(ChannelEntry& ch, std::string_view code, std::string message) {
+  if (code == wire::error::kUnavailable || code == wire::error::kRateLimited) {
+    listener_.on_error(code, join({"subscribing to ", ch.name, " failed: ", message}));
+    return;
+  }
+  end_subscription(ch, code.empty() ? std::string_view("server_error") : code,
+                   join({"the server refused the subscription to ", ch.name, ": ", message,
+                         ". Fix the cause, then call subscribe() again"}));
+}
+
+void Engine::end_subscription(ChannelEntry& ch, std::string_view code, std::string_view message) {
   ch.revoked = true;
   ch.subscribe_sent = false;
   ch.subscribed = false;
@@ -851,7 +933,8 @@ void Engine::handle_unsubscribed(const ControlMessage& msg, ChannelEntry& ch) {
   ch.has_position = false;  // a later subscribe starts afresh: there is nothing to recover across the loss
   ch.last_offset = 0;
   ch.epoch.clear();
-  listener_.on_unsubscribed(ch.id, reason, message);
+  ch.changes_pending = false;
+  listener_.on_unsubscribed(ch.id, code, message);
 }
 
 void Engine::handle_subscribed(const ControlMessage& msg, ChannelEntry& ch) {
@@ -870,6 +953,11 @@ void Engine::handle_subscribed(const ControlMessage& msg, ChannelEntry& ch) {
     ch.has_position = true;
     ch.last_offset = static_cast<std::uint64_t>(offset);
     ch.epoch = epoch;
+  }
+  ch.since_sent = false;  // answered: a later `subscribed` (a changes update) is not a recovery
+  if (ch.changes_pending) {
+    ch.changes_pending = false;
+    send_subscribe(ch, /*update=*/true);
   }
   listener_.on_subscribed(ch.id);
 }
@@ -904,15 +992,17 @@ void Engine::on_authenticated(const ControlMessage& msg) {
   if (!wanted()) grace_at_ = now + config_.grace_ms;
 }
 
-void Engine::send_subscribe(ChannelEntry& ch) {
+void Engine::send_subscribe(ChannelEntry& ch, bool update) {
   if (ch.revoked) return;  // ended by the server: only the application subscribes it again
   scratch_.clear();
   const std::string ref = "s" + std::to_string(ch.id);
-  ch.since_sent = ch.has_position;
-  if (ch.has_position) {
-    proto::encode_subscribe_since(scratch_, ch.name, ref, ch.last_offset, ch.epoch);
+  const proto::SubscribeChanges changes{ch.changes_event, ch.changes_filter};
+  // An update of a subscribed channel's changes asks for no recovery: its live traffic flows on.
+  ch.since_sent = ch.has_position && !update;
+  if (ch.since_sent) {
+    proto::encode_subscribe_since(scratch_, ch.name, ref, ch.last_offset, ch.epoch, changes);
   } else {
-    proto::encode_subscribe(scratch_, ch.name, ref);
+    proto::encode_subscribe(scratch_, ch.name, ref, changes);
   }
   if (send_frame(scratch_)) ch.subscribe_sent = true;
 }
@@ -984,6 +1074,7 @@ void Engine::advance() {
       paused_hidden_ = true;
       reconnect_at_ = kNever;
       awaiting_token_ = false;
+      awaiting_url_ = false;
       drop_socket(wire::close_code::kNormal, "page hidden");
       set_state(ConnectionState::kDisconnected, "page hidden");
     }
@@ -993,7 +1084,9 @@ void Engine::advance() {
     if (wanted()) start_connect();
     else set_state(ConnectionState::kIdle, "no subscribers");
   }
-  if (auth_deadline_ <= now && awaiting_token_) {
+  if (auth_deadline_ <= now && awaiting_url_) {
+    url_failed("it did not answer within authTimeoutMs");
+  } else if (auth_deadline_ <= now && awaiting_token_) {
     token_failed("it did not answer within authTimeoutMs");
   } else if (auth_deadline_ <= now) {
     auth_deadline_ = kNever;

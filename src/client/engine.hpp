@@ -69,6 +69,9 @@ class Engine {
   // --- Application API -------------------------------------------------------------------------------
   // Adds a reference to `channel`; the first reference of the first channel opens the connection.
   Status subscribe(std::string_view channel, std::uint32_t& channel_id);
+  // The same with the changes a new changefeed channel asks for (see set_changes; applied to an existing one).
+  Status subscribe(std::string_view channel, std::uint32_t& channel_id, std::string_view changes_event,
+                   std::string_view changes_filter);
   // Drops one reference; the last reference of the last channel starts the grace period.
   void unsubscribe(std::uint32_t channel_id);
   // Subscribes again a channel whose subscription the server ended (on_unsubscribed), keeping its references.
@@ -108,6 +111,17 @@ class Engine {
   // closes the socket, fails the queued sends with `auth_failed` and goes to `error`, until reconnect(), the
   // page coming back online or becoming visible.
   void token_refused(std::string_view message);
+  // Answers on_url_request() (ClientConfig::url_provider) with the URL to open for this attempt; then the
+  // connect goes on (token, socket). Ignored when no URL was asked for.
+  void set_url(std::string_view url);
+  // Answers on_url_request() with a failure (the provider threw, rejected or returned no ws:// URL): a failed
+  // attempt, reported as `url_provider_failed` and retried with the reconnect backoff (maxReconnectAttempts applies).
+  void url_failed(std::string_view message);
+  // Sets what a changefeed channel (`db:<schema>.<table>`) asks the server for (`changes` of the subscribe,
+  // docs/PROTOCOL.md): `event` INSERT | UPDATE | DELETE | * and a `filter` (may be empty); an empty event sends
+  // no `changes`. Carried by every later (re)subscribe; a subscribed channel whose spec changes is subscribed
+  // again at once (the server replaces the spec; no recovery is asked, live traffic flows on).
+  void set_changes(std::uint32_t channel_id, std::string_view event, std::string_view filter);
   // Changes the reconnect backoff and the attempt limit (0 = unlimited); applies from the next retry.
   void set_reconnect_policy(BackoffPolicy backoff, std::uint32_t max_reconnect_attempts);
 
@@ -176,6 +190,11 @@ class Engine {
   void expire_and_time_out(double now);
   void set_state(ConnectionState to, std::string_view reason);
   void start_connect();
+  // After the URL is known: ask for a token (token provider) or open the socket.
+  void continue_connect();
+  // The server refused a subscribe (an error with the subscribe's ref): the channel ends like a revoked one.
+  void handle_subscribe_error(ChannelEntry& ch, std::string_view code, std::string message);
+  void end_subscription(ChannelEntry& ch, std::string_view code, std::string_view message);
   void open_socket();
   void drop_socket(std::uint16_t code, std::string_view reason);
   void handle_disconnect(std::uint16_t code, std::string_view reason);
@@ -191,7 +210,7 @@ class Engine {
   void go_idle_if_unwanted();
   void on_authenticated(const ControlMessage& msg);
   void handle_line(std::string_view line);
-  void send_subscribe(ChannelEntry& ch);
+  void send_subscribe(ChannelEntry& ch, bool update = false);
   void flush_outbox();
   // Sends one frame (text, or binary for binary channel messages) and counts it. False when it could not go.
   bool send_frame(std::string_view frame, bool binary = false);
@@ -212,6 +231,7 @@ class Engine {
   std::string connection_id_;
   std::string user_id_;
   bool awaiting_token_ = false;
+  bool awaiting_url_ = false;      // asked the host for this attempt's URL (url_provider)
   bool explicit_connect_ = false;
   bool stopped_by_user_ = false;     // disconnect() was called
   bool auth_retry_used_ = false;     // one token refresh per failure streak

@@ -78,6 +78,9 @@ class EngineListener {
   // answer with Engine::set_token(), Engine::token_failed() (a transient failure: retried with the reconnect
   // backoff) or Engine::token_refused() (no user: terminal).
   virtual void on_token_request() = 0;
+  // Only with ClientConfig::url_provider, before every connection attempt (before on_token_request): the host
+  // must answer with Engine::set_url() or Engine::url_failed() (a failed attempt, retried with the backoff).
+  virtual void on_url_request() = 0;
 };
 
 }  // namespace tidewire::client

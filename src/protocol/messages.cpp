@@ -12,21 +12,36 @@ void encode_auth(std::string& out, std::string_view token) {
   w.str("type", t::kAuth).str("token", token).close();
 }
 
-void encode_subscribe(std::string& out, std::string_view channel, std::string_view ref) {
+namespace {
+void write_changes(std::string& out, JsonObjectWriter& w, const SubscribeChanges& changes) {
+  if (changes.event.empty()) return;
+  w.key("changes");
+  JsonObjectWriter c(out);
+  c.str("event", changes.event);
+  if (!changes.filter.empty()) c.str("filter", changes.filter);
+  c.close();
+}
+}  // namespace
+
+void encode_subscribe(std::string& out, std::string_view channel, std::string_view ref,
+                      const SubscribeChanges& changes) {
   JsonObjectWriter w(out);
   w.str("type", t::kSubscribe).str("channel", channel);
   if (!ref.empty()) w.str("ref", ref);
+  write_changes(out, w, changes);
   w.close();
 }
 
 void encode_subscribe_since(std::string& out, std::string_view channel, std::string_view ref,
-                            std::uint64_t since_offset, std::string_view since_epoch) {
+                            std::uint64_t since_offset, std::string_view since_epoch,
+                            const SubscribeChanges& changes) {
   JsonObjectWriter w(out);
   w.str("type", t::kSubscribe).str("channel", channel);
   if (!ref.empty()) w.str("ref", ref);
   w.key("since");
   JsonObjectWriter since(out);
   since.uint("offset", since_offset).str("epoch", since_epoch).close();
+  write_changes(out, w, changes);
   w.close();
 }
 

@@ -10,10 +10,18 @@ namespace tidewire::protocol {
 
 // Client -> server
 void encode_auth(std::string& out, std::string_view token);
-void encode_subscribe(std::string& out, std::string_view channel, std::string_view ref);
+// A changefeed channel's `changes` (`db:<schema>.<table>`): event INSERT | UPDATE | DELETE | *, and an optional
+// filter `col=op.value`. An empty event: no `changes` field.
+struct SubscribeChanges {
+  std::string_view event;
+  std::string_view filter;
+};
+void encode_subscribe(std::string& out, std::string_view channel, std::string_view ref,
+                      const SubscribeChanges& changes = {});
 // A subscribe that asks for recovery of every publication after `since_offset` in `since_epoch`.
 void encode_subscribe_since(std::string& out, std::string_view channel, std::string_view ref,
-                            std::uint64_t since_offset, std::string_view since_epoch);
+                            std::uint64_t since_offset, std::string_view since_epoch,
+                            const SubscribeChanges& changes = {});
 // An in-band token refresh on an authenticated connection (docs/PROTOCOL.md section 8).
 void encode_auth_refresh(std::string& out, std::string_view token, std::string_view ref);
 void encode_unsubscribe(std::string& out, std::string_view channel, std::string_view ref);

@@ -73,7 +73,19 @@ inline constexpr std::string_view kVersionConflict = "version_conflict";
 inline constexpr std::string_view kUnsupported = "unsupported";
 inline constexpr std::string_view kInternal = "internal";
 inline constexpr std::string_view kUnavailable = "unavailable";  // the broker (Redis) is unreachable: retry
+// Database change feed (db:<schema>.<table> channels, issue #16): subscribe errors.
+inline constexpr std::string_view kBadFilter = "bad_filter";        // malformed changes/filter, unknown column
+inline constexpr std::string_view kUnknownTable = "unknown_table";  // not in --changefeed-tables / the database
 }  // namespace error
+
+// The database change feed (issue #16): a table's changes are published on `db:<schema>.<table>` with this
+// event, by this sender; only the feed publishes there.
+namespace changefeed {
+inline constexpr std::string_view kChannelPrefix = "db:";
+inline constexpr std::string_view kEvent = "postgres_changes";
+inline constexpr std::string_view kSender = "postgres";
+inline constexpr std::string_view kSlotName = "tidewire_changefeed";
+}  // namespace changefeed
 
 // WebSocket close codes used by tidewire (docs/PROTOCOL.md section 5).
 namespace close_code {

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "server/changefeed_tables.hpp"
 #include "server/random_id.hpp"
 #include "server/redis_address.hpp"
 
@@ -223,7 +224,20 @@ const Option kOptions[] = {
      "with an owner column a client sees only rows whose owner_column equals its token's sub (needs --database) "
      "(default: none)",
      [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       std::string error;
+       parse_changefeed_tables(v, error);
+       if (!error.empty()) return error;
        c.changefeed_tables = std::string(v);
+       return {};
+     }},
+    {"--changefeed-slot", "TIDEWIRE_CHANGEFEED_SLOT", "NAME",
+     "the change feed's logical replication slot, created when missing; the nodes of one deployment share it, "
+     "another deployment on the same Postgres cluster needs its own (default tidewire_changefeed)",
+     [](Config& c, SecretSources&, std::string_view v) -> std::string {
+       if (!is_plain_identifier(v)) return "must be 1-63 characters of a-z 0-9 _ (not starting with a digit)";
+       for (char ch : v)
+         if (ch >= 'A' && ch <= 'Z') return "must be lower case (Postgres slot names are a-z 0-9 _)";
+       c.changefeed_slot = std::string(v);
        return {};
      }},
     {"--node-id", "TIDEWIRE_NODE_ID", "ID", "this node's name at the broker (default: random)",

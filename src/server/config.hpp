@@ -49,6 +49,8 @@ struct Config {
   // The database change feed: the tables clients may watch, "schema.table" or "schema.table(owner_column)"
   // (rows visible only where owner_column equals the token's sub), comma-separated. Empty: no change feed.
   std::string changefeed_tables;
+  // The change feed's logical replication slot (one per database; nodes of one deployment share it).
+  std::string changefeed_slot = "tidewire_changefeed";
   // Limits (section 14).
   std::uint32_t max_connections_per_user = 5;
   std::uint32_t rate_limit = 100;           // messages per second per connection (0 = off)

@@ -2,6 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/binary_frame.hpp"
+#include "server/changefeed_access.hpp"
+#include "server/changefeed_tables.hpp"
 #include "server/handler_util.hpp"
 #include "server/message_handler.hpp"
 
@@ -32,6 +34,12 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
     request.since_offset = offset->get<std::uint64_t>();
     request.since_epoch = epoch->get_ref<const std::string&>();
   }
+  // db:<schema>.<table>: the database change feed; `changes` selects and the access rules filter (issue #16).
+  const bool db = is_db_channel(*channel);
+  const auto changes = j.find("changes");
+  const bool has_changes = changes != j.end() && !changes->is_null();
+  if (has_changes && !db)
+    return send_error(sink, err::kBadRequest, "changes applies to db:<schema>.<table> channels only", ref);
   const bool is_chat = channel->substr(0, 5) == "chat:";
   if (is_chat && chat_membership_async_ && !chat_member) {
     if (defer_while_pending(state, *channel, true, j, ref)) return;
@@ -53,6 +61,12 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
                                          [member = *chat_member](std::string_view, std::string_view) { return member; })
                   : channel_access(state, *channel);
   if (!why.empty()) return send_error(sink, err::kForbidden, why, ref);
+  if (db) {
+    ChangefeedSubscribeCheck check =
+        check_changefeed_subscribe(changefeed_catalog_, *channel, has_changes ? &*changes : nullptr, state.user_id);
+    if (!check.code.empty()) return send_error(sink, check.code, check.message, ref);
+    request.filter = std::move(check.filter);
+  }
   const bool already = state.channels.find(*channel) != state.channels.end();
   if (!already && state.channels.size() >= limits_.max_channels)
     return send_error(sink, err::kTooManyChannels, "this connection is at limits.maxChannels; unsubscribe first", ref);
@@ -183,6 +197,8 @@ void MessageHandler::publish(ConnectionProtocolState& state, SessionSink& sink, 
   // events only.
   if (request.channel.substr(0, 5) == "chat:")
     return send_error(sink, err::kForbidden, "chat:<roomId> channels carry chat service events; use chat_send", ref);
+  if (is_db_channel(request.channel))
+    return send_error(sink, err::kForbidden, "db: channels carry the database change feed only", ref);
   if (const std::string why = channel_access(state, request.channel); !why.empty())
     return send_error(sink, err::kForbidden, why, ref);
   PublishRequest req = request;

@@ -13,6 +13,8 @@
 
 namespace tidewire::server {
 
+struct ChangeRow;  // changefeed_row.hpp
+
 struct HistoryEntry {
   std::uint64_t offset = 0;
   std::uint64_t ts_ms = 0;
@@ -22,6 +24,7 @@ struct HistoryEntry {
   std::string payload;    // JSON text, or raw bytes when `binary`
   bool binary = false;    // published as a binary frame (section 13): replayed as one
   std::shared_ptr<const std::string> frame;  // the encoded broadcast
+  std::shared_ptr<const ChangeRow> row;      // db: channels: the parsed change, for per-subscriber filters
 };
 
 struct HistoryLimits {

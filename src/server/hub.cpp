@@ -4,10 +4,26 @@
 #include "protocol/compact_batch.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/wire.hpp"
+#include "server/changefeed_row.hpp"
+#include "server/changefeed_tables.hpp"
 #include "server/compact_frame.hpp"
 #include "server/random_id.hpp"
 
 namespace tidewire::server {
+
+namespace {
+
+// db: channels: the change parsed once, for the subscribers' filters (live and replay).
+void attach_row(std::string_view channel, HistoryEntry& entry) {
+  if (!entry.binary && is_db_channel(channel)) entry.row = parse_change_row(entry.payload);
+}
+
+// May a subscriber with `filter` see `row`? A row that could not be parsed reaches unfiltered subscribers only.
+bool admits(const ChangeFilter* filter, const ChangeRow* row) {
+  return !filter || (row && filter->accepts(*row));
+}
+
+}  // namespace
 
 SharedFrame encode_history_entry(std::string_view channel, std::string_view epoch, const HistoryEntry& entry) {
   auto encoded = std::make_shared<std::string>();
@@ -59,6 +75,7 @@ std::shared_ptr<Hub::Channel> Hub::get_or_create(std::string_view name) {
     channel->last_offset = stored.last_offset;
     for (HistoryEntry& e : stored.entries) {
       e.frame = encode_history_entry(name, channel->epoch, e);
+      attach_row(name, e);
       if (e.frame) channel->history.push(std::move(e));
     }
   } else {
@@ -107,11 +124,13 @@ SubscribeResult Hub::subscribe(const SubscribeRequest& request, const std::share
     } else {
       result.recovered = true;
       for (const HistoryEntry& e : channel->history.entries())
-        if (e.offset > since) replay.push_back(e.frame);
+        if (e.offset > since && admits(request.filter.get(), e.row.get())) replay.push_back(e.frame);
     }
   }
   if (on_join) on_join(result, replay);
-  if (result.added) channel->subscribers.emplace(subscriber.get(), Channel::Entry{subscriber, std::string(request.user)});
+  if (!result.added) channel->subscribers[subscriber.get()].filter = request.filter;  // a re-subscribe's changes
+  if (result.added)
+    channel->subscribers.emplace(subscriber.get(), Channel::Entry{subscriber, std::string(request.user), request.filter});
   return result;
 }
 
@@ -194,6 +213,8 @@ PublishResult Hub::publish_once(const PublishRequest& request,
   entry.binary = request.binary;
   entry.frame = encode_history_entry(request.channel, channel->epoch, entry);
   if (!entry.frame) return result;
+  attach_row(request.channel, entry);
+  const std::shared_ptr<const ChangeRow> row = entry.row;
   channel->last_offset = entry.offset;
   result.offset = entry.offset;
   const SharedFrame frame = entry.frame;
@@ -204,14 +225,14 @@ PublishResult Hub::publish_once(const PublishRequest& request,
   }
 
   if (before_fanout) before_fanout(result.offset, false);
-  fan_out(*channel, frame);
+  fan_out(*channel, frame, row.get());
   return result;
 }
 
-void Hub::fan_out(Channel& channel, const SharedFrame& frame) {
+void Hub::fan_out(Channel& channel, const SharedFrame& frame, const ChangeRow* row) {
   for (auto it = channel.subscribers.begin(); it != channel.subscribers.end();) {
     if (auto subscriber = it->second.ref.lock()) {
-      subscriber->deliver(frame);
+      if (admits(it->second.filter.get(), row)) subscriber->deliver(frame);
       ++it;
     } else {
       it = channel.subscribers.erase(it);  // its owner died without unsubscribing
@@ -261,13 +282,15 @@ Hub::RemoteApply Hub::apply_remote(std::string_view name, std::string_view epoch
   entry.frame = encode_history_entry(name, channel->epoch, entry);
   channel->last_offset = entry.offset;
   if (!entry.frame) return RemoteApply::kApplied;  // unencodable (cannot come from a valid publish): skipped
+  attach_row(name, entry);
+  const std::shared_ptr<const ChangeRow> row = entry.row;
   const SharedFrame frame = entry.frame;
   const std::uint64_t ts = entry.ts_ms;
   if (options_.history.max_count > 0) {
     channel->history.push(std::move(entry));
     prune(*channel, ts);
   }
-  fan_out(*channel, frame);
+  fan_out(*channel, frame, row.get());
   return RemoteApply::kApplied;
 }
 

@@ -10,6 +10,10 @@
 // subscriber while it has history: offsets and epoch stay until the history expires (sweep()). With a
 // HistoryStore, streams are written through and read back when a channel is first used after a restart.
 //
+// Filtering (db: channels only, the database change feed): a subscriber may carry a ChangeFilter. The change is
+// parsed once per publication (HistoryEntry::row) and each filtered subscriber gets the shared frame only when its
+// filter accepts the row; unfiltered subscribers and every other channel keep the plain encode-once fan-out.
+//
 // Locking: one mutex guards the channel map (short critical sections). Each channel has its own mutex, held
 // while an offset is assigned and the message handed to the subscribers, so every subscriber sees a channel's
 // messages in offset order even with several I/O threads. Subscriber::deliver() must therefore be quick and
@@ -27,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/changefeed_filter.hpp"
 #include "server/history.hpp"
 #include "server/history_store.hpp"
 
@@ -84,6 +89,9 @@ struct SubscribeRequest {
   bool has_since = false;
   std::uint64_t since_offset = 0;
   std::string_view since_epoch;
+  // db: channels (the change feed): what this subscriber may and wants to see; null = everything. Live
+  // messages and the recovery replay both go through it; the subscriber's offsets then skip the others.
+  std::shared_ptr<const ChangeFilter> filter;
 };
 
 struct SubscribeResult {
@@ -165,6 +173,7 @@ class Hub {
     struct Entry {
       std::weak_ptr<Subscriber> ref;
       std::string user;
+      std::shared_ptr<const ChangeFilter> filter;  // db: channels; null = everything
     };
     std::map<const Subscriber*, Entry> subscribers;
   };
@@ -175,7 +184,7 @@ class Hub {
   void prune(Channel& channel, std::uint64_t now_ms);
   // Hands `frame` to every live subscriber of `channel` and drops those whose owner died without unsubscribing.
   // The caller holds the channel's lock.
-  static void fan_out(Channel& channel, const SharedFrame& frame);
+  static void fan_out(Channel& channel, const SharedFrame& frame, const ChangeRow* row);
 
   HubOptions options_;
   mutable std::mutex mutex_;

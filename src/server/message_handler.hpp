@@ -34,6 +34,8 @@
 
 namespace tidewire::server {
 
+class ChangefeedCatalog;
+
 struct HandlerLimits {
   std::uint32_t max_message_bytes = wire::defaults::kMaxMessageBytes;
   std::uint32_t max_channels = wire::defaults::kMaxChannelsPerConnection;
@@ -129,6 +131,8 @@ class MessageHandler {
   void set_disconnect_hook(DisconnectHook hook) { disconnect_hook_ = std::move(hook); }
   // Where publications are ordered and kept (broker.hpp); default: the hub itself (MemoryBroker). Not owned.
   void set_broker(Broker* broker) { broker_ = broker; }
+  // The database change feed's catalog (db: channels, changefeed_access.hpp); null: no change feed. Not owned.
+  void set_changefeed_catalog(ChangefeedCatalog* catalog) { changefeed_catalog_ = catalog; }
 
   // Empty when `state` may use `channel`, else why not (for a `forbidden` error).
   std::string channel_access(const ConnectionProtocolState& state, std::string_view channel) const;
@@ -182,6 +186,7 @@ class MessageHandler {
   LeaveHook leave_hook_;
   SubscribeHook subscribe_hook_;
   DisconnectHook disconnect_hook_;
+  ChangefeedCatalog* changefeed_catalog_ = nullptr;
 };
 
 // Largest nesting depth of arrays/objects in `json` (strings skipped), stopping early once above `limit`.

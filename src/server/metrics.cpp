@@ -34,6 +34,14 @@ std::string Metrics::render(std::uint64_t channels) const {
          get(broker_backfills));
   metric(os, "tidewire_broker_errors_total", "counter", "failed broker calls (publishes answered unavailable)",
          get(broker_errors));
+  metric(os, "tidewire_changefeed_changes_total", "counter", "database row changes this node published",
+         get(changefeed_changes));
+  metric(os, "tidewire_changefeed_errors_total", "counter", "change feed stream failures and failed publishes",
+         get(changefeed_errors));
+  metric(os, "tidewire_changefeed_leader", "gauge", "1 while this node reads the replication slot",
+         get(changefeed_leader));
+  metric(os, "tidewire_changefeed_slot_lag_bytes", "gauge",
+         "WAL bytes the replication slot holds behind pg_current_wal_lsn()", get(changefeed_lag_bytes));
   metric(os, "tidewire_channels", "gauge", "channels with subscribers or history", channels);
   return os.str();
 }

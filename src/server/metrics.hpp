@@ -24,6 +24,11 @@ struct Metrics {
   std::atomic<std::uint64_t> broker_round_trip_us{0};  // their total time
   std::atomic<std::uint64_t> broker_backfills{0};      // stream re-reads after a gap or a PUB/SUB reconnect
   std::atomic<std::uint64_t> broker_errors{0};         // failed or refused broker calls
+  // the database change feed (changefeed.hpp)
+  std::atomic<std::uint64_t> changefeed_changes{0};     // row changes this node published (not duplicates)
+  std::atomic<std::uint64_t> changefeed_errors{0};      // stream failures and failed publishes
+  std::atomic<std::uint64_t> changefeed_leader{0};      // 1 while this node reads the slot
+  std::atomic<std::uint64_t> changefeed_lag_bytes{0};   // the slot's WAL behind pg_current_wal_lsn()
 
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
     counter.fetch_add(n, std::memory_order_relaxed);

@@ -116,6 +116,7 @@ int run_server(const Config& config) {
     if (state->history_store) state->history_store->sync();
   });
   sweep.start();
+  if (state->changefeed) state->changefeed->start();
   // Presence leave grace and typing expiry.
   PeriodicTask services_tick(ioc, std::chrono::milliseconds(250), "services tick",
                              [&state] { state->bridge.services().tick(); });
@@ -153,6 +154,7 @@ int run_server(const Config& config) {
   stop_all();
   for (auto& t : workers) t.join();
   state->bridge.stop_workers();  // here, not in a worker thread that happens to drop the last reference
+  if (state->changefeed) state->changefeed->stop();
   log(LogLevel::kInfo, "msg=stopped");
   return 0;
 }

@@ -45,14 +45,27 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
       handler(hub, verifier, handler_limits(c), wall_clock_ms),
       bridge(hub, handler, std::move(services_config), wall_clock_ms) {
   router.set_metrics(&handler.metrics(), [this] { return static_cast<std::uint64_t>(hub.channel_count()); });
-  if (c.broker == "memory") return;
-  RedisBrokerOptions options;
-  parse_redis_url(c.broker, options.address);  // validated by parse_config
-  options.node_id = c.node_id;
-  options.history = hub_options(c, nullptr).history;
-  broker = std::make_unique<RedisBroker>(hub, std::move(options), handler.metrics());
-  handler.set_broker(broker.get());
-  router.set_health([this] { return broker->healthy(); });
+  if (c.broker != "memory") {
+    RedisBrokerOptions options;
+    parse_redis_url(c.broker, options.address);  // validated by parse_config
+    options.node_id = c.node_id;
+    options.history = hub_options(c, nullptr).history;
+    broker = std::make_unique<RedisBroker>(hub, std::move(options), handler.metrics());
+    handler.set_broker(broker.get());
+    router.set_health([this] { return broker->healthy(); });
+  }
+  if (c.changefeed_tables.empty()) return;
+  std::string error;
+  changefeed_catalog = std::make_unique<ChangefeedCatalog>(c.database, parse_changefeed_tables(c.changefeed_tables, error));
+  changefeed_catalog->refresh_all();  // before serving; the feed's thread retries when the database is down
+  handler.set_changefeed_catalog(changefeed_catalog.get());
+  ChangefeedOptions feed;
+  feed.database = c.database;
+  feed.slot = c.changefeed_slot;
+  changefeed = std::make_unique<Changefeed>(std::move(feed), *changefeed_catalog, handler.broker(), handler.metrics(),
+                                            [this] {
+                                              if (history_store) history_store->sync();
+                                            });
 }
 
 }  // namespace tidewire::server

@@ -12,6 +12,8 @@
 #include <optional>
 
 #include "server/broker.hpp"
+#include "server/changefeed.hpp"
+#include "server/changefeed_catalog.hpp"
 #include "server/config.hpp"
 #include "server/history_store.hpp"
 #include "server/http_router.hpp"
@@ -44,6 +46,9 @@ struct ServerState {
   ServiceBridge bridge;  // presence, chat, sync
   SessionRegistry registry;
   std::unique_ptr<Broker> broker;  // --broker redis (null: the hub is the broker); last, so it stops first
+  // --changefeed-tables (changefeed.hpp): after the broker, so the feed stops before it. Null without a feed.
+  std::unique_ptr<ChangefeedCatalog> changefeed_catalog;
+  std::unique_ptr<Changefeed> changefeed;
 };
 
 }  // namespace tidewire::server

@@ -100,9 +100,9 @@ test('the value objects match the declarations both ways (options, metrics, resu
   try {
     assert.deepEqual(sorted(Object.keys(c.metrics())), sorted(declaredMembers('WasmMetrics')));
     assert.deepEqual(sorted(Object.keys(c.config())), sorted(declaredMembers('WasmClientConfig')));
-    const sub = c.subscribe('room:1');
+    const sub = c.subscribe('room:1', '', '');
     assert.deepEqual(sorted(Object.keys(c.channel(sub.id))), sorted(declaredMembers('WasmChannel')));
-    assert.equal(c.subscribe('room:1').id, sub.id);
+    assert.equal(c.subscribe('room:1', '', '').id, sub.id);
     assert.equal(c.channel(sub.id).refs, 2);
     c.unsubscribe(sub.id);
     c.unsubscribe(sub.id);
@@ -113,7 +113,7 @@ test('the value objects match the declarations both ways (options, metrics, resu
     const entries = c.outboxEntries();
     assert.equal(entries.length, 1);
     assert.deepEqual(sorted(Object.keys(entries[0])), sorted(declaredMembers('WasmOutboxEntry')));
-    assert.equal(c.subscribe('bad channel name').status, module.EngineStatus.invalidChannel);
+    assert.equal(c.subscribe('bad channel name', '', '').status, module.EngineStatus.invalidChannel);
     assert.match(module.WasmClient.statusMessage(module.EngineStatus.invalidChannel), /invalid channel name/);
   } finally {
     c.delete();

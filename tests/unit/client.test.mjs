@@ -10,27 +10,15 @@ import ts from 'typescript';
 import { createClient } from '../../build/web-tsc/client.js';
 import { TidewireError } from '../../build/web-tsc/errors.js';
 import { _useModuleForTests } from '../../build/web-tsc/module.js';
-import { createFakeModule } from './fake_engine.mjs';
+import { fakeEngineEachTest } from './fake_setup.mjs';
 
-let fake;
-let clients = [];
-
-beforeEach(() => {
-  fake = createFakeModule();
-  _useModuleForTests(fake);
-});
-
-afterEach(() => {
-  for (const c of clients) c.close();
-  clients = [];
-  _useModuleForTests(undefined);
-});
+const env = fakeEngineEachTest();
 
 async function connected(options = {}) {
   const client = createClient({ url: 'ws://fake/ws', ...options });
-  clients.push(client);
+  env.clients.push(client);
   await client.ready;
-  const engine = fake.last;
+  const engine = env.fake.last;
   engine.open();
   return { client, engine };
 }
@@ -47,9 +35,9 @@ test('the fake engine implements every WasmClient method the module declares', (
   assert.ok(declared.length > 10);
   for (const name of declared) {
     if (name === 'delete') continue; // embind's, on the base prototype; the fake has its own below
-    assert.equal(typeof fake.WasmClient.prototype[name], 'function', name);
+    assert.equal(typeof env.fake.WasmClient.prototype[name], 'function', name);
   }
-  assert.equal(typeof fake.WasmClient.prototype.delete, 'function');
+  assert.equal(typeof env.fake.WasmClient.prototype.delete, 'function');
 });
 
 test('handles on one channel share the engine channel; the engine counts the references', async () => {
@@ -70,14 +58,14 @@ test('handles on one channel share the engine channel; the engine counts the ref
 
 test('references taken before the module loaded reach the engine in order', async () => {
   const client = createClient({ url: 'ws://fake/ws' });
-  clients.push(client);
+  env.clients.push(client);
   const first = client.channel('room:1').subscribe();
   first.unsubscribe();
   const second = client.channel('room:1');
   const got = [];
   second.on('chat', (m) => got.push(m.payload));
   await client.ready;
-  const engine = fake.last;
+  const engine = env.fake.last;
   assert.deepEqual(
     engine.calls.filter(([m]) => m === 'subscribe' || m === 'unsubscribe').map(([m]) => m),
     ['subscribe', 'unsubscribe', 'subscribe'],
@@ -186,5 +174,5 @@ test('close() rejects what waits and deletes the engine', async () => {
   await assert.rejects(pending, (e) => e.code === 'client_closed');
   await Promise.resolve();
   assert.equal(engine.deleted, true);
-  assert.equal(fake.liveObjects(), 0);
+  assert.equal(env.fake.liveObjects(), 0);
 });

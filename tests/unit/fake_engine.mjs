@@ -50,18 +50,30 @@ class FakeWasmClient {
   }
 
   // --- the WasmClient interface (what client.ts calls) ---
-  subscribe(name) {
-    this.#record('subscribe', [name]);
+  subscribe(name, changesEvent, changesFilter) {
+    this.#record('subscribe', [name, changesEvent, changesFilter]);
     if (!/^[\w:.@-]{1,128}$/.test(name)) return result(0, Status.invalidChannel);
     let ch = [...this.channels.values()].find((c) => c.name === name);
     if (ch === undefined) {
-      ch = { id: this.nextId++, name, refs: 0, subscribed: false, revoked: false };
+      ch = { id: this.nextId++, name, refs: 0, subscribed: false, revoked: false, changes: { event: changesEvent, filter: changesFilter } };
       this.channels.set(ch.id, ch);
-    } else if (ch.revoked) {
-      ch.revoked = false; // an explicit subscribe starts it again
+    } else {
+      if (ch.revoked) ch.revoked = false; // an explicit subscribe starts it again
+      ch.changes = { event: changesEvent, filter: changesFilter };
     }
     ch.refs += 1;
     return result(ch.id);
+  }
+  setChanges(id, event, filter) {
+    this.#record('setChanges', [id, event, filter]);
+    const ch = this.channels.get(id);
+    if (ch !== undefined) ch.changes = { event, filter };
+  }
+  setUrl(url) {
+    this.#record('setUrl', [url]);
+  }
+  urlFailed(message) {
+    this.#record('urlFailed', [message]);
   }
   unsubscribe(id) {
     this.#record('unsubscribe', [id]);
@@ -203,6 +215,18 @@ class FakeWasmClient {
     ch.revoked = true;
     this.callbacks.onUnsubscribed(ch.id, code, message);
   }
+  /** The engine asks for this attempt's URL (options.url as a list or a function). */
+  urlRequest() {
+    this.callbacks.onUrlRequest();
+  }
+  /** The server refused `name`'s subscribe (bad_filter, forbidden...): the engine ends it like a revoke. */
+  refuse(name, code, message) {
+    this.revoke(name, code, message);
+  }
+  /** The channel's `changes` as the engine holds them. */
+  changesOf(name) {
+    return this.#byName(name).changes;
+  }
   gap(name, reason) {
     this.callbacks.onGap(this.#byName(name).id, reason);
   }
@@ -217,6 +241,7 @@ class FakeWasmClient {
 // Any numbers: the fake only hands them back (the real defaults are C++'s).
 const DEFAULT_CONFIG = {
   url: '',
+  urlProvider: false,
   tokenProvider: false,
   graceMs: 1000,
   reconnectBaseMs: 1000,
@@ -258,4 +283,18 @@ export function createFakeModule() {
     }
   };
   return module;
+}
+
+let commits = 0;
+/** A postgres_changes payload on public.todos as the server sends it (JSON text), each with a later commit time. */
+export function postgresChange(eventType, row, old = {}) {
+  return JSON.stringify({
+    schema: 'public',
+    table: 'todos',
+    commit_timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, commits++)).toISOString(),
+    eventType,
+    new: eventType === 'DELETE' ? {} : row,
+    old,
+    errors: null,
+  });
 }

@@ -1,17 +1,27 @@
-// A handle on one channel (manager style). Each handle holds at most one subscription; its listeners are
-// removed when it unsubscribes. Several handles on the same name share one server subscription.
+// A handle on one channel (manager style). Each handle holds at most one subscription to its own name; its
+// listeners are removed when it unsubscribes. Several handles on the same name share one server subscription.
+// Its postgres_changes bindings hold subscriptions to their tables' channels (`db:<schema>.<table>`) instead.
 import type { TidewireClient } from './client.js';
 import { TidewireError } from './errors.js';
+import {
+  postgresBinding,
+  type PostgresChangesFilter,
+  type PostgresChangesPayload,
+  type PostgresDeletePayload,
+  type PostgresInsertPayload,
+  type PostgresUpdatePayload,
+} from './postgres_changes.js';
 import type { Gap, MessageHandler, SendOptions, SendResult } from './types.js';
-import { ErrorCode } from './wire.js';
+import { ErrorCode, PostgresChanges } from './wire.js';
 
 type ListenerToken = ReturnType<TidewireClient['_addListener']>;
 
 export class Channel {
   readonly name: string;
   #client: TidewireClient;
-  #subscribed = false;
+  #subscribed = false; // holds a reference to its own name
   #listeners = new Set<ListenerToken>();
+  #bindings: Array<{ channel: string; listener: ListenerToken }> = [];
 
   constructor(client: TidewireClient, name: string) {
     if (typeof name !== 'string' || name.length === 0) {
@@ -23,20 +33,20 @@ export class Channel {
 
   /**
    * Subscribes this handle (idempotent). Returns the handle for chaining. After the server ended the
-   * subscription (see onError), calling it again subscribes anew.
+   * subscription (see onError), calling it again subscribes anew. A handle with postgres_changes bindings is
+   * subscribed through them (its own name is not subscribed unless other listeners need it).
    */
   subscribe(): this {
-    if (!this.#subscribed) {
-      this.#client._acquire(this.name);
-      this.#subscribed = true;
-    } else {
-      this.#client._resubscribe(this.name);
-    }
+    if (!this.#subscribed && this.#bindings.length === 0) this.#subscribeOwn();
+    else if (this.#subscribed) this.#client._resubscribe(this.name);
+    for (const b of this.#bindings) this.#client._resubscribe(b.channel);
     return this;
   }
 
-  /** Unsubscribes this handle and removes its listeners. */
+  /** Unsubscribes this handle and removes its listeners and postgres_changes bindings. */
   unsubscribe(): void {
+    for (const b of this.#bindings) this.#client._release(b.channel, [b.listener]);
+    this.#bindings = [];
     if (!this.#subscribed) return;
     this.#subscribed = false;
     this.#client._release(this.name, this.#listeners);
@@ -44,11 +54,46 @@ export class Channel {
   }
 
   get isSubscribed(): boolean {
-    return this.#subscribed;
+    return this.#subscribed || this.#bindings.length > 0;
   }
 
+  /**
+   * Database changes in the seeds' shape: `callback` receives each change of `filter.table` (a row inserted,
+   * updated or deleted by anyone: the app's backend, psql, migrations) that matches `filter.event` and
+   * `filter.filter`. Subscribes the table's channel `db:<schema>.<table>` at once; returns the handle, so
+   * `.subscribe()` chains as in the seeds, and `unsubscribe()` ends the binding. An invalid filter throws a
+   * TypeError; one the server refuses (`bad_filter`, `unknown_table`, `forbidden`) reaches onError.
+   *
+   * ```ts
+   * client.channel('todos').on<Todo>('postgres_changes', { event: '*', schema: 'public', table: 'todos' }, (p) => {
+   *   if (p.eventType === 'DELETE') remove(p.old.id); else upsert(p.new);
+   * }).subscribe();
+   * ```
+   */
+  on<Row extends object = Record<string, unknown>>(
+    type: 'postgres_changes',
+    filter: PostgresChangesFilter<'INSERT'>,
+    callback: (payload: PostgresInsertPayload<Row>) => void,
+  ): this;
+  on<Row extends object = Record<string, unknown>>(
+    type: 'postgres_changes',
+    filter: PostgresChangesFilter<'UPDATE'>,
+    callback: (payload: PostgresUpdatePayload<Row>) => void,
+  ): this;
+  on<Row extends object = Record<string, unknown>>(
+    type: 'postgres_changes',
+    filter: PostgresChangesFilter<'DELETE'>,
+    callback: (payload: PostgresDeletePayload<Row>) => void,
+  ): this;
+  on<Row extends object = Record<string, unknown>>(
+    type: 'postgres_changes',
+    filter: PostgresChangesFilter,
+    callback: (payload: PostgresChangesPayload<Row>) => void,
+  ): this;
   /** Listens to `event` (`'*'` for every event). Subscribes the handle if needed. Returns `off`. */
-  on<T = unknown>(event: string, handler: MessageHandler<T>): () => void {
+  on<T = unknown>(event: string, handler: MessageHandler<T>): () => void;
+  on(event: string, handler: unknown, callback?: unknown): (() => void) | this {
+    if (event === PostgresChanges.event && typeof handler === 'object') return this.#bind(handler, callback);
     return this.#add(event, handler as MessageHandler<unknown>, false);
   }
 
@@ -82,8 +127,7 @@ export class Channel {
    * lost or too much was missed): refetch the channel's state. Subscribes the handle if needed.
    */
   onGap(listener: (gap: Gap) => void): () => void {
-    this.subscribe();
-    return this.#client._addGapListener(this.name, listener);
+    return this.#each((name) => this.#client._addGapListener(name, listener));
   }
 
   /**
@@ -91,8 +135,7 @@ export class Channel {
    * reconnect (the place to (re)load state). Subscribes the handle if needed. Returns the unsubscribe function.
    */
   onSubscribed(listener: () => void): () => void {
-    this.subscribe();
-    return this.#client._onSubscribed(this.name, listener);
+    return this.#each((name) => this.#client._onSubscribed(name, listener));
   }
 
   /**
@@ -102,14 +145,49 @@ export class Channel {
    * same error also reaches client.onError. Subscribes the handle if needed. Returns the unsubscribe function.
    */
   onError(listener: (error: TidewireError) => void): () => void {
-    this.subscribe();
-    return this.#client._addErrorListener(this.name, listener);
+    return this.#each((name) => this.#client._addErrorListener(name, listener));
   }
 
-  /** Resolves when the server has confirmed the subscription. */
+  /** Resolves when the server has confirmed the subscription (each postgres_changes binding's). */
   whenSubscribed(): Promise<void> {
-    if (!this.#subscribed) this.subscribe();
-    return this.#client._whenSubscribed(this.name);
+    if (!this.isSubscribed) this.subscribe();
+    return Promise.all(this.#names().map((name) => this.#client._whenSubscribed(name))).then(() => undefined);
+  }
+
+  /** The channels this handle holds: its own name and its bindings' tables' channels. */
+  #names(): string[] {
+    const names = this.#subscribed ? [this.name] : [];
+    for (const b of this.#bindings) if (!names.includes(b.channel)) names.push(b.channel);
+    return names;
+  }
+
+  /** Subscribes the handle if needed, registers on each of its channels; returns what undoes it all. */
+  #each(register: (name: string) => () => void): () => void {
+    this.subscribe();
+    const offs = this.#names().map(register);
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+
+  #subscribeOwn(): void {
+    if (this.#subscribed) return;
+    this.#client._acquire(this.name);
+    this.#subscribed = true;
+  }
+
+  #bind(spec: unknown, callback: unknown): this {
+    const binding = postgresBinding(spec);
+    if (typeof callback !== 'function') {
+      throw new TypeError("tidewire: on('postgres_changes', filter, callback) needs a callback function");
+    }
+    const deliver = callback as (payload: PostgresChangesPayload) => void;
+    const listener = this.#client._bindChanges(binding.channel, binding.changes, (m) => {
+      if (binding.matches(m.payload)) deliver(m.payload);
+    });
+    this.#client._acquire(binding.channel);
+    this.#bindings.push({ channel: binding.channel, listener });
+    return this;
   }
 
   #add(event: string, handler: MessageHandler<unknown>, once: boolean): () => void {
@@ -119,7 +197,8 @@ export class Channel {
     if (typeof handler !== 'function') {
       throw new TidewireError(ErrorCode.invalidArgument, 'tidewire: on(event, handler) needs a handler function');
     }
-    this.subscribe();
+    if (this.#subscribed) this.#client._resubscribe(this.name);
+    else this.#subscribeOwn();
     const token = this.#client._addListener(this.name, event, handler, once);
     this.#listeners.add(token);
     return () => {

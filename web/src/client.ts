@@ -8,7 +8,8 @@ import { TidewireError } from './errors.js';
 import { loadedModule, loadModule } from './module.js';
 import { loadStateModule } from './state_module.js';
 import type { StateModule } from './state_module.js';
-import { engineConfig, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import { engineConfig, resolveOptions, urlProblem, type ClientOptions, type ResolvedOptions } from './options.js';
+import { changesUnion, type ChangesSpec } from './postgres_changes.js';
 import type { ConnectionStateValue, EngineStatusValue, TidewireModule, WasmCallbacks, WasmClient, WasmMetrics, WasmResult } from './tidewire_module.mjs';
 import type {
   ChannelMessage,
@@ -20,7 +21,7 @@ import type {
   SendResult,
   StateChange,
 } from './types.js';
-import { DEFAULTS, ErrorCode, LOG_PREFIX, type ConnectionState } from './wire.js';
+import { DEFAULTS, ErrorCode, LOG_PREFIX, PostgresChanges, type ConnectionState } from './wire.js';
 
 /** `'*'` matches every event. */
 export const ANY_EVENT = '*';
@@ -29,6 +30,8 @@ interface Listener {
   event: string;
   handler: MessageHandler<unknown>;
   once: boolean;
+  /** A postgres_changes binding: what it asks the server for (the subscription asks for the union). */
+  changes?: ChangesSpec;
 }
 
 /**
@@ -97,6 +100,9 @@ export class TidewireClient {
   // Sends waiting behind a Blob being read (send order is kept); undefined when none waits.
   #sendChain: Promise<void> | undefined;
   #policies: ReconnectPolicy[] = [];
+  // options.url as a list: the URL in use, and whether the attempt made with it reached `connected`.
+  #urlIndex = -1;
+  #urlWorked = false;
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
@@ -467,6 +473,36 @@ export class TidewireClient {
 
   /** @internal Adds a reference to `name` in the engine (which counts them). */
   _acquire(name: string): void {
+    const s = this.#slot(name);
+    if (this.#wasm === undefined) s.queued += 1;
+    this.#whenLoaded(() => this.#engineSubscribe(s));
+  }
+
+  /**
+   * @internal A postgres_changes binding on the changefeed channel `name`: a listener whose `changes` joins the
+   * channel's union (sent to the engine at once when the channel exists there). The caller then _acquire()s it.
+   */
+  _bindChanges(name: string, changes: ChangesSpec, handler: MessageHandler<unknown>): Listener {
+    const slot = this.#slot(name);
+    const listener: Listener = { event: PostgresChanges.event, handler, once: false, changes };
+    slot.listeners.add(listener);
+    this.#updateChanges(slot);
+    return listener;
+  }
+
+  #updateChanges(slot: ChannelSlot): void {
+    if (slot.id === 0 || this.#wasm === undefined) return; // the engine subscribe carries it
+    const u = this.#changesOf(slot);
+    this.#wasm.setChanges(slot.id, u.event, u.filter);
+  }
+
+  #changesOf(slot: ChannelSlot): ChangesSpec {
+    const specs: ChangesSpec[] = [];
+    for (const l of slot.listeners) if (l.changes !== undefined) specs.push(l.changes);
+    return changesUnion(specs);
+  }
+
+  #slot(name: string): ChannelSlot {
     let slot = this.#slots.get(name);
     if (slot === undefined) {
       slot = {
@@ -482,19 +518,19 @@ export class TidewireClient {
       };
       this.#slots.set(name, slot);
     }
-    const s = slot;
-    if (this.#wasm === undefined) s.queued += 1;
-    this.#whenLoaded(() => this.#engineSubscribe(s));
+    return slot;
   }
 
   /** @internal Drops a reference; the engine's last one unsubscribes, and the channel's listeners go with it. */
   _release(name: string, listeners: Iterable<Listener>): void {
     const slot = this.#slots.get(name);
     if (slot === undefined) return;
-    for (const l of listeners) slot.listeners.delete(l);
+    let bindings = false;
+    for (const l of listeners) bindings = (slot.listeners.delete(l) && l.changes !== undefined) || bindings;
     this.#whenLoaded(() => {
       if (slot.id === 0) return; // its subscribe failed
       const wasm = this.#wasm!;
+      if (bindings && wasm.channel(slot.id).refs > 1) this.#updateChanges(slot); // others stay: narrow the union
       wasm.unsubscribe(slot.id);
       if (wasm.channel(slot.id).id !== 0 || slot.queued > 0) return;
       this.#slotsById[slot.id] = undefined;
@@ -580,7 +616,8 @@ export class TidewireClient {
   #engineSubscribe(slot: ChannelSlot): void {
     if (slot.queued > 0) slot.queued -= 1;
     if (this.#slots.get(slot.name) !== slot) return; // the client closed
-    const r = this.#wasm!.subscribe(slot.name);
+    const changes = this.#changesOf(slot);
+    const r = this.#wasm!.subscribe(slot.name, changes.event, changes.filter);
     if (r.status !== this.#module!.EngineStatus.ok) {
       this.#slots.delete(slot.name);
       this.#emitError(this.#statusError(r.status, slot.name));
@@ -751,6 +788,7 @@ export class TidewireClient {
         const to = stateName(module, toValue);
         const change: StateChange = { from, to, reason };
         this.#state = change.to;
+        if (to === 'connected') this.#urlWorked = true;
         this.#log('state', from, '->', to, reason);
         for (const l of [...this.#stateListeners]) {
           try {
@@ -834,6 +872,32 @@ export class TidewireClient {
       },
       onError: (code, message) => {
         this.#emitError(new TidewireError(code, message));
+      },
+      // options.url as a list or a function (the engine asks before every attempt). A list moves to its next URL
+      // after an attempt that never reached `connected`, and keeps one that worked.
+      onUrlRequest: () => {
+        const wasm = this.#wasm;
+        const url = this.options.url;
+        if (wasm === undefined || typeof url === 'string') return;
+        const current = () => this.#wasm === wasm;
+        if (typeof url !== 'function' && (this.#urlIndex < 0 || !this.#urlWorked)) {
+          this.#urlIndex = (this.#urlIndex + 1) % url.length;
+        }
+        this.#urlWorked = false;
+        Promise.resolve()
+          .then(() => (typeof url === 'function' ? url() : url[this.#urlIndex]))
+          .then(
+            (value: unknown) => {
+              if (!current()) return;
+              const problem = urlProblem(value);
+              if (problem === undefined) wasm.setUrl(value as string);
+              else wasm.urlFailed(`it returned a value that ${problem}`);
+            },
+            (e: unknown) => {
+              if (current()) wasm.urlFailed(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+            },
+          )
+          .catch((e: unknown) => this.#listenerThrew(e));
       },
       // Transient failures (the provider threw or rejected) are retried by the engine with the reconnect backoff;
       // only `null` (nobody signed in) stops. Answers to a client replaced or closed meanwhile are dropped.

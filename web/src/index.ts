@@ -18,7 +18,16 @@ export { TidewireError } from './errors.js';
 export { loadModule } from './module.js';
 export { loadStateModule } from './state_module.js';
 export type { StateModule } from './state_module.js';
-export type { ClientOptions, TokenSource } from './options.js';
+export type { ClientOptions, TokenSource, UrlSource } from './options.js';
+export type {
+  PostgresChangeEvent,
+  PostgresChangesEvent,
+  PostgresChangesFilter,
+  PostgresChangesPayload,
+  PostgresDeletePayload,
+  PostgresInsertPayload,
+  PostgresUpdatePayload,
+} from './postgres_changes.js';
 export type {
   ChannelMessage,
   ClientMetrics,
@@ -29,6 +38,6 @@ export type {
   SendResult,
   StateChange,
 } from './types.js';
-export { CONNECTION_STATES, ChatLimits, CloseCode, ErrorCode, DEFAULTS, PROTOCOL_VERSION } from './wire.js';
+export { CONNECTION_STATES, ChatLimits, CloseCode, ErrorCode, DEFAULTS, PROTOCOL_VERSION, PostgresChanges } from './wire.js';
 export type { ConnectionState } from './wire.js';
 export { configure, getDefaultClient, resetDefaultClient, realtimeClient, useRealtimeChannel } from './compat/default_client.js';

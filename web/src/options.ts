@@ -10,14 +10,23 @@ import type { WasmClientConfig } from './tidewire_module.mjs';
 export type TokenSource = string | (() => string | null | Promise<string | null>);
 
 /**
+ * Where to connect: a URL; a list of URLs, tried in turn when an attempt fails (the socket could not open, or
+ * closed before the server authenticated it), the one that worked being kept for reconnects; or a function
+ * returning a URL or a Promise of one, called before every connection attempt (a throw, a rejection or a value
+ * that is not a ws:// URL is a failed attempt, reported through onError as `url_provider_failed` and retried
+ * with the reconnect backoff). Every attempt, whichever URL it uses, takes one backoff step.
+ */
+export type UrlSource = string | readonly string[] | (() => string | Promise<string>);
+
+/**
  * The client's options. The engine's defaults live in C++ (src/client/client_config.hpp, read at runtime with
  * `WasmClient.defaultConfig()`); the values below are documentation. To add an engine option: a ClientConfig
  * field and its `.field` line in bindings/tidewire_module.cpp, its declaration in tidewire_module.d.mts, and its
  * documented line here (tsc checks that every engine option is declared and validated here).
  */
 export interface ClientOptions {
-  /** The server's WebSocket URL, e.g. `ws://localhost:8080/ws`. Required. */
-  url: string;
+  /** The server's WebSocket URL, e.g. `ws://localhost:8080/ws`, a list of them or a function (UrlSource). Required. */
+  url: UrlSource;
   /** JWT or a token provider. */
   token?: TokenSource;
   /** `'subprotocol'` (default): the token travels as `['jwt', token]`; `'message'`: as the first message. */
@@ -57,7 +66,7 @@ export interface ClientOptions {
 export type ResolvedOptions = Readonly<ClientOptions>;
 
 /** The numeric engine options, validated here and passed to the engine as they are. */
-export type NumericOption = Exclude<keyof WasmClientConfig, 'url' | 'authMode' | 'tokenProvider'>;
+export type NumericOption = Exclude<keyof WasmClientConfig, 'url' | 'urlProvider' | 'authMode' | 'tokenProvider'>;
 // Compile-time check: every numeric engine option is a documented ClientOptions field (and nothing else is).
 const NUMERIC: { readonly [K in NumericOption]: K extends keyof ClientOptions ? true : never } = {
   graceMs: true,
@@ -81,13 +90,16 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     throw new TypeError('tidewire: createClient(options) needs an options object such as { url: "ws://host/ws" }');
   }
   const { url } = options;
-  if (typeof url !== 'string' || !/^wss?:\/\/[^\s]+$/.test(url)) {
-    throw new TypeError(`tidewire: options.url must be a ws:// or wss:// URL, got ${JSON.stringify(url)}`);
-  }
-  try {
-    new URL(url);
-  } catch {
-    throw new TypeError(`tidewire: options.url is not a valid URL: ${url}`);
+  if (typeof url !== 'function') {
+    const list: readonly unknown[] = Array.isArray(url) ? url : [url];
+    if (list.length === 0) throw new TypeError('tidewire: options.url is an empty list; give at least one ws:// or wss:// URL');
+    list.forEach((u, i) => {
+      const problem = urlProblem(u);
+      if (problem !== undefined) {
+        const where = list === url ? `options.url[${i}]` : 'options.url';
+        throw new TypeError(`tidewire: ${where} ${problem} (options.url takes a URL, a list of URLs or a function returning one)`);
+      }
+    });
   }
   const token = options.token;
   if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') {
@@ -108,9 +120,33 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   return { ...options };
 }
 
+/** Why `url` cannot be connected to (a sentence's end), or undefined when it is a valid ws:// or wss:// URL. */
+export function urlProblem(url: unknown): string | undefined {
+  if (typeof url !== 'string' || !/^wss?:\/\/[^\s]+$/.test(url)) return `must be a ws:// or wss:// URL, got ${JSON.stringify(url)}`;
+  try {
+    new URL(url);
+  } catch {
+    return `is not a valid URL: ${url}`;
+  }
+  return undefined;
+}
+
+/** A key that names the same UrlSource the same way (a list by its URLs, a function by itself). */
+export function urlKey(url: UrlSource): string | (() => string | Promise<string>) {
+  return typeof url === 'string' ? url : typeof url === 'function' ? url : url.join(' ');
+}
+
 /** The engine's configuration: its defaults (C++) with the options the user set. */
 export function engineConfig(options: ResolvedOptions, defaults: WasmClientConfig, authMode: WasmClientConfig['authMode']): WasmClientConfig {
-  const config = { ...defaults, url: options.url, authMode, tokenProvider: typeof options.token === 'function' };
+  const url = options.url;
+  const config = {
+    ...defaults,
+    // A list or a function: the engine asks for the URL before every attempt (TidewireClient answers).
+    url: typeof url === 'string' ? url : '',
+    urlProvider: typeof url !== 'string',
+    authMode,
+    tokenProvider: typeof options.token === 'function',
+  };
   for (const key of NUMERIC_OPTIONS) {
     const v = options[key];
     if (v !== undefined) config[key] = v;

@@ -45,11 +45,14 @@ export const ErrorCode = {
   unsupported: 'unsupported',
   internal: 'internal',
   unavailable: 'unavailable',  // the broker (Redis) is unreachable: retry
+  badFilter: 'bad_filter',  // postgres_changes: a filter the server cannot apply
+  unknownTable: 'unknown_table',  // postgres_changes: no such table in the change feed
   // client-side
   invalidArgument: 'invalid_argument',
   outboxFull: 'outbox_full',
   authFailed: 'auth_failed',
   tokenProvider: 'token_provider_failed',
+  urlProvider: 'url_provider_failed',
   connectionRefused: 'connection_refused',
   reconnectFailed: 'reconnect_failed',
   badFrame: 'bad_frame',
@@ -87,6 +90,20 @@ export const ChatLimits = {
 export const DEFAULTS = {
   path: '/ws',
   defaultEvent: 'message',
+} as const;
+
+/**
+ * The database change feed (docs/PROTOCOL.md): a table's changes arrive on the channel `db:<schema>.<table>` as
+ * messages with the event `postgres_changes`; the subscribe's `changes` says which (events, filter operators).
+ */
+export const PostgresChanges = {
+  event: 'postgres_changes',
+  channelPrefix: 'db:',
+  defaultSchema: 'public',
+  /** The column usePostgresChanges identifies rows by unless told otherwise. */
+  defaultKey: 'id',
+  events: ['INSERT', 'UPDATE', 'DELETE', '*'],
+  operators: ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in'],
 } as const;
 
 export const LOG_PREFIX = '[tidewire]';

@@ -1166,3 +1166,136 @@ TEST_F(EngineTest, ATokenProviderThatNeverAnswersCountsAsAFailedAttemptAfterTheA
   tick(100000);
   EXPECT_EQ(engine->state(), ConnectionState::kConnected);
 }
+
+// --- url provider (ClientOptions.url as a list or a function, issue #15) -----------------------------------
+
+TEST_F(EngineTest, AUrlProviderIsAskedBeforeEveryAttemptAndItsFailureIsAFailedAttemptWithBackoff) {
+  auto c = config();
+  c.url = "";
+  c.url_provider = true;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  EXPECT_EQ(listener.url_requests, 1);
+  EXPECT_TRUE(transport.opens.empty());  // nothing opens before the URL is known
+  engine->set_url("ws://one/ws");
+  ASSERT_EQ(transport.opens.size(), 1u);
+  EXPECT_EQ(transport.opens[0].url, "ws://one/ws?v=1&binary=1&compact=1");
+  engine->on_socket_close(transport.current(), 1006, "");  // closed before auth: a failed attempt
+  EXPECT_EQ(engine->state(), ConnectionState::kReconnecting);
+  EXPECT_EQ(listener.url_requests, 1);  // not before the backoff
+  tick(10000);
+  EXPECT_EQ(listener.url_requests, 2);
+  engine->url_failed("Error: boom");  // the provider threw: one more failed attempt, reported, with backoff
+  EXPECT_EQ(listener.errors.back(), "url_provider_failed");
+  EXPECT_NE(listener.error_messages.back().find("Error: boom"), std::string::npos);
+  EXPECT_EQ(engine->state(), ConnectionState::kReconnecting);
+  EXPECT_EQ(engine->reconnect_attempts(), 2u);
+  EXPECT_EQ(transport.opens.size(), 1u);
+  engine->set_url("ws://late/ws");  // a stale answer is ignored
+  EXPECT_EQ(transport.opens.size(), 1u);
+  tick(10000);
+  EXPECT_EQ(listener.url_requests, 3);
+  tick(c.auth_timeout_ms);  // a provider that never answers counts as a failure too
+  EXPECT_EQ(listener.errors.back(), "url_provider_failed");
+  EXPECT_EQ(engine->reconnect_attempts(), 3u);
+  tick(20000);
+  engine->set_url("ws://two/ws");
+  accept();
+  EXPECT_EQ(engine->state(), ConnectionState::kConnected);
+  EXPECT_EQ(transport.opens.back().url, "ws://two/ws?v=1&binary=1&compact=1");
+  EXPECT_EQ(engine->config().url, "ws://two/ws");
+  EXPECT_EQ(engine->reconnect_attempts(), 0u);
+}
+
+TEST_F(EngineTest, AUrlProviderComesBeforeTheTokenProvider) {
+  auto c = config();
+  c.url_provider = true;
+  c.token_provider = true;
+  make(c);
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  EXPECT_EQ(listener.url_requests, 1);
+  EXPECT_EQ(listener.token_requests, 0);
+  engine->set_url("ws://one/ws");
+  EXPECT_EQ(listener.token_requests, 1);
+  engine->set_token("t");
+  ASSERT_EQ(transport.opens.size(), 1u);
+  EXPECT_EQ(transport.opens[0].protocols, (std::vector<std::string>{"jwt", "t"}));
+}
+
+// --- changefeed subscriptions (postgres_changes, issue #16) --------------------------------------------------
+
+TEST_F(EngineTest, ChangefeedSubscribesCarryTheirChangesOnEverySubscribe) {
+  std::uint32_t id = 0;
+  engine->subscribe("db:public.todos", id, "INSERT", "id=eq.4");
+  accept();
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0],
+            R"({"type":"subscribe","channel":"db:public.todos","ref":"s1","changes":{"event":"INSERT","filter":"id=eq.4"}})");
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"subscribed","channel":"db:public.todos","ref":"s1","offset":3,"epoch":"E"})",
+                            false);
+  // Another binding widens the spec: sent again at once, without recovery, and its answer is no gap.
+  engine->set_changes(id, "*", "");
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1], R"({"type":"subscribe","channel":"db:public.todos","ref":"s1","changes":{"event":"*"}})");
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"subscribed","channel":"db:public.todos","ref":"s1","offset":3,"epoch":"E"})",
+                            false);
+  EXPECT_TRUE(listener.gaps.empty());
+  engine->set_changes(id, "*", "");  // unchanged: nothing sent
+  EXPECT_EQ(transport.sent.size(), 2u);
+  // A reconnect's recovering subscribe carries the spec too.
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(10000);
+  transport.sent.clear();
+  accept();
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0],
+            R"({"type":"subscribe","channel":"db:public.todos","ref":"s1","since":{"offset":3,"epoch":"E"},"changes":{"event":"*"}})");
+  // Changed while that recovery is in flight: sent once it is confirmed (a second subscribe would read as a gap).
+  engine->set_changes(id, "DELETE", "");
+  EXPECT_EQ(transport.sent.size(), 1u);
+  engine->on_socket_message(
+      transport.current(),
+      R"({"type":"subscribed","channel":"db:public.todos","ref":"s1","offset":3,"epoch":"E","recovered":true})", false);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1],
+            R"({"type":"subscribe","channel":"db:public.todos","ref":"s1","changes":{"event":"DELETE"}})");
+  EXPECT_TRUE(listener.gaps.empty());
+}
+
+TEST_F(EngineTest, ARefusedSubscribeEndsTheChannelWithTheServersCodeUntilSubscribedAgain) {
+  std::uint32_t id = 0;
+  engine->subscribe("db:public.todos", id, "*", "nope");
+  accept();
+  engine->on_socket_message(
+      transport.current(), R"({"type":"error","ref":"s1","code":"bad_filter","message":"filter must be col=op.value"})",
+      false);
+  ASSERT_EQ(listener.unsubscribed.size(), 1u);
+  EXPECT_EQ(listener.unsubscribed[0].channel_id, id);
+  EXPECT_EQ(listener.unsubscribed[0].code, "bad_filter");
+  EXPECT_NE(listener.unsubscribed[0].message.find("filter must be col=op.value"), std::string::npos);
+  EXPECT_NE(listener.unsubscribed[0].message.find("subscribe() again"), std::string::npos);
+  EXPECT_TRUE(engine->channel(id)->revoked);
+  // Not sent again on reconnect (it would be refused again) ...
+  engine->on_socket_close(transport.current(), 1006, "");
+  tick(10000);
+  transport.sent.clear();
+  accept();
+  EXPECT_TRUE(transport.sent.empty());
+  // ... until the application subscribes again, with a fixed spec.
+  engine->set_changes(id, "*", "id=eq.1");
+  engine->resubscribe(id);
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_NE(transport.sent[0].find(R"("filter":"id=eq.1")"), std::string::npos);
+
+  // A retryable refusal (the broker is down) stays an error of the connection; the channel is not ended.
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"error","ref":"s1","code":"unavailable","message":"the broker is unreachable"})",
+                            false);
+  EXPECT_EQ(listener.unsubscribed.size(), 1u);
+  EXPECT_EQ(listener.errors.back(), "unavailable");
+  EXPECT_FALSE(engine->channel(id)->revoked);
+}

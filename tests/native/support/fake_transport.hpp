@@ -135,6 +135,7 @@ class RecordingListener final : public client::EngineListener {
     error_messages.emplace_back(message);
   }
   void on_token_request() override { ++token_requests; }
+  void on_url_request() override { ++url_requests; }
 
   struct Transition {
     client::ConnectionState from, to;
@@ -167,6 +168,7 @@ class RecordingListener final : public client::EngineListener {
   };
   std::vector<Unsubscribed> unsubscribed;
   int token_requests = 0;
+  int url_requests = 0;
 };
 
 }  // namespace tidewire::testing

@@ -45,6 +45,7 @@ struct CountingListener final : client::EngineListener {
   void on_unsubscribed(std::uint32_t, std::string_view, std::string_view) override {}
   void on_error(std::string_view, std::string_view) override {}
   void on_token_request() override {}
+  void on_url_request() override {}
   std::size_t bytes = 0;
 };
 

@@ -2,7 +2,7 @@
 // useRealtimeConnection({url})): components asking for the same URL share one client and so one socket, and a
 // released client is closed only after a grace period, so StrictMode's unmount/remount and hot reload reuse it.
 import { createClient, type TidewireClient } from '../client.js';
-import type { ClientOptions } from '../options.js';
+import { urlKey, type ClientOptions } from '../options.js';
 
 /** How long a client with no user left is kept before it is closed. */
 export const REGISTRY_GRACE_MS = 1000;
@@ -13,9 +13,11 @@ interface Entry {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
-const entries = new Map<string, Entry>();
+/** A URL, the URLs of a list, or a URL function: clients are shared by it (see urlKey). */
+type Key = ReturnType<typeof urlKey>;
+const entries = new Map<Key, Entry>();
 
-function scheduleClose(url: string, entry: Entry): void {
+function scheduleClose(url: Key, entry: Entry): void {
   clearTimeout(entry.timer);
   entry.timer = setTimeout(() => {
     entry.timer = undefined;
@@ -26,12 +28,13 @@ function scheduleClose(url: string, entry: Entry): void {
 }
 
 function entryFor(options: ClientOptions): Entry {
-  let entry = entries.get(options.url);
+  const key = urlKey(options.url);
+  let entry = entries.get(key);
   if (entry === undefined || entry.client.closed) {
     entry = { client: createClient(options), refs: 0, timer: undefined };
-    entries.set(options.url, entry);
+    entries.set(key, entry);
     // Created during a render that may never commit: closed after the grace period unless acquired.
-    scheduleClose(options.url, entry);
+    scheduleClose(key, entry);
   }
   return entry;
 }
@@ -54,11 +57,12 @@ export function acquireClient(options: ClientOptions): TidewireClient {
 }
 
 /** Releases a hold taken by acquireClient(); the last release closes the client after REGISTRY_GRACE_MS. */
-export function releaseClient(url: string, client: TidewireClient): void {
-  const entry = entries.get(url);
+export function releaseClient(url: ClientOptions['url'], client: TidewireClient): void {
+  const key = urlKey(url);
+  const entry = entries.get(key);
   if (entry === undefined || entry.client !== client) return;
   entry.refs = Math.max(0, entry.refs - 1);
-  if (entry.refs === 0) scheduleClose(url, entry);
+  if (entry.refs === 0) scheduleClose(key, entry);
 }
 
 /** Closes and forgets every registered client (tests, logout). */

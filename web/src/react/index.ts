@@ -21,6 +21,11 @@ export { useRealtimePresence } from './use_realtime_presence.js';
 export type { UseRealtimePresenceOptions, RealtimePresence, PresenceUser, PresenceUserInfo } from './use_realtime_presence.js';
 export { useRealtimeSync } from './use_realtime_sync.js';
 export type { UseRealtimeSyncOptions, RealtimeSync, SyncRecord } from './use_realtime_sync.js';
+export { usePostgresChanges } from './use_postgres_changes.js';
+export type { UsePostgresChangesOptions, PostgresChangesRows } from './use_postgres_changes.js';
+// The store behind usePostgresChanges, for useSyncExternalStore elsewhere (here, not in the plain entry: +0.65 KB).
+export { PostgresRows } from '../postgres_rows.js';
+export type { PostgresRowsOptions, PostgresRowsSnapshot } from '../postgres_rows.js';
 export { useChatRoom } from './use_chat_room.js';
 export type { ChatRoomState } from './use_chat_room.js';
 export { useChatRooms } from './use_chat_rooms.js';
