@@ -14,7 +14,9 @@ namespace {
 constexpr std::chrono::seconds kLagCheckInterval{1};
 constexpr std::chrono::seconds kCatalogRefreshInterval{5};
 constexpr std::chrono::seconds kLagWarningInterval{30};
-constexpr std::chrono::milliseconds kFeedbackInterval{100};
+// While busy, the slot's position is reported this often: a kill -9 replays at most this much (plus what is in
+// flight), which the broker's dedupe must still hold (the channel's history).
+constexpr std::chrono::milliseconds kFeedbackInterval{10};
 constexpr std::chrono::seconds kDrainDeadline{10};  // waiting for in-flight publishes when a stream ends
 
 std::uint64_t now_ms() {
@@ -46,6 +48,7 @@ Changefeed::Changefeed(ChangefeedOptions options, ChangefeedCatalog& catalog, Br
       sync_store_(std::move(sync_store)),
       flight_(std::make_shared<Flight>()) {
   if (options_.slot.empty()) options_.slot = std::string(wire::changefeed::kSlotName);
+  options_.database = with_connect_timeout(options_.database);
   std::string tables;
   for (const ChangefeedTable& t : catalog_.tables()) tables += (tables.empty() ? "" : ",") + t.qualified();
   plugin_options_ = "\"format-version\" '2', \"include-transaction\" 'true', \"include-timestamp\" 'true', "
@@ -227,7 +230,9 @@ void Changefeed::stream() {
       continue;
     }
     std::uint64_t wal_start = 0;
-    const ChangefeedStream::Read r = s.read(data, wal_start, 100);
+    // While transactions wait for `done` (an asynchronous broker), look again soon to confirm them promptly.
+    const bool waiting = !committed.empty() || flight->in_flight.load() > 0;
+    const ChangefeedStream::Read r = s.read(data, wal_start, waiting ? 2 : 100);
     if (r == ChangefeedStream::Read::kClosed) {
       Metrics::add(metrics_.changefeed_errors);
       log(LogLevel::kWarn, "msg=\"changefeed stream ended\" error=", log_quoted(s.error()));
@@ -238,6 +243,7 @@ void Changefeed::stream() {
       housekeeping(false);
       continue;
     }
+    housekeeping(false);  // the lag gauge and the catalog stay current under load too (a clock check when not due)
     if (!decode_wal2json(data, m, error)) {
       Metrics::add(metrics_.changefeed_errors);
       log(LogLevel::kError, "msg=\"changefeed: undecodable wal2json message skipped\" error=", log_quoted(error),
@@ -279,7 +285,9 @@ void Changefeed::stream() {
             txn->failed.store(true);
             flight->failed.store(true);
             Metrics::add(metrics.changefeed_errors);
-          } else if (!o.duplicate) {
+          } else if (o.duplicate) {
+            Metrics::add(metrics.changefeed_duplicates);
+          } else {
             Metrics::add(metrics.changefeed_changes);
             Metrics::add(metrics.publications);
           }

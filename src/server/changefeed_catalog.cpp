@@ -8,8 +8,13 @@ namespace {
 constexpr std::chrono::seconds kRefreshInterval{1};  // per table, for on-demand refreshes
 }
 
+std::string with_connect_timeout(const std::string& url) {
+  if (url.find("connect_timeout=") != std::string::npos) return url;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=5";
+}
+
 ChangefeedCatalog::ChangefeedCatalog(std::string conninfo, std::vector<ChangefeedTable> tables)
-    : conninfo_(std::move(conninfo)), tables_(std::move(tables)) {}
+    : conninfo_(with_connect_timeout(conninfo)), tables_(std::move(tables)) {}
 
 const ChangefeedTable* ChangefeedCatalog::table(const std::string& schema, const std::string& name) const {
   for (const ChangefeedTable& t : tables_)

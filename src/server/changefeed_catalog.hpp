@@ -22,6 +22,10 @@
 
 namespace tidewire::server {
 
+// The postgres:// URL with connect_timeout=5 (unless it has one), so no connect holds the feed's thread, the
+// start or the shutdown for long.
+std::string with_connect_timeout(const std::string& url);
+
 // column name -> information_schema data_type ("integer", "text", "jsonb", ...)
 using TableColumns = std::map<std::string, std::string>;
 

@@ -264,14 +264,17 @@ describe('database change feed', { skip }, () => {
     }
   });
 
-  it('delivers every row exactly once, in commit order, across a kill -9 of the server', async () => {
+  it('delivers every row exactly once, in commit order, across a kill -9 of the server', async (t) => {
     const db = await pg.createDatabase();
     await db.psql(`CREATE TABLE seq (id int PRIMARY KEY);
       CREATE PROCEDURE fill(a int, b int) LANGUAGE plpgsql AS $$
       BEGIN FOR i IN a..b LOOP INSERT INTO seq VALUES (i); COMMIT; PERFORM pg_sleep(0.002); END LOOP; END $$;`);
+    // A copy of the slot stays at the start: read again at the end, it replays every change (see below).
+    await db.psql(`SELECT pg_create_logical_replication_slot('restart_slot', 'wal2json');
+      SELECT pg_copy_logical_replication_slot('restart_slot', 'restart_copy');`);
     const dir = mkdtempSync(join(tmpdir(), 'tw-cf-'));
-    const args = ['--data-dir', dir, '--history-size', '10000', '--database', db.url, '--changefeed-tables', 'public.seq',
-      '--changefeed-slot', 'restart_slot'];
+    const base = ['--data-dir', dir, '--history-size', '10000', '--database', db.url, '--changefeed-tables', 'public.seq'];
+    const args = [...base, '--changefeed-slot', 'restart_slot'];
     let server = await startServer({ args });
     const N = 600;
     const got = [];
@@ -300,6 +303,7 @@ describe('database change feed', { skip }, () => {
       server.process.kill('SIGKILL');
       await server.stop();
       await c.closed;
+      const firstRun = got.length;
       server = await startServer({ args });
       c = await follow(server);
       await writing;
@@ -307,6 +311,21 @@ describe('database change feed', { skip }, () => {
       await new Promise((r) => setTimeout(r, 300)); // a duplicate would arrive now
       assert.equal(got.length, N);
       assert.deepEqual(got, Array.from({ length: N }, (_, i) => i + 1));
+      t.diagnostic(`killed after ${firstRun} rows; replayed from the slot and deduplicated: ` +
+        `${await metric(server, 'tidewire_changefeed_duplicates_total')}`);
+      await c.close();
+
+      // A replay of everything (the copy of the slot never moved) publishes nothing twice: the ids derived from
+      // the LSNs are still in the channel's history (restored from the data dir).
+      await server.stop();
+      server = await startServer({ args: [...base, '--changefeed-slot', 'restart_copy'] });
+      c = await follow(server);
+      await waitFor(async () => (await metric(server, 'tidewire_changefeed_duplicates_total')) === N, 15000,
+        `${N} duplicates`);
+      await db.psql(`INSERT INTO seq VALUES (${N + 1})`);
+      await waitFor(() => got.length === N + 1, 5000, 'the next row');
+      assert.equal(got.at(-1), N + 1);
+      assert.equal(await metric(server, 'tidewire_changefeed_changes_total'), 1);
       await c.close();
     } finally {
       await server.stop();
@@ -315,7 +334,7 @@ describe('database change feed', { skip }, () => {
   });
 
   describe('two nodes on Redis', { skip: missingBinaries().join(', ') || false }, () => {
-    it('reads the slot once, delivers each change once on both nodes, and fails over on kill -9', async () => {
+    it('reads the slot once, delivers each change once on both nodes, and fails over on kill -9', async (t) => {
       const db = await pg.createDatabase();
       await db.psql(`CREATE TABLE two (id int PRIMARY KEY);
         CREATE PROCEDURE fill(a int, b int) LANGUAGE plpgsql AS $$
@@ -360,6 +379,8 @@ describe('database change feed', { skip }, () => {
         await new Promise((r) => setTimeout(r, 300));
         assert.deepEqual(ids(clients[other]), Array.from({ length: 400 }, (_, i) => i + 1));
         assert.ok((await metric(nodes[other], 'tidewire_changefeed_changes_total')) > 0);
+        t.diagnostic(`the survivor took over; replayed and deduplicated: ` +
+          `${await metric(nodes[other], 'tidewire_changefeed_duplicates_total')}`);
       } finally {
         for (const c of clients) await c.close();
         for (const n of nodes) await n.stop();
