@@ -1,5 +1,6 @@
 #include "server/changefeed.hpp"
 
+#include <algorithm>
 #include <deque>
 
 #include "protocol/wire.hpp"
@@ -206,7 +207,9 @@ void Changefeed::stream() {
         s.server_wal_end() > confirmed)
       confirmed = s.server_wal_end();
     const auto now = std::chrono::steady_clock::now();
-    if ((confirmed > reported && (idle || now - last_feedback >= kFeedbackInterval)) || s.reply_requested() ||
+    // At most one report (and history sync) per interval: at 1,000 single-row transactions a second, one per
+    // transaction cost a syscall and a commit each.
+    if ((confirmed > reported && now - last_feedback >= kFeedbackInterval) || s.reply_requested() ||
         now - last_feedback >= std::chrono::seconds(5)) {
       if (confirmed > reported && sync_store_) sync_store_();
       s.send_feedback(confirmed);  // 0 (nothing confirmed yet) is ignored by the server
@@ -230,9 +233,17 @@ void Changefeed::stream() {
       continue;
     }
     std::uint64_t wal_start = 0;
-    // While transactions wait for `done` (an asynchronous broker), look again soon to confirm them promptly.
-    const bool waiting = !committed.empty() || flight->in_flight.load() > 0;
-    const ChangefeedStream::Read r = s.read(data, wal_start, waiting ? 2 : 100);
+    // While transactions wait for `done` (an asynchronous broker), look again soon; a confirmed position waiting
+    // for its report, when the interval ends.
+    int timeout_ms = 100;
+    if (!committed.empty() || flight->in_flight.load() > 0) {
+      timeout_ms = 2;
+    } else if (confirmed > reported) {
+      const auto due = std::chrono::duration_cast<std::chrono::milliseconds>(
+          last_feedback + kFeedbackInterval - std::chrono::steady_clock::now());
+      timeout_ms = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(100, due.count() + 1)));
+    }
+    const ChangefeedStream::Read r = s.read(data, wal_start, timeout_ms);
     if (r == ChangefeedStream::Read::kClosed) {
       Metrics::add(metrics_.changefeed_errors);
       log(LogLevel::kWarn, "msg=\"changefeed stream ended\" error=", log_quoted(s.error()));
