@@ -73,6 +73,12 @@ void Changefeed::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Changefeed::report(LogLevel level, const std::string& line) {
+  if (line == last_problem_) return;  // retried every second: said once until something changes
+  last_problem_ = line;
+  log_line(level, line);
+}
+
 void Changefeed::wait_for(std::chrono::milliseconds d) {
   std::unique_lock<std::mutex> lock(wait_mutex_);
   wait_cv_.wait_for(lock, d, [this] { return stopping(); });
@@ -106,9 +112,9 @@ bool Changefeed::ensure_slot() {
   if (!found.ok()) return false;
   if (found.rows() > 0) {
     if (found.text(0, 0) == found.text(0, 1) && found.text(0, 2) == "wal2json") return true;
-    log(LogLevel::kError, "msg=\"changefeed: the slot belongs to another database or plugin; give this deployment "
-                          "its own --changefeed-slot\" slot=", options_.slot, " database=", log_quoted(found.text(0, 0)),
-        " plugin=", log_quoted(found.text(0, 2)));
+    report(LogLevel::kError, "msg=\"changefeed: the slot belongs to another database or plugin; give this "
+                             "deployment its own --changefeed-slot\" slot=" + options_.slot + " database=" +
+                                 log_quoted(found.text(0, 0)) + " plugin=" + log_quoted(found.text(0, 2)));
     return false;
   }
   const PgResult created =
@@ -118,8 +124,8 @@ bool Changefeed::ensure_slot() {
     return true;
   }
   if (created.sqlstate() == "42710") return true;  // another node created it first
-  log(LogLevel::kError, "msg=\"changefeed cannot create its slot\" slot=", options_.slot,
-      " error=", log_quoted(created.error()));
+  report(LogLevel::kError, "msg=\"changefeed cannot create its slot\" slot=" + options_.slot +
+                               " error=" + log_quoted(created.error()));
   return false;
 }
 
@@ -130,7 +136,7 @@ void Changefeed::housekeeping(bool force) {
     slot_ready_ = false;
     if (!control_.connect(options_.database)) {
       Metrics::add(metrics_.changefeed_errors);
-      log(LogLevel::kWarn, "msg=\"changefeed cannot reach the database\" error=", log_quoted(control_.last_error()));
+      report(LogLevel::kWarn, "msg=\"changefeed cannot reach the database\" error=" + log_quoted(control_.last_error()));
       return;
     }
     control_.exec("SET statement_timeout = 5000");
@@ -177,12 +183,13 @@ void Changefeed::stream() {
       return wait_for(options_.retry);
     case ChangefeedStream::Open::kFailed:
       Metrics::add(metrics_.changefeed_errors);
-      log(LogLevel::kWarn, "msg=\"changefeed cannot start streaming\" error=", log_quoted(s.error()));
+      report(LogLevel::kWarn, "msg=\"changefeed cannot start streaming\" error=" + log_quoted(s.error()));
       slot_ready_ = false;
       return wait_for(options_.retry);
     case ChangefeedStream::Open::kStreaming: break;
   }
   standby_logged_ = false;
+  last_problem_.clear();
   metrics_.changefeed_leader.store(1);
   log(LogLevel::kInfo, "msg=\"changefeed leader: reading the slot\" slot=", options_.slot);
 

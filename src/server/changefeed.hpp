@@ -43,6 +43,7 @@
 #include "server/broker.hpp"
 #include "server/changefeed_catalog.hpp"
 #include "server/changefeed_tables.hpp"
+#include "server/log.hpp"
 #include "server/metrics.hpp"
 
 namespace tidewire::server {
@@ -72,6 +73,8 @@ class Changefeed {
   void run();
   bool stopping() const { return stop_.load(std::memory_order_acquire); }
   void wait_for(std::chrono::milliseconds d);
+  // Logs a problem the retry loop meets, unless it is the one logged last (no line per second while it lasts).
+  void report(LogLevel level, const std::string& line);
   // Housekeeping of every node: the control connection, the slot, the lag gauge, the catalog refresh.
   void housekeeping(bool force);
   bool ensure_slot();
@@ -89,6 +92,7 @@ class Changefeed {
   bool warned_unbounded_ = false;
   bool slot_ready_ = false;
   bool standby_logged_ = false;
+  std::string last_problem_;
   std::atomic<bool> stop_{false};
   std::mutex wait_mutex_;
   std::condition_variable wait_cv_;
