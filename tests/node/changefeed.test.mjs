@@ -388,5 +388,37 @@ describe('database change feed', { skip }, () => {
         redis.cleanup();
       }
     });
+
+    it('stops reading while Redis is down and publishes what was written meanwhile once it is back', async () => {
+      const db = await pg.createDatabase();
+      await db.psql('CREATE TABLE outage (id int PRIMARY KEY)');
+      const redis = await startRedis();
+      const node = await startServer({ args: ['--broker', redis.url, '--database', db.url,
+        '--changefeed-tables', 'public.outage', '--changefeed-slot', 'outage_slot'] });
+      let c;
+      try {
+        await leading(node);
+        c = await connectAuthed(node, 'watcher');
+        assert.equal((await sub(c, 'db:public.outage')).type, 'subscribed');
+        const ids = () => changesOf(c, 'db:public.outage').map((p) => p.new.id);
+        await db.psql('INSERT INTO outage SELECT generate_series(1, 5)');
+        await waitFor(() => ids().length === 5, 5000, 'five rows');
+        await redis.stop();
+        await waitFor(async () => (await metric(node, 'tidewire_changefeed_leader')) === 0, 10000, 'the slot let go');
+        await db.psql('INSERT INTO outage SELECT generate_series(6, 10)');
+        // held in the WAL: the slot lags and nothing is published
+        await waitFor(async () => (await metric(node, 'tidewire_changefeed_slot_lag_bytes')) > 0, 5000, 'a lag');
+        assert.equal(ids().length, 5);
+        await redis.restart(); // no persistence: a new epoch, which the subscriber follows from offset 1
+        await leading(node, 15000);
+        await waitFor(() => ids().length === 10, 10000, 'the rows written while Redis was down');
+        assert.deepEqual(ids(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      } finally {
+        await c?.close();
+        await node.stop();
+        await redis.stop();
+        redis.cleanup();
+      }
+    });
   });
 });
