@@ -231,6 +231,8 @@ describe('database change feed', { skip }, () => {
       const pub = await c.request({ type: 'channel_message', channel: 'db:public.todos', event: 'postgres_changes',
         payload: { eventType: 'INSERT', new: { id: 666 } } });
       assert.equal(pub.code, 'forbidden');
+      const sync = await c.request({ type: 'sync_insert', channel: 'db:public.todos', resource: 'todos', data: { id: 1 } });
+      assert.equal(sync.code, 'forbidden'); // sync would publish its own events there
       // the token's channels claim applies to db: channels as to any channel
       const limited = await connect('dave', { claims: { channels: ['room:*'] } });
       const r = await sub(limited, 'db:public.todos');
