@@ -88,8 +88,8 @@ try {
     args: ['--data-dir', dataDir, '--history-store', opts['history-store'], '--database', db.url,
       '--changefeed-tables', 'public.bench_rows', '--log-level', 'warn'],
   });
-  await waitFor(async () => /^tidewire_changefeed_leader 1$/m.test(await (await fetch(`${server.httpUrl}/metrics`)).text()),
-    15000, 'the feed leads');
+  const metrics = async () => (await fetch(`${server.httpUrl}/metrics`)).text();
+  await waitFor(async () => /^tidewire_changefeed_leader 1$/m.test(await metrics()), 15000, 'the feed leads');
 
   const warmupRows = Math.round(RATE * WARMUP);
   const latencies = [];
@@ -97,7 +97,8 @@ try {
   for (let i = 0; i < SUBSCRIBERS; i++) {
     const c = await connectAuthed(server, `bench-${i}`);
     const changes = i < FILTERED ? { filter: 'id=gt.0' } : undefined;
-    const reply = await c.request({ type: 'subscribe', channel: 'db:public.bench_rows', ...(changes ? { changes } : {}) });
+    const reply = await c.request({ type: 'subscribe', channel: 'db:public.bench_rows',
+      ...(changes ? { changes } : {}) });
     if (reply.type !== 'subscribed') throw new Error(`subscribe failed: ${JSON.stringify(reply)}`);
     const s = { last: 0, count: 0, bad: 0 };
     stats.push(s);
@@ -151,7 +152,8 @@ try {
   console.log(`insert -> subscriber at ${RATE} rows/s (achieved ${result.achievedRate}), ${SUBSCRIBERS} subscribers ` +
     `(${FILTERED} filtered), history ${result.historyStore}: p50 ${result.p50ms.toFixed(2)} ms, ` +
     `p90 ${result.p90ms.toFixed(2)} ms, p99 ${result.p99ms.toFixed(2)} ms, max ${result.maxms.toFixed(1)} ms; ` +
-    `server CPU ${result.serverCpuUsPerChange.toFixed(1)} µs per change (${(result.serverCpuShare * 100).toFixed(1)}% ` +
+    `server CPU ${result.serverCpuUsPerChange.toFixed(1)} µs per change ` +
+    `(${(result.serverCpuShare * 100).toFixed(1)}% ` +
     `of a core); machine busy ${(result.machineBusy * 100).toFixed(0)}% of ${result.cores} cores; ` +
     `missing/out of order: ${result.outOfOrderOrMissing}`);
   console.log(JSON.stringify(result));

@@ -136,7 +136,8 @@ void Changefeed::housekeeping(bool force) {
     slot_ready_ = false;
     if (!control_.connect(options_.database)) {
       Metrics::add(metrics_.changefeed_errors);
-      report(LogLevel::kWarn, "msg=\"changefeed cannot reach the database\" error=" + log_quoted(control_.last_error()));
+      report(LogLevel::kWarn,
+             "msg=\"changefeed cannot reach the database\" error=" + log_quoted(control_.last_error()));
       return;
     }
     control_.exec("SET statement_timeout = 5000");

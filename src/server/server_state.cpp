@@ -55,8 +55,9 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
     router.set_health([this] { return broker->healthy(); });
   }
   if (c.changefeed_tables.empty()) return;
-  std::string error;
-  changefeed_catalog = std::make_unique<ChangefeedCatalog>(c.database, parse_changefeed_tables(c.changefeed_tables, error));
+  std::string error;  // the list was validated by parse_config
+  changefeed_catalog =
+      std::make_unique<ChangefeedCatalog>(c.database, parse_changefeed_tables(c.changefeed_tables, error));
   changefeed_catalog->refresh_all();  // before serving; the feed's thread retries when the database is down
   handler.set_changefeed_catalog(changefeed_catalog.get());
   ChangefeedOptions feed;

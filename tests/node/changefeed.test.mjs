@@ -231,7 +231,8 @@ describe('database change feed', { skip }, () => {
       const pub = await c.request({ type: 'channel_message', channel: 'db:public.todos', event: 'postgres_changes',
         payload: { eventType: 'INSERT', new: { id: 666 } } });
       assert.equal(pub.code, 'forbidden');
-      const sync = await c.request({ type: 'sync_insert', channel: 'db:public.todos', resource: 'todos', data: { id: 1 } });
+      const sync = await c.request({ type: 'sync_insert', channel: 'db:public.todos', resource: 'todos',
+        data: { id: 1 } });
       assert.equal(sync.code, 'forbidden'); // sync would publish its own events there
       // the token's channels claim applies to db: channels as to any channel
       const limited = await connect('dave', { claims: { channels: ['room:*'] } });
@@ -275,7 +276,8 @@ describe('database change feed', { skip }, () => {
     await db.psql(`SELECT pg_create_logical_replication_slot('restart_slot', 'wal2json');
       SELECT pg_copy_logical_replication_slot('restart_slot', 'restart_copy');`);
     const dir = mkdtempSync(join(tmpdir(), 'tw-cf-'));
-    const base = ['--data-dir', dir, '--history-size', '10000', '--database', db.url, '--changefeed-tables', 'public.seq'];
+    const base = ['--data-dir', dir, '--history-size', '10000', '--database', db.url,
+      '--changefeed-tables', 'public.seq'];
     const args = [...base, '--changefeed-slot', 'restart_slot'];
     let server = await startServer({ args });
     const N = 600;
@@ -354,7 +356,8 @@ describe('database change feed', { skip }, () => {
         const leaders = [await metric(nodes[0], 'tidewire_changefeed_leader'),
           await metric(nodes[1], 'tidewire_changefeed_leader')];
         assert.equal(leaders[0] + leaders[1], 1);
-        const slots = await db.psql(`SELECT count(*) FROM pg_stat_replication WHERE application_name = 'tidewire_changefeed'`);
+        const slots = await db.psql(
+          `SELECT count(*) FROM pg_stat_replication WHERE application_name = 'tidewire_changefeed'`);
         assert.equal(slots.trim(), '1');
         const leader = leaders[0] === 1 ? 0 : 1;
         const other = 1 - leader;

@@ -26,7 +26,8 @@ TEST(ChangefeedTables, ParsesOwnersFoldsCaseAndRefusesBadNames) {
   EXPECT_EQ(t[0].owner_column, "user_id");
   EXPECT_EQ(t[1].qualified(), "app.notes");
   EXPECT_EQ(t[1].owner_column, "");
-  for (const char* bad : {"todos", "public.todos(", "public.to-dos", "public.todos(a b)", "public.t,public.t", "1x.t"}) {
+  for (const char* bad :
+       {"todos", "public.todos(", "public.to-dos", "public.todos(a b)", "public.t,public.t", "1x.t"}) {
     parse_changefeed_tables(bad, error);
     EXPECT_NE(error, "") << bad;
   }
@@ -40,7 +41,8 @@ TEST(ChangefeedWal2json, DecodesRowsIntoSupabasePayloads) {
   Wal2jsonMessage m;
   std::string error;
   ASSERT_TRUE(decode_wal2json(
-      R"({"action":"U","timestamp":"2026-12-04 23:22:32.618343+00","lsn":"0/1507DE8","schema":"public","table":"todos",)"
+      R"({"action":"U","timestamp":"2026-12-04 23:22:32.618343+00","lsn":"0/1507DE8",)"
+      R"("schema":"public","table":"todos",)"
       R"("columns":[{"name":"id","type":"integer","value":1},{"name":"j","type":"jsonb","value":"{\"a\": [1, 2]}"},)"
       R"({"name":"f","type":"double precision","value":null}],"identity":[{"name":"id","type":"integer","value":1}]})",
       m, error))
@@ -50,7 +52,8 @@ TEST(ChangefeedWal2json, DecodesRowsIntoSupabasePayloads) {
   const json p = json::parse(m.payload);
   EXPECT_EQ(p, json::parse(R"({"schema":"public","table":"todos","commit_timestamp":"2026-12-04T23:22:32.618Z",
     "eventType":"UPDATE","new":{"id":1,"j":{"a":[1,2]},"f":null},"old":{"id":1},"errors":null})"));
-  ASSERT_TRUE(decode_wal2json(R"({"action":"D","schema":"s","table":"t","identity":[{"name":"id","value":2}]})", m, error));
+  ASSERT_TRUE(
+      decode_wal2json(R"({"action":"D","schema":"s","table":"t","identity":[{"name":"id","value":2}]})", m, error));
   EXPECT_EQ(json::parse(m.payload)["new"], json::object());
   ASSERT_TRUE(decode_wal2json(R"({"action":"C","lsn":"0/1507DB8","nextlsn":"1/A"})", m, error));
   EXPECT_EQ(m.next_lsn, (1ull << 32) | 10u);

@@ -101,8 +101,9 @@ TEST(Config, ChangefeedTablesAndSlot) {
     EXPECT_FALSE(r.error.empty());
   }
   // With --database (chat and sync in Postgres), several nodes may keep a data dir.
-  EXPECT_EQ(parse({"--broker", "redis://127.0.0.1:6379", "--data-dir", "/tmp/x", "--database", "postgres://u@h/db"}).status,
-            ConfigStatus::kOk);
+  EXPECT_EQ(
+      parse({"--broker", "redis://127.0.0.1:6379", "--data-dir", "/tmp/x", "--database", "postgres://u@h/db"}).status,
+      ConfigStatus::kOk);
   EXPECT_EQ(parse({"--broker", "redis://127.0.0.1:6379", "--data-dir", "/tmp/x"}).status, ConfigStatus::kError);
 }
 
