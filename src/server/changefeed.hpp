@@ -26,7 +26,10 @@
 // `max_in_flight` changes wait for `done`. The slot then holds WAL on the database: bound it with Postgres's
 // max_slot_wal_keep_size (checked at start: a warning when unbounded). /metrics: tidewire_changefeed_slot_lag_bytes
 // (pg_current_wal_lsn() - confirmed_flush_lsn, read every second by every node), a warning log above
-// `lag_warning_bytes`. A publish that fails (unavailable) ends the stream: it restarts from the slot.
+// `lag_warning_bytes`. A publish that fails (unavailable) ends the stream: it restarts from the slot, and the
+// replay dedupes what did get through. Limit: with Redis, publishes are pipelined (up to max_in_flight), so a
+// change published after a failed one of the same window would precede it after the replay; a lost Redis
+// connection fails every publish queued behind the failure, which is the case met in practice.
 #pragma once
 
 #include <atomic>
