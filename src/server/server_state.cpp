@@ -63,6 +63,7 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
   ChangefeedOptions feed;
   feed.database = c.database;
   feed.slot = c.changefeed_slot;
+  feed.lag_warning_bytes = c.changefeed_lag_warning_bytes;
   changefeed = std::make_unique<Changefeed>(std::move(feed), *changefeed_catalog, handler.broker(), handler.metrics(),
                                             [this] {
                                               if (history_store) history_store->sync();

@@ -399,7 +399,8 @@ describe('database change feed', { skip }, () => {
       await db.psql('CREATE TABLE outage (id int PRIMARY KEY)');
       const redis = await startRedis();
       const node = await startServer({ args: ['--broker', redis.url, '--database', db.url,
-        '--changefeed-tables', 'public.outage', '--changefeed-slot', 'outage_slot'] });
+        '--changefeed-tables', 'public.outage', '--changefeed-slot', 'outage_slot',
+        '--changefeed-lag-warning-bytes', '1'] });
       let c;
       try {
         await leading(node);
@@ -413,6 +414,8 @@ describe('database change feed', { skip }, () => {
         await db.psql('INSERT INTO outage SELECT generate_series(6, 10)');
         // held in the WAL: the slot lags and nothing is published
         await waitFor(async () => (await metric(node, 'tidewire_changefeed_slot_lag_bytes')) > 0, 5000, 'a lag');
+        await waitFor(() => /level=warn msg="changefeed slot lags" slot=outage_slot lag_bytes=\d+/.test(node.stderr),
+          5000, 'the lag warning');
         assert.equal(ids().length, 5);
         await redis.restart(); // no persistence: a new epoch, which the subscriber follows from offset 1
         await leading(node, 15000);

@@ -90,6 +90,9 @@ TEST(Config, ChangefeedTablesAndSlot) {
                                  "--changefeed-slot", "app_feed"});
   ASSERT_EQ(ok.status, ConfigStatus::kOk) << ok.error;
   EXPECT_EQ(ok.config.changefeed_slot, "app_feed");
+  EXPECT_EQ(ok.config.changefeed_lag_warning_bytes, 64ull << 20);
+  EXPECT_EQ(parse({"--changefeed-lag-warning-bytes", "1024"}).config.changefeed_lag_warning_bytes, 1024u);
+  EXPECT_EQ(parse({"--changefeed-lag-warning-bytes", "0"}).status, ConfigStatus::kError);
   for (const std::vector<const char*>& bad : std::vector<std::vector<const char*>>{
            {"--database", "postgres://u@h/db", "--changefeed-tables", "todos"},
            {"--database", "postgres://u@h/db", "--changefeed-tables", "public.todos(user id)"},
