@@ -66,9 +66,11 @@ bool ChangefeedCatalog::refresh_all() {
     lock.unlock();  // a connect may take seconds: never hold up a subscribe for it
     PgConnection fresh;
     if (!fresh.connect(conninfo_)) {
-      log(LogLevel::kWarn, "msg=\"changefeed catalog: cannot connect\" error=", log_quoted(fresh.last_error()));
+      if (!connect_failed_.exchange(true))  // once until it connects again (the feed retries every 5 s)
+        log(LogLevel::kWarn, "msg=\"changefeed catalog: cannot connect\" error=", log_quoted(fresh.last_error()));
       return false;
     }
+    connect_failed_.store(false);
     fresh.exec("SET statement_timeout = 250");
     lock.lock();
     conn_ = std::move(fresh);

@@ -11,6 +11,7 @@
 // database more than once a second per table.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -57,6 +58,7 @@ class ChangefeedCatalog {
   std::map<std::string, std::shared_ptr<const TableColumns>> cache_;  // qualified name -> columns
   std::map<std::string, std::chrono::steady_clock::time_point> refreshed_;
   bool reported_ = false;  // missing tables/columns were logged
+  std::atomic<bool> connect_failed_{false};  // the last connect failed (and was logged)
 };
 
 }  // namespace tidewire::server
