@@ -1,5 +1,6 @@
 #include "server/changefeed.hpp"
 
+#include <algorithm>
 #include <deque>
 
 #include "protocol/wire.hpp"
@@ -14,7 +15,9 @@ namespace {
 constexpr std::chrono::seconds kLagCheckInterval{1};
 constexpr std::chrono::seconds kCatalogRefreshInterval{5};
 constexpr std::chrono::seconds kLagWarningInterval{30};
-constexpr std::chrono::milliseconds kFeedbackInterval{100};
+// While busy, the slot's position is reported this often: a kill -9 replays at most this much (plus what is in
+// flight), which the broker's dedupe must still hold (the channel's history).
+constexpr std::chrono::milliseconds kFeedbackInterval{10};
 constexpr std::chrono::seconds kDrainDeadline{10};  // waiting for in-flight publishes when a stream ends
 
 std::uint64_t now_ms() {
@@ -46,6 +49,7 @@ Changefeed::Changefeed(ChangefeedOptions options, ChangefeedCatalog& catalog, Br
       sync_store_(std::move(sync_store)),
       flight_(std::make_shared<Flight>()) {
   if (options_.slot.empty()) options_.slot = std::string(wire::changefeed::kSlotName);
+  options_.database = with_connect_timeout(options_.database);
   std::string tables;
   for (const ChangefeedTable& t : catalog_.tables()) tables += (tables.empty() ? "" : ",") + t.qualified();
   plugin_options_ = "\"format-version\" '2', \"include-transaction\" 'true', \"include-timestamp\" 'true', "
@@ -67,6 +71,12 @@ void Changefeed::stop() {
   }
   wait_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void Changefeed::report(LogLevel level, const std::string& line) {
+  if (line == last_problem_) return;  // retried every second: said once until something changes
+  last_problem_ = line;
+  log_line(level, line);
 }
 
 void Changefeed::wait_for(std::chrono::milliseconds d) {
@@ -102,9 +112,9 @@ bool Changefeed::ensure_slot() {
   if (!found.ok()) return false;
   if (found.rows() > 0) {
     if (found.text(0, 0) == found.text(0, 1) && found.text(0, 2) == "wal2json") return true;
-    log(LogLevel::kError, "msg=\"changefeed: the slot belongs to another database or plugin; give this deployment "
-                          "its own --changefeed-slot\" slot=", options_.slot, " database=", log_quoted(found.text(0, 0)),
-        " plugin=", log_quoted(found.text(0, 2)));
+    report(LogLevel::kError, "msg=\"changefeed: the slot belongs to another database or plugin; give this "
+                             "deployment its own --changefeed-slot\" slot=" + options_.slot + " database=" +
+                                 log_quoted(found.text(0, 0)) + " plugin=" + log_quoted(found.text(0, 2)));
     return false;
   }
   const PgResult created =
@@ -114,8 +124,8 @@ bool Changefeed::ensure_slot() {
     return true;
   }
   if (created.sqlstate() == "42710") return true;  // another node created it first
-  log(LogLevel::kError, "msg=\"changefeed cannot create its slot\" slot=", options_.slot,
-      " error=", log_quoted(created.error()));
+  report(LogLevel::kError, "msg=\"changefeed cannot create its slot\" slot=" + options_.slot +
+                               " error=" + log_quoted(created.error()));
   return false;
 }
 
@@ -126,7 +136,8 @@ void Changefeed::housekeeping(bool force) {
     slot_ready_ = false;
     if (!control_.connect(options_.database)) {
       Metrics::add(metrics_.changefeed_errors);
-      log(LogLevel::kWarn, "msg=\"changefeed cannot reach the database\" error=", log_quoted(control_.last_error()));
+      report(LogLevel::kWarn,
+             "msg=\"changefeed cannot reach the database\" error=" + log_quoted(control_.last_error()));
       return;
     }
     control_.exec("SET statement_timeout = 5000");
@@ -173,12 +184,13 @@ void Changefeed::stream() {
       return wait_for(options_.retry);
     case ChangefeedStream::Open::kFailed:
       Metrics::add(metrics_.changefeed_errors);
-      log(LogLevel::kWarn, "msg=\"changefeed cannot start streaming\" error=", log_quoted(s.error()));
+      report(LogLevel::kWarn, "msg=\"changefeed cannot start streaming\" error=" + log_quoted(s.error()));
       slot_ready_ = false;
       return wait_for(options_.retry);
     case ChangefeedStream::Open::kStreaming: break;
   }
   standby_logged_ = false;
+  last_problem_.clear();
   metrics_.changefeed_leader.store(1);
   log(LogLevel::kInfo, "msg=\"changefeed leader: reading the slot\" slot=", options_.slot);
 
@@ -203,7 +215,9 @@ void Changefeed::stream() {
         s.server_wal_end() > confirmed)
       confirmed = s.server_wal_end();
     const auto now = std::chrono::steady_clock::now();
-    if ((confirmed > reported && (idle || now - last_feedback >= kFeedbackInterval)) || s.reply_requested() ||
+    // At most one report (and history sync) per interval: at 1,000 single-row transactions a second, one per
+    // transaction cost a syscall and a commit each.
+    if ((confirmed > reported && now - last_feedback >= kFeedbackInterval) || s.reply_requested() ||
         now - last_feedback >= std::chrono::seconds(5)) {
       if (confirmed > reported && sync_store_) sync_store_();
       s.send_feedback(confirmed);  // 0 (nothing confirmed yet) is ignored by the server
@@ -227,7 +241,17 @@ void Changefeed::stream() {
       continue;
     }
     std::uint64_t wal_start = 0;
-    const ChangefeedStream::Read r = s.read(data, wal_start, 100);
+    // While transactions wait for `done` (an asynchronous broker), look again soon; a confirmed position waiting
+    // for its report, when the interval ends.
+    int timeout_ms = 100;
+    if (!committed.empty() || flight->in_flight.load() > 0) {
+      timeout_ms = 2;
+    } else if (confirmed > reported) {
+      const auto due = std::chrono::duration_cast<std::chrono::milliseconds>(
+          last_feedback + kFeedbackInterval - std::chrono::steady_clock::now());
+      timeout_ms = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(100, due.count() + 1)));
+    }
+    const ChangefeedStream::Read r = s.read(data, wal_start, timeout_ms);
     if (r == ChangefeedStream::Read::kClosed) {
       Metrics::add(metrics_.changefeed_errors);
       log(LogLevel::kWarn, "msg=\"changefeed stream ended\" error=", log_quoted(s.error()));
@@ -238,6 +262,7 @@ void Changefeed::stream() {
       housekeeping(false);
       continue;
     }
+    housekeeping(false);  // the lag gauge and the catalog stay current under load too (a clock check when not due)
     if (!decode_wal2json(data, m, error)) {
       Metrics::add(metrics_.changefeed_errors);
       log(LogLevel::kError, "msg=\"changefeed: undecodable wal2json message skipped\" error=", log_quoted(error),
@@ -279,7 +304,9 @@ void Changefeed::stream() {
             txn->failed.store(true);
             flight->failed.store(true);
             Metrics::add(metrics.changefeed_errors);
-          } else if (!o.duplicate) {
+          } else if (o.duplicate) {
+            Metrics::add(metrics.changefeed_duplicates);
+          } else {
             Metrics::add(metrics.changefeed_changes);
             Metrics::add(metrics.publications);
           }

@@ -26,7 +26,10 @@
 // `max_in_flight` changes wait for `done`. The slot then holds WAL on the database: bound it with Postgres's
 // max_slot_wal_keep_size (checked at start: a warning when unbounded). /metrics: tidewire_changefeed_slot_lag_bytes
 // (pg_current_wal_lsn() - confirmed_flush_lsn, read every second by every node), a warning log above
-// `lag_warning_bytes`. A publish that fails (unavailable) ends the stream: it restarts from the slot.
+// `lag_warning_bytes`. A publish that fails (unavailable) ends the stream: it restarts from the slot, and the
+// replay dedupes what did get through. Limit: with Redis, publishes are pipelined (up to max_in_flight), so a
+// change published after a failed one of the same window would precede it after the replay; a lost Redis
+// connection fails every publish queued behind the failure, which is the case met in practice.
 #pragma once
 
 #include <atomic>
@@ -43,6 +46,7 @@
 #include "server/broker.hpp"
 #include "server/changefeed_catalog.hpp"
 #include "server/changefeed_tables.hpp"
+#include "server/log.hpp"
 #include "server/metrics.hpp"
 
 namespace tidewire::server {
@@ -72,6 +76,8 @@ class Changefeed {
   void run();
   bool stopping() const { return stop_.load(std::memory_order_acquire); }
   void wait_for(std::chrono::milliseconds d);
+  // Logs a problem the retry loop meets, unless it is the one logged last (no line per second while it lasts).
+  void report(LogLevel level, const std::string& line);
   // Housekeeping of every node: the control connection, the slot, the lag gauge, the catalog refresh.
   void housekeeping(bool force);
   bool ensure_slot();
@@ -89,6 +95,7 @@ class Changefeed {
   bool warned_unbounded_ = false;
   bool slot_ready_ = false;
   bool standby_logged_ = false;
+  std::string last_problem_;
   std::atomic<bool> stop_{false};
   std::mutex wait_mutex_;
   std::condition_variable wait_cv_;

@@ -82,6 +82,7 @@ ChangefeedStream::Read ChangefeedStream::read(std::string& data, std::uint64_t& 
     const int n = PQgetCopyData(conn_.get(), &buf, 1);
     if (n > 0) {
       const std::unique_ptr<char, void (*)(void*)> hold(buf, PQfreemem);
+      drained_ = false;
       if (buf[0] == 'w' && n >= 25) {
         wal_start = get64(buf + 1);
         data.assign(buf + 25, static_cast<std::size_t>(n - 25));
@@ -94,7 +95,12 @@ ChangefeedStream::Read ChangefeedStream::read(std::string& data, std::uint64_t& 
       continue;
     }
     if (n == 0) {
-      if (waited) return Read::kIdle;
+      // Everything received so far was handed out: say so once before waiting, so the caller confirms a burst
+      // at its end instead of when the next one arrives.
+      if (waited || !drained_) {
+        drained_ = true;
+        return Read::kIdle;
+      }
       pollfd p{PQsocket(conn_.get()), POLLIN, 0};
       const int ready = ::poll(&p, 1, timeout_ms);
       if (ready < 0) return Read::kIdle;  // EINTR

@@ -24,6 +24,7 @@ class ChangefeedStream {
   // as SQL text ("\"format-version\" '2', ..."). kSlotBusy: another consumer (node) holds the slot.
   Open open(const std::string& conninfo, std::string_view slot, std::string_view plugin_options);
   // Waits up to `timeout_ms` for a message. kData: `data` holds one wal2json line that starts at `wal_start`.
+  // kIdle: nothing came within the timeout, or (without waiting) everything received so far was handed out.
   // Keepalives are handled inside (their server WAL end is kept in server_wal_end(); reply_requested() is set).
   Read read(std::string& data, std::uint64_t& wal_start, int timeout_ms);
   // The standby status update: everything up to `flushed` is done (write = flush = apply). False on failure.
@@ -42,6 +43,7 @@ class ChangefeedStream {
   std::unique_ptr<pg_conn, Finish> conn_;
   std::string error_;
   bool reply_requested_ = false;
+  bool drained_ = true;  // no message was handed out since the last kIdle
   std::uint64_t server_wal_end_ = 0;
 };
 

@@ -25,7 +25,8 @@ json record(const json& columns) {
     if (!name) continue;
     const auto value = c.find("value");
     json v = value == c.end() ? json(nullptr) : *value;
-    if (const std::string* type = string_at(c, "type"); type && v.is_string() && (*type == "json" || *type == "jsonb")) {
+    const std::string* type = string_at(c, "type");
+    if (type && v.is_string() && (*type == "json" || *type == "jsonb")) {
       json parsed = json::parse(v.get_ref<const std::string&>(), nullptr, false);
       if (!parsed.is_discarded()) v = std::move(parsed);
     }
@@ -131,7 +132,10 @@ bool decode_wal2json(std::string_view line, Wal2jsonMessage& out, std::string& e
   out.schema = *schema;
   out.table = *table;
   if (out.action == 'T') return true;
-  const char* event = out.action == 'I' ? "INSERT" : out.action == 'U' ? "UPDATE" : out.action == 'D' ? "DELETE" : nullptr;
+  const char* event = out.action == 'I'   ? "INSERT"
+                      : out.action == 'U' ? "UPDATE"
+                      : out.action == 'D' ? "DELETE"
+                                          : nullptr;
   if (!event) {
     error = "unknown action " + *action;
     return false;

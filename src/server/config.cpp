@@ -240,6 +240,12 @@ const Option kOptions[] = {
        c.changefeed_slot = std::string(v);
        return {};
      }},
+    {"--changefeed-lag-warning-bytes", "TIDEWIRE_CHANGEFEED_LAG_WARNING_BYTES", "BYTES",
+     "log a warning while the change feed's slot holds more WAL than this (bound the WAL itself with Postgres's "
+     "max_slot_wal_keep_size) (default 67108864)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint64_t, 1, (1ull << 60)>(c.changefeed_lag_warning_bytes, v);
+     }},
     {"--node-id", "TIDEWIRE_NODE_ID", "ID", "this node's name at the broker (default: random)",
      [](Config& c, SecretSources&, std::string_view v) -> std::string {
        if (v.empty() || v.size() > 64 || v.find_first_of(" \t\r\n:") != std::string_view::npos)

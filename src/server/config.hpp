@@ -51,6 +51,8 @@ struct Config {
   std::string changefeed_tables;
   // The change feed's logical replication slot (one per database; nodes of one deployment share it).
   std::string changefeed_slot = "tidewire_changefeed";
+  // A warning is logged while the slot holds more WAL than this (bytes behind pg_current_wal_lsn()).
+  std::uint64_t changefeed_lag_warning_bytes = 64ull << 20;
   // Limits (section 14).
   std::uint32_t max_connections_per_user = 5;
   std::uint32_t rate_limit = 100;           // messages per second per connection (0 = off)

@@ -128,9 +128,11 @@ SubscribeResult Hub::subscribe(const SubscribeRequest& request, const std::share
     }
   }
   if (on_join) on_join(result, replay);
-  if (!result.added) channel->subscribers[subscriber.get()].filter = request.filter;  // a re-subscribe's changes
   if (result.added)
-    channel->subscribers.emplace(subscriber.get(), Channel::Entry{subscriber, std::string(request.user), request.filter});
+    channel->subscribers.emplace(subscriber.get(),
+                                 Channel::Entry{subscriber, std::string(request.user), request.filter});
+  else
+    channel->subscribers[subscriber.get()].filter = request.filter;  // a re-subscribe's `changes` replace its own
   return result;
 }
 

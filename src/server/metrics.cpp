@@ -36,6 +36,8 @@ std::string Metrics::render(std::uint64_t channels) const {
          get(broker_errors));
   metric(os, "tidewire_changefeed_changes_total", "counter", "database row changes this node published",
          get(changefeed_changes));
+  metric(os, "tidewire_changefeed_duplicates_total", "counter",
+         "replayed changes (after a restart or takeover) the broker had already published", get(changefeed_duplicates));
   metric(os, "tidewire_changefeed_errors_total", "counter", "change feed stream failures and failed publishes",
          get(changefeed_errors));
   metric(os, "tidewire_changefeed_leader", "gauge", "1 while this node reads the replication slot",

@@ -26,6 +26,7 @@ struct Metrics {
   std::atomic<std::uint64_t> broker_errors{0};         // failed or refused broker calls
   // the database change feed (changefeed.hpp)
   std::atomic<std::uint64_t> changefeed_changes{0};     // row changes this node published (not duplicates)
+  std::atomic<std::uint64_t> changefeed_duplicates{0};  // replayed changes the broker had published already
   std::atomic<std::uint64_t> changefeed_errors{0};      // stream failures and failed publishes
   std::atomic<std::uint64_t> changefeed_leader{0};      // 1 while this node reads the slot
   std::atomic<std::uint64_t> changefeed_lag_bytes{0};   // the slot's WAL behind pg_current_wal_lsn()

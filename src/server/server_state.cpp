@@ -55,13 +55,15 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
     router.set_health([this] { return broker->healthy(); });
   }
   if (c.changefeed_tables.empty()) return;
-  std::string error;
-  changefeed_catalog = std::make_unique<ChangefeedCatalog>(c.database, parse_changefeed_tables(c.changefeed_tables, error));
+  std::string error;  // the list was validated by parse_config
+  changefeed_catalog =
+      std::make_unique<ChangefeedCatalog>(c.database, parse_changefeed_tables(c.changefeed_tables, error));
   changefeed_catalog->refresh_all();  // before serving; the feed's thread retries when the database is down
   handler.set_changefeed_catalog(changefeed_catalog.get());
   ChangefeedOptions feed;
   feed.database = c.database;
   feed.slot = c.changefeed_slot;
+  feed.lag_warning_bytes = c.changefeed_lag_warning_bytes;
   changefeed = std::make_unique<Changefeed>(std::move(feed), *changefeed_catalog, handler.broker(), handler.metrics(),
                                             [this] {
                                               if (history_store) history_store->sync();

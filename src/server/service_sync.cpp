@@ -2,6 +2,7 @@
 // events on the channel. Every request needs the connection to be subscribed to the channel.
 #include "protocol/names.hpp"
 #include "protocol/wire.hpp"
+#include "server/changefeed_tables.hpp"
 #include "server/service_impl.hpp"
 
 namespace tidewire::server {
@@ -24,6 +25,9 @@ void Services::Impl::handle_sync(ServiceContext& ctx, std::string_view type, con
     return ctx.error(ref, err::kForbidden,
                      "chat:<roomId> channels carry the chat service's events only; use another channel (such as "
                      "room:<name>) for sync");
+  if (is_db_channel(*channel))  // only the database change feed publishes there (issue #16)
+    return ctx.error(ref, err::kForbidden, "db: channels carry the database change feed only; use another channel "
+                                           "(such as room:<name>) for sync");
   if (const std::string why = ctx.channel_denied(*channel); !why.empty()) return ctx.error(ref, err::kForbidden, why);
   if (!ctx.is_subscribed(*channel))
     return ctx.error(ref, err::kNotSubscribed, "subscribe to the channel before syncing its resources");

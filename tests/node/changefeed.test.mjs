@@ -231,6 +231,9 @@ describe('database change feed', { skip }, () => {
       const pub = await c.request({ type: 'channel_message', channel: 'db:public.todos', event: 'postgres_changes',
         payload: { eventType: 'INSERT', new: { id: 666 } } });
       assert.equal(pub.code, 'forbidden');
+      const sync = await c.request({ type: 'sync_insert', channel: 'db:public.todos', resource: 'todos',
+        data: { id: 1 } });
+      assert.equal(sync.code, 'forbidden'); // sync would publish its own events there
       // the token's channels claim applies to db: channels as to any channel
       const limited = await connect('dave', { claims: { channels: ['room:*'] } });
       const r = await sub(limited, 'db:public.todos');
@@ -264,14 +267,18 @@ describe('database change feed', { skip }, () => {
     }
   });
 
-  it('delivers every row exactly once, in commit order, across a kill -9 of the server', async () => {
+  it('delivers every row exactly once, in commit order, across a kill -9 of the server', async (t) => {
     const db = await pg.createDatabase();
     await db.psql(`CREATE TABLE seq (id int PRIMARY KEY);
       CREATE PROCEDURE fill(a int, b int) LANGUAGE plpgsql AS $$
       BEGIN FOR i IN a..b LOOP INSERT INTO seq VALUES (i); COMMIT; PERFORM pg_sleep(0.002); END LOOP; END $$;`);
+    // A copy of the slot stays at the start: read again at the end, it replays every change (see below).
+    await db.psql(`SELECT pg_create_logical_replication_slot('restart_slot', 'wal2json');
+      SELECT pg_copy_logical_replication_slot('restart_slot', 'restart_copy');`);
     const dir = mkdtempSync(join(tmpdir(), 'tw-cf-'));
-    const args = ['--data-dir', dir, '--history-size', '10000', '--database', db.url, '--changefeed-tables', 'public.seq',
-      '--changefeed-slot', 'restart_slot'];
+    const base = ['--data-dir', dir, '--history-size', '10000', '--database', db.url,
+      '--changefeed-tables', 'public.seq'];
+    const args = [...base, '--changefeed-slot', 'restart_slot'];
     let server = await startServer({ args });
     const N = 600;
     const got = [];
@@ -300,6 +307,7 @@ describe('database change feed', { skip }, () => {
       server.process.kill('SIGKILL');
       await server.stop();
       await c.closed;
+      const firstRun = got.length;
       server = await startServer({ args });
       c = await follow(server);
       await writing;
@@ -307,6 +315,21 @@ describe('database change feed', { skip }, () => {
       await new Promise((r) => setTimeout(r, 300)); // a duplicate would arrive now
       assert.equal(got.length, N);
       assert.deepEqual(got, Array.from({ length: N }, (_, i) => i + 1));
+      t.diagnostic(`killed after ${firstRun} rows; replayed from the slot and deduplicated: ` +
+        `${await metric(server, 'tidewire_changefeed_duplicates_total')}`);
+      await c.close();
+
+      // A replay of everything (the copy of the slot never moved) publishes nothing twice: the ids derived from
+      // the LSNs are still in the channel's history (restored from the data dir).
+      await server.stop();
+      server = await startServer({ args: [...base, '--changefeed-slot', 'restart_copy'] });
+      c = await follow(server);
+      await waitFor(async () => (await metric(server, 'tidewire_changefeed_duplicates_total')) === N, 15000,
+        `${N} duplicates`);
+      await db.psql(`INSERT INTO seq VALUES (${N + 1})`);
+      await waitFor(() => got.length === N + 1, 5000, 'the next row');
+      assert.equal(got.at(-1), N + 1);
+      assert.equal(await metric(server, 'tidewire_changefeed_changes_total'), 1);
       await c.close();
     } finally {
       await server.stop();
@@ -315,7 +338,7 @@ describe('database change feed', { skip }, () => {
   });
 
   describe('two nodes on Redis', { skip: missingBinaries().join(', ') || false }, () => {
-    it('reads the slot once, delivers each change once on both nodes, and fails over on kill -9', async () => {
+    it('reads the slot once, delivers each change once on both nodes, and fails over on kill -9', async (t) => {
       const db = await pg.createDatabase();
       await db.psql(`CREATE TABLE two (id int PRIMARY KEY);
         CREATE PROCEDURE fill(a int, b int) LANGUAGE plpgsql AS $$
@@ -333,7 +356,8 @@ describe('database change feed', { skip }, () => {
         const leaders = [await metric(nodes[0], 'tidewire_changefeed_leader'),
           await metric(nodes[1], 'tidewire_changefeed_leader')];
         assert.equal(leaders[0] + leaders[1], 1);
-        const slots = await db.psql(`SELECT count(*) FROM pg_stat_replication WHERE application_name = 'tidewire_changefeed'`);
+        const slots = await db.psql(
+          `SELECT count(*) FROM pg_stat_replication WHERE application_name = 'tidewire_changefeed'`);
         assert.equal(slots.trim(), '1');
         const leader = leaders[0] === 1 ? 0 : 1;
         const other = 1 - leader;
@@ -360,9 +384,46 @@ describe('database change feed', { skip }, () => {
         await new Promise((r) => setTimeout(r, 300));
         assert.deepEqual(ids(clients[other]), Array.from({ length: 400 }, (_, i) => i + 1));
         assert.ok((await metric(nodes[other], 'tidewire_changefeed_changes_total')) > 0);
+        t.diagnostic(`the survivor took over; replayed and deduplicated: ` +
+          `${await metric(nodes[other], 'tidewire_changefeed_duplicates_total')}`);
       } finally {
         for (const c of clients) await c.close();
         for (const n of nodes) await n.stop();
+        await redis.stop();
+        redis.cleanup();
+      }
+    });
+
+    it('stops reading while Redis is down and publishes what was written meanwhile once it is back', async () => {
+      const db = await pg.createDatabase();
+      await db.psql('CREATE TABLE outage (id int PRIMARY KEY)');
+      const redis = await startRedis();
+      const node = await startServer({ args: ['--broker', redis.url, '--database', db.url,
+        '--changefeed-tables', 'public.outage', '--changefeed-slot', 'outage_slot',
+        '--changefeed-lag-warning-bytes', '1'] });
+      let c;
+      try {
+        await leading(node);
+        c = await connectAuthed(node, 'watcher');
+        assert.equal((await sub(c, 'db:public.outage')).type, 'subscribed');
+        const ids = () => changesOf(c, 'db:public.outage').map((p) => p.new.id);
+        await db.psql('INSERT INTO outage SELECT generate_series(1, 5)');
+        await waitFor(() => ids().length === 5, 5000, 'five rows');
+        await redis.stop();
+        await waitFor(async () => (await metric(node, 'tidewire_changefeed_leader')) === 0, 10000, 'the slot let go');
+        await db.psql('INSERT INTO outage SELECT generate_series(6, 10)');
+        // held in the WAL: the slot lags and nothing is published
+        await waitFor(async () => (await metric(node, 'tidewire_changefeed_slot_lag_bytes')) > 0, 5000, 'a lag');
+        await waitFor(() => /level=warn msg="changefeed slot lags" slot=outage_slot lag_bytes=\d+/.test(node.stderr),
+          5000, 'the lag warning');
+        assert.equal(ids().length, 5);
+        await redis.restart(); // no persistence: a new epoch, which the subscriber follows from offset 1
+        await leading(node, 15000);
+        await waitFor(() => ids().length === 10, 10000, 'the rows written while Redis was down');
+        assert.deepEqual(ids(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      } finally {
+        await c?.close();
+        await node.stop();
         await redis.stop();
         redis.cleanup();
       }

@@ -85,6 +85,31 @@ TEST(Config, BadValuesSayWhatIsWrong) {
   EXPECT_NE(env.error.find("TIDEWIRE_PORT"), std::string::npos);
 }
 
+TEST(Config, ChangefeedTablesAndSlot) {
+  const ConfigResult ok = parse({"--database", "postgres://u@h/db", "--changefeed-tables", "public.todos(user_id)",
+                                 "--changefeed-slot", "app_feed"});
+  ASSERT_EQ(ok.status, ConfigStatus::kOk) << ok.error;
+  EXPECT_EQ(ok.config.changefeed_slot, "app_feed");
+  EXPECT_EQ(ok.config.changefeed_lag_warning_bytes, 64ull << 20);
+  EXPECT_EQ(parse({"--changefeed-lag-warning-bytes", "1024"}).config.changefeed_lag_warning_bytes, 1024u);
+  EXPECT_EQ(parse({"--changefeed-lag-warning-bytes", "0"}).status, ConfigStatus::kError);
+  for (const std::vector<const char*>& bad : std::vector<std::vector<const char*>>{
+           {"--database", "postgres://u@h/db", "--changefeed-tables", "todos"},
+           {"--database", "postgres://u@h/db", "--changefeed-tables", "public.todos(user id)"},
+           {"--changefeed-tables", "public.todos"},  // no --database
+           {"--changefeed-slot", "Feed"},
+           {"--changefeed-slot", "a-b"}}) {
+    const ConfigResult r = parse(bad);
+    EXPECT_EQ(r.status, ConfigStatus::kError) << bad.back();
+    EXPECT_FALSE(r.error.empty());
+  }
+  // With --database (chat and sync in Postgres), several nodes may keep a data dir.
+  EXPECT_EQ(
+      parse({"--broker", "redis://127.0.0.1:6379", "--data-dir", "/tmp/x", "--database", "postgres://u@h/db"}).status,
+      ConfigStatus::kOk);
+  EXPECT_EQ(parse({"--broker", "redis://127.0.0.1:6379", "--data-dir", "/tmp/x"}).status, ConfigStatus::kError);
+}
+
 TEST(Config, HelpListsEveryOptionWithItsEnvironmentName) {
   EXPECT_EQ(parse({"--port", "1", "--help"}).status, ConfigStatus::kHelp);
   const std::string help = usage_text();
