@@ -221,6 +221,10 @@ void RedisBroker::on_push(const redisReply* r) {
   }
   if (kind != "message") return;
   std::string_view in = str(r->element[2]);
+  if (in.substr(0, 2) == "p|") {
+    if (options_.on_presence) options_.on_presence(channel, in.substr(2));
+    return;
+  }
   std::string_view offset, epoch, ts, from, client_id, event, binary, payload;
   HistoryEntry e;
   if (!take_piece(in, offset) || !take_piece(in, epoch) || !take_piece(in, ts) || !take_piece(in, from) ||

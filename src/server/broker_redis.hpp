@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -32,6 +33,9 @@ struct RedisBrokerOptions {
   RedisAddress address;
   std::string node_id;     // names the connections (CLIENT LIST: tidewire:<node>:cmd / :pubsub)
   HistoryLimits history;   // stream MAXLEN and age (PEXPIRE, and the hub's pruning)
+  // Presence diffs share the channel's PUB/SUB channel (messages starting "p|", presence_store_redis.hpp): they
+  // go here, with the channel and the rest of the message. Called on the broker thread.
+  std::function<void(const std::string& channel, std::string_view message)> on_presence;
 };
 
 class RedisBroker final : public Broker {

@@ -108,6 +108,8 @@ class MessageHandler {
   void set_disconnect_hook(DisconnectHook hook) { disconnect_hook_ = std::move(hook); }
   // Where publications are ordered and kept (broker.hpp); default: the hub itself (MemoryBroker). Not owned.
   void set_broker(Broker* broker) { broker_ = broker; }
+  // The per-user connection limit across nodes (null: this node's count only). Not owned.
+  void set_shared_connection_cap(SharedConnectionCap* cap) { shared_cap_ = cap; }
 
   // Empty when `state` may use `channel`, else why not (for a `forbidden` error).
   std::string channel_access(const ConnectionProtocolState& state, std::string_view channel) const;
@@ -143,6 +145,7 @@ class MessageHandler {
   HandlerLimits limits_;
   Clock clock_;
   mutable UserConnections users_;
+  SharedConnectionCap* shared_cap_ = nullptr;
   mutable Metrics metrics_;
   ChatMembership chat_membership_;
   Extension extension_;

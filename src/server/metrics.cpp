@@ -34,6 +34,9 @@ std::string Metrics::render(std::uint64_t channels) const {
          get(broker_backfills));
   metric(os, "tidewire_broker_errors_total", "counter", "failed broker calls (publishes answered unavailable)",
          get(broker_errors));
+  metric(os, "tidewire_presence_errors_total", "counter",
+         "failed presence and connection-cap calls to Redis (several nodes; those calls fail open)",
+         get(presence_errors));
   metric(os, "tidewire_channels", "gauge", "channels with subscribers or history", channels);
   return os.str();
 }

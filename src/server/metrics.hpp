@@ -24,6 +24,7 @@ struct Metrics {
   std::atomic<std::uint64_t> broker_round_trip_us{0};  // their total time
   std::atomic<std::uint64_t> broker_backfills{0};      // stream re-reads after a gap or a PUB/SUB reconnect
   std::atomic<std::uint64_t> broker_errors{0};         // failed or refused broker calls
+  std::atomic<std::uint64_t> presence_errors{0};       // failed presence / connection-cap calls to Redis
 
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
     counter.fetch_add(n, std::memory_order_relaxed);

@@ -2,11 +2,13 @@
 // service_presence.cpp, service_chat.cpp and service_sync.cpp request handlers. Private to those files.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "server/chat_store.hpp"
 #include "server/presence_registry.hpp"
+#include "server/presence_store.hpp"
 #include "server/service_fields.hpp"
 #include "server/services.hpp"
 #include "server/sqlite_db.hpp"
@@ -42,7 +44,8 @@ struct Services::Impl {
   std::string open_error;
   ChatStore chat{db};
   SyncStore sync{db};
-  PresenceRegistry presence;
+  std::shared_ptr<PresenceStore> presence_owner;  // config.presence_store, or a PresenceRegistry
+  PresenceStore& presence;
   TypingStore typing;
 };
 

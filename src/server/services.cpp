@@ -22,7 +22,9 @@ Services::Impl::Impl(ServicesConfig cfg, Broadcaster& broadcaster, Clock now)
     : config(std::move(cfg)),
       out(broadcaster),
       clock(std::move(now)),
-      presence(config.presence_grace_ms),
+      presence_owner(config.presence_store ? config.presence_store
+                                           : std::make_shared<PresenceRegistry>(config.presence_grace_ms)),
+      presence(*presence_owner),
       typing(config.typing_ttl_ms) {
   if (!db.open(config.db_path)) {
     open_error = db.last_error();

@@ -1,0 +1,138 @@
+// --broker redis://…: presence and the per-user connection cap shared by every node (issue #15; README "Running
+// several nodes"). One io_context thread of its own runs one hiredis connection (redis_connection.hpp).
+//
+// Presence, keys hash-tagged by channel like the broker's:
+//   tw:{C}:p    hash: user id -> {"s": status, "i": info (JSON text), "j": joinedAt, "n": {node tag: connections}}
+//   tw:{C}:pz   sorted set of expiries: node tag -> when its entries of C die (last refresh + TTL + grace)
+// One Lua script per change (join / update / count, leave, refresh + purge, read + purge) decides the diff
+// atomically and PUBLISHes it on the channel's PUB/SUB channel tw:{C} as "p|" + len:bytes pieces (kind, user,
+// status, info, joinedAt, connections). The broker's PUB/SUB connection, subscribed there while the node has
+// local subscribers, hands it back (RedisBrokerOptions::on_presence) and the node sends it to them with
+// Hub::send_raw, so every node's subscribers get each diff once (this node's included), in the channel's order.
+// A user on two nodes is one member (the "n" map counts each node's connections); the join is published when the
+// first node adds the user, the leave when the last node removes it.
+//
+// Grace: this node keeps its own connections in a PresenceRegistry (`local_`): when a user's last connection here
+// leaves, the node keeps its entry for the grace and removes it after (PresenceRegistry::expire), so a leave is
+// published only after the grace and only if no other node holds the user.
+//
+// Liveness: a node tag is --node-id plus a random suffix per process (a restarted node never refreshes its
+// predecessor's ghosts). Every TTL / 4 the node refreshes: SET tw:node:{tag} PX TTL (the live nodes, for
+// operators), ZADD its tag in tw:{C}:pz of every channel where it has members, and its connection entries. Any
+// script touching a channel first purges the tags whose expiry passed (TTL + grace after their last refresh):
+// their users leave exactly once (atomic), unless another node still holds them. Every node also runs the purge,
+// each refresh, on the channels it has subscribers on, so a dead node's users leave even where no live node has
+// members.
+//
+// Connection cap: tw:u:{user}:c, a sorted set of "<tag>|<connection id>" scored by expiry (now + TTL), refreshed
+// by the owning node; the acquire script drops expired entries and refuses at --max-connections-per-user. A dead
+// node's connections stop counting after the TTL.
+//
+// Blocking: writes (join, update, leave, release, refreshes) are posted in order to the store thread and never
+// wait. Two calls wait for one round trip (at most kReadTimeout), like RedisBroker::join: members() (the joiner's
+// reply, presence_get and the presence_state of each new subscriber) and try_acquire() (once per connection, at
+// auth). An asynchronous continuation would need the session to resume the handler on its I/O thread later,
+// which SessionSink cannot do today (transport.cpp); the wait is the same one round trip join() already costs.
+// Both fail open when Redis is unreachable (members: this node's own; the cap: this node's count), counted in
+// tidewire_presence_errors_total. Presence changes made while Redis was unreachable are re-asserted once it is
+// back (the next refresh re-joins this node's members).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "server/hub.hpp"
+#include "server/metrics.hpp"
+#include "server/presence_registry.hpp"
+#include "server/presence_store.hpp"
+#include "server/redis_connection.hpp"
+#include "server/user_connections.hpp"
+
+namespace tidewire::server {
+
+struct RedisPresenceOptions {
+  RedisAddress address;
+  std::string node_id;
+  std::uint64_t node_ttl_ms = 10000;
+  std::uint64_t grace_ms = 3000;
+  std::uint32_t max_connections_per_user = 5;  // 0: no limit (nothing is recorded)
+};
+
+class RedisPresenceStore final : public PresenceStore, public SharedConnectionCap {
+ public:
+  static constexpr std::chrono::seconds kReadTimeout{2};
+
+  RedisPresenceStore(Hub& hub, RedisPresenceOptions options, Metrics& metrics);
+  ~RedisPresenceStore() override;
+  RedisPresenceStore(const RedisPresenceStore&) = delete;
+  RedisPresenceStore& operator=(const RedisPresenceStore&) = delete;
+
+  // PresenceStore: the diffs returned are empty (they come back through PUB/SUB).
+  PresenceDiff join(std::string_view channel, std::string_view user, std::string_view connection,
+                    const std::string* status, const nlohmann::json* info, std::uint64_t now) override;
+  bool update(std::string_view channel, std::string_view connection, const std::string* status,
+              const nlohmann::json* info, PresenceDiff& diff) override;
+  PresenceDiff leave(std::string_view channel, std::string_view connection, std::uint64_t now) override;
+  std::vector<PresenceDiff> leave_all(std::string_view connection, std::uint64_t now) override;
+  std::vector<PresenceDiff> expire(std::uint64_t now) override;
+  std::uint64_t next_deadline() const override;
+  nlohmann::json members(std::string_view channel) const override;
+  bool has_joined(std::string_view channel, std::string_view connection) const override;
+
+  // SharedConnectionCap
+  bool try_acquire(std::string_view user, std::string_view connection) override;
+  void release(std::string_view user, std::string_view connection) override;
+
+  // A presence message of `channel`'s PUB/SUB channel (what follows "p|") as the presence_diff message to send
+  // to the channel's subscribers; "" when it is malformed.
+  static std::string diff_message(const std::string& channel, std::string_view message);
+  const std::string& tag() const { return tag_; }
+
+ private:
+  // Under mutex_: posts the script that writes `user`'s entry of this node on `channel` (count, status, info).
+  void write_member(std::string_view channel, const std::string& user, const std::string* status,
+                    const nlohmann::json* info);
+  void remove_member(std::string_view channel, const std::string& user);
+  void leave_locked(std::string_view channel, std::string_view connection, std::uint64_t now);
+  // Posts a command to the store thread; its failure counts in presence_errors.
+  void send(std::vector<std::string> args) const;
+  template <typename T>
+  std::optional<T> ask(std::vector<std::string> args, T (*parse)(const redisReply* reply)) const;
+  // Store thread.
+  void on_up();
+  void schedule_refresh();
+  void refresh();
+
+  Hub& hub_;
+  RedisPresenceOptions options_;
+  Metrics& metrics_;
+  std::string tag_;
+  std::string expiry_ms_;  // TTL + grace, as the scripts' argument
+
+  mutable std::mutex mutex_;
+  PresenceRegistry local_;                                         // this node's connections
+  mutable std::set<std::string, std::less<>> watched_;              // channels with subscribers here (purged)
+  std::map<std::string, std::set<std::string>, std::less<>> caps_;  // user -> "<tag>|<connection>" entries
+  bool resync_ = false;  // re-join every local member at the next refresh (Redis came back)
+
+  mutable boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  mutable RedisConnection redis_;
+  boost::asio::steady_timer refresh_timer_;
+  std::atomic<bool> up_{false};
+  std::thread thread_;  // last: started once everything above exists
+};
+
+}  // namespace tidewire::server
