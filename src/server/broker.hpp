@@ -23,10 +23,11 @@
 // connections (commands, PUB/SUB) on its own io_context thread (redis_connection.hpp); join() blocks its caller
 // for one round trip, the first time a node gets a subscriber for a channel.
 //
-// Next slices, beside it: a PresenceStore (memory: PresenceRegistry; Redis: a hash + expiry sorted set per
-// channel, a node-liveness key with a TTL, a per-user sorted set for the connection cap) and #16's ChatStore
-// and SyncStore on Postgres. Those are asynchronous too (a worker pool, the reply posted back to the caller's
-// I/O thread) and take the same `done` style. Until #16, --broker redis refuses the per-node SQLite stores.
+// Beside it: the PresenceStore (presence_store.hpp; Redis: presence_store_redis.hpp, which also holds the
+// per-user connection cap across nodes; its presence diffs share the channel's PUB/SUB channel, see
+// RedisBrokerOptions::on_presence). Next: #16's ChatStore and SyncStore on Postgres, asynchronous too (a worker
+// pool, the reply posted back to the caller's I/O thread). Until #16, --broker redis refuses the per-node SQLite
+// stores.
 #pragma once
 
 #include <cstdint>

@@ -390,13 +390,20 @@ bool RedisPresenceStore::has_joined(std::string_view channel, std::string_view c
   return local_.has_joined(channel, connection);
 }
 
+void RedisPresenceStore::watch(std::string_view channel) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (watched_.find(channel) == watched_.end()) watched_.emplace(channel);
+}
+
 json RedisPresenceStore::members(std::string_view channel) const {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    watched_.emplace(channel);
-  }
   std::optional<json> read = ask<json>(presence_call(members_script(), channel), &parse_members);
-  if (read && read->is_array()) return std::move(*read);
+  if (read && read->is_array()) {
+    if (!read->empty()) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (watched_.find(channel) == watched_.end()) watched_.emplace(channel);
+    }
+    return std::move(*read);
+  }
   Metrics::add(metrics_.presence_errors);
   std::lock_guard<std::mutex> lock(mutex_);
   return local_.members(channel);  // Redis unreachable: this node's own members

@@ -21,8 +21,9 @@
 // operators), ZADD its tag in tw:{C}:pz of every channel where it has members, and its connection entries. Any
 // script touching a channel first purges the tags whose expiry passed (TTL + grace after their last refresh):
 // their users leave exactly once (atomic), unless another node still holds them. Every node also runs the purge,
-// each refresh, on the channels it has subscribers on, so a dead node's users leave even where no live node has
-// members.
+// each refresh, on the channels where it has subscribers and has seen presence, so a dead node's users leave
+// even where no live node has members. A refresh is one pipelined script per such channel and per user with
+// connections here.
 //
 // Connection cap: tw:u:{user}:c, a sorted set of "<tag>|<connection id>" scored by expiry (now + TTL), refreshed
 // by the owning node; the acquire script drops expired entries and refuses at --max-connections-per-user. A dead
@@ -98,6 +99,8 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   // A presence message of `channel`'s PUB/SUB channel (what follows "p|") as the presence_diff message to send
   // to the channel's subscribers; "" when it is malformed.
   static std::string diff_message(const std::string& channel, std::string_view message);
+  // `channel` has presence and subscribers here: purge it at each refresh (a presence diff arrived for it).
+  void watch(std::string_view channel);
   const std::string& tag() const { return tag_; }
 
  private:
@@ -123,7 +126,9 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
 
   mutable std::mutex mutex_;
   PresenceRegistry local_;                                         // this node's connections
-  mutable std::set<std::string, std::less<>> watched_;              // channels with subscribers here (purged)
+  // Channels with subscribers here and presence (a member read or a diff seen): purged at each refresh, so a dead
+  // node's users leave even where no live node has members. Channels without presence cost nothing.
+  mutable std::set<std::string, std::less<>> watched_;
   std::map<std::string, std::set<std::string>, std::less<>> caps_;  // user -> "<tag>|<connection>" entries
   bool resync_ = false;  // re-join every local member at the next refresh (Redis came back)
 

@@ -72,6 +72,7 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
   options.on_presence = [this](const std::string& channel, std::string_view message) {
     const std::string diff = RedisPresenceStore::diff_message(channel, message);
     if (diff.empty()) return Metrics::add(handler.metrics().presence_errors);
+    redis_presence->watch(channel);
     hub.send_raw(channel, std::make_shared<const std::string>(diff));
   };
   broker = std::make_unique<RedisBroker>(hub, std::move(options), handler.metrics());
