@@ -177,4 +177,20 @@ describe('presence and the connection cap across nodes', { skip }, () => {
       await dying.stop();
     }
   });
+
+  // Last: it replaces Redis.
+  test('a Redis restarted empty gets every node\'s members and connections back at the next refresh', async () => {
+    const ch = 'room:restart-p';
+    const ann = await connectAuthed(nodes[0], 'r-ann');
+    const bob = await connectAuthed(nodes[1], 'r-bob');
+    await join(ann, ch);
+    await join(bob, ch);
+    await redis.restart();
+    await waitFor(async () => {
+      const got = await bob.request({ type: 'presence_get', channel: ch });
+      return got.type === 'reply' && got.data.members.map((m) => m.userId).join() === 'r-ann,r-bob';
+    }, 5000, 'both members back in Redis');
+    await waitFor(async () => (await redis.cli('ZCARD', 'tw:u:{r-ann}:c')) === '1', 5000, 'the connection entry back');
+    await Promise.all([ann.close(), bob.close()]);
+  });
 });
