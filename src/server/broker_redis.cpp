@@ -173,6 +173,14 @@ void RedisBroker::on_commands_up() {
   });
 }
 
+void RedisBroker::reload_scripts_if_flushed(const redisReply* r) {
+  // SCRIPT FLUSH, or a failover to a server that never saw the scripts: every EVALSHA fails with NOSCRIPT until
+  // they are loaded again. The call that failed was answered `unavailable`; the next ones find them.
+  if (std::string_view(r->str, r->len).substr(0, 8) != "NOSCRIPT") return;
+  commands_.command({"SCRIPT", "LOAD", kPublishScript}, [](const redisReply*) {});
+  commands_.command({"SCRIPT", "LOAD", kLoadScript}, [](const redisReply*) {});
+}
+
 void RedisBroker::record_round_trip(std::chrono::steady_clock::time_point start) {
   Metrics::add(metrics_.broker_round_trips);
   Metrics::add(metrics_.broker_round_trip_us,
@@ -273,7 +281,10 @@ void RedisBroker::on_loaded(const std::string& channel, const redisReply* r) {
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[1]->type != REDIS_REPLY_INTEGER ||
       r->element[2]->type != REDIS_REPLY_ARRAY) {
     Metrics::add(metrics_.broker_errors);
-    if (r && r->type == REDIS_REPLY_ERROR) log(LogLevel::kWarn, "msg=\"broker read failed\" error=", log_quoted(str(r)));
+    if (r && r->type == REDIS_REPLY_ERROR) {
+      log(LogLevel::kWarn, "msg=\"broker read failed\" error=", log_quoted(std::string_view(r->str, r->len)));
+      reload_scripts_if_flushed(r);
+    }
     return settle(channel, false);
   }
   const std::string epoch(str(r->element[0]));
@@ -396,8 +407,10 @@ void RedisBroker::publish(const PublishRequest& request, Done done) {
         record_round_trip(start);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_INTEGER) {
           Metrics::add(metrics_.broker_errors);
-          if (r && r->type == REDIS_REPLY_ERROR)
-            log(LogLevel::kWarn, "msg=\"broker publish failed\" error=", log_quoted(str(r)));
+          if (r && r->type == REDIS_REPLY_ERROR) {
+            log(LogLevel::kWarn, "msg=\"broker publish failed\" error=", log_quoted(std::string_view(r->str, r->len)));
+            reload_scripts_if_flushed(r);
+          }
           return done(PublishOutcome{0, false, wire::error::kUnavailable});
         }
         done(PublishOutcome{static_cast<std::uint64_t>(r->element[0]->integer), r->element[2]->integer == 1, {}});

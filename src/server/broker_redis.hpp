@@ -71,6 +71,7 @@ class RedisBroker final : public Broker {
   void on_loaded(const std::string& channel, const redisReply* reply);
   void settle(const std::string& channel, bool ok);  // ends a load: wakes join() calls, reloads when asked
   void record_round_trip(std::chrono::steady_clock::time_point start);
+  void reload_scripts_if_flushed(const redisReply* error);
 
   Hub& hub_;
   RedisBrokerOptions options_;

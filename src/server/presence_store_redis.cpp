@@ -60,7 +60,7 @@ end
 )lua";
 
 // ARGV: 2 user, 3 node tag, 4 its connections, 5 status ('' keep), 6 info JSON ('' keep), 7 expiry ms (TTL +
-// grace), 8 '1' = status and info only for a member that is missing (a re-join after Redis came back).
+// grace).
 const std::string kJoinScript = kPresencePrelude + R"lua(
 local ttl = tonumber(ARGV[7])
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
@@ -69,10 +69,8 @@ local raw = redis.call('HGET', KEYS[1], ARGV[2])
 local m, kind
 if raw then
   m = cjson.decode(raw)
-  if ARGV[8] ~= '1' then
-    if ARGV[5] ~= '' and ARGV[5] ~= m.s then m.s = ARGV[5] kind = 'update' end
-    if ARGV[6] ~= '' and ARGV[6] ~= m.i then m.i = ARGV[6] kind = 'update' end
-  end
+  if ARGV[5] ~= '' and ARGV[5] ~= m.s then m.s = ARGV[5] kind = 'update' end
+  if ARGV[6] ~= '' and ARGV[6] ~= m.i then m.i = ARGV[6] kind = 'update' end
 else
   m = {s = 'online', i = '{}', j = tostring(now), n = {}}
   if ARGV[5] ~= '' then m.s = ARGV[5] end
@@ -113,6 +111,44 @@ if ARGV[2] ~= '' then
   redis.call('PEXPIRE', KEYS[2], 2 * ttl)
 end
 purge()
+return 0
+)lua";
+
+// After Redis came back (or a write failed): this node's entries of the channel become exactly its members.
+// ARGV: 2 node tag, 3 expiry ms, then per member: user, connections, status, info. A missing member is created
+// (join); a user this node no longer holds loses this node's entry (leave, if it was the last).
+const std::string kSyncScript = kPresencePrelude + R"lua(
+local ttl = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[2])
+purge()
+local mine = {}
+for k = 4, #ARGV - 3, 4 do
+  local user = ARGV[k]
+  mine[user] = true
+  local raw = redis.call('HGET', KEYS[1], user)
+  local m
+  if raw then m = cjson.decode(raw) else m = {s = ARGV[k + 2], i = ARGV[k + 3], j = tostring(now), n = {}} end
+  m.n[ARGV[2]] = tonumber(ARGV[k + 1])
+  redis.call('HSET', KEYS[1], user, cjson.encode(m))
+  if not raw then diff('join', user, m) end
+end
+local all = redis.call('HGETALL', KEYS[1])
+for k = 1, #all, 2 do
+  if not mine[all[k]] then
+    local m = cjson.decode(all[k + 1])
+    if m.n[ARGV[2]] ~= nil then
+      m.n[ARGV[2]] = nil
+      if next(m.n) == nil then
+        redis.call('HDEL', KEYS[1], all[k])
+        diff('leave', all[k], m)
+      else
+        redis.call('HSET', KEYS[1], all[k], cjson.encode(m))
+      end
+    end
+  end
+end
+redis.call('PEXPIRE', KEYS[1], 2 * ttl)
+redis.call('PEXPIRE', KEYS[2], 2 * ttl)
 return 0
 )lua";
 
@@ -159,6 +195,7 @@ struct Script {
 Script& join_script() { static Script s{kJoinScript, sha1_hex(kJoinScript)}; return s; }
 Script& leave_script() { static Script s{kLeaveScript, sha1_hex(kLeaveScript)}; return s; }
 Script& refresh_script() { static Script s{kRefreshScript, sha1_hex(kRefreshScript)}; return s; }
+Script& sync_script() { static Script s{kSyncScript, sha1_hex(kSyncScript)}; return s; }
 Script& members_script() { static Script s{kMembersScript, sha1_hex(kMembersScript)}; return s; }
 Script& acquire_script() { static Script s{kAcquireScript, sha1_hex(kAcquireScript)}; return s; }
 Script& cap_refresh_script() { static Script s{kCapRefreshScript, sha1_hex(kCapRefreshScript)}; return s; }
@@ -266,12 +303,33 @@ RedisPresenceStore::~RedisPresenceStore() {
   thread_.join();
 }
 
-void RedisPresenceStore::on_up() {
-  redis_.command({"CLIENT", "SETNAME", "tidewire:" + options_.node_id + ":presence"}, [](const redisReply*) {});
-  // Loaded before any EVALSHA of this connection (Redis runs a connection's commands in order).
-  const Script* scripts[] = {&join_script(),    &leave_script(),   &refresh_script(),
+void RedisPresenceStore::load_scripts() const {
+  // Loaded before any later EVALSHA of this connection (Redis runs a connection's commands in order).
+  const Script* scripts[] = {&join_script(),    &leave_script(),   &refresh_script(),     &sync_script(),
                              &members_script(), &acquire_script(), &cap_refresh_script()};
   for (const Script* s : scripts) redis_.command({"SCRIPT", "LOAD", s->text}, [](const redisReply*) {});
+}
+
+void RedisPresenceStore::on_failure(const redisReply* r) const {
+  Metrics::add(metrics_.presence_errors);
+  if (r && r->type == REDIS_REPLY_ERROR) {
+    const std::string_view error(r->str, r->len);
+    log(LogLevel::kWarn, "msg=\"presence call failed\" error=", log_quoted(error));
+    // SCRIPT FLUSH, or a failover to a server that never saw them: load them again, once per burst of errors.
+    if (error.substr(0, 8) == "NOSCRIPT" && !reloading_) {
+      reloading_ = true;
+      load_scripts();
+      redis_.command({"PING"}, [this](const redisReply*) { reloading_ = false; });
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  resync_ = true;  // Redis may now differ from this node: the next refresh puts it right
+}
+
+void RedisPresenceStore::on_up() {
+  redis_.command({"CLIENT", "SETNAME", "tidewire:" + options_.node_id + ":presence"}, [](const redisReply*) {});
+  reloading_ = false;
+  load_scripts();
   redis_.command({"PING"}, [this](const redisReply* r) {
     up_ = r && r->type != REDIS_REPLY_ERROR;
     if (!up_) return;
@@ -283,16 +341,13 @@ void RedisPresenceStore::on_up() {
   });
 }
 
-void RedisPresenceStore::send(std::vector<std::string> args) const {
+void RedisPresenceStore::send(std::vector<std::string> args) {
   net::post(ioc_, [this, args = std::move(args)] {
     guard("presence write", [&] {
       const bool sent = up_ && redis_.command(args, [this](const redisReply* r) {
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-          Metrics::add(metrics_.presence_errors);
-          if (r) log(LogLevel::kWarn, "msg=\"presence write failed\" error=", log_quoted(str(r)));
-        }
+        if (!r || r->type == REDIS_REPLY_ERROR) on_failure(r);
       });
-      if (!sent) Metrics::add(metrics_.presence_errors);
+      if (!sent) on_failure(nullptr);
     });
   });
 }
@@ -304,7 +359,8 @@ std::optional<T> RedisPresenceStore::ask(std::vector<std::string> args, T (*pars
   std::future<std::optional<T>> ready = result->get_future();
   net::post(ioc_, [this, args = std::move(args), parse, result] {
     guard("presence read", [&] {
-      const bool sent = up_ && redis_.command(args, [parse, result](const redisReply* r) {
+      const bool sent = up_ && redis_.command(args, [this, parse, result](const redisReply* r) {
+        if (r && r->type == REDIS_REPLY_ERROR) on_failure(r);
         result->set_value(r && r->type != REDIS_REPLY_ERROR ? std::optional<T>(parse(r)) : std::nullopt);
       });
       if (!sent) result->set_value(std::nullopt);
@@ -320,7 +376,7 @@ void RedisPresenceStore::write_member(std::string_view channel, const std::strin
   args.insert(args.end(), {user, tag_, std::to_string(local_.connection_count(channel, user)),
                            status ? *status : std::string(),
                            info ? info->dump(-1, ' ', false, json::error_handler_t::replace) : std::string(),
-                           expiry_ms_, "0"});
+                           expiry_ms_});
   send(std::move(args));
 }
 
@@ -454,15 +510,17 @@ void RedisPresenceStore::refresh() {
     const std::vector<std::string> mine = local_.channels();
     for (const std::string& channel : mine) {
       if (resync_) {
-        // Redis was away (or lost everything): put every local member back, keeping what Redis still has.
+        // Redis was away, lost everything, or refused a write: this node's entries become its members again.
+        std::vector<std::string> args = presence_call(sync_script(), channel);
+        args.insert(args.end(), {tag_, expiry_ms_});
         for (const json& m : local_.members(channel)) {
-          std::vector<std::string> args = presence_call(join_script(), channel);
           const std::string user = m.value("userId", "");
-          args.insert(args.end(), {user, tag_, std::to_string(local_.connection_count(channel, user)),
+          args.insert(args.end(), {user, std::to_string(local_.connection_count(channel, user)),
                                    m.value("status", "online"),
-                                   m.value("info", json::object()).dump(-1, ' ', false, json::error_handler_t::replace), expiry_ms_, "1"});
-          calls.push_back(std::move(args));
+                                   m.value("info", json::object()).dump(-1, ' ', false, json::error_handler_t::replace)});
         }
+        calls.push_back(std::move(args));
+        continue;
       }
       std::vector<std::string> args = presence_call(refresh_script(), channel);
       args.insert(args.end(), {tag_, expiry_ms_});
@@ -491,10 +549,7 @@ void RedisPresenceStore::refresh() {
   }
   for (const auto& args : calls)
     redis_.command(args, [this](const redisReply* r) {
-      if (!r || r->type == REDIS_REPLY_ERROR) {
-        Metrics::add(metrics_.presence_errors);
-        if (r) log(LogLevel::kWarn, "msg=\"presence refresh failed\" error=", log_quoted(str(r)));
-      }
+      if (!r || r->type == REDIS_REPLY_ERROR) on_failure(r);
     });
 }
 

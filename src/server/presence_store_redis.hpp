@@ -4,7 +4,7 @@
 // Presence, keys hash-tagged by channel like the broker's:
 //   tw:{C}:p    hash: user id -> {"s": status, "i": info (JSON text), "j": joinedAt, "n": {node tag: connections}}
 //   tw:{C}:pz   sorted set of expiries: node tag -> when its entries of C die (last refresh + TTL + grace)
-// One Lua script per change (join / update / count, leave, refresh + purge, read + purge) decides the diff
+// One Lua script per change (join / update / count, leave, refresh + purge, resync, read + purge) decides the diff
 // atomically and PUBLISHes it on the channel's PUB/SUB channel tw:{C} as "p|" + len:bytes pieces (kind, user,
 // status, info, joinedAt, connections). The broker's PUB/SUB connection, subscribed there while the node has
 // local subscribers, hands it back (RedisBrokerOptions::on_presence) and the node sends it to them with
@@ -35,8 +35,8 @@
 // auth). An asynchronous continuation would need the session to resume the handler on its I/O thread later,
 // which SessionSink cannot do today (transport.cpp); the wait is the same one round trip join() already costs.
 // Both fail open when Redis is unreachable (members: this node's own; the cap: this node's count), counted in
-// tidewire_presence_errors_total. Presence changes made while Redis was unreachable are re-asserted once it is
-// back (the next refresh re-joins this node's members).
+// tidewire_presence_errors_total. After a reconnection or a failed write, the next refresh makes this node's
+// entries exactly its members again (the sync script: missing ones join, stale ones leave).
 #pragma once
 
 #include <atomic>
@@ -110,10 +110,12 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   void remove_member(std::string_view channel, const std::string& user);
   void leave_locked(std::string_view channel, std::string_view connection, std::uint64_t now);
   // Posts a command to the store thread; its failure counts in presence_errors.
-  void send(std::vector<std::string> args) const;
+  void send(std::vector<std::string> args);
   template <typename T>
   std::optional<T> ask(std::vector<std::string> args, T (*parse)(const redisReply* reply)) const;
   // Store thread.
+  void load_scripts() const;
+  void on_failure(const redisReply* r) const;  // counts it, reloads the scripts on NOSCRIPT, asks for a resync
   void on_up();
   void schedule_refresh();
   void refresh();
@@ -130,13 +132,14 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   // node's users leave even where no live node has members. Channels without presence cost nothing.
   mutable std::set<std::string, std::less<>> watched_;
   std::map<std::string, std::set<std::string>, std::less<>> caps_;  // user -> "<tag>|<connection>" entries
-  bool resync_ = false;  // re-join every local member at the next refresh (Redis came back)
+  mutable bool resync_ = false;  // make this node's entries its members again at the next refresh (under mutex_)
 
   mutable boost::asio::io_context ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   mutable RedisConnection redis_;
   boost::asio::steady_timer refresh_timer_;
   std::atomic<bool> up_{false};
+  mutable bool reloading_ = false;  // store thread: a script reload is on its way
   std::thread thread_;  // last: started once everything above exists
 };
 

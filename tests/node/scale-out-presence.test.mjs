@@ -178,7 +178,7 @@ describe('presence and the connection cap across nodes', { skip }, () => {
     }
   });
 
-  // Last: it replaces Redis.
+  // Last two: they replace Redis, and flush its scripts.
   test('a Redis restarted empty gets every node\'s members and connections back at the next refresh', async () => {
     const ch = 'room:restart-p';
     const ann = await connectAuthed(nodes[0], 'r-ann');
@@ -193,4 +193,36 @@ describe('presence and the connection cap across nodes', { skip }, () => {
     await waitFor(async () => (await redis.cli('ZCARD', 'tw:u:{r-ann}:c')) === '1', 5000, 'the connection entry back');
     await Promise.all([ann.close(), bob.close()]);
   });
+
+  test('after SCRIPT FLUSH a node loads its scripts again and puts Redis right: a leave that failed still happens',
+    async () => {
+      const ch = 'room:flush';
+      const observer = await connectAuthed(nodes[1], 'f-obs');
+      await observer.subscribe(ch);
+      const ann = await connectAuthed(nodes[0], 'f-ann');
+      const bob = await connectAuthed(nodes[0], 'f-bob');
+      await join(ann, ch);
+      await join(bob, ch);
+      await waitFor(() => joinsOf(observer, ch, 'f-ann') === 1 && joinsOf(observer, ch, 'f-bob') === 1, 5000, 'joins');
+      const errors = async () =>
+        Number(/tidewire_presence_errors_total (\d+)/.exec(await (await fetch(`${nodes[0].httpUrl}/metrics`)).text())[1]);
+      const before = await errors();
+      await redis.cli('SCRIPT', 'FLUSH');
+      const closedAt = Date.now();
+      await ann.close(); // its leave, after the grace, meets NOSCRIPT
+      await waitFor(() => leavesOf(observer, ch, 'f-ann') === 1, GRACE_MS + 3000, 'the leave, after the resync');
+      assert.ok(Date.now() - closedAt < TTL_MS + GRACE_MS, 'put right by the resync, not by the TTL');
+      assert.ok((await errors()) > before, 'the failure is counted');
+      // Everything works again: a new member joins, bob is still there.
+      const cat = await connectAuthed(nodes[0], 'f-cat');
+      const members = await join(cat, ch);
+      assert.deepEqual(members.map((m) => m.userId), ['f-bob', 'f-cat']);
+      await sleep(300);
+      assert.equal(leavesOf(observer, ch, 'f-ann'), 1, 'one leave');
+      assert.equal(leavesOf(observer, ch, 'f-bob'), 0);
+      // The broker's scripts were flushed too: a publish may be answered unavailable once, then they are back.
+      const publish = () => bob.request({ type: 'channel_message', channel: ch, event: 'n', payload: 1 });
+      await waitFor(async () => (await publish()).type === 'ack', 3000, 'publishing works again');
+      await Promise.all([observer, bob, cat].map((c) => c.close()));
+    });
 });
