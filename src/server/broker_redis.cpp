@@ -200,6 +200,7 @@ void RedisBroker::on_pubsub_up() {
 
 void RedisBroker::on_pubsub_down() {
   pubsub_up_ = false;
+  if (options_.on_listening_changed) options_.on_listening_changed("");
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [channel, state] : channels_) {
     state.listening = false;
@@ -216,6 +217,8 @@ void RedisBroker::on_push(const redisReply* r) {
   const std::string_view kind = str(r->element[0]);
   const std::string channel(channel_of(str(r->element[1])));
   if (channel.empty()) return;
+  if ((kind == "subscribe" || kind == "unsubscribe") && options_.on_listening_changed)
+    options_.on_listening_changed(channel);
   if (kind == "subscribe") {
     // Listening from now on: read what the stream has (the first time, or what was missed while away).
     bool backfill = false;

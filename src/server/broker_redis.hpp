@@ -36,6 +36,9 @@ struct RedisBrokerOptions {
   // Presence diffs share the channel's PUB/SUB channel (messages starting "p|", presence_store_redis.hpp): they
   // go here, with the channel and the rest of the message. Called on the broker thread.
   std::function<void(const std::string& channel, std::string_view message)> on_presence;
+  // The node starts or stops listening to `channel` ("": to every channel, the PUB/SUB connection was lost):
+  // presence diffs before it may have been missed (presence_store_redis.hpp drops its copy). Broker thread.
+  std::function<void(const std::string& channel)> on_listening_changed;
 };
 
 class RedisBroker final : public Broker {

@@ -42,6 +42,9 @@ class PresenceStore {
   // The channel's members (an array ordered by user id), including those inside their grace.
   virtual nlohmann::json members(std::string_view channel) const = 0;
   virtual bool has_joined(std::string_view channel, std::string_view connection) const = 0;
+  // members() for a new subscriber's presence_state (every subscribe asks). Redis: from the node's copy of the
+  // channel's members, kept current by the diffs it receives, so a subscribe costs no extra round trip.
+  virtual nlohmann::json subscriber_state(std::string_view channel) const { return members(channel); }
 };
 
 }  // namespace tidewire::server

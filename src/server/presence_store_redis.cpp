@@ -50,7 +50,10 @@ local function purge()
     for tag in pairs(m.n) do
       if gone[tag] then m.n[tag] = nil changed = true else alive = true end
     end
-    if changed and alive then redis.call('HSET', KEYS[1], all[i], cjson.encode(m)) end
+    if changed and alive then
+      redis.call('HSET', KEYS[1], all[i], cjson.encode(m))
+      diff('count', all[i], m)
+    end
     if changed and not alive then
       redis.call('HDEL', KEYS[1], all[i])
       diff('leave', all[i], m)
@@ -77,7 +80,9 @@ else
   if ARGV[6] ~= '' then m.i = ARGV[6] end
   kind = 'join'
 end
+local before = total(m)
 m.n[ARGV[3]] = tonumber(ARGV[4])
+if not kind and total(m) ~= before then kind = 'count' end
 redis.call('HSET', KEYS[1], ARGV[2], cjson.encode(m))
 redis.call('PEXPIRE', KEYS[1], 2 * ttl)
 redis.call('PEXPIRE', KEYS[2], 2 * ttl)
@@ -99,6 +104,7 @@ if next(m.n) == nil then
   return 1
 end
 redis.call('HSET', KEYS[1], ARGV[2], cjson.encode(m))
+diff('count', ARGV[2], m)
 return 0
 )lua";
 
@@ -130,7 +136,7 @@ for k = 4, #ARGV - 3, 4 do
   if raw then m = cjson.decode(raw) else m = {s = ARGV[k + 2], i = ARGV[k + 3], j = tostring(now), n = {}} end
   m.n[ARGV[2]] = tonumber(ARGV[k + 1])
   redis.call('HSET', KEYS[1], user, cjson.encode(m))
-  if not raw then diff('join', user, m) end
+  if raw then diff('count', user, m) else diff('join', user, m) end
 end
 local all = redis.call('HGETALL', KEYS[1])
 for k = 1, #all, 2 do
@@ -143,6 +149,7 @@ for k = 1, #all, 2 do
         diff('leave', all[k], m)
       else
         redis.call('HSET', KEYS[1], all[k], cjson.encode(m))
+        diff('count', all[k], m)
       end
     end
   end
@@ -446,23 +453,94 @@ bool RedisPresenceStore::has_joined(std::string_view channel, std::string_view c
   return local_.has_joined(channel, connection);
 }
 
-void RedisPresenceStore::watch(std::string_view channel) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (watched_.find(channel) == watched_.end()) watched_.emplace(channel);
+std::optional<json> RedisPresenceStore::read_members(std::string_view channel) const {
+  std::optional<json> read = ask<json>(presence_call(members_script(), channel), &parse_members);
+  if (!read || !read->is_array()) {
+    Metrics::add(metrics_.presence_errors);
+    return std::nullopt;
+  }
+  if (!read->empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (watched_.find(channel) == watched_.end()) watched_.emplace(channel);
+  }
+  return read;
 }
 
 json RedisPresenceStore::members(std::string_view channel) const {
-  std::optional<json> read = ask<json>(presence_call(members_script(), channel), &parse_members);
-  if (read && read->is_array()) {
-    if (!read->empty()) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (watched_.find(channel) == watched_.end()) watched_.emplace(channel);
-    }
-    return std::move(*read);
-  }
-  Metrics::add(metrics_.presence_errors);
+  if (std::optional<json> read = read_members(channel)) return std::move(*read);
   std::lock_guard<std::mutex> lock(mutex_);
   return local_.members(channel);  // Redis unreachable: this node's own members
+}
+
+namespace {
+
+void apply_diff(std::map<std::string, json, std::less<>>& members, const PresenceDiff& d) {
+  for (const json& m : d.joins) members[m.value("userId", "")] = m;
+  for (const json& m : d.updates) members[m.value("userId", "")] = m;
+  for (const std::string& user : d.leaves) members.erase(user);
+}
+
+json as_array(const std::map<std::string, json, std::less<>>& members) {
+  json out = json::array();
+  for (const auto& [user, m] : members) out.push_back(m);
+  return out;
+}
+
+}  // namespace
+
+json RedisPresenceStore::subscriber_state(std::string_view channel) const {
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = copies_.find(channel);
+    if (it != copies_.end() && it->second.ready) return as_array(it->second.members);
+    if (it == copies_.end()) {
+      it = copies_.emplace(std::string(channel), Copy{}).first;
+      it->second.generation = ++generations_;
+    }
+    generation = it->second.generation;
+  }
+  std::optional<json> read = read_members(channel);
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = copies_.find(channel);
+  const bool mine = it != copies_.end() && it->second.generation == generation && !it->second.ready;
+  if (!read) {
+    if (mine) copies_.erase(it);
+    return local_.members(channel);  // Redis unreachable: this node's own members
+  }
+  if (!mine) return std::move(*read);  // dropped (or loaded by another caller) meanwhile: this read stands alone
+  Copy& copy = it->second;
+  for (const json& m : *read) copy.members[m.value("userId", "")] = m;
+  for (const PresenceDiff& d : copy.pending) apply_diff(copy.members, d);
+  copy.pending.clear();
+  copy.ready = true;
+  return as_array(copy.members);
+}
+
+void RedisPresenceStore::drop_copy(const std::string& channel) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (channel.empty()) copies_.clear();
+  else copies_.erase(channel);
+}
+
+std::string RedisPresenceStore::on_message(const std::string& channel, std::string_view message) {
+  PresenceDiff d;
+  bool silent = false;
+  if (!parse_message(channel, message, d, silent)) {
+    Metrics::add(metrics_.presence_errors);
+    return {};
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (watched_.find(channel) == watched_.end()) watched_.emplace(channel);
+    if (const auto it = copies_.find(channel); it != copies_.end()) {
+      if (it->second.ready) apply_diff(it->second.members, d);
+      else it->second.pending.push_back(d);
+    }
+  }
+  // A change of connection count only: clients see it in the next state or diff (as on one node).
+  if (silent) return {};
+  return d.to_message().dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 bool RedisPresenceStore::try_acquire(std::string_view user, std::string_view connection) {
@@ -540,6 +618,10 @@ void RedisPresenceStore::refresh() {
       }
       ++it;
     }
+    for (auto it = copies_.begin(); it != copies_.end();) {
+      if (it->second.ready && hub_.subscriber_count(it->first) == 0) it = copies_.erase(it);
+      else ++it;
+    }
     for (const auto& [user, entries] : caps_) {
       std::vector<std::string> args{"EVALSHA", cap_refresh_script().sha, "1", cap_key(user),
                                     std::to_string(options_.node_ttl_ms)};
@@ -553,23 +635,25 @@ void RedisPresenceStore::refresh() {
     });
 }
 
-std::string RedisPresenceStore::diff_message(const std::string& channel, std::string_view message) {
+bool RedisPresenceStore::parse_message(const std::string& channel, std::string_view message, PresenceDiff& d,
+                                       bool& silent) {
+  silent = false;
   std::string_view kind, user, status, info, joined_at, connections;
   if (!take_piece(message, kind) || !take_piece(message, user) || !take_piece(message, status) ||
       !take_piece(message, info) || !take_piece(message, joined_at) || !take_piece(message, connections))
-    return {};
-  PresenceDiff d;
+    return false;
   d.channel = channel;
   if (kind == "leave") {
     d.leaves.emplace_back(user);
-  } else {
-    json m = member_json(user, status, info, to_u64(joined_at), to_u64(connections));
-    if (m.is_null()) return {};
-    if (kind == "join") d.joins.push_back(std::move(m));
-    else if (kind == "update") d.updates.push_back(std::move(m));
-    else return {};
+    return true;
   }
-  return d.to_message().dump(-1, ' ', false, json::error_handler_t::replace);
+  json m = member_json(user, status, info, to_u64(joined_at), to_u64(connections));
+  if (m.is_null()) return false;
+  if (kind == "join") d.joins.push_back(std::move(m));
+  else if (kind == "update") d.updates.push_back(std::move(m));
+  else if (kind == "count") d.updates.push_back(std::move(m)), silent = true;  // for the copies only
+  else return false;
+  return true;
 }
 
 }  // namespace tidewire::server

@@ -5,8 +5,9 @@
 //   tw:{C}:p    hash: user id -> {"s": status, "i": info (JSON text), "j": joinedAt, "n": {node tag: connections}}
 //   tw:{C}:pz   sorted set of expiries: node tag -> when its entries of C die (last refresh + TTL + grace)
 // One Lua script per change (join / update / count, leave, refresh + purge, resync, read + purge) decides the diff
-// atomically and PUBLISHes it on the channel's PUB/SUB channel tw:{C} as "p|" + len:bytes pieces (kind, user,
-// status, info, joinedAt, connections). The broker's PUB/SUB connection, subscribed there while the node has
+// atomically and PUBLISHes it on the channel's PUB/SUB channel tw:{C} as "p|" + len:bytes pieces (kind: join,
+// update, leave, or count, a connection count that changed, which only the nodes' copies take; user, status,
+// info, joinedAt, connections). The broker's PUB/SUB connection, subscribed there while the node has
 // local subscribers, hands it back (RedisBrokerOptions::on_presence) and the node sends it to them with
 // Hub::send_raw, so every node's subscribers get each diff once (this node's included), in the channel's order.
 // A user on two nodes is one member (the "n" map counts each node's connections); the join is published when the
@@ -30,9 +31,10 @@
 // node's connections stop counting after the TTL.
 //
 // Blocking: writes (join, update, leave, release, refreshes) are posted in order to the store thread and never
-// wait. Two calls wait for one round trip (at most kReadTimeout), like RedisBroker::join: members() (the joiner's
-// reply, presence_get and the presence_state of each new subscriber) and try_acquire() (once per connection, at
-// auth). An asynchronous continuation would need the session to resume the handler on its I/O thread later,
+// wait. Two calls wait for one round trip (at most kReadTimeout), like RedisBroker::join: members() (the
+// presence_join / presence_update / presence_get replies, so they include the request's own change) and
+// try_acquire() (once per connection, at auth). A new subscriber's presence_state comes from the node's copy of
+// the channel's members (Copy below): only the first subscriber of a channel on a node waits for the read. An asynchronous continuation would need the session to resume the handler on its I/O thread later,
 // which SessionSink cannot do today (transport.cpp); the wait is the same one round trip join() already costs.
 // Both fail open when Redis is unreachable (members: this node's own; the cap: this node's count), counted in
 // tidewire_presence_errors_total. After a reconnection or a failed write, the next refresh makes this node's
@@ -91,16 +93,21 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   std::uint64_t next_deadline() const override;
   nlohmann::json members(std::string_view channel) const override;
   bool has_joined(std::string_view channel, std::string_view connection) const override;
+  nlohmann::json subscriber_state(std::string_view channel) const override;
 
   // SharedConnectionCap
   bool try_acquire(std::string_view user, std::string_view connection) override;
   void release(std::string_view user, std::string_view connection) override;
 
-  // A presence message of `channel`'s PUB/SUB channel (what follows "p|") as the presence_diff message to send
-  // to the channel's subscribers; "" when it is malformed.
-  static std::string diff_message(const std::string& channel, std::string_view message);
-  // `channel` has presence and subscribers here: purge it at each refresh (a presence diff arrived for it).
-  void watch(std::string_view channel);
+  // A presence message of `channel`'s PUB/SUB channel (what follows "p|"): applied to the node's copy of the
+  // channel's members, and returned as the presence_diff message for the channel's subscribers ("" when it is
+  // malformed). The channel is watched (purged at each refresh) from then on. Broker thread.
+  std::string on_message(const std::string& channel, std::string_view message);
+  // The node starts or stops listening to `channel` ("": every channel): its copy may have missed diffs.
+  void drop_copy(const std::string& channel);
+  // The diff of one presence message, or false when it is malformed. `silent`: a connection count changed only
+  // (kind "count": it updates the copies, clients are not sent it, as on one node).
+  static bool parse_message(const std::string& channel, std::string_view message, PresenceDiff& diff, bool& silent);
   const std::string& tag() const { return tag_; }
 
  private:
@@ -109,6 +116,7 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
                     const nlohmann::json* info);
   void remove_member(std::string_view channel, const std::string& user);
   void leave_locked(std::string_view channel, std::string_view connection, std::uint64_t now);
+  std::optional<nlohmann::json> read_members(std::string_view channel) const;  // one round trip, with purge
   // Posts a command to the store thread; its failure counts in presence_errors.
   void send(std::vector<std::string> args);
   template <typename T>
@@ -132,6 +140,18 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   // node's users leave even where no live node has members. Channels without presence cost nothing.
   mutable std::set<std::string, std::less<>> watched_;
   std::map<std::string, std::set<std::string>, std::less<>> caps_;  // user -> "<tag>|<connection>" entries
+  // The node's copy of the members of channels with subscribers here (presence_state): read once from Redis, then
+  // kept current by the diffs of the channel's PUB/SUB channel (in Redis's order). Diffs arriving while the read
+  // is on its way are kept and applied after it (a diff is a set or an erase: applying one twice is harmless).
+  // Dropped when the node stops or (re)starts listening, and when the channel has no subscriber here.
+  struct Copy {
+    std::uint64_t generation = 0;
+    bool ready = false;
+    std::map<std::string, nlohmann::json, std::less<>> members;
+    std::vector<PresenceDiff> pending;
+  };
+  mutable std::map<std::string, Copy, std::less<>> copies_;
+  mutable std::uint64_t generations_ = 0;
   mutable bool resync_ = false;  // make this node's entries its members again at the next refresh (under mutex_)
 
   mutable boost::asio::io_context ioc_;

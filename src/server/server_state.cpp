@@ -70,11 +70,10 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
   options.history = hub_options(c, nullptr).history;
   // Presence diffs published by other nodes' (and this node's) presence scripts, to this node's subscribers.
   options.on_presence = [this](const std::string& channel, std::string_view message) {
-    const std::string diff = RedisPresenceStore::diff_message(channel, message);
-    if (diff.empty()) return Metrics::add(handler.metrics().presence_errors);
-    redis_presence->watch(channel);
-    hub.send_raw(channel, std::make_shared<const std::string>(diff));
+    const std::string diff = redis_presence->on_message(channel, message);
+    if (!diff.empty()) hub.send_raw(channel, std::make_shared<const std::string>(diff));
   };
+  options.on_listening_changed = [this](const std::string& channel) { redis_presence->drop_copy(channel); };
   broker = std::make_unique<RedisBroker>(hub, std::move(options), handler.metrics());
   handler.set_broker(broker.get());
   handler.set_shared_connection_cap(redis_presence.get());

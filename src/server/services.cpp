@@ -99,7 +99,7 @@ bool Services::may_subscribe(std::string_view user_id, std::string_view channel)
 nlohmann::json Services::presence_members(std::string_view channel) {
   std::lock_guard lock(mutex_);
   try {
-    return impl_ ? impl_->presence.members(channel) : nlohmann::json::array();
+    return impl_ ? impl_->presence.subscriber_state(channel) : nlohmann::json::array();
   } catch (...) {
     return nlohmann::json::array();
   }

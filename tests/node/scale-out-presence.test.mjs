@@ -98,6 +98,12 @@ describe('presence and the connection cap across nodes', { skip }, () => {
       assert.equal(leavesOf(observer, ch, 'p-ann'), 0, 'no leave while node 2 holds the user');
       const still = await observer.request({ type: 'presence_get', channel: ch }, 'reply');
       assert.deepEqual(still.data.members.map((m) => [m.userId, m.connections]), [['p-ann', 1]]);
+      // Node 3's copy (presence_state) followed the count too.
+      const later = await connectAuthed(nodes[2], 'p-later');
+      await later.subscribe(ch);
+      const laterState = await later.nextOfType('presence_state', { channel: ch });
+      assert.deepEqual(laterState.members.map((m) => [m.userId, m.connections]), [['p-ann', 1]]);
+      await later.close();
 
       const closedAt = Date.now();
       await a2.close();
@@ -107,6 +113,12 @@ describe('presence and the connection cap across nodes', { skip }, () => {
       await sleep(300);
       assert.equal(leavesOf(observer, ch, 'p-ann'), 1, 'exactly one leave');
       assert.equal(joinsOf(observer, ch, 'p-ann'), 1, 'exactly one join');
+      // And the leave: a new subscriber on node 3 gets no presence_state (nobody is there).
+      const last = await connectAuthed(nodes[2], 'p-last');
+      await last.subscribe(ch);
+      await last.request({ type: 'ping' }, 'pong');
+      assert.ok(!last.received.some((m) => m.type === 'presence_state'), 'no members left in the copy');
+      await last.close();
       await Promise.all([observer.close(), late.close()]);
     });
 
@@ -204,8 +216,10 @@ describe('presence and the connection cap across nodes', { skip }, () => {
       await join(ann, ch);
       await join(bob, ch);
       await waitFor(() => joinsOf(observer, ch, 'f-ann') === 1 && joinsOf(observer, ch, 'f-bob') === 1, 5000, 'joins');
-      const errors = async () =>
-        Number(/tidewire_presence_errors_total (\d+)/.exec(await (await fetch(`${nodes[0].httpUrl}/metrics`)).text())[1]);
+      // Scripts are global in Redis: whichever node meets NOSCRIPT first loads them for all. Count every node's.
+      const errorsOf = async (n) =>
+        Number(/tidewire_presence_errors_total (\d+)/.exec(await (await fetch(`${n.httpUrl}/metrics`)).text())[1]);
+      const errors = async () => (await Promise.all(nodes.map(errorsOf))).reduce((a, b) => a + b, 0);
       const before = await errors();
       await redis.cli('SCRIPT', 'FLUSH');
       const closedAt = Date.now();
