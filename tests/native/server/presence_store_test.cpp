@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 #include <memory>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 #include "server/jwt_signer.hpp"
 #include "server/message_handler.hpp"
 #include "server/presence_registry.hpp"
+#include "server/presence_store_redis.hpp"
 #include "service_fakes.hpp"
 
 namespace tidewire::server {
@@ -111,6 +113,40 @@ TEST(SharedConnectionCapHook, ARefusalAcrossNodesClosesWith4005AndFreesTheLocalS
   handler.on_close(a.state, *a.sink);
   EXPECT_EQ(cap.released, (std::vector<std::string>{"ann/c-1"}));
   EXPECT_EQ(handler.user_connections().count("ann"), 0u);
+}
+
+// The presence messages the scripts publish ("p|" stripped): len:bytes pieces kind, user, status, info, joinedAt,
+// connections. Whoever can write to Redis can send anything there: bad ones are refused, never crash.
+TEST(RedisPresenceMessages, ParsesTheScriptsFormatAndRefusesAnythingElse) {
+  PresenceDiff d;
+  bool silent = true;
+  ASSERT_TRUE(RedisPresenceStore::parse_message("room:a", "4:join3:ann6:online9:{\"n\":\"A\"}13:17000000000001:2", d,
+                                                silent));
+  EXPECT_FALSE(silent);
+  EXPECT_EQ(d.to_message(), json({{"type", "presence_diff"}, {"channel", "room:a"},
+                                  {"joins", json::array({json{{"userId", "ann"}, {"status", "online"},
+                                                              {"info", {{"n", "A"}}}, {"joinedAt", 1700000000000},
+                                                              {"connections", 2}}})},
+                                  {"leaves", json::array()}, {"updates", json::array()}}));
+  PresenceDiff count;
+  ASSERT_TRUE(RedisPresenceStore::parse_message("room:a", "5:count3:ann4:away2:{}1:51:1", count, silent));
+  EXPECT_TRUE(silent);  // for the nodes' copies only
+  PresenceDiff leave;
+  ASSERT_TRUE(RedisPresenceStore::parse_message("room:a", "5:leave3:ann6:online2:{}1:51:0", leave, silent));
+  EXPECT_EQ(leave.leaves, (std::vector<std::string>{"ann"}));
+  for (const char* bad : {"", "4:join", "4:join3:ann6:online5:notjs1:51:1", "4:nope3:ann6:online2:{}1:51:1",
+                          "99999999999:x", "4:join3:ann6:online2:[]1:51:1", "-1:x"}) {
+    PresenceDiff x;
+    EXPECT_FALSE(RedisPresenceStore::parse_message("room:a", bad, x, silent)) << bad;
+  }
+  std::mt19937 rng(15);
+  const std::string alphabet = "0123456789:{}\"joinleavecount ";
+  for (int i = 0; i < 20000; ++i) {
+    std::string m(rng() % 60, ' ');
+    for (char& c : m) c = alphabet[rng() % alphabet.size()];
+    PresenceDiff x;
+    RedisPresenceStore::parse_message("room:a", m, x, silent);  // must not crash or throw
+  }
 }
 
 ConfigResult parse(std::vector<const char*> args) {
