@@ -23,10 +23,11 @@
 // connections (commands, PUB/SUB) on its own io_context thread (redis_connection.hpp); join() blocks its caller
 // for one round trip, the first time a node gets a subscriber for a channel.
 //
-// Next slices, beside it: a PresenceStore (memory: PresenceRegistry; Redis: a hash + expiry sorted set per
-// channel, a node-liveness key with a TTL, a per-user sorted set for the connection cap). #16's ChatStore and
-// SyncStore on Postgres (--database) run on the service workers (service_workers.hpp), never on an I/O thread,
-// answering from there; --broker redis refuses the per-node SQLite stores unless --database is given.
+// Beside it: the PresenceStore (presence_store.hpp; Redis: presence_store_redis.hpp, which also holds the
+// per-user connection cap across nodes; its presence diffs share the channel's PUB/SUB channel, see
+// RedisBrokerOptions::on_presence). #16's ChatStore and SyncStore on Postgres (--database) run on the service
+// workers (service_workers.hpp), never on an I/O thread, answering from there; --broker redis refuses the per-node
+// SQLite stores unless --database is given. The change feed (changefeed.hpp) publishes through publish().
 #pragma once
 
 #include <cstdint>

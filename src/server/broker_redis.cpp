@@ -173,6 +173,14 @@ void RedisBroker::on_commands_up() {
   });
 }
 
+void RedisBroker::reload_scripts_if_flushed(const redisReply* r) {
+  // SCRIPT FLUSH, or a failover to a server that never saw the scripts: every EVALSHA fails with NOSCRIPT until
+  // they are loaded again. The call that failed was answered `unavailable`; the next ones find them.
+  if (std::string_view(r->str, r->len).substr(0, 8) != "NOSCRIPT") return;
+  commands_.command({"SCRIPT", "LOAD", kPublishScript}, [](const redisReply*) {});
+  commands_.command({"SCRIPT", "LOAD", kLoadScript}, [](const redisReply*) {});
+}
+
 void RedisBroker::record_round_trip(std::chrono::steady_clock::time_point start) {
   Metrics::add(metrics_.broker_round_trips);
   Metrics::add(metrics_.broker_round_trip_us,
@@ -192,6 +200,7 @@ void RedisBroker::on_pubsub_up() {
 
 void RedisBroker::on_pubsub_down() {
   pubsub_up_ = false;
+  if (options_.on_listening_changed) options_.on_listening_changed("");
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [channel, state] : channels_) {
     state.listening = false;
@@ -208,6 +217,8 @@ void RedisBroker::on_push(const redisReply* r) {
   const std::string_view kind = str(r->element[0]);
   const std::string channel(channel_of(str(r->element[1])));
   if (channel.empty()) return;
+  if ((kind == "subscribe" || kind == "unsubscribe") && options_.on_listening_changed)
+    options_.on_listening_changed(channel);
   if (kind == "subscribe") {
     // Listening from now on: read what the stream has (the first time, or what was missed while away).
     bool backfill = false;
@@ -221,6 +232,10 @@ void RedisBroker::on_push(const redisReply* r) {
   }
   if (kind != "message") return;
   std::string_view in = str(r->element[2]);
+  if (in.substr(0, 2) == "p|") {
+    if (options_.on_presence) options_.on_presence(channel, in.substr(2));
+    return;
+  }
   std::string_view offset, epoch, ts, from, client_id, event, binary, payload;
   HistoryEntry e;
   if (!take_piece(in, offset) || !take_piece(in, epoch) || !take_piece(in, ts) || !take_piece(in, from) ||
@@ -269,7 +284,10 @@ void RedisBroker::on_loaded(const std::string& channel, const redisReply* r) {
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[1]->type != REDIS_REPLY_INTEGER ||
       r->element[2]->type != REDIS_REPLY_ARRAY) {
     Metrics::add(metrics_.broker_errors);
-    if (r && r->type == REDIS_REPLY_ERROR) log(LogLevel::kWarn, "msg=\"broker read failed\" error=", log_quoted(str(r)));
+    if (r && r->type == REDIS_REPLY_ERROR) {
+      log(LogLevel::kWarn, "msg=\"broker read failed\" error=", log_quoted(std::string_view(r->str, r->len)));
+      reload_scripts_if_flushed(r);
+    }
     return settle(channel, false);
   }
   const std::string epoch(str(r->element[0]));
@@ -392,8 +410,10 @@ void RedisBroker::publish(const PublishRequest& request, Done done) {
         record_round_trip(start);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_INTEGER) {
           Metrics::add(metrics_.broker_errors);
-          if (r && r->type == REDIS_REPLY_ERROR)
-            log(LogLevel::kWarn, "msg=\"broker publish failed\" error=", log_quoted(str(r)));
+          if (r && r->type == REDIS_REPLY_ERROR) {
+            log(LogLevel::kWarn, "msg=\"broker publish failed\" error=", log_quoted(std::string_view(r->str, r->len)));
+            reload_scripts_if_flushed(r);
+          }
           return done(PublishOutcome{0, false, wire::error::kUnavailable});
         }
         done(PublishOutcome{static_cast<std::uint64_t>(r->element[0]->integer), r->element[2]->integer == 1, {}});

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -32,6 +33,12 @@ struct RedisBrokerOptions {
   RedisAddress address;
   std::string node_id;     // names the connections (CLIENT LIST: tidewire:<node>:cmd / :pubsub)
   HistoryLimits history;   // stream MAXLEN and age (PEXPIRE, and the hub's pruning)
+  // Presence diffs share the channel's PUB/SUB channel (messages starting "p|", presence_store_redis.hpp): they
+  // go here, with the channel and the rest of the message. Called on the broker thread.
+  std::function<void(const std::string& channel, std::string_view message)> on_presence;
+  // The node starts or stops listening to `channel` ("": to every channel, the PUB/SUB connection was lost):
+  // presence diffs before it may have been missed (presence_store_redis.hpp drops its copy). Broker thread.
+  std::function<void(const std::string& channel)> on_listening_changed;
 };
 
 class RedisBroker final : public Broker {
@@ -67,6 +74,7 @@ class RedisBroker final : public Broker {
   void on_loaded(const std::string& channel, const redisReply* reply);
   void settle(const std::string& channel, bool ok);  // ends a load: wakes join() calls, reloads when asked
   void record_round_trip(std::chrono::steady_clock::time_point start);
+  void reload_scripts_if_flushed(const redisReply* error);
 
   Hub& hub_;
   RedisBrokerOptions options_;

@@ -253,6 +253,18 @@ const Option kOptions[] = {
        c.node_id = std::string(v);
        return {};
      }},
+    {"--node-ttl-ms", "TIDEWIRE_NODE_TTL_MS", "MS",
+     "with --broker redis: a node that has not refreshed its presence and connection entries for MS is dead: its "
+     "connections stop counting and its users leave after MS plus the presence grace (default 10000)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint64_t, 100, kMaxMs>(c.node_ttl_ms, v);
+     }},
+    {"--presence-grace-ms", "TIDEWIRE_PRESENCE_GRACE_MS", "MS",
+     "a presence member whose last connection left stays listed this long; a rejoin in time shows no leave "
+     "(default 3000)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint64_t, 0, kMaxMs>(c.presence_grace_ms, v);
+     }},
     {"--max-connections-per-user", "TIDEWIRE_MAX_CONNECTIONS_PER_USER", "N",
      "concurrent connections one user may hold; the next closes with 4005 (default 5; 0 = no limit)",
      [](Config& c, SecretSources&, std::string_view v) {

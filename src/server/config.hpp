@@ -42,6 +42,9 @@ struct Config {
   // Scale-out (README "Running several nodes"): "memory" (one node) or redis://host:port[/db].
   std::string broker = "memory";
   std::string node_id;                      // names this node to the broker; default: random ("n-" + 16 hex)
+  // With --broker redis: a node refreshes its presence and connection entries every node_ttl_ms / 4; a node
+  // silent for node_ttl_ms is dead, and its users leave after that plus the presence grace.
+  std::uint64_t node_ttl_ms = 10000;
   // Postgres (README "Postgres"): empty = chat and sync in SQLite under data_dir (the embedded default);
   // postgres://... or postgresql://... (a libpq connection URI) = chat and sync in that database, shared by nodes.
   std::string database;
@@ -55,6 +58,7 @@ struct Config {
   std::uint64_t changefeed_lag_warning_bytes = 64ull << 20;
   // Limits (section 14).
   std::uint32_t max_connections_per_user = 5;
+  std::uint64_t presence_grace_ms = 3000;   // a member whose last connection left stays listed this long
   std::uint32_t rate_limit = 100;           // messages per second per connection (0 = off)
   std::uint32_t rate_burst = 200;
 };

@@ -110,6 +110,7 @@ void MessageHandler::on_close(ConnectionProtocolState& state, SessionSink& sink)
   if (disconnect_hook_) disconnect_hook_(state, sink);
   if (state.counted) {
     users_.release(state.user_id);
+    if (shared_cap_) shared_cap_->release(state.user_id, state.connection_id);
     state.counted = false;
   }
   Metrics::add(metrics_.connections_current, static_cast<std::uint64_t>(-1));
@@ -120,7 +121,14 @@ std::string MessageHandler::channel_access(const ConnectionProtocolState& state,
 }
 
 void MessageHandler::accept_identity(ConnectionProtocolState& state, SessionSink& sink, const JwtClaims& claims) const {
-  if (!users_.try_acquire(claims.sub)) {
+  // This node's count first, then (several nodes) every node's: the 6th connection of a user is refused wherever
+  // the other five are.
+  bool admitted = users_.try_acquire(claims.sub);
+  if (admitted && shared_cap_ && !shared_cap_->try_acquire(claims.sub, state.connection_id)) {
+    users_.release(claims.sub);
+    admitted = false;
+  }
+  if (!admitted) {
     Metrics::add(metrics_.too_many_connections);
     log(LogLevel::kInfo, "msg=\"too many connections\" conn=", state.connection_id, " user=", log_quoted(claims.sub));
     return close_connection(state, sink, wire::close_code::kTooManyConnections,

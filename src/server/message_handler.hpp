@@ -133,6 +133,8 @@ class MessageHandler {
   void set_broker(Broker* broker) { broker_ = broker; }
   // The database change feed's catalog (db: channels, changefeed_access.hpp); null: no change feed. Not owned.
   void set_changefeed_catalog(ChangefeedCatalog* catalog) { changefeed_catalog_ = catalog; }
+  // The per-user connection limit across nodes (null: this node's count only). Not owned.
+  void set_shared_connection_cap(SharedConnectionCap* cap) { shared_cap_ = cap; }
 
   // Empty when `state` may use `channel`, else why not (for a `forbidden` error).
   std::string channel_access(const ConnectionProtocolState& state, std::string_view channel) const;
@@ -179,6 +181,7 @@ class MessageHandler {
   HandlerLimits limits_;
   Clock clock_;
   mutable UserConnections users_;
+  SharedConnectionCap* shared_cap_ = nullptr;
   mutable Metrics metrics_;
   ChatMembership chat_membership_;
   ChatMembershipAsync chat_membership_async_;

@@ -44,6 +44,9 @@ std::string Metrics::render(std::uint64_t channels) const {
          get(changefeed_leader));
   metric(os, "tidewire_changefeed_slot_lag_bytes", "gauge",
          "WAL bytes the replication slot holds behind pg_current_wal_lsn()", get(changefeed_lag_bytes));
+  metric(os, "tidewire_presence_errors_total", "counter",
+         "failed presence and connection-cap calls to Redis (several nodes; those calls fail open)",
+         get(presence_errors));
   metric(os, "tidewire_channels", "gauge", "channels with subscribers or history", channels);
   return os.str();
 }

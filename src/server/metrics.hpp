@@ -30,6 +30,7 @@ struct Metrics {
   std::atomic<std::uint64_t> changefeed_errors{0};      // stream failures and failed publishes
   std::atomic<std::uint64_t> changefeed_leader{0};      // 1 while this node reads the slot
   std::atomic<std::uint64_t> changefeed_lag_bytes{0};   // the slot's WAL behind pg_current_wal_lsn()
+  std::atomic<std::uint64_t> presence_errors{0};       // failed presence / connection-cap calls to Redis
 
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
     counter.fetch_add(n, std::memory_order_relaxed);

@@ -160,4 +160,32 @@ bool PresenceRegistry::has_joined(std::string_view channel, std::string_view con
   return conn != joined_.end() && conn->second.find(channel) != conn->second.end();
 }
 
+std::string PresenceRegistry::user_of(std::string_view channel, std::string_view connection) const {
+  const auto conn = joined_.find(connection);
+  if (conn == joined_.end()) return {};
+  const auto user = conn->second.find(channel);
+  return user == conn->second.end() ? std::string() : user->second;
+}
+
+std::size_t PresenceRegistry::connection_count(std::string_view channel, std::string_view user) const {
+  const auto ch = channels_.find(channel);
+  if (ch == channels_.end()) return 0;
+  const auto m = ch->second.find(user);
+  return m == ch->second.end() ? 0 : m->second.connections.size();
+}
+
+std::vector<std::string> PresenceRegistry::channels_of(std::string_view connection) const {
+  std::vector<std::string> out;
+  const auto conn = joined_.find(connection);
+  if (conn != joined_.end())
+    for (const auto& [channel, user] : conn->second) out.push_back(channel);
+  return out;
+}
+
+std::vector<std::string> PresenceRegistry::channels() const {
+  std::vector<std::string> out;
+  for (const auto& [channel, members] : channels_) out.push_back(channel);
+  return out;
+}
+
 }  // namespace tidewire::server

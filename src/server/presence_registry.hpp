@@ -3,6 +3,8 @@
 // Members are keyed by user id; each member counts the connections that joined for it. When the last one leaves
 // the member is not removed at once but after `grace_ms`: a rejoin inside the grace cancels the leave, so a quick
 // reconnect shows neither a leave nor a join. Operations return the diff to broadcast (possibly empty).
+// It is the memory PresenceStore (presence_store.hpp), and RedisPresenceStore's record of its own node's
+// connections.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "server/presence_store.hpp"
 
 namespace tidewire::server {
 
@@ -39,7 +43,7 @@ struct PresenceDiff {
   nlohmann::json to_message() const;
 };
 
-class PresenceRegistry {
+class PresenceRegistry final : public PresenceStore {
  public:
   explicit PresenceRegistry(std::uint64_t grace_ms) : grace_ms_(grace_ms) {}
 
@@ -47,23 +51,29 @@ class PresenceRegistry {
   // defaults for a new member). A change of status or info is an update; a new member is a join; a rejoin
   // inside the grace, or another connection of a present member, changes nothing visible.
   PresenceDiff join(std::string_view channel, std::string_view user, std::string_view connection,
-                    const std::string* status, const nlohmann::json* info, std::uint64_t now);
+                    const std::string* status, const nlohmann::json* info, std::uint64_t now) override;
   // Changes a joined connection's member. False when `connection` has not joined `channel`.
   bool update(std::string_view channel, std::string_view connection, const std::string* status,
-              const nlohmann::json* info, PresenceDiff& diff);
+              const nlohmann::json* info, PresenceDiff& diff) override;
   // `connection` leaves `channel` (no-op when it had not joined). The member's last connection schedules the
   // leave at now + grace (or leaves at once when the grace is 0: then the diff holds the leave).
-  PresenceDiff leave(std::string_view channel, std::string_view connection, std::uint64_t now);
+  PresenceDiff leave(std::string_view channel, std::string_view connection, std::uint64_t now) override;
   // leave() on every channel `connection` joined.
-  std::vector<PresenceDiff> leave_all(std::string_view connection, std::uint64_t now);
+  std::vector<PresenceDiff> leave_all(std::string_view connection, std::uint64_t now) override;
 
   // Removes every member whose grace ended by `now`; one diff per channel touched.
-  std::vector<PresenceDiff> expire(std::uint64_t now);
-  std::uint64_t next_deadline() const;  // 0: none pending
+  std::vector<PresenceDiff> expire(std::uint64_t now) override;
+  std::uint64_t next_deadline() const override;  // 0: none pending
 
   // The channel's members (an array, ordered by user id), including those inside their grace.
-  nlohmann::json members(std::string_view channel) const;
-  bool has_joined(std::string_view channel, std::string_view connection) const;
+  nlohmann::json members(std::string_view channel) const override;
+  bool has_joined(std::string_view channel, std::string_view connection) const override;
+  // The user `connection` joined `channel` as ("" when it has not).
+  std::string user_of(std::string_view channel, std::string_view connection) const;
+  // The connections `user` has joined `channel` with (0 inside the grace, or when not a member).
+  std::size_t connection_count(std::string_view channel, std::string_view user) const;
+  std::vector<std::string> channels_of(std::string_view connection) const;  // the channels it joined
+  std::vector<std::string> channels() const;                               // with members (grace included)
   std::size_t channel_count() const { return channels_.size(); }
 
  private:

@@ -20,6 +20,7 @@
 #include "server/hub.hpp"
 #include "server/jwt_verifier.hpp"
 #include "server/message_handler.hpp"
+#include "server/presence_store_redis.hpp"
 #include "server/service_bridge.hpp"
 #include "server/session_registry.hpp"
 #include "server/static_files.hpp"
@@ -43,6 +44,8 @@ struct ServerState {
   std::optional<StaticFiles> static_files;
   HttpRouter router;
   MessageHandler handler;
+  // --broker redis: presence and the per-user connection cap across nodes (null: in process)
+  std::shared_ptr<RedisPresenceStore> redis_presence;
   ServiceBridge bridge;  // presence, chat, sync
   SessionRegistry registry;
   std::unique_ptr<Broker> broker;  // --broker redis (null: the hub is the broker); last, so it stops first

@@ -10,6 +10,7 @@
 #include "server/chat_store.hpp"
 #include "server/pg_pool.hpp"
 #include "server/presence_registry.hpp"
+#include "server/presence_store.hpp"
 #include "server/service_fields.hpp"
 #include "server/services.hpp"
 #include "server/sqlite_db.hpp"
@@ -52,7 +53,8 @@ struct Services::Impl {
   std::string open_error;
   std::unique_ptr<ChatStore> chat;
   std::unique_ptr<SyncStore> sync;
-  PresenceRegistry presence;
+  std::shared_ptr<PresenceStore> presence_owner;  // config.presence_store, or a PresenceRegistry
+  PresenceStore& presence;
   std::mutex typing_mutex;
   TypingStore typing;
 };

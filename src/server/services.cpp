@@ -32,7 +32,9 @@ Services::Impl::Impl(ServicesConfig cfg, Broadcaster& broadcaster, Clock now)
     : config(std::move(cfg)),
       out(broadcaster),
       clock(std::move(now)),
-      presence(config.presence_grace_ms),
+      presence_owner(config.presence_store ? config.presence_store
+                                           : std::make_shared<PresenceRegistry>(config.presence_grace_ms)),
+      presence(*presence_owner),
       typing(config.typing_ttl_ms) {
   if (!config.database.empty()) {
     PgPool::Options options;
@@ -156,7 +158,7 @@ std::optional<bool> Services::may_subscribe_checked(std::string_view user_id, st
 nlohmann::json Services::presence_members(std::string_view channel) {
   std::lock_guard lock(mutex_);
   try {
-    return impl_ ? impl_->presence.members(channel) : nlohmann::json::array();
+    return impl_ ? impl_->presence.subscriber_state(channel) : nlohmann::json::array();
   } catch (...) {
     return nlohmann::json::array();
   }

@@ -32,6 +32,8 @@
 
 namespace tidewire::server {
 
+class PresenceStore;  // presence_store.hpp
+
 struct ServicesConfig {
   // SQLite database file for chat and sync (created when missing; its directory must exist), or ":memory:" (tests;
   // nothing survives a restart).
@@ -46,6 +48,8 @@ struct ServicesConfig {
   int worker_threads = -1;
   // A member whose last connection left stays listed this long; a rejoin in time produces no leave/join.
   std::uint64_t presence_grace_ms = 3000;
+  // Where presence lives (presence_store.hpp); null: in process (a PresenceRegistry with presence_grace_ms).
+  std::shared_ptr<PresenceStore> presence_store;
   // The server broadcasts `typing: false` this long after a user's last `typing: true` in a room.
   std::uint64_t typing_ttl_ms = 5000;
 };

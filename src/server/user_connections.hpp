@@ -9,6 +9,16 @@
 
 namespace tidewire::server {
 
+// The same limit across nodes (--broker redis: RedisPresenceStore), checked after this node's own count.
+// try_acquire may wait for one broker round trip; both are called on the connection's I/O thread.
+class SharedConnectionCap {
+ public:
+  virtual ~SharedConnectionCap() = default;
+  // Counts `connection` of `user`; false when the user holds the maximum across all nodes.
+  virtual bool try_acquire(std::string_view user, std::string_view connection) = 0;
+  virtual void release(std::string_view user, std::string_view connection) = 0;
+};
+
 class UserConnections {
  public:
   explicit UserConnections(std::uint32_t max_per_user) : max_(max_per_user) {}
