@@ -25,6 +25,12 @@ echo
 echo "== several nodes on Redis: publish -> deliver latency and server CPU per delivery at 2,000 messages/s x 100 subscribers, 3 nodes vs one node (memory broker), and publications per second through one Redis"
 node bench/node/scale_out.mjs --rounds 3 --seconds 5 | tee test-results/bench/scale_out.log
 echo
+echo "== database change feed: insert -> subscriber latency and server CPU per change at 1,000 rows/s (real Postgres, 10 Node raw-WebSocket subscribers)"
+node bench/node/changefeed_latency.mjs --rate 1000 --seconds 10 | tee test-results/bench/changefeed_latency.log
+echo
+echo "== database change feed: insert -> browser latency at 1,000 rows/s (headless Chromium over a bare CDP pipe, the web package's postgres_changes)"
+node bench/node/changefeed_latency.mjs --browser --rate 1000 --seconds 10 | tee test-results/bench/changefeed_latency_browser.log
+echo
 echo "== client throughput in headless Chromium, prebuilt frames, bare CDP pipe (the same clients with the browser's WebSocket)"
 node bench/browser/throughput.mjs --rounds 3 --messages 100000 | tee test-results/bench/browser_throughput.log
 echo
