@@ -17,13 +17,13 @@ EM_JS(void, tw_js_on_binary_message, (EM_VAL cb, unsigned ch, unsigned ev, const
                                       double off, double ts, const char* fp, std::size_t fn),
       { Emval.toValue(cb).onBinaryMessage(ch >>> 0, ev >>> 0, p >>> 0, n >>> 0, off, ts, fp >>> 0, fn >>> 0); });
 
-// Protocol v2: one call per frame, not per message. The engine's compact messages are collected as rows of
-// kCompactFields doubles (channel id, event id, payload index, payload units, sender units, offset, ts); JS
-// decodes the frame once and slices each payload and sender out of its text at UTF-16 indexes. One call per
-// frame saved the EM_JS trampoline, Emval.toValue and a 10-argument call per message (docs/BENCHMARKS.md).
-EM_JS(void, tw_js_on_compact_batch, (EM_VAL cb, const char* f, std::size_t n, unsigned seq, const double* rows,
-                                     std::size_t count),
-      { Emval.toValue(cb).onCompactBatch(f >>> 0, n >>> 0, seq >>> 0, rows >>> 0, count >>> 0); });
+// Protocol v2: no bytes to read per message; JS decodes the frame once (per frame_seq) and slices the payload and
+// the sender out of its text at UTF-16 indexes.
+EM_JS(void, tw_js_on_compact_message, (EM_VAL cb, unsigned ch, unsigned ev, const char* f, std::size_t n,
+                                       unsigned seq, double at, unsigned units, unsigned from_units, double off,
+                                       double ts),
+      { Emval.toValue(cb).onCompactMessage(ch >>> 0, ev >>> 0, f >>> 0, n >>> 0, seq >>> 0, at, units >>> 0,
+                                           from_units >>> 0, off, ts); });
 
 namespace tidewire::bindings {
 
@@ -45,27 +45,11 @@ void JsListener::on_message(std::uint32_t channel_id, std::uint32_t event_id, st
                    static_cast<double>(meta.offset), meta.ts, meta.from.data(), meta.from.size());
 }
 
-namespace {
-constexpr std::size_t kCompactFields = 7;  // WasmCallbacks.onCompactBatch's row (tidewire_module.d.mts)
-}  // namespace
-
 void JsListener::on_compact_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view,
                                     const client::MessageMeta& meta, const client::CompactSpan& span) {
-  compact_frame_ = span.frame;
-  compact_seq_ = span.frame_seq;
-  const double row[kCompactFields] = {static_cast<double>(channel_id), static_cast<double>(event_id),
-                                      span.payload_index, static_cast<double>(span.payload_units),
-                                      static_cast<double>(span.from_units), static_cast<double>(meta.offset), meta.ts};
-  compact_.insert(compact_.end(), row, row + kCompactFields);
-}
-
-void JsListener::on_compact_flush() {
-  if (compact_.empty()) return;
-  const std::size_t count = compact_.size() / kCompactFields;
-  // JS copies the rows before running handlers, which may call back into the engine (and so into this listener).
-  tw_js_on_compact_batch(js_.as_handle(), compact_frame_.data(), compact_frame_.size(), compact_seq_, compact_.data(),
-                         count);
-  compact_.clear();
+  tw_js_on_compact_message(js_.as_handle(), channel_id, event_id, span.frame.data(), span.frame.size(),
+                           span.frame_seq, span.payload_index, span.payload_units, span.from_units,
+                           static_cast<double>(meta.offset), meta.ts);
 }
 
 void JsListener::on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,

@@ -8,9 +8,6 @@
 
 #include <emscripten/val.h>
 
-#include <string_view>
-#include <vector>
-
 #include "client/engine_listener.hpp"
 
 namespace tidewire::bindings {
@@ -25,7 +22,6 @@ class JsListener final : public client::EngineListener {
                   const client::MessageMeta& meta) override;
   void on_compact_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view payload_json,
                           const client::MessageMeta& meta, const client::CompactSpan& span) override;
-  void on_compact_flush() override;
   void on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,
                          const client::MessageMeta& meta) override;
   void on_gap(std::uint32_t channel_id, std::string_view reason) override;
@@ -42,11 +38,6 @@ class JsListener final : public client::EngineListener {
 
  private:
   emscripten::val js_;
-  // The compact messages of the current frame, kCompactFields doubles each (js_listener.cpp), handed to JS in one
-  // call by on_compact_flush(). Reused: no allocation per message once it has grown to a frame's size.
-  std::vector<double> compact_;
-  std::string_view compact_frame_;
-  std::uint32_t compact_seq_ = 0;
 };
 
 }  // namespace tidewire::bindings

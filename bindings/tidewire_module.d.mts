@@ -22,13 +22,22 @@ export interface WasmCallbacks {
     fromLen: number,
   ): void;
   /**
-   * Hot path of protocol v2, once per run of channel messages in a compact batch: the frame is `frameLen` bytes
-   * at `framePtr` in HEAPU8 (the same frame while `frameSeq` stays); `count` rows of 7 float64 at `rowsPtr` (all valid only during the call; copy the
-   * rows before running handlers): channel id, event id, payload index, payload units, sender units, offset, ts.
-   * Decoded as UTF-8 text, a payload is the frame's `payloadUnits` UTF-16 units from `payloadIndex`, its sender
-   * the `senderUnits` before.
+   * Hot path of protocol v2: the compact batch is `frameLen` bytes at `framePtr` in HEAPU8 (valid only during the
+   * call, the same frame while `frameSeq` stays); decoded as UTF-8 text, the payload is its `payloadUnits` UTF-16
+   * units from `payloadIndex`, the sender the `fromUnits` before.
    */
-  onCompactBatch(framePtr: number, frameLen: number, frameSeq: number, rowsPtr: number, count: number): void;
+  onCompactMessage(
+    channelId: number,
+    eventId: number,
+    framePtr: number,
+    frameLen: number,
+    frameSeq: number,
+    payloadIndex: number,
+    payloadUnits: number,
+    fromUnits: number,
+    offset: number,
+    ts: number,
+  ): void;
   /** A binary channel message: the bytes are in HEAPU8, valid only during the call. */
   onBinaryMessage(
     channelId: number,

@@ -767,7 +767,6 @@ void Engine::deliver_compact(std::string_view frame) {
   // socket mid-frame: the rest is dropped then, as in a text batch.
   while (socket_ == id && (status = reader.next(r)) == proto::CompactReader::Status::kRecord) {
     if (r.tag == proto::compact::kJson) {
-      listener_.on_compact_flush();  // the messages before it first
       handle_line(r.json);
       continue;
     }
@@ -780,7 +779,6 @@ void Engine::deliver_compact(std::string_view frame) {
     const CompactSpan span{frame, seq, static_cast<double>(r.payload_index), m.payload_units, m.from_units};
     listener_.on_compact_message(ch->id, event_id, m.payload, meta, span);
   }
-  listener_.on_compact_flush();
   if (socket_ == id && status == proto::CompactReader::Status::kMalformed) {
     ++metrics_.frame_errors;
     listener_.on_error("bad_frame", "the server sent a compact batch tidewire cannot read; the rest is ignored");

@@ -43,10 +43,6 @@ class EngineListener {
     (void)span;
     on_message(channel_id, event_id, payload_json, meta);
   }
-  // The compact messages given so far are all there is for now: a host that collects them (one call into JS per
-  // frame instead of one per message) delivers them here. Called before any other event of the frame (a control
-  // record: ack, reply, error...) and at the frame's end, so every event keeps the server's order.
-  virtual void on_compact_flush() {}
   // A binary channel message (docs/PROTOCOL.md section 13). `bytes` is valid only during the call.
   virtual void on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,
                                  const MessageMeta& meta) = 0;

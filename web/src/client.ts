@@ -735,22 +735,15 @@ export class TidewireClient {
         const from = fromLen > 0 ? decoder.decode(heap.subarray(fromPtr, fromPtr + fromLen)) : '';
         this.#deliverJson(slot, events[eventId] ?? '', decoder.decode(heap.subarray(ptr, ptr + len)), offset, ts, from);
       },
-      // Protocol v2: one call per run of messages, one TextDecoder call per frame, then slices of its text.
-      onCompactBatch: (framePtr, frameLen, seq, rowsPtr, count) => {
-        const heap = module.HEAPU8;
+      // Protocol v2: one TextDecoder call per frame, then slices (no copy in V8) of its text.
+      onCompactMessage: (channelId, eventId, framePtr, frameLen, seq, at, units, fromUnits, offset, ts) => {
+        const slot = slotsById()[channelId];
+        if (slot === undefined || slot.listeners.size === 0) return;
         if (seq !== frameSeq) {
           frameSeq = seq;
-          frameText = decoder.decode(heap.subarray(framePtr, framePtr + frameLen));
+          frameText = decoder.decode(module.HEAPU8.subarray(framePtr, framePtr + frameLen));
         }
-        // A copy: handlers may call into wasm, which may grow its memory (detaching views) or reuse the rows.
-        const rows = new Float64Array(heap.buffer.slice(rowsPtr, rowsPtr + count * 56));
-        const text = frameText;
-        for (let i = 0; i < rows.length; i += 7) {
-          const slot = slotsById()[rows[i]];
-          if (slot === undefined || slot.listeners.size === 0) continue;
-          const at = rows[i + 2];
-          this.#deliverJson(slot, events[rows[i + 1]] ?? '', text.slice(at, at + rows[i + 3]), rows[i + 5], rows[i + 6], text.slice(at - rows[i + 4], at));
-        }
+        this.#deliverJson(slot, events[eventId] ?? '', frameText.slice(at, at + units), offset, ts, frameText.slice(at - fromUnits, at));
       },
       onBinaryMessage: (channelId, eventId, ptr, len, offset, ts, fromPtr, fromLen) => {
         const slot = slotsById()[channelId];

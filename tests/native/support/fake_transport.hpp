@@ -107,7 +107,6 @@ class RecordingListener final : public client::EngineListener {
     spans.push_back(span);
     on_message(channel_id, event_id, payload, meta);
   }
-  void on_compact_flush() override { flushes.push_back(messages.size()); }
   void on_binary_message(std::uint32_t channel_id, std::uint32_t event_id, std::string_view bytes,
                          const client::MessageMeta& meta) override {
     binaries.push_back({channel_id, event_names.at(event_id), std::string(bytes), meta.offset});
@@ -149,7 +148,6 @@ class RecordingListener final : public client::EngineListener {
   std::vector<Ack> acks;
   std::vector<std::size_t> messages_before_ack;  // messages.size() when each ack arrived (ordering)
   std::vector<client::CompactSpan> spans;        // of on_compact_message (frame views are dangling afterwards)
-  std::vector<std::size_t> flushes;              // messages.size() at each on_compact_flush
   struct Reply {
     std::uint32_t ref;
     bool ok;
