@@ -31,8 +31,8 @@ export const budgets = {
    * engine's control path (auth_success, subscribed, unsubscribed, errors) on nlohmann/json, which the design card
    * names for the client and which our budget cannot override: its SAX parser costs 18.2 KB gzipped (a DOM parse
    * cost 23.0 KB), most of it nlohmann's lexer, the snprintf of its error messages and strtod's long-double
-   * soft-float, the same parts as in the state module below; #14's one call into JS per frame 0.4 KB. The budget
-   * catches growth past today's figure (73.7 KB); docs/BENCHMARKS.md has the steps.
+   * soft-float, the same parts as in the state module below. The budget catches growth past today's figure
+   * (73.2 KB); docs/BENCHMARKS.md has the steps.
    */
   total: 74_000,
   /**
