@@ -860,7 +860,21 @@ void Engine::handle_line(std::string_view line) {
 
 void Engine::handle_control(const proto::Envelope& env, const ControlMessage& msg, std::string_view line) {
   if (env.type == wire::type::kSubscribed) {
-    if (ChannelEntry* ch = channels_.find(env.channel)) handle_subscribed(msg, *ch);
+    ChannelEntry* ch = channels_.find(env.channel);
+    if (ch == nullptr) return;
+    if (env.ref.empty()) {
+      // Not an answer: the server tells a live subscription it lost part of the stream (several nodes: what this
+      // node missed was trimmed before it could read it back). A gap; the subscription itself goes on.
+      if (!msg.recovered && msg.has_reason && ch->subscribed) {
+        ++metrics_.gaps;
+        ch->has_position = true;
+        ch->last_offset = static_cast<std::uint64_t>(msg.offset);
+        ch->epoch = msg.epoch;
+        listener_.on_gap(ch->id, msg.reason);
+      }
+      return;
+    }
+    handle_subscribed(msg, *ch);
     return;
   }
   if (env.type == wire::type::kAuthSuccess) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "protocol/messages.hpp"
 #include "protocol/wire.hpp"
 #include "server/guard.hpp"
 #include "server/log.hpp"
@@ -300,7 +301,27 @@ void RedisBroker::on_loaded(const std::string& channel, const redisReply* r) {
       return settle(channel, false);
     }
   // What the stream no longer holds is skipped (the history restarts after it); the rest is fanned out in order.
-  hub_.reset_remote(channel, epoch, read.empty() ? last : read.front().offset - 1);
+  const std::uint64_t resume_after = read.empty() ? last : read.front().offset - 1;
+  const auto [had_epoch, had_last] = hub_.position(channel);
+  if (had_epoch == epoch && had_last < resume_after) {
+    // This node's subscribers already follow the stream live, and what they missed was trimmed before the node
+    // could read it back: tell them, as a failed recovery would (PROTOCOL section 9), so the application
+    // refetches. Queued before the entries after the hole.
+    protocol::Subscribed gap;
+    gap.channel = channel;
+    gap.epoch = epoch;
+    gap.offset = resume_after;
+    gap.has_since = true;
+    gap.recovered = false;
+    gap.reason = wire::recovery::kWindowExceeded;
+    std::string message;
+    protocol::encode_subscribed(message, gap);
+    hub_.send_raw(channel, std::make_shared<const std::string>(std::move(message)));
+    Metrics::add(metrics_.broker_gaps);
+    log(LogLevel::kWarn, "msg=\"broker gap: the stream no longer holds what this node missed\" channel=",
+        log_quoted(channel), " from=", had_last + 1, " to=", resume_after);
+  }
+  hub_.reset_remote(channel, epoch, resume_after);
   for (HistoryEntry& e : read) hub_.apply_remote(channel, epoch, std::move(e));
   hub_.reset_remote(channel, epoch, last);
   settle(channel, true);

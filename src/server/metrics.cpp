@@ -32,6 +32,9 @@ std::string Metrics::render(std::uint64_t channels) const {
          get(broker_round_trip_us));
   metric(os, "tidewire_broker_backfills_total", "counter", "stream re-reads after a gap or a lost PUB/SUB",
          get(broker_backfills));
+  metric(os, "tidewire_broker_gaps_total", "counter",
+         "backfills that found what this node missed trimmed from the stream (its subscribers got a window_exceeded gap)",
+         get(broker_gaps));
   metric(os, "tidewire_broker_errors_total", "counter", "failed broker calls (publishes answered unavailable)",
          get(broker_errors));
   metric(os, "tidewire_changefeed_changes_total", "counter", "database row changes this node published",

@@ -23,6 +23,7 @@ struct Metrics {
   std::atomic<std::uint64_t> broker_round_trips{0};
   std::atomic<std::uint64_t> broker_round_trip_us{0};  // their total time
   std::atomic<std::uint64_t> broker_backfills{0};      // stream re-reads after a gap or a PUB/SUB reconnect
+  std::atomic<std::uint64_t> broker_gaps{0};           // backfills that found the missed entries trimmed
   std::atomic<std::uint64_t> broker_errors{0};         // failed or refused broker calls
   // the database change feed (changefeed.hpp)
   std::atomic<std::uint64_t> changefeed_changes{0};     // row changes this node published (not duplicates)

@@ -495,6 +495,32 @@ TEST_F(EngineTest, ResubscribesWithItsRecoveryPositionAndReportsGaps) {
   EXPECT_EQ(engine->metrics().gaps, 1u);
 }
 
+// A `subscribed` without a ref is a push: the server lost part of the stream for this live subscription (several
+// nodes, the missed entries trimmed): a gap, and delivery goes on after the given offset.
+TEST_F(EngineTest, ASubscribedPushWithoutRefIsAGapOfALiveSubscription) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  accept();
+  engine->on_socket_message(transport.current(),
+                            R"({"type":"subscribed","channel":"a","ref":"s1","offset":4,"epoch":"E1"})", false);
+  engine->on_socket_message(
+      transport.current(),
+      R"({"type":"subscribed","channel":"a","offset":9,"epoch":"E1","recovered":false,"reason":"window_exceeded"})",
+      false);
+  ASSERT_EQ(listener.gaps.size(), 1u);
+  EXPECT_EQ(listener.gaps[0].second, "window_exceeded");
+  EXPECT_EQ(listener.subscribed.size(), 1u);  // not a new subscription
+  engine->on_socket_message(
+      transport.current(), R"({"type":"channel_message","channel":"a","event":"e","offset":9,"epoch":"E1","payload":1})",
+      false);
+  EXPECT_TRUE(listener.messages.empty());  // at or before the position given: already accounted for
+  engine->on_socket_message(
+      transport.current(), R"({"type":"channel_message","channel":"a","event":"e","offset":10,"epoch":"E1","payload":2})",
+      false);
+  ASSERT_EQ(listener.messages.size(), 1u);
+  EXPECT_EQ(engine->metrics().gaps, 1u);
+}
+
 // Live traffic in a new epoch while subscribed (a broker lost the stream, e.g. a Redis restart): what came
 // between is gone, so the channel reports an epoch_changed gap before the message, once.
 TEST_F(EngineTest, LiveTrafficInANewEpochIsAGap) {
