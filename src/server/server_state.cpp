@@ -43,7 +43,8 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
       static_files(std::move(files)),
       router(config, verifier, static_files ? &*static_files : nullptr, wall_clock_ms),
       handler(hub, verifier, handler_limits(c), wall_clock_ms),
-      bridge(hub, handler, std::move(services_config), wall_clock_ms) {
+      bridge(hub, handler, std::move(services_config), wall_clock_ms),
+      http_transport(config, handler, verifier, registry, wall_clock_ms) {
   router.set_metrics(&handler.metrics(), [this] { return static_cast<std::uint64_t>(hub.channel_count()); });
   if (c.broker == "memory") return;
   RedisBrokerOptions options;
