@@ -212,6 +212,9 @@ HttpTransportResult HttpTransport::send(const HttpTransportRequest& request, std
     return respond(error_reply(400, hterr::kBadJson,
                                "every non-empty line of the body must be one JSON message; nothing was handled"));
   session->on_text(request.body);
+  // The client is done with the session (it closed its "socket"): end it now rather than after the timeout,
+  // which would hold one of the user's connection slots meanwhile.
+  if (has_param(query, "close")) session->finish();
   HttpReply ok;
   ok.status = 204;
   ok.headers.emplace_back("Cache-Control", "no-store");

@@ -5,7 +5,7 @@
 //
 //   GET  <path>/sse?session=ID&ack=N    text/event-stream; no session: opens one (first event `open`)
 //   GET  <path>/poll?session=ID&ack=N   {"session","ack","messages":[...]} at once, or after a wait
-//   POST <path>/send?session=ID&ack=N   the body: '\n'-separated protocol messages; 204
+//   POST <path>/send?session=ID&ack=N   the body: '\n'-separated protocol messages; 204 (&close=1: then end it)
 //
 // Every request carries `Authorization: Bearer <jwt>` (never a token in the URL); a session belongs to the user
 // of the token that opened it, and a request with another user's token is refused (403 session_forbidden).

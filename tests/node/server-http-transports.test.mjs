@@ -178,6 +178,14 @@ describe('HTTP transports: SSE and long polling', () => {
     assert.equal(r.body.error, 'unknown_session');
   });
 
+  test('POST send with close=1 ends the session at once (its slot is free)', async () => {
+    const h = new HttpSessionClient(server.httpUrl, server.token('closer'));
+    await h.poll();
+    assert.equal((await h.send('', { query: { close: 1 } })).status, 204);
+    const r = await h.poll({ keep: false });
+    assert.equal(r.body.error, 'unknown_session');
+  });
+
   test('HTTP sessions count in the per-user connection limit (4005 on the one past it)', async () => {
     const a = await connectAuthed(server, 'capped');
     const b = await connectAuthed(server, 'capped');

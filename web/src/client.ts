@@ -9,6 +9,7 @@ import { loadedModule, loadModule } from './module.js';
 import { loadStateModule } from './state_module.js';
 import type { StateModule } from './state_module.js';
 import { engineConfig, resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import { configureTransports, currentTransport, policyUrl, releaseTransports } from './transport_fallback.js';
 import type { ConnectionStateValue, EngineStatusValue, TidewireModule, WasmCallbacks, WasmClient, WasmMetrics, WasmResult } from './tidewire_module.mjs';
 import type {
   ChannelMessage,
@@ -97,9 +98,13 @@ export class TidewireClient {
   // Sends waiting behind a Blob being read (send order is kept); undefined when none waits.
   #sendChain: Promise<void> | undefined;
   #policies: ReconnectPolicy[] = [];
+  // options.url with a fragment naming this client's transport policy (transport_fallback.ts): the engine's URL.
+  #transportKey: string;
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
+    this.#transportKey = policyUrl(this.options.url);
+    configureTransports(this.#transportKey, this.options);
   }
 
   /**
@@ -432,6 +437,7 @@ export class TidewireClient {
       state: this.#state,
       connectionId: this.#wasm?.connectionId() ?? '',
       listenerErrors: this.#listenerErrors,
+      transport: currentTransport(this.#transportKey),
     };
   }
 
@@ -439,6 +445,7 @@ export class TidewireClient {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    queueMicrotask(() => releaseTransports(this.#transportKey));  // after the engine closed its socket
     const preloaded = this.#preload;
     this.#preload = [];
     if (this.#acks.size > 0 || this.#replies.size > 0 || preloaded.some((call) => call.abort)) {
@@ -675,6 +682,7 @@ export class TidewireClient {
     if (this.#closed || this.#wasm !== undefined) return;
     const o = this.options;
     const config = engineConfig(o, module.WasmClient.defaultConfig(), module.AuthMode[o.authMode ?? 'subprotocol']);
+    config.url = this.#transportKey;
     this.#wasm = new module.WasmClient(config, this.#callbacks(module));
     if (typeof o.token === 'string') this.#wasm.setToken(o.token);
     if (this.#policies.length > 0) this.#applyPolicy();
@@ -749,7 +757,7 @@ export class TidewireClient {
       onState: (fromValue, toValue, reason) => {
         const from = stateName(module, fromValue);
         const to = stateName(module, toValue);
-        const change: StateChange = { from, to, reason };
+        const change: StateChange = { from, to, reason, transport: currentTransport(this.#transportKey) };
         this.#state = change.to;
         this.#log('state', from, '->', to, reason);
         for (const l of [...this.#stateListeners]) {
