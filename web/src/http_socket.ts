@@ -138,12 +138,17 @@ export class HttpSocket {
   async #receive(): Promise<void> {
     while (this.readyState === CONNECTING || this.readyState === OPEN) {
       let ok: boolean;
+      let unreachable = false;
       try {
         ok = this.mode === 'sse' ? await this.#stream() : await this.#poll();
       } catch {
         ok = false;
+        unreachable = true;  // fetch failed: no answer at all (refused, reset, DNS)
       }
       if (this.readyState >= CLOSING) return;
+      // The server cannot be reached: a close, so the engine shows it and reconnects with recovery (its
+      // unacknowledged sends are resent then). A stream that merely ended (a proxy cut it) is resumed below.
+      if (unreachable && this.readyState === OPEN) return this.#fail(CloseCode.abnormal, 'the server cannot be reached');
       if (ok) {
         this.#resumeSince = 0;
         continue;
@@ -279,7 +284,7 @@ export class HttpSocket {
     const closing = this.#closeAfterPost;
     const ack = this.#ack;
     try {
-      for (let attempt = 0; ; attempt++) {
+      for (;;) {
         try {
           const controller = abortable();
           if (!closing) this.#requests.add(controller);
@@ -298,10 +303,10 @@ export class HttpSocket {
           }
           break;
         } catch {
-          // A network failure: the server may or may not have the messages. Sent again: publishes carry client
-          // ids (deduplicated by the server), the rest is idempotent for the engine.
-          if (closing || this.readyState !== OPEN || attempt >= 5) break;
-          await new Promise((r) => setTimeout(r, HttpTransport.resumeRetryMs));
+          // A network failure: the server may or may not have the messages. The socket closes; the engine
+          // resends what awaits an ack after reconnecting (with client ids, deduplicated by the server).
+          if (!closing && this.readyState === OPEN) this.#fail(CloseCode.abnormal, 'the server cannot be reached');
+          break;
         }
       }
     } finally {
