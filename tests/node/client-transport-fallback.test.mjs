@@ -49,6 +49,32 @@ describe('client transports', () => {
     });
   }
 
+  test('chat rooms and presence over SSE and long polling; first-message auth too', { timeout: 30_000 }, async () => {
+    const a = createClient({ url: server.wsUrl, token: server.token('chat-a'), transports: ['sse'], ...fast });
+    const b = createClient({ url: server.wsUrl, token: server.token('chat-b'), transports: ['polling'], authMode: 'message', ...fast });
+    try {
+      const room = await a.chat.createRoom('fallback-room', { participants: ['chat-b'] });
+      const ra = a.chat.room(room.id);
+      const rb = b.chat.room(room.id);
+      for (let i = 0; i < 3; i += 1) await ra.send(`hello ${i}`);
+      await waitFor(() => rb.snapshot.messages.length === 3, 10_000, 'chat messages at b');
+      assert.deepEqual(rb.snapshot.messages.map((m) => m.text), ['hello 0', 'hello 1', 'hello 2']);
+      await rb.send('back');
+      await waitFor(() => ra.snapshot.messages.length === 4, 10_000, 'the reply at a');
+      const pa = a.presence('presence:fallback', { info: { name: 'A' } });
+      const pb = b.presence('presence:fallback', { status: 'busy' });
+      await waitFor(() => pa.members.length === 2 && pb.members.length === 2, 10_000, 'both present');
+      assert.deepEqual(pa.members.map((m) => m.userId).sort(), ['chat-a', 'chat-b']);
+      pb.leave();
+      await waitFor(() => pa.members.length === 1, 10_000, 'b left');
+      assert.equal(a.getMetrics().transport, 'sse');
+      assert.equal(b.getMetrics().transport, 'polling');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   test('WebSocket refused by a proxy: falls back to SSE after 2 failures; unblocked: upgrades, no loss, no duplicate', { timeout: 60_000 }, async () => {
     const proxy = await startProxy(server.port, { blockUpgrades: true });
     const states = [];

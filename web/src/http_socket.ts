@@ -70,8 +70,15 @@ export class HttpSocket {
     if (protocols && protocols[0] === 'jwt' && protocols.length > 1) {
       this.#token = protocols[1];
       this.protocol = 'jwt';
+      queueMicrotask(() => this.#receive());
+    } else {
+      // First-message auth: "open" at once, and open the session with the token of the first message (auth).
+      queueMicrotask(() => {
+        if (this.readyState !== CONNECTING) return;
+        this.readyState = OPEN;
+        this.#emit('open', { type: 'open' });
+      });
     }
-    queueMicrotask(() => this.#receive());
   }
 
   addEventListener(type: string, listener: (e: unknown) => void): void {
@@ -95,6 +102,20 @@ export class HttpSocket {
     // Binary frames have no place in a text transport: the engine sends them only for binary publishes.
     // Dropped: its send is not acked and rejects with `timeout` (binary publishes need the WebSocket transport).
     if (typeof data !== 'string') return;
+    // An `auth` message carries the token for the Authorization header: the first opens the session (first-message
+    // auth), a later one (an in-band refresh, PROTOCOL.md section 8) also goes to the server as it is.
+    if (data.includes('"auth"') && data.includes('"token"')) {
+      try {
+        const m = JSON.parse(data) as { type?: unknown; token?: unknown };
+        if (m.type === 'auth' && typeof m.token === 'string') {
+          const first = this.#token === undefined;
+          this.#token = m.token;
+          if (first) return void this.#receive();
+        }
+      } catch {
+        /* not JSON: the server answers bad_json */
+      }
+    }
     this.#outbox.push(data);
     void this.#post();
   }
@@ -153,7 +174,7 @@ export class HttpSocket {
         this.#resumeSince = 0;
         continue;
       }
-      if (this.readyState === CONNECTING) return this.#fail(CloseCode.abnormal, 'could not open the HTTP transport', this.failure ?? 'network');
+      if (this.#session === undefined) return this.#fail(CloseCode.abnormal, 'could not open the HTTP transport', this.failure ?? 'network');
       // A dropped stream or a failed poll: resume the same session, for a while.
       const now = Date.now();
       if (this.#resumeSince === 0) this.#resumeSince = now;
@@ -183,7 +204,9 @@ export class HttpSocket {
   }
 
   #opened(session: string): void {
+    const first = this.#session === undefined;
     this.#session = session;
+    if (first && this.#outbox.length > 0) void this.#post();  // sent behind a first-message auth
     if (this.readyState !== CONNECTING) return;
     this.readyState = OPEN;
     this.#emit('open', { type: 'open' });
@@ -225,7 +248,7 @@ export class HttpSocket {
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     // A proxy that buffers responses never lets the first event through: give up on SSE then (long polling
     // works through such a proxy).
-    const firstEvent = this.readyState === CONNECTING
+    const firstEvent = this.#session === undefined
       ? setTimeout(() => {
           this.failure = 'buffered';
           void reader.cancel();
