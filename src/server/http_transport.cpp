@@ -105,6 +105,31 @@ HttpTransportResult HttpTransport::handle(const HttpTransportRequest& request, b
   const bool is_stream = path == sse_path_;
 
   const std::string_view allowed = is_send ? "POST" : "GET";
+  const bool origin_allowed =
+      request.has_origin && (config_.allowed_origins.empty() ||
+                             std::find(config_.allowed_origins.begin(), config_.allowed_origins.end(),
+                                       request.origin) != config_.allowed_origins.end());
+  // A page of another origin may use the transports (its token is in a header, not a cookie): CORS.
+  const auto with_cors = [&](HttpTransportResult r) {
+    if (!origin_allowed) return r;
+    r.reply.headers.emplace_back("Access-Control-Allow-Origin", std::string(request.origin));
+    r.reply.headers.emplace_back("Vary", "Origin");
+    return r;
+  };
+  if (request.method == "OPTIONS" && origin_allowed) {  // the preflight of a request with Authorization
+    HttpReply r;
+    r.status = 204;
+    r.headers.emplace_back("Access-Control-Allow-Methods", std::string(allowed));
+    r.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    r.headers.emplace_back("Access-Control-Max-Age", "600");
+    return with_cors(respond(std::move(r)));
+  }
+  return with_cors(handle_checked(request, path, query, is_send, is_stream, allowed, ioc));
+}
+
+HttpTransportResult HttpTransport::handle_checked(const HttpTransportRequest& request, std::string_view path,
+                                                  std::string_view query, bool is_send, bool is_stream,
+                                                  std::string_view allowed, boost::asio::io_context& ioc) {
   if (request.method != allowed) {
     HttpReply r = error_reply(405, hterr::kMethodNotAllowed,
                               std::string(path) + " only accepts " + std::string(allowed));

@@ -42,7 +42,7 @@ struct HttpTransportRequest {
 struct HttpTransportResult {
   enum class Kind { kRespond, kStream, kPoll };
   Kind kind = Kind::kRespond;
-  HttpReply reply;                              // kRespond
+  HttpReply reply;                              // kRespond; for kStream and kPoll, only its headers (CORS)
   std::shared_ptr<HttpStreamSession> session;   // kStream, kPoll
   std::uint64_t ack = 0;                        // kStream, kPoll: what the client acknowledged
 };
@@ -73,6 +73,10 @@ class HttpTransport {
   static constexpr std::string_view kSseHeartbeat = ": hb\n\n";
 
  private:
+  // handle() after the CORS preflight: methods, origin, token, then the endpoint.
+  HttpTransportResult handle_checked(const HttpTransportRequest& request, std::string_view path, std::string_view query,
+                                     bool is_send, bool is_stream, std::string_view allowed,
+                                     boost::asio::io_context& ioc);
   HttpTransportResult open_or_resume(const HttpTransportRequest& request, std::string_view query, bool stream,
                                      const JwtClaims& claims, boost::asio::io_context& ioc);
   HttpTransportResult send(const HttpTransportRequest& request, std::string_view query, const JwtClaims& claims);

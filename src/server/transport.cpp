@@ -550,8 +550,11 @@ class HttpSession : public Stoppable, public Flushable, public std::enable_share
         " status=", result.kind == HttpTransportResult::Kind::kRespond ? result.reply.status : 200);
     switch (result.kind) {
       case HttpTransportResult::Kind::kRespond: return write_reply(result.reply, req.version(), req.keep_alive());
-      case HttpTransportResult::Kind::kStream: return start_stream(std::move(result.session), result.ack);
+      case HttpTransportResult::Kind::kStream:
+        extra_headers_ = std::move(result.reply.headers);
+        return start_stream(std::move(result.session), result.ack);
       case HttpTransportResult::Kind::kPoll:
+        extra_headers_ = std::move(result.reply.headers);
         return start_poll(std::move(result.session), result.ack, req.keep_alive());
     }
   }
@@ -577,7 +580,9 @@ class HttpSession : public Stoppable, public Flushable, public std::enable_share
     std::string head =
         "HTTP/1.1 200 OK\r\nServer: tidewire-server\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
         "Cache-Control: no-cache, no-store\r\nX-Accel-Buffering: no\r\nConnection: keep-alive\r\n"
-        "Transfer-Encoding: chunked\r\n\r\n";
+        "Transfer-Encoding: chunked\r\n";
+    for (const auto& [name, value] : extra_headers_) head += name + ": " + value + "\r\n";
+    head += "\r\n";
     append_chunk(head, HttpTransport::sse_open_event(waiting_->id(), ack));
     waiting_->attach(weak_from_this(), this, &tick_, ack);
     write_stream(std::move(head));
@@ -679,6 +684,8 @@ class HttpSession : public Stoppable, public Flushable, public std::enable_share
       r.body = HttpTransport::poll_body(waiting_->id(), batch);
       r.headers.emplace_back("Cache-Control", "no-store");
     }
+    for (auto& h : extra_headers_) r.headers.push_back(std::move(h));
+    extra_headers_.clear();
     close_delivered_ = batch.close.has_value();
     if (state_->history_store) state_->history_store->sync();
     waiting_->detach(this, wall_clock_ms());
@@ -731,6 +738,7 @@ class HttpSession : public Stoppable, public Flushable, public std::enable_share
   bool ending_ = false;           // the stream's last bytes are written or being written
   bool close_delivered_ = false;  // the session's close went out: finish it
   bool poll_keep_alive_ = false;
+  std::vector<std::pair<std::string, std::string>> extra_headers_;  // CORS headers of the stream or poll
 };
 
 }  // namespace

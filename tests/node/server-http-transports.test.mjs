@@ -178,6 +178,34 @@ describe('HTTP transports: SSE and long polling', () => {
     assert.equal(r.body.error, 'unknown_session');
   });
 
+  test('CORS: a page of another origin gets its preflight answered and the Access-Control-Allow-Origin header', async () => {
+    const origin = 'http://app.example';
+    const pre = await fetch(`${server.httpUrl}/ws/send`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), origin);
+    assert.match(pre.headers.get('access-control-allow-headers'), /Authorization/);
+    const res = await fetch(`${server.httpUrl}/ws/poll`, { headers: { origin, authorization: `Bearer ${server.token('cors')}` } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), origin);
+    const { session } = await res.json();
+    const h = new HttpSessionClient(server.httpUrl, server.token('cors'));
+    h.session = session;
+    h.ack = 1;
+    const sse = await new Promise((resolve) => {
+      import('node:http').then(({ default: http }) => {
+        const req = http.get(`${server.httpUrl}/ws/sse?session=${session}&ack=1`,
+          { headers: { origin, authorization: `Bearer ${server.token('cors')}` } }, (r) => {
+            resolve(r.headers);
+            req.destroy();
+          });
+      });
+    });
+    assert.equal(sse['access-control-allow-origin'], origin);
+  });
+
   test('POST send with close=1 ends the session at once (its slot is free)', async () => {
     const h = new HttpSessionClient(server.httpUrl, server.token('closer'));
     await h.poll();
