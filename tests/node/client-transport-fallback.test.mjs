@@ -24,6 +24,15 @@ async function exchange(a, b, channel, count) {
   return got;
 }
 
+test('bad transport options: a TypeError that says what to fix', () => {
+  const url = 'ws://127.0.0.1:1/ws';
+  assert.throws(() => createClient({ url, transports: ['carrier-pigeon'] }), /options.transports must list some of 'websocket', 'sse', 'polling'/);
+  assert.throws(() => createClient({ url, transports: [] }), TypeError);
+  assert.throws(() => createClient({ url, transports: ['sse', 'sse'] }), TypeError);
+  assert.throws(() => createClient({ url, fallbackAfterFailures: 0 }), /fallbackAfterFailures must be a number >= 1/);
+  assert.throws(() => createClient({ url, upgradeProbeMs: Number.NaN }), /upgradeProbeMs/);
+});
+
 describe('client transports', () => {
   let server;
   before(async () => {
