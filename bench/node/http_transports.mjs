@@ -1,22 +1,22 @@
-// One subscriber on each transport (WebSocket, SSE, long polling) against the real tidewire-server: messages/s at
-// the subscriber and the server's CPU per delivered message (user + system from /proc, so Linux only). Each
-// transport gets a fresh server; one raw `ws` publisher floods the channel (no acks but the last), the subscriber
-// reads raw (no client library): frames split on '\n' and JSON.parse for WebSocket, the SSE parser of
-// tests/support/http-session-client.mjs (acking every 500 messages by POST, as web/src/http_socket.ts does), and
-// a poll loop. Prints one line per round and a JSON summary with the medians.
-//   node bench/node/http_transports.mjs [--rounds 3] [--messages 20000] [--transports websocket,sse,polling]
+// A subscriber on each transport (WebSocket, SSE, long polling) against the real tidewire-server: messages/s at
+// the subscriber, the subscriber's CPU per message (the tidewire client from web/dist with `transports: [t]`, in
+// this process) and the server's CPU per message (user + system from /proc, so Linux only). Each transport gets a
+// fresh server; a publisher in a child process (raw `ws`, no acks) floods the channel. The server's figure
+// includes reading the publisher's messages (one WebSocket message each), the same for every transport.
+// Prints one line per round and a JSON summary with the medians.
+//   node bench/node/http_transports.mjs [--rounds 3] [--messages 50000] [--transports websocket,sse,polling]
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
+import { createClient } from '../../web/dist/index.js';
 import { startServer } from '../../tests/node/helpers/server.mjs';
-import { connectAuthed, RawClient } from '../../tests/support/raw-client.mjs';
-import { HttpSessionClient } from '../../tests/support/http-session-client.mjs';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
-    messages: { type: 'string', default: '20000' },
+    messages: { type: 'string', default: '50000' },
     transports: { type: 'string', default: 'websocket,sse,polling' },
   },
 });
@@ -26,92 +26,59 @@ const transports = values.transports.split(',');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const TICKS = 100; // USER_HZ
 
-function cpuMs(pid) {
+function serverCpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS; // utime + stime
 }
 
-const payload = { text: 'x'.repeat(80), n: 0 };
-
-async function subscribe(server, transport, channel) {
-  const counter = { count: 0, done: null };
-  const finished = new Promise((resolve) => (counter.done = resolve));
-  const onMessages = (n) => {
-    counter.count += n;
-    if (counter.count >= total) counter.done();
-  };
-  if (transport === 'websocket') {
-    const c = await connectAuthed(server, 'sub');
-    await c.subscribe(channel);
-    c.ws.removeAllListeners('message'); // count raw: split and parse, nothing kept
-    c.ws.on('message', (data) => {
-      let n = 0;
-      for (const line of data.toString().split('\n')) if (line && JSON.parse(line).type === 'channel_message') n += 1;
-      onMessages(n);
-    });
-    return { counter, finished, stop: () => c.close() };
+// The publisher: raw `ws`, one channel_message per WebSocket message, yielding every 500.
+const PUBLISHER = `
+import { WebSocket } from 'ws';
+const [url, token, channel, total] = process.argv.slice(1);
+const ws = new WebSocket(url, ['jwt', token]);
+ws.on('open', async () => {
+  const payload = { text: 'x'.repeat(80), n: 0 };
+  for (let i = 0; i < Number(total); i++) {
+    payload.n = i;
+    ws.send(JSON.stringify({ type: 'channel_message', channel, event: 'e', payload }));
+    if (i % 500 === 499) await new Promise((r) => setImmediate(r));
   }
-  const h = new HttpSessionClient(server.httpUrl, server.token('sub'));
-  let acked = 0;
-  const countNew = () => {
-    const n = h.received.length;
-    let k = 0;
-    for (const m of h.received) if (m.type === 'channel_message') k += 1;
-    h.received.length = 0;
-    h.inbox.length = 0;
-    return { n, k };
-  };
-  if (transport === 'sse') {
-    const s = h.openStream();
-    await s.opened;
-    await h.send({ type: 'subscribe', channel, ref: 's' });
-    await h.next((m) => m.type === 'subscribed');
-    countNew();
-    const timer = setInterval(() => {
-      const { k } = countNew();
-      if (k) onMessages(k);
-      if (h.ack - acked >= 500) {
-        acked = h.ack;
-        void h.send('');
-      }
-    }, 1);
-    return { counter, finished, stop: () => { clearInterval(timer); s.drop(); } };
-  }
-  await h.poll();
-  await h.send({ type: 'subscribe', channel, ref: 's' });
-  await h.poll();
-  countNew();
-  let stopped = false;
-  (async () => {
-    while (!stopped) {
-      await h.poll();
-      const { k } = countNew();
-      if (k) onMessages(k);
-    }
-  })();
-  return { counter, finished, stop: () => { stopped = true; } };
-}
+  ws.send(JSON.stringify({ type: 'ping', ref: 'end' }));
+  ws.on('message', (d) => { if (String(d).includes('"end"')) ws.close(); });
+});
+`;
 
 async function round(transport) {
-  const server = await startServer({ args: ['--rate-limit', '0', '--max-queued-messages', '1000000', '--max-queued-bytes', '1000000000', '--poll-timeout-ms', '1000'] });
+  const server = await startServer({ args: ['--rate-limit', '0', '--max-queued-messages', '1000000', '--max-queued-bytes', '1000000000'] });
+  const sub = createClient({ url: server.wsUrl, token: server.token('sub'), transports: [transport] });
   try {
     const channel = 'bench:http';
-    const sub = await subscribe(server, transport, channel);
-    const pub = await connectAuthed(server, 'pub');
-    const cpu0 = cpuMs(server.process.pid);
+    let count = 0;
+    let done;
+    const finished = new Promise((resolve) => (done = resolve));
+    const ch = sub.channel(channel).subscribe();
+    ch.on('e', () => {
+      if (++count === total) done();
+    });
+    await ch.whenSubscribed();
+    const cpu0 = process.cpuUsage();
+    const server0 = serverCpuMs(server.process.pid);
     const t0 = performance.now();
-    for (let i = 0; i < total; i++) {
-      payload.n = i;
-      pub.send({ type: 'channel_message', channel, event: 'e', payload });
-      if (i % 500 === 499) await new Promise((r) => setImmediate(r));
-    }
-    await sub.finished;
+    const pub = spawn(process.execPath, ['--input-type=module', '-e', PUBLISHER, server.wsUrl, server.token('pub'), channel, String(total)], { stdio: 'inherit' });
+    const exited = new Promise((resolve) => pub.once('exit', resolve));
+    await finished;
     const ms = performance.now() - t0;
-    const cpu = cpuMs(server.process.pid) - cpu0;
-    sub.stop();
-    await pub.close();
-    return { transport, msgPerSec: Math.round((total / ms) * 1000), serverCpuUsPerMsg: Number(((cpu * 1000) / total).toFixed(2)) };
+    const cpu = process.cpuUsage(cpu0);
+    const serverCpu = serverCpuMs(server.process.pid) - server0;
+    await exited;
+    return {
+      transport,
+      msgPerSec: Math.round((total / ms) * 1000),
+      clientCpuUsPerMsg: Number(((cpu.user + cpu.system) / total).toFixed(2)),
+      serverCpuUsPerMsg: Number(((serverCpu * 1000) / total).toFixed(2)),
+    };
   } finally {
+    sub.close();
     await server.stop();
   }
 }
@@ -122,11 +89,14 @@ for (let r = 0; r < rounds; r++) {
   for (const t of order) {
     const res = await round(t);
     (results[t] ??= []).push(res);
-    console.log(`round ${r + 1} ${t}: ${res.msgPerSec} msg/s, server ${res.serverCpuUsPerMsg} µs CPU/msg (load ${loadavg()[0].toFixed(2)})`);
+    console.log(`round ${r + 1} ${t}: ${res.msgPerSec} msg/s, subscriber ${res.clientCpuUsPerMsg} µs CPU/msg, ` +
+      `server ${res.serverCpuUsPerMsg} µs CPU/msg (load ${loadavg()[0].toFixed(2)})`);
   }
 }
 const summary = Object.fromEntries(Object.entries(results).map(([t, rs]) => [t, {
   msgPerSec: median(rs.map((x) => x.msgPerSec)),
+  clientCpuUsPerMsg: median(rs.map((x) => x.clientCpuUsPerMsg)),
   serverCpuUsPerMsg: median(rs.map((x) => x.serverCpuUsPerMsg)),
 }]));
 console.log(JSON.stringify({ messages: total, rounds, summary }));
+process.exitCode = 0;
