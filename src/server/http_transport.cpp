@@ -285,17 +285,15 @@ std::string HttpTransport::sse_events(const HttpStreamSession::Batch& batch) {
 }
 
 std::string HttpTransport::poll_body(const std::string& session_id, const HttpStreamSession::Batch& batch) {
+  // NDJSON: a header line, then the messages exactly as a WebSocket batch carries them (a client hands the rest
+  // of the body to its parser as it is, with no JSON array to take apart).
   nlohmann::json head = {{"session", session_id}, {"ack", batch.last_seq}};
-  std::string out = head.dump();
-  out.pop_back();  // the closing brace
-  out += ",\"messages\":[";
-  for (std::size_t i = 0; i < batch.messages.size(); ++i) {
-    if (i > 0) out += ',';
-    out += *batch.messages[i];
+  if (batch.close) head["close"] = {{"code", batch.close->code}, {"reason", batch.close->reason}};
+  std::string out = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  for (const SharedFrame& m : batch.messages) {
+    out += '\n';
+    out += *m;
   }
-  out += ']';
-  if (batch.close) out += ",\"close\":" + close_json(*batch.close);
-  out += '}';
   return out;
 }
 

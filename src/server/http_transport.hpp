@@ -4,7 +4,7 @@
 // answers with the reply or keeps the connection as the session's waiter (an SSE stream or a pending poll).
 //
 //   GET  <path>/sse?session=ID&ack=N    text/event-stream; no session: opens one (first event `open`)
-//   GET  <path>/poll?session=ID&ack=N   {"session","ack","messages":[...]} at once, or after a wait
+//   GET  <path>/poll?session=ID&ack=N   NDJSON: {"session","ack","close"?}, then the messages; at once or after a wait
 //   POST <path>/send?session=ID&ack=N   the body: '\n'-separated protocol messages; 204 (&close=1: then end it)
 //
 // Every request carries `Authorization: Bearer <jwt>` (never a token in the URL); a session belongs to the user
@@ -67,7 +67,7 @@ class HttpTransport {
   static std::string sse_open_event(const std::string& session_id, std::uint64_t ack);
   // One SSE event per batch (`id:` the last sequence number, one `data:` line per message), then `event: close`.
   static std::string sse_events(const HttpStreamSession::Batch& batch);
-  // A poll response's body.
+  // A poll response's body (application/x-ndjson): the header line, then one line per message.
   static std::string poll_body(const std::string& session_id, const HttpStreamSession::Batch& batch);
   // The SSE comment that keeps an idle stream alive through proxies.
   static constexpr std::string_view kSseHeartbeat = ": hb\n\n";

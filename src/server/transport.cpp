@@ -682,6 +682,7 @@ class HttpSession : public Stoppable, public Flushable, public std::enable_share
       r.body = json_error_body("superseded", "another poll or stream of this session took over");
     } else {
       r.body = HttpTransport::poll_body(waiting_->id(), batch);
+      r.content_type = "application/x-ndjson";
       r.headers.emplace_back("Cache-Control", "no-store");
     }
     for (auto& h : extra_headers_) r.headers.push_back(std::move(h));

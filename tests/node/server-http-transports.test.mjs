@@ -190,7 +190,8 @@ describe('HTTP transports: SSE and long polling', () => {
     const res = await fetch(`${server.httpUrl}/ws/poll`, { headers: { origin, authorization: `Bearer ${server.token('cors')}` } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('access-control-allow-origin'), origin);
-    const { session } = await res.json();
+    assert.equal(res.headers.get('content-type'), 'application/x-ndjson');
+    const { session } = JSON.parse((await res.text()).split('\n')[0]);
     const h = new HttpSessionClient(server.httpUrl, server.token('cors'));
     h.session = session;
     h.ack = 1;

@@ -63,8 +63,10 @@ export class HttpSessionClient {
   /** One long poll; resolves with { status, body }. Messages go to received/inbox unless `keep` is false. */
   async poll({ keep = true, query = {} } = {}) {
     const res = await fetch(`${this.base}/poll${this.#query(query)}`, { headers: { authorization: `Bearer ${this.token}` } });
-    const body = await res.json();
-    if (res.status !== 200) return { status: res.status, body };
+    if (res.status !== 200) return { status: res.status, body: await res.json() };
+    // NDJSON: the header line ({session, ack, close?}), then one message per line.
+    const [head, ...lines] = (await res.text()).split('\n');
+    const body = { ...JSON.parse(head), messages: lines.filter(Boolean).map((l) => JSON.parse(l)) };
     this.session = body.session;
     if (keep) {
       this.ack = body.ack;

@@ -212,9 +212,10 @@ export class HttpSocket {
     this.#emit('open', { type: 'open' });
   }
 
-  #deliver(lines: string[], ack: number): void {
+  /** `batch`: '\n'-separated messages (a WebSocket text frame's content). */
+  #deliver(batch: string, ack: number): void {
     this.#ack = Math.max(this.#ack, ack);
-    if (lines.length > 0) this.#emit('message', { type: 'message', data: lines.join('\n') });
+    if (batch.length > 0) this.#emit('message', { type: 'message', data: batch });
     this.#scheduleAck();
   }
 
@@ -231,12 +232,15 @@ export class HttpSocket {
   async #poll(): Promise<boolean> {
     const res = await this.#fetch(httpEndpoint(this.url, HttpTransport.pollPath) + this.#query());
     if (res.status !== 200) return this.#refused(res);
-    const body = (await res.json()) as { session: string; ack: number; messages: unknown[]; close?: { code: number; reason: string } };
+    // NDJSON: the header line, then the messages as a WebSocket batch carries them (handed on as they are).
+    const text = await res.text();
+    const cut = text.indexOf('\n');
+    const head = JSON.parse(cut < 0 ? text : text.slice(0, cut)) as { session: string; ack: number; close?: { code: number; reason: string } };
     this.#acked = this.#ack;  // this poll carried it
-    this.#opened(body.session);
+    this.#opened(head.session);
     if (this.readyState !== OPEN) return true;
-    this.#deliver(body.messages.map((m) => JSON.stringify(m)), body.ack);
-    if (body.close) this.#fail(body.close.code, body.close.reason);
+    this.#deliver(cut < 0 ? '' : text.slice(cut + 1), head.ack);
+    if (head.close) this.#fail(head.close.code, head.close.reason);
     return true;
   }
 
@@ -245,7 +249,8 @@ export class HttpSocket {
     if (res.status !== 200) return this.#refused(res);
     this.#acked = this.#ack;
     if (!res.body) return false;
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();  // not a TextDecoderStream: one stream stage less per chunk
     // A proxy that buffers responses never lets the first event through: give up on SSE then (long polling
     // works through such a proxy).
     const firstEvent = this.#session === undefined
@@ -259,11 +264,21 @@ export class HttpSocket {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += value;
+        buffer += decoder.decode(value, { stream: true });
         let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
+        let start = 0;
+        for (; (cut = buffer.indexOf('\n\n', start)) >= 0; ) {
+          const block = buffer.slice(start, cut);
+          start = cut + 2;
+          // The server's batches: "id: N\ndata: m1\ndata: m2": one pass, no per-line work.
+          if (block.startsWith('id: ') && this.readyState === OPEN) {
+            const nl = block.indexOf('\n');
+            if (nl > 0 && block.startsWith('data: ', nl + 1)) {
+              this.#deliver(block.slice(nl + 7).replaceAll('\ndata: ', '\n'), Number(block.slice(4, nl)));
+              if (this.readyState >= CLOSING) return true;
+              continue;
+            }
+          }
           let event = 'message';
           let id = '';
           const data: string[] = [];
@@ -285,10 +300,11 @@ export class HttpSocket {
             this.#fail(c.code, c.reason);
             return true;
           } else if (this.readyState === OPEN) {
-            this.#deliver(data, Number(id));
+            this.#deliver(data.join('\n'), Number(id));
           }
           if (this.readyState >= CLOSING) return true;
         }
+        buffer = buffer.slice(start);  // the unfinished event
       }
     } finally {
       clearTimeout(firstEvent);
