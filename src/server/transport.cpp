@@ -625,13 +625,18 @@ class HttpSession : public Stoppable, public Flushable, public std::enable_share
     wait_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->mode_ != Mode::kStream || self->ending_) return;
       guard("sse heartbeat", [&] {
-        if (!self->write_in_flight_) {
+        if (self->write_in_flight_) {
+          // A client that stopped reading (its window is full): after two beats of one write, give up on the
+          // stream, so the session detaches (and times out, or is resumed) instead of holding it forever.
+          if (++self->stalled_beats_ >= 2) return self->end_waiting();
+        } else {
+          self->stalled_beats_ = 0;
           std::string chunk;
           append_chunk(chunk, HttpTransport::kSseHeartbeat);
           self->write_stream(std::move(chunk));
         }
         self->arm_heartbeat();
-      });
+      }, [&] { self->end_waiting(); });
     });
   }
 
@@ -739,6 +744,7 @@ class HttpSession : public Stoppable, public Flushable, public std::enable_share
   bool ending_ = false;           // the stream's last bytes are written or being written
   bool close_delivered_ = false;  // the session's close went out: finish it
   bool poll_keep_alive_ = false;
+  unsigned stalled_beats_ = 0;    // SSE heartbeats in a row that found the same write in flight
   std::vector<std::pair<std::string, std::string>> extra_headers_;  // CORS headers of the stream or poll
 };
 
