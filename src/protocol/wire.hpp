@@ -132,4 +132,31 @@ inline constexpr std::size_t kMaxChannelBytes = 128;
 inline constexpr std::size_t kMaxEventBytes = 64;
 }  // namespace defaults
 
+// The HTTP transports beside the WebSocket (docs/PROTOCOL.md, "HTTP transports"): Server-Sent Events and long
+// polling for server -> client, POST for client -> server, on paths under the WebSocket path.
+namespace http_transport {
+inline constexpr std::string_view kSsePath = "/sse";    // GET: text/event-stream
+inline constexpr std::string_view kPollPath = "/poll";  // GET: one JSON batch, at once or after a wait
+inline constexpr std::string_view kSendPath = "/send";  // POST: '\n'-separated messages
+inline constexpr std::string_view kSessionParam = "session";
+inline constexpr std::string_view kAckParam = "ack";
+inline constexpr std::uint32_t kSessionTimeoutMs = 30000;  // a session without a stream or poll ends after this
+inline constexpr std::uint32_t kPollTimeoutMs = 25000;     // a poll with nothing to return answers after this
+// HTTP error codes (the `error` of a JSON error body).
+namespace error {
+inline constexpr std::string_view kAuthRequired = "auth_required";        // 401: no Authorization: Bearer
+inline constexpr std::string_view kAuthFailed = "auth_failed";            // 401
+inline constexpr std::string_view kTokenExpired = "token_expired";        // 401
+inline constexpr std::string_view kTokenInUrl = "token_in_url";           // 400: tokens never go in the URL
+inline constexpr std::string_view kUnknownSession = "unknown_session";    // 404: open a new session
+inline constexpr std::string_view kSessionForbidden = "session_forbidden";  // 403: another user's session
+inline constexpr std::string_view kBadAck = "bad_ack";                    // 400: ack past what was sent
+inline constexpr std::string_view kBadJson = "bad_json";                  // 400: a line of the body is not JSON
+inline constexpr std::string_view kMessageTooLarge = "message_too_large";  // 413: body over maxMessageBytes
+inline constexpr std::string_view kMethodNotAllowed = "method_not_allowed";  // 405
+inline constexpr std::string_view kForbiddenOrigin = "forbidden_origin";  // 403
+inline constexpr std::string_view kRequestTimeout = "request_timeout";    // 408: the request came too slowly
+}  // namespace error
+}  // namespace http_transport
+
 }  // namespace tidewire::wire

@@ -173,6 +173,21 @@ const Option kOptions[] = {
      [](Config& c, SecretSources&, std::string_view v) {
        return set_uint<std::uint32_t, 1, 100000000>(c.max_queued_messages, v);
      }},
+    {"--http-session-timeout-ms", "TIDEWIRE_HTTP_SESSION_TIMEOUT_MS", "MS",
+     "an SSE or long-polling session with no stream or poll open ends after MS (default 30000)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 100, kMaxMs>(c.http_session_timeout_ms, v);
+     }},
+    {"--poll-timeout-ms", "TIDEWIRE_POLL_TIMEOUT_MS", "MS",
+     "a long poll with nothing to return answers with an empty batch after MS (default 25000)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 10, kMaxMs>(c.poll_timeout_ms, v);
+     }},
+    {"--http-request-timeout-ms", "TIDEWIRE_HTTP_REQUEST_TIMEOUT_MS", "MS",
+     "a whole HTTP request (headers and body) must arrive within MS; a partial one gets 408 (default 30000)",
+     [](Config& c, SecretSources&, std::string_view v) {
+       return set_uint<std::uint32_t, 100, kMaxMs>(c.http_request_timeout_ms, v);
+     }},
     {"--history-size", "TIDEWIRE_HISTORY_SIZE", "N", "publications kept per channel for recovery and dedupe (default 10000)",
      [](Config& c, SecretSources&, std::string_view v) {
        return set_uint<std::uint32_t, 0, 1000000>(c.history_size, v);

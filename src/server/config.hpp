@@ -32,6 +32,11 @@ struct Config {
   std::uint32_t write_delay_us = 0;   // batch for up to this long: one flush tick per I/O thread (flush_tick.hpp)
   std::uint64_t max_queued_bytes = 4u << 20;  // per connection; beyond this: close 1013 "slow consumer"
   std::uint32_t max_queued_messages = 10000;
+  // HTTP transports (SSE, long polling; http_transport.hpp): a session with no stream or poll ends after this; a
+  // poll with nothing to return answers empty after this; a whole HTTP request must arrive within this (408).
+  std::uint32_t http_session_timeout_ms = wire::http_transport::kSessionTimeoutMs;
+  std::uint32_t poll_timeout_ms = wire::http_transport::kPollTimeoutMs;
+  std::uint32_t http_request_timeout_ms = 30000;
   // History and recovery (PROTOCOL.md section 9). The defaults lose nothing across a restart (kill -9 included)
   // or a disconnection of up to 5 minutes / 10,000 publications per channel.
   std::uint32_t history_size = 10000;       // publications kept per channel

@@ -114,6 +114,7 @@ int run_server(const Config& config) {
     state->hub.sweep(wall_clock_ms());
     if (state->broker) state->broker->release_idle();
     if (state->history_store) state->history_store->sync();
+    state->http_transport.sweep();  // HTTP sessions past --http-session-timeout-ms without a stream or poll
   });
   sweep.start();
   if (state->changefeed) state->changefeed->start();

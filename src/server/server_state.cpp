@@ -61,7 +61,8 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
       router(config, verifier, static_files ? &*static_files : nullptr, wall_clock_ms),
       handler(hub, verifier, handler_limits(c), wall_clock_ms),
       redis_presence(redis_presence_for(c, hub, handler.metrics())),
-      bridge(hub, handler, with_presence(std::move(services_config), c, redis_presence), wall_clock_ms) {
+      bridge(hub, handler, with_presence(std::move(services_config), c, redis_presence), wall_clock_ms),
+      http_transport(config, handler, verifier, registry, wall_clock_ms) {
   router.set_metrics(&handler.metrics(), [this] { return static_cast<std::uint64_t>(hub.channel_count()); });
   if (c.broker != "memory") {
     RedisBrokerOptions options;

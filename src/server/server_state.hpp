@@ -17,6 +17,7 @@
 #include "server/config.hpp"
 #include "server/history_store.hpp"
 #include "server/http_router.hpp"
+#include "server/http_transport.hpp"
 #include "server/hub.hpp"
 #include "server/jwt_verifier.hpp"
 #include "server/message_handler.hpp"
@@ -48,6 +49,7 @@ struct ServerState {
   std::shared_ptr<RedisPresenceStore> redis_presence;
   ServiceBridge bridge;  // presence, chat, sync
   SessionRegistry registry;
+  HttpTransport http_transport;  // SSE and long-polling sessions (after the registry: it registers them)
   std::unique_ptr<Broker> broker;  // --broker redis (null: the hub is the broker); last, so it stops first
   // --changefeed-tables (changefeed.hpp): after the broker, so the feed stops before it. Null without a feed.
   std::unique_ptr<ChangefeedCatalog> changefeed_catalog;

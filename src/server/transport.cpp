@@ -30,6 +30,7 @@
 #include "server/flush_tick.hpp"
 #include "server/guard.hpp"
 #include "server/http_router.hpp"
+#include "server/http_transport.hpp"
 #include "server/log.hpp"
 #include "server/message_handler.hpp"
 #include "server/outbound_queue.hpp"
@@ -389,7 +390,10 @@ class WebsocketSession : public SessionSink,
 
 // ---------------------------------------------------------------------------------------------------------------
 // http_session: reads requests, answers them through HttpRouter, or hands the socket to a WebsocketSession.
-class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSession> {
+// For the HTTP transports (http_transport.hpp) it is also the waiter of an HttpStreamSession: it keeps the
+// connection open as an SSE stream (chunked text/event-stream, one event per batch) or as a pending long poll,
+// and is listed on its I/O thread's FlushTick when the session has messages (flush() takes and writes them).
+class HttpSession : public Stoppable, public Flushable, public std::enable_shared_from_this<HttpSession> {
  public:
   // PROTOCOL.md section 14. The header limit leaves room for a token in Sec-WebSocket-Protocol; past it: 431.
   static constexpr std::uint32_t kHeaderLimit = 16 * 1024;
@@ -399,7 +403,11 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
   static constexpr std::chrono::seconds kRequestDeadline{30};
 
   HttpSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, FlushTick& tick)
-      : stream_(std::move(socket)), state_(std::move(state)), tick_(tick) {}
+      : stream_(std::move(socket)),
+        state_(std::move(state)),
+        tick_(tick),
+        request_timer_(stream_.get_executor()),
+        wait_timer_(stream_.get_executor()) {}
 
   ~HttpSession() override { state_->registry.remove(this); }
 
@@ -411,21 +419,51 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
   }
 
   void stop() override {
-    net::post(stream_.get_executor(),
-              [self = shared_from_this()] { guard("http stop", [&] { self->stream_.close(); }); });
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      // A stream or a poll ends through its HttpStreamSession, which the shutdown closes with 1001 too.
+      if (self->mode_ != Mode::kIdle) return;
+      guard("http stop", [&] { self->stream_.close(); });
+    });
+  }
+
+  // Flushable: the HttpStreamSession this connection waits on has something (the tick, on this I/O thread).
+  void flush() noexcept override {
+    guard("http flush", [&] { pump(); }, [this] { end_waiting(); });
   }
 
  private:
+  enum class Mode { kIdle, kStream, kPoll };
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(kBodyLimit);
-    stream_.expires_after(kRequestDeadline);
+    // A POST to the HTTP transport's send endpoint may carry a whole WebSocket-sized message.
+    parser_->body_limit(std::max<std::uint64_t>(kBodyLimit, state_->config.max_message_bytes));
+    // The request deadline is a timer of our own, not the stream's: the stream's timeout closes the socket,
+    // which leaves no way to answer a half-sent request with 408.
+    stream_.expires_never();
+    timed_out_ = false;
+    request_timer_.expires_after(std::chrono::milliseconds(state_->config.http_request_timeout_ms));
+    request_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
+    request_timer_.cancel();
     if (ec == http::error::end_of_stream) return stream_.close();
+    if (ec && timed_out_) {
+      // Part of a request came, the rest did not in time (a slow body or slow headers): say so. An idle
+      // keep-alive connection just closes.
+      if (parser_->got_some() || buffer_.size() > 0)
+        return refuse(408, "request_timeout", "the request did not arrive in time; send it whole within " +
+                                                  std::to_string(state_->config.http_request_timeout_ms) + " ms");
+      return stream_.close();
+    }
     if (ec) {
       if (ec != net::error::operation_aborted) log(LogLevel::kDebug, "msg=\"http read failed\" error=", log_quoted(ec.message()));
       // A request the parser refused gets a status that says why (then a lingering close: the client may still
@@ -471,6 +509,8 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
     if (info.has_origin) info.origin = sv(origin->value());
     info.subprotocols = sv(req[http::field::sec_websocket_protocol]);
 
+    if (state_->http_transport.handles(info.target)) return handle_transport_request(req, info);
+
     RouteResult route = state_->router.route(info);
     if (route.kind == RouteResult::Kind::kUpgrade) {
       stream_.expires_never();  // the WebSocket stream has its own timeouts
@@ -498,6 +538,188 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
     });
   }
 
+  // ---- the HTTP transports (http_transport.hpp)
+  void handle_transport_request(http::request<http::string_body>& req, const HttpRequestInfo& info) {
+    HttpTransportRequest r;
+    r.method = info.method;
+    r.target = info.target;
+    r.authorization = sv(req[http::field::authorization]);
+    r.has_origin = info.has_origin;
+    r.origin = info.origin;
+    r.body = req.body();
+    auto& ioc = static_cast<net::io_context&>(net::query(stream_.get_executor(), net::execution::context));
+    HttpTransportResult result = state_->http_transport.handle(r, ioc);
+    log(LogLevel::kDebug, "msg=http method=", info.method, " target=", log_quoted(info.target),
+        " status=", result.kind == HttpTransportResult::Kind::kRespond ? result.reply.status : 200);
+    switch (result.kind) {
+      case HttpTransportResult::Kind::kRespond: return write_reply(result.reply, req.version(), req.keep_alive());
+      case HttpTransportResult::Kind::kStream:
+        extra_headers_ = std::move(result.reply.headers);
+        return start_stream(std::move(result.session), result.ack);
+      case HttpTransportResult::Kind::kPoll:
+        extra_headers_ = std::move(result.reply.headers);
+        return start_poll(std::move(result.session), result.ack, req.keep_alive());
+    }
+  }
+
+  void write_reply(HttpReply& r, unsigned version, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version);
+    res->set(http::field::server, "tidewire-server");
+    if (r.status != 204) res->set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res->set(name, value);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      self->on_write(ec, res->keep_alive());
+    });
+  }
+
+  // SSE: a chunked text/event-stream response that lasts until the session closes, another stream or poll takes
+  // over, or the client goes away. The first event names the session.
+  void start_stream(std::shared_ptr<HttpStreamSession> session, std::uint64_t ack) {
+    mode_ = Mode::kStream;
+    waiting_ = std::move(session);
+    std::string head =
+        "HTTP/1.1 200 OK\r\nServer: tidewire-server\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+        "Cache-Control: no-cache, no-store\r\nX-Accel-Buffering: no\r\nConnection: keep-alive\r\n"
+        "Transfer-Encoding: chunked\r\n";
+    for (const auto& [name, value] : extra_headers_) head += name + ": " + value + "\r\n";
+    head += "\r\n";
+    append_chunk(head, HttpTransport::sse_open_event(waiting_->id(), ack));
+    waiting_->attach(weak_from_this(), this, &tick_, ack);
+    write_stream(std::move(head));
+    arm_heartbeat();
+    // Nothing more is expected from the client on this connection: a read that ends means it went away.
+    stream_.socket().async_read_some(net::buffer(watch_buffer_), [self = shared_from_this()](beast::error_code, std::size_t) {
+      guard("sse watch", [&] {
+        if (self->mode_ == Mode::kStream && !self->ending_) self->end_waiting();
+      });
+    });
+  }
+
+  static void append_chunk(std::string& out, std::string_view data) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    char size[17];
+    int n = 0;
+    for (std::size_t v = data.size(); v != 0 || n == 0; v >>= 4) size[n++] = kHex[v & 15];
+    while (n > 0) out.push_back(size[--n]);
+    out += "\r\n";
+    out.append(data.data(), data.size());
+    out += "\r\n";
+  }
+
+  void write_stream(std::string bytes) {
+    write_in_flight_ = true;
+    out_buffer_ = std::move(bytes);
+    net::async_write(stream_.socket(), net::buffer(out_buffer_),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->write_in_flight_ = false;
+                       guard("sse write", [&] {
+                         if (ec) return self->end_waiting();
+                         if (self->ending_) return self->end_waiting();
+                         self->pump();
+                       }, [&] { self->end_waiting(); });
+                     });
+  }
+
+  void arm_heartbeat() {
+    wait_timer_.expires_after(std::chrono::milliseconds(std::max<std::uint32_t>(state_->config.heartbeat_ms / 2, 100)));
+    wait_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->mode_ != Mode::kStream || self->ending_) return;
+      guard("sse heartbeat", [&] {
+        if (self->write_in_flight_) {
+          // A client that stopped reading (its window is full): after two beats of one write, give up on the
+          // stream, so the session detaches (and times out, or is resumed) instead of holding it forever.
+          if (++self->stalled_beats_ >= 2) return self->end_waiting();
+        } else {
+          self->stalled_beats_ = 0;
+          std::string chunk;
+          append_chunk(chunk, HttpTransport::kSseHeartbeat);
+          self->write_stream(std::move(chunk));
+        }
+        self->arm_heartbeat();
+      }, [&] { self->end_waiting(); });
+    });
+  }
+
+  // Long poll: answered at once when the session has messages (or a close), else when one arrives, else empty
+  // after --poll-timeout-ms. The connection then serves its next request (keep-alive).
+  void start_poll(std::shared_ptr<HttpStreamSession> session, std::uint64_t ack, bool keep_alive) {
+    mode_ = Mode::kPoll;
+    poll_keep_alive_ = keep_alive;
+    waiting_ = std::move(session);
+    waiting_->attach(weak_from_this(), this, &tick_, ack);
+    wait_timer_.expires_after(std::chrono::milliseconds(state_->config.poll_timeout_ms));
+    wait_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->mode_ != Mode::kPoll || self->write_in_flight_) return;
+      guard("poll timeout", [&] { self->answer_poll(self->waiting_->take(self.get())); },
+            [&] { self->end_waiting(); });
+    });
+  }
+
+  // Takes what the session has for this waiter and writes it (flush, write completions).
+  void pump() {
+    if (!waiting_ || write_in_flight_ || ending_) return;
+    HttpStreamSession::Batch batch = waiting_->take(this);
+    if (mode_ == Mode::kPoll) {
+      if (batch.messages.empty() && !batch.close && !batch.superseded) return;  // nothing new: keep waiting
+      return answer_poll(std::move(batch));
+    }
+    if (mode_ != Mode::kStream) return;
+    if (batch.superseded) return end_waiting();
+    std::string events = HttpTransport::sse_events(batch);
+    if (events.empty()) return;
+    // Nothing leaves before the history it reports is committed (as WebsocketSession::do_write).
+    if (state_->history_store) state_->history_store->sync();
+    std::string chunk;
+    append_chunk(chunk, events);
+    if (batch.close) {
+      ending_ = true;
+      close_delivered_ = true;
+      chunk += "0\r\n\r\n";  // the last chunk: the response ends
+    }
+    write_stream(std::move(chunk));
+  }
+
+  void answer_poll(HttpStreamSession::Batch batch) {
+    wait_timer_.cancel();
+    HttpReply r;
+    if (batch.superseded) {
+      r.status = 409;
+      r.body = json_error_body("superseded", "another poll or stream of this session took over");
+    } else {
+      r.body = HttpTransport::poll_body(waiting_->id(), batch);
+      r.content_type = "application/x-ndjson";
+      r.headers.emplace_back("Cache-Control", "no-store");
+    }
+    for (auto& h : extra_headers_) r.headers.push_back(std::move(h));
+    extra_headers_.clear();
+    close_delivered_ = batch.close.has_value();
+    if (state_->history_store) state_->history_store->sync();
+    waiting_->detach(this, wall_clock_ms());
+    if (close_delivered_) waiting_->finish();
+    waiting_.reset();
+    mode_ = Mode::kIdle;
+    write_reply(r, 11, poll_keep_alive_ && !close_delivered_);
+  }
+
+  // The stream ended (written to its end, superseded, failed, or the client left): detach and close.
+  void end_waiting() {
+    wait_timer_.cancel();
+    if (waiting_) {
+      waiting_->detach(this, wall_clock_ms());
+      if (close_delivered_) waiting_->finish();
+      waiting_.reset();
+    }
+    const bool was_stream = mode_ == Mode::kStream;
+    mode_ = Mode::kIdle;
+    ending_ = true;
+    beast::error_code ignored;
+    if (was_stream) stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
   void on_write(beast::error_code ec, bool keep_alive) {
     if (ec) return stream_.close();
     guard("http on_write", [&] {
@@ -513,6 +735,20 @@ class HttpSession : public Stoppable, public std::enable_shared_from_this<HttpSe
   std::shared_ptr<ServerState> state_;
   FlushTick& tick_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  net::steady_timer request_timer_;  // the request deadline (408)
+  bool timed_out_ = false;
+  // The HTTP transports: this connection as an SSE stream or a pending poll. This I/O thread only.
+  Mode mode_ = Mode::kIdle;
+  std::shared_ptr<HttpStreamSession> waiting_;
+  net::steady_timer wait_timer_;  // the poll timeout, or the SSE heartbeat
+  std::string out_buffer_;
+  char watch_buffer_[512];
+  bool write_in_flight_ = false;
+  bool ending_ = false;           // the stream's last bytes are written or being written
+  bool close_delivered_ = false;  // the session's close went out: finish it
+  bool poll_keep_alive_ = false;
+  unsigned stalled_beats_ = 0;    // SSE heartbeats in a row that found the same write in flight
+  std::vector<std::pair<std::string, std::string>> extra_headers_;  // CORS headers of the stream or poll
 };
 
 }  // namespace

@@ -120,6 +120,7 @@ describe('RealtimeStatus', () => {
         Object.fromEntries(view.$$('.tw-details dt').map((dt) => [dt.textContent, dt.nextElementSibling.textContent]));
       const d = details();
       assert.equal(d.State, 'Connected');
+      assert.equal(d.Transport, 'WebSocket'); // the transport the connection uses (ClientOptions.transports)
       assert.equal(d['Queued messages'], '0');
       assert.equal(d.Reconnects, '0');
       assert.equal(d['Connection id'], client.getMetrics().connectionId);

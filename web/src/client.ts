@@ -10,6 +10,7 @@ import { loadStateModule } from './state_module.js';
 import type { StateModule } from './state_module.js';
 import { engineConfig, resolveOptions, urlProblem, type ClientOptions, type ResolvedOptions } from './options.js';
 import { changesUnion, type ChangesSpec } from './postgres_changes.js';
+import { configureTransports, currentTransport, policyUrl, releaseTransports, withPolicy } from './transport_fallback.js';
 import type { ConnectionStateValue, EngineStatusValue, TidewireModule, WasmCallbacks, WasmClient, WasmMetrics, WasmResult } from './tidewire_module.mjs';
 import type {
   ChannelMessage,
@@ -103,9 +104,14 @@ export class TidewireClient {
   // options.url as a list: the URL in use, and whether the attempt made with it reached `connected`.
   #urlIndex = -1;
   #urlWorked = false;
+  // options.url with a fragment naming this client's transport policy (transport_fallback.ts): the engine's URL.
+  #transportKey: string;
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
+    // A list or a function of URLs gets the policy's fragment on each URL it gives (onUrlRequest).
+    this.#transportKey = policyUrl(typeof this.options.url === 'string' ? this.options.url : '');
+    configureTransports(this.#transportKey, this.options);
   }
 
   /**
@@ -438,6 +444,7 @@ export class TidewireClient {
       state: this.#state,
       connectionId: this.#wasm?.connectionId() ?? '',
       listenerErrors: this.#listenerErrors,
+      transport: currentTransport(this.#transportKey),
     };
   }
 
@@ -445,6 +452,7 @@ export class TidewireClient {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    queueMicrotask(() => releaseTransports(this.#transportKey));  // after the engine closed its socket
     const preloaded = this.#preload;
     this.#preload = [];
     if (this.#acks.size > 0 || this.#replies.size > 0 || preloaded.some((call) => call.abort)) {
@@ -712,6 +720,7 @@ export class TidewireClient {
     if (this.#closed || this.#wasm !== undefined) return;
     const o = this.options;
     const config = engineConfig(o, module.WasmClient.defaultConfig(), module.AuthMode[o.authMode ?? 'subprotocol']);
+    if (typeof o.url === 'string') config.url = this.#transportKey; // a list or function: the URL comes per attempt
     this.#wasm = new module.WasmClient(config, this.#callbacks(module));
     if (typeof o.token === 'string') this.#wasm.setToken(o.token);
     if (this.#policies.length > 0) this.#applyPolicy();
@@ -779,7 +788,7 @@ export class TidewireClient {
       onState: (fromValue, toValue, reason) => {
         const from = stateName(module, fromValue);
         const to = stateName(module, toValue);
-        const change: StateChange = { from, to, reason };
+        const change: StateChange = { from, to, reason, transport: currentTransport(this.#transportKey) };
         this.#state = change.to;
         if (to === 'connected') this.#urlWorked = true;
         this.#log('state', from, '->', to, reason);
@@ -883,7 +892,7 @@ export class TidewireClient {
             (value: unknown) => {
               if (!current()) return;
               const problem = urlProblem(value);
-              if (problem === undefined) wasm.setUrl(value as string);
+              if (problem === undefined) wasm.setUrl(withPolicy(value as string, this.#transportKey));
               else wasm.urlFailed(`it returned a value that ${problem}`);
             },
             (e: unknown) => {

@@ -1,7 +1,8 @@
 // Loads the wasm module once, lazily, in browsers, workers, bundlers (Vite/esbuild) and Node ESM.
 import createTidewireModule from './tidewire_module.mjs';
-import type { TidewireModule, TidewireModuleOptions } from './tidewire_module.mjs';
+import type { TidewireModule, TidewireModuleOptions, WebSocketClass } from './tidewire_module.mjs';
 import { nodeWebSocket } from './node_socket.js';
+import { fallbackSocketClass } from './transport_fallback.js';
 
 let loading: Promise<TidewireModule> | undefined;
 let loaded: TidewireModule | undefined;
@@ -37,7 +38,12 @@ export function loadModule(): Promise<TidewireModule> {
     // are ready.
     loading = Promise.all([createTidewireModule(moduleOptions()), proc ? nodeWebSocket() : undefined]).then(
       ([m, socketClass]) => {
-        if (socketClass) m.WebSocket = socketClass;
+        // Every socket the engine opens goes through the transport fallback (transport_fallback.ts): a WebSocket
+        // of this class (or the global one, looked up at each socket), or SSE / long polling.
+        const base = socketClass ?? m.WebSocket;
+        m.WebSocket = fallbackSocketClass(
+          () => base ?? (globalThis as { WebSocket?: WebSocketClass }).WebSocket,
+        );
         loaded = m;
         return m;
       },

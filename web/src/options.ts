@@ -1,4 +1,6 @@
 import type { WasmClientConfig } from './tidewire_module.mjs';
+import { checkTransportOptions } from './transport_fallback.js';
+import type { TransportName } from './wire.js';
 
 /**
  * A token, or a provider: a function that returns one (awaited before every connect and reconnect, and before
@@ -60,6 +62,15 @@ export interface ClientOptions {
   outboxMaxBytes?: number;
   /** Log lifecycle events to the console with a `[tidewire]` prefix. Default false. */
   debug?: boolean;
+  /**
+   * Transports to try, in order (default `['websocket', 'sse', 'polling']`): one that fails to open
+   * `fallbackAfterFailures` times in a row (default 2), or is unavailable, gives way to the next; on a fallback,
+   * WebSocket is retried in the background every `upgradeProbeMs` (default 30000) and the client upgrades with
+   * recovery. SSE and long polling need the server's HTTP transports (docs/PROTOCOL.md).
+   */
+  transports?: readonly TransportName[];
+  fallbackAfterFailures?: number;
+  upgradeProbeMs?: number;
 }
 
 /** The options as given, validated (defaults are the engine's). */
@@ -108,6 +119,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (options.authMode !== undefined && options.authMode !== 'subprotocol' && options.authMode !== 'message') {
     throw new TypeError(`tidewire: options.authMode must be 'subprotocol' or 'message'`);
   }
+  checkTransportOptions(options);
   for (const key of NUMERIC_OPTIONS) {
     const v = options[key];
     if (v === undefined) continue;

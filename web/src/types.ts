@@ -1,5 +1,5 @@
 import type { WasmMetrics } from './tidewire_module.mjs';
-import type { ConnectionState } from './wire.js';
+import type { ConnectionState, TransportName } from './wire.js';
 
 /** A message delivered to a channel listener. Binary messages carry a Uint8Array payload. */
 export interface ChannelMessage<T = unknown> {
@@ -44,6 +44,8 @@ export interface StateChange {
   from: ConnectionState;
   to: ConnectionState;
   reason: string;
+  /** The transport of the socket that opened last ('websocket', 'sse', 'polling'); undefined before any did. */
+  transport?: TransportName | undefined;
 }
 
 /** The server's acknowledgement of a send. */
@@ -57,4 +59,6 @@ export interface ClientMetrics extends WasmMetrics {
   connectionId: string;
   /** Listeners that threw (each also reported through onError as `listener_threw`). */
   listenerErrors: number;
+  /** The transport of the socket that opened last (ClientOptions.transports); undefined before any did. */
+  transport?: TransportName | undefined;
 }

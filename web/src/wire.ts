@@ -19,6 +19,7 @@ export type ConnectionState = (typeof CONNECTION_STATES)[number];
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
+  abnormal: 1006,
   policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
@@ -104,6 +105,35 @@ export const PostgresChanges = {
   defaultKey: 'id',
   events: ['INSERT', 'UPDATE', 'DELETE', '*'],
   operators: ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in'],
+} as const;
+
+/**
+ * The HTTP transports (docs/PROTOCOL.md "HTTP transports"; web/src/http_socket.ts) and the fallback between
+ * transports (web/src/transport_fallback.ts). These defaults are TS-only: the wasm engine is transport-agnostic.
+ */
+export const HttpTransport = {
+  ssePath: '/sse',
+  pollPath: '/poll',
+  sendPath: '/send',
+  /** A dropped stream or failed poll is resumed (same session) for this long; then the socket closes (1006). */
+  resumeWindowMs: 20000,
+  resumeRetryMs: 250,
+  /** SSE acknowledges what it received in a POST after this many messages, or this long after the first. */
+  ackEveryMessages: 500,
+  ackDelayMs: 1000,
+  /** No first SSE event this long after the response started: a buffering proxy; SSE counts as failed. */
+  sseOpenTimeoutMs: 3000,
+} as const;
+
+export type TransportName = 'websocket' | 'sse' | 'polling';
+
+/** ClientOptions `transports`, `fallbackAfterFailures`, `upgradeProbeMs` defaults. */
+export const TRANSPORT_DEFAULTS = {
+  transports: ['websocket', 'sse', 'polling'] as readonly TransportName[],
+  /** A transport that fails to open this many times in a row gives way to the next one. */
+  fallbackAfterFailures: 2,
+  /** While on a fallback, WebSocket is tried in the background this often; when it opens, the client upgrades. */
+  upgradeProbeMs: 30000,
 } as const;
 
 export const LOG_PREFIX = '[tidewire]';

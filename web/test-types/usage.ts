@@ -28,6 +28,13 @@ const metrics: ClientMetrics = client.getMetrics();
 const latency: number = metrics.lastLatencyMs;
 client.onError((e: TidewireError) => e.code.length);
 client.onStateChange(({ from, to }) => `${from}->${to}`);
+// Transport fallback (issue 17): the order, the fallback threshold, the upgrade probe; the transport in use.
+const fallback = createClient({ url: 'ws://localhost:8080/ws', transports: ['websocket', 'polling'], fallbackAfterFailures: 3, upgradeProbeMs: 10000 });
+const transport: 'websocket' | 'sse' | 'polling' | undefined = fallback.getMetrics().transport;
+fallback.onStateChange(({ transport: t }) => t?.toUpperCase());
+// @ts-expect-error: not a transport
+createClient({ url: 'ws://localhost:8080/ws', transports: ['carrier-pigeon'] });
+void transport;
 void [state, ack, latency, RealtimeProvider, useRealtimeChannel];
 // Preloading the state module (presence, sync, chat) before the first use.
 void loadStateModule().then((sm: StateModule) => {

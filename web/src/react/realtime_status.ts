@@ -26,6 +26,8 @@ export interface RealtimeStatusProps {
   className?: string;
 }
 
+const TRANSPORT_LABELS = { websocket: 'WebSocket', sse: 'HTTP streaming (SSE)', polling: 'Long polling' } as const;
+
 function latency(m: ClientMetrics): string {
   return m.lastLatencyMs < 0 ? '—' : `${Math.round(m.lastLatencyMs)} ms`;
 }
@@ -34,6 +36,7 @@ function details(client: TidewireClient, state: ConnectionState): Array<[string,
   const m = client.getMetrics();
   return [
     ['State', STATE_LABELS[state]],
+    ['Transport', m.transport ? TRANSPORT_LABELS[m.transport] : '—'],
     ['Latency', latency(m)],
     ['Queued messages', String(m.queueDepth)],
     ['Awaiting ack', String(m.inflight)],
@@ -45,7 +48,7 @@ function details(client: TidewireClient, state: ConnectionState): Array<[string,
 
 /**
  * A status badge (green "Live", grey "Connecting…" with a spinner, red "Offline") that opens a popover with
- * the connection's details (state, latency, queue depth, reconnects, connection id) and a Reconnect button.
+ * the connection's details (state, transport, latency, queue depth, reconnects, connection id) and a Reconnect button.
  * The badge is a button with `aria-expanded`; the popover is a `role="dialog"` closed by Escape or a click
  * outside. Classes: `tw-realtime-status`, `tw-status-button tw-badge tw-state--<state>`, `tw-popover`,
  * `tw-details`.
