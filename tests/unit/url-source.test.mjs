@@ -26,7 +26,11 @@ async function attempt(engine) {
   await settle();
   const answers = engine.calls.slice(before).filter(([m]) => m === 'setUrl' || m === 'urlFailed');
   assert.equal(answers.length, 1, 'exactly one answer per request');
-  return answers[0];
+  const [method, value] = answers[0];
+  if (method !== 'setUrl') return answers[0];
+  // Each URL carries the client's transport policy as a fragment (transport_fallback.ts), never sent.
+  assert.match(value, /#tidewire-client-\d+$/);
+  return [method, value.replace(/#.*$/, '')];
 }
 
 test('a single URL needs no provider; a list or a function makes the engine ask before every attempt', () => {
