@@ -206,7 +206,7 @@ void RedisBroker::on_commands_up() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& [channel, state] : channels_)
-        if (state.listening && !state.ready && !state.loading) stale.push_back(channel);
+        if (state.confirmed && !state.ready && !state.loading) stale.push_back(channel);
     }
     for (const std::string& channel : stale) request_load(channel, true);
   });
@@ -234,6 +234,7 @@ void RedisBroker::on_pubsub_up() {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [channel, state] : channels_) {
     state.listening = pubsub_.subscribe_command({"SUBSCRIBE", pubsub_name(channel)});
+    state.confirmed = false;
   }
 }
 
@@ -245,6 +246,7 @@ void RedisBroker::on_pubsub_down() {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& [channel, state] : channels_) {
       state.listening = false;
+      state.confirmed = false;
       state.ready = false;
       state.loading = false;
       state.reload = false;
@@ -268,6 +270,7 @@ void RedisBroker::on_push(const redisReply* r) {
       std::lock_guard<std::mutex> lock(mutex_);
       const auto it = channels_.find(channel);
       if (it == channels_.end()) return;
+      it->second.confirmed = true;
       backfill = !hub_.position(channel).first.empty();
     }
     return request_load(channel, backfill);
@@ -408,7 +411,17 @@ void RedisBroker::start_join(const std::string& channel, bool subscribe, bool fi
     });
   }
   if (stopped_) return;
-  if (!subscribe) return request_load(channel, false);
+  if (!subscribe) {
+    // Listening already: the confirmation of the SUBSCRIBE, or the read in flight, resumes this join when it
+    // ends; else (a failed read, a copy the hub dropped) read now.
+    bool load = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto it = channels_.find(channel);
+      load = it != channels_.end() && it->second.confirmed && !it->second.loading;
+    }
+    return load ? request_load(channel, false) : void();
+  }
   if (pubsub_.subscribe_command({"SUBSCRIBE", pubsub_name(channel)})) return;
   {
     std::lock_guard<std::mutex> lock(mutex_);

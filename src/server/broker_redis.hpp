@@ -77,6 +77,7 @@ class RedisBroker final : public Broker {
  private:
   struct ChannelState {
     bool listening = false;  // SUBSCRIBE sent (again after each PUB/SUB reconnect)
+    bool confirmed = false;  // ... and confirmed: the stream is read after this, never before
     bool ready = false;      // the hub's copy was read from the stream since then
     bool loading = false;
     bool reload = false;     // a gap was seen while loading: read again when done
