@@ -11,9 +11,11 @@
 //   flush tick's burst detection (on_read: FlushTick::note_read), so a burst of messages from Redis leaves in one
 //   frame per subscriber, with no wake-up of another thread and no flush tick armed from outside. This is why the
 //   broker must never wait for Redis on the thread that calls it: join() answers later (broker.hpp).
-// - with more I/O threads, a thread of its own: the connections can belong to one io_context only, and a message
-//   must reach subscribers on every I/O thread anyway (hand-offs either way); putting them on one of the I/O threads
-//   would make that thread do every node-wide broker read and parse on top of its share of the connections.
+// - with more I/O threads, a thread of its own. The connections belong to one io_context, and a message reaches
+//   subscribers on every I/O thread, so most deliveries cross threads whichever thread reads it; on one of the I/O
+//   threads, every Redis read and parse of the node, and the publishes and joins of the other threads, would queue
+//   behind that thread's own connections (an unbalanced thread, latency for all), which --threads N is there to
+//   avoid. A thread of its own keeps the I/O threads symmetric and takes a core's worth of broker work off them.
 // The channel table (mutex_) is shared with the I/O threads calling join() and release_idle(); the hub's locks are
 // taken after it. A join's `resume` and a publish's `done` are called on the broker thread, outside mutex_.
 #pragma once
