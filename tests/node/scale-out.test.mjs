@@ -229,6 +229,26 @@ describe('scale-out on Redis', { skip }, () => {
     await Promise.all([pub.close(), sub.close()]);
   });
 
+  test('a Redis that does not answer: the pending subscribe gets unavailable after the timeout, the connection answers meanwhile', async () => {
+    const [a] = nodes;
+    const c = await connectAuthed(a, 'kim');
+    process.kill(redis.pid, 'SIGSTOP'); // connected but silent: only the join's own timeout (5 s) can answer
+    try {
+      c.send({ type: 'subscribe', channel: 'room:stalled', ref: 's' });
+      const pong = await c.request({ type: 'ping' });
+      assert.equal(pong.type, 'pong', 'the I/O thread (which runs the broker) is not blocked by the join');
+      assert.ok(!c.received.some((m) => m.ref === 's'), 'the subscribe is still waiting');
+      const r = await c.next((m) => m.ref === 's', 'the subscribe answer', 8000);
+      assert.equal(r.type, 'error');
+      assert.equal(r.code, 'unavailable');
+    } finally {
+      process.kill(redis.pid, 'SIGCONT');
+    }
+    const s = await c.subscribe('room:stalled');
+    assert.equal(s.offset, 0);
+    await c.close();
+  });
+
   // Last: it replaces Redis.
   test('Redis down: publishes get unavailable, /healthz 503, subscribers stay; a fresh Redis is a new epoch', async () => {
     const [a, b] = nodes;
