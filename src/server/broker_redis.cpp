@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 #include <chrono>
@@ -132,26 +133,64 @@ RedisBroker::RedisBroker(Hub& hub, RedisBrokerOptions options, Metrics& metrics)
     : hub_(hub),
       options_(std::move(options)),
       metrics_(metrics),
-      work_(net::make_work_guard(ioc_)),
+      own_ioc_(options_.ioc ? nullptr : std::make_unique<net::io_context>(1)),
+      ioc_(options_.ioc ? *options_.ioc : *own_ioc_),
       commands_(ioc_, options_.address),
       pubsub_(ioc_, options_.address) {
   commands_.set_handlers([this] { on_commands_up(); }, [this] { commands_up_ = false; }, nullptr);
   pubsub_.set_handlers([this] { on_pubsub_up(); }, [this] { on_pubsub_down(); },
                        [this](const redisReply* r) { on_push(r); });
-  thread_ = std::thread([this] {
-    commands_.start();
-    pubsub_.start();
-    run_loop(ioc_);
+  net::post(ioc_, [this] {
+    guard("broker start", [this] {
+      if (stopped_) return;
+      commands_.start();
+      pubsub_.start();
+    });
   });
+  if (!own_ioc_) return;
+  work_.emplace(net::make_work_guard(*own_ioc_));
+  thread_ = std::thread([this] { run_loop(*own_ioc_); });
 }
 
-RedisBroker::~RedisBroker() {
-  net::post(ioc_, [this] {
-    commands_.stop();
-    pubsub_.stop();
+RedisBroker::~RedisBroker() { stop(); }
+
+void RedisBroker::stop() {
+  if (!own_ioc_) {
+    // The I/O thread no longer runs the io_context: this thread is the only one touching the connections now.
+    if (!stopped_.exchange(true)) stop_connections();
+    return;
+  }
+  if (!thread_.joinable()) return;
+  net::post(*own_ioc_, [this] {
+    guard("broker stop", [this] {
+      stopped_ = true;
+      stop_connections();
+    });
     work_.reset();
   });
   thread_.join();
+}
+
+void RedisBroker::stop_connections() {
+  // Pending replies get null (publishes answer unavailable, loads fail and resume their joins with false).
+  commands_.stop();
+  pubsub_.stop();
+  commands_up_ = false;
+  pubsub_up_ = false;
+  std::vector<Resume> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [channel, state] : channels_)
+      for (Resume& r : take_waiters(state)) waiting.push_back(std::move(r));
+    channels_.clear();  // the timers go while their io_context exists
+  }
+  for (Resume& r : waiting) r(false);
+}
+
+std::vector<Broker::Resume> RedisBroker::take_waiters(ChannelState& state) {
+  ++state.round;
+  if (state.timeout) state.timeout->cancel();
+  return std::move(state.waiters);
 }
 
 void RedisBroker::on_commands_up() {
@@ -168,7 +207,7 @@ void RedisBroker::on_commands_up() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& [channel, state] : channels_)
-        if (state.listening && !state.ready && !state.loading) stale.push_back(channel);
+        if (state.confirmed && !state.ready && !state.loading) stale.push_back(channel);
     }
     for (const std::string& channel : stale) request_load(channel, true);
   });
@@ -196,21 +235,26 @@ void RedisBroker::on_pubsub_up() {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [channel, state] : channels_) {
     state.listening = pubsub_.subscribe_command({"SUBSCRIBE", pubsub_name(channel)});
+    state.confirmed = false;
   }
 }
 
 void RedisBroker::on_pubsub_down() {
   pubsub_up_ = false;
   if (options_.on_listening_changed) options_.on_listening_changed("");
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (auto& [channel, state] : channels_) {
-    state.listening = false;
-    state.ready = false;
-    state.loading = false;
-    state.reload = false;
-    for (auto& w : state.waiters) w->set_value(false);
-    state.waiters.clear();
+  std::vector<Resume> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [channel, state] : channels_) {
+      state.listening = false;
+      state.confirmed = false;
+      state.ready = false;
+      state.loading = false;
+      state.reload = false;
+      for (Resume& r : take_waiters(state)) waiting.push_back(std::move(r));
+    }
   }
+  for (Resume& r : waiting) r(false);
 }
 
 void RedisBroker::on_push(const redisReply* r) {
@@ -227,11 +271,13 @@ void RedisBroker::on_push(const redisReply* r) {
       std::lock_guard<std::mutex> lock(mutex_);
       const auto it = channels_.find(channel);
       if (it == channels_.end()) return;
+      it->second.confirmed = true;
       backfill = !hub_.position(channel).first.empty();
     }
     return request_load(channel, backfill);
   }
   if (kind != "message") return;
+  if (options_.on_read) options_.on_read();
   std::string_view in = str(r->element[2]);
   if (in.substr(0, 2) == "p|") {
     if (options_.on_presence) options_.on_presence(channel, in.substr(2));
@@ -328,6 +374,8 @@ void RedisBroker::on_loaded(const std::string& channel, const redisReply* r) {
 }
 
 void RedisBroker::settle(const std::string& channel, bool ok) {
+  std::vector<Resume> waiting;
+  bool reload = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto it = channels_.find(channel);
@@ -335,18 +383,23 @@ void RedisBroker::settle(const std::string& channel, bool ok) {
     ChannelState& state = it->second;
     state.loading = false;
     state.ready = ok;
-    for (auto& w : state.waiters) w->set_value(ok);
-    state.waiters.clear();
-    if (!ok || !state.reload) return;
+    waiting = take_waiters(state);
+    reload = ok && state.reload;
     state.reload = false;
   }
-  request_load(channel, true);
+  // A reload leaves the copy ready: the resumed joins, which ask again, subscribe meanwhile.
+  if (reload) request_load(channel, true);
+  for (Resume& r : waiting) r(ok);
 }
 
-bool RedisBroker::join(std::string_view channel, const std::function<void()>& add) {
-  if (!healthy()) return false;
+bool RedisBroker::join(std::string_view channel, const std::function<void()>& add, Resume resume) {
+  if (!healthy() || stopped_) {
+    resume(false);
+    return false;
+  }
   const std::string name(channel);
-  std::future<bool> ready;
+  bool subscribe = false;
+  bool first = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ChannelState& state = channels_[name];
@@ -354,31 +407,62 @@ bool RedisBroker::join(std::string_view channel, const std::function<void()>& ad
       add();
       return true;
     }
-    auto waiter = std::make_shared<std::promise<bool>>();
-    ready = waiter->get_future();
-    state.waiters.push_back(std::move(waiter));
-    ++state.joining;
-    const bool subscribe = !state.listening;
+    first = state.waiters.empty();
+    state.waiters.push_back(std::move(resume));
+    subscribe = !state.listening;
     state.listening = true;
-    net::post(ioc_, [this, name, subscribe] {
-      guard("broker join", [&] {
-        if (!subscribe) return request_load(name, false);
-        if (pubsub_.subscribe_command({"SUBSCRIBE", pubsub_name(name)})) return;
-        {
-          std::lock_guard<std::mutex> lock(mutex_);
-          if (const auto it = channels_.find(name); it != channels_.end()) it->second.listening = false;
-        }
-        settle(name, false);
-      });
+  }
+  // On the broker thread: at once when the caller is on it (--threads 1), else posted.
+  net::dispatch(ioc_, [this, name, subscribe, first] {
+    guard("broker join", [&] { start_join(name, subscribe, first); });
+  });
+  return false;
+}
+
+void RedisBroker::start_join(const std::string& channel, bool subscribe, bool first) {
+  if (first) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = channels_.find(channel);
+    if (it == channels_.end() || it->second.waiters.empty()) return;  // answered meanwhile (a lost connection)
+    ChannelState& state = it->second;
+    if (!state.timeout) state.timeout = std::make_unique<net::steady_timer>(ioc_);
+    state.timeout->expires_after(kJoinTimeout);
+    state.timeout->async_wait([this, channel, round = state.round](const boost::system::error_code& ec) {
+      if (!ec) guard("broker join timeout", [&] { on_join_timeout(channel, round); });
     });
   }
-  const bool ok = ready.wait_for(kJoinTimeout) == std::future_status::ready && ready.get();
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = channels_.find(name);
-  if (it != channels_.end()) --it->second.joining;
-  if (!ok) return false;
-  add();
-  return true;
+  if (stopped_) return;
+  if (!subscribe) {
+    // Listening already: the confirmation of the SUBSCRIBE, or the read in flight, resumes this join when it
+    // ends; else (a failed read, a copy the hub dropped) read now.
+    bool load = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto it = channels_.find(channel);
+      load = it != channels_.end() && it->second.confirmed && !it->second.loading;
+    }
+    return load ? request_load(channel, false) : void();
+  }
+  if (pubsub_.subscribe_command({"SUBSCRIBE", pubsub_name(channel)})) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (const auto it = channels_.find(channel); it != channels_.end()) it->second.listening = false;
+  }
+  settle(channel, false);
+}
+
+void RedisBroker::on_join_timeout(const std::string& channel, std::uint64_t round) {
+  std::vector<Resume> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = channels_.find(channel);
+    if (it == channels_.end() || it->second.round != round) return;
+    waiting = take_waiters(it->second);
+  }
+  if (waiting.empty()) return;
+  Metrics::add(metrics_.broker_errors);
+  log(LogLevel::kWarn, "msg=\"broker join timed out\" channel=", log_quoted(channel));
+  for (Resume& r : waiting) r(false);
 }
 
 void RedisBroker::release_idle() {
@@ -387,7 +471,7 @@ void RedisBroker::release_idle() {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto it = channels_.begin(); it != channels_.end();) {
       ChannelState& state = it->second;
-      if (state.joining == 0 && !state.loading && hub_.drop_if_idle(it->first)) {
+      if (state.waiters.empty() && !state.loading && hub_.drop_if_idle(it->first)) {
         released.push_back(it->first);
         it = channels_.erase(it);
       } else {
@@ -424,7 +508,8 @@ void RedisBroker::publish(const PublishRequest& request, Done done) {
                                 std::string(request.payload_json),
                                 request.binary ? "1" : "0",
                                 pubsub_name(request.channel)};
-  net::post(ioc_, [this, args = std::move(args), done = std::move(done)] {
+  // On the broker thread: at once when the caller is on it (--threads 1), else posted.
+  net::dispatch(ioc_, [this, args = std::move(args), done = std::move(done)] {
     guard("broker publish", [&] {
       const auto start = std::chrono::steady_clock::now();
       auto reply = [this, start, done](const redisReply* r) {
@@ -439,7 +524,7 @@ void RedisBroker::publish(const PublishRequest& request, Done done) {
         }
         done(PublishOutcome{static_cast<std::uint64_t>(r->element[0]->integer), r->element[2]->integer == 1, {}});
       };
-      if (!commands_up_ || !commands_.command(args, reply)) {
+      if (stopped_ || !commands_up_ || !commands_.command(args, reply)) {
         Metrics::add(metrics_.broker_errors);
         done(PublishOutcome{0, false, wire::error::kUnavailable});
       }

@@ -51,7 +51,11 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
     chat_membership_async_(state.user_id, channel->substr(5),
                            [this, self, &state, j, ref = std::string(ref)](std::optional<bool> member) {
                              self->post([this, self, &state, j, ref, member] {
-                               if (!state.closed) finish_chat_subscribe(state, *self, j, ref, member);
+                               if (state.closed) return;
+                               resume_subscribe(state, *self, j, ref, member ? &*member : nullptr,
+                                                member ? ""
+                                                       : "the server cannot reach its database to check this chat "
+                                                         "room's membership; retry");
                              });
                            });
     return;
@@ -73,7 +77,7 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
   if (already) request.has_since = false;  // live traffic already flows: nothing to recover
 
   // `subscribed` and the replay are queued under the channel's lock, before any live message can arrive.
-  const bool joined = broker_->join(*channel, [&] {
+  const auto add = [&] {
     hub_.subscribe(request, sink.subscriber(), [&](const SubscribeResult& r, const std::vector<SharedFrame>& replay) {
       protocol::Subscribed s;
       s.channel = *channel;
@@ -88,8 +92,22 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
       sink.send(std::move(out));
       for (const SharedFrame& frame : replay) sink.deliver(frame);
     });
+  };
+  // The broker runs `add` now when the hub's copy of the channel is current; else (Redis, the channel's first
+  // subscriber on this node) this subscribe waits like a chat: one for its membership answer, and runs again on
+  // this connection's thread once the copy is current (the broker answers `resume`, maybe from within join()).
+  state.pending_subscribes[*channel];  // later requests on this channel wait for the answer
+  auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+  const std::optional<bool> member = chat_member ? std::optional<bool>(*chat_member) : std::nullopt;
+  const bool joined = broker_->join(*channel, add, [this, self, &state, j, ref = std::string(ref), member](bool ok) {
+    self->post([this, self, &state, j, ref, member, ok] {
+      if (state.closed) return;
+      resume_subscribe(state, *self, j, ref, member ? &*member : nullptr,
+                       ok ? "" : "the broker is unreachable; retry");
+    });
   });
-  if (!joined) return send_error(sink, err::kUnavailable, "the broker is unreachable; retry", ref);
+  if (!joined) return;
+  state.pending_subscribes.erase(*channel);  // nothing came meanwhile: the request ran on this thread
   state.channels.insert(*channel);
   // A chat room left or deleted by another connection between the access check and hub_.subscribe() would have
   // missed this subscription when it revoked the others: check again now that the hub lists it.
@@ -110,8 +128,9 @@ bool MessageHandler::defer_while_pending(ConnectionProtocolState& state, const s
   return true;
 }
 
-void MessageHandler::finish_chat_subscribe(ConnectionProtocolState& state, SessionSink& sink, const json& j,
-                                           std::string_view ref, std::optional<bool> member) const {
+void MessageHandler::resume_subscribe(ConnectionProtocolState& state, SessionSink& sink, const json& j,
+                                      std::string_view ref, const bool* chat_member,
+                                      std::string_view unavailable) const {
   const std::string channel = j["channel"].get<std::string>();  // checked before it was deferred
   auto it = state.pending_subscribes.find(channel);
   std::vector<ConnectionProtocolState::DeferredRequest> later;
@@ -119,11 +138,10 @@ void MessageHandler::finish_chat_subscribe(ConnectionProtocolState& state, Sessi
     later = std::move(it->second);
     state.pending_subscribes.erase(it);
   }
-  if (!member)
-    send_error(sink, err::kUnavailable,
-               "the server cannot reach its database to check this chat room's membership; retry", ref);
+  if (!unavailable.empty())
+    send_error(sink, err::kUnavailable, unavailable, ref);
   else
-    handle_subscribe(state, sink, j, ref, &*member);
+    handle_subscribe(state, sink, j, ref, chat_member);
   for (std::size_t i = 0; i < later.size(); ++i) {
     const auto& r = later[i];
     if (const auto again = state.pending_subscribes.find(channel); again != state.pending_subscribes.end()) {

@@ -58,9 +58,10 @@ struct ConnectionProtocolState {
   ChannelGrant grant;             // the token's `channels` claim
   std::optional<RateLimiter> limiter;
   std::set<std::string, std::less<>> channels;
-  // chat:<roomId> subscribes waiting for their membership answer from a service worker (#16), each with the
-  // subscribes and unsubscribes of the same channel that arrived meanwhile: replayed in order after it, so a
-  // quick subscribe + unsubscribe ends unsubscribed.
+  // Subscribes waiting for an answer from another thread, each with the subscribes and unsubscribes of the same
+  // channel that arrived meanwhile: replayed in order after it, so a quick subscribe + unsubscribe ends
+  // unsubscribed. They wait for a chat:<roomId> membership answer from a service worker (#16), or for the broker
+  // to make the hub's copy of the channel current (Broker::join: Redis, the channel's first subscriber here).
   struct DeferredRequest {
     bool subscribe = true;
     std::shared_ptr<const nlohmann::json> message;
@@ -157,10 +158,12 @@ class MessageHandler {
   // `chat_member`: the asynchronous membership answer, when the subscribe continues after it (else null).
   void handle_subscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
                         std::string_view ref, const bool* chat_member = nullptr) const;
-  // The membership answer came back (on the connection's thread): the subscribe goes on (or gets `unavailable`),
-  // then the requests on that channel deferred meanwhile run.
-  void finish_chat_subscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
-                             std::string_view ref, std::optional<bool> member) const;
+  // A subscribe that waited (the chat: membership answer, or the broker making the hub's copy of the channel
+  // current) goes on, on the connection's thread: with `chat_member` (the membership answer, null if none), or
+  // with an `unavailable` error carrying that message when it is not empty. Then the requests on that channel
+  // deferred meanwhile run.
+  void resume_subscribe(ConnectionProtocolState& state, SessionSink& sink, const nlohmann::json& j,
+                        std::string_view ref, const bool* chat_member, std::string_view unavailable) const;
   // True (after queuing it) when `channel` has a subscribe waiting for its membership answer.
   bool defer_while_pending(ConnectionProtocolState& state, const std::string& channel, bool subscribe,
                            const nlohmann::json& j, std::string_view ref) const;

@@ -31,11 +31,13 @@
 // node's connections stop counting after the TTL.
 //
 // Blocking: writes (join, update, leave, release, refreshes) are posted in order to the store thread and never
-// wait. Two calls wait for one round trip (at most kReadTimeout), like RedisBroker::join: members() (the
+// wait. Two calls wait for one round trip (at most kReadTimeout): members() (the
 // presence_join / presence_update / presence_get replies, so they include the request's own change) and
 // try_acquire() (once per connection, at auth). A new subscriber's presence_state comes from the node's copy of
-// the channel's members (Copy below): only the first subscriber of a channel on a node waits for the read. An asynchronous continuation would need the session to resume the handler on its I/O thread later,
-// which SessionSink cannot do today (transport.cpp); the wait is the same one round trip join() already costs.
+// the channel's members (Copy below): only the first subscriber of a channel on a node waits for the read. An
+// asynchronous continuation would need the session to resume the handler on its I/O thread later, as the subscribe
+// does for RedisBroker::join (SessionSink::post, broker.hpp); not done here yet. The caller waits for this store's
+// thread, never for the broker's, so it cannot deadlock with the broker on the I/O thread (--threads 1).
 // Both fail open when Redis is unreachable (members: this node's own; the cap: this node's count), counted in
 // tidewire_presence_errors_total. After a reconnection or a failed write, the next refresh makes this node's
 // entries exactly its members again (the sync script: missing ones join, stale ones leave).

@@ -40,7 +40,7 @@ namespace {
 constexpr std::chrono::seconds kDrainDeadline{5};
 
 // The shared state, or null after logging why it could not be built (exit code 2).
-std::shared_ptr<ServerState> open_state(const Config& config) {
+std::shared_ptr<ServerState> open_state(const Config& config, BrokerLoop broker_loop) {
   std::optional<StaticFiles> static_files;
   if (!config.static_dir.empty()) {
     std::string error;
@@ -60,7 +60,7 @@ std::shared_ptr<ServerState> open_state(const Config& config) {
   services_config.database = config.database;
   services_config.database_pool = config.database_pool;
   auto state = std::make_shared<ServerState>(config, std::move(static_files), std::move(stores.history),
-                                             std::move(services_config));
+                                             std::move(services_config), std::move(broker_loop));
   if (!state->bridge.services().ok())
     log_line(LogLevel::kError, "chat and sync are unavailable: " + state->bridge.services().open_error());
   else if (const std::string why = state->bridge.services().open_error(); !why.empty())
@@ -71,12 +71,21 @@ std::shared_ptr<ServerState> open_state(const Config& config) {
 }  // namespace
 
 int run_server(const Config& config) {
-  const std::shared_ptr<ServerState> state = open_state(config);
-  if (!state) return 2;
-
-  // One io_context per I/O thread; the first one also runs the listener, the signals and the periodic tasks.
+  // One io_context per I/O thread; the first one also runs the listener, the signals and the periodic tasks. Made
+  // before the shared state, which may run the Redis broker on the first one, so they outlive it.
   IoThreads threads;
   for (unsigned i = 0; i < config.threads; ++i) threads.push_back(std::make_unique<IoThread>(config.write_delay_us));
+  // --threads 1: the Redis broker's connections on the I/O thread (broker_redis.hpp), a PUB/SUB message a read for
+  // its flush tick. More threads: the broker runs a thread of its own.
+  BrokerLoop broker_loop;
+  if (config.threads == 1) {
+    IoThread& io = *threads.front();
+    broker_loop.ioc = &io.ioc;
+    broker_loop.on_read = [&io] { io.tick.note_read(); };
+  }
+  const std::shared_ptr<ServerState> state = open_state(config, std::move(broker_loop));
+  if (!state) return 2;
+
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;  // idle threads wait for work
   for (auto& t : threads) keep_running.push_back(net::make_work_guard(t->ioc));
   const auto stop_all = [&threads] {
@@ -156,6 +165,7 @@ int run_server(const Config& config) {
   for (auto& t : workers) t.join();
   state->bridge.stop_workers();  // here, not in a worker thread that happens to drop the last reference
   if (state->changefeed) state->changefeed->stop();
+  if (state->broker) state->broker->stop();  // its connections may live on the first I/O thread's io_context
   log(LogLevel::kInfo, "msg=stopped");
   return 0;
 }

@@ -52,7 +52,7 @@ std::uint64_t wall_clock_ms() {
 }
 
 ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std::unique_ptr<HistoryStore> store,
-                         ServicesConfig services_config)
+                         ServicesConfig services_config, BrokerLoop broker_loop)
     : config(c),
       history_store(std::move(store)),
       hub(hub_options(c, history_store.get())),
@@ -75,6 +75,8 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
       if (!diff.empty()) hub.send_raw(channel, std::make_shared<const std::string>(diff));
     };
     options.on_listening_changed = [this](const std::string& channel) { redis_presence->drop_copy(channel); };
+    options.ioc = broker_loop.ioc;
+    options.on_read = std::move(broker_loop.on_read);
     broker = std::make_unique<RedisBroker>(hub, std::move(options), handler.metrics());
     handler.set_broker(broker.get());
     handler.set_shared_connection_cap(redis_presence.get());

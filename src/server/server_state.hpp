@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -26,15 +27,27 @@
 #include "server/session_registry.hpp"
 #include "server/static_files.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace tidewire::server {
+
+// Where the Redis broker runs its connections (broker_redis.hpp): an I/O thread's io_context and that thread's
+// FlushTick::note_read (--threads 1), or nothing (a thread of the broker's own).
+struct BrokerLoop {
+  boost::asio::io_context* ioc = nullptr;
+  std::function<void()> on_read;
+};
 
 // Milliseconds since the epoch: the server's clock for the handler, the hub, the services and token expiry.
 std::uint64_t wall_clock_ms();
 
 struct ServerState {
-  // `store`: the history store (null: in memory); `services_config`: where the services keep their database.
+  // `store`: the history store (null: in memory); `services_config`: where the services keep their database;
+  // `broker_loop`: where a Redis broker runs (--broker redis).
   ServerState(const Config& c, std::optional<StaticFiles> files, std::unique_ptr<HistoryStore> store,
-              ServicesConfig services_config);
+              ServicesConfig services_config, BrokerLoop broker_loop = {});
   ServerState(const ServerState&) = delete;
   ServerState& operator=(const ServerState&) = delete;
 

@@ -202,6 +202,53 @@ describe('scale-out on Redis', { skip }, () => {
       }
     });
 
+  test('a first subscribe waits for Redis without holding the connection: requests on that channel stay in order', async () => {
+    const [a, b] = nodes;
+    const pub = await connectAuthed(a, 'alice');
+    for (let i = 0; i < 3; i++) await pub.publish('room:first', 'n', i);
+    const sub = await connectAuthed(b, 'bob');
+    // One frame: the first subscribe of room:first on node 2 waits for Redis (SUBSCRIBE + the read); the
+    // unsubscribe and the second subscribe of the same channel wait behind it, a ping on no channel does not.
+    sub.send([
+      { type: 'subscribe', channel: 'room:first', ref: 's1', since: { offset: 1, epoch: 'not-this-one' } },
+      { type: 'unsubscribe', channel: 'room:first', ref: 'u1' },
+      { type: 'subscribe', channel: 'room:first', ref: 's2' },
+      { type: 'ping', ref: 'p1' },
+    ].map((m) => JSON.stringify(m)).join('\n'));
+    const s1 = await sub.nextOfType('subscribed', { ref: 's1' });
+    assert.equal(s1.offset, 3, 'the copy was read from the stream before the subscribe went on');
+    assert.equal(s1.recovered, false);
+    assert.equal(s1.reason, 'epoch_changed');
+    await sub.nextOfType('unsubscribed', { ref: 'u1' });
+    const s2 = await sub.nextOfType('subscribed', { ref: 's2' });
+    assert.equal(s2.epoch, s1.epoch);
+    const order = sub.received.filter((m) => ['s1', 'u1', 's2'].includes(m.ref)).map((m) => m.ref);
+    assert.deepEqual(order, ['s1', 'u1', 's2']);
+    await pub.publish('room:first', 'n', 3);
+    assert.equal((await sub.nextChannelMessage((m) => m.channel === 'room:first')).offset, 4);
+    await Promise.all([pub.close(), sub.close()]);
+  });
+
+  test('a Redis that does not answer: the pending subscribe gets unavailable after the timeout, the connection answers meanwhile', async () => {
+    const [a] = nodes;
+    const c = await connectAuthed(a, 'kim');
+    process.kill(redis.pid, 'SIGSTOP'); // connected but silent: only the join's own timeout (5 s) can answer
+    try {
+      c.send({ type: 'subscribe', channel: 'room:stalled', ref: 's' });
+      const pong = await c.request({ type: 'ping' });
+      assert.equal(pong.type, 'pong', 'the I/O thread (which runs the broker) is not blocked by the join');
+      assert.ok(!c.received.some((m) => m.ref === 's'), 'the subscribe is still waiting');
+      const r = await c.next((m) => m.ref === 's', 'the subscribe answer', 8000);
+      assert.equal(r.type, 'error');
+      assert.equal(r.code, 'unavailable');
+    } finally {
+      process.kill(redis.pid, 'SIGCONT');
+    }
+    const s = await c.subscribe('room:stalled');
+    assert.equal(s.offset, 0);
+    await c.close();
+  });
+
   // Last: it replaces Redis.
   test('Redis down: publishes get unavailable, /healthz 503, subscribers stay; a fresh Redis is a new epoch', async () => {
     const [a, b] = nodes;
@@ -232,6 +279,34 @@ describe('scale-out on Redis', { skip }, () => {
     assert.equal(r.recovered, false);
     assert.equal(r.reason, 'epoch_changed');
     await Promise.all([sub.close(), pub.close(), late.close()]);
+  });
+});
+
+describe('scale-out on Redis with --threads 2 (the broker on a thread of its own)', { skip }, () => {
+  let redis;
+  let nodes;
+  before(async () => {
+    redis = await startRedis();
+    nodes = await startNodes(redis, 2, { args: ['--threads', '2'] });
+  });
+  after(async () => {
+    await Promise.all((nodes ?? []).map((n) => n.stop()));
+    await redis?.stop();
+    redis?.cleanup();
+  });
+
+  test('subscribers on both I/O threads of node 2 get node 1\'s publications in order, after recovery', async () => {
+    const [a, b] = nodes;
+    const pub = await connectAuthed(a, 'alice');
+    await pub.publish('room:t2', 'n', 0);
+    // Connections are spread round-robin over the I/O threads: four land on both. Their first subscribes wait for
+    // the broker's thread together.
+    const subs = await Promise.all([0, 1, 2, 3].map((i) => connectAuthed(b, `u${i}`)));
+    const joined = await Promise.all(subs.map((c) => c.subscribe('room:t2')));
+    for (const j of joined) assert.equal(j.offset, 1, 'the copy was read from the stream');
+    for (let i = 1; i <= 20; i++) await pub.publish('room:t2', 'n', i);
+    for (const c of subs) assert.deepEqual(await takeInOrder(c, 'room:t2', 20, 2), Array.from({ length: 20 }, (_, i) => i + 1));
+    await Promise.all([pub.close(), ...subs.map((c) => c.close())]);
   });
 });
 
