@@ -72,15 +72,18 @@ class WasmClient {
   void resubscribe(std::uint32_t channel_id) {
     run([&](Engine& e) { e.resubscribe(channel_id); });
   }
-  Result publish(const std::string& channel, const std::string& event, const std::string& payload_json, double ttl_ms) {
+  // `id`: the message's client id, '' for the engine's own (a persisted outbox passes an earlier page's).
+  Result publish(const std::string& channel, const std::string& event, const std::string& payload_json, double ttl_ms,
+                 const std::string& id) {
     Result r;
-    r.status = run([&](Engine& e) { return e.publish(channel, event, payload_json, r.id, ttl_ms); });
+    r.status = run([&](Engine& e) { return e.publish(channel, event, payload_json, r.id, ttl_ms, id); });
     return r;
   }
   // `bytes` arrives from a Uint8Array (embind copies its bytes into the string).
-  Result publish_binary(const std::string& channel, const std::string& event, const std::string& bytes, double ttl_ms) {
+  Result publish_binary(const std::string& channel, const std::string& event, const std::string& bytes, double ttl_ms,
+                        const std::string& id) {
     Result r;
-    r.status = run([&](Engine& e) { return e.publish_binary(channel, event, bytes, r.id, ttl_ms); });
+    r.status = run([&](Engine& e) { return e.publish_binary(channel, event, bytes, r.id, ttl_ms, id); });
     return r;
   }
   Result request(const std::string& type, const std::string& body_json, double ttl_ms) {
@@ -194,7 +197,8 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .value("unknownChannel", Status::kUnknownChannel)
       .value("tooLarge", Status::kTooLarge)
       .value("invalidRequest", Status::kInvalidRequest)
-      .value("notConnected", Status::kNotConnected);
+      .value("notConnected", Status::kNotConnected)
+      .value("invalidId", Status::kInvalidId);
 
   value_object<ClientConfig>("ClientConfig")
       .field("url", &ClientConfig::url)

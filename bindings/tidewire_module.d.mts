@@ -171,9 +171,13 @@ export interface WasmClient {
   unsubscribe(channelId: number): void;
   /** Subscribes again a channel the server ended (onUnsubscribed), keeping its references. */
   resubscribe(channelId: number): void;
-  /** The message's ref. `ttlMs` 0 = no limit in the outbox. */
-  publish(channel: string, event: string, payloadJson: string, ttlMs: number): WasmResult;
-  publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number): WasmResult;
+  /**
+   * The message's ref. `ttlMs` 0 = no limit in the outbox. `id` is the message's client id (the server dedupes
+   * by it; at most 64 bytes, else invalidId): '' lets the engine make one; a persisted outbox resending an
+   * earlier page's message passes the id it had then.
+   */
+  publish(channel: string, event: string, payloadJson: string, ttlMs: number, id: string): WasmResult;
+  publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number, id: string): WasmResult;
   /** An RPC (`type` + the fields of the JSON object `bodyJson`): the request's ref. */
   request(type: string, bodyJson: string, ttlMs: number): WasmResult;
   /** A message with no answer, sent only while connected (else notConnected). Never queued. */
@@ -233,7 +237,8 @@ export interface TidewireModule {
     | 'unknownChannel'
     | 'tooLarge'
     | 'invalidRequest'
-    | 'notConnected',
+    | 'notConnected'
+    | 'invalidId',
     EngineStatusValue
   >;
   HEAPU8: Uint8Array;

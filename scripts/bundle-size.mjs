@@ -6,7 +6,7 @@
 //   node scripts/bundle-size.mjs            prints the figures and writes test-results/bench/size.json
 // tests/size/bundle-size.test.mjs checks the budgets below in `npm test`.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
@@ -50,23 +50,51 @@ export const budgets = {
 
 const gz = (buf) => gzipSync(buf, { level: 9 }).length;
 
+// Bundled with code splitting, as a user's bundler does: what loads with the entry (it and the chunks it imports
+// statically) is `eager`, one buffer; the chunks reached only through import() (code loaded on first use of an
+// option, e.g. persistOutbox) are `lazy`, each measured on its own.
 async function bundle(entry) {
   const result = await build({
     entryPoints: [resolve(root, entry)],
     bundle: true,
+    splitting: true,
+    outdir: resolve(root, 'build/bundle-size'),
     minify: true,
     format: 'esm',
     platform: 'browser',
     write: false,
+    metafile: true,
     external: ['react', 'react-dom', 'react/jsx-runtime'],
     logLevel: 'silent',
   });
-  return Buffer.from(result.outputFiles[0].contents);
+  const contents = new Map(result.outputFiles.map((f) => [relative(root, f.path), Buffer.from(f.contents)]));
+  const outputs = result.metafile.outputs;
+  const start = Object.keys(outputs).find((o) => outputs[o].entryPoint !== undefined);
+  const eager = new Set();
+  const visit = (o) => {
+    if (eager.has(o)) return;
+    eager.add(o);
+    for (const i of outputs[o].imports) if (i.kind === 'import-statement' && !i.external) visit(i.path);
+  };
+  visit(start);
+  const lazy = Object.keys(outputs).filter((o) => !eager.has(o) && !o.endsWith('.map') && contents.has(o));
+  return {
+    eager: Buffer.concat([...eager].map((o) => contents.get(o))),
+    lazy: lazy.map((o) => ({ file: o, bytes: gz(contents.get(o)), what: lazyWhat(contents.get(o)) })),
+  };
+}
+
+// What a lazily loaded chunk holds, from a string only it contains.
+function lazyWhat(code) {
+  const text = code.toString();
+  if (text.includes('tidewire-outbox')) return 'persistOutbox (IndexedDB outbox)';
+  return 'other';
 }
 
 export async function measure() {
-  const js = await bundle('web/dist/index.js');
-  const withReact = await bundle('web/dist/react/index.js');
+  const plain = await bundle('web/dist/index.js');
+  const js = plain.eager;
+  const withReact = (await bundle('web/dist/react/index.js')).eager;
   const wasm = readFileSync(resolve(root, 'web/dist/tidewire_module.wasm'));
   const stateWasm = readFileSync(resolve(root, 'web/dist/tidewire_state.wasm'));
   const jsBytes = gz(js);
@@ -85,6 +113,8 @@ export async function measure() {
     // The React entry bundles the plain API too: its own share is the difference.
     reactBytes: gz(withReact) - jsBytes,
     reactBudgetBytes: budgets.react,
+    // JS loaded only when an option asks for it: not part of the plain API's figure.
+    lazy: plain.lazy,
   };
 }
 
@@ -95,6 +125,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`  minified JS ${kb(m.jsMinBytes)}, raw wasm ${kb(m.wasmRawBytes)}`);
   console.log(`state module on first use of presence/sync/chat: wasm ${kb(m.stateBytes)} gzip -9 (budget ${kb(m.stateBudgetBytes)})`);
   console.log(`React entry on top: ${kb(m.reactBytes)} gzip -9 (budget ${kb(m.reactBudgetBytes)})`);
+  for (const l of m.lazy) console.log(`lazily loaded JS, ${l.what}: ${kb(l.bytes)} gzip -9`);
   mkdirSync(resolve(root, 'test-results/bench'), { recursive: true });
   writeFileSync(resolve(root, 'test-results/bench/size.json'), `${JSON.stringify(m)}\n`);
 }

@@ -18,7 +18,7 @@ const encoder = new TextEncoder();
 // embind enums: one object per name, compared with ===.
 const enumOf = (names) => Object.fromEntries(names.map((name, value) => [name, { value }]));
 const STATES = ['idle', 'connecting', 'authenticating', 'connected', 'reconnecting', 'disconnected', 'error'];
-export const Status = enumOf(['ok', 'invalidChannel', 'invalidEvent', 'invalidPayload', 'outboxFull', 'unknownChannel', 'tooLarge', 'invalidRequest', 'notConnected']);
+export const Status = enumOf(['ok', 'invalidChannel', 'invalidEvent', 'invalidPayload', 'outboxFull', 'unknownChannel', 'tooLarge', 'invalidRequest', 'notConnected', 'invalidId']);
 const STATUS_MESSAGES = new Map([
   [Status.invalidChannel, 'invalid channel name'],
   [Status.outboxFull, 'the outbox is full'],
@@ -91,14 +91,14 @@ class FakeWasmClient {
       ? { id: 0, refs: 0, subscribed: false, revoked: false }
       : { id: ch.id, refs: ch.refs, subscribed: ch.subscribed, revoked: ch.revoked };
   }
-  publish(channel, event, payloadJson, ttlMs) {
-    this.#record('publish', [channel, event, payloadJson, ttlMs]);
+  publish(channel, event, payloadJson, ttlMs, id) {
+    this.#record('publish', [channel, event, payloadJson, ttlMs, id]);
     if (this.queued >= this.outboxLimit) return result(0, Status.outboxFull);
     this.queued += 1;
     return result(this.nextRef++);
   }
-  publishBinary(channel, event, bytes, ttlMs) {
-    this.#record('publishBinary', [channel, event, bytes, ttlMs]);
+  publishBinary(channel, event, bytes, ttlMs, id) {
+    this.#record('publishBinary', [channel, event, bytes, ttlMs, id]);
     return result(this.nextRef++);
   }
   request(type, bodyJson, ttlMs) {

@@ -8,7 +8,8 @@ import { TidewireError } from './errors.js';
 import { loadedModule, loadModule } from './module.js';
 import { loadStateModule } from './state_module.js';
 import type { StateModule } from './state_module.js';
-import { engineConfig, resolveOptions, urlProblem, type ClientOptions, type ResolvedOptions } from './options.js';
+import type { PersistentOutbox, StoredSend } from './persistent_outbox.js';
+import { engineConfig, resolveOptions, urlKey, urlProblem, type ClientOptions, type ResolvedOptions } from './options.js';
 import { changesUnion, type ChangesSpec } from './postgres_changes.js';
 import type { ConnectionStateValue, EngineStatusValue, TidewireModule, WasmCallbacks, WasmClient, WasmMetrics, WasmResult } from './tidewire_module.mjs';
 import type {
@@ -17,6 +18,8 @@ import type {
   Gap,
   MessageHandler,
   OutboxEntry,
+  OutboxResult,
+  RestoredSend,
   SendOptions,
   SendResult,
   StateChange,
@@ -50,7 +53,7 @@ interface ChannelSlot {
   errorListeners: Set<(error: TidewireError) => void>;
 }
 
-interface PendingAck {
+export interface PendingAck {
   resolve: (r: SendResult) => void;
   reject: (e: TidewireError) => void;
 }
@@ -103,6 +106,10 @@ export class TidewireClient {
   // options.url as a list: the URL in use, and whether the attempt made with it reached `connected`.
   #urlIndex = -1;
   #urlWorked = false;
+  // persistOutbox: the IndexedDB copy of the outbox (loaded with the module), the earlier page's sends being
+  // resent, and who hears their results.
+  #persist: PersistentOutbox | undefined;
+  #outboxResultListeners = new Set<(result: OutboxResult) => void>();
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
@@ -114,8 +121,9 @@ export class TidewireClient {
    */
   get ready(): Promise<void> {
     if (this.#loading === undefined) {
-      this.#loading = loadModule().then(
-        (m) => this.#attach(m),
+      const restored = this.options.persistOutbox === true ? this.#loadPersistedOutbox() : undefined;
+      this.#loading = Promise.all([loadModule(), restored]).then(
+        ([m, sends]) => this.#attach(m, sends ?? []),
         (e: unknown) => {
           this.#loading = undefined;
           this.#emitError(new TidewireError(ErrorCode.moduleLoadFailed, `could not load the tidewire wasm module: ${String(e)}`));
@@ -231,9 +239,16 @@ export class TidewireClient {
         const submit = (data: Uint8Array | undefined): void => {
           this.#whenLoaded(() => {
             const wasm = this.#wasm!;
-            const r = data !== undefined ? wasm.publishBinary(channel, event, data, ttl) : wasm.publish(channel, event, json, ttl);
+            // persistOutbox: the send goes out under an id of ours, kept in IndexedDB until it is settled.
+            const stored = this.#persist?.record(channel, event, data ?? json, ttl);
+            const id = stored?.id ?? '';
+            const r = data !== undefined ? wasm.publishBinary(channel, event, data, ttl, id) : wasm.publish(channel, event, json, ttl, id);
             if (this.#failed(r, reject)) return;
-            this.#acks.set(r.id, { resolve, reject });
+            if (stored === undefined) {
+              this.#acks.set(r.id, { resolve, reject });
+              return;
+            }
+            this.#acks.set(r.id, this.#persist!.track(stored, resolve, reject));
           }, reject);
         };
         if (blob === undefined && this.#sendChain === undefined) {
@@ -326,6 +341,28 @@ export class TidewireClient {
       inFlight,
       queuedAtMs,
     }));
+  }
+
+  /**
+   * persistOutbox: called with the result of every send of an earlier page (reload, crash) that this client
+   * resent, since its promise is gone. Returns the unsubscribe function.
+   */
+  onOutboxResult(listener: (result: OutboxResult) => void): () => void {
+    this.#outboxResultListeners.add(listener);
+    return () => this.#outboxResultListeners.delete(listener);
+  }
+
+  /** persistOutbox: the earlier page's sends being resent and not settled yet (e.g. to show them as pending). */
+  getRestoredSends(): RestoredSend[] {
+    return this.#persist?.restoredSends() ?? [];
+  }
+
+  /**
+   * persistOutbox: resolves once every send made so far is written to (and every settled one removed from)
+   * IndexedDB; at once without persistOutbox.
+   */
+  outboxPersisted(): Promise<void> {
+    return this.ready.then(() => this.#persist?.flushed());
   }
 
   /** Drops every queued (unsent) message; their send() promises reject with code `cleared`. */
@@ -674,6 +711,27 @@ export class TidewireClient {
     wasm.setReconnectPolicy(p.reconnectBaseMs ?? -1, p.reconnectCapMs ?? -1, p.maxReconnectAttempts ?? -1);
   }
 
+  // persistOutbox ------------------------------------------------------------------------------------
+
+  #loadPersistedOutbox(): Promise<StoredSend[]> {
+    const url = this.options.url;
+    const scope = typeof url === 'function' ? 'url-provider' : (urlKey(url) as string);
+    // A failed import fails `ready` like a failed module load (reported as module_load_failed, retried on next use).
+    return import('./persistent_outbox.js').then(({ PersistentOutbox }) => {
+      this.#persist = new PersistentOutbox(scope, { Error: TidewireError, codes: ErrorCode, report: (e) => this.#emitError(e) });
+      return this.#persist.load();
+    });
+  }
+
+  // Sends an earlier page's send again (engine ref, or the error that refused it).
+  #resend(send: StoredSend, ttl: number): number | TidewireError {
+    const wasm = this.#wasm!;
+    const r = send.bytes !== undefined
+      ? wasm.publishBinary(send.channel, send.event, send.bytes, ttl, send.id)
+      : wasm.publish(send.channel, send.event, send.json ?? 'null', ttl, send.id);
+    return r.status === this.#module!.EngineStatus.ok ? r.id : this.#statusError(r.status, send.channel);
+  }
+
   /** Rejects with the engine's status when `r` failed; true then. */
   #failed(r: WasmResult, reject: (e: TidewireError) => void): boolean {
     if (r.status === this.#module!.EngineStatus.ok) return false;
@@ -707,7 +765,7 @@ export class TidewireClient {
     }
   }
 
-  #attach(module: TidewireModule): void {
+  #attach(module: TidewireModule, restored: readonly StoredSend[] = []): void {
     this.#module = module;
     if (this.#closed || this.#wasm !== undefined) return;
     const o = this.options;
@@ -715,6 +773,14 @@ export class TidewireClient {
     this.#wasm = new module.WasmClient(config, this.#callbacks(module));
     if (typeof o.token === 'string') this.#wasm.setToken(o.token);
     if (this.#policies.length > 0) this.#applyPolicy();
+    // The earlier page's sends go ahead of this page's, in their order; their results go to onOutboxResult.
+    this.#persist?.restore(
+      restored,
+      (send, ttl) => this.#resend(send, ttl),
+      (ref, ack) => this.#acks.set(ref, ack),
+      this.#outboxResultListeners,
+      (e) => this.#listenerThrew(e),
+    );
     const queued = this.#preload;
     this.#preload = [];
     for (const call of queued) call.run();

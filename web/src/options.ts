@@ -58,6 +58,13 @@ export interface ClientOptions {
   /** Bounds of the queue of sends made while not connected. Defaults 1000 messages / 1 MiB. */
   outboxMaxMessages?: number;
   outboxMaxBytes?: number;
+  /**
+   * Keep sends that are queued or awaiting their ack in IndexedDB, so that they survive a reload or a crash of
+   * the page: the next client with the same `url` resends them with their original ids (the server drops
+   * duplicates), and reports their results through `onOutboxResult()`. Same bounds and TTL as the in-memory
+   * outbox; storage failures (quota) are reported through onError as `outbox_storage_failed`. Default false.
+   */
+  persistOutbox?: boolean;
   /** Log lifecycle events to the console with a `[tidewire]` prefix. Default false. */
   debug?: boolean;
 }
@@ -107,6 +114,9 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   }
   if (options.authMode !== undefined && options.authMode !== 'subprotocol' && options.authMode !== 'message') {
     throw new TypeError(`tidewire: options.authMode must be 'subprotocol' or 'message'`);
+  }
+  if (options.persistOutbox !== undefined && typeof options.persistOutbox !== 'boolean') {
+    throw new TypeError('tidewire: options.persistOutbox must be true or false');
   }
   for (const key of NUMERIC_OPTIONS) {
     const v = options[key];

@@ -269,6 +269,24 @@ TEST_F(EngineTest, AFullOutboxRefusesNewSends) {
   EXPECT_EQ(engine->publish("a", "", "1", r), Status::kInvalidEvent);
 }
 
+// A persisted outbox resends a message of an earlier page with the client id it had then (the server's dedupe
+// key); an id longer than the protocol allows is refused before anything is queued.
+TEST_F(EngineTest, PublishWithAGivenIdSendsThatIdAndRefusesTooLongOnes) {
+  std::uint32_t id = 0, r1 = 0, r2 = 0, r3 = 0;
+  engine->subscribe("a", id);
+  ASSERT_EQ(engine->publish("a", "e", "1", r1, 0, "earlier-page-7"), Status::kOk);
+  ASSERT_EQ(engine->publish_binary("a", "e", "xy", r2, 0, "earlier-page-8"), Status::kOk);
+  EXPECT_EQ(engine->publish("a", "e", "3", r3, 0, std::string(65, 'x')), Status::kInvalidId);
+  EXPECT_EQ(engine->publish_binary("a", "e", "3", r3, 0, std::string(65, 'x')), Status::kInvalidId);
+  EXPECT_EQ(engine->outbox_size(), 2u);
+  accept();
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1],
+            R"({"type":"channel_message","channel":"a","event":"e","id":"earlier-page-7","ref":"p1","payload":1})");
+  ASSERT_EQ(transport.sent_binary.size(), 1u);
+  EXPECT_NE(transport.sent_binary[0].find("earlier-page-8"), std::string::npos);
+}
+
 TEST_F(EngineTest, ServerErrorForAPublishIsReportedAsAFailedAck) {
   std::uint32_t id = 0, r = 0;
   engine->subscribe("a", id);
