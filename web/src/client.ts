@@ -121,7 +121,7 @@ export class TidewireClient {
    */
   get ready(): Promise<void> {
     if (this.#loading === undefined) {
-      const restored = this.options.persistOutbox === true ? this.#loadPersistedOutbox() : undefined;
+      const restored = this.options.persistOutbox ? this.#loadPersistedOutbox() : undefined;
       this.#loading = Promise.all([loadModule(), restored]).then(
         ([m, sends]) => this.#attach(m, sends ?? []),
         (e: unknown) => {
@@ -715,7 +715,8 @@ export class TidewireClient {
 
   #loadPersistedOutbox(): Promise<StoredSend[]> {
     const url = this.options.url;
-    const scope = typeof url === 'function' ? 'url-provider' : (urlKey(url) as string);
+    const key = this.options.persistOutbox;
+    const scope = `${typeof url === 'function' ? 'url-provider' : (urlKey(url) as string)} ${typeof key === 'object' ? key.key : ''}`;
     // A failed import fails `ready` like a failed module load (reported as module_load_failed, retried on next use).
     return import('./persistent_outbox.js').then(({ PersistentOutbox }) => {
       this.#persist = new PersistentOutbox(scope, { Error: TidewireError, codes: ErrorCode, report: (e) => this.#emitError(e) });
