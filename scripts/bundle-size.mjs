@@ -98,6 +98,8 @@ export async function measure() {
   const plain = await bundle('web/dist/index.js');
   const js = plain.eager;
   const withReact = (await bundle('web/dist/react/index.js')).eager;
+  // The SharedWorker of createSharedClient: its own file, and what it loads (the client and the wasm glue).
+  const worker = (await bundle('web/dist/shared_worker.js')).eager;
   const wasm = readFileSync(resolve(root, 'web/dist/tidewire_module.wasm'));
   const stateWasm = readFileSync(resolve(root, 'web/dist/tidewire_state.wasm'));
   const jsBytes = gz(js);
@@ -118,6 +120,7 @@ export async function measure() {
     reactBudgetBytes: budgets.react,
     // JS loaded only when an option asks for it: not part of the plain API's figure.
     lazy: plain.lazy,
+    sharedWorkerBytes: gz(worker),
   };
 }
 
@@ -128,6 +131,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`  minified JS ${kb(m.jsMinBytes)}, raw wasm ${kb(m.wasmRawBytes)}`);
   console.log(`state module on first use of presence/sync/chat: wasm ${kb(m.stateBytes)} gzip -9 (budget ${kb(m.stateBudgetBytes)})`);
   console.log(`React entry on top: ${kb(m.reactBytes)} gzip -9 (budget ${kb(m.reactBudgetBytes)})`);
+  console.log(`shared worker (createSharedClient; its own file, with what it loads, not counted above): JS ${kb(m.sharedWorkerBytes)} gzip -9 + the client's wasm`);
   for (const l of m.lazy) console.log(`lazily loaded JS, ${l.what}: ${kb(l.bytes)} gzip -9`);
   mkdirSync(resolve(root, 'test-results/bench'), { recursive: true });
   writeFileSync(resolve(root, 'test-results/bench/size.json'), `${JSON.stringify(m)}\n`);

@@ -626,6 +626,17 @@ export class TidewireClient {
     });
   }
 
+  /**
+   * @internal The page's visibility and network as a SharedWorker's client learns them from its tabs (a worker
+   * has no document): visible while any tab is, so hiddenCloseMs runs only once every tab is hidden.
+   */
+  _setPage(visible: boolean, online: boolean): void {
+    this.#whenLoaded(() => {
+      this.#wasm!.setPageVisible(visible);
+      this.#wasm!.setOnline(online);
+    });
+  }
+
   /** @internal Resolves once the server has confirmed the subscription on the current connection. */
   _whenSubscribed(name: string): Promise<void> {
     const slot = this.#slots.get(name);

@@ -1,0 +1,153 @@
+// Issue 18, one connection shared by every tab (createSharedClient, a SharedWorker), in real Chromium against the
+// real server:
+// - three tabs of one user hold one server connection (the server's /metrics), their token provider is asked
+//   once, and all three get every message of a channel, in order;
+// - closing the tab that attached first while a publisher sends loses and duplicates nothing in the others;
+// - a tab signed in as another user, and a tab with shareAcrossTabs: false, get their own connections.
+//
+//   node --test tests/browser/shared-connection.test.mjs
+//
+// Needs build/native/src/server/tidewire-server (or TIDEWIRE_SERVER_BIN), web/dist and /usr/bin/chromium.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { startServer } from '../node/helpers/server.mjs';
+import { connectAuthed } from '../support/raw-client.mjs';
+import { assembleSite, browserSkipReason, launchChromium, siteDir, watchPage, withFailureScreenshots } from './helpers/browser.mjs';
+import { waitFor } from '../support/wait.mjs';
+
+const skip = browserSkipReason();
+
+// `?user=…&channel=…[&share=0]`: records the channel's messages (tw.received) and the token fetches.
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>shared test</title><link rel="icon" href="data:,"></head>
+<body>
+<script type="module">
+  import { createSharedClient } from '/tidewire/shared.js';
+  const params = new URLSearchParams(location.search);
+  const user = params.get('user');
+  const tw = (window.tw = { received: [], errors: [], tokenFetches: 0 });
+  const client = createSharedClient({
+    url: 'ws://' + location.host + '/ws',
+    shareKey: user,
+    shareAcrossTabs: params.get('share') !== '0',
+    token: async () => {
+      tw.tokenFetches += 1;
+      const res = await fetch('/dev/token?user=' + encodeURIComponent(user));
+      if (!res.ok) throw new Error('HTTP ' + res.status);
+      return (await res.json()).token;
+    },
+  });
+  tw.client = client;
+  client.onError((e) => tw.errors.push(e.code));
+  const ch = client.channel(params.get('channel')).subscribe();
+  ch.on('n', (m) => tw.received.push(m.payload));
+  await ch.whenSubscribed();
+  document.body.dataset.ready = 'true';
+</script>
+</body></html>`;
+
+async function connections(server) {
+  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('tidewire_connections '));
+  return Number(line.split(' ')[1]);
+}
+
+const received = (page) => page.evaluate(() => window.tw.received.slice());
+const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('browser: one connection shared by the tabs of one user (SharedWorker)', { skip }, () => {
+  let browser;
+  let staticDir;
+  let server;
+
+  before(async () => {
+    assembleSite();
+    staticDir = mkdtempSync(join(tmpdir(), 'tidewire-shared-site-'));
+    cpSync(join(siteDir, 'tidewire'), join(staticDir, 'tidewire'), { recursive: true });
+    writeFileSync(join(staticDir, 'shared-test.html'), PAGE);
+    server = await startServer({ args: ['--static-dir', staticDir, '--dev-tokens'] });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    if (staticDir) rmSync(staticDir, { recursive: true, force: true });
+  });
+
+  async function openTabs(context, query, n, problems) {
+    const pages = [];
+    for (let i = 0; i < n; i += 1) {
+      const page = await context.newPage();
+      problems.push(watchPage(page, `${query.user}-${i}`));
+      await page.goto(`${server.httpUrl}/shared-test.html?${new URLSearchParams(query)}`);
+      await page.locator('body[data-ready="true"]').waitFor({ state: 'attached', timeout: 10000 });
+      pages.push(page);
+    }
+    return pages;
+  }
+
+  test('three tabs: one connection, one token fetch, every message in every tab; closing a tab loses nothing', { timeout: 60000 }, async () => {
+    const channel = 'room:shared';
+    const context = await browser.newContext();
+    const problems = [];
+    const publisher = await connectAuthed(server, 'bob');
+    try {
+      const base = await connections(server); // the publisher
+      const tabs = await openTabs(context, { user: 'alice', channel }, 3, problems);
+      await withFailureScreenshots(tabs, 'shared-connection', async () => {
+        assert.equal(await connections(server), base + 1, 'three tabs of alice hold one connection');
+        const fetches = await Promise.all(tabs.map((p) => p.evaluate(() => window.tw.tokenFetches)));
+        assert.equal(fetches.reduce((a, b) => a + b, 0), 1, 'the token provider was called in one tab, once');
+
+        for (const n of range(1, 20)) await publisher.publish(channel, 'n', n);
+        for (const page of tabs) await waitFor(async () => (await received(page)).length >= 20, 5000, '20 messages in every tab');
+        for (const page of tabs) assert.deepEqual(await received(page), range(1, 20));
+
+        // The first tab closes while the publisher sends: the others lose and duplicate nothing.
+        const sending = (async () => {
+          for (const n of range(21, 60)) {
+            await publisher.publish(channel, 'n', n);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        })();
+        await waitFor(async () => (await received(tabs[1])).length >= 25, 5000, 'the burst under way');
+        await tabs[0].close();
+        await sending;
+        for (const page of tabs.slice(1)) await waitFor(async () => (await received(page)).length >= 60, 5000, '60 messages');
+        for (const page of tabs.slice(1)) assert.deepEqual(await received(page), range(1, 60), 'once each, in order');
+        assert.equal(await connections(server), base + 1, 'still one connection');
+        assert.deepEqual(problems.flat(), []);
+      });
+    } finally {
+      await publisher.close();
+      await context.close().catch(() => undefined);
+    }
+  });
+
+  test('another user, and shareAcrossTabs: false, get their own connections', { timeout: 60000 }, async () => {
+    const channel = 'room:shared-users';
+    const context = await browser.newContext();
+    const problems = [];
+    try {
+      const base = await connections(server);
+      const alice = await openTabs(context, { user: 'alice', channel }, 2, problems);
+      assert.equal(await connections(server), base + 1);
+      const carol = await openTabs(context, { user: 'carol', channel }, 1, problems);
+      assert.equal(await connections(server), base + 2, "carol's tab has its own connection");
+      const alone = await openTabs(context, { user: 'alice', channel, share: '0' }, 1, problems);
+      assert.equal(await connections(server), base + 3, 'shareAcrossTabs: false opens its own');
+      const ids = await Promise.all([...alice, ...carol].map((p) => p.evaluate(() => window.tw.client.userId)));
+      assert.deepEqual(ids, ['alice', 'alice', 'carol']);
+      assert.equal(await carol[0].evaluate(() => window.tw.tokenFetches), 1, "carol's own provider answered for her worker");
+      void alone;
+      assert.deepEqual(problems.flat(), []);
+    } finally {
+      await context.close().catch(() => undefined);
+    }
+  });
+});
