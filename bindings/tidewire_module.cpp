@@ -31,6 +31,8 @@ struct ChannelView {
   std::uint32_t refs = 0;
   bool subscribed = false;
   bool revoked = false;
+  double offset = 0;  // the recovery position: the last offset seen in `epoch` ('' before any)
+  std::string epoch;
 };
 
 // The answer of the calls that queue or subscribe: an id or ref when `status` is ok.
@@ -68,6 +70,9 @@ class WasmClient {
   }
   void unsubscribe(std::uint32_t channel_id) {
     run([&](Engine& e) { e.unsubscribe(channel_id); });
+  }
+  void set_position(std::uint32_t channel_id, double offset, const std::string& epoch) {
+    run([&](Engine& e) { e.set_position(channel_id, static_cast<std::uint64_t>(offset), epoch); });
   }
   void resubscribe(std::uint32_t channel_id) {
     run([&](Engine& e) { e.resubscribe(channel_id); });
@@ -148,7 +153,9 @@ class WasmClient {
   // The engine owns each channel's references and subscribe state; id 0 once the last reference is gone.
   ChannelView channel(std::uint32_t channel_id) const {
     const client::ChannelEntry* ch = engine().channel(channel_id);
-    return ch != nullptr ? ChannelView{ch->id, ch->refs, ch->subscribed, ch->revoked} : ChannelView{};
+    if (ch == nullptr) return ChannelView{};
+    return ChannelView{ch->id, ch->refs, ch->subscribed, ch->revoked,
+                       ch->has_position ? static_cast<double>(ch->last_offset) : 0, ch->has_position ? ch->epoch : ""};
   }
 
   static ClientConfig default_config() { return ClientConfig{}; }
@@ -256,7 +263,9 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .field("id", &ChannelView::id)
       .field("refs", &ChannelView::refs)
       .field("subscribed", &ChannelView::subscribed)
-      .field("revoked", &ChannelView::revoked);
+      .field("revoked", &ChannelView::revoked)
+      .field("offset", &ChannelView::offset)
+      .field("epoch", &ChannelView::epoch);
 
   value_object<Result>("Result").field("id", &Result::id).field("status", &Result::status);
 
@@ -265,6 +274,7 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .function("subscribe", &WasmClient::subscribe)
       .function("unsubscribe", &WasmClient::unsubscribe)
       .function("resubscribe", &WasmClient::resubscribe)
+      .function("setPosition", &WasmClient::set_position)
       .function("setChanges", &WasmClient::set_changes)
       .function("setUrl", &WasmClient::set_url)
       .function("urlFailed", &WasmClient::url_failed)

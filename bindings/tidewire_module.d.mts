@@ -101,6 +101,9 @@ export interface WasmChannel {
   subscribed: boolean;
   /** The server ended the subscription (onUnsubscribed); a new subscribe() starts it again. */
   revoked: boolean;
+  /** The recovery position: the last offset seen in `epoch` (0 and '' before any message). */
+  offset: number;
+  epoch: string;
 }
 
 /** What subscribe/publish/request answer: `id` (channel id or ref) is valid when `status` is EngineStatus.ok. */
@@ -169,6 +172,11 @@ export interface WasmClient {
   urlFailed(message: string): void;
   /** Drops one reference; the last one unsubscribes (then channel(id).id is 0). */
   unsubscribe(channelId: number): void;
+  /**
+   * Gives a channel with no recovery position yet another engine's (a tab taking over a shared connection): its
+   * next subscribe asks for what came after `offset` in `epoch`. Does nothing if it has one.
+   */
+  setPosition(channelId: number, offset: number, epoch: string): void;
   /** Subscribes again a channel the server ended (onUnsubscribed), keeping its references. */
   resubscribe(channelId: number): void;
   /**

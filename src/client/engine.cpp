@@ -171,6 +171,14 @@ void Engine::set_changes(std::uint32_t channel_id, std::string_view event, std::
   send_subscribe(*ch, /*update=*/true);
 }
 
+void Engine::set_position(std::uint32_t channel_id, std::uint64_t offset, std::string_view epoch) {
+  ChannelEntry* ch = channels_.find(channel_id);
+  if (ch == nullptr || ch->has_position || epoch.empty()) return;
+  ch->has_position = true;
+  ch->last_offset = offset;
+  ch->epoch = std::string(epoch);
+}
+
 void Engine::resubscribe(std::uint32_t channel_id) {
   ChannelEntry* ch = channels_.find(channel_id);
   if (ch == nullptr || !ch->revoked) return;

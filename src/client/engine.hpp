@@ -97,6 +97,10 @@ class Engine {
   std::vector<OutboxEntry> outbox_entries() const;
   // Drops every queued (not yet sent) message; each fails with `cleared`. Returns how many.
   std::size_t clear_outbox();
+  // Gives a channel that has no recovery position yet the one another engine had (a tab taking over the shared
+  // connection, issue #18): its next subscribe asks for what came after `offset` in `epoch`. Does nothing for a
+  // channel that has a position (its own is newer) or an unknown id.
+  void set_position(std::uint32_t channel_id, std::uint64_t offset, std::string_view epoch);
   // Keeps the connection open even with no subscribers, until disconnect().
   void connect();
   // Closes the socket on purpose and stays `disconnected` (subscriptions and outbox are kept).

@@ -1,8 +1,10 @@
-// Issue 18, one connection shared by every tab (createSharedClient, a SharedWorker), in real Chromium against the
-// real server:
+// Issue 18, one connection shared by every tab (createSharedClient), in real Chromium against the real server,
+// both with a SharedWorker and in the leader-election mode (SharedWorker removed before the page loads: a leader
+// tab holds the connection and relays over BroadcastChannel, Web Locks elect the next one):
 // - three tabs of one user hold one server connection (the server's /metrics), their token provider is asked
 //   once, and all three get every message of a channel, in order;
-// - closing the tab that attached first while a publisher sends loses and duplicates nothing in the others;
+// - closing the tab that attached first (in leader mode: the leader) while a publisher sends loses and
+//   duplicates nothing in the others; in leader mode another tab holds the connection again within 1 s;
 // - a tab signed in as another user, and a tab with shareAcrossTabs: false, get their own connections.
 //
 //   node --test tests/browser/shared-connection.test.mjs
@@ -29,7 +31,7 @@ const PAGE = `<!doctype html>
   import { createSharedClient } from '/tidewire/shared.js';
   const params = new URLSearchParams(location.search);
   const user = params.get('user');
-  const tw = (window.tw = { received: [], errors: [], tokenFetches: 0 });
+  const tw = (window.tw = { received: [], errors: [], tokenFetches: 0, connectedAt: [] });
   const client = createSharedClient({
     url: 'ws://' + location.host + '/ws',
     shareKey: user,
@@ -43,6 +45,7 @@ const PAGE = `<!doctype html>
   });
   tw.client = client;
   client.onError((e) => tw.errors.push(e.code));
+  client.onStateChange(({ to }) => to === 'connected' && tw.connectedAt.push(Date.now()));
   const ch = client.channel(params.get('channel')).subscribe();
   ch.on('n', (m) => tw.received.push(m.payload));
   await ch.whenSubscribed();
@@ -59,7 +62,7 @@ async function connections(server) {
 const received = (page) => page.evaluate(() => window.tw.received.slice());
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-describe('browser: one connection shared by the tabs of one user (SharedWorker)', { skip }, () => {
+for (const mode of ['SharedWorker', 'leader election']) describe(`browser: one connection shared by the tabs of one user (${mode})`, { skip }, () => {
   let browser;
   let staticDir;
   let server;
@@ -79,6 +82,12 @@ describe('browser: one connection shared by the tabs of one user (SharedWorker)'
     if (staticDir) rmSync(staticDir, { recursive: true, force: true });
   });
 
+  async function newContext() {
+    const context = await browser.newContext();
+    if (mode === 'leader election') await context.addInitScript(() => delete window.SharedWorker);
+    return context;
+  }
+
   async function openTabs(context, query, n, problems) {
     const pages = [];
     for (let i = 0; i < n; i += 1) {
@@ -92,14 +101,16 @@ describe('browser: one connection shared by the tabs of one user (SharedWorker)'
   }
 
   test('three tabs: one connection, one token fetch, every message in every tab; closing a tab loses nothing', { timeout: 60000 }, async () => {
-    const channel = 'room:shared';
-    const context = await browser.newContext();
+    const channel = `room:shared-${mode.replace(' ', '-')}`;
+    const context = await newContext();
     const problems = [];
     const publisher = await connectAuthed(server, 'bob');
     try {
       const base = await connections(server); // the publisher
       const tabs = await openTabs(context, { user: 'alice', channel }, 3, problems);
       await withFailureScreenshots(tabs, 'shared-connection', async () => {
+        const hasWorker = await tabs[0].evaluate(() => typeof SharedWorker !== 'undefined');
+        assert.equal(hasWorker, mode === 'SharedWorker', 'the mode under test');
         assert.equal(await connections(server), base + 1, 'three tabs of alice hold one connection');
         const fetches = await Promise.all(tabs.map((p) => p.evaluate(() => window.tw.tokenFetches)));
         assert.equal(fetches.reduce((a, b) => a + b, 0), 1, 'the token provider was called in one tab, once');
@@ -116,11 +127,17 @@ describe('browser: one connection shared by the tabs of one user (SharedWorker)'
           }
         })();
         await waitFor(async () => (await received(tabs[1])).length >= 25, 5000, 'the burst under way');
+        const closedAt = Date.now();
         await tabs[0].close();
         await sending;
         for (const page of tabs.slice(1)) await waitFor(async () => (await received(page)).length >= 60, 5000, '60 messages');
         for (const page of tabs.slice(1)) assert.deepEqual(await received(page), range(1, 60), 'once each, in order');
-        assert.equal(await connections(server), base + 1, 'still one connection');
+        if (mode === 'leader election') {
+          // The next leader connected within 1 s, and the tabs heard it.
+          const at = await tabs[1].evaluate((t) => window.tw.connectedAt.find((c) => c >= t), closedAt);
+          assert.ok(at !== undefined && at - closedAt <= 1000, `the next leader connected ${at - closedAt} ms after the close`);
+        }
+        await waitFor(async () => (await connections(server)) === base + 1, 5000, 'one connection');
         assert.deepEqual(problems.flat(), []);
       });
     } finally {
@@ -130,8 +147,8 @@ describe('browser: one connection shared by the tabs of one user (SharedWorker)'
   });
 
   test('another user, and shareAcrossTabs: false, get their own connections', { timeout: 60000 }, async () => {
-    const channel = 'room:shared-users';
-    const context = await browser.newContext();
+    const channel = `room:shared-users-${mode.replace(' ', '-')}`;
+    const context = await newContext();
     const problems = [];
     try {
       const base = await connections(server);

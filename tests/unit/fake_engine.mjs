@@ -80,6 +80,9 @@ class FakeWasmClient {
     const ch = this.channels.get(id);
     if (ch !== undefined && --ch.refs === 0) this.channels.delete(id);
   }
+  setPosition(id, offset, epoch) {
+    this.#record('setPosition', [id, offset, epoch]);
+  }
   resubscribe(id) {
     this.#record('resubscribe', [id]);
     const ch = this.channels.get(id);
@@ -88,8 +91,8 @@ class FakeWasmClient {
   channel(id) {
     const ch = this.channels.get(id);
     return ch === undefined
-      ? { id: 0, refs: 0, subscribed: false, revoked: false }
-      : { id: ch.id, refs: ch.refs, subscribed: ch.subscribed, revoked: ch.revoked };
+      ? { id: 0, refs: 0, subscribed: false, revoked: false, offset: 0, epoch: '' }
+      : { id: ch.id, refs: ch.refs, subscribed: ch.subscribed, revoked: ch.revoked, offset: 0, epoch: '' };
   }
   publish(channel, event, payloadJson, ttlMs, id) {
     this.#record('publish', [channel, event, payloadJson, ttlMs, id]);

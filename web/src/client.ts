@@ -626,6 +626,18 @@ export class TidewireClient {
     });
   }
 
+  /** @internal The epoch of `name`'s recovery position ('' before any message). */
+  _epoch(name: string): string {
+    const slot = this.#slots.get(name);
+    return slot !== undefined && slot.id > 0 && this.#wasm !== undefined ? this.#wasm.channel(slot.id).epoch : '';
+  }
+
+  /** @internal Starts `name` (acquired, no position yet) from another engine's position (shared connection). */
+  _setPosition(name: string, offset: number, epoch: string): void {
+    const slot = this.#slots.get(name);
+    if (slot !== undefined) this.#whenLoaded(() => slot.id > 0 && this.#wasm!.setPosition(slot.id, offset, epoch));
+  }
+
   /**
    * @internal The page's visibility and network as a SharedWorker's client learns them from its tabs (a worker
    * has no document): visible while any tab is, so hiddenCloseMs runs only once every tab is hidden.

@@ -4,13 +4,18 @@
 // spans tabs. Tabs of another user (another `shareKey`) attach to another worker, hence another connection,
 // and their tokens never meet: a worker asks only its own tabs' token providers.
 //
+// Where SharedWorker is missing (Chrome on Android, some WebViews), the tabs elect a leader over Web Locks that
+// holds the connection and relays over a BroadcastChannel (tab_leader.ts); when it closes, the next tab takes
+// over and every tab subscribes again from where it was, so recovery fills the gap (and each tab drops what it
+// already had, by offset).
+//
 // This first slice covers channels (subscribe, listeners, gaps), acknowledged sends and the connection state.
-// Presence, sync and chat still need a per-tab client (createClient), as does a browser without SharedWorker
-// (where the leader election over BroadcastChannel + Web Locks that the issue asks for is not built yet).
+// Presence, sync and chat still need a per-tab client (createClient).
 import { createClient, type TidewireClient } from './client.js';
 import { TidewireError } from './errors.js';
 import { NUMERIC_OPTIONS, resolveOptions, type ClientOptions } from './options.js';
 import type { SharedOptions, TabMessage, WorkerMessage } from './shared_messages.js';
+import { LeaderLink } from './tab_leader.js';
 import type { ChannelMessage, Gap, MessageHandler, SendOptions, SendResult, StateChange } from './types.js';
 import { DEFAULTS, ErrorCode, type ConnectionState } from './wire.js';
 
@@ -54,7 +59,8 @@ export function createSharedClient(options: SharedClientOptions): TabClient {
   const resolved = resolveOptions(rest);
   const Worker = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
   const locks = (globalThis as { navigator?: Navigator }).navigator?.locks;
-  if (shareAcrossTabs === false || Worker === undefined || locks === undefined) return createClient(resolved);
+  const canElect = typeof BroadcastChannel !== 'undefined' && locks !== undefined;
+  if (shareAcrossTabs === false || locks === undefined || (Worker === undefined && !canElect)) return createClient(resolved);
   if (typeof resolved.url === 'function') {
     throw new TypeError('tidewire: createSharedClient: options.url must be a URL or a list of URLs (a function cannot reach the shared worker)');
   }
@@ -64,11 +70,25 @@ export function createSharedClient(options: SharedClientOptions): TabClient {
   }
   identity ??= typeof resolved.token === 'string' ? resolved.token : '';
   const url = typeof resolved.url === 'string' ? resolved.url : [...resolved.url];
-  const worker = new Worker(new URL('./shared_worker.js', import.meta.url), {
-    type: 'module',
-    name: `tidewire ${JSON.stringify(url)} ${identity}`,
-  });
-  return new SharedClient(resolved, url, worker, locks);
+  const name = `tidewire ${JSON.stringify(url)} ${identity}`;
+  const tab = `tidewire-tab-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
+  if (Worker === undefined) return new SharedClient(resolved, url, new LeaderLink(name, tab, locks), tab, locks);
+  const port = new Worker(new URL('./shared_worker.js', import.meta.url), { type: 'module', name }).port;
+  const link: TabLink = {
+    post: (m) => port.postMessage(m),
+    listen: (onMessage) => {
+      port.onmessage = (e: MessageEvent<WorkerMessage>) => onMessage(e.data);
+      port.start();
+    },
+  };
+  return new SharedClient(resolved, url, link, tab, locks);
+}
+
+/** How a tab reaches the hub holding the connection: a SharedWorker's port, or the elected leader tab. */
+export interface TabLink {
+  post(message: TabMessage): void;
+  /** `onNewHub`: another hub took over (a new leader): the tab says hello again and subscribes again. */
+  listen(onMessage: (message: WorkerMessage) => void, onNewHub?: () => void): void;
 }
 
 class SharedChannel implements TabChannel {
@@ -79,6 +99,9 @@ class SharedChannel implements TabChannel {
   #gapListeners = new Set<(gap: Gap) => void>();
   #subscribed = false;
   #waiters: Array<() => void> = [];
+  // The recovery position: the last message delivered (a new hub recovers from it; replays up to it are dropped).
+  #offset = 0;
+  #epoch = '';
 
   constructor(client: SharedClient, name: string) {
     this.#client = client;
@@ -122,7 +145,17 @@ class SharedChannel implements TabChannel {
   }
 
   /** @internal */
-  _deliver(m: ChannelMessage<unknown>): void {
+  get _since(): { offset: number; epoch: string } | undefined {
+    return this.#epoch === '' ? undefined : { offset: this.#offset, epoch: this.#epoch };
+  }
+
+  /** @internal */
+  _deliver(m: ChannelMessage<unknown>, epoch: string): void {
+    if (epoch !== '' && epoch === this.#epoch && m.offset <= this.#offset) return; // already delivered
+    if (epoch !== '') {
+      this.#epoch = epoch;
+      this.#offset = m.offset;
+    }
     for (const [handler, event] of [...this.#listeners]) {
       if (event !== '*' && event !== m.event) continue;
       try {
@@ -140,7 +173,7 @@ class SharedChannel implements TabChannel {
 }
 
 class SharedClient implements TabClient {
-  #port: MessagePort;
+  #link: TabLink;
   #state: ConnectionState = 'idle';
   #userId = '';
   #nextKey = 0;
@@ -151,19 +184,21 @@ class SharedClient implements TabClient {
   #options: ClientOptions;
   #closed = false;
   #releaseLock: () => void = () => undefined;
+  #hello: () => TabMessage;
   // Messages waiting for the tab's lock: the worker must not hear of the tab before the tab holds it.
   #unsent: TabMessage[] | undefined = [];
   #pageListener = (): void => this.#post({ t: 'page', ...page() });
 
-  constructor(options: ClientOptions, url: string | string[], worker: SharedWorker, locks: LockManager) {
+  constructor(options: ClientOptions, url: string | string[], link: TabLink, tab: string, locks: LockManager) {
     this.#options = options;
-    this.#port = worker.port;
-    this.#port.onmessage = (e: MessageEvent<WorkerMessage>) => this.#onMessage(e.data);
-    this.#port.start();
-    // Held while the tab lives: the worker asks for it once it heard `hello`, and gets it once the tab is gone.
-    // So `hello` (and everything after it) goes only once the lock is granted to the tab: otherwise the worker
+    this.#link = link;
+    link.listen(
+      (m) => this.#onMessage(m),
+      () => this.#newHub(),
+    );
+    // Held while the tab lives: the hub asks for it once it heard `hello`, and gets it once the tab is gone.
+    // So `hello` (and everything after it) goes only once the lock is granted to the tab: otherwise the hub
     // could ask first, get it at once and take the tab for gone.
-    const tab = `tidewire-tab-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
     const numeric: Record<string, number> = {};
     for (const k of NUMERIC_OPTIONS) if (options[k] !== undefined) numeric[k] = options[k]!;
     const shared: SharedOptions = {
@@ -174,12 +209,12 @@ class SharedClient implements TabClient {
       numeric,
       debug: options.debug,
     };
-    const hello: TabMessage = { t: 'hello', tab, options: shared, ...page() };
+    this.#hello = () => ({ t: 'hello', tab, options: shared, ...page() });
     void locks.request(tab, () => {
       const unsent = this.#unsent ?? [];
       this.#unsent = undefined;
-      this.#port.postMessage(hello);
-      for (const m of unsent) this.#port.postMessage(m);
+      link.post(this.#hello());
+      for (const m of unsent) link.post(m);
       if (this.#closed) return undefined; // closed before the grant: its `bye` went with the rest
       return new Promise<void>((release) => (this.#releaseLock = release));
     });
@@ -257,7 +292,19 @@ class SharedClient implements TabClient {
   #post(message: TabMessage): void {
     if (this.#closed && message.t !== 'bye') return;
     if (this.#unsent !== undefined) this.#unsent.push(message);
-    else this.#port.postMessage(message);
+    else this.#link.post(message);
+  }
+
+  // A new leader holds the connection: say hello again, subscribe every channel again from where it was, and
+  // fail the sends the old one may not have made (their acks are gone with it).
+  #newHub(): void {
+    if (this.#closed || this.#unsent !== undefined) return; // the hello after the lock grant goes to the new hub
+    this.#link.post(this.#hello());
+    for (const [key, ch] of this.#channels) this.#link.post({ t: 'sub', key, channel: ch.name, since: ch._since });
+    const acks = [...this.#acks.values()];
+    this.#acks.clear();
+    const err = new TidewireError(ErrorCode.unavailable, 'tidewire: the tab holding the shared connection closed before the server acknowledged this send; send it again if it matters');
+    for (const a of acks) a.reject(err);
   }
 
   #assertOpen(): void {
@@ -273,7 +320,7 @@ class SharedClient implements TabClient {
     if (this.#closed) return;
     switch (m.t) {
       case 'msg':
-        this.#channels.get(m.key)?._deliver(m.m);
+        this.#channels.get(m.key)?._deliver(m.m, m.epoch);
         return;
       case 'subscribed':
         this.#channels.get(m.key)?._subscribed();

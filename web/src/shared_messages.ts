@@ -19,7 +19,8 @@ export type TabMessage =
   | { t: 'hello'; tab: string; options: SharedOptions; visible: boolean; online: boolean }
   /** The answer to `token?`: a token, null (nobody signed in) or the provider's failure. */
   | { t: 'token'; req: number; token?: string | null; error?: string }
-  | { t: 'sub'; key: number; channel: string }
+  /** `since`: where the tab's previous connection was (after a new leader took over), to recover from there. */
+  | { t: 'sub'; key: number; channel: string; since?: { offset: number; epoch: string } }
   | { t: 'unsub'; key: number }
   | { t: 'send'; key: number; channel: string; event: string; payload: unknown; ttlMs: number }
   | { t: 'page'; visible: boolean; online: boolean }
@@ -30,7 +31,8 @@ export type WorkerMessage =
   /** The worker asks this tab's token provider (only tabs of the worker's identity ever attach to it). */
   | { t: 'token?'; req: number }
   | { t: 'subscribed'; key: number }
-  | { t: 'msg'; key: number; m: ChannelMessage<unknown> }
+  /** `epoch`: the channel's stream, with m.offset the tab's recovery position. */
+  | { t: 'msg'; key: number; m: ChannelMessage<unknown>; epoch: string }
   | { t: 'gap'; key: number; gap: Gap }
   | { t: 'ack'; key: number; result?: SendResult; code?: string; message?: string }
   | { t: 'error'; code: string; message: string; details?: Record<string, unknown> };

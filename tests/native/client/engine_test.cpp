@@ -287,6 +287,18 @@ TEST_F(EngineTest, PublishWithAGivenIdSendsThatIdAndRefusesTooLongOnes) {
   EXPECT_NE(transport.sent_binary[0].find("earlier-page-8"), std::string::npos);
 }
 
+// A tab taking over a shared connection starts its channels where the previous engine was: the subscribe asks
+// for recovery from that position; a channel that has its own position keeps it.
+TEST_F(EngineTest, SetPositionMakesTheFirstSubscribeRecover) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->set_position(id, 41, "e1");
+  engine->set_position(id, 7, "e0");  // ignored: it has a position
+  accept();
+  ASSERT_FALSE(transport.sent.empty());
+  EXPECT_NE(transport.sent[0].find(R"("since":{"offset":41,"epoch":"e1"})"), std::string::npos) << transport.sent[0];
+}
+
 TEST_F(EngineTest, ServerErrorForAPublishIsReportedAsAFailedAck) {
   std::uint32_t id = 0, r = 0;
   engine->subscribe("a", id);
