@@ -4,7 +4,9 @@
 //   through onOutboxResult();
 // - crash mid-ack: the browser is closed while 5 sends await their ack (the server is paused with SIGSTOP, so
 //   the frames are on the wire but unanswered), the server then publishes them, and the reopened page resends
-//   them with their original ids: the server acks them as duplicates (same offsets) and nobody sees them twice.
+//   them with their original ids: the server acks them as duplicates (same offsets) and nobody sees them twice;
+// - two tabs: a page that loads leaves alone the sends of another tab that is still open, and takes them over once
+//   that tab is gone.
 //
 //   node --test tests/browser/persistent-outbox.test.mjs
 //
@@ -166,6 +168,38 @@ describe('browser: persistOutbox keeps sends across a reload and a crash', { ski
       });
     } finally {
       await aliceContext.close().catch(() => undefined);
+      await bobContext.close().catch(() => undefined);
+    }
+  });
+
+  test('another open tab keeps its sends; once it is closed, a reload resends them', { timeout: 60000 }, async () => {
+    const channel = 'room:outbox-tabs';
+    const problems = [];
+    const bobContext = await browser.newContext();
+    const context = await browser.newContext();
+    try {
+      const bob = await openPage(bobContext, server, { user: 'bob', channel, listen: '1' }, problems);
+      await context.route('**/dev/token*', (route) => route.abort()); // nothing connects until the end
+      const first = await openPage(context, server, { user: 'alice', channel }, problems);
+      for (let n = 1; n <= 3; n += 1) await tw(first, (k) => window.tw.send(k), n);
+      await tw(first, () => window.tw.client.outboxPersisted());
+      const second = await openPage(context, server, { user: 'alice', channel }, problems);
+      assert.deepEqual(await tw(second, () => window.tw.client.getRestoredSends().length), 0, "the open tab's sends are its own");
+
+      await first.close();
+      await second.reload();
+      await second.locator('body[data-ready="true"]').waitFor({ state: 'attached', timeout: 10000 });
+      const pending = await tw(second, () => window.tw.client.getRestoredSends().map((s) => s.payload.n));
+      assert.deepEqual(pending, [1, 2, 3], 'the closed tab left them');
+      await context.unroute('**/dev/token*');
+      await waitFor(async () => (await results(second)).length === 3, 15000, 'the 3 results');
+      assert.deepEqual((await results(second)).map((x) => [x.n, x.ok]), [[1, true], [2, true], [3, true]]);
+      await tw(second, () => window.tw.send(4));
+      await waitFor(async () => (await received(bob)).length >= 4, 10000, 'message 4 at bob');
+      assert.deepEqual(ns(await received(bob)), [1, 2, 3, 4]);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close().catch(() => undefined);
       await bobContext.close().catch(() => undefined);
     }
   });

@@ -5,6 +5,10 @@
 // before its ack arrived. The engine keeps the bounds and the TTL, as for any send. Loaded lazily (its own chunk):
 // only clients that persist pay for it.
 //
+// Every tab of the origin shares the database. A page holds a Web Lock named after its id prefix while it lives,
+// so a page that loads leaves alone the sends of pages still open (another tab's sends in flight) and resends
+// only those of pages that are gone.
+//
 // It imports only types: the error class and the codes come from the client (see Host), so that esbuild does
 // not move them into a chunk of their own, shared with the plain API (which its imports cost ≈ 0.4 KB).
 import type { PendingAck } from './client.js';
@@ -30,6 +34,8 @@ export interface StoredSend {
   id: string;
   /** Whose outbox: the client's URL (the page's clients of one server share it). */
   scope: string;
+  /** The id prefix of the page that sends it now (it holds the Web Lock of that name while it lives). */
+  owner: string;
   /** The send order: later sends have a larger one, across pages. */
   order: number;
   channel: string;
@@ -57,6 +63,10 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
+function lockName(prefix: string): string {
+  return `tidewire-outbox ${prefix}`;
+}
+
 /** A random id prefix for this page's sends (ids are `<prefix>-<n>`, at most 64 bytes as the protocol asks). */
 function pagePrefix(): string {
   const bytes = new Uint8Array(9);
@@ -82,6 +92,8 @@ export class PersistentOutbox {
   constructor(scope: string, host: Host) {
     this.#scope = scope;
     this.#host = host;
+    // Held until the page goes away (never released otherwise): its sends are its own while it lives.
+    void globalThis.navigator?.locks?.request(lockName(this.#prefix), () => new Promise<void>(() => undefined));
   }
 
   /** The persisted sends of this scope, in send order (opens the database on first use). */
@@ -90,7 +102,9 @@ export class PersistentOutbox {
     if (db === undefined) return [];
     try {
       const index = db.transaction(STORE, 'readonly').objectStore(STORE).index(SCOPE_INDEX);
-      const sends = (await requestDone(index.getAll(this.#scope))) as StoredSend[];
+      const all = (await requestDone(index.getAll(this.#scope))) as StoredSend[];
+      const held = new Set(((await globalThis.navigator?.locks?.query())?.held ?? []).map((l) => l.name));
+      const sends = all.filter((s) => !held.has(lockName(s.owner)));
       sends.sort((a, b) => a.order - b.order);
       for (const s of sends) this.#lastOrder = Math.max(this.#lastOrder, s.order);
       return sends;
@@ -108,6 +122,7 @@ export class PersistentOutbox {
     const send: StoredSend = {
       id: `${this.#prefix}-${this.#count}`,
       scope: this.#scope,
+      owner: this.#prefix,
       order: this.#lastOrder,
       channel,
       event,
@@ -194,6 +209,7 @@ export class PersistentOutbox {
         continue;
       }
       this.#restored.set(send.id, info);
+      this.#enqueue({ put: { ...send, owner: this.#prefix } }); // this page's now: others leave it alone
       track(ref, ack);
     }
   }
