@@ -5,7 +5,9 @@
 //   once, and all three get every message of a channel, in order;
 // - closing the tab that attached first (in leader mode: the leader) while a publisher sends loses and
 //   duplicates nothing in the others; in leader mode another tab holds the connection again within 1 s;
-// - a tab signed in as another user, and a tab with shareAcrossTabs: false, get their own connections.
+// - a tab signed in as another user, and a tab with shareAcrossTabs: false, get their own connections;
+// - the connection closes only once every tab is hidden past hiddenCloseMs (in leader mode, hiding the leader
+//   tab alone keeps it), and comes back when one is visible again.
 //
 //   node --test tests/browser/shared-connection.test.mjs
 //
@@ -36,6 +38,7 @@ const PAGE = `<!doctype html>
     url: 'ws://' + location.host + '/ws',
     shareKey: user,
     shareAcrossTabs: params.get('share') !== '0',
+    ...(params.has('hiddenCloseMs') ? { hiddenCloseMs: Number(params.get('hiddenCloseMs')) } : {}),
     token: async () => {
       tw.tokenFetches += 1;
       const res = await fetch('/dev/token?user=' + encodeURIComponent(user));
@@ -60,6 +63,14 @@ async function connections(server) {
 }
 
 const received = (page) => page.evaluate(() => window.tw.received.slice());
+// Headless pages are always visible: the test sets what document.visibilityState says and fires the event, as
+// switching tabs would.
+const setVisible = (page, visible) =>
+  page.evaluate((v) => {
+    Object.defineProperty(document, 'visibilityState', { value: v ? 'visible' : 'hidden', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: !v, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, visible);
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 for (const mode of ['SharedWorker', 'leader election']) describe(`browser: one connection shared by the tabs of one user (${mode})`, { skip }, () => {
@@ -140,6 +151,33 @@ for (const mode of ['SharedWorker', 'leader election']) describe(`browser: one c
         await waitFor(async () => (await connections(server)) === base + 1, 5000, 'one connection');
         assert.deepEqual(problems.flat(), []);
       });
+    } finally {
+      await publisher.close();
+      await context.close().catch(() => undefined);
+    }
+  });
+
+  test('the connection closes only once every tab is hidden past hiddenCloseMs', { timeout: 60000 }, async () => {
+    const channel = `room:shared-hidden-${mode.replace(' ', '-')}`;
+    const context = await newContext();
+    const problems = [];
+    const publisher = await connectAuthed(server, 'bob');
+    try {
+      const base = await connections(server);
+      const [first, second] = await openTabs(context, { user: 'alice', channel, hiddenCloseMs: '300' }, 2, problems);
+      assert.equal(await connections(server), base + 1);
+      await setVisible(first, false);
+      // Nothing must happen here: wait well past hiddenCloseMs (a real browser, no virtual clock to drive).
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(await connections(server), base + 1, 'one tab still visible: the connection stays');
+      await setVisible(second, false);
+      await waitFor(async () => (await connections(server)) === base, 5000, 'every tab hidden: the connection closed');
+      await setVisible(second, true);
+      await waitFor(async () => (await connections(server)) === base + 1, 5000, 'a tab visible again: reconnected');
+      await waitFor(async () => (await second.evaluate(() => window.tw.client.state)) === 'connected', 5000, 'connected');
+      await publisher.publish(channel, 'n', 1);
+      for (const page of [first, second]) await waitFor(async () => (await received(page)).includes(1), 5000, 'message after the return');
+      assert.deepEqual(problems.flat(), []);
     } finally {
       await publisher.close();
       await context.close().catch(() => undefined);

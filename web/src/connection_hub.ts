@@ -25,6 +25,7 @@ export class ConnectionHub {
   #tabs = new Map<string, Tab>();
   #client: TidewireClient | undefined;
   #tokenRequests = 0;
+  #applied = ''; // the union of the tabs' visibility and network last given to the engine
   #tokenWaiters = new Map<number, { resolve: (t: string | null) => void; reject: (e: Error) => void }>();
 
   /** A message of tab `tabId`; `post` answers that tab. */
@@ -75,15 +76,23 @@ export class ConnectionHub {
     return c;
   }
 
-  #updatePage(): void {
-    if (this.#client === undefined || this.#tabs.size === 0) return;
-    let visible = false;
-    let online = false;
-    for (const t of this.#tabs.values()) {
-      visible ||= t.visible;
-      online ||= t.online;
-    }
-    this.#client._setPage(visible, online);
+  // After the current event's other listeners (a timer): in a leader tab the engine also hears that tab's own
+  // visibility and network events and applies them to itself; the union of the tabs must have the last word.
+  // `force` re-applies an unchanged union (a tab's own event may have just changed the engine's view).
+  #updatePage(force = false): void {
+    setTimeout(() => {
+      if (this.#client === undefined || this.#tabs.size === 0) return;
+      let visible = false;
+      let online = false;
+      for (const t of this.#tabs.values()) {
+        visible ||= t.visible;
+        online ||= t.online;
+      }
+      const key = `${visible} ${online}`;
+      if (!force && key === this.#applied) return;
+      this.#applied = key;
+      this.#client._setPage(visible, online);
+    }, 0);
   }
 
   #handle(tabId: string, post: (message: WorkerMessage) => void, data: TabMessage): void {
@@ -136,7 +145,7 @@ export class ConnectionHub {
       case 'page':
         tab.visible = data.visible;
         tab.online = data.online;
-        this.#updatePage();
+        this.#updatePage(true);
         return;
       case 'bye':
         this.leave(tabId);
