@@ -7,14 +7,13 @@
 //
 //   node --test tests/browser/bench-shared-attach.test.mjs
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startServer } from '../node/helpers/server.mjs';
 import { connectAuthed } from '../support/raw-client.mjs';
-import { assembleSite, browserSkipReason, launchChromium, repoRoot, siteDir } from './helpers/browser.mjs';
+import { browserSkipReason, launchChromium, pageSite, repoRoot, SHARE_MODES, shareModeContext } from './helpers/browser.mjs';
 
 const skip = browserSkipReason();
 const TRIALS = 30;
@@ -57,10 +56,7 @@ let staticDir;
 
 before(async () => {
   if (skip) return;
-  assembleSite();
-  staticDir = mkdtempSync(join(tmpdir(), 'tidewire-attach-site-'));
-  cpSync(join(siteDir, 'tidewire'), join(staticDir, 'tidewire'), { recursive: true });
-  writeFileSync(join(staticDir, 'attach.html'), PAGE);
+  staticDir = pageSite({ 'attach.html': PAGE }, 'tidewire-attach-site-');
   server = await startServer({ args: ['--static-dir', staticDir, '--dev-tokens'] });
   browser = await launchChromium();
 });
@@ -73,11 +69,10 @@ after(async () => {
 
 const figures = {};
 
-for (const mode of ['SharedWorker', 'leader election']) {
+for (const mode of SHARE_MODES) {
   test(`${mode}: a tab attached to the shared connection gets its first message ≤ ${BUDGET_MS} ms after subscribe (median)`, { skip, timeout: 60000 }, async (t) => {
     const channel = `room:attach-${mode.replace(' ', '-')}`;
-    const context = await browser.newContext();
-    if (mode === 'leader election') await context.addInitScript(() => delete window.SharedWorker);
+    const context = await shareModeContext(browser, mode);
     const publisher = await connectAuthed(server, 'bob');
     let sending = true;
     try {

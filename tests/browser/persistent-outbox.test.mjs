@@ -12,13 +12,13 @@
 //
 // Needs build/native/src/server/tidewire-server (or TIDEWIRE_SERVER_BIN), web/dist and /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startServer } from '../node/helpers/server.mjs';
-import { assembleSite, browserSkipReason, chromiumArgs, chromiumPath, launchChromium, siteDir, withFailureScreenshots } from './helpers/browser.mjs';
+import { browserSkipReason, chromiumArgs, chromiumPath, launchChromium, pageSite, watchPageExcept, withFailureScreenshots } from './helpers/browser.mjs';
 import { waitFor } from '../support/wait.mjs';
 
 const skip = browserSkipReason();
@@ -70,19 +70,11 @@ const PAGE = `<!doctype html>
 </body></html>`;
 
 // Refused connections and aborted token fetches are what these tests do on purpose; anything else is a problem.
-function watchForProblems(page, label, problems) {
-  page.on('pageerror', (e) => problems.push(`${label}: uncaught ${e.stack ?? e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const text = m.text();
-    if (/ERR_FAILED|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|WebSocket connection to .* failed/.test(text)) return;
-    problems.push(`${label}: console.error: ${text}`);
-  });
-}
+const EXPECTED = /ERR_FAILED|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|WebSocket connection to .* failed/;
 
 async function openPage(context, server, query, problems) {
   const page = await context.newPage();
-  watchForProblems(page, query.user, problems);
+  watchPageExcept(page, query.user, EXPECTED, problems);
   await page.goto(`${server.httpUrl}/outbox-test.html?${new URLSearchParams(query)}`);
   await page.locator('body[data-ready="true"]').waitFor({ state: 'attached', timeout: 10000 });
   return page;
@@ -101,10 +93,7 @@ describe('browser: persistOutbox keeps sends across a reload and a crash', { ski
   const dirs = [];
 
   before(async () => {
-    assembleSite();
-    staticDir = mkdtempSync(join(tmpdir(), 'tidewire-outbox-site-'));
-    cpSync(join(siteDir, 'tidewire'), join(staticDir, 'tidewire'), { recursive: true });
-    writeFileSync(join(staticDir, 'outbox-test.html'), PAGE);
+    staticDir = pageSite({ 'outbox-test.html': PAGE }, 'tidewire-outbox-site-');
     const dataDir = mkdtempSync(join(tmpdir(), 'tidewire-outbox-data-'));
     dirs.push(dataDir);
     server = await startServer({ args: ['--static-dir', staticDir, '--dev-tokens', '--data-dir', dataDir, '--history-store', 'sqlite'] });

@@ -13,14 +13,12 @@
 //
 // Needs build/native/src/server/tidewire-server (or TIDEWIRE_SERVER_BIN), web/dist and /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { startServer } from '../node/helpers/server.mjs';
 import { connectAuthed } from '../support/raw-client.mjs';
-import { assembleSite, browserSkipReason, launchChromium, siteDir, watchPage, withFailureScreenshots } from './helpers/browser.mjs';
+import { browserSkipReason, launchChromium, pageSite, SHARE_MODES, shareModeContext, watchPage, withFailureScreenshots } from './helpers/browser.mjs';
 import { waitFor } from '../support/wait.mjs';
 
 const skip = browserSkipReason();
@@ -73,16 +71,13 @@ const setVisible = (page, visible) =>
   }, visible);
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-for (const mode of ['SharedWorker', 'leader election']) describe(`browser: one connection shared by the tabs of one user (${mode})`, { skip }, () => {
+for (const mode of SHARE_MODES) describe(`browser: one connection shared by the tabs of one user (${mode})`, { skip }, () => {
   let browser;
   let staticDir;
   let server;
 
   before(async () => {
-    assembleSite();
-    staticDir = mkdtempSync(join(tmpdir(), 'tidewire-shared-site-'));
-    cpSync(join(siteDir, 'tidewire'), join(staticDir, 'tidewire'), { recursive: true });
-    writeFileSync(join(staticDir, 'shared-test.html'), PAGE);
+    staticDir = pageSite({ 'shared-test.html': PAGE }, 'tidewire-shared-site-');
     server = await startServer({ args: ['--static-dir', staticDir, '--dev-tokens'] });
     browser = await launchChromium();
   });
@@ -92,12 +87,6 @@ for (const mode of ['SharedWorker', 'leader election']) describe(`browser: one c
     await server?.stop();
     if (staticDir) rmSync(staticDir, { recursive: true, force: true });
   });
-
-  async function newContext() {
-    const context = await browser.newContext();
-    if (mode === 'leader election') await context.addInitScript(() => delete window.SharedWorker);
-    return context;
-  }
 
   async function openTabs(context, query, n, problems) {
     const pages = [];
@@ -113,7 +102,7 @@ for (const mode of ['SharedWorker', 'leader election']) describe(`browser: one c
 
   test('three tabs: one connection, one token fetch, every message in every tab; closing a tab loses nothing', { timeout: 60000 }, async () => {
     const channel = `room:shared-${mode.replace(' ', '-')}`;
-    const context = await newContext();
+    const context = await shareModeContext(browser, mode);
     const problems = [];
     const publisher = await connectAuthed(server, 'bob');
     try {
@@ -159,7 +148,7 @@ for (const mode of ['SharedWorker', 'leader election']) describe(`browser: one c
 
   test('the connection closes only once every tab is hidden past hiddenCloseMs', { timeout: 60000 }, async () => {
     const channel = `room:shared-hidden-${mode.replace(' ', '-')}`;
-    const context = await newContext();
+    const context = await shareModeContext(browser, mode);
     const problems = [];
     const publisher = await connectAuthed(server, 'bob');
     try {
@@ -186,7 +175,7 @@ for (const mode of ['SharedWorker', 'leader election']) describe(`browser: one c
 
   test('another user, and shareAcrossTabs: false, get their own connections', { timeout: 60000 }, async () => {
     const channel = `room:shared-users-${mode.replace(' ', '-')}`;
-    const context = await newContext();
+    const context = await shareModeContext(browser, mode);
     const problems = [];
     try {
       const base = await connections(server);
