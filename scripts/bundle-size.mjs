@@ -94,6 +94,7 @@ async function bundle(entry) {
 function lazyWhat(code) {
   const text = code.toString();
   if (text.includes('tidewire-outbox')) return 'persistOutbox (IndexedDB outbox)';
+  if (text.includes('chat_send')) return 'persistOutbox in chat rooms (restored sends shown pending)';
   return 'other';
 }
 

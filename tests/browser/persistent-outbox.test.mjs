@@ -6,7 +6,8 @@
 //   the frames are on the wire but unanswered), the server then publishes them, and the reopened page resends
 //   them with their original ids: the server acks them as duplicates (same offsets) and nobody sees them twice;
 // - two tabs: a page that loads leaves alone the sends of another tab that is still open, and takes them over once
-//   that tab is gone.
+//   that tab is gone;
+// - chat: messages sent offline show as pending in the room after a reload, and are stored once each.
 //
 //   node --test tests/browser/persistent-outbox.test.mjs
 //
@@ -57,6 +58,8 @@ const PAGE = `<!doctype html>
       (e) => (entry.result = e.code),
     );
   };
+  if (params.get('room')) tw.room = client.chat.room(params.get('room'));
+  tw.roomMessages = () => tw.room.getSnapshot().messages.map((m) => [m.text, m.status ?? 'stored']);
   if (listen) {
     const ch = client.channel(channel).subscribe();
     ch.on('chat', (m) => tw.received.push([m.payload.n, m.offset]));
@@ -190,6 +193,41 @@ describe('browser: persistOutbox keeps sends across a reload and a crash', { ski
     } finally {
       await context.close().catch(() => undefined);
       await bobContext.close().catch(() => undefined);
+    }
+  });
+
+  test('chat: sent offline, pending after the reload, stored once each', { timeout: 60000 }, async () => {
+    const problems = [];
+    const context = await browser.newContext();
+    try {
+      let alice = await openPage(context, server, { user: 'alice', channel: 'room:unused' }, problems);
+      await waitFor(() => connected(alice), 10000, 'alice connected');
+      const roomId = await tw(alice, async () => (await window.tw.client.request('chat_create_room', { name: 'outbox' })).room.id);
+      await alice.goto(`${server.httpUrl}/outbox-test.html?${new URLSearchParams({ user: 'alice', channel: 'room:unused', room: roomId })}`);
+      await alice.locator('body[data-ready="true"]').waitFor({ state: 'attached', timeout: 10000 });
+      await waitFor(async () => (await tw(alice, () => window.tw.room.getSnapshot().loaded)), 10000, 'the room loaded');
+
+      await context.setOffline(true);
+      await waitFor(async () => (await tw(alice, () => window.tw.client.state)) === 'disconnected', 5000, 'offline');
+      await context.route('**/dev/token*', (route) => route.abort());
+      for (const text of ['one', 'two', 'three']) await tw(alice, (t) => void window.tw.room.send(t).catch(() => undefined), text);
+      assert.deepEqual(await tw(alice, () => window.tw.roomMessages()), [['one', 'pending'], ['two', 'pending'], ['three', 'pending']]);
+      await tw(alice, () => window.tw.client.outboxPersisted());
+      await context.setOffline(false);
+
+      await alice.reload();
+      await alice.locator('body[data-ready="true"]').waitFor({ state: 'attached', timeout: 10000 });
+      await waitFor(async () => (await tw(alice, () => window.tw.roomMessages())).length === 3, 10000, 'the 3 shown after the reload');
+      assert.deepEqual(await tw(alice, () => window.tw.roomMessages()), [['one', 'pending'], ['two', 'pending'], ['three', 'pending']]);
+
+      await context.unroute('**/dev/token*');
+      const stored = [['one', 'stored'], ['two', 'stored'], ['three', 'stored']];
+      await waitFor(async () => JSON.stringify(await tw(alice, () => window.tw.roomMessages())) === JSON.stringify(stored), 15000, 'the 3 stored');
+      const history = await tw(alice, async (id) => (await window.tw.client.request('chat_history', { roomId: id })).messages.map((m) => m.text), roomId);
+      assert.deepEqual(history, ['one', 'two', 'three'], 'stored once each, in order');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close().catch(() => undefined);
     }
   });
 

@@ -58,7 +58,7 @@ export interface PendingAck {
   reject: (e: TidewireError) => void;
 }
 
-interface PendingReply {
+export interface PendingReply {
   resolve: (data: unknown) => void;
   reject: (e: TidewireError) => void;
 }
@@ -73,9 +73,14 @@ export interface ReconnectPolicy {
   maxReconnectAttempts?: number;
 }
 
-/** Options of request(): `ttlMs` as for send(); `onQueued` receives the request's ref when it is queued. */
+/**
+ * Options of request(): `ttlMs` as for send(); `onQueued` receives the request's ref when it is queued. `persist`:
+ * with `persistOutbox`, kept in IndexedDB and resent after a reload like a send (only for requests the server
+ * dedupes by an id in their body, e.g. `chat_send`).
+ */
 export interface RequestOptions extends SendOptions {
   onQueued?: (ref: number) => void;
+  persist?: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -279,7 +284,9 @@ export class TidewireClient {
         this.#whenLoaded(() => {
           const r = this.#wasm!.request(type, json, ttl);
           if (this.#failed(r, reject)) return;
-          this.#replies.set(r.id, { resolve: resolve as (d: unknown) => void, reject });
+          const persist = options.persist === true ? this.#persist : undefined;
+          const pending: PendingReply = { resolve: resolve as (d: unknown) => void, reject };
+          this.#replies.set(r.id, persist?.track(persist.recordRequest(type, json, ttl), pending.resolve, reject) ?? pending);
           options.onQueued?.(r.id);
         }, reject);
       });
@@ -747,15 +754,6 @@ export class TidewireClient {
     });
   }
 
-  // Sends an earlier page's send again (engine ref, or the error that refused it).
-  #resend(send: StoredSend, ttl: number): number | TidewireError {
-    const wasm = this.#wasm!;
-    const r = send.bytes !== undefined
-      ? wasm.publishBinary(send.channel, send.event, send.bytes, ttl, send.id)
-      : wasm.publish(send.channel, send.event, send.json ?? 'null', ttl, send.id);
-    return r.status === this.#module!.EngineStatus.ok ? r.id : this.#statusError(r.status, send.channel);
-  }
-
   /** Rejects with the engine's status when `r` failed; true then. */
   #failed(r: WasmResult, reject: (e: TidewireError) => void): boolean {
     if (r.status === this.#module!.EngineStatus.ok) return false;
@@ -800,8 +798,9 @@ export class TidewireClient {
     // The earlier page's sends go ahead of this page's, in their order; their results go to onOutboxResult.
     this.#persist?.restore(
       restored,
-      (send, ttl) => this.#resend(send, ttl),
-      (ref, ack) => this.#acks.set(ref, ack),
+      this.#wasm,
+      (r, channel) => (r.status === module.EngineStatus.ok ? r.id : this.#statusError(r.status, channel)),
+      (ref, ack, request) => (request ? this.#replies : this.#acks).set(ref, ack),
       this.#outboxResultListeners,
       (e) => this.#listenerThrew(e),
     );

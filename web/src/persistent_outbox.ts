@@ -11,8 +11,9 @@
 //
 // It imports only types: the error class and the codes come from the client (see Host), so that esbuild does
 // not move them into a chunk of their own, shared with the plain API (which its imports cost ≈ 0.4 KB).
-import type { PendingAck } from './client.js';
+import type { PendingAck, PendingReply } from './client.js';
 import type { TidewireError } from './errors.js';
+import type { WasmClient, WasmResult } from './tidewire_module.mjs';
 import type { OutboxResult, RestoredSend, SendResult } from './types.js';
 import type { ErrorCode } from './wire.js';
 
@@ -38,9 +39,12 @@ export interface StoredSend {
   owner: string;
   /** The send order: later sends have a larger one, across pages. */
   order: number;
+  /** A publish's channel and event ('' for a request). */
   channel: string;
   event: string;
-  /** The payload as JSON text, or `bytes` for a binary send. */
+  /** A request (client.request with `persist`): its type; `json` is then its body. */
+  type?: string;
+  /** The payload (or a request's body) as JSON text, or `bytes` for a binary send. */
   json?: string;
   bytes?: Uint8Array;
   /** Date.now() when it was sent. */
@@ -135,11 +139,16 @@ export class PersistentOutbox {
     return send;
   }
 
+  /** A new request's record (client.request with `persist`). */
+  recordRequest(type: string, bodyJson: string, ttlMs: number): StoredSend {
+    return { ...this.record('', '', bodyJson, ttlMs), type };
+  }
+
   /**
    * Stores a send the engine accepted; the returned ack handlers forget it once it is settled, unless the client
    * was closed (the next page resends it then).
    */
-  track(send: StoredSend, resolve: (r: SendResult) => void, reject: (e: TidewireError) => void): PendingAck {
+  track<T>(send: StoredSend, resolve: (r: T) => void, reject: (e: TidewireError) => void): { resolve: (r: T) => void; reject: (e: TidewireError) => void } {
     this.#enqueue({ put: send });
     return {
       resolve: (r) => {
@@ -154,13 +163,14 @@ export class PersistentOutbox {
   }
 
   /**
-   * Sends an earlier page's sends again (`publish` gives the engine's ref, or the error that refused it), each
-   * with its id and what is left of its TTL; `listeners` receive each one's result.
+   * Sends an earlier page's sends again through `wasm` (`accepted` gives the engine's ref, or the error that
+   * refused it), each with its id and what is left of its TTL; `listeners` receive each one's result.
    */
   restore(
     sends: readonly StoredSend[],
-    publish: (send: StoredSend, ttlMs: number) => number | TidewireError,
-    track: (ref: number, ack: PendingAck) => void,
+    wasm: WasmClient,
+    accepted: (r: WasmResult, channel: string) => number | TidewireError,
+    track: (ref: number, ack: PendingAck & PendingReply, request: boolean) => void,
     listeners: ReadonlySet<(result: OutboxResult) => void>,
     threw: (e: unknown) => void,
   ): void {
@@ -182,15 +192,16 @@ export class PersistentOutbox {
           payload = null;
         }
       }
-      const info: RestoredSend = { id: send.id, channel: send.channel, event: send.event, payload, queuedAtMs: send.queuedAtMs };
+      const info: RestoredSend = { id: send.id, channel: send.channel, event: send.type ?? send.event, payload, queuedAtMs: send.queuedAtMs };
       const settle = (result: OutboxResult): void => {
         this.#restored.delete(send.id);
         report(result);
       };
-      const ack: PendingAck = {
-        resolve: (r) => {
+      // A publish resolves with its ack ({offset}), a request with its reply's data.
+      const ack: PendingAck & PendingReply = {
+        resolve: (r: unknown) => {
           this.remove(send.id);
-          settle({ ...info, ok: true, offset: r.offset });
+          settle(send.type !== undefined ? { ...info, ok: true, data: r } : { ...info, ok: true, offset: (r as SendResult).offset });
         },
         reject: (error) => {
           if (error.code === this.#host.codes.closed) return; // kept for the next page
@@ -203,14 +214,19 @@ export class PersistentOutbox {
         ack.reject(new this.#host.Error(this.#host.codes.expired, `tidewire: a send to "${send.channel}" of an earlier page expired before it could be resent`));
         continue;
       }
-      const ref = publish(send, ttl);
+      const r = send.type !== undefined
+        ? wasm.request(send.type, send.json ?? '{}', ttl)
+        : send.bytes !== undefined
+          ? wasm.publishBinary(send.channel, send.event, send.bytes, ttl, send.id)
+          : wasm.publish(send.channel, send.event, send.json ?? 'null', ttl, send.id);
+      const ref = accepted(r, send.channel);
       if (typeof ref !== 'number') {
         ack.reject(ref);
         continue;
       }
       this.#restored.set(send.id, info);
       this.#enqueue({ put: { ...send, owner: this.#prefix } }); // this page's now: others leave it alone
-      track(ref, ack);
+      track(ref, ack, send.type !== undefined);
     }
   }
 

@@ -54,8 +54,10 @@ export interface OutboxResult {
   /** Date.now() when the earlier page sent it. */
   queuedAtMs: number;
   ok: boolean;
-  /** The server's offset when ok. */
+  /** The server's offset when ok (a publish). */
   offset?: number;
+  /** The reply's data when ok (a request sent with `persist`, e.g. a chat message: `event` is its type). */
+  data?: unknown;
   error?: TidewireError;
 }
 
