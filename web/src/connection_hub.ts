@@ -127,9 +127,18 @@ export class ConnectionHub {
         // Where the tab's previous connection was (a new leader): the first subscribe recovers from there.
         if (data.since !== undefined) c._setPosition(name, data.since.offset, data.since.epoch);
         tab.channels.set(data.key, ch);
-        ch.on('*', (m) => tab.post({ t: 'msg', key: data.key, m, epoch: c._epoch(name) }));
-        ch.onSubscribed(() => tab.post({ t: 'subscribed', key: data.key }));
-        ch.onGap((gap) => tab.post({ t: 'gap', key: data.key, gap }));
+        // The stream's epoch, read from the engine once per (re)subscription or gap (a new epoch comes as a gap),
+        // on the first message after it: not one call into wasm per message.
+        let epoch: string | undefined;
+        ch.on('*', (m) => tab.post({ t: 'msg', key: data.key, m, epoch: (epoch ??= c._epoch(name)) }));
+        ch.onSubscribed(() => {
+          epoch = undefined;
+          tab.post({ t: 'subscribed', key: data.key });
+        });
+        ch.onGap((gap) => {
+          epoch = undefined;
+          tab.post({ t: 'gap', key: data.key, gap });
+        });
         return;
       }
       case 'unsub':

@@ -61,6 +61,9 @@ export function createSharedClient(options: SharedClientOptions): TabClient {
   const locks = (globalThis as { navigator?: Navigator }).navigator?.locks;
   const canElect = typeof BroadcastChannel !== 'undefined' && locks !== undefined;
   if (shareAcrossTabs === false || locks === undefined || (Worker === undefined && !canElect)) return createClient(resolved);
+  if (resolved.persistOutbox) {
+    throw new TypeError('tidewire: createSharedClient does not take persistOutbox yet; use createClient for a persisted outbox');
+  }
   if (typeof resolved.url === 'function') {
     throw new TypeError('tidewire: createSharedClient: options.url must be a URL or a list of URLs (a function cannot reach the shared worker)');
   }
