@@ -57,21 +57,22 @@ export interface TabClient {
 export function createSharedClient(options: SharedClientOptions): TabClient {
   const { shareKey, shareAcrossTabs, ...rest } = options;
   const resolved = resolveOptions(rest);
-  const Worker = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
-  const locks = (globalThis as { navigator?: Navigator }).navigator?.locks;
-  const canElect = typeof BroadcastChannel !== 'undefined' && locks !== undefined;
-  if (shareAcrossTabs === false || locks === undefined || (Worker === undefined && !canElect)) return createClient(resolved);
+  if (shareAcrossTabs === false) return createClient(resolved);
+  // Checked in every browser, so that options that work in one work in all (sharing or not).
   if (resolved.persistOutbox) {
     throw new TypeError('tidewire: createSharedClient does not take persistOutbox yet; use createClient for a persisted outbox');
   }
   if (typeof resolved.url === 'function') {
     throw new TypeError('tidewire: createSharedClient: options.url must be a URL or a list of URLs (a function cannot reach the shared worker)');
   }
-  let identity = shareKey;
-  if (typeof resolved.token === 'function' && typeof identity !== 'string') {
+  if (typeof resolved.token === 'function' && typeof shareKey !== 'string') {
     throw new TypeError('tidewire: createSharedClient with a token provider needs options.shareKey (who the tab is signed in as)');
   }
-  identity ??= typeof resolved.token === 'string' ? resolved.token : '';
+  const Worker = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
+  const locks = (globalThis as { navigator?: Navigator }).navigator?.locks;
+  const canElect = typeof BroadcastChannel !== 'undefined' && locks !== undefined;
+  if (locks === undefined || (Worker === undefined && !canElect)) return createClient(resolved);
+  const identity = shareKey ?? (typeof resolved.token === 'string' ? resolved.token : '');
   const url = typeof resolved.url === 'string' ? resolved.url : [...resolved.url];
   const name = `tidewire ${JSON.stringify(url)} ${identity}`;
   const tab = `tidewire-tab-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
