@@ -115,6 +115,11 @@ for (const mode of SHARE_MODES) describe(`browser: one connection shared by the 
         const fetches = await Promise.all(tabs.map((p) => p.evaluate(() => window.tw.tokenFetches)));
         assert.equal(fetches.reduce((a, b) => a + b, 0), 1, 'the token provider was called in one tab, once');
 
+        // An RPC from a tab that does not hold the connection (in leader mode) goes through it.
+        const room = await tabs[2].evaluate(async () => (await window.tw.client.request('chat_create_room', { name: 'shared' })).room);
+        assert.equal(room.createdBy, 'alice');
+        const refused = await tabs[2].evaluate(() => window.tw.client.request('chat_join', { roomId: '999999' }).then(() => 'ok', (e) => e.code));
+        assert.equal(refused, 'not_found');
         for (const n of range(1, 20)) await publisher.publish(channel, 'n', n);
         for (const page of tabs) await waitFor(async () => (await received(page)).length >= 20, 5000, '20 messages in every tab');
         for (const page of tabs) assert.deepEqual(await received(page), range(1, 20));

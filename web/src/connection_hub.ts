@@ -151,6 +151,13 @@ export class ConnectionHub {
           (e: { code?: string; message?: string }) => tab.post({ t: 'ack', key: data.key, code: e.code ?? 'internal', message: e.message ?? String(e) }),
         );
         return;
+      case 'req':
+        c.request(data.type, data.body, { ttlMs: data.ttlMs }).then(
+          (result) => tab.post({ t: 'reply', key: data.key, ok: true, data: result }),
+          (e: { code?: string; message?: string; details?: Record<string, unknown> }) =>
+            tab.post({ t: 'reply', key: data.key, ok: false, code: e.code ?? 'internal', message: e.message ?? String(e), details: e.details }),
+        );
+        return;
       case 'page':
         tab.visible = data.visible;
         tab.online = data.online;

@@ -45,6 +45,8 @@ export interface TabClient {
   readonly userId: string;
   channel(name: string): TabChannel;
   send<T>(channel: string, event: string, payload: T, options?: SendOptions): Promise<SendResult>;
+  /** An RPC of the protocol (presence, chat, sync: docs/PROTOCOL.md sections 10-12); resolves with its data. */
+  request<T = unknown>(type: string, body?: Record<string, unknown>, options?: SendOptions): Promise<T>;
   onStateChange(listener: (change: StateChange) => void): () => void;
   onError(listener: (error: TidewireError) => void): () => void;
   close(): void;
@@ -183,6 +185,7 @@ class SharedClient implements TabClient {
   #nextKey = 0;
   #channels = new Map<number, SharedChannel>();
   #acks = new Map<number, { resolve: (r: SendResult) => void; reject: (e: TidewireError) => void }>();
+  #replies = new Map<number, { resolve: (data: unknown) => void; reject: (e: TidewireError) => void }>();
   #stateListeners = new Set<(change: StateChange) => void>();
   #errorListeners = new Set<(error: TidewireError) => void>();
   #options: ClientOptions;
@@ -249,6 +252,15 @@ class SharedClient implements TabClient {
     });
   }
 
+  request<T = unknown>(type: string, body: Record<string, unknown> = {}, options: SendOptions = {}): Promise<T> {
+    if (this.#closed) return Promise.reject(new TidewireError(ErrorCode.closed, 'tidewire: this client was closed; create a new one'));
+    const key = ++this.#nextKey;
+    return new Promise((resolve, reject) => {
+      this.#replies.set(key, { resolve: resolve as (d: unknown) => void, reject });
+      this.#post({ t: 'req', key, type, body, ttlMs: options.ttlMs ?? 0 });
+    });
+  }
+
   onStateChange(listener: (change: StateChange) => void): () => void {
     this.#stateListeners.add(listener);
     return () => this.#stateListeners.delete(listener);
@@ -265,8 +277,9 @@ class SharedClient implements TabClient {
     this.#post({ t: 'bye' });
     this.#releaseLock();
     const err = new TidewireError(ErrorCode.closed, 'the client was closed before the server acknowledged the send');
-    for (const a of this.#acks.values()) a.reject(err);
+    for (const a of [...this.#acks.values(), ...this.#replies.values()]) a.reject(err);
     this.#acks.clear();
+    this.#replies.clear();
     this.#channels.clear();
     if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.#pageListener);
     removeEventListener('online', this.#pageListener);
@@ -305,8 +318,9 @@ class SharedClient implements TabClient {
     if (this.#closed || this.#unsent !== undefined) return; // the hello after the lock grant goes to the new hub
     this.#link.post(this.#hello());
     for (const [key, ch] of this.#channels) this.#link.post({ t: 'sub', key, channel: ch.name, since: ch._since });
-    const acks = [...this.#acks.values()];
+    const acks = [...this.#acks.values(), ...this.#replies.values()];
     this.#acks.clear();
+    this.#replies.clear();
     const err = new TidewireError(ErrorCode.unavailable, 'tidewire: the tab holding the shared connection closed before the server acknowledged this send; send it again if it matters');
     for (const a of acks) a.reject(err);
   }
@@ -337,6 +351,13 @@ class SharedClient implements TabClient {
         this.#acks.delete(m.key);
         if (m.result !== undefined) a?.resolve(m.result);
         else a?.reject(new TidewireError(m.code ?? ErrorCode.internal, m.message ?? 'the server refused the message'));
+        return;
+      }
+      case 'reply': {
+        const r = this.#replies.get(m.key);
+        this.#replies.delete(m.key);
+        if (m.ok) r?.resolve(m.data);
+        else r?.reject(new TidewireError(m.code ?? ErrorCode.internal, m.message ?? 'the server refused the request', m.details));
         return;
       }
       case 'state': {

@@ -23,6 +23,8 @@ export type TabMessage =
   | { t: 'sub'; key: number; channel: string; since?: { offset: number; epoch: string } }
   | { t: 'unsub'; key: number }
   | { t: 'send'; key: number; channel: string; event: string; payload: unknown; ttlMs: number }
+  /** client.request() (an RPC of docs/PROTOCOL.md sections 10-12), answered by `reply`. */
+  | { t: 'req'; key: number; type: string; body: Record<string, unknown>; ttlMs: number }
   | { t: 'page'; visible: boolean; online: boolean }
   | { t: 'bye' };
 
@@ -35,4 +37,5 @@ export type WorkerMessage =
   | { t: 'msg'; key: number; m: ChannelMessage<unknown>; epoch: string }
   | { t: 'gap'; key: number; gap: Gap }
   | { t: 'ack'; key: number; result?: SendResult; code?: string; message?: string }
+  | { t: 'reply'; key: number; ok: boolean; data?: unknown; code?: string; message?: string; details?: Record<string, unknown> }
   | { t: 'error'; code: string; message: string; details?: Record<string, unknown> };
