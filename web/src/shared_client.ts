@@ -70,16 +70,18 @@ export function createSharedClient(options: SharedClientOptions): TabClient {
   if (typeof resolved.token === 'function' && typeof shareKey !== 'string') {
     throw new TypeError('tidewire: createSharedClient with a token provider needs options.shareKey (who the tab is signed in as)');
   }
-  const Worker = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
+  const SharedWorkerClass = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
   const locks = (globalThis as { navigator?: Navigator }).navigator?.locks;
   const canElect = typeof BroadcastChannel !== 'undefined' && locks !== undefined;
-  if (locks === undefined || (Worker === undefined && !canElect)) return createClient(resolved);
+  if (locks === undefined || (SharedWorkerClass === undefined && !canElect)) return createClient(resolved);
   const identity = shareKey ?? (typeof resolved.token === 'string' ? resolved.token : '');
   const url = typeof resolved.url === 'string' ? resolved.url : [...resolved.url];
   const name = `tidewire ${JSON.stringify(url)} ${identity}`;
   const tab = `tidewire-tab-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
-  if (Worker === undefined) return new SharedClient(resolved, url, new LeaderLink(name, tab, locks), tab, locks);
-  const port = new Worker(new URL('./shared_worker.js', import.meta.url), { type: 'module', name }).port;
+  if (SharedWorkerClass === undefined) return new SharedClient(resolved, url, new LeaderLink(name, tab, locks), tab, locks);
+  // The worker sits next to this file in web/dist (its own entry, importing the client's chunk). Bundlers that
+  // rewrite `new SharedWorker(new URL(…))` want static options; the name here is not, so the call stays plain.
+  const port = new SharedWorkerClass(new URL('./shared_worker.js', import.meta.url), { type: 'module', name }).port;
   const link: TabLink = {
     post: (m) => port.postMessage(m),
     listen: (onMessage) => {
