@@ -54,6 +54,12 @@ const PAGE = `<!doctype html>
 </script>
 </body></html>`;
 
+// Each test starts once the server has seen the previous tests' connections close (they close in `finally`, and
+// the server counts them down a moment later): the counts below are then exact.
+async function noConnections(server) {
+  await waitFor(async () => (await connections(server)) === 0, 5000, "the previous tests' connections closed");
+}
+
 async function connections(server) {
   const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith('tidewire_connections '));
@@ -102,6 +108,7 @@ for (const mode of SHARE_MODES) describe(`browser: one connection shared by the 
 
   test('three tabs: one connection, one token fetch, every message in every tab; closing a tab loses nothing', { timeout: 60000 }, async () => {
     const channel = `room:shared-${mode.replace(' ', '-')}`;
+    await noConnections(server);
     const context = await shareModeContext(browser, mode);
     const problems = [];
     const publisher = await connectAuthed(server, 'bob');
@@ -153,6 +160,7 @@ for (const mode of SHARE_MODES) describe(`browser: one connection shared by the 
 
   test('the connection closes only once every tab is hidden past hiddenCloseMs', { timeout: 60000 }, async () => {
     const channel = `room:shared-hidden-${mode.replace(' ', '-')}`;
+    await noConnections(server);
     const context = await shareModeContext(browser, mode);
     const problems = [];
     const publisher = await connectAuthed(server, 'bob');
@@ -180,6 +188,7 @@ for (const mode of SHARE_MODES) describe(`browser: one connection shared by the 
 
   test('another user, and shareAcrossTabs: false, get their own connections', { timeout: 60000 }, async () => {
     const channel = `room:shared-users-${mode.replace(' ', '-')}`;
+    await noConnections(server);
     const context = await shareModeContext(browser, mode);
     const problems = [];
     try {
