@@ -7,7 +7,9 @@
 //   them with their original ids: the server acks them as duplicates (same offsets) and nobody sees them twice;
 // - two tabs: a page that loads leaves alone the sends of another tab that is still open, and takes them over once
 //   that tab is gone;
-// - chat: messages sent offline show as pending in the room after a reload, and are stored once each.
+// - chat: messages sent offline show as pending in the room after a reload, and are stored once each;
+// - quota: a send IndexedDB refuses (the origin's quota set to almost nothing over CDP) is reported through
+//   onError as outbox_storage_failed with its id, and still sent.
 //
 //   node --test tests/browser/persistent-outbox.test.mjs
 //
@@ -49,6 +51,8 @@ const PAGE = `<!doctype html>
   });
   tw.client = client;
   client.onError((e) => tw.errors.push(e.code));
+  tw.storageErrors = [];
+  client.onError((e) => e.code === 'outbox_storage_failed' && tw.storageErrors.push(e.details ?? null));
   client.onOutboxResult((r) => tw.results.push({ n: r.payload.n, ok: r.ok, offset: r.offset, code: r.error?.code, id: r.id }));
   tw.send = (n) => {
     const entry = { n, result: 'pending' };
@@ -228,6 +232,37 @@ describe('browser: persistOutbox keeps sends across a reload and a crash', { ski
       assert.deepEqual(problems, []);
     } finally {
       await context.close().catch(() => undefined);
+    }
+  });
+
+  test('quota exceeded: reported with the ids it could not store, and the send still goes', { timeout: 60000 }, async () => {
+    const channel = 'room:outbox-quota';
+    const problems = [];
+    const bobContext = await browser.newContext();
+    const context = await browser.newContext();
+    try {
+      const bob = await openPage(bobContext, server, { user: 'bob', channel, listen: '1' }, problems);
+      const alice = await openPage(context, server, { user: 'alice', channel }, problems);
+      await waitFor(() => connected(alice), 10000, 'alice connected');
+      const cdp = await context.newCDPSession(alice);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.httpUrl, quotaSize: 1 });
+      // Offline, so that the send waits in the outbox (its IndexedDB write is tried while it waits).
+      await context.setOffline(true);
+      await waitFor(async () => (await tw(alice, () => window.tw.client.state)) === 'disconnected', 5000, 'offline');
+      const big = 'x'.repeat(1000);
+      await tw(alice, (text) => void window.tw.client.send('room:outbox-quota', 'chat', { n: 1, text }), big);
+      await tw(alice, () => window.tw.client.outboxPersisted());
+      const errors = await tw(alice, () => window.tw.storageErrors);
+      assert.equal(errors.length, 1, 'one storage failure reported');
+      assert.equal(errors[0].ids.length, 1);
+      assert.deepEqual(errors[0].channels, [channel]);
+      await context.setOffline(false);
+      await waitFor(async () => (await received(bob)).length === 1, 10000, 'the send delivered anyway');
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.httpUrl });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close().catch(() => undefined);
+      await bobContext.close().catch(() => undefined);
     }
   });
 
