@@ -31,6 +31,8 @@ struct ChannelView {
   std::uint32_t refs = 0;
   bool subscribed = false;
   bool revoked = false;
+  double offset = 0;  // the recovery position: the last offset seen in `epoch` ('' before any)
+  std::string epoch;
 };
 
 // The answer of the calls that queue or subscribe: an id or ref when `status` is ok.
@@ -69,18 +71,24 @@ class WasmClient {
   void unsubscribe(std::uint32_t channel_id) {
     run([&](Engine& e) { e.unsubscribe(channel_id); });
   }
+  void set_position(std::uint32_t channel_id, double offset, const std::string& epoch) {
+    run([&](Engine& e) { e.set_position(channel_id, static_cast<std::uint64_t>(offset), epoch); });
+  }
   void resubscribe(std::uint32_t channel_id) {
     run([&](Engine& e) { e.resubscribe(channel_id); });
   }
-  Result publish(const std::string& channel, const std::string& event, const std::string& payload_json, double ttl_ms) {
+  // `id`: the message's client id, '' for the engine's own (a persisted outbox passes an earlier page's).
+  Result publish(const std::string& channel, const std::string& event, const std::string& payload_json, double ttl_ms,
+                 const std::string& id) {
     Result r;
-    r.status = run([&](Engine& e) { return e.publish(channel, event, payload_json, r.id, ttl_ms); });
+    r.status = run([&](Engine& e) { return e.publish(channel, event, payload_json, r.id, ttl_ms, id); });
     return r;
   }
   // `bytes` arrives from a Uint8Array (embind copies its bytes into the string).
-  Result publish_binary(const std::string& channel, const std::string& event, const std::string& bytes, double ttl_ms) {
+  Result publish_binary(const std::string& channel, const std::string& event, const std::string& bytes, double ttl_ms,
+                        const std::string& id) {
     Result r;
-    r.status = run([&](Engine& e) { return e.publish_binary(channel, event, bytes, r.id, ttl_ms); });
+    r.status = run([&](Engine& e) { return e.publish_binary(channel, event, bytes, r.id, ttl_ms, id); });
     return r;
   }
   Result request(const std::string& type, const std::string& body_json, double ttl_ms) {
@@ -145,7 +153,9 @@ class WasmClient {
   // The engine owns each channel's references and subscribe state; id 0 once the last reference is gone.
   ChannelView channel(std::uint32_t channel_id) const {
     const client::ChannelEntry* ch = engine().channel(channel_id);
-    return ch != nullptr ? ChannelView{ch->id, ch->refs, ch->subscribed, ch->revoked} : ChannelView{};
+    if (ch == nullptr) return ChannelView{};
+    return ChannelView{ch->id, ch->refs, ch->subscribed, ch->revoked,
+                       ch->has_position ? static_cast<double>(ch->last_offset) : 0, ch->has_position ? ch->epoch : ""};
   }
 
   static ClientConfig default_config() { return ClientConfig{}; }
@@ -194,7 +204,8 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .value("unknownChannel", Status::kUnknownChannel)
       .value("tooLarge", Status::kTooLarge)
       .value("invalidRequest", Status::kInvalidRequest)
-      .value("notConnected", Status::kNotConnected);
+      .value("notConnected", Status::kNotConnected)
+      .value("invalidId", Status::kInvalidId);
 
   value_object<ClientConfig>("ClientConfig")
       .field("url", &ClientConfig::url)
@@ -252,7 +263,9 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .field("id", &ChannelView::id)
       .field("refs", &ChannelView::refs)
       .field("subscribed", &ChannelView::subscribed)
-      .field("revoked", &ChannelView::revoked);
+      .field("revoked", &ChannelView::revoked)
+      .field("offset", &ChannelView::offset)
+      .field("epoch", &ChannelView::epoch);
 
   value_object<Result>("Result").field("id", &Result::id).field("status", &Result::status);
 
@@ -261,6 +274,7 @@ EMSCRIPTEN_BINDINGS(tidewire_client) {
       .function("subscribe", &WasmClient::subscribe)
       .function("unsubscribe", &WasmClient::unsubscribe)
       .function("resubscribe", &WasmClient::resubscribe)
+      .function("setPosition", &WasmClient::set_position)
       .function("setChanges", &WasmClient::set_changes)
       .function("setUrl", &WasmClient::set_url)
       .function("urlFailed", &WasmClient::url_failed)

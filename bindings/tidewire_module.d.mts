@@ -110,6 +110,9 @@ export interface WasmChannel {
   subscribed: boolean;
   /** The server ended the subscription (onUnsubscribed); a new subscribe() starts it again. */
   revoked: boolean;
+  /** The recovery position: the last offset seen in `epoch` (0 and '' before any message). */
+  offset: number;
+  epoch: string;
 }
 
 /** What subscribe/publish/request answer: `id` (channel id or ref) is valid when `status` is EngineStatus.ok. */
@@ -178,11 +181,20 @@ export interface WasmClient {
   urlFailed(message: string): void;
   /** Drops one reference; the last one unsubscribes (then channel(id).id is 0). */
   unsubscribe(channelId: number): void;
+  /**
+   * Gives a channel with no recovery position yet another engine's (a tab taking over a shared connection): its
+   * next subscribe asks for what came after `offset` in `epoch`. Does nothing if it has one.
+   */
+  setPosition(channelId: number, offset: number, epoch: string): void;
   /** Subscribes again a channel the server ended (onUnsubscribed), keeping its references. */
   resubscribe(channelId: number): void;
-  /** The message's ref. `ttlMs` 0 = no limit in the outbox. */
-  publish(channel: string, event: string, payloadJson: string, ttlMs: number): WasmResult;
-  publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number): WasmResult;
+  /**
+   * The message's ref. `ttlMs` 0 = no limit in the outbox. `id` is the message's client id (the server dedupes
+   * by it; at most 64 bytes, else invalidId): '' lets the engine make one; a persisted outbox resending an
+   * earlier page's message passes the id it had then.
+   */
+  publish(channel: string, event: string, payloadJson: string, ttlMs: number, id: string): WasmResult;
+  publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number, id: string): WasmResult;
   /** An RPC (`type` + the fields of the JSON object `bodyJson`): the request's ref. */
   request(type: string, bodyJson: string, ttlMs: number): WasmResult;
   /** A message with no answer, sent only while connected (else notConnected). Never queued. */
@@ -242,7 +254,8 @@ export interface TidewireModule {
     | 'unknownChannel'
     | 'tooLarge'
     | 'invalidRequest'
-    | 'notConnected',
+    | 'notConnected'
+    | 'invalidId',
     EngineStatusValue
   >;
   HEAPU8: Uint8Array;

@@ -38,6 +38,10 @@ const result = await build({
   entryPoints: {
     index: join(from, 'index.js'),
     'react/index': join(from, 'react/index.js'),
+    // createSharedClient (issue #18) and the SharedWorker it starts: their own files, loaded only by apps that
+    // share one connection across tabs; the worker finds itself with new URL('./shared_worker.js', import.meta.url).
+    shared: join(from, 'shared_client.js'),
+    shared_worker: join(from, 'shared_worker.js'),
   },
   outdir: dist,
   bundle: true,

@@ -34,6 +34,7 @@ std::string_view status_message(Status s) {
     case Status::kInvalidRequest:
       return "invalid request: the type must be 1-64 characters of a-z and _, and the body a JSON object";
     case Status::kNotConnected: return "not connected: this notice is not queued; send it again once connected";
+    case Status::kInvalidId: return "invalid message id: use 1-64 bytes";
   }
   return "unknown status";
 }
@@ -170,6 +171,14 @@ void Engine::set_changes(std::uint32_t channel_id, std::string_view event, std::
   send_subscribe(*ch, /*update=*/true);
 }
 
+void Engine::set_position(std::uint32_t channel_id, std::uint64_t offset, std::string_view epoch) {
+  ChannelEntry* ch = channels_.find(channel_id);
+  if (ch == nullptr || ch->has_position || epoch.empty()) return;
+  ch->has_position = true;
+  ch->last_offset = offset;
+  ch->epoch = std::string(epoch);
+}
+
 void Engine::resubscribe(std::uint32_t channel_id) {
   ChannelEntry* ch = channels_.find(channel_id);
   if (ch == nullptr || !ch->revoked) return;
@@ -180,25 +189,28 @@ void Engine::resubscribe(std::uint32_t channel_id) {
 }
 
 Status Engine::publish(std::string_view channel, std::string_view event, std::string_view payload_json,
-                       std::uint32_t& msg_ref, double ttl_ms) {
+                       std::uint32_t& msg_ref, double ttl_ms, std::string_view id) {
   if (!proto::is_valid_channel(channel)) return Status::kInvalidChannel;
   if (!proto::is_valid_event(event)) return Status::kInvalidEvent;
   if (payload_json.empty()) return Status::kInvalidPayload;
+  if (!proto::is_valid_ref(id)) return Status::kInvalidId;
   OutboxItem item = new_item(ttl_ms);
   const std::string ref_text = "p" + std::to_string(item.ref);
   item.channel = std::string(channel);
   item.event = std::string(event);
-  proto::encode_publish(item.frame, channel, event, payload_json, ref_text, client_id_ + "-" + ref_text);
+  proto::encode_publish(item.frame, channel, event, payload_json, ref_text,
+                        id.empty() ? client_id_ + "-" + ref_text : std::string(id));
   return enqueue(std::move(item), msg_ref);
 }
 
 Status Engine::publish_binary(std::string_view channel, std::string_view event, std::string_view bytes,
-                              std::uint32_t& msg_ref, double ttl_ms) {
+                              std::uint32_t& msg_ref, double ttl_ms, std::string_view given_id) {
   if (!proto::is_valid_channel(channel)) return Status::kInvalidChannel;
   if (!proto::is_valid_event(event)) return Status::kInvalidEvent;
+  if (!proto::is_valid_ref(given_id)) return Status::kInvalidId;
   OutboxItem item = new_item(ttl_ms);
   const std::string ref_text = "p" + std::to_string(item.ref);
-  const std::string id = client_id_ + "-" + ref_text;
+  const std::string id = given_id.empty() ? client_id_ + "-" + ref_text : std::string(given_id);
   item.channel = std::string(channel);
   item.event = std::string(event);
   item.binary = true;

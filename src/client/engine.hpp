@@ -43,6 +43,7 @@ enum class Status : std::uint8_t {
   kTooLarge,
   kInvalidRequest,
   kNotConnected,
+  kInvalidId,
 };
 
 // One queued or in-flight message, for inspection.
@@ -78,12 +79,14 @@ class Engine {
   // Does nothing for a channel that was not ended that way.
   void resubscribe(std::uint32_t channel_id);
   // Publishes `payload_json` (valid JSON text) as `event` on `channel`. Queued while not connected, for at
-  // most `ttl_ms` (0: no limit). The server's verdict arrives as on_ack(msg_ref, ...).
+  // most `ttl_ms` (0: no limit). The server's verdict arrives as on_ack(msg_ref, ...). `id` is the message's
+  // client id (the server's dedupe key, 1-64 bytes): empty = the engine's own (`<client id>-p<ref>`); a caller
+  // that resends a message of an earlier page (a persisted outbox) passes the id it had then.
   Status publish(std::string_view channel, std::string_view event, std::string_view payload_json,
-                 std::uint32_t& msg_ref, double ttl_ms = 0);
+                 std::uint32_t& msg_ref, double ttl_ms = 0, std::string_view id = {});
   // The same for raw bytes, sent as a binary frame.
   Status publish_binary(std::string_view channel, std::string_view event, std::string_view bytes,
-                        std::uint32_t& msg_ref, double ttl_ms = 0);
+                        std::uint32_t& msg_ref, double ttl_ms = 0, std::string_view id = {});
   // Sends a request (an RPC of docs/PROTOCOL.md sections 10-12): `type` plus the fields of `body_json`, a JSON
   // object. Queued like a publish while not connected; answered by on_reply(request_ref, ...).
   Status request(std::string_view type, std::string_view body_json, std::uint32_t& request_ref, double ttl_ms = 0);
@@ -94,6 +97,10 @@ class Engine {
   std::vector<OutboxEntry> outbox_entries() const;
   // Drops every queued (not yet sent) message; each fails with `cleared`. Returns how many.
   std::size_t clear_outbox();
+  // Gives a channel that has no recovery position yet the one another engine had (a tab taking over the shared
+  // connection, issue #18): its next subscribe asks for what came after `offset` in `epoch`. Does nothing for a
+  // channel that has a position (its own is newer) or an unknown id.
+  void set_position(std::uint32_t channel_id, std::uint64_t offset, std::string_view epoch);
   // Keeps the connection open even with no subscribers, until disconnect().
   void connect();
   // Closes the socket on purpose and stays `disconnected` (subscriptions and outbox are kept).

@@ -8,13 +8,13 @@
 // Needs build/native/src/server/tidewire-server (or TIDEWIRE_SERVER_BIN), web/dist and /usr/bin/chromium.
 // Takes about a minute: the 40 s outage is real time, since the server and the browser run for real.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startServer } from '../node/helpers/server.mjs';
-import { assembleSite, browserSkipReason, launchChromium, siteDir, withFailureScreenshots } from './helpers/browser.mjs';
+import { browserSkipReason, launchChromium, pageSite, watchPageExcept, withFailureScreenshots } from './helpers/browser.mjs';
 import { waitFor } from '../support/wait.mjs';
 
 const skip = browserSkipReason();
@@ -73,20 +73,12 @@ const PAGE = `<!doctype html>
 
 // Chromium logs refused connections (the token fetch, the WebSocket) as console errors while the server is
 // down: expected here. Anything else is a problem.
-function watchForProblems(page, label, problems) {
-  page.on('pageerror', (e) => problems.push(`${label}: uncaught ${e.stack ?? e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const text = m.text();
-    if (/ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket connection to .* failed/.test(text)) return;
-    problems.push(`${label}: console.error: ${text}`);
-  });
-}
+const EXPECTED = /ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket connection to .* failed/;
 
 async function openPage(browser, server, user, channel, problems) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  watchForProblems(page, user, problems);
+  watchPageExcept(page, user, EXPECTED, problems);
   await page.goto(`${server.httpUrl}/restart-test.html?${new URLSearchParams({ user, channel })}`);
   await page.locator('body[data-ready="true"][data-state="connected"]').waitFor({ state: 'attached', timeout: 10000 });
   return { page, context };
@@ -101,10 +93,7 @@ describe('browser: two pages survive a kill -9 of the server', { skip }, () => {
   let staticDir;
 
   before(async () => {
-    assembleSite();
-    staticDir = mkdtempSync(join(tmpdir(), 'tidewire-restart-site-'));
-    cpSync(join(siteDir, 'tidewire'), join(staticDir, 'tidewire'), { recursive: true });
-    writeFileSync(join(staticDir, 'restart-test.html'), PAGE);
+    staticDir = pageSite({ 'restart-test.html': PAGE }, 'tidewire-restart-site-');
     browser = await launchChromium();
   });
 

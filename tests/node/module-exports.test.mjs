@@ -107,7 +107,8 @@ test('the value objects match the declarations both ways (options, metrics, resu
     c.unsubscribe(sub.id);
     c.unsubscribe(sub.id);
     assert.equal(c.channel(sub.id).id, 0);
-    const r = c.publish('room:1', 'message', '{"n":1}', 0);
+    const r = c.publish('room:1', 'message', '{"n":1}', 0, '');
+    assert.equal(c.publish('room:1', 'message', '1', 0, 'x'.repeat(65)).status, module.EngineStatus.invalidId);
     assert.equal(r.status, module.EngineStatus.ok);
     assert.deepEqual(sorted(Object.keys(r)), sorted(declaredMembers('WasmResult')));
     const entries = c.outboxEntries();

@@ -115,7 +115,7 @@ test('a send resolves with the ack, and rejects with the server code or the engi
   const { client, engine } = await connected();
   const ok = client.send('room:1', 'chat', { text: 'hi' });
   const publish = engine.calls.find(([m]) => m === 'publish');
-  assert.deepEqual(publish.slice(1), ['room:1', 'chat', '{"text":"hi"}', 0]);
+  assert.deepEqual(publish.slice(1), ['room:1', 'chat', '{"text":"hi"}', 0, '']);
   engine.ack(1, { offset: 9 });
   assert.deepEqual(await ok, { offset: 9 });
 

@@ -18,7 +18,7 @@ const encoder = new TextEncoder();
 // embind enums: one object per name, compared with ===.
 const enumOf = (names) => Object.fromEntries(names.map((name, value) => [name, { value }]));
 const STATES = ['idle', 'connecting', 'authenticating', 'connected', 'reconnecting', 'disconnected', 'error'];
-export const Status = enumOf(['ok', 'invalidChannel', 'invalidEvent', 'invalidPayload', 'outboxFull', 'unknownChannel', 'tooLarge', 'invalidRequest', 'notConnected']);
+export const Status = enumOf(['ok', 'invalidChannel', 'invalidEvent', 'invalidPayload', 'outboxFull', 'unknownChannel', 'tooLarge', 'invalidRequest', 'notConnected', 'invalidId']);
 const STATUS_MESSAGES = new Map([
   [Status.invalidChannel, 'invalid channel name'],
   [Status.outboxFull, 'the outbox is full'],
@@ -80,6 +80,9 @@ class FakeWasmClient {
     const ch = this.channels.get(id);
     if (ch !== undefined && --ch.refs === 0) this.channels.delete(id);
   }
+  setPosition(id, offset, epoch) {
+    this.#record('setPosition', [id, offset, epoch]);
+  }
   resubscribe(id) {
     this.#record('resubscribe', [id]);
     const ch = this.channels.get(id);
@@ -88,17 +91,17 @@ class FakeWasmClient {
   channel(id) {
     const ch = this.channels.get(id);
     return ch === undefined
-      ? { id: 0, refs: 0, subscribed: false, revoked: false }
-      : { id: ch.id, refs: ch.refs, subscribed: ch.subscribed, revoked: ch.revoked };
+      ? { id: 0, refs: 0, subscribed: false, revoked: false, offset: 0, epoch: '' }
+      : { id: ch.id, refs: ch.refs, subscribed: ch.subscribed, revoked: ch.revoked, offset: 0, epoch: '' };
   }
-  publish(channel, event, payloadJson, ttlMs) {
-    this.#record('publish', [channel, event, payloadJson, ttlMs]);
+  publish(channel, event, payloadJson, ttlMs, id) {
+    this.#record('publish', [channel, event, payloadJson, ttlMs, id]);
     if (this.queued >= this.outboxLimit) return result(0, Status.outboxFull);
     this.queued += 1;
     return result(this.nextRef++);
   }
-  publishBinary(channel, event, bytes, ttlMs) {
-    this.#record('publishBinary', [channel, event, bytes, ttlMs]);
+  publishBinary(channel, event, bytes, ttlMs, id) {
+    this.#record('publishBinary', [channel, event, bytes, ttlMs, id]);
     return result(this.nextRef++);
   }
   request(type, bodyJson, ttlMs) {

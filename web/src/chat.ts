@@ -271,7 +271,20 @@ export class ChatRoom extends ChannelStateStore<ChatRoomSnapshot, WasmChatRoom> 
       if (state.applyMember(JSON.stringify(m.payload), joined, m.ts || Date.now())) this.changed();
     };
     this.#ended = null;
+    // persistOutbox: this room's messages sent by an earlier page show as pending until they are settled (the
+    // code loads with the persisted outbox's, only then).
+    let restored: (() => void) | undefined;
+    let wired = true;
+    if (this.client.options.persistOutbox) {
+      void import('./chat_outbox.js').then(({ wireRestoredChat }) => {
+        if (wired) restored = wireRestoredChat(this.client, this.roomId, state, () => this.state === state && this.changed());
+      });
+    }
     return [
+      () => {
+        wired = false;
+        restored?.();
+      },
       handle.on('message', apply((j) => state.applyMessage(j))),
       handle.on('message_edited', apply((j) => state.applyMessage(j))),
       handle.on('reaction', apply((j) => state.applyReaction(j))),
@@ -321,7 +334,8 @@ export class ChatRoom extends ChannelStateStore<ChatRoomSnapshot, WasmChatRoom> 
 
   async #deliver(state: WasmChatRoom, clientId: string, text: string): Promise<ChatMessage> {
     try {
-      const data = await this.client.request<{ message: ChatMessage }>('chat_send', { roomId: this.roomId, text, id: clientId });
+      // `persist`: with persistOutbox it survives a reload (the server stores a client id once).
+      const data = await this.client.request<{ message: ChatMessage }>('chat_send', { roomId: this.roomId, text, id: clientId }, { persist: true });
       if (this.state === state) {
         const json = JSON.stringify(data.message);
         if (!state.settlePending(clientId, json)) state.applyMessage(json);

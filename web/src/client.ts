@@ -8,7 +8,8 @@ import { TidewireError } from './errors.js';
 import { loadedModule, loadModule } from './module.js';
 import { loadStateModule } from './state_module.js';
 import type { StateModule } from './state_module.js';
-import { engineConfig, resolveOptions, urlProblem, type ClientOptions, type ResolvedOptions } from './options.js';
+import type { PersistentOutbox, StoredSend } from './persistent_outbox.js';
+import { engineConfig, resolveOptions, urlKey, urlProblem, type ClientOptions, type ResolvedOptions } from './options.js';
 import { changesUnion, type ChangesSpec } from './postgres_changes.js';
 import { configureTransports, currentTransport, policyUrl, releaseTransports, withPolicy } from './transport_fallback.js';
 import type { ConnectionStateValue, EngineStatusValue, TidewireModule, WasmCallbacks, WasmClient, WasmMetrics, WasmResult } from './tidewire_module.mjs';
@@ -18,6 +19,8 @@ import type {
   Gap,
   MessageHandler,
   OutboxEntry,
+  OutboxResult,
+  RestoredSend,
   SendOptions,
   SendResult,
   StateChange,
@@ -51,12 +54,12 @@ interface ChannelSlot {
   errorListeners: Set<(error: TidewireError) => void>;
 }
 
-interface PendingAck {
+export interface PendingAck {
   resolve: (r: SendResult) => void;
   reject: (e: TidewireError) => void;
 }
 
-interface PendingReply {
+export interface PendingReply {
   resolve: (data: unknown) => void;
   reject: (e: TidewireError) => void;
 }
@@ -71,9 +74,14 @@ export interface ReconnectPolicy {
   maxReconnectAttempts?: number;
 }
 
-/** Options of request(): `ttlMs` as for send(); `onQueued` receives the request's ref when it is queued. */
+/**
+ * Options of request(): `ttlMs` as for send(); `onQueued` receives the request's ref when it is queued. `persist`:
+ * with `persistOutbox`, kept in IndexedDB and resent after a reload like a send (only for requests the server
+ * dedupes by an id in their body, e.g. `chat_send`).
+ */
 export interface RequestOptions extends SendOptions {
   onQueued?: (ref: number) => void;
+  persist?: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -106,6 +114,10 @@ export class TidewireClient {
   #urlWorked = false;
   // options.url with a fragment naming this client's transport policy (transport_fallback.ts): the engine's URL.
   #transportKey: string;
+  // persistOutbox: the IndexedDB copy of the outbox (loaded with the module), the earlier page's sends being
+  // resent, and who hears their results.
+  #persist: PersistentOutbox | undefined;
+  #outboxResultListeners = new Set<(result: OutboxResult) => void>();
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
@@ -120,8 +132,9 @@ export class TidewireClient {
    */
   get ready(): Promise<void> {
     if (this.#loading === undefined) {
-      this.#loading = loadModule().then(
-        (m) => this.#attach(m),
+      const restored = this.options.persistOutbox ? this.#loadPersistedOutbox() : undefined;
+      this.#loading = Promise.all([loadModule(), restored]).then(
+        ([m, sends]) => this.#attach(m, sends ?? []),
         (e: unknown) => {
           this.#loading = undefined;
           this.#emitError(new TidewireError(ErrorCode.moduleLoadFailed, `could not load the tidewire wasm module: ${String(e)}`));
@@ -237,9 +250,16 @@ export class TidewireClient {
         const submit = (data: Uint8Array | undefined): void => {
           this.#whenLoaded(() => {
             const wasm = this.#wasm!;
-            const r = data !== undefined ? wasm.publishBinary(channel, event, data, ttl) : wasm.publish(channel, event, json, ttl);
+            // persistOutbox: the send goes out under an id of ours, kept in IndexedDB until it is settled.
+            const stored = this.#persist?.record(channel, event, data ?? json, ttl);
+            const id = stored?.id ?? '';
+            const r = data !== undefined ? wasm.publishBinary(channel, event, data, ttl, id) : wasm.publish(channel, event, json, ttl, id);
             if (this.#failed(r, reject)) return;
-            this.#acks.set(r.id, { resolve, reject });
+            if (stored === undefined) {
+              this.#acks.set(r.id, { resolve, reject });
+              return;
+            }
+            this.#acks.set(r.id, this.#persist!.track(stored, resolve, reject));
           }, reject);
         };
         if (blob === undefined && this.#sendChain === undefined) {
@@ -270,7 +290,9 @@ export class TidewireClient {
         this.#whenLoaded(() => {
           const r = this.#wasm!.request(type, json, ttl);
           if (this.#failed(r, reject)) return;
-          this.#replies.set(r.id, { resolve: resolve as (d: unknown) => void, reject });
+          const persist = options.persist === true ? this.#persist : undefined;
+          const pending: PendingReply = { resolve: resolve as (d: unknown) => void, reject };
+          this.#replies.set(r.id, persist?.track(persist.recordRequest(type, json, ttl), pending.resolve, reject) ?? pending);
           options.onQueued?.(r.id);
         }, reject);
       });
@@ -332,6 +354,28 @@ export class TidewireClient {
       inFlight,
       queuedAtMs,
     }));
+  }
+
+  /**
+   * persistOutbox: called with the result of every send of an earlier page (reload, crash) that this client
+   * resent, since its promise is gone. Returns the unsubscribe function.
+   */
+  onOutboxResult(listener: (result: OutboxResult) => void): () => void {
+    this.#outboxResultListeners.add(listener);
+    return () => this.#outboxResultListeners.delete(listener);
+  }
+
+  /** persistOutbox: the earlier page's sends being resent and not settled yet (e.g. to show them as pending). */
+  getRestoredSends(): RestoredSend[] {
+    return this.#persist?.restoredSends() ?? [];
+  }
+
+  /**
+   * persistOutbox: resolves once every send made so far is written to (and every settled one removed from)
+   * IndexedDB; at once without persistOutbox.
+   */
+  outboxPersisted(): Promise<void> {
+    return this.ready.then(() => this.#persist?.flushed());
   }
 
   /** Drops every queued (unsent) message; their send() promises reject with code `cleared`. */
@@ -597,6 +641,29 @@ export class TidewireClient {
     });
   }
 
+  /** @internal The epoch of `name`'s recovery position ('' before any message). */
+  _epoch(name: string): string {
+    const slot = this.#slots.get(name);
+    return slot !== undefined && slot.id > 0 && this.#wasm !== undefined ? this.#wasm.channel(slot.id).epoch : '';
+  }
+
+  /** @internal Starts `name` (acquired, no position yet) from another engine's position (shared connection). */
+  _setPosition(name: string, offset: number, epoch: string): void {
+    const slot = this.#slots.get(name);
+    if (slot !== undefined) this.#whenLoaded(() => slot.id > 0 && this.#wasm!.setPosition(slot.id, offset, epoch));
+  }
+
+  /**
+   * @internal The page's visibility and network as a SharedWorker's client learns them from its tabs (a worker
+   * has no document): visible while any tab is, so hiddenCloseMs runs only once every tab is hidden.
+   */
+  _setPage(visible: boolean, online: boolean): void {
+    this.#whenLoaded(() => {
+      this.#wasm!.setPageVisible(visible);
+      this.#wasm!.setOnline(online);
+    });
+  }
+
   /** @internal Resolves once the server has confirmed the subscription on the current connection. */
   _whenSubscribed(name: string): Promise<void> {
     const slot = this.#slots.get(name);
@@ -682,6 +749,19 @@ export class TidewireClient {
     wasm.setReconnectPolicy(p.reconnectBaseMs ?? -1, p.reconnectCapMs ?? -1, p.maxReconnectAttempts ?? -1);
   }
 
+  // persistOutbox ------------------------------------------------------------------------------------
+
+  #loadPersistedOutbox(): Promise<StoredSend[]> {
+    const url = this.options.url;
+    const key = this.options.persistOutbox;
+    const scope = `${typeof url === 'function' ? 'url-provider' : (urlKey(url) as string)} ${typeof key === 'object' ? key.key : ''}`;
+    // A failed import fails `ready` like a failed module load (reported as module_load_failed, retried on next use).
+    return import('./persistent_outbox.js').then(({ PersistentOutbox }) => {
+      this.#persist = new PersistentOutbox(scope, { Error: TidewireError, codes: ErrorCode, report: (e) => this.#emitError(e) });
+      return this.#persist.load();
+    });
+  }
+
   /** Rejects with the engine's status when `r` failed; true then. */
   #failed(r: WasmResult, reject: (e: TidewireError) => void): boolean {
     if (r.status === this.#module!.EngineStatus.ok) return false;
@@ -715,7 +795,7 @@ export class TidewireClient {
     }
   }
 
-  #attach(module: TidewireModule): void {
+  #attach(module: TidewireModule, restored: readonly StoredSend[] = []): void {
     this.#module = module;
     if (this.#closed || this.#wasm !== undefined) return;
     const o = this.options;
@@ -724,6 +804,15 @@ export class TidewireClient {
     this.#wasm = new module.WasmClient(config, this.#callbacks(module));
     if (typeof o.token === 'string') this.#wasm.setToken(o.token);
     if (this.#policies.length > 0) this.#applyPolicy();
+    // The earlier page's sends go ahead of this page's, in their order; their results go to onOutboxResult.
+    this.#persist?.restore(
+      restored,
+      this.#wasm,
+      (r, channel) => (r.status === module.EngineStatus.ok ? r.id : this.#statusError(r.status, channel)),
+      (ref, ack, request) => (request ? this.#replies : this.#acks).set(ref, ack),
+      this.#outboxResultListeners,
+      (e) => this.#listenerThrew(e),
+    );
     const queued = this.#preload;
     this.#preload = [];
     for (const call of queued) call.run();

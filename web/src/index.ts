@@ -34,6 +34,8 @@ export type {
   Gap,
   MessageHandler,
   OutboxEntry,
+  OutboxResult,
+  RestoredSend,
   SendOptions,
   SendResult,
   StateChange,

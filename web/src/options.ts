@@ -60,6 +60,15 @@ export interface ClientOptions {
   /** Bounds of the queue of sends made while not connected. Defaults 1000 messages / 1 MiB. */
   outboxMaxMessages?: number;
   outboxMaxBytes?: number;
+  /**
+   * Keep sends that are queued or awaiting their ack in IndexedDB, so that they survive a reload or a crash of
+   * the page: the next client with the same `url` (and `key`) resends them with their original ids (the server
+   * drops duplicates), and reports their results through `onOutboxResult()`. Same bounds and TTL as the
+   * in-memory outbox; storage failures (quota) are reported through onError as `outbox_storage_failed`.
+   * `{ key }` names whose sends they are (e.g. the signed-in user's id): a client resends only those stored
+   * under its own key, so that a page signed in as someone else never sends them. Default false.
+   */
+  persistOutbox?: boolean | { key: string };
   /** Log lifecycle events to the console with a `[tidewire]` prefix. Default false. */
   debug?: boolean;
   /**
@@ -120,6 +129,10 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     throw new TypeError(`tidewire: options.authMode must be 'subprotocol' or 'message'`);
   }
   checkTransportOptions(options);
+  const persist = options.persistOutbox;
+  if (persist !== undefined && typeof persist !== 'boolean' && typeof persist?.key !== 'string') {
+    throw new TypeError('tidewire: options.persistOutbox must be true, false or { key: string }');
+  }
   for (const key of NUMERIC_OPTIONS) {
     const v = options[key];
     if (v === undefined) continue;

@@ -1,5 +1,6 @@
 import type { WasmMetrics } from './tidewire_module.mjs';
 import type { ConnectionState, TransportName } from './wire.js';
+import type { TidewireError } from './errors.js';
 
 /** A message delivered to a channel listener. Binary messages carry a Uint8Array payload. */
 export interface ChannelMessage<T = unknown> {
@@ -37,6 +38,31 @@ export interface OutboxEntry {
   inFlight: boolean;
   queuedAtMs: number;
 }
+
+/**
+ * The result of a send made by an earlier page and resent after a reload (`persistOutbox`): its promise is
+ * gone with that page, so client.onOutboxResult() reports it. `error` is set when it failed (`expired`,
+ * `outbox_full`, `timeout`, `cleared` or the server's code).
+ */
+export interface OutboxResult {
+  /** The message's client id, as sent both times. */
+  id: string;
+  channel: string;
+  event: string;
+  /** The payload as sent (a Uint8Array for a binary send). */
+  payload: unknown;
+  /** Date.now() when the earlier page sent it. */
+  queuedAtMs: number;
+  ok: boolean;
+  /** The server's offset when ok (a publish). */
+  offset?: number;
+  /** The reply's data when ok (a request sent with `persist`, e.g. a chat message: `event` is its type). */
+  data?: unknown;
+  error?: TidewireError;
+}
+
+/** A send of an earlier page being resent (`persistOutbox`), not settled yet: client.getRestoredSends(). */
+export type RestoredSend = Omit<OutboxResult, 'ok' | 'offset' | 'error'>;
 
 export type MessageHandler<T = unknown> = (message: ChannelMessage<T>) => void;
 

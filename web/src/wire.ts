@@ -51,6 +51,7 @@ export const ErrorCode = {
   // client-side
   invalidArgument: 'invalid_argument',
   outboxFull: 'outbox_full',
+  outboxStorage: 'outbox_storage_failed',  // persistOutbox: IndexedDB refused a write (quota) or is missing
   authFailed: 'auth_failed',
   tokenProvider: 'token_provider_failed',
   urlProvider: 'url_provider_failed',

@@ -1,6 +1,7 @@
 // Real-browser helpers: Debian's Chromium driven by playwright-core (no browser downloads here).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -85,4 +86,40 @@ export async function withFailureScreenshots(pages, name, fn) {
     }
     throw e;
   }
+}
+
+/**
+ * A static dir for `tidewire-server --static-dir`: a copy of build/site/tidewire/ (assembled first) and `pages`
+ * ({ 'name.html': html }). The server serves the pages itself, so they load /tidewire/index.js like any app (a
+ * page fulfilled by page.route would count as a public address for Chromium's local network access checks,
+ * which then block its WebSocket to 127.0.0.1). Remove the dir (rmSync, recursive) when done.
+ */
+export function pageSite(pages, prefix = 'tidewire-site-') {
+  assembleSite();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cpSync(join(siteDir, 'tidewire'), join(dir, 'tidewire'), { recursive: true });
+  for (const [name, html] of Object.entries(pages)) writeFileSync(join(dir, name), html);
+  return dir;
+}
+
+/**
+ * Collects a page's uncaught exceptions and console errors into `problems`, except console errors matching
+ * `allowed` (what the test causes on purpose: refused connections, aborted fetches).
+ */
+export function watchPageExcept(page, label, allowed, problems) {
+  page.on('pageerror', (e) => problems.push(`${label}: uncaught ${e.stack ?? e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !allowed.test(m.text())) problems.push(`${label}: console.error: ${m.text()}`);
+  });
+  return problems;
+}
+
+/** The two ways tabs share a connection (createSharedClient): a SharedWorker, or leader election without one. */
+export const SHARE_MODES = ['SharedWorker', 'leader election'];
+
+/** A browser context in `mode`: for leader election, SharedWorker is removed before any page script runs. */
+export async function shareModeContext(browser, mode) {
+  const context = await browser.newContext();
+  if (mode === 'leader election') await context.addInitScript(() => delete window.SharedWorker);
+  return context;
 }

@@ -269,6 +269,36 @@ TEST_F(EngineTest, AFullOutboxRefusesNewSends) {
   EXPECT_EQ(engine->publish("a", "", "1", r), Status::kInvalidEvent);
 }
 
+// A persisted outbox resends a message of an earlier page with the client id it had then (the server's dedupe
+// key); an id longer than the protocol allows is refused before anything is queued.
+TEST_F(EngineTest, PublishWithAGivenIdSendsThatIdAndRefusesTooLongOnes) {
+  std::uint32_t id = 0, r1 = 0, r2 = 0, r3 = 0;
+  engine->subscribe("a", id);
+  ASSERT_EQ(engine->publish("a", "e", "1", r1, 0, "earlier-page-7"), Status::kOk);
+  ASSERT_EQ(engine->publish_binary("a", "e", "xy", r2, 0, "earlier-page-8"), Status::kOk);
+  EXPECT_EQ(engine->publish("a", "e", "3", r3, 0, std::string(65, 'x')), Status::kInvalidId);
+  EXPECT_EQ(engine->publish_binary("a", "e", "3", r3, 0, std::string(65, 'x')), Status::kInvalidId);
+  EXPECT_EQ(engine->outbox_size(), 2u);
+  accept();
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1],
+            R"({"type":"channel_message","channel":"a","event":"e","id":"earlier-page-7","ref":"p1","payload":1})");
+  ASSERT_EQ(transport.sent_binary.size(), 1u);
+  EXPECT_NE(transport.sent_binary[0].find("earlier-page-8"), std::string::npos);
+}
+
+// A tab taking over a shared connection starts its channels where the previous engine was: the subscribe asks
+// for recovery from that position; a channel that has its own position keeps it.
+TEST_F(EngineTest, SetPositionMakesTheFirstSubscribeRecover) {
+  std::uint32_t id = 0;
+  engine->subscribe("a", id);
+  engine->set_position(id, 41, "e1");
+  engine->set_position(id, 7, "e0");  // ignored: it has a position
+  accept();
+  ASSERT_FALSE(transport.sent.empty());
+  EXPECT_NE(transport.sent[0].find(R"("since":{"offset":41,"epoch":"e1"})"), std::string::npos) << transport.sent[0];
+}
+
 TEST_F(EngineTest, ServerErrorForAPublishIsReportedAsAFailedAck) {
   std::uint32_t id = 0, r = 0;
   engine->subscribe("a", id);

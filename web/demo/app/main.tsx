@@ -89,7 +89,8 @@ function App() {
         // One client per signed-in user: the provider creates it once and closes it on sign-out (unmount).
         <RealtimeProvider
           key={session.name}
-          options={{ url: wsUrl(), token: async () => (await fetchToken(session.name)).token }}
+          // persistOutbox: sends survive a reload (issue #18), kept per signed-in user.
+          options={{ url: wsUrl(), token: async () => (await fetchToken(session.name)).token, persistOutbox: { key: session.name } }}
         >
           <Workspace session={session} onSignOut={() => setSession(null)} />
         </RealtimeProvider>
