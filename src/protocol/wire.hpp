@@ -140,6 +140,10 @@ inline constexpr std::string_view kPollPath = "/poll";  // GET: one JSON batch, 
 inline constexpr std::string_view kSendPath = "/send";  // POST: '\n'-separated messages
 inline constexpr std::string_view kSessionParam = "session";
 inline constexpr std::string_view kAckParam = "ack";
+// Binary frames (section 13) on the HTTP transports, carried whole (kind byte included):
+inline constexpr std::string_view kSseBinaryEvent = "binary";   // SSE: `event: binary`, `data:` the frame in base64
+inline constexpr std::string_view kPollBinaryPrefix = "b:";     // a poll line: "b:" then the frame in base64
+inline constexpr std::string_view kBinaryContentType = "application/octet-stream";  // POST: the body is one frame
 inline constexpr std::uint32_t kSessionTimeoutMs = 30000;  // a session without a stream or poll ends after this
 inline constexpr std::uint32_t kPollTimeoutMs = 25000;     // a poll with nothing to return answers after this
 // HTTP error codes (the `error` of a JSON error body).

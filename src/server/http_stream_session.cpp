@@ -55,6 +55,12 @@ void HttpStreamSession::on_text(std::string_view body) {
   handler_.on_text(conn_, *this, body);
 }
 
+void HttpStreamSession::on_binary(std::string_view frame) {
+  std::lock_guard<std::mutex> lock(handler_mutex_);
+  if (!opened_ || conn_.closed) return;
+  handler_.on_binary(conn_, *this, frame);
+}
+
 bool HttpStreamSession::acknowledge(std::uint64_t ack) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (ack > sent_seq_) return false;
@@ -172,10 +178,9 @@ void HttpStreamSession::finish() {
 void HttpStreamSession::send(std::string message) { enqueue(std::make_shared<const std::string>(std::move(message))); }
 
 void HttpStreamSession::deliver(const SharedFrame& message) {
-  Metrics& m = handler_.metrics();
-  // A binary broadcast (PROTOCOL.md section 13) cannot travel in a text stream: not delivered on HTTP sessions.
-  if (!message->empty() && static_cast<unsigned char>((*message)[0]) == 0x01) return Metrics::add(m.drops);
-  Metrics::add(m.deliveries);
+  // A binary broadcast (PROTOCOL.md section 13) is queued like any other message; the transport writes it in
+  // base64 (HttpTransport::sse_events, poll_body).
+  Metrics::add(handler_.metrics().deliveries);
   enqueue(message);
 }
 

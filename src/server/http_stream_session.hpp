@@ -78,6 +78,8 @@ class HttpStreamSession : public SessionSink,
   void open(const JwtClaims& claims);
   // A POST body: '\n'-separated messages, handled in order as a WebSocket text frame would be.
   void on_text(std::string_view body);
+  // A POST body of application/octet-stream: one frame, handled as a WebSocket binary frame would be.
+  void on_binary(std::string_view frame);
   // Drops the messages up to `ack`. False (nothing dropped) when `ack` is past the last message sent.
   bool acknowledge(std::uint64_t ack);
   // The last sequence number handed to any waiter (what a client may acknowledge).

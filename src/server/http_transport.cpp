@@ -1,6 +1,7 @@
 #include "server/http_transport.hpp"
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <optional>
@@ -72,6 +73,33 @@ std::string_view bearer_token(std::string_view header) {
   while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
   while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
   return header;
+}
+
+// A binary frame (section 13: its first byte is 0x01) rather than a JSON message.
+bool is_binary_frame(const SharedFrame& frame) {
+  return !frame->empty() && static_cast<unsigned char>((*frame)[0]) == 0x01;
+}
+
+// Standard base64 (RFC 4648 section 4, with padding, no line breaks): what atob() and Buffer read.
+void append_base64(std::string& out, std::string_view bytes) {
+  const std::size_t at = out.size();
+  out.resize(at + 4 * ((bytes.size() + 2) / 3) + 1);  // EVP_EncodeBlock writes a terminating NUL
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(&out[at]),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(at + static_cast<std::size_t>(n));
+}
+
+// The media type of a Content-Type header (before any parameter), compared case-insensitively.
+bool media_type_is(std::string_view header, std::string_view type) {
+  header = header.substr(0, header.find(';'));
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  if (header.size() != type.size()) return false;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    const char c = header[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != type[i]) return false;
+  }
+  return true;
 }
 
 std::string close_json(const HttpStreamSession::CloseInfo& close) {
@@ -228,15 +256,20 @@ HttpTransportResult HttpTransport::send(const HttpTransportRequest& request, std
     return respond(error_reply(413, hterr::kMessageTooLarge,
                                "the body is larger than limits.maxMessageBytes (" +
                                    std::to_string(handler_.limits().max_message_bytes) + " bytes); send less at once"));
-  // Every line must be JSON before any is handled, so a bad body is refused as a whole with a status.
-  bool bad = false;
-  protocol::for_each_message(request.body, [&](std::string_view text) {
-    if (!bad && !nlohmann::json::accept(text)) bad = true;
-  });
-  if (bad)
-    return respond(error_reply(400, hterr::kBadJson,
-                               "every non-empty line of the body must be one JSON message; nothing was handled"));
-  session->on_text(request.body);
+  if (media_type_is(request.content_type, ht::kBinaryContentType)) {
+    // One binary frame (section 13), handled as a binary WebSocket frame: its errors and acks come on the stream.
+    session->on_binary(request.body);
+  } else {
+    // Every line must be JSON before any is handled, so a bad body is refused as a whole with a status.
+    bool bad = false;
+    protocol::for_each_message(request.body, [&](std::string_view text) {
+      if (!bad && !nlohmann::json::accept(text)) bad = true;
+    });
+    if (bad)
+      return respond(error_reply(400, hterr::kBadJson,
+                                 "every non-empty line of the body must be one JSON message; nothing was handled"));
+    session->on_text(request.body);
+  }
   // The client is done with the session (it closed its "socket"): end it now rather than after the timeout,
   // which would hold one of the user's connection slots meanwhile.
   if (has_param(query, "close")) session->finish();
@@ -269,13 +302,31 @@ std::string HttpTransport::sse_open_event(const std::string& session_id, std::ui
 
 std::string HttpTransport::sse_events(const HttpStreamSession::Batch& batch) {
   std::string out;
-  if (!batch.messages.empty()) {
+  // The batch's messages have consecutive sequence numbers ending at last_seq. A run of JSON messages is one
+  // event (its data exactly a WebSocket text frame's batch); a binary frame is an event of its own.
+  std::uint64_t seq = batch.last_seq + 1 - batch.messages.size();
+  const auto& ms = batch.messages;
+  for (std::size_t i = 0; i < ms.size();) {
+    if (is_binary_frame(ms[i])) {
+      out += "event: ";
+      out += ht::kSseBinaryEvent;
+      out += "\nid: ";
+      out += std::to_string(seq);
+      out += "\ndata: ";
+      append_base64(out, *ms[i]);
+      out += "\n\n";
+      ++i;
+      ++seq;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < ms.size() && !is_binary_frame(ms[end])) ++end;
     out += "id: ";
-    out += std::to_string(batch.last_seq);
+    out += std::to_string(seq + (end - i) - 1);
     out += '\n';
-    for (const SharedFrame& m : batch.messages) {
+    for (; i < end; ++i, ++seq) {
       out += "data: ";
-      out += *m;
+      out += *ms[i];
       out += '\n';
     }
     out += '\n';
@@ -292,7 +343,12 @@ std::string HttpTransport::poll_body(const std::string& session_id, const HttpSt
   std::string out = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   for (const SharedFrame& m : batch.messages) {
     out += '\n';
-    out += *m;
+    if (is_binary_frame(m)) {
+      out += ht::kPollBinaryPrefix;  // a JSON message's line starts with '{'
+      append_base64(out, *m);
+    } else {
+      out += *m;
+    }
   }
   return out;
 }

@@ -5,7 +5,8 @@
 //
 //   GET  <path>/sse?session=ID&ack=N    text/event-stream; no session: opens one (first event `open`)
 //   GET  <path>/poll?session=ID&ack=N   NDJSON: {"session","ack","close"?}, then the messages; at once or after a wait
-//   POST <path>/send?session=ID&ack=N   the body: '\n'-separated protocol messages; 204 (&close=1: then end it)
+//   POST <path>/send?session=ID&ack=N   the body: '\n'-separated protocol messages, or with Content-Type
+//                                       application/octet-stream one binary frame; 204 (&close=1: then end it)
 //
 // Every request carries `Authorization: Bearer <jwt>` (never a token in the URL); a session belongs to the user
 // of the token that opened it, and a request with another user's token is refused (403 session_forbidden).
@@ -34,6 +35,7 @@ struct HttpTransportRequest {
   std::string_view method;
   std::string_view target;         // "/ws/poll?session=...&ack=3"
   std::string_view authorization;  // the Authorization header ("" when absent)
+  std::string_view content_type;   // the Content-Type header ("" when absent)
   bool has_origin = false;
   std::string_view origin;
   std::string_view body;
@@ -65,9 +67,12 @@ class HttpTransport {
 
   // The first SSE event of a stream: `event: open` with the session id and the acknowledged sequence number.
   static std::string sse_open_event(const std::string& session_id, std::uint64_t ack);
-  // One SSE event per batch (`id:` the last sequence number, one `data:` line per message), then `event: close`.
+  // One SSE event per run of JSON messages (`id:` the run's last sequence number, one `data:` line per message);
+  // a binary frame is an event of its own (`event: binary`, `id:` its sequence number, `data:` it in base64);
+  // then `event: close`.
   static std::string sse_events(const HttpStreamSession::Batch& batch);
-  // A poll response's body (application/x-ndjson): the header line, then one line per message.
+  // A poll response's body (application/x-ndjson): the header line, then one line per message (a binary frame:
+  // "b:" and the frame in base64).
   static std::string poll_body(const std::string& session_id, const HttpStreamSession::Batch& batch);
   // The SSE comment that keeps an idle stream alive through proxies.
   static constexpr std::string_view kSseHeartbeat = ": hb\n\n";

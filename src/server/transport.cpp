@@ -544,6 +544,7 @@ class HttpSession : public Stoppable, public Flushable, public std::enable_share
     r.method = info.method;
     r.target = info.target;
     r.authorization = sv(req[http::field::authorization]);
+    r.content_type = sv(req[http::field::content_type]);
     r.has_origin = info.has_origin;
     r.origin = info.origin;
     r.body = req.body();

@@ -58,6 +58,41 @@ describe('client transports', () => {
     });
   }
 
+  for (const transport of ['sse', 'polling']) {
+    test(`transports: ['${transport}']: binary payloads both ways, in order with JSON messages`, { timeout: 30_000 }, async () => {
+      const http = createClient({ url: server.wsUrl, token: server.token(`hb-${transport}`), transports: [transport], ...fast });
+      const ws = createClient({ url: server.wsUrl, token: server.token(`wb-${transport}`), transports: ['websocket'], ...fast });
+      const trace = (m) => (m.binary ? `bin:${Buffer.from(m.payload).toString('hex')}` : `json:${m.payload}`);
+      // Bytes no text line could carry (newline, NUL, 0xff, a lone continuation byte), and a large frame.
+      const big = new Uint8Array(3000).map((_, i) => (i * 7) & 0xff);
+      const sendMixed = (c, channel) => Promise.all([
+        c.send(channel, 'e', 1),
+        c.send(channel, 'e', new Uint8Array([0x0a, 0x00, 0xff, 0x80])),
+        c.send(channel, 'e', 3),
+        c.send(channel, 'e', big),
+        c.send(channel, 'e', new Blob(['blob'])),
+        c.send(channel, 'e', 6),
+      ]);
+      const expected = ['json:1', 'bin:0a00ff80', 'json:3', `bin:${Buffer.from(big).toString('hex')}`, `bin:${Buffer.from('blob').toString('hex')}`, 'json:6'];
+      try {
+        for (const [from, to, channel] of [[ws, http, `room:bin-${transport}1`], [http, ws, `room:bin-${transport}2`]]) {
+          const got = [];
+          const ch = to.channel(channel).subscribe();
+          ch.on('*', (m) => got.push(trace(m)));
+          await ch.whenSubscribed();
+          const acks = await sendMixed(from, channel);
+          assert.ok(acks.every((r, i) => r.offset === acks[0].offset + i), 'acked, consecutive offsets');
+          await waitFor(() => got.length >= expected.length, 10_000, `${expected.length} messages (got ${got.length})`);
+          assert.deepEqual(got, expected);
+        }
+        assert.equal(http.getMetrics().transport, transport);
+      } finally {
+        http.close();
+        ws.close();
+      }
+    });
+  }
+
   test('chat rooms and presence over SSE and long polling; first-message auth too', { timeout: 30_000 }, async () => {
     const a = createClient({ url: server.wsUrl, token: server.token('chat-a'), transports: ['sse'], ...fast });
     const b = createClient({ url: server.wsUrl, token: server.token('chat-b'), transports: ['polling'], authMode: 'message', ...fast });

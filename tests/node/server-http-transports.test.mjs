@@ -19,6 +19,44 @@ async function metric(server, name) {
   return m ? Number(m[1]) : NaN;
 }
 
+// A client binary publish frame (section 13): 0x01, channel, event, ref, id as str8, then the payload.
+function binaryPublish({ channel, event, ref = '', id = '', payload }) {
+  const str8 = (t) => Buffer.concat([Buffer.from([Buffer.byteLength(t)]), Buffer.from(t)]);
+  return Buffer.concat([Buffer.from([1]), str8(channel), str8(event), str8(ref), str8(id), payload]);
+}
+
+// A server binary channel message: 0x01, channel, event as str8, offset and ts u64, from and epoch as str8, payload.
+function decodeBinaryBroadcast(buf) {
+  let pos = 1;
+  const str8 = () => {
+    const n = buf[pos];
+    const t = buf.subarray(pos + 1, pos + 1 + n).toString();
+    pos += 1 + n;
+    return t;
+  };
+  const channel = str8();
+  const event = str8();
+  const offset = Number(buf.readBigUInt64LE(pos));
+  pos += 16;
+  const from = str8();
+  str8(); // epoch
+  return { channel, event, offset, from, payload: Buffer.from(buf.subarray(pos)) };
+}
+
+// A channel's messages as compact strings: `json:<payload.i>@offset` or `bin:<payload hex>@offset`.
+function channelTrace(c, channel) {
+  const out = [];
+  for (const m of c.received) {
+    if (m.binary) {
+      const b = decodeBinaryBroadcast(m.binary);
+      if (b.channel === channel) out.push(`bin:${b.payload.toString('hex')}@${b.offset}:${b.from}`);
+    } else if (m.type === 'channel_message' && m.channel === channel) {
+      out.push(`json:${m.payload.i}@${m.offset}:${m.from}`);
+    }
+  }
+  return out;
+}
+
 // Sends raw bytes on a TCP connection and resolves with what the server answered until it closed.
 function rawHttp(port, chunks, { gapMs = 0 } = {}) {
   return new Promise((resolve, reject) => {
@@ -76,6 +114,90 @@ describe('HTTP transports: SSE and long polling', () => {
     const pongs = [await h.next((m) => m.ref === 'a'), await h.next((m) => m.ref === 'b')];
     assert.deepEqual(pongs.map((p) => p.type), ['pong', 'pong']);
     s.drop();
+    await ws.close();
+  });
+
+  test('binary frames: a WebSocket binary publication reaches an SSE and a poll session, in order, nothing dropped', async () => {
+    const ws = await connectAuthed(server, 'binws');
+    const sse = new HttpSessionClient(server.httpUrl, server.token('binsse'));
+    const stream = sse.openStream();
+    await stream.opened;
+    await sse.send({ type: 'subscribe', channel: 'bin1', ref: 's' });
+    await sse.next((m) => m.type === 'subscribed');
+    const poller = new HttpSessionClient(server.httpUrl, server.token('binpoll'));
+    await poller.poll();
+    await poller.send({ type: 'subscribe', channel: 'bin1', ref: 's' });
+    await poller.poll();
+    assert.ok(poller.received.some((m) => m.type === 'subscribed'));
+    const drops = await metric(server, 'tidewire_drops_total');
+
+    // Bytes a text line could not carry: newlines, NUL, 0xff, a lone UTF-8 continuation byte.
+    const payload = Buffer.from([0x00, 0x0a, 0x0d, 0xff, 0x80, 0x7b, 0x0a]);
+    await ws.publish('bin1', 'e', { i: 0 });
+    ws.send(binaryPublish({ channel: 'bin1', event: 'raw', ref: 'b1', payload }));
+    const ack = await ws.nextOfType('ack', { ref: 'b1' });
+    await ws.publish('bin1', 'e', { i: 2 });
+    const expected = [`json:0@${ack.offset - 1}:binws`, `bin:${payload.toString('hex')}@${ack.offset}:binws`, `json:2@${ack.offset + 1}:binws`];
+
+    await waitFor(() => channelTrace(sse, 'bin1').length >= 3);
+    assert.deepEqual(channelTrace(sse, 'bin1'), expected);
+    for (let i = 0; i < 5 && channelTrace(poller, 'bin1').length < 3; i++) await poller.poll();
+    assert.deepEqual(channelTrace(poller, 'bin1'), expected);
+    // The binary message was a queued message like the others: acknowledged by the next poll, never sent again.
+    const after = await poller.poll();
+    assert.deepEqual(after.body.messages, []);
+    assert.equal(await metric(server, 'tidewire_drops_total'), drops, 'nothing dropped for the HTTP sessions');
+
+    // A stream resumed from before the binary message gets it again, with the same sequence numbers.
+    const replay = new HttpSessionClient(server.httpUrl, server.token('binsse'));
+    replay.session = sse.session;
+    const seqBefore = sse.ack;
+    replay.ack = seqBefore - 2; // the last two sequence numbers: the binary message and the JSON one after it
+    stream.drop();
+    await stream.ended;
+    const resumed = replay.openStream();
+    await resumed.opened;
+    await waitFor(() => replay.received.length >= 2);
+    assert.deepEqual(channelTrace(replay, 'bin1'), expected.slice(1));
+    assert.equal(replay.ack, seqBefore);
+    resumed.drop();
+    await ws.close();
+  });
+
+  test('binary frames: an application/octet-stream POST is published as a binary WebSocket frame would be', async () => {
+    const ws = await connectAuthed(server, 'binsub');
+    await ws.subscribe('bin2');
+    for (const mode of ['sse', 'poll']) {
+      const h = new HttpSessionClient(server.httpUrl, server.token(`binpub-${mode}`));
+      const stream = mode === 'sse' ? h.openStream() : null;
+      if (stream) await stream.opened;
+      else await h.poll();
+      const pollFor = async (pred) => {
+        if (!stream) for (let i = 0; i < 5 && !h.inbox.some(pred); i++) await h.poll();
+        return h.next(pred);
+      };
+      const payload = Buffer.from(`\n${mode}\u0000\xff`, 'latin1');
+      const sent = await h.sendBinary(binaryPublish({ channel: 'bin2', event: 'raw', ref: `r-${mode}`, id: `id-${mode}`, payload }));
+      assert.equal(sent.status, 204);
+      const ack = await pollFor((m) => m.type === 'ack' && m.ref === `r-${mode}`);
+      assert.ok(ack.offset > 0);
+      const got = await ws.next((m) => m.binary && decodeBinaryBroadcast(m.binary).offset === ack.offset);
+      const b = decodeBinaryBroadcast(got.binary);
+      assert.deepEqual([b.channel, b.event, b.from], ['bin2', 'raw', `binpub-${mode}`]);
+      assert.deepEqual(b.payload, payload);
+      // The same id again: deduplicated (the same offset), as on a WebSocket.
+      await h.sendBinary(binaryPublish({ channel: 'bin2', event: 'raw', ref: `r2-${mode}`, id: `id-${mode}`, payload }));
+      assert.equal((await pollFor((m) => m.type === 'ack' && m.ref === `r2-${mode}`)).offset, ack.offset);
+      // A frame the handler cannot read: 204, and its bad_request on the stream or poll (as on a WebSocket).
+      assert.equal((await h.sendBinary(Buffer.from([0x01, 0x05, 0x61]))).status, 204);
+      assert.match((await pollFor((m) => m.type === 'error')).code, /bad_request/);
+      // Over --max-message-bytes (4096): 413 message_too_large, nothing published.
+      const big = await h.sendBinary(binaryPublish({ channel: 'bin2', event: 'raw', ref: 'big', payload: Buffer.alloc(5000, 7) }));
+      assert.equal(big.status, 413);
+      assert.equal(big.body.error, 'message_too_large');
+      stream?.drop();
+    }
+    assert.equal(ws.received.filter((m) => m.binary).length, 2, 'one publication per session: no duplicate, not the oversize one');
     await ws.close();
   });
 

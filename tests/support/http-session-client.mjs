@@ -6,6 +6,9 @@
 //   await h.send({ type: 'subscribe', channel: 'room', ref: 's1' });
 //   const sse = h.openStream();           // resumes the session as an SSE stream (ack = last seen)
 //   await h.next((m) => m.type === 'subscribed');
+//
+// Binary frames (section 13) arrive as { binary: Buffer } (SSE `event: binary`, a poll line "b:" + base64);
+// sendBinary() POSTs one as application/octet-stream.
 import http from 'node:http';
 
 export class HttpSessionClient {
@@ -66,7 +69,8 @@ export class HttpSessionClient {
     if (res.status !== 200) return { status: res.status, body: await res.json() };
     // NDJSON: the header line ({session, ack, close?}), then one message per line.
     const [head, ...lines] = (await res.text()).split('\n');
-    const body = { ...JSON.parse(head), messages: lines.filter(Boolean).map((l) => JSON.parse(l)) };
+    const messages = lines.filter(Boolean).map((l) => (l.startsWith('b:') ? { binary: Buffer.from(l.slice(2), 'base64') } : JSON.parse(l)));
+    const body = { ...JSON.parse(head), messages };
     this.session = body.session;
     if (keep) {
       this.ack = body.ack;
@@ -82,6 +86,15 @@ export class HttpSessionClient {
       : (Array.isArray(messages) ? messages : [messages]).map((m) => JSON.stringify(m)).join('\n');
     const res = await fetch(`${this.base}/send${this.#query(query)}`, {
       method: 'POST', body: text, headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+    });
+    const raw = await res.text();
+    return { status: res.status, body: raw ? JSON.parse(raw) : null };
+  }
+
+  /** POSTs one binary frame (bytes) as application/octet-stream; resolves with { status, body }. */
+  async sendBinary(bytes, { query = {}, contentType = 'application/octet-stream' } = {}) {
+    const res = await fetch(`${this.base}/send${this.#query(query)}`, {
+      method: 'POST', body: bytes, headers: { authorization: `Bearer ${this.token}`, 'content-type': contentType },
     });
     const raw = await res.text();
     return { status: res.status, body: raw ? JSON.parse(raw) : null };
@@ -132,6 +145,9 @@ export class HttpSessionClient {
               resolveOpen(open);
             } else if (event === 'close') {
               this.closed = JSON.parse(data[0]);
+            } else if (event === 'binary') {
+              this.ack = Number(id);
+              this.#deliver([{ binary: Buffer.from(data.join(''), 'base64') }]);
             } else {
               this.ack = Number(id);
               this.#deliver(data.map((d) => JSON.parse(d)));

@@ -1,7 +1,9 @@
 // A WebSocket look-alike over the server's HTTP transports (docs/PROTOCOL.md "HTTP transports"): Server-Sent
 // Events or long polling to receive, POST to send. The wasm engine opens it exactly as it opens a WebSocket
 // (transport_fallback.ts chooses which), so the engine stays transport-agnostic: it sees a socket that opens,
-// carries text frames ('\n'-separated messages, as a WebSocket batch) and closes with a code.
+// carries text frames ('\n'-separated messages, as a WebSocket batch) and binary frames (section 13: binary
+// channel messages, which the server sends in base64 and this socket hands on as ArrayBuffers, or Blobs with
+// binaryType 'blob'), and closes with a code. A binary send is POSTed on its own as application/octet-stream.
 //
 // Why `fetch` with a streaming body and not `EventSource`: the token must travel in the Authorization header
 // (never in the URL, where proxies and servers log it), and EventSource cannot set headers. fetch can, streams
@@ -56,7 +58,7 @@ export class HttpSocket {
   #session: string | undefined;
   #ack = 0;
   #acked = 0;  // the last ack the server has been told
-  #outbox: string[] = [];
+  #outbox: (string | Blob)[] = [];
   #posting = false;
   #closeAfterPost = false;
   #requests = new Set<AbortController>();
@@ -97,11 +99,11 @@ export class HttpSocket {
     for (const l of this.#listeners.get(type) ?? []) l.call(this, event);
   }
 
-  send(data: string | ArrayBufferView | ArrayBuffer): void {
+  send(data: string | ArrayBufferView | ArrayBuffer | Blob): void {
     if (this.readyState !== OPEN) throw new Error('tidewire: HttpSocket is not open');
-    // Binary frames have no place in a text transport: the engine sends them only for binary publishes.
-    // Dropped: its send is not acked and rejects with `timeout` (binary publishes need the WebSocket transport).
-    if (typeof data !== 'string') return;
+    // A binary frame: copied now into a Blob, as a WebSocket copies it (the engine's view is of its own memory),
+    // and POSTed in order with the text around it.
+    if (typeof data !== 'string') return void (this.#outbox.push(new Blob([data as BlobPart])), this.#post());
     // An `auth` message carries the token for the Authorization header: the first opens the session (first-message
     // auth), a later one (an in-band refresh, PROTOCOL.md section 8) also goes to the server as it is.
     if (data.includes('"auth"') && data.includes('"token"')) {
@@ -215,8 +217,35 @@ export class HttpSocket {
   /** `batch`: '\n'-separated messages (a WebSocket text frame's content). */
   #deliver(batch: string, ack: number): void {
     this.#ack = Math.max(this.#ack, ack);
-    if (batch.length > 0) this.#emit('message', { type: 'message', data: batch });
+    if (batch.length > 0) this.#message(batch);
     this.#scheduleAck();
+  }
+
+  #message(data: unknown): void {
+    this.#emit('message', { type: 'message', data });
+  }
+
+  /**
+   * A binary frame given in base64, as a WebSocket's binary message (ArrayBuffer, or Blob per binaryType).
+   * Not base64 (never from a tidewire server): atob throws, and the receive loop closes the socket (1006).
+   */
+  #binary(base64: string): void {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    this.#message(this.binaryType === 'blob' ? new Blob([bytes]) : bytes.buffer);
+  }
+
+  /**
+   * A poll's message lines: split around the binary frames' lines (the prefix, then base64), so the JSON
+   * messages between two of them go as one text frame, in the server's order.
+   */
+  #deliverPolled(body: string, ack: number): void {
+    // Lines end at '\n' only (a JSON message may hold a raw U+2028, which a RegExp's ^ would take for a line end).
+    `\n${body}`.split(new RegExp(`\n${HttpTransport.pollBinaryPrefix}([^\n]*)`)).forEach((part, i) => {
+      if (this.readyState !== OPEN) return;
+      if (i % 2) this.#binary(part);
+      else if (part[1]) this.#message(part.slice(1));
+    });
+    this.#deliver('', ack);
   }
 
   /** SSE never acknowledges by itself: tell the server now and then, so what it keeps for a resume stays small. */
@@ -239,7 +268,7 @@ export class HttpSocket {
     this.#acked = this.#ack;  // this poll carried it
     this.#opened(head.session);
     if (this.readyState !== OPEN) return true;
-    this.#deliver(cut < 0 ? '' : text.slice(cut + 1), head.ack);
+    this.#deliverPolled(cut < 0 ? '' : text.slice(cut + 1), head.ack);
     if (head.close) this.#fail(head.close.code, head.close.reason);
     return true;
   }
@@ -300,7 +329,8 @@ export class HttpSocket {
             this.#fail(c.code, c.reason);
             return true;
           } else if (this.readyState === OPEN) {
-            this.#deliver(data.join('\n'), Number(id));
+            if (event === HttpTransport.sseBinaryEvent) this.#binary(data[0]!);
+            this.#deliver(event === HttpTransport.sseBinaryEvent ? '' : data.join('\n'), Number(id));
           }
           if (this.readyState >= CLOSING) return true;
         }
@@ -312,46 +342,46 @@ export class HttpSocket {
     return this.failure === 'buffered' ? false : this.readyState === OPEN;
   }
 
-  // ---- sending: one POST at a time, in order, everything queued in one body.
+  // ---- sending: one POST at a time, in order: the text messages queued together in one body, a binary frame
+  // in a body of its own (application/octet-stream: its bytes as they are, so the server's size limit is the
+  // WebSocket frame's, with no base64 growth and nothing to decode).
   async #post(force = false): Promise<void> {
     if (this.#posting || this.#session === undefined) return;
     if (this.#outbox.length === 0 && !force) return;
     this.#posting = true;
     clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
-    const batch = this.#outbox.splice(0);
-    const closing = this.#closeAfterPost;
+    // The text messages up to the first binary frame, or that frame alone (first: 0).
+    const first = this.#outbox.findIndex((m) => typeof m !== 'string');
+    const run = this.#outbox.splice(0, first < 0 ? Infinity : first || 1);
+    const body = first ? run.join('\n') : (run[0] as Blob);
+    const closing = this.#closeAfterPost && this.#outbox.length === 0;
     const ack = this.#ack;
     try {
-      for (;;) {
-        try {
-          const controller = abortable();
-          if (!closing) this.#requests.add(controller);
-          const res = await fetch(httpEndpoint(this.url, HttpTransport.sendPath) + this.#query(closing ? 'close=1' : ''), {
-            method: 'POST',
-            body: batch.join('\n'),
-            headers: { ...this.#headers(), 'content-type': 'text/plain' },
-            signal: controller.signal,
-            keepalive: closing,
-          }).finally(() => this.#requests.delete(controller));
-          if (res.status === 204) {
-            this.#acked = Math.max(this.#acked, ack);
-          } else if (!closing) {
-            await this.#refused(res);
-            if (res.status === 413) this.#fail(CloseCode.messageTooBig, 'message too big');
-          }
-          break;
-        } catch {
-          // A network failure: the server may or may not have the messages. The socket closes; the engine
-          // resends what awaits an ack after reconnecting (with client ids, deduplicated by the server).
-          if (!closing && this.readyState === OPEN) this.#fail(CloseCode.abnormal, 'the server cannot be reached');
-          break;
-        }
+      const controller = abortable();
+      if (!closing) this.#requests.add(controller);
+      const res = await fetch(httpEndpoint(this.url, HttpTransport.sendPath) + this.#query(closing ? 'close=1' : ''), {
+        method: 'POST',
+        body,
+        headers: { ...this.#headers(), 'content-type': first ? 'text/plain' : HttpTransport.binaryContentType },
+        signal: controller.signal,
+        keepalive: closing,
+      }).finally(() => this.#requests.delete(controller));
+      if (res.status === 204) {
+        this.#acked = Math.max(this.#acked, ack);
+      } else if (!closing) {
+        await this.#refused(res);
+        if (res.status === 413) this.#fail(CloseCode.messageTooBig, 'message too big');
       }
+    } catch {
+      // A network failure: the server may or may not have the messages. The socket closes; the engine
+      // resends what awaits an ack after reconnecting (with client ids, deduplicated by the server).
+      if (!closing && this.readyState === OPEN) this.#fail(CloseCode.abnormal, 'the server cannot be reached');
     } finally {
       this.#posting = false;
     }
-    if (this.readyState === OPEN && this.#outbox.length > 0) void this.#post();
+    // What is queued (before close(): then the close).
+    if (!closing && (this.readyState === OPEN || this.#closeAfterPost)) void this.#post(this.#closeAfterPost);
   }
 
   #fail(code: number, reason: string, failure?: HttpSocket['failure']): void {

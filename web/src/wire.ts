@@ -116,6 +116,12 @@ export const HttpTransport = {
   ssePath: '/sse',
   pollPath: '/poll',
   sendPath: '/send',
+  /** Binary frames (section 13), whole, kind byte included: an SSE event of this type, its data the frame in base64; */
+  sseBinaryEvent: 'binary',
+  /** a poll line starting with this, then the frame in base64 (a JSON message's line starts with '{'); */
+  pollBinaryPrefix: 'b:',
+  /** a POST to sendPath with this Content-Type, the body one frame as it is. */
+  binaryContentType: 'application/octet-stream',
   /** A dropped stream or failed poll is resumed (same session) for this long; then the socket closes (1006). */
   resumeWindowMs: 20000,
   resumeRetryMs: 250,

@@ -104,6 +104,47 @@ TEST_F(HttpTransportTest, UnacknowledgedMessagesAreSentAgainAcknowledgedOnesNeve
   EXPECT_EQ(code(bad), "bad_ack");
 }
 
+TEST_F(HttpTransportTest, BinaryFramesTravelInBase64BesideTheJsonMessages) {
+  HttpStreamSession::Batch batch;
+  batch.messages = {std::make_shared<const std::string>("{\"n\":1}"),
+                    std::make_shared<const std::string>(std::string("\x01" "abc", 4)),
+                    std::make_shared<const std::string>("{\"n\":2}"),
+                    std::make_shared<const std::string>("{\"n\":3}")};
+  batch.last_seq = 8;  // the messages are 5, 6, 7, 8
+  // SSE: a run of JSON messages is one event (id: its last), a binary frame an event of its own.
+  EXPECT_EQ(HttpTransport::sse_events(batch),
+            "id: 5\ndata: {\"n\":1}\n\n"
+            "event: binary\nid: 6\ndata: AWFiYw==\n\n"
+            "id: 8\ndata: {\"n\":2}\ndata: {\"n\":3}\n\n");
+  // Poll: one line per message, a binary frame's line "b:" and its base64.
+  EXPECT_EQ(HttpTransport::poll_body("s-x", batch),
+            "{\"ack\":8,\"session\":\"s-x\"}\n{\"n\":1}\nb:AWFiYw==\n{\"n\":2}\n{\"n\":3}");
+}
+
+TEST_F(HttpTransportTest, AnOctetStreamBodyIsOneBinaryFrame) {
+  auto s = request("GET", "/ws/poll", bearer("carol")).session;
+  s->attach({}, &waiter_a, nullptr, 0);
+  s->take(&waiter_a);  // auth_success
+  HttpTransportRequest r;
+  r.method = "POST";
+  const std::string target = "/ws/send?session=" + s->id();
+  r.target = target;
+  const std::string auth = bearer("carol");
+  r.authorization = auth;
+  r.content_type = "Application/Octet-Stream; charset=binary";
+  const std::string frame = std::string("\x07", 1);  // an unknown kind byte: the handler's bad_request
+  r.body = frame;
+  EXPECT_EQ(transport.handle(r, ioc).reply.status, 204u);
+  const auto got = s->take(&waiter_a);
+  ASSERT_EQ(got.messages.size(), 1u);
+  EXPECT_EQ(parsed(got)[0]["code"], "bad_request");
+  // Not JSON, yet no bad_json: the body was not read as text.
+  r.body = std::string(5000, '\x01');  // over maxMessageBytes (4096): refused before the handler
+  const auto big = transport.handle(r, ioc);
+  EXPECT_EQ(big.reply.status, 413u);
+  EXPECT_EQ(code(big), "message_too_large");
+}
+
 TEST_F(HttpTransportTest, HostileRequestsGetAStatusAndACode) {
   auto s = request("GET", "/ws/poll", bearer("carol")).session;
   const std::string send = "/ws/send?session=" + s->id();
