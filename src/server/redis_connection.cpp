@@ -14,7 +14,7 @@ namespace tidewire::server {
 namespace net = boost::asio;
 
 RedisConnection::RedisConnection(net::io_context& ioc, RedisAddress address)
-    : ioc_(ioc), address_(std::move(address)), socket_(ioc), retry_(ioc) {}
+    : address_(std::move(address)), socket_(ioc), retry_(ioc) {}
 
 RedisConnection::~RedisConnection() { stop(); }
 

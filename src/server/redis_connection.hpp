@@ -60,7 +60,6 @@ class RedisConnection {
   static void on_push(redisAsyncContext* c, void* reply, void* privdata);
   bool send(const std::vector<std::string>& args, void (*fn)(redisAsyncContext*, void*, void*), void* privdata);
 
-  boost::asio::io_context& ioc_;
   RedisAddress address_;
   boost::asio::posix::stream_descriptor socket_;
   boost::asio::steady_timer retry_;
