@@ -49,6 +49,15 @@ void HttpStreamSession::open(const JwtClaims& claims) {
   handler_.on_open(conn_, *this, &claims);
 }
 
+void HttpStreamSession::post(std::function<void()> fn) {
+  boost::asio::post(expiry_timer_.get_executor(), [self = shared_from_this(), fn = std::move(fn)] {
+    guard("http session continuation", [&] {
+      std::lock_guard<std::mutex> lock(self->handler_mutex_);
+      fn();  // checks the connection's `closed` itself
+    });
+  });
+}
+
 void HttpStreamSession::on_text(std::string_view body) {
   std::lock_guard<std::mutex> lock(handler_mutex_);
   if (!opened_ || conn_.closed) return;

@@ -104,6 +104,9 @@ class HttpStreamSession : public SessionSink,
   void close(std::uint16_t code, std::string reason) override;
   std::shared_ptr<Subscriber> subscriber() override { return shared_from_this(); }
   void arm_expiry_timer(std::uint64_t at_ms) override;
+  // A continuation of the handler (an async subscribe: chat membership, a broker join) from another thread: run on
+  // the session's io_context under handler_mutex_, like the session's requests, never inline on the caller.
+  void post(std::function<void()> fn) override;
 
   // Stoppable: the server shuts down. Close 1001 with the retry hint; without a waiter, finish now.
   void stop() override;

@@ -49,6 +49,9 @@ struct World {
     handler = std::make_unique<MessageHandler>(hub, verifier, limits, [this] { return now; });
     ServicesConfig sc;
     sc.db_path = ":memory:";
+    // No service worker threads: chat requests and the chat: subscribe check run at once, on this thread, so a
+    // run is deterministic and nothing outlives it (the sink's default post() runs continuations inline).
+    sc.worker_threads = 0;
     bridge = std::make_unique<ServiceBridge>(hub, *handler, sc, [this] { return now; });
     token = sign_hs256("fuzz-secret", {{"sub", "alice"}, {"exp", static_cast<std::int64_t>(kNowMs / 1000 + 3600)},
                                        {"channels", {"room:*", "chat:*", "user:alice", "s"}}});
