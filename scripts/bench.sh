@@ -34,6 +34,9 @@ echo
 echo "== client throughput in headless Chromium, prebuilt frames, bare CDP pipe (the same clients with the browser's WebSocket)"
 node bench/browser/throughput.mjs --rounds 3 --messages 100000 | tee test-results/bench/browser_throughput.log
 echo
+echo "== a tab attaching to a shared connection: first message after subscribe (issue #18, budget 5 ms median)"
+node --test --test-reporter=spec tests/browser/bench-shared-attach.test.mjs | tee test-results/bench/shared_attach.log
+echo
 echo "== a subscriber over the HTTP transports (SSE, long polling) next to WebSocket (issue #17)"
 node bench/node/http_transports.mjs --rounds 3 --messages 50000 | tee test-results/bench/http_transports.log
 echo
