@@ -1,7 +1,7 @@
 #include "server/broker_redis.hpp"
+#include "server/redis_script_sha.hpp"
 
 #include <hiredis/hiredis.h>
-#include <openssl/sha.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -59,20 +59,13 @@ if epoch == ARGV[2] then from = '(' .. ARGV[3] .. '-0' end
 return {epoch, tonumber(redis.call('HGET', KEYS[1], 'offset')), redis.call('XRANGE', KEYS[2], from, '+')}
 )lua";
 
-std::string sha1_hex(std::string_view text) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  char hex[2 * SHA_DIGEST_LENGTH + 1];
-  for (int i = 0; i < SHA_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-  return std::string(hex, 2 * SHA_DIGEST_LENGTH);
-}
 
 const std::string& publish_sha() {
-  static const std::string sha = sha1_hex(kPublishScript);
+  static const std::string sha = redis_script_sha(kPublishScript);
   return sha;
 }
 const std::string& load_sha() {
-  static const std::string sha = sha1_hex(kLoadScript);
+  static const std::string sha = redis_script_sha(kLoadScript);
   return sha;
 }
 

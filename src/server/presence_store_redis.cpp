@@ -1,7 +1,7 @@
 #include "server/presence_store_redis.hpp"
+#include "server/redis_script_sha.hpp"
 
 #include <hiredis/hiredis.h>
-#include <openssl/sha.h>
 
 #include <boost/asio/post.hpp>
 
@@ -187,25 +187,18 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 0
 )lua";
 
-std::string sha1_hex(std::string_view text) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  char hex[2 * SHA_DIGEST_LENGTH + 1];
-  for (int i = 0; i < SHA_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-  return std::string(hex, 2 * SHA_DIGEST_LENGTH);
-}
 
 struct Script {
   const std::string& text;
   std::string sha;
 };
-Script& join_script() { static Script s{kJoinScript, sha1_hex(kJoinScript)}; return s; }
-Script& leave_script() { static Script s{kLeaveScript, sha1_hex(kLeaveScript)}; return s; }
-Script& refresh_script() { static Script s{kRefreshScript, sha1_hex(kRefreshScript)}; return s; }
-Script& sync_script() { static Script s{kSyncScript, sha1_hex(kSyncScript)}; return s; }
-Script& members_script() { static Script s{kMembersScript, sha1_hex(kMembersScript)}; return s; }
-Script& acquire_script() { static Script s{kAcquireScript, sha1_hex(kAcquireScript)}; return s; }
-Script& cap_refresh_script() { static Script s{kCapRefreshScript, sha1_hex(kCapRefreshScript)}; return s; }
+Script& join_script() { static Script s{kJoinScript, redis_script_sha(kJoinScript)}; return s; }
+Script& leave_script() { static Script s{kLeaveScript, redis_script_sha(kLeaveScript)}; return s; }
+Script& refresh_script() { static Script s{kRefreshScript, redis_script_sha(kRefreshScript)}; return s; }
+Script& sync_script() { static Script s{kSyncScript, redis_script_sha(kSyncScript)}; return s; }
+Script& members_script() { static Script s{kMembersScript, redis_script_sha(kMembersScript)}; return s; }
+Script& acquire_script() { static Script s{kAcquireScript, redis_script_sha(kAcquireScript)}; return s; }
+Script& cap_refresh_script() { static Script s{kCapRefreshScript, redis_script_sha(kCapRefreshScript)}; return s; }
 
 std::string channel_key(std::string_view channel, std::string_view suffix) {
   return "tw:{" + std::string(channel) + "}" + std::string(suffix);
