@@ -877,13 +877,7 @@ void Engine::handle_control(const proto::Envelope& env, const ControlMessage& ms
     if (env.ref.empty()) {
       // Not an answer: the server tells a live subscription it lost part of the stream (several nodes: what this
       // node missed was trimmed before it could read it back). A gap; the subscription itself goes on.
-      if (!msg.recovered && msg.has_reason && ch->subscribed) {
-        ++metrics_.gaps;
-        ch->has_position = true;
-        ch->last_offset = static_cast<std::uint64_t>(msg.offset);
-        ch->epoch = msg.epoch;
-        listener_.on_gap(ch->id, msg.reason);
-      }
+      if (!msg.recovered && msg.has_reason && ch->subscribed) continue_after_gap(msg, *ch);
       return;
     }
     handle_subscribed(msg, *ch);
@@ -961,18 +955,23 @@ void Engine::end_subscription(ChannelEntry& ch, std::string_view code, std::stri
   listener_.on_unsubscribed(ch.id, code, message);
 }
 
+// The server cannot replay what this channel missed (a failed recovery, or a push about a live subscription):
+// continue from the position it gives and say so.
+void Engine::continue_after_gap(const ControlMessage& msg, ChannelEntry& ch) {
+  ++metrics_.gaps;
+  ch.has_position = true;
+  ch.last_offset = static_cast<std::uint64_t>(msg.offset);
+  ch.epoch = msg.epoch;
+  listener_.on_gap(ch.id, msg.has_reason ? std::string_view(msg.reason) : std::string_view("unknown"));
+}
+
 void Engine::handle_subscribed(const ControlMessage& msg, ChannelEntry& ch) {
   ch.subscribed = true;
   const std::string& epoch = msg.epoch;
   const double offset = msg.offset;
   const bool recovered = msg.recovered;
   if (ch.since_sent && !recovered) {
-    // The server cannot replay what this channel missed: continue from its current position and say so.
-    ++metrics_.gaps;
-    ch.has_position = true;
-    ch.last_offset = static_cast<std::uint64_t>(offset);
-    ch.epoch = epoch;
-    listener_.on_gap(ch.id, msg.has_reason ? std::string_view(msg.reason) : std::string_view("unknown"));
+    continue_after_gap(msg, ch);
   } else if (!ch.since_sent) {
     ch.has_position = true;
     ch.last_offset = static_cast<std::uint64_t>(offset);

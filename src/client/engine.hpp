@@ -187,6 +187,7 @@ class Engine {
   // `line` is the raw text (an error's fields go to the caller as they came).
   void handle_control(const protocol::Envelope& env, const ControlMessage& msg, std::string_view line);
   void handle_subscribed(const ControlMessage& msg, ChannelEntry& ch);
+  void continue_after_gap(const ControlMessage& msg, ChannelEntry& ch);
   void deliver_binary(std::string_view frame);
   void deliver_compact(std::string_view frame);  // protocol v2 (docs/PROTOCOL.md section 13.1)
   // The channel a message with this position goes to, having moved the channel's position to it; nullptr when
