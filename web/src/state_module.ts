@@ -208,7 +208,7 @@ export class WasmChatRoom extends StateContainer {
     const h = this.h();
     return this.m.with([clientId, error], (ip, iN, p, n) => this.m.exports.tw_chat_mark_pending(h, ip, iN, p, n) !== 0);
   }
-  /** Removes it: confirmed by the server's message (JSON), or discarded with ''. */
+  /** Removes it: confirmed by the server's message (JSON; added unless already here), or discarded with ''. */
   settlePending(clientId: string, messageJson: string): boolean {
     const h = this.h();
     return this.m.with([clientId, messageJson], (ip, iN, p, n) => this.m.exports.tw_chat_settle_pending(h, ip, iN, p, n) !== 0);
