@@ -130,6 +130,10 @@ export class WasmPresence extends StateContainer {
   clear(): void {
     this.call('clear');
   }
+  /** A new subscription: forgets the old one's diffs; the next full state replaces the members (shown until then). */
+  resubscribed(): void {
+    this.call('resubscribed');
+  }
 }
 
 /** A data-sync collection with optimistic operations keyed by request ref. */
