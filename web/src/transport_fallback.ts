@@ -10,9 +10,10 @@
 // server's recovery replays what the switch missed, and the offsets drop what was already delivered, so the
 // upgrade loses nothing and doubles nothing. Acked sends in flight are resent with their ids (deduplicated).
 //
-// The HTTP transports' code (http_socket.ts) is a chunk of its own, imported the first time a client falls back
-// to (or is configured for) SSE or long polling: the plain API does not carry it, and a WebSocket never waits on
-// it (http_fallback.ts: HttpSocket, and the UpgradeProbe that tells when WebSocket works again). Until it has loaded, a FallbackSocket on an HTTP transport is CONNECTING (as the HttpSocket would be).
+// The HTTP transports' code is a chunk of its own (http_fallback.ts: HttpSocket, and the UpgradeProbe that tells
+// when WebSocket works again), imported the first time a client falls back to (or is configured for) SSE or long
+// polling: the plain API does not carry it, and a WebSocket never waits on it. Until it has loaded, a
+// FallbackSocket on an HTTP transport is CONNECTING, as the HttpSocket would be.
 import type { HttpSocket, UpgradeProbe } from './http_fallback.js';
 import { CloseCode, TRANSPORT_DEFAULTS, type TransportName } from './wire.js';
 
