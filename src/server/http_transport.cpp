@@ -240,7 +240,7 @@ HttpTransportResult HttpTransport::open_or_resume(const HttpTransportRequest&, s
   if (!ack || *ack > result.session->sent_seq())
     return respond(error_reply(400, hterr::kBadAck, "ack must be a sequence number this session has sent"));
   result.ack = *ack;
-  // On every resume too: a load balancer's stickiness entry for the session stays fresh.
+  // On a resume too: a load balancer that lost its entry for the session (restarted) learns it again.
   result.reply.headers.emplace_back(std::string(ht::kSessionHeader), result.session->id());
   return result;
 }
