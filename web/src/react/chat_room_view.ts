@@ -233,8 +233,8 @@ export function ChatRoomView({
     };
     if (m.status === 'failed') {
       buttons.push(
-        action({ key: 'retry', className: 'tw-button tw-retry', onClick: () => void room.retry(key).catch(() => undefined) }, 'Retry'),
-        action({ key: 'discard', className: 'tw-button tw-discard', onClick: () => room.discard(key) }, 'Discard'),
+        action({ key: 'retry', className: 'tw-button tw-retry', onClick: () => void room.retry(m.clientId ?? '').catch(() => undefined) }, 'Retry'),
+        action({ key: 'discard', className: 'tw-button tw-discard', onClick: () => room.discard(m.clientId ?? '') }, 'Discard'),
       );
     } else if (!unsent) {
       const counts = m.reactions ?? {};
