@@ -84,7 +84,25 @@ export interface RequestOptions extends SendOptions {
   persist?: boolean;
 }
 
+/** The engine's callbacks, and one a remote engine (remote_engine.ts) calls with a message built by its hub. */
+export interface EngineCallbacks extends WasmCallbacks {
+  onChannelMessage(channelId: number, message: ChannelMessage<unknown>): void;
+}
+
 const decoder = new TextDecoder();
+
+/**
+ * The name of the connection this client shares with the other tabs of its origin and user (issue #18), or
+ * undefined when it holds its own: see ClientOptions.shareAcrossTabs.
+ */
+function shareName(o: ResolvedOptions): string | undefined {
+  const g = globalThis as { SharedWorker?: unknown; document?: unknown; navigator?: Navigator };
+  const identity = o.shareKey ?? (typeof o.token === 'function' ? undefined : (o.token ?? ''));
+  if (o.shareAcrossTabs === false || identity === undefined || o.persistOutbox || typeof o.url === 'function') return undefined;
+  if (g.document === undefined || g.navigator?.locks === undefined) return undefined;
+  if (g.SharedWorker === undefined && typeof BroadcastChannel === 'undefined') return undefined;
+  return `tidewire ${JSON.stringify(o.url)} ${identity}`;
+}
 
 export class TidewireClient {
   readonly options: ResolvedOptions;
@@ -119,8 +137,12 @@ export class TidewireClient {
   #persist: PersistentOutbox | undefined;
   #outboxResultListeners = new Set<(result: OutboxResult) => void>();
 
+  // The shared connection's name when this tab shares one (its engine is then remote_engine.ts).
+  readonly #share: string | undefined;
+
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
+    this.#share = shareName(this.options);
     // A list or a function of URLs gets the policy's fragment on each URL it gives (onUrlRequest).
     this.#transportKey = policyUrl(typeof this.options.url === 'string' ? this.options.url : '');
     configureTransports(this.#transportKey, this.options);
@@ -133,7 +155,9 @@ export class TidewireClient {
   get ready(): Promise<void> {
     if (this.#loading === undefined) {
       const restored = this.options.persistOutbox ? this.#loadPersistedOutbox() : undefined;
-      this.#loading = Promise.all([loadModule(), restored]).then(
+      const share = this.#share;
+      const module = share === undefined ? loadModule() : import('./remote_engine.js').then((r) => r.remoteModule(share, this.options));
+      this.#loading = Promise.all([module, restored]).then(
         ([m, sends]) => this.#attach(m, sends ?? []),
         (e: unknown) => {
           this.#loading = undefined;
@@ -169,6 +193,11 @@ export class TidewireClient {
    */
   get graceMs(): number {
     return this.options.graceMs ?? this.#wasm?.config().graceMs ?? loadedModule()?.WasmClient.defaultConfig().graceMs ?? 0;
+  }
+
+  /** True when this tab's connection is shared with the other tabs of its origin and user (shareAcrossTabs). */
+  get sharedAcrossTabs(): boolean {
+    return this.#share !== undefined;
   }
 
   get isConnected(): boolean {
@@ -820,7 +849,7 @@ export class TidewireClient {
   }
 
   // Every callback catches everything: an exception must never unwind through wasm.
-  #callbacks(module: TidewireModule): WasmCallbacks {
+  #callbacks(module: TidewireModule): EngineCallbacks {
     const slotsById = () => this.#slotsById;
     const events = this.#events;
     let frameSeq = -1; // the compact batch whose text frameText holds
@@ -857,6 +886,10 @@ export class TidewireClient {
           binary: true,
         };
         this.#dispatch(slot, message);
+      },
+      onChannelMessage: (channelId, message) => {
+        const slot = slotsById()[channelId];
+        if (slot !== undefined) this.#dispatch(slot, message);
       },
       onGap: (channelId, reason) => {
         const slot = slotsById()[channelId];
