@@ -98,7 +98,7 @@ const decoder = new TextDecoder();
 function shareName(o: ResolvedOptions): string | undefined {
   const g = globalThis as { SharedWorker?: unknown; document?: unknown; navigator?: Navigator };
   const identity = o.shareKey ?? (typeof o.token === 'function' ? undefined : (o.token ?? ''));
-  if (o.shareAcrossTabs === false || identity === undefined || o.persistOutbox || typeof o.url === 'function') return undefined;
+  if (o.shareAcrossTabs === false || identity === undefined || typeof o.url === 'function') return undefined;
   if (g.document === undefined || g.navigator?.locks === undefined) return undefined;
   if (g.SharedWorker === undefined && typeof BroadcastChannel === 'undefined') return undefined;
   return `tidewire ${JSON.stringify(o.url)} ${identity}`;
@@ -281,7 +281,8 @@ export class TidewireClient {
             const wasm = this.#wasm!;
             // persistOutbox: the send goes out under an id of ours, kept in IndexedDB until it is settled.
             const stored = this.#persist?.record(channel, event, data ?? json, ttl);
-            const id = stored?.id ?? '';
+            // `_id`: a shared connection's hub sends a tab's persisted send under the tab's id.
+            const id = stored?.id ?? (options as { _id?: string })._id ?? '';
             const r = data !== undefined ? wasm.publishBinary(channel, event, data, ttl, id) : wasm.publish(channel, event, json, ttl, id);
             if (this.#failed(r, reject)) return;
             if (stored === undefined) {

@@ -257,7 +257,8 @@ export class ConnectionHub {
         const nack = (e: TidewireError) =>
           tab.post({ t: 'ack', key: data.key, ok: false, offset: 0, code: e.code ?? 'internal', message: e.message, details: e.details ? JSON.stringify(e.details) : '' });
         const payload = data.bytes ?? JSON.parse(data.json ?? 'null');
-        c.send(data.channel, data.event, payload, { ttlMs: data.ttlMs }).then(ack, nack);
+        const options = data.id === '' ? { ttlMs: data.ttlMs } : { ttlMs: data.ttlMs, _id: data.id };
+        c.send(data.channel, data.event, payload, options).then(ack, nack);
         return;
       }
       case 'req':

@@ -84,8 +84,9 @@ export interface ClientOptions {
    * In a browser page with SharedWorker (or Web Locks + BroadcastChannel), the tabs of one origin signed in as
    * the same user share one connection (issue #18): a SharedWorker (or the elected leader tab) holds it, and
    * this client's channels, presence, sync and chat run over it. false: this tab gets its own connection.
-   * Default true. Not shared (whatever this says): in Node and workers, with a `url` function, with
-   * `persistOutbox`, and with a token provider but no `shareKey`.
+   * Default true. Not shared (whatever this says): in Node and workers, with a `url` function, and with a
+   * token provider but no `shareKey`. With `persistOutbox`, each tab keeps its own sends in IndexedDB and the
+   * shared connection sends them under their ids.
    */
   shareAcrossTabs?: boolean;
   /**

@@ -8,7 +8,8 @@
 // The synchronous parts of the engine's API are answered here: a channel's references, subscribed and revoked
 // flags and recovery position are mirrored per tab channel; userId, connectionId and the metrics are the hub's
 // as of its last word (metrics() asks it for fresh ones); outboxEntries() lists this tab's sends not yet
-// acknowledged (inFlight unknown: false); clearOutbox() cannot clear other tabs' sends and clears nothing.
+// acknowledged (in flight while the connection is up); clearOutbox() cannot clear other tabs' sends and clears
+// nothing.
 //
 // When a new leader takes over, the tab says hello again, subscribes every channel again from where it was (the
 // server's recovery fills the gap; what the tab already had is dropped by offset) and fails the sends and
@@ -204,12 +205,13 @@ class RemoteEngine {
     this.#post({ t: 'resub', key: channelId });
   }
 
-  publish(channel: string, event: string, json: string, ttlMs: number): WasmResult {
-    return this.#send(channel, event, ttlMs, json, undefined);
+  /** `id`: a persisted send's (persistOutbox), kept so that the server's dedupe sees a resend as one. */
+  publish(channel: string, event: string, json: string, ttlMs: number, id: string): WasmResult {
+    return this.#send(channel, event, ttlMs, id, json, undefined);
   }
 
-  publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number): WasmResult {
-    return this.#send(channel, event, ttlMs, undefined, bytes.slice());
+  publishBinary(channel: string, event: string, bytes: Uint8Array, ttlMs: number, id: string): WasmResult {
+    return this.#send(channel, event, ttlMs, id, undefined, bytes.slice());
   }
 
   request(type: string, body: string, ttlMs: number): WasmResult {
@@ -224,8 +226,10 @@ class RemoteEngine {
     return OK.status;
   }
 
+  /** This tab's sends not acknowledged yet; in flight while the shared connection is up (the hub sends at once). */
   outboxEntries(): WasmOutboxEntry[] {
-    return [...this.#sends.values()];
+    const inFlight = this.#state === 'connected';
+    return [...this.#sends.values()].map((e) => ({ ...e, inFlight }));
   }
 
   clearOutbox(): number {
@@ -297,11 +301,11 @@ class RemoteEngine {
 
   // --- internals ----------------------------------------------------------------------------------------
 
-  #send(channel: string, event: string, ttlMs: number, json: string | undefined, bytes: Uint8Array | undefined): WasmResult {
+  #send(channel: string, event: string, ttlMs: number, id: string, json: string | undefined, bytes: Uint8Array | undefined): WasmResult {
     const key = ++this.#nextRef;
     const size = bytes?.length ?? json!.length;
     this.#sends.set(key, { ref: key, channel, event, bytes: size, binary: bytes !== undefined, inFlight: false, queuedAtMs: Date.now() });
-    this.#post({ t: 'send', key, channel, event, json, bytes, ttlMs });
+    this.#post({ t: 'send', key, channel, event, json, bytes, ttlMs, id });
     return { id: key, status: OK.status };
   }
 

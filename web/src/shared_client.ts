@@ -5,7 +5,7 @@
 // or, where SharedWorker is missing, the tab elected leader (tab_leader.ts).
 //
 // Unlike createClient, which quietly gives a per-tab client when it cannot share, createSharedClient refuses
-// options that cannot be shared (a url function, persistOutbox, a token provider without shareKey) with a
+// options that cannot be shared (a url function, a token provider without shareKey) with a
 // TypeError that says what to do; where the browser cannot share, it still gives a per-tab client.
 import { createClient, type TidewireClient } from './client.js';
 import { resolveOptions, type ClientOptions } from './options.js';
@@ -24,9 +24,6 @@ export type TabClient = TidewireClient;
 export function createSharedClient(options: SharedClientOptions): TidewireClient {
   const resolved = resolveOptions(options);
   if (resolved.shareAcrossTabs !== false) {
-    if (resolved.persistOutbox) {
-      throw new TypeError('tidewire: createSharedClient does not take persistOutbox (a persisted outbox is per tab); use createClient with persistOutbox, or drop it to share');
-    }
     if (typeof resolved.url === 'function') {
       throw new TypeError('tidewire: createSharedClient: options.url must be a URL or a list of URLs (a function cannot reach the shared connection)');
     }

@@ -34,8 +34,8 @@ export type TabMessage =
   | { t: 'unsub'; key: number }
   /** Subscribe again a channel whose subscription the server ended. */
   | { t: 'resub'; key: number }
-  /** A JSON payload as its text, or a binary one as bytes. */
-  | { t: 'send'; key: number; channel: string; event: string; json?: string; bytes?: Uint8Array; ttlMs: number }
+  /** A JSON payload as its text, or a binary one as bytes; `id`: a persisted send's id ('' for none). */
+  | { t: 'send'; key: number; channel: string; event: string; json?: string; bytes?: Uint8Array; ttlMs: number; id: string }
   /** client.request() (an RPC of docs/PROTOCOL.md sections 10-12), answered by `reply`. */
   | { t: 'req'; key: number; type: string; body: string; ttlMs: number }
   | { t: 'notify'; type: string; body: string }
