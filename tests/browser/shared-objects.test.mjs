@@ -3,7 +3,8 @@
 // they do over a tab's own connection. Real Chromium against the real server, with a SharedWorker and in the
 // leader-election mode (SharedWorker removed before the page loads):
 // - the default client shares (two tabs: one server connection); `shareAcrossTabs: false` does not; in Node
-//   the client is the plain one;
+//   the client is the plain one; an app bundle that left shared_worker.js behind falls back to leader election
+//   and still shares;
 // - presence from three tabs of one user is one member on one connection: a tab's update updates it, diffs reach
 //   every tab, and it leaves only when the last tab's presence leaves (a closed tab's presence goes with it);
 // - a SyncCollection and a ChatRoom used from two tabs over one connection see each other's changes.
@@ -12,7 +13,8 @@
 //
 // Needs build/native/src/server/tidewire-server (or TIDEWIRE_SERVER_BIN), web/dist and /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startServer } from '../node/helpers/server.mjs';
@@ -22,13 +24,13 @@ import { waitFor } from '../support/wait.mjs';
 
 const skip = browserSkipReason();
 
-// `?user=…[&share=0]`: the default client, as an app gets it.
+// `?user=…[&share=0][&lib=…]`: the default client, as an app gets it (`lib`: where tidewire is served from).
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>shared objects test</title><link rel="icon" href="data:,"></head>
 <body>
 <script type="module">
-  import { createClient } from '/tidewire/index.js';
   const params = new URLSearchParams(location.search);
+  const { createClient } = await import(params.get('lib') ?? '/tidewire/index.js');
   const user = params.get('user');
   const client = createClient({
     url: 'ws://' + location.host + '/ws',
@@ -71,6 +73,9 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
 
   before(async () => {
     staticDir = pageSite({ 'objects.html': PAGE }, 'tidewire-shared-objects-');
+    // tidewire as an app's bundler may serve it: without the worker's file.
+    cpSync(join(staticDir, 'tidewire'), join(staticDir, 'bundled'), { recursive: true });
+    rmSync(join(staticDir, 'bundled', 'shared_worker.js'));
     server = await startServer({ args: ['--static-dir', staticDir, '--dev-tokens', '--presence-grace-ms', '0'] });
     browser = await launchChromium();
   });
@@ -116,6 +121,26 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
       await context.close();
     }
   });
+
+  if (mode === 'SharedWorker') {
+    test('without shared_worker.js the tabs elect a leader and still share', { timeout: 30000 }, async () => {
+      await noConnections(server);
+      const context = await shareModeContext(browser, mode);
+      const problems = [];
+      try {
+        const tabs = await openTabs(context, { user: 'erin', lib: '/bundled/index.js' }, 3, problems);
+        for (const page of tabs) await subscribe(page, `room:fallback-${slug}`);
+        assert.equal(await connections(server), 1, 'three tabs hold one connection');
+        const sent = await tabs[2].evaluate(async (name) => (await window.tw.client.send(name, 'n', 1)).offset, `room:fallback-${slug}`);
+        assert.equal(sent, 1);
+        for (const page of tabs) assert.deepEqual(await page.evaluate(() => window.tw.errors), []);
+        // The worker's missing file is the one failed request (a 404), reported once per tab.
+        assert.deepEqual(problems.flat().filter((p) => !/404|shared_worker/.test(p)), []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
 
   test('presence of three tabs is one member, which leaves with the last tab', { timeout: 30000 }, async () => {
     const channel = `room:presence-${slug}`;

@@ -104,6 +104,10 @@ class RemoteEngine {
   #hello: () => TabMessage;
   // Messages waiting for the tab's lock: the hub must not hear of the tab before the tab holds it.
   #unsent: TabMessage[] | undefined = [];
+  // Posted to a SharedWorker that has not answered yet (posted again to a leader if the worker fails to load).
+  #early: TabMessage[] | undefined;
+  // After the worker failed to load: messages waiting for the leader's hub to be known.
+  #waitingHub: TabMessage[] | undefined;
   #pageListener = (): void => this.#post({ t: 'page', ...page() });
 
   constructor(name: string, options: ResolvedOptions, config: WasmClientConfig, callbacks: EngineCallbacks) {
@@ -114,12 +118,20 @@ class RemoteEngine {
     const SharedWorkerClass = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
     if (SharedWorkerClass !== undefined) {
       // The worker sits next to this chunk in web/dist (its own entry). Bundlers that rewrite
-      // `new SharedWorker(new URL(…))` want static options; the name here is not, so the call stays plain.
-      const port = new SharedWorkerClass(new URL('./shared_worker.js', import.meta.url), { type: 'module', name }).port;
+      // `new SharedWorker(new URL(…))` want static options; the name here is not, so the call stays plain. An
+      // app bundle that left shared_worker.js behind gets a worker that fails to load: then the tabs elect a
+      // leader instead, and what was posted to the worker goes to the leader.
+      const worker = new SharedWorkerClass(new URL('./shared_worker.js', import.meta.url), { type: 'module', name });
+      const port = worker.port;
+      this.#early = [];
+      worker.addEventListener('error', () => this.#fallBack(name, tab, locks));
       this.#link = {
         post: (m) => port.postMessage(m),
         listen: (onMessage) => {
-          port.onmessage = (e: MessageEvent<WorkerMessage>) => onMessage(e.data);
+          port.onmessage = (e: MessageEvent<WorkerMessage>) => {
+            this.#early = undefined; // the worker runs
+            onMessage(e.data);
+          };
           port.start();
         },
       };
@@ -151,8 +163,12 @@ class RemoteEngine {
     void locks.request(tab, () => {
       const unsent = this.#unsent ?? [];
       this.#unsent = undefined;
-      this.#link.post(this.#hello());
-      for (const m of unsent) this.#link.post(m);
+      if (this.#waitingHub !== undefined) {
+        this.#waitingHub.push(...unsent); // the worker failed already: they go to the leader once it is known
+      } else {
+        this.#link.post(this.#hello());
+        for (const m of unsent) this.#post(m);
+      }
       if (this.#closed) return undefined; // closed before the grant: its `bye` went with the rest
       return new Promise<void>((release) => (this.#releaseLock = release));
     });
@@ -291,8 +307,8 @@ class RemoteEngine {
 
   delete(): void {
     if (this.#closed) return;
-    this.#post({ t: 'bye' });
     this.#closed = true;
+    this.#post({ t: 'bye' });
     this.#releaseLock();
     if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.#pageListener);
     removeEventListener('online', this.#pageListener);
@@ -317,15 +333,41 @@ class RemoteEngine {
   }
 
   #post(message: TabMessage): void {
-    if (this.#closed) return;
+    if (this.#closed && message.t !== 'bye') return;
     if (this.#unsent !== undefined) this.#unsent.push(message);
-    else this.#link.post(message);
+    else if (this.#waitingHub !== undefined) this.#waitingHub.push(message);
+    else {
+      this.#early?.push(message);
+      this.#link.post(message);
+    }
+  }
+
+  // The SharedWorker did not load (an app bundle without shared_worker.js): elect a leader instead, and once a
+  // hub is known, say hello to it and post what the worker never read.
+  #fallBack(name: string, tab: string, locks: LockManager): void {
+    if (this.#early === undefined || this.#closed) return;
+    this.#waitingHub = this.#early;
+    this.#early = undefined;
+    console.warn('[tidewire] the shared worker (shared_worker.js next to tidewire\'s chunks) did not load; the tabs elect a leader to share the connection instead');
+    this.#link = new LeaderLink(name, tab, locks, true);
+    this.#link.listen(
+      (m) => this.#onMessage(m),
+      () => this.#newHub(),
+    );
   }
 
   // A new leader holds the connection: say hello again, subscribe every channel again from where it was, and
   // fail the sends and requests the old one may not have made (their answers are gone with it).
   #newHub(): void {
     if (this.#closed || this.#unsent !== undefined) return; // the hello after the lock grant goes to the new hub
+    const waiting = this.#waitingHub;
+    if (waiting !== undefined) {
+      // The first hub after a failed worker: nothing was lost, everything goes to it.
+      this.#waitingHub = undefined;
+      this.#link.post(this.#hello());
+      for (const m of waiting) this.#link.post(m);
+      return;
+    }
     this.#link.post(this.#hello());
     for (const ch of this.#channels.values()) {
       ch.subscribed = false;

@@ -25,16 +25,27 @@ export class LeaderLink implements TabLink {
   #onMessage: (message: WorkerMessage) => void = () => undefined;
   #onNewHub: () => void = () => undefined;
 
-  constructor(name: string, tab: string, locks: LockManager) {
+  /**
+   * `ask`: asks who leads (for a tab that starts here late, after its SharedWorker failed to load): the leader
+   * answers this tab alone, which then attaches (onNewHub), as it does when a leader announces itself.
+   */
+  constructor(name: string, tab: string, locks: LockManager, ask = false) {
     this.#name = name;
     this.#tab = tab;
     this.#announce = new BroadcastChannel(name);
-    this.#announce.onmessage = () => this.#onNewHub();
+    this.#announce.onmessage = (e: MessageEvent<{ leader: string } | { ask: string }>) => {
+      if (!('ask' in e.data)) this.#onNewHub();
+      else if (this.#hub !== undefined) this.#toTab(e.data.ask).postMessage({ t: 'hub' });
+    };
     this.#toHub = new BroadcastChannel(`${name} hub`);
     this.#own = new BroadcastChannel(`${name} to ${tab}`);
-    this.#own.onmessage = (e: MessageEvent<WorkerMessage>) => this.#onMessage(e.data);
+    this.#own.onmessage = (e: MessageEvent<WorkerMessage | { t: 'hub' }>) => {
+      if (e.data.t === 'hub') this.#onNewHub();
+      else this.#onMessage(e.data);
+    };
     // Held until the tab goes away: then the next tab in the lock's queue leads.
     void locks.request(`${name} leader`, () => this.#lead());
+    if (ask) this.#announce.postMessage({ ask: tab });
   }
 
   /** True while this tab holds the connection. */
@@ -52,10 +63,14 @@ export class LeaderLink implements TabLink {
     else this.#toHub.postMessage({ from: this.#tab, m: message });
   }
 
+  #toTab(tab: string): BroadcastChannel {
+    let out = this.#toTabs.get(tab);
+    if (out === undefined) this.#toTabs.set(tab, (out = new BroadcastChannel(`${this.#name} to ${tab}`)));
+    return out;
+  }
+
   #fromTab(from: string, m: TabMessage): void {
-    let out = this.#toTabs.get(from);
-    if (out === undefined) this.#toTabs.set(from, (out = new BroadcastChannel(`${this.#name} to ${from}`)));
-    const to = out;
+    const to = this.#toTab(from);
     this.#hub!.handle(from, (w) => to.postMessage(w), m);
     if (m.t === 'bye') {
       this.#toTabs.delete(from);
