@@ -9,7 +9,7 @@ import { loadedModule, loadModule } from './module.js';
 import { loadStateModule } from './state_module.js';
 import type { StateModule } from './state_module.js';
 import type { PersistentOutbox, StoredSend } from './persistent_outbox.js';
-import { engineConfig, resolveOptions, urlKey, urlProblem, type ClientOptions, type ResolvedOptions } from './options.js';
+import { engineConfig, NUMERIC_OPTIONS, resolveOptions, urlKey, urlProblem, type ClientOptions, type ResolvedOptions } from './options.js';
 import { changesUnion, type ChangesSpec } from './postgres_changes.js';
 import { configureTransports, currentTransport, policyUrl, releaseTransports, withPolicy } from './transport_fallback.js';
 import type { ConnectionStateValue, EngineStatusValue, TidewireModule, WasmCallbacks, WasmClient, WasmMetrics, WasmResult } from './tidewire_module.mjs';
@@ -25,7 +25,7 @@ import type {
   SendResult,
   StateChange,
 } from './types.js';
-import { DEFAULTS, ErrorCode, LOG_PREFIX, PostgresChanges, type ConnectionState } from './wire.js';
+import { CONNECTION_STATES, DEFAULTS, ErrorCode, LOG_PREFIX, PostgresChanges, type ConnectionState } from './wire.js';
 
 /** `'*'` matches every event. */
 export const ANY_EVENT = '*';
@@ -156,7 +156,18 @@ export class TidewireClient {
     if (this.#loading === undefined) {
       const restored = this.options.persistOutbox ? this.#loadPersistedOutbox() : undefined;
       const share = this.#share;
-      const module = share === undefined ? loadModule() : import('./remote_engine.js').then((r) => r.remoteModule(share, this.options));
+      const module =
+        share === undefined
+          ? loadModule()
+          : import('./remote_engine.js').then((r) =>
+              r.remoteModule(share, this.options, {
+                createClient,
+                idleMetrics: IDLE_METRICS,
+                numericOptions: NUMERIC_OPTIONS,
+                states: CONNECTION_STATES,
+                unavailable: ErrorCode.unavailable,
+              }),
+            );
       this.#loading = Promise.all([module, restored]).then(
         ([m, sends]) => this.#attach(m, sends ?? []),
         (e: unknown) => {

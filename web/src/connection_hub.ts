@@ -13,7 +13,7 @@
 // hub asks for the same lock, which it gets when the tab is gone (closed, crashed, navigated away), and releases
 // what the tab held then. The connection counts as visible while any tab is (so hiddenCloseMs closes it only
 // once every tab is hidden), and online while any tab is.
-import { createClient, type TidewireClient } from './client.js';
+import type { createClient, TidewireClient } from './client.js';
 import type { TidewireError } from './errors.js';
 import type { ClientOptions } from './options.js';
 import type { SharedOptions, TabMessage, WorkerMessage } from './shared_messages.js';
@@ -31,6 +31,8 @@ interface Tab {
 }
 
 export class ConnectionHub {
+  /** createClient, passed in: this code also runs in a lazily loaded chunk (remote_engine.ts says why). */
+  readonly #create: typeof createClient;
   #tabs = new Map<string, Tab>();
   #client: TidewireClient | undefined;
   #tokenRequests = 0;
@@ -38,6 +40,10 @@ export class ConnectionHub {
   #tokenWaiters = new Map<number, { resolve: (t: string | null) => void; reject: (e: Error) => void }>();
   /** Channel -> the tabs whose presence joined it (on the current connection). */
   #presence = new Map<string, Set<string>>();
+
+  constructor(create: typeof createClient) {
+    this.#create = create;
+  }
 
   /** A message of tab `tabId`; `post` answers that tab. */
   handle(tabId: string, post: (message: WorkerMessage) => void, data: TabMessage): void {
@@ -102,7 +108,7 @@ export class ConnectionHub {
       upgradeProbeMs: o.upgradeProbeMs,
       shareAcrossTabs: false, // this is the connection the tabs share
     };
-    const c = createClient(options);
+    const c = this.#create(options);
     c.onStateChange(({ from, to, reason }) => {
       if (to !== 'connected') this.#presence.clear(); // the server forgot this connection's presence
       this.#broadcast(this.#stateOf(c, from, reason));

@@ -14,8 +14,8 @@
 // When a new leader takes over, the tab says hello again, subscribes every channel again from where it was (the
 // server's recovery fills the gap; what the tab already had is dropped by offset) and fails the sends and
 // requests whose answers were lost with the old leader (`unavailable`: send again).
-import { IDLE_METRICS, type EngineCallbacks } from './client.js';
-import { NUMERIC_OPTIONS, type ResolvedOptions } from './options.js';
+import type { EngineCallbacks, createClient } from './client.js';
+import type { NumericOption, ResolvedOptions } from './options.js';
 import type { SharedOptions, TabMessage, WorkerMessage } from './shared_messages.js';
 import { LeaderLink } from './tab_leader.js';
 import type {
@@ -27,7 +27,20 @@ import type {
   WasmOutboxEntry,
   WasmResult,
 } from './tidewire_module.mjs';
-import { CONNECTION_STATES, ErrorCode, type ConnectionState } from './wire.js';
+import type { ConnectionState } from './wire.js';
+
+/**
+ * What this chunk needs of the client's modules, passed in (as persistent_outbox.ts gets its): a static import
+ * would make a bundler split the client's code into a chunk of its own, which costs the plain API ~0.4 KB gzip.
+ */
+export interface RemoteDeps {
+  createClient: typeof createClient;
+  idleMetrics: WasmMetrics;
+  numericOptions: readonly NumericOption[];
+  states: readonly ConnectionState[];
+  /** ErrorCode.unavailable. */
+  unavailable: string;
+}
 
 /** How a tab reaches the hub holding the connection: a SharedWorker's port, or the elected leader tab. */
 export interface TabLink {
@@ -46,7 +59,6 @@ interface Mirror extends WasmChannel {
 const enumOf = <N extends string>(names: readonly N[]) =>
   Object.fromEntries(names.map((n, value) => [n, { value }])) as unknown as Record<N, { value: number }>;
 const STATUS = enumOf(['ok', 'invalidChannel', 'invalidEvent', 'invalidPayload', 'outboxFull', 'unknownChannel', 'tooLarge', 'invalidRequest', 'notConnected', 'invalidId']);
-const STATES = enumOf(CONNECTION_STATES);
 const OK: WasmResult = { id: 0, status: STATUS.ok as EngineStatusValue };
 const NO_CHANNEL: WasmChannel = { id: 0, refs: 0, subscribed: false, revoked: false, offset: 0, epoch: '' };
 
@@ -54,11 +66,12 @@ const NO_CHANNEL: WasmChannel = { id: 0, refs: 0, subscribed: false, revoked: fa
  * The module a sharing client runs on (`name`: the share's, from the URL and the user): its WasmClient is the
  * remote engine. Null where neither SharedWorker nor Web Locks + BroadcastChannel exist.
  */
-export function remoteModule(name: string, options: ResolvedOptions): TidewireModule {
+export function remoteModule(name: string, options: ResolvedOptions, deps: RemoteDeps): TidewireModule {
+  const states = enumOf(deps.states);
   const module = {
     WasmClient: class extends RemoteEngine {
       constructor(config: WasmClientConfig, callbacks: EngineCallbacks) {
-        super(name, options, config, callbacks);
+        super(name, options, config, callbacks, deps, states);
       }
       // The engine's defaults live in the hub's wasm: graceMs comes with the hub's first word (config()).
       static defaultConfig(): WasmClientConfig {
@@ -68,7 +81,7 @@ export function remoteModule(name: string, options: ResolvedOptions): TidewireMo
         return 'the shared connection refused the call';
       }
     },
-    ConnectionState: STATES,
+    ConnectionState: states,
     AuthMode: enumOf(['subprotocol', 'message']),
     EngineStatus: STATUS,
     HEAPU8: new Uint8Array(0),
@@ -97,7 +110,9 @@ class RemoteEngine {
   #state: ConnectionState = 'idle';
   #userId = '';
   #connectionId = '';
-  #metrics: WasmMetrics = IDLE_METRICS;
+  #metrics: WasmMetrics;
+  #deps: RemoteDeps;
+  #states: Record<ConnectionState, { value: number }>;
   #tokenReq = 0;
   #closed = false;
   #releaseLock: () => void = () => undefined;
@@ -110,9 +125,19 @@ class RemoteEngine {
   #waitingHub: TabMessage[] | undefined;
   #pageListener = (): void => this.#post({ t: 'page', ...page() });
 
-  constructor(name: string, options: ResolvedOptions, config: WasmClientConfig, callbacks: EngineCallbacks) {
+  constructor(
+    name: string,
+    options: ResolvedOptions,
+    config: WasmClientConfig,
+    callbacks: EngineCallbacks,
+    deps: RemoteDeps,
+    states: Record<ConnectionState, { value: number }>,
+  ) {
     this.#cb = callbacks;
     this.#config = config;
+    this.#deps = deps;
+    this.#states = states;
+    this.#metrics = deps.idleMetrics;
     const tab = `tidewire-tab-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
     const locks = navigator.locks;
     const SharedWorkerClass = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
@@ -136,14 +161,14 @@ class RemoteEngine {
         },
       };
     } else {
-      this.#link = new LeaderLink(name, tab, locks);
+      this.#link = new LeaderLink(name, tab, locks, deps.createClient);
     }
     this.#link.listen(
       (m) => this.#onMessage(m),
       () => this.#newHub(),
     );
     const numeric: Record<string, number> = {};
-    for (const k of NUMERIC_OPTIONS) if (options[k] !== undefined) numeric[k] = options[k]!;
+    for (const k of deps.numericOptions) if (options[k] !== undefined) numeric[k] = options[k]!;
     const url = options.url as string | readonly string[];
     const shared: SharedOptions = {
       url: typeof url === 'string' ? url : [...url],
@@ -349,7 +374,7 @@ class RemoteEngine {
     this.#waitingHub = this.#early;
     this.#early = undefined;
     console.warn('[tidewire] the shared worker (shared_worker.js next to tidewire\'s chunks) did not load; the tabs elect a leader to share the connection instead');
-    this.#link = new LeaderLink(name, tab, locks, true);
+    this.#link = new LeaderLink(name, tab, locks, this.#deps.createClient, true);
     this.#link.listen(
       (m) => this.#onMessage(m),
       () => this.#newHub(),
@@ -379,8 +404,8 @@ class RemoteEngine {
     const requests = [...this.#requests];
     this.#sends.clear();
     this.#requests.clear();
-    for (const key of sends) this.#cb.onAck(key, false, 0, ErrorCode.unavailable, message, '');
-    for (const key of requests) this.#cb.onReply(key, false, 'null', ErrorCode.unavailable, message);
+    for (const key of sends) this.#cb.onAck(key, false, 0, this.#deps.unavailable, message, '');
+    for (const key of requests) this.#cb.onReply(key, false, 'null', this.#deps.unavailable, message);
   }
 
   #onMessage(m: WorkerMessage): void {
@@ -435,7 +460,7 @@ class RemoteEngine {
         const from = this.#state;
         this.#state = m.to;
         if (m.to !== 'connected') for (const ch of this.#channels.values()) ch.subscribed = false;
-        cb.onState(STATES[from] as never, STATES[m.to] as never, m.reason);
+        cb.onState(this.#states[from] as never, this.#states[m.to] as never, m.reason);
         return;
       }
       case 'error':

@@ -10,12 +10,14 @@
 //
 // The channels and the locks are named after the URL and the user's share key: tabs of another user never hear
 // these messages, tokens included.
+import type { createClient } from './client.js';
 import { ConnectionHub } from './connection_hub.js';
 import type { TabLink } from './remote_engine.js';
 import type { TabMessage, WorkerMessage } from './shared_messages.js';
 
 export class LeaderLink implements TabLink {
   readonly #name: string;
+  readonly #create: typeof createClient;
   readonly #tab: string;
   readonly #announce: BroadcastChannel;
   readonly #toHub: BroadcastChannel;
@@ -29,7 +31,8 @@ export class LeaderLink implements TabLink {
    * `ask`: asks who leads (for a tab that starts here late, after its SharedWorker failed to load): the leader
    * answers this tab alone, which then attaches (onNewHub), as it does when a leader announces itself.
    */
-  constructor(name: string, tab: string, locks: LockManager, ask = false) {
+  constructor(name: string, tab: string, locks: LockManager, create: typeof createClient, ask = false) {
+    this.#create = create;
     this.#name = name;
     this.#tab = tab;
     this.#announce = new BroadcastChannel(name);
@@ -79,7 +82,7 @@ export class LeaderLink implements TabLink {
   }
 
   #lead(): Promise<void> {
-    this.#hub = new ConnectionHub();
+    this.#hub = new ConnectionHub(this.#create);
     this.#toHub.onmessage = (e: MessageEvent<{ from: string; m: TabMessage }>) => this.#fromTab(e.data.from, e.data.m);
     this.#announce.postMessage({ leader: this.#tab });
     this.#onNewHub(); // this tab's own client attaches to its hub too
