@@ -87,6 +87,7 @@ EMSCRIPTEN_KEEPALIVE double tw_presence_online_count(WasmPresence* p) {
 }
 EMSCRIPTEN_KEEPALIVE int tw_presence_has_state(WasmPresence* p) { return p->state.has_state() ? 1 : 0; }
 EMSCRIPTEN_KEEPALIVE void tw_presence_clear(WasmPresence* p) { p->state.clear(); }
+EMSCRIPTEN_KEEPALIVE void tw_presence_resubscribed(WasmPresence* p) { p->state.resubscribed(); }
 
 // Data sync
 EMSCRIPTEN_KEEPALIVE WasmSyncCollection* tw_sync_new() { return std::make_unique<WasmSyncCollection>().release(); }

@@ -140,6 +140,10 @@ inline constexpr std::string_view kPollPath = "/poll";  // GET: one JSON batch, 
 inline constexpr std::string_view kSendPath = "/send";  // POST: '\n'-separated messages
 inline constexpr std::string_view kSessionParam = "session";
 inline constexpr std::string_view kAckParam = "ack";
+// A stream's or poll's answer names its session in this header too, so that a load balancer in front of several
+// nodes can send the session's later requests (`?session=ID`) to the node that holds it (README "Running several
+// nodes": HAProxy's `stick store-response res.hdr(Tidewire-Session)`); clients read the id from the body.
+inline constexpr std::string_view kSessionHeader = "Tidewire-Session";
 // Binary frames (section 13) on the HTTP transports, carried whole (kind byte included):
 inline constexpr std::string_view kSseBinaryEvent = "binary";   // SSE: `event: binary`, `data:` the frame in base64
 inline constexpr std::string_view kPollBinaryPrefix = "b:";     // a poll line: "b:" then the frame in base64

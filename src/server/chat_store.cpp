@@ -11,7 +11,7 @@ json ChatRoom::to_json() const {
 }
 
 json ChatMessage::to_json() const {
-  return json{{"id", std::to_string(id)},
+  json out{{"id", std::to_string(id)},
               {"roomId", std::to_string(room_id)},
               {"senderId", sender_id},
               {"text", text},
@@ -19,6 +19,9 @@ json ChatMessage::to_json() const {
               {"editedAt", edited_at ? json(*edited_at) : json(nullptr)},
               {"reactions", reactions.empty() ? json::object() : json(reactions)},
               {"reactedBy", reacted_by.empty() ? json::object() : json(reacted_by)}};
+  // The sender's tab matches its pending copy by it, whichever of the event and the reply comes first.
+  if (!client_id.empty()) out["clientId"] = client_id;
+  return out;
 }
 
 }  // namespace tidewire::server

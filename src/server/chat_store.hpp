@@ -41,8 +41,9 @@ struct ChatMessage {
   std::optional<std::int64_t> edited_at;
   std::map<std::string, std::int64_t> reactions;               // emoji -> count
   std::map<std::string, std::vector<std::string>> reacted_by;  // emoji -> user ids (sorted)
+  std::string client_id;  // the sender's client message id (chat_send's `id`), "" when it sent none
 
-  // {id, roomId, senderId, text, createdAt, editedAt, reactions, reactedBy}
+  // {id, roomId, senderId, text, createdAt, editedAt, reactions, reactedBy, clientId?}
   nlohmann::json to_json() const;
 };
 

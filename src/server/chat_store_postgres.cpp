@@ -7,7 +7,7 @@ namespace tidewire::server {
 
 namespace {
 
-constexpr const char* kMessageColumns = "id, room_id, sender_id, text, created_at, edited_at";
+constexpr const char* kMessageColumns = "id, room_id, sender_id, text, created_at, edited_at, client_id";
 
 std::string num(std::int64_t v) { return std::to_string(v); }
 std::string str(std::string_view s) { return std::string(s); }
@@ -19,6 +19,7 @@ void read_message(const PgResult& r, int row, ChatMessage& m) {
   m.text = str(r.text(row, 3));
   m.created_at = r.int64(row, 4);
   m.edited_at = r.is_null(row, 5) ? std::nullopt : std::optional<std::int64_t>(r.int64(row, 5));
+  m.client_id = r.is_null(row, 6) ? std::string() : str(r.text(row, 6));
   m.reactions.clear();
   m.reacted_by.clear();
 }
@@ -376,6 +377,7 @@ bool PgChatStore::send(std::int64_t room_id, std::string_view sender, std::strin
     out.sender_id = str(sender);
     out.text = str(text);
     out.created_at = now;
+    if (client_id) out.client_id = str(*client_id);
     return true;
   }
   const PgResult found = c->exec(std::string("SELECT ") + kMessageColumns +

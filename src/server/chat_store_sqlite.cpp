@@ -9,7 +9,7 @@ namespace tidewire::server {
 
 namespace {
 
-constexpr const char* kMessageColumns = "id, room_id, sender_id, text, created_at, edited_at";
+constexpr const char* kMessageColumns = "id, room_id, sender_id, text, created_at, edited_at, client_id";
 
 void read_message(const SqliteStatement& st, ChatMessage& m) {
   m.id = st.int64(0);
@@ -18,6 +18,7 @@ void read_message(const SqliteStatement& st, ChatMessage& m) {
   m.text = st.text(3);
   m.created_at = st.int64(4);
   m.edited_at = st.is_null(5) ? std::nullopt : std::optional<std::int64_t>(st.int64(5));
+  m.client_id = st.is_null(6) ? std::string() : st.text(6);
   m.reactions.clear();
   m.reacted_by.clear();
 }
@@ -307,6 +308,7 @@ bool SqliteChatStore::send(std::int64_t room_id, std::string_view sender, std::s
   out.sender_id = std::string(sender);
   out.text = std::string(text);
   out.created_at = now;
+  if (client_id) out.client_id = std::string(*client_id);
   return true;
 }
 

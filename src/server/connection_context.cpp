@@ -43,6 +43,12 @@ void ConnectionContext::reply(std::string_view ref, const nlohmann::json& data) 
   sink_.send(encode_reply(ref, data));
 }
 
+std::function<void(const nlohmann::json&)> ConnectionContext::reply_later(std::string_view ref) {
+  // SessionSink::subscriber() is this same session, shared: send() is thread-safe.
+  return [sink = std::static_pointer_cast<SessionSink>(sink_.subscriber()), ref = std::string(ref)](
+             const nlohmann::json& data) { sink->send(encode_reply(ref, data)); };
+}
+
 void ConnectionContext::error(std::string_view ref, std::string_view code, std::string_view message,
                               const nlohmann::json* extra) {
   sink_.send(encode_error(ref, code, message, extra));
@@ -63,6 +69,10 @@ std::string SnapshotContext::channel_denied(std::string_view channel) const {
 
 void SnapshotContext::reply(std::string_view ref, const nlohmann::json& data) {
   answer_.push_back(encode_reply(ref, data));
+}
+
+std::function<void(const nlohmann::json&)> SnapshotContext::reply_later(std::string_view ref) {
+  return [sink = sink_, ref = std::string(ref)](const nlohmann::json& data) { sink->send(encode_reply(ref, data)); };
 }
 
 void SnapshotContext::error(std::string_view ref, std::string_view code, std::string_view message,

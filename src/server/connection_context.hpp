@@ -6,6 +6,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@ class ConnectionContext : public ServiceContext {
   // Without the chat membership hook: it would call back into Services, whose lock the caller holds.
   std::string channel_denied(std::string_view channel) const override;
   void reply(std::string_view ref, const nlohmann::json& data) override;
+  std::function<void(const nlohmann::json&)> reply_later(std::string_view ref) override;
   void error(std::string_view ref, std::string_view code, std::string_view message,
              const nlohmann::json* extra) override;
 
@@ -56,6 +58,8 @@ class SnapshotContext : public ServiceContext {
   bool is_subscribed(std::string_view channel) const override { return subscribed_ && channel == channel_; }
   std::string channel_denied(std::string_view channel) const override;
   void reply(std::string_view ref, const nlohmann::json& data) override;
+  // Sent straight to the session when called (not held for send_answer()).
+  std::function<void(const nlohmann::json&)> reply_later(std::string_view ref) override;
   void error(std::string_view ref, std::string_view code, std::string_view message,
              const nlohmann::json* extra) override;
   // Sends what reply() and error() produced (after Services::handle() returned).

@@ -229,6 +229,7 @@ HttpTransportResult HttpTransport::open_or_resume(const HttpTransportRequest&, s
     }
     registry_.add(session);
     session->open(claims);  // auth_success, or a 4005 close the client reads from its first stream or poll
+    result.reply.headers.emplace_back(std::string(ht::kSessionHeader), session->id());
     result.session = std::move(session);
     return result;
   }
@@ -239,6 +240,8 @@ HttpTransportResult HttpTransport::open_or_resume(const HttpTransportRequest&, s
   if (!ack || *ack > result.session->sent_seq())
     return respond(error_reply(400, hterr::kBadAck, "ack must be a sequence number this session has sent"));
   result.ack = *ack;
+  // On a resume too: a load balancer that lost its entry for the session (restarted) learns it again.
+  result.reply.headers.emplace_back(std::string(ht::kSessionHeader), result.session->id());
   return result;
 }
 

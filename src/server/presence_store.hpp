@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,11 @@ class PresenceStore {
   virtual std::uint64_t next_deadline() const = 0;  // 0: none pending
   // The channel's members (an array ordered by user id), including those inside their grace.
   virtual nlohmann::json members(std::string_view channel) const = 0;
+  // members(), handed to `done` when read: at once in memory; from Redis, later on the store's thread, without
+  // blocking the caller (`done` must be safe to call from there).
+  virtual void members_async(std::string_view channel, std::function<void(nlohmann::json)> done) const {
+    done(members(channel));
+  }
   virtual bool has_joined(std::string_view channel, std::string_view connection) const = 0;
   // members() for a new subscriber's presence_state (every subscribe asks). Redis: from the node's copy of the
   // channel's members, kept current by the diffs it receives, so a subscribe costs no extra round trip.

@@ -459,6 +459,42 @@ std::optional<json> RedisPresenceStore::read_members(std::string_view channel) c
   return read;
 }
 
+void RedisPresenceStore::finish_members(const std::string& channel, std::optional<json> read,
+                                        const std::function<void(json)>& done) const {
+  if (read && read->is_array()) {
+    if (!read->empty()) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (watched_.find(channel) == watched_.end()) watched_.emplace(channel);
+    }
+    return done(std::move(*read));
+  }
+  Metrics::add(metrics_.presence_errors);
+  json own;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    own = local_.members(channel);  // Redis unreachable: this node's own members
+  }
+  done(std::move(own));
+}
+
+void RedisPresenceStore::members_async(std::string_view channel, std::function<void(json)> done) const {
+  if (!up_) return finish_members(std::string(channel), std::nullopt, done);
+  // Posted like the writes, so Redis runs it after the request's own change (one connection keeps order).
+  net::post(ioc_, [this, channel = std::string(channel), done = std::move(done)]() mutable {
+    auto shared = std::make_shared<std::function<void(json)>>(std::move(done));
+    guard("presence read", [&] {
+      const bool sent = up_ && redis_.command(presence_call(members_script(), channel),
+                                              [this, channel, shared](const redisReply* r) {
+                                                if (r && r->type == REDIS_REPLY_ERROR) on_failure(r);
+                                                std::optional<json> read;
+                                                if (r && r->type != REDIS_REPLY_ERROR) read = parse_members(r);
+                                                guard("presence reply", [&] { finish_members(channel, std::move(read), *shared); });
+                                              });
+      if (!sent) finish_members(channel, std::nullopt, *shared);
+    });
+  });
+}
+
 json RedisPresenceStore::members(std::string_view channel) const {
   if (std::optional<json> read = read_members(channel)) return std::move(*read);
   std::lock_guard<std::mutex> lock(mutex_);

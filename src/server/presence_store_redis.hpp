@@ -31,13 +31,13 @@
 // node's connections stop counting after the TTL.
 //
 // Blocking: writes (join, update, leave, release, refreshes) are posted in order to the store thread and never
-// wait. Two calls wait for one round trip (at most kReadTimeout): members() (the
-// presence_join / presence_update / presence_get replies, so they include the request's own change) and
-// try_acquire() (once per connection, at auth). A new subscriber's presence_state comes from the node's copy of
-// the channel's members (Copy below): only the first subscriber of a channel on a node waits for the read. An
-// asynchronous continuation would need the session to resume the handler on its I/O thread later, as the subscribe
-// does for RedisBroker::join (SessionSink::post, broker.hpp); not done here yet. The caller waits for this store's
-// thread, never for the broker's, so it cannot deadlock with the broker on the I/O thread (--threads 1).
+// wait. The presence_join / presence_update / presence_get replies read the members with members_async(): the
+// reply leaves from the store's thread when Redis answers (posted after the request's own write, so it includes
+// it), and the I/O thread goes on. Two calls still wait for one round trip (at most kReadTimeout): try_acquire()
+// (once per connection, at auth) and, for the first subscriber of a channel on a node, the read behind its
+// presence_state (later ones come from the node's copy of the channel's members, Copy below). The caller waits for
+// this store's thread, never for the broker's, so it cannot deadlock with the broker on the I/O thread
+// (--threads 1).
 // Both fail open when Redis is unreachable (members: this node's own; the cap: this node's count), counted in
 // tidewire_presence_errors_total. After a reconnection or a failed write, the next refresh makes this node's
 // entries exactly its members again (the sync script: missing ones join, stale ones leave).
@@ -46,6 +46,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -94,6 +95,9 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   std::vector<PresenceDiff> expire(std::uint64_t now) override;
   std::uint64_t next_deadline() const override;
   nlohmann::json members(std::string_view channel) const override;
+  // The same read, without waiting: `done` runs on the store's thread (at once with this node's own members
+  // when Redis is down, or after a failed read, counted in presence_errors).
+  void members_async(std::string_view channel, std::function<void(nlohmann::json)> done) const override;
   bool has_joined(std::string_view channel, std::string_view connection) const override;
   nlohmann::json subscriber_state(std::string_view channel) const override;
 
@@ -119,6 +123,9 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   void remove_member(std::string_view channel, const std::string& user);
   void leave_locked(std::string_view channel, std::string_view connection, std::uint64_t now);
   std::optional<nlohmann::json> read_members(std::string_view channel) const;  // one round trip, with purge
+  // What a members read (`read`, nullopt when it failed) gives `done`: the read, or this node's own members.
+  void finish_members(const std::string& channel, std::optional<nlohmann::json> read,
+                      const std::function<void(nlohmann::json)>& done) const;
   // Posts a command to the store thread; its failure counts in presence_errors.
   void send(std::vector<std::string> args);
   template <typename T>

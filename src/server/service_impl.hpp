@@ -24,6 +24,8 @@ struct Services::Impl {
 
   // Each answers one request of its family (the type is known to belong to it); never throws on bad input.
   void handle_presence(ServiceContext& ctx, std::string_view type, const nlohmann::json& msg, std::string_view ref);
+  // Replies {members} of `channel` once the presence store has read them (PresenceStore::members_async).
+  void reply_members(ServiceContext& ctx, std::string_view ref, const std::string& channel);
   void handle_chat(ServiceContext& ctx, std::string_view type, const nlohmann::json& msg, std::string_view ref);
   void handle_sync(ServiceContext& ctx, std::string_view type, const nlohmann::json& msg, std::string_view ref);
 

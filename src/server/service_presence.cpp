@@ -43,6 +43,12 @@ bool read_status_info(ServiceContext& ctx, const json& msg, std::string_view ref
 
 }  // namespace
 
+void Services::Impl::reply_members(ServiceContext& ctx, std::string_view ref, const std::string& channel) {
+  presence.members_async(channel, [reply = ctx.reply_later(ref)](json members) {
+    reply(json{{"members", std::move(members)}});
+  });
+}
+
 void Services::Impl::handle_presence(ServiceContext& ctx, std::string_view type, const json& msg,
                                      std::string_view ref) {
   const std::string* channel = fields::string(msg, "channel");
@@ -62,8 +68,9 @@ void Services::Impl::handle_presence(ServiceContext& ctx, std::string_view type,
     const json* info;
     if (!read_status_info(ctx, msg, ref, status, info)) return;
     const PresenceDiff diff = presence.join(*channel, ctx.user_id(), ctx.connection_id(), status, info, now);
-    // The joiner gets the full state in the reply, then (like everyone) the diff.
-    ctx.reply(ref, json{{"members", presence.members(*channel)}});
+    // The joiner gets the full state in the reply, then (like everyone) the diff; with Redis the reply waits for
+    // the read (not holding this thread), and either may come first (section 10).
+    reply_members(ctx, ref, *channel);
     return broadcast(diff);
   }
   if (type == t::kPresenceUpdate) {
@@ -74,7 +81,7 @@ void Services::Impl::handle_presence(ServiceContext& ctx, std::string_view type,
     PresenceDiff diff;
     if (!presence.update(*channel, ctx.connection_id(), status, info, diff))
       return ctx.error(ref, err::kBadRequest, "send presence_join on this channel first");
-    ctx.reply(ref, json{{"members", presence.members(*channel)}});
+    reply_members(ctx, ref, *channel);
     return broadcast(diff);
   }
   if (type == t::kPresenceLeave) {
@@ -83,7 +90,7 @@ void Services::Impl::handle_presence(ServiceContext& ctx, std::string_view type,
     ctx.reply(ref, json::object());
     return broadcast(diff);
   }
-  if (type == t::kPresenceGet) return ctx.reply(ref, json{{"members", presence.members(*channel)}});
+  if (type == t::kPresenceGet) return reply_members(ctx, ref, *channel);
   ctx.error(ref, err::kUnknownType, "unknown presence message type");
 }
 

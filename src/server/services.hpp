@@ -71,6 +71,10 @@ class ServiceContext {
   }
   // Sends {"type":"reply","ref":ref,"data":data}; ref omitted when empty.
   virtual void reply(std::string_view ref, const nlohmann::json& data) = 0;
+  // The same reply, sent later from any thread, for an answer that waits for a store (presence members read from
+  // Redis) without holding the connection's thread. The function keeps the connection alive until it is called
+  // (a connection closed meanwhile drops the reply).
+  virtual std::function<void(const nlohmann::json& data)> reply_later(std::string_view ref) = 0;
   // Sends {"type":"error","code":code,"message":message,"ref":ref}, plus every field of `extra` when non-null
   // (an object, e.g. {"current": item} for version_conflict).
   virtual void error(std::string_view ref, std::string_view code, std::string_view message,

@@ -24,8 +24,9 @@ class SessionSink : public Subscriber {
   virtual void arm_expiry_timer(std::uint64_t at_ms) { (void)at_ms; }
   // Runs `fn` on this connection's own thread (where its ConnectionProtocolState may be touched), later, inside
   // guard(); the session stays alive until then. Any thread. For work that comes back from a service worker
-  // (the chat:<roomId> subscribe check). Default: at once, on the caller's thread (tests).
-  virtual void post(std::function<void()> fn) { fn(); }
+  // (the chat:<roomId> subscribe check). No default: running it inline on the caller's thread is a data race
+  // as soon as services run on worker threads (it was one, in HTTP sessions), so every sink says what it does.
+  virtual void post(std::function<void()> fn) = 0;
 };
 
 }  // namespace tidewire::server

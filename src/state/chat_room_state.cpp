@@ -38,6 +38,7 @@ Json* ChatRoomState::find(const std::string& id) {
 bool ChatRoomState::apply_message(const Json& message) {
   std::string id;
   if (!string_field(message, "id", id)) return false;
+  settle_echo(message);
   if (Json* existing = find(id)) {
     *existing = message;  // an edit keeps the message's place
     return true;
@@ -120,12 +121,27 @@ bool ChatRoomState::mark_pending(const std::string& client_id, const std::string
 
 bool ChatRoomState::settle_pending(const std::string& client_id, const Json* message) {
   const std::size_t i = pending_index(client_id);
-  if (i == pending_.size()) return false;
-  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+  const bool removed = i < pending_.size();
+  if (removed) pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
   // A copy already delivered (event or resume) keeps its reactions: only a message not yet here is added.
   std::string id;
-  if (message != nullptr && string_field(*message, "id", id) && find(id) == nullptr) apply_message(*message);
-  return true;
+  const bool added = message != nullptr && string_field(*message, "id", id) && find(id) == nullptr;
+  if (added) apply_message(*message);
+  return removed || added;
+}
+
+void ChatRoomState::settle_echo(const Json& message) {
+  std::string client_id, sender;
+  if (pending_.empty() || !string_field(message, "clientId", client_id)) return;
+  const std::size_t i = pending_index(client_id);
+  if (i == pending_.size()) return;
+  // Client ids are the sender's own: another sender's message with the same one is not this echo.
+  std::string pending_sender;
+  if (string_field(pending_[i].value, "senderId", pending_sender) &&
+      (!string_field(message, "senderId", sender) || sender != pending_sender)) {
+    return;
+  }
+  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
 }
 
 bool ChatRoomState::set_participants(const Json& ids) {

@@ -23,7 +23,9 @@ class ChatRoomState {
   // A chat_history reply's data fetched with `after` (the resume after every (re)subscribe, and the refetch
   // after a gap): newer messages merge in by id (no duplicates, order kept); has_more() (older pages) stays.
   bool apply_newer(const Json& data);
-  // A new or edited message (events `message`, `message_edited`, or a chat_send reply's message).
+  // A new or edited message (events `message`, `message_edited`, or a chat_send reply's message). A message
+  // carrying the `clientId` of a pending one from the same sender settles it (the event may come before the
+  // chat_send reply): the room never shows one message twice.
   bool apply_message(const Json& message);
   // A `reaction` event: {messageId, emoji, count, userId?, add?}. Updates `reactions` (counts) and
   // `reactedBy` ({emoji: [userId, …]}) when the event names the user.
@@ -36,7 +38,8 @@ class ChatRoomState {
   // id) and shows it after the confirmed messages, in send order, with `status` "pending". mark_pending sets
   // `status` "failed" with `error` (non-empty), or back to "pending" (retrying) when `error` is empty.
   // settle_pending removes it: with the server's message (confirmed; added unless already here), or with nullptr
-  // (discarded). Each returns false when no such pending message exists.
+  // (discarded). Each returns false when it changed nothing (no such pending message, and for settle_pending
+  // no message to add).
   bool add_pending(const Json& message);
   bool mark_pending(const std::string& client_id, const std::string& error);
   bool settle_pending(const std::string& client_id, const Json* message);
@@ -74,6 +77,7 @@ class ChatRoomState {
   static std::size_t index_of(const ByName& v, const std::string& name);
   Json* find(const std::string& id);
   std::size_t pending_index(const std::string& client_id) const;  // pending_.size() when absent
+  void settle_echo(const Json& message);  // removes the pending copy `message` confirms, if any
   bool merge_page(const Json& data);
 
   std::vector<Message> messages_;  // sorted by (at, id)

@@ -9,7 +9,9 @@
 namespace tidewire::state {
 
 namespace {
-constexpr std::size_t kMaxPendingDiffs = 1000;
+// Diffs kept to apply again on top of a full state (apply_state). A full state that is older than this many
+// later diffs would have to wait behind them on one socket: not something a live channel does.
+constexpr std::size_t kMaxRecentDiffs = 256;
 
 bool valid_status(const std::string& s) { return s == "online" || s == "away" || s == "busy"; }
 }  // namespace
@@ -45,19 +47,19 @@ bool PresenceState::apply_state(const Json& members) {
   members_.clear();
   for (const auto& m : members) upsert(m);
   has_state_ = true;
-  std::vector<Json> pending;
-  pending.swap(pending_diffs_);
-  for (const auto& d : pending) apply_diff_now(d);
+  // The diffs received since the subscribe, again, in order: a full state may have been read before a diff that
+  // reached this client first (the server reads a reply's members on one thread while another connection's diff
+  // is queued from another). Each member ends as its last diff left it, and one no diff touched as the state has
+  // it, which is the current state whatever the order was.
+  for (const auto& d : recent_diffs_) apply_diff_now(d);
   return true;
 }
 
 bool PresenceState::apply_diff(const Json& diff) {
   if (!diff.is_object()) return false;
-  if (!has_state_) {
-    if (pending_diffs_.size() < kMaxPendingDiffs) pending_diffs_.push_back(diff);
-    return true;
-  }
-  return apply_diff_now(diff);
+  if (recent_diffs_.size() == kMaxRecentDiffs) recent_diffs_.erase(recent_diffs_.begin());
+  recent_diffs_.push_back(diff);
+  return has_state_ ? apply_diff_now(diff) : true;  // before the first state: applied with it
 }
 
 bool PresenceState::apply_message(const Json& message) {
@@ -82,9 +84,14 @@ bool PresenceState::apply_diff_now(const Json& diff) {
   return true;
 }
 
+void PresenceState::resubscribed() {
+  recent_diffs_.clear();
+  has_state_ = false;
+}
+
 void PresenceState::clear() {
   members_.clear();
-  pending_diffs_.clear();
+  recent_diffs_.clear();
   has_state_ = false;
 }
 

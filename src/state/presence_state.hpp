@@ -1,6 +1,7 @@
 // A channel's presence as the client sees it: the member map built from a full state and the diffs after it
-// (docs/PROTOCOL.md section 10). Diffs that arrive before the first state are buffered and applied after it,
-// so no join or leave is lost or applied twice. Not on the hot path: JSON is nlohmann::json.
+// (docs/PROTOCOL.md section 10). The diffs received since the subscribe are kept (the newest 256) and applied again
+// on top of every full state, so a state read before a diff that arrived first (or a diff that arrived before the
+// first state) loses no join or leave. Not on the hot path: JSON is nlohmann::json.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +31,9 @@ class PresenceState {
   // A message as the server sent it: presence_state ({members}) or presence_diff. Returns false when malformed.
   bool apply_message(const Json& message);
   void clear();
+  // A new subscription (after a reconnect): the diffs of the old one are forgotten and the next full state
+  // replaces the map. The members stay shown until then.
+  void resubscribed();
 
   bool has_state() const { return has_state_; }
   std::size_t online_count() const { return members_.size(); }
@@ -43,7 +47,7 @@ class PresenceState {
   std::size_t index_of(const std::string& user_id) const;  // the insert position; == size() or a match
 
   std::vector<PresenceMember> members_;  // sorted by user_id
-  std::vector<Json> pending_diffs_;
+  std::vector<Json> recent_diffs_;  // since the subscribe (clear()), oldest first, bounded
   bool has_state_ = false;
 };
 

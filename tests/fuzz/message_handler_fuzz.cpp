@@ -32,6 +32,8 @@ class CheckingSink : public SessionSink, public std::enable_shared_from_this<Che
     if (reason.size() > 123 || code < 1000) std::abort();
   }
   std::shared_ptr<Subscriber> subscriber() override { return shared_from_this(); }
+  // Inline: World runs services without worker threads, so everything happens on the fuzzer's one thread.
+  void post(std::function<void()> fn) override { fn(); }
 
  private:
   static void check(const std::string& message) {

@@ -206,6 +206,27 @@ describe('presence and the connection cap across nodes', { skip }, () => {
     await Promise.all([ann.close(), bob.close()]);
   });
 
+  test('a presence reply waiting for Redis does not hold the node: with --threads 1, another connection\'s ping is answered first',
+    async () => {
+      const [solo] = await startNodes(redis, 1, { args: [...args, '--threads', '1'] });
+      try {
+        const ch = 'room:slow-redis';
+        const ann = await connectAuthed(solo, 'sr-ann');
+        const bob = await connectAuthed(solo, 'sr-bob');
+        await join(ann, ch);
+        await redis.cli('CLIENT', 'PAUSE', '1000', 'ALL'); // Redis answers no client for a second
+        ann.send({ type: 'presence_get', channel: ch, ref: 'get' });
+        bob.send({ type: 'ping', ref: 'ping' });
+        await bob.nextOfType('pong', { ref: 'ping' });
+        assert.equal(ann.received.some((m) => m.ref === 'get'), false, 'the presence_get reply waits for Redis');
+        const reply = await ann.nextOfType('reply', { ref: 'get' });
+        assert.deepEqual(reply.data.members.map((m) => m.userId), ['sr-ann']);
+        await Promise.all([ann.close(), bob.close()]);
+      } finally {
+        await solo.stop();
+      }
+    });
+
   test('after SCRIPT FLUSH a node loads its scripts again and puts Redis right: a leave that failed still happens',
     async () => {
       const ch = 'room:flush';

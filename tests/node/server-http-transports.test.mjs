@@ -314,6 +314,8 @@ describe('HTTP transports: SSE and long polling', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), origin);
     assert.equal(res.headers.get('content-type'), 'application/x-ndjson');
     const { session } = JSON.parse((await res.text()).split('\n')[0]);
+    // The session id in a header too, for a load balancer's stickiness (README "Running several nodes").
+    assert.equal(res.headers.get('tidewire-session'), session);
     const h = new HttpSessionClient(server.httpUrl, server.token('cors'));
     h.session = session;
     h.ack = 1;
@@ -327,6 +329,7 @@ describe('HTTP transports: SSE and long polling', () => {
       });
     });
     assert.equal(sse['access-control-allow-origin'], origin);
+    assert.equal(sse['tidewire-session'], session, 'a resumed stream names its session too');
   });
 
   test('POST send with close=1 ends the session at once (its slot is free)', async () => {

@@ -87,6 +87,7 @@ describe('chat and sync in Postgres', () => {
         assert.ok(answers.every((x) => x.message), JSON.stringify(answers));
         assert.equal(answers[0].message.id, answers[1].message.id);
         assert.equal(answers.filter((x) => x.duplicate === true).length, 1, JSON.stringify(answers));
+        assert.deepEqual(answers.map((x) => x.message.clientId), [`k-${round}`, `k-${round}`]);
       }
       const { messages } = await request(onB, { type: 'chat_history', roomId: room.id, limit: 100 });
       assert.deepEqual(messages.map((m) => m.text), Array.from({ length: 10 }, (_, i) => `hello ${i}`));

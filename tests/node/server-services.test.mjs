@@ -64,9 +64,14 @@ for (const backend of stores.names) {
       assert.equal(live.event, 'message');
       assert.equal(live.payload.text ?? live.payload.message?.text, 'hello bob');
       assert.match(live.epoch, /^e-/);
+      // The client id travels with the stored message (reply, event, history): the sender's tab settles its
+      // pending copy by it whichever arrives first.
+      assert.equal(sent.clientId, 'k1');
+      assert.equal(live.payload.clientId, 'k1');
       bob.send({ type: 'chat_history', roomId: room.id, ref: 'h' });
       const history = (await bob.nextOfType('reply', { ref: 'h' })).data;
       assert.deepEqual(history.messages.map((m) => m.text), ['hello bob']);
+      assert.equal(history.messages[0].clientId, 'k1');
       bob.send({ type: 'channel_message', channel, event: 'message', payload: {}, ref: 'direct' });
       assert.equal((await bob.nextOfType('error', { ref: 'direct' })).code, 'forbidden');
       eve.send({ type: 'chat_history', roomId: room.id, ref: 'eh' });

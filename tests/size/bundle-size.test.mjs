@@ -17,6 +17,7 @@ test(`the plain API (JS + wasm, esbuild --minify, gzip -9) stays within ${kb(bud
       'find what grew with `node scripts/bundle-size.mjs` and a wasm symbol map (docs/BENCHMARKS.md, "Bundle size")',
   );
   assert.equal(m.hasNodeSocket, false, 'the browser bundle contains the `ws` package (the WebSocket web/src/node_socket.ts loads in Node 20)');
+  assert.equal(m.hasHttpTransports, false, 'the plain API contains the HTTP transports (web/src/http_socket.ts): import them only through http_fallback.ts, with import()');
 });
 
 test(`the state module (presence, sync, chat; loaded on first use) stays within ${kb(budgets.state)}`, async () => {

@@ -39,7 +39,10 @@ export interface ChatMessage {
    * offline: it is sent on reconnect), `failed` when it was refused (`error` says why; `ChatRoom.retry()`).
    */
   status?: 'pending' | 'failed';
-  /** The client message id of a pending or failed message (pass it to retry() or discard()). */
+  /**
+   * The client message id: of a pending or failed message (pass it to retry() or discard()), and, from the
+   * server, of a stored message its sender gave one (chat_send's `id`).
+   */
   clientId?: string;
   error?: string;
 }
@@ -338,7 +341,7 @@ export class ChatRoom extends ChannelStateStore<ChatRoomSnapshot, WasmChatRoom> 
       const data = await this.client.request<{ message: ChatMessage }>('chat_send', { roomId: this.roomId, text, id: clientId }, { persist: true });
       if (this.state === state) {
         const json = JSON.stringify(data.message);
-        if (!state.settlePending(clientId, json)) state.applyMessage(json);
+        state.settlePending(clientId, json);
         this.changed();
       }
       return data.message;

@@ -39,7 +39,7 @@ export function wireRestoredChat(client: TidewireClient, roomId: string, state: 
     const message = (r.data as { message?: ChatMessage } | undefined)?.message;
     if (r.ok && message !== undefined) {
       const json = JSON.stringify(message);
-      if (!state.settlePending(m.id, json)) state.applyMessage(json);
+      state.settlePending(m.id, json);
     } else {
       state.markPending(m.id, r.error?.message || 'refused');
     }

@@ -96,7 +96,10 @@ export class Presence<Info extends Record<string, unknown> = Record<string, unkn
       this.client._onPresenceDiff(this.channel, (json) => {
         if (state.applyMessage(json)) this.changed();
       }),
-      handle.onSubscribed(() => void this.#join(state)),
+      handle.onSubscribed(() => {
+        state.resubscribed(); // the diffs of an earlier connection are not applied again over the new state
+        void this.#join(state);
+      }),
       offState,
       () => {
         if (this.#joined && this.client.isConnected) {

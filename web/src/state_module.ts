@@ -130,6 +130,10 @@ export class WasmPresence extends StateContainer {
   clear(): void {
     this.call('clear');
   }
+  /** A new subscription: forgets the old one's diffs; the next full state replaces the members (shown until then). */
+  resubscribed(): void {
+    this.call('resubscribed');
+  }
 }
 
 /** A data-sync collection with optimistic operations keyed by request ref. */
@@ -208,7 +212,7 @@ export class WasmChatRoom extends StateContainer {
     const h = this.h();
     return this.m.with([clientId, error], (ip, iN, p, n) => this.m.exports.tw_chat_mark_pending(h, ip, iN, p, n) !== 0);
   }
-  /** Removes it: confirmed by the server's message (JSON), or discarded with ''. */
+  /** Removes it: confirmed by the server's message (JSON; added unless already here), or discarded with ''. */
   settlePending(clientId: string, messageJson: string): boolean {
     const h = this.h();
     return this.m.with([clientId, messageJson], (ip, iN, p, n) => this.m.exports.tw_chat_settle_pending(h, ip, iN, p, n) !== 0);

@@ -9,8 +9,13 @@
 // (1012) to the engine, which reconnects (now over WebSocket) and resubscribes with its `since` offsets: the
 // server's recovery replays what the switch missed, and the offsets drop what was already delivered, so the
 // upgrade loses nothing and doubles nothing. Acked sends in flight are resent with their ids (deduplicated).
-import { HttpSocket } from './http_socket.js';
-import { TRANSPORT_DEFAULTS, type TransportName } from './wire.js';
+//
+// The HTTP transports' code is a chunk of its own (http_fallback.ts: HttpSocket, and the UpgradeProbe that tells
+// when WebSocket works again), imported the first time a client falls back to (or is configured for) SSE or long
+// polling: the plain API does not carry it, and a WebSocket never waits on it. Until it has loaded, a
+// FallbackSocket on an HTTP transport is CONNECTING, as the HttpSocket would be.
+import type { HttpSocket, UpgradeProbe } from './http_fallback.js';
+import { CloseCode, TRANSPORT_DEFAULTS, type TransportName } from './wire.js';
 
 export interface TransportOptions {
   transports?: readonly TransportName[];
@@ -51,6 +56,22 @@ function withoutFragment(url: string): string {
   return hashAt < 0 ? url : url.slice(0, hashAt);
 }
 
+type HttpChunk = typeof import('./http_fallback.js');
+let loadingHttp: Promise<HttpChunk> | undefined;
+/** The HTTP transports' chunk once it has loaded. */
+let http: HttpChunk | undefined;
+
+/** The HTTP transports' chunk, imported once (again after a failed import: the network may be back). */
+function loadHttp(): Promise<HttpChunk> {
+  if (loadingHttp === undefined) {
+    loadingHttp = import('./http_fallback.js').then((m) => (http = m));
+    loadingHttp.catch(() => {
+      loadingHttp = undefined;
+    });
+  }
+  return loadingHttp;
+}
+
 let clients = 0;
 
 /** The URL a client hands to its engine: `url` with a fragment naming the client's transport policy. */
@@ -73,8 +94,8 @@ class TransportPolicy {
   /** The transport of the socket that opened last. */
   current: TransportName | undefined;
   live: FallbackSocket | undefined;
-  probeTimer: ReturnType<typeof setTimeout> | undefined;
-  probing: InnerSocket | undefined;
+  /** While on an HTTP transport: the background WebSocket that tells when to upgrade. */
+  probe: UpgradeProbe | undefined;
 
   choose(): TransportName {
     return this.order[this.index] ?? 'websocket';
@@ -84,6 +105,8 @@ class TransportPolicy {
   #next(): void {
     this.failures = 0;
     this.index = (this.index + 1) % this.order.length;
+    // Falling back: the HTTP transports' chunk loads while the engine waits to reconnect.
+    if (this.choose() !== 'websocket') loadHttp().catch(() => {});
   }
 
   unavailable(kind: TransportName): void {
@@ -100,7 +123,14 @@ class TransportPolicy {
     this.current = kind;
     this.live = socket;
     this.#stopProbe();
-    if (kind !== 'websocket' && this.order.includes('websocket')) this.#armProbe(socket.url, protocols, base);
+    // On an HTTP transport, its chunk (with the probe) has loaded.
+    if (kind !== 'websocket' && this.order.includes('websocket') && http) {
+      this.probe = new http.UpgradeProbe(socket.url, protocols, base, this.probeMs, () => {
+        this.index = Math.max(0, this.order.indexOf('websocket'));
+        this.failures = 0;
+        if (this.live === socket) socket.upgrade();
+      });
+    }
   }
 
   closed(socket: FallbackSocket): void {
@@ -110,48 +140,8 @@ class TransportPolicy {
   }
 
   #stopProbe(): void {
-    clearTimeout(this.probeTimer);
-    this.probeTimer = undefined;
-    if (this.probing) {
-      const p = this.probing;
-      this.probing = undefined;
-      p.onopen = p.onmessage = p.onclose = p.onerror = null;
-      try {
-        p.close(1000);
-      } catch {
-        /* already closed */
-      }
-    }
-  }
-
-  #armProbe(url: string, protocols: string[] | undefined, base: () => SocketClass | undefined): void {
-    this.probeTimer = setTimeout(() => {
-      this.probeTimer = undefined;
-      const live = this.live;
-      const Base = base();
-      if (!live || !Base) return;
-      let probe: InnerSocket;
-      try {
-        probe = new Base(url, protocols) as InnerSocket;
-      } catch {
-        return this.#armProbe(url, protocols, base);  // still blocked
-      }
-      this.probing = probe;
-      probe.onerror = () => {};
-      probe.onclose = () => {
-        if (this.probing !== probe) return;
-        this.probing = undefined;
-        if (this.live === live) this.#armProbe(url, protocols, base);
-      };
-      // Authenticated (the first message is auth_success): WebSocket works again.
-      probe.onmessage = () => {
-        if (this.probing !== probe) return;
-        this.#stopProbe();
-        this.index = Math.max(0, this.order.indexOf('websocket'));
-        this.failures = 0;
-        if (this.live === live) live.upgrade();
-      };
-    }, this.probeMs);
+    this.probe?.stop();
+    this.probe = undefined;
   }
 }
 
@@ -199,16 +189,27 @@ export function checkTransportOptions(options: TransportOptions): void {
   }
 }
 
+const CONNECTING = 0;
+const CLOSING = 2;
+const CLOSED = 3;
+
 /** What the engine constructs: a WebSocket, or an HttpSocket (SSE, long polling), as the policy says. */
 export class FallbackSocket {
   readonly url: string;
   readonly transport: TransportName;
-  #inner: InnerSocket;
+  /** Undefined while the HTTP transports' chunk loads. */
+  #inner: InnerSocket | undefined;
   #policy: TransportPolicy;
   #opened = false;
   #onopen: Handler = null;
   #onclose: Handler = null;
   #onerror: Handler = null;
+  // What the engine set before the inner socket existed, handed on to it once it does.
+  #onmessage: Handler = null;
+  #binaryType = 'arraybuffer';
+  #listeners: [string, (e: unknown) => void][] = [];
+  #closeBeforeLoad: [number | undefined, string | undefined] | undefined;
+  #failedLoad = false;
 
   constructor(keyedUrl: string, protocols: string[] | undefined, base: () => SocketClass | undefined) {
     const url = withoutFragment(keyedUrl);
@@ -229,38 +230,78 @@ export class FallbackSocket {
       }
     }
     this.transport = kind;
-    this.#inner = inner ?? new HttpSocket(url, protocols, kind === 'polling' ? 'polling' : 'sse');
-    this.#inner.onopen = (e) => {
+    if (inner) {
+      this.#attach(inner, kind, base, protocols);
+      return;
+    }
+    const mode = kind === 'polling' ? 'polling' : 'sse';
+    loadHttp().then(
+      (m) => this.#loaded(new m.HttpSocket(url, protocols, mode), kind, base, protocols),
+      () => {
+        // The chunk could not be fetched: a socket that failed to open (the engine retries, and so does the import),
+        // or, closed meanwhile, one that closed.
+        const closed = this.#closeBeforeLoad;
+        this.#failedLoad = true;
+        if (!closed) {
+          policy.failed(kind);
+          this.#onerror?.({ type: 'error' });
+        }
+        policy.closed(this);
+        this.#onclose?.(closed
+          ? { type: 'close', code: closed[0] ?? CloseCode.normal, reason: closed[1] ?? '', wasClean: true }
+          : { type: 'close', code: CloseCode.abnormal, reason: 'could not load the HTTP transport', wasClean: false });
+      },
+    );
+  }
+
+  #loaded(inner: HttpSocket, kind: TransportName, base: () => SocketClass | undefined, protocols?: string[]): void {
+    inner.binaryType = this.#binaryType;
+    inner.onmessage = this.#onmessage;
+    for (const [type, listener] of this.#listeners) inner.addEventListener(type, listener);
+    this.#listeners = [];
+    this.#attach(inner, kind, base, protocols);
+    const close = this.#closeBeforeLoad;
+    if (close === undefined) return;
+    if (close[0] === undefined) inner.close();
+    else inner.close(close[0], close[1]);
+  }
+
+  #attach(inner: InnerSocket, kind: TransportName, base: () => SocketClass | undefined, protocols?: string[]): void {
+    const policy = this.#policy;
+    this.#inner = inner;
+    inner.onopen = (e) => {
       this.#opened = true;
       policy.opened(kind, this, base, protocols);
       this.#onopen?.(e);
     };
-    this.#inner.onclose = (e) => {
+    inner.onclose = (e) => {
       if (!this.#opened) policy.failed(kind);
       policy.closed(this);
       this.#onclose?.(e);
     };
-    this.#inner.onerror = (e) => this.#onerror?.(e);
+    inner.onerror = (e) => this.#onerror?.(e);
   }
 
   get readyState(): number {
-    return this.#inner.readyState;
+    return this.#inner?.readyState ?? (this.#failedLoad ? CLOSED : this.#closeBeforeLoad ? CLOSING : CONNECTING);
   }
   get protocol(): string {
-    return this.#inner.protocol ?? '';
+    return this.#inner?.protocol ?? '';
   }
   get binaryType(): string {
-    return this.#inner.binaryType;
+    return this.#inner?.binaryType ?? this.#binaryType;
   }
   set binaryType(v: string) {
-    this.#inner.binaryType = v;
+    if (this.#inner) this.#inner.binaryType = v;
+    else this.#binaryType = v;
   }
   // Messages go straight from the inner socket to the engine's handler: nothing added per frame.
   get onmessage(): Handler {
-    return this.#inner.onmessage;
+    return this.#inner ? this.#inner.onmessage : this.#onmessage;
   }
   set onmessage(h: Handler) {
-    this.#inner.onmessage = h;
+    if (this.#inner) this.#inner.onmessage = h;
+    else this.#onmessage = h;
   }
   get onopen(): Handler {
     return this.#onopen;
@@ -282,25 +323,35 @@ export class FallbackSocket {
   }
 
   addEventListener(type: string, listener: (e: unknown) => void): void {
-    this.#inner.addEventListener?.(type, listener);
+    if (this.#inner) this.#inner.addEventListener?.(type, listener);
+    else this.#listeners.push([type, listener]);
   }
 
   send(data: unknown): void {
+    // Not open before the inner socket exists: the HttpSocket's own refusal.
+    if (!this.#inner) throw new Error('tidewire: HttpSocket is not open');
     this.#inner.send(data);
   }
 
   close(code?: number, reason?: string): void {
     this.#policy.closed(this);
+    if (!this.#inner) {
+      // Closed while the chunk loads: the HttpSocket is closed as soon as it exists (and reports the close then).
+      this.#closeBeforeLoad ??= [code, reason];
+      return;
+    }
     if (code === undefined) this.#inner.close();
     else this.#inner.close(code, reason);
   }
 
   /** WebSocket works again: close this fallback socket so the engine reconnects (over WebSocket) and recovers. */
   upgrade(): void {
+    const inner = this.#inner;
+    if (!inner) return;  // only an open socket is upgraded
     const onclose = this.#onclose;
-    this.#inner.onopen = this.#inner.onclose = this.#inner.onerror = this.#inner.onmessage = null;
+    inner.onopen = inner.onclose = inner.onerror = inner.onmessage = null;
     this.#policy.closed(this);
-    this.#inner.close(1000, 'upgrading to WebSocket');
+    inner.close(1000, 'upgrading to WebSocket');
     onclose?.({ type: 'close', code: UPGRADE_CLOSE, reason: 'upgrading to WebSocket', wasClean: true });
   }
 }

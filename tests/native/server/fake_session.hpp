@@ -32,6 +32,8 @@ class FakeSession : public SessionSink, public std::enable_shared_from_this<Fake
   void close(std::uint16_t code, std::string reason) override { closed.emplace(code, std::move(reason)); }
   std::shared_ptr<Subscriber> subscriber() override { return shared_from_this(); }
   void arm_expiry_timer(std::uint64_t at_ms) override { expiry_at = at_ms; }
+  // Inline: these tests run services without worker threads (or wait for them), on one thread.
+  void post(std::function<void()> fn) override { fn(); }
 
   // The oldest message, parsed and taken; null when there is none.
   nlohmann::json take() {

@@ -61,6 +61,13 @@ TEST_F(HttpTransportTest, OpenSendsAuthSuccessAndBindsTheUser) {
   auto s = r.session;
   EXPECT_EQ(s->user_id(), "alice");
   EXPECT_EQ(s->id().size(), 34u);
+  // The answer names the session in a header too (a load balancer's stickiness), on a resume as well.
+  const auto header = [](const HttpTransportResult& res) {
+    for (const auto& [name, value] : res.reply.headers)
+      if (name == "Tidewire-Session") return value;
+    return std::string();
+  };
+  EXPECT_EQ(header(r), s->id());
   s->attach({}, &waiter_a, nullptr, 0);
   const auto batch = s->take(&waiter_a);
   ASSERT_EQ(batch.messages.size(), 1u);
@@ -70,6 +77,10 @@ TEST_F(HttpTransportTest, OpenSendsAuthSuccessAndBindsTheUser) {
   const auto other = request("GET", "/ws/sse?session=" + s->id(), bearer("mallory"));
   EXPECT_EQ(other.reply.status, 403u);
   EXPECT_EQ(code(other), "session_forbidden");
+  EXPECT_EQ(header(other), "");
+  const auto resumed = request("GET", "/ws/sse?session=" + s->id() + "&ack=1", bearer("alice"));
+  ASSERT_EQ(resumed.kind, HttpTransportResult::Kind::kStream);
+  EXPECT_EQ(header(resumed), s->id());
   const auto unknown = request("POST", "/ws/send?session=s-nope", bearer("alice"), "{}");
   EXPECT_EQ(unknown.reply.status, 404u);
   EXPECT_EQ(code(unknown), "unknown_session");

@@ -172,10 +172,22 @@ TEST(ChatRoomState, PendingOwnMessagesConfirmFailAndRetry) {
   EXPECT_EQ(room.pending_count(), 0u);
   EXPECT_EQ(N(room.messages()).size(), 4u);
   EXPECT_FALSE(room.settle_pending("c2", &two));
+  // The event with the client id comes before the reply: it settles the pending copy (never shown twice), and
+  // the reply then changes nothing. Another sender's message with the same client id is not that echo.
+  ASSERT_TRUE(room.add_pending(parsed(R"({"id":"pending-c5","clientId":"c5","senderId":"me","text":"five"})")));
+  room.apply_message(parsed(R"({"id":"5","createdAt":60,"text":"other","senderId":"bob","clientId":"c5"})"));
+  EXPECT_EQ(room.pending_count(), 1u);
+  const auto five = parsed(R"({"id":"6","createdAt":61,"text":"five","senderId":"me","clientId":"c5"})");
+  room.apply_message(five);
+  EXPECT_EQ(room.pending_count(), 0u);
+  ASSERT_EQ(N(room.messages()).size(), 6u);
+  EXPECT_EQ(N(room.messages())[5]["id"], "6");
+  EXPECT_FALSE(room.settle_pending("c5", &five));
+  EXPECT_EQ(N(room.messages()).size(), 6u);
   ASSERT_TRUE(room.add_pending(parsed(R"({"clientId":"c3","text":"drop me"})")));
   EXPECT_TRUE(room.settle_pending("c3", nullptr));
   EXPECT_FALSE(room.settle_pending("c3", nullptr));
-  EXPECT_EQ(N(room.messages()).size(), 4u);
+  EXPECT_EQ(N(room.messages()).size(), 6u);
 }
 
 // Issue #12: who reacted, so the client can mark its own reaction and toggle it off.

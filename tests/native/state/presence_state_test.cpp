@@ -39,6 +39,29 @@ TEST(PresenceState, DiffsBeforeTheFirstStateAreBufferedNotLost) {
   EXPECT_EQ(N(p.members())[1]["userId"], "late");
 }
 
+// A full state read before a diff that reached the client first (the join reply's members were read on one
+// thread while another connection's diff was queued from another): the diff still holds after the state.
+TEST(PresenceState, AStateOlderThanADiffAlreadyAppliedLosesNothing) {
+  PresenceState p;
+  p.apply_state(parsed(R"([{"userId":"a","joinedAt":1},{"userId":"gone","joinedAt":2}])"));
+  p.apply_diff(parsed(R"({"joins":[{"userId":"b","joinedAt":3}]})"));
+  p.apply_diff(parsed(R"({"leaves":[{"userId":"gone"}]})"));
+  p.apply_diff(parsed(R"({"updates":[{"userId":"a","status":"busy"}]})"));
+  // The join reply, read before those three diffs.
+  p.apply_state(parsed(R"([{"userId":"a","joinedAt":1},{"userId":"gone","joinedAt":2},{"userId":"me","joinedAt":4}])"));
+  std::vector<std::string> users;
+  for (const auto& m : N(p.members())) users.push_back(m["userId"]);
+  EXPECT_EQ(users, (std::vector<std::string>{"a", "b", "me"}));
+  EXPECT_EQ(p.find("a")->status, "busy");
+
+  // After a reconnect the old connection's diffs are not applied again: b left meanwhile (no diff reached us).
+  p.resubscribed();
+  EXPECT_EQ(p.online_count(), 3u) << "the members stay shown until the new state";
+  p.apply_state(parsed(R"([{"userId":"a","joinedAt":1},{"userId":"me","joinedAt":4}])"));
+  EXPECT_EQ(p.online_count(), 2u);
+  EXPECT_EQ(p.find("b"), nullptr);
+}
+
 TEST(PresenceState, HostileInputIsIgnored) {
   PresenceState p;
   EXPECT_FALSE(p.apply_state(parsed(R"({"not":"an array"})")));

@@ -3,7 +3,8 @@
 //
 //   const redis = await startRedis();                 // redis-server on a free port, no persistence
 //   const nodes = await startNodes(redis, 3);         // tidewire-server --broker redis://127.0.0.1:<port>
-//   const lb = await startHaproxy(nodes);             // haproxy, roundrobin, WebSocket timeouts; lb.wsUrl
+//   const lb = await startHaproxy(nodes);             // haproxy, roundrobin, WebSocket timeouts, HTTP sessions
+//                                                     // sticky (haproxyConfig); lb.wsUrl
 //   ...
 //   await lb.stop(); await Promise.all(nodes.map((n) => n.stop())); await redis.stop();
 //
@@ -110,12 +111,15 @@ export function startNodes(redis, count, opts = {}) {
   );
 }
 
-/** HAProxy in front of `nodes` (roundrobin, WebSocket-friendly timeouts), as README "Running several nodes". */
-export async function startHaproxy(nodes) {
+/**
+ * HAProxy in front of `nodes` (roundrobin, WebSocket-friendly timeouts, HTTP sessions kept on their node), as
+ * README "Running several nodes"; opts as haproxyConfig's.
+ */
+export async function startHaproxy(nodes, opts = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tw-haproxy-'));
   const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(cfg, haproxyConfig(port, nodes.map((n) => `127.0.0.1:${n.port}`)));
+  writeFileSync(cfg, haproxyConfig(port, nodes.map((n) => `127.0.0.1:${n.port}`), opts));
   const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr.setEncoding('utf8').on('data', (chunk) => (output += chunk));
@@ -137,8 +141,16 @@ export async function startHaproxy(nodes) {
   };
 }
 
-/** The HAProxy configuration of README "Running several nodes" for `servers` (host:port). */
-export function haproxyConfig(port, servers) {
+/**
+ * The HAProxy configuration of README "Running several nodes" for `servers` (host:port). WebSocket connections
+ * are balanced round robin. An HTTP session (SSE, long polling: docs/PROTOCOL.md "HTTP transports") lives on the
+ * node that opened it, so its later requests, which name it (`?session=ID`), go to that node: the node's answer
+ * names it in a Tidewire-Session header, stored in a stick table with the server that gave it. A request whose
+ * session is unknown (the opening GET, a WebSocket) or whose node is down is balanced as usual; the session then
+ * gets 404 unknown_session from the new node and the client reconnects with recovery. opts.sticky = false leaves
+ * the stick rules out (a test showing they are needed).
+ */
+export function haproxyConfig(port, servers, opts = {}) {
   return [
     'global',
     '  maxconn 4096',
@@ -156,6 +168,11 @@ export function haproxyConfig(port, servers) {
     'backend nodes',
     '  balance roundrobin',
     '  option httpchk GET /healthz',
+    ...(opts.sticky === false ? [] : [
+      '  stick-table type string len 64 size 1m expire 1h',
+      '  stick match url_param(session)',
+      '  stick store-response res.hdr(Tidewire-Session)',
+    ]),
     ...servers.map((s, i) => `  server n${i + 1} ${s} check inter 500ms fall 2 rise 1`),
     '',
   ].join('\n');

@@ -58,8 +58,12 @@ function time(ms: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
-/** A message's stable key: its client id while pending (so it keeps its element when confirmed), else its id. */
-const keyOf = (m: ChatMessage) => m.clientId ?? m.id;
+/**
+ * A message's stable key: sender and client id when it has one (pending, and stored ones the server echoes it
+ * on), so an own message keeps its element when confirmed; else its id. The server keeps (sender, client id)
+ * unique per room.
+ */
+const keyOf = (m: ChatMessage) => (m.clientId !== undefined ? `${m.senderId}\n${m.clientId}` : m.id);
 
 type Line = { kind: 'message'; at: number; message: ChatMessage } | { kind: 'member'; at: number; event: ChatMemberEvent };
 
