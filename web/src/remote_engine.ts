@@ -123,6 +123,7 @@ class RemoteEngine {
   #early: TabMessage[] | undefined;
   // After the worker failed to load: messages waiting for the leader's hub to be known.
   #waitingHub: TabMessage[] | undefined;
+  #hubKnown = false;
   #pageListener = (): void => this.#post({ t: 'page', ...page() });
 
   constructor(
@@ -190,6 +191,7 @@ class RemoteEngine {
       this.#unsent = undefined;
       if (this.#waitingHub !== undefined) {
         this.#waitingHub.push(...unsent); // the worker failed already: they go to the leader once it is known
+        if (this.#hubKnown) this.#newHub(); // it became known before this grant
       } else {
         this.#link.post(this.#hello());
         for (const m of unsent) this.#post(m);
@@ -384,6 +386,7 @@ class RemoteEngine {
   // A new leader holds the connection: say hello again, subscribe every channel again from where it was, and
   // fail the sends and requests the old one may not have made (their answers are gone with it).
   #newHub(): void {
+    this.#hubKnown = true;
     if (this.#closed || this.#unsent !== undefined) return; // the hello after the lock grant goes to the new hub
     const waiting = this.#waitingHub;
     if (waiting !== undefined) {
