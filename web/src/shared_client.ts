@@ -7,6 +7,7 @@
 // Unlike createClient, which quietly gives a per-tab client when it cannot share, createSharedClient refuses
 // options that cannot be shared (a url function, a token provider without shareKey) with a
 // TypeError that says what to do; where the browser cannot share, it still gives a per-tab client.
+import type { Channel } from './channel.js';
 import { createClient, type TidewireClient } from './client.js';
 import { resolveOptions, type ClientOptions } from './options.js';
 
@@ -15,6 +16,9 @@ export type SharedClientOptions = ClientOptions;
 
 /** What createSharedClient gives: a TidewireClient (named so for code written against the first slice). */
 export type TabClient = TidewireClient;
+
+/** A channel of a TabClient: a Channel (named so for code written against the first slice). */
+export type TabChannel = Channel;
 
 /**
  * A client whose connection is shared with the other tabs of this origin signed in as the same user; a per-tab
