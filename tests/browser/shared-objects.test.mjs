@@ -116,6 +116,12 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
       for (const page of [...shared, ...own]) await subscribe(page, `room:default-${slug}`);
       assert.equal(await connections(server), 3, 'two sharing tabs hold one connection, two others one each');
       for (const page of [...shared, ...own]) assert.deepEqual(await page.evaluate(() => window.tw.errors), []);
+      // A channel name the engine refuses: an error in the tab that asked, not in the other.
+      await shared[0].evaluate(() => window.tw.client.channel('no spaces allowed').subscribe());
+      await waitFor(async () => (await shared[0].evaluate(() => window.tw.errors)).length > 0, 5000, 'the refusal');
+      assert.match((await shared[0].evaluate(() => window.tw.errors)).join(), /no spaces allowed/);
+      await subscribe(shared[1], `room:default-${slug}-2`); // a round trip through the hub after the refusal
+      assert.deepEqual(await shared[1].evaluate(() => window.tw.errors), []);
       assert.deepEqual(problems.flat(), []);
     } finally {
       await context.close();

@@ -40,6 +40,8 @@ export class ConnectionHub {
   #tokenWaiters = new Map<number, { resolve: (t: string | null) => void; reject: (e: Error) => void }>();
   /** Channel -> the tabs whose presence joined it (on the current connection). */
   #presence = new Map<string, Set<string>>();
+  /** While a tab's message is handled: how to answer that tab (errors the engine raises meanwhile are its). */
+  #asking: ((message: WorkerMessage) => void) | undefined;
 
   constructor(create: typeof createClient) {
     this.#create = create;
@@ -47,10 +49,14 @@ export class ConnectionHub {
 
   /** A message of tab `tabId`; `post` answers that tab. */
   handle(tabId: string, post: (message: WorkerMessage) => void, data: TabMessage): void {
+    this.#asking = post;
     try {
       this.#handle(tabId, post, data);
     } catch (err) {
-      post({ t: 'error', code: 'internal', message: `tidewire shared connection: ${String(err)}` });
+      // An error the engine reported while handling this (a refused channel name) has reached the tab already.
+      if (this.#asking !== undefined) post({ t: 'error', code: 'internal', message: `tidewire shared connection: ${String(err)}` });
+    } finally {
+      this.#asking = undefined;
     }
   }
 
@@ -115,7 +121,13 @@ export class ConnectionHub {
     });
     // A channel's errors (the server ended its subscription) go to the tabs holding it, as `revoked`.
     c.onError((e: TidewireError) => {
-      if (e.details?.channel === undefined) this.#broadcast({ t: 'error', code: e.code, message: e.message });
+      if (e.details?.channel !== undefined) return;
+      const message: WorkerMessage = { t: 'error', code: e.code, message: e.message };
+      // Raised while handling a tab's call (e.g. a channel name the engine refuses): that tab's error alone.
+      const asking = this.#asking;
+      this.#asking = undefined;
+      if (asking !== undefined) asking(message);
+      else this.#broadcast(message);
     });
     return c;
   }
