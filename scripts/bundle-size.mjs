@@ -100,6 +100,7 @@ function lazyWhat(code) {
   const text = code.toString();
   if (text.includes('tidewire-outbox')) return 'persistOutbox (IndexedDB outbox)';
   if (text.includes('chat_send')) return 'persistOutbox in chat rooms (restored sends shown pending)';
+  if (text.includes('tidewire-tab-')) return 'one connection across tabs (remote engine, leader election; loaded by sharing clients)';
   if (text.includes('the HTTP session ended')) return 'HTTP transports (SSE, long polling; on fallback)';
   return 'other';
 }
@@ -143,7 +144,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`  minified JS ${kb(m.jsMinBytes)}, raw wasm ${kb(m.wasmRawBytes)}`);
   console.log(`state module on first use of presence/sync/chat: wasm ${kb(m.stateBytes)} gzip -9 (budget ${kb(m.stateBudgetBytes)})`);
   console.log(`React entry on top: ${kb(m.reactBytes)} gzip -9 (budget ${kb(m.reactBudgetBytes)})`);
-  console.log(`shared worker (createSharedClient; its own file, with what it loads, not counted above): JS ${kb(m.sharedWorkerBytes)} gzip -9 + the client's wasm`);
+  console.log(`shared worker (sharing clients; its own file, with what it loads, not counted above): JS ${kb(m.sharedWorkerBytes)} gzip -9 + the client's wasm`);
   for (const l of m.lazy) console.log(`lazily loaded JS, ${l.what}: ${kb(l.bytes)} gzip -9`);
   mkdirSync(resolve(root, 'test-results/bench'), { recursive: true });
   writeFileSync(resolve(root, 'test-results/bench/size.json'), `${JSON.stringify(m)}\n`);

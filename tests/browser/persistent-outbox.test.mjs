@@ -7,6 +7,8 @@
 //   them with their original ids: the server acks them as duplicates (same offsets) and nobody sees them twice;
 // - two tabs: a page that loads leaves alone the sends of another tab that is still open, and takes them over once
 //   that tab is gone;
+// - the reload and the crash also with the connection shared across tabs (a SharedWorker holds it; each tab
+//   persists its own sends, and the worker sends them under their ids);
 // - chat: messages sent offline show as pending in the room after a reload, and are stored once each;
 // - quota: a send IndexedDB refuses (the origin's quota set to almost nothing over CDP) is reported through
 //   onError as outbox_storage_failed with its id, and still sent.
@@ -41,6 +43,8 @@ const PAGE = `<!doctype html>
   const client = createClient({
     url: 'ws://' + location.host + '/ws',
     persistOutbox: !listen,
+    // share=1: the connection is shared across tabs (issue #18); each tab keeps its own sends.
+    ...(params.get('share') === '1' ? { shareKey: user } : {}),
     reconnectBaseMs: 200,
     reconnectCapMs: 1000,
     token: async () => {
@@ -113,14 +117,14 @@ describe('browser: persistOutbox keeps sends across a reload and a crash', { ski
     for (const d of [staticDir, ...dirs]) if (d) rmSync(d, { recursive: true, force: true });
   });
 
-  test('offline, 5 sends, reload, online: all 5 delivered exactly once, in order', { timeout: 60000 }, async () => {
-    const channel = 'room:outbox-reload';
+  for (const share of ['0', '1']) test(`offline, 5 sends, reload, online: all 5 delivered exactly once, in order${share === '1' ? ' (shared connection)' : ''}`, { timeout: 60000 }, async () => {
+    const channel = `room:outbox-reload-${share}`;
     const problems = [];
     const bobContext = await browser.newContext();
     const aliceContext = await browser.newContext();
     try {
       const bob = await openPage(bobContext, server, { user: 'bob', channel, listen: '1' }, problems);
-      const alice = await openPage(aliceContext, server, { user: 'alice', channel }, problems);
+      const alice = await openPage(aliceContext, server, { user: 'alice', channel, share }, problems);
       await withFailureScreenshots([alice, bob], 'persistent-outbox-reload', async () => {
         await waitFor(() => connected(alice), 10000, 'alice connected');
 
@@ -266,9 +270,9 @@ describe('browser: persistOutbox keeps sends across a reload and a crash', { ski
     }
   });
 
-  test('the browser closed while 5 sends await their ack: reopened, no duplicates', { timeout: 60000 }, async () => {
+  for (const share of ['0', '1']) test(`the browser closed while 5 sends await their ack: reopened, no duplicates${share === '1' ? ' (shared connection)' : ''}`, { timeout: 60000 }, async () => {
     const { chromium } = await import('playwright-core');
-    const channel = 'room:outbox-crash';
+    const channel = `room:outbox-crash-${share}`;
     const problems = [];
     const profile = mkdtempSync(join(tmpdir(), 'tidewire-outbox-profile-'));
     dirs.push(profile);
@@ -278,7 +282,7 @@ describe('browser: persistOutbox keeps sends across a reload and a crash', { ski
     try {
       const bob = await openPage(bobContext, server, { user: 'bob', channel, listen: '1' }, problems);
       aliceContext = await launch();
-      let alice = await openPage(aliceContext, server, { user: 'alice', channel }, problems);
+      let alice = await openPage(aliceContext, server, { user: 'alice', channel, share }, problems);
       await waitFor(() => connected(alice), 10000, 'alice connected');
 
       // The server stops answering (its socket stays open): the sends go out and wait for their acks.
@@ -303,7 +307,7 @@ describe('browser: persistOutbox keeps sends across a reload and a crash', { ski
       await waitFor(async () => (await received(bob)).length === 5, 10000, 'the 5 messages at bob');
 
       aliceContext = await launch();
-      alice = await openPage(aliceContext, server, { user: 'alice', channel }, problems);
+      alice = await openPage(aliceContext, server, { user: 'alice', channel, share }, problems);
       await waitFor(async () => (await results(alice)).length === 5, 15000, 'the 5 resent sends settled');
       const r = await results(alice);
       assert.deepEqual(r.map((x) => [x.n, x.ok]), [1, 2, 3, 4, 5].map((n) => [n, true]));

@@ -9,7 +9,7 @@ import { loadedModule, loadModule } from './module.js';
 import { loadStateModule } from './state_module.js';
 import type { StateModule } from './state_module.js';
 import type { PersistentOutbox, StoredSend } from './persistent_outbox.js';
-import { engineConfig, resolveOptions, urlKey, urlProblem, type ClientOptions, type ResolvedOptions } from './options.js';
+import { engineConfig, NUMERIC_OPTIONS, resolveOptions, urlKey, urlProblem, type ClientOptions, type ResolvedOptions } from './options.js';
 import { changesUnion, type ChangesSpec } from './postgres_changes.js';
 import { configureTransports, currentTransport, policyUrl, releaseTransports, withPolicy } from './transport_fallback.js';
 import type { ConnectionStateValue, EngineStatusValue, TidewireModule, WasmCallbacks, WasmClient, WasmMetrics, WasmResult } from './tidewire_module.mjs';
@@ -25,7 +25,7 @@ import type {
   SendResult,
   StateChange,
 } from './types.js';
-import { DEFAULTS, ErrorCode, LOG_PREFIX, PostgresChanges, type ConnectionState } from './wire.js';
+import { CONNECTION_STATES, DEFAULTS, ErrorCode, LOG_PREFIX, PostgresChanges, type ConnectionState } from './wire.js';
 
 /** `'*'` matches every event. */
 export const ANY_EVENT = '*';
@@ -84,7 +84,25 @@ export interface RequestOptions extends SendOptions {
   persist?: boolean;
 }
 
+/** The engine's callbacks, and one a remote engine (remote_engine.ts) calls with a message built by its hub. */
+export interface EngineCallbacks extends WasmCallbacks {
+  onChannelMessage(channelId: number, message: ChannelMessage<unknown>): void;
+}
+
 const decoder = new TextDecoder();
+
+/**
+ * The name of the connection this client shares with the other tabs of its origin and user (issue #18), or
+ * undefined when it holds its own: see ClientOptions.shareAcrossTabs.
+ */
+function shareName(o: ResolvedOptions): string | undefined {
+  const g = globalThis as { SharedWorker?: unknown; document?: unknown; navigator?: Navigator };
+  const identity = o.shareKey ?? (typeof o.token === 'function' ? undefined : (o.token ?? ''));
+  if (o.shareAcrossTabs === false || identity === undefined || typeof o.url === 'function') return undefined;
+  if (g.document === undefined || g.navigator?.locks === undefined) return undefined;
+  if (g.SharedWorker === undefined && typeof BroadcastChannel === 'undefined') return undefined;
+  return `tidewire ${JSON.stringify(o.url)} ${identity}`;
+}
 
 export class TidewireClient {
   readonly options: ResolvedOptions;
@@ -119,8 +137,12 @@ export class TidewireClient {
   #persist: PersistentOutbox | undefined;
   #outboxResultListeners = new Set<(result: OutboxResult) => void>();
 
+  // The shared connection's name when this tab shares one (its engine is then remote_engine.ts).
+  readonly #share: string | undefined;
+
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
+    this.#share = shareName(this.options);
     // A list or a function of URLs gets the policy's fragment on each URL it gives (onUrlRequest).
     this.#transportKey = policyUrl(typeof this.options.url === 'string' ? this.options.url : '');
     configureTransports(this.#transportKey, this.options);
@@ -133,7 +155,20 @@ export class TidewireClient {
   get ready(): Promise<void> {
     if (this.#loading === undefined) {
       const restored = this.options.persistOutbox ? this.#loadPersistedOutbox() : undefined;
-      this.#loading = Promise.all([loadModule(), restored]).then(
+      const share = this.#share;
+      const module =
+        share === undefined
+          ? loadModule()
+          : import('./remote_engine.js').then((r) =>
+              r.remoteModule(share, this.options, {
+                createClient,
+                idleMetrics: IDLE_METRICS,
+                numericOptions: NUMERIC_OPTIONS,
+                states: CONNECTION_STATES,
+                unavailable: ErrorCode.unavailable,
+              }),
+            );
+      this.#loading = Promise.all([module, restored]).then(
         ([m, sends]) => this.#attach(m, sends ?? []),
         (e: unknown) => {
           this.#loading = undefined;
@@ -169,6 +204,11 @@ export class TidewireClient {
    */
   get graceMs(): number {
     return this.options.graceMs ?? this.#wasm?.config().graceMs ?? loadedModule()?.WasmClient.defaultConfig().graceMs ?? 0;
+  }
+
+  /** True when this tab's connection is shared with the other tabs of its origin and user (shareAcrossTabs). */
+  get sharedAcrossTabs(): boolean {
+    return this.#share !== undefined;
   }
 
   get isConnected(): boolean {
@@ -252,7 +292,8 @@ export class TidewireClient {
             const wasm = this.#wasm!;
             // persistOutbox: the send goes out under an id of ours, kept in IndexedDB until it is settled.
             const stored = this.#persist?.record(channel, event, data ?? json, ttl);
-            const id = stored?.id ?? '';
+            // `_id`: a shared connection's hub sends a tab's persisted send under the tab's id.
+            const id = stored?.id ?? (options as { _id?: string })._id ?? '';
             const r = data !== undefined ? wasm.publishBinary(channel, event, data, ttl, id) : wasm.publish(channel, event, json, ttl, id);
             if (this.#failed(r, reject)) return;
             if (stored === undefined) {
@@ -820,7 +861,7 @@ export class TidewireClient {
   }
 
   // Every callback catches everything: an exception must never unwind through wasm.
-  #callbacks(module: TidewireModule): WasmCallbacks {
+  #callbacks(module: TidewireModule): EngineCallbacks {
     const slotsById = () => this.#slotsById;
     const events = this.#events;
     let frameSeq = -1; // the compact batch whose text frameText holds
@@ -857,6 +898,10 @@ export class TidewireClient {
           binary: true,
         };
         this.#dispatch(slot, message);
+      },
+      onChannelMessage: (channelId, message) => {
+        const slot = slotsById()[channelId];
+        if (slot !== undefined) this.#dispatch(slot, message);
       },
       onGap: (channelId, reason) => {
         const slot = slotsById()[channelId];

@@ -80,6 +80,20 @@ export interface ClientOptions {
   transports?: readonly TransportName[];
   fallbackAfterFailures?: number;
   upgradeProbeMs?: number;
+  /**
+   * In a browser page with SharedWorker (or Web Locks + BroadcastChannel), the tabs of one origin signed in as
+   * the same user share one connection (issue #18): a SharedWorker (or the elected leader tab) holds it, and
+   * this client's channels, presence, sync and chat run over it. false: this tab gets its own connection.
+   * Default true. Not shared (whatever this says): in Node and workers, with a `url` function, and with a
+   * token provider but no `shareKey`. With `persistOutbox`, each tab keeps its own sends in IndexedDB and the
+   * shared connection sends them under their ids.
+   */
+  shareAcrossTabs?: boolean;
+  /**
+   * Who the tab is signed in as (e.g. the user id): tabs share a connection only with tabs of the same `url` and
+   * `shareKey`. Needed to share with a token provider; with a fixed token string the token itself is the key.
+   */
+  shareKey?: string;
 }
 
 /** The options as given, validated (defaults are the engine's). */
@@ -129,6 +143,12 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     throw new TypeError(`tidewire: options.authMode must be 'subprotocol' or 'message'`);
   }
   checkTransportOptions(options);
+  if (options.shareAcrossTabs !== undefined && typeof options.shareAcrossTabs !== 'boolean') {
+    throw new TypeError('tidewire: options.shareAcrossTabs must be true or false');
+  }
+  if (options.shareKey !== undefined && typeof options.shareKey !== 'string') {
+    throw new TypeError('tidewire: options.shareKey must be a string (who the tab is signed in as)');
+  }
   const persist = options.persistOutbox;
   if (persist !== undefined && typeof persist !== 'boolean' && typeof persist?.key !== 'string') {
     throw new TypeError('tidewire: options.persistOutbox must be true, false or { key: string }');

@@ -75,3 +75,18 @@ useRealtimeChannel('room:1');
 // @ts-expect-error: a chat room needs its typing TTL
 void loadStateModule().then((sm) => sm.chatRoom());
 void bad;
+
+// One connection for every tab (issue #18): createClient shares by default; the options and the flag are typed,
+// and createSharedClient gives the same TidewireClient.
+import { createSharedClient, type TabChannel } from '../dist/shared_client.js';
+const sharing = createClient({ url: 'ws://localhost:8080/ws', token: async () => 'jwt', shareKey: 'ann', shareAcrossTabs: true });
+const shares: boolean = sharing.sharedAcrossTabs;
+const explicit = createSharedClient({ url: 'ws://localhost:8080/ws', token: 'jwt', persistOutbox: true });
+const tabChannel: TabChannel = explicit.channel('room:1');
+explicit.presence('room:1').leave();
+void shares;
+void tabChannel;
+// @ts-expect-error shareAcrossTabs is a boolean
+createClient({ url: 'ws://localhost:8080/ws', shareAcrossTabs: 'yes' });
+// @ts-expect-error sharedAcrossTabs is read-only
+sharing.sharedAcrossTabs = false;
