@@ -275,6 +275,9 @@ describe('useRealtimeConnection reconnect options under a provider (issue 12)', 
     const view = mount(h(StrictMode, null, h(RealtimeProvider, { client }, h(Conn))));
     try {
       await waitFor(() => view.$('#conn')?.textContent === 'idle', 2000, 'idle (lazy) before any use');
+      // The hook sets its policy in an effect, which may run after that render; the defaults come with the module.
+      await client.ready;
+      await waitFor(() => client.reconnectPolicy.maxReconnectAttempts === 2, 2000, 'the hook\'s policy in force');
       assert.deepEqual(client.reconnectPolicy, { reconnectBaseMs: 20, reconnectCapMs: 30000, maxReconnectAttempts: 2 });
       const started = Date.now();
       client.connect();
