@@ -5,7 +5,9 @@
 // - a tab of another user (another sub) gets its own connection;
 // - a token that is not a JWT gives a per-tab connection (sharedAcrossTabs false, each tab tries on its own);
 // - a tab whose user signs in as someone else moves to that user's connection with its channels: the first
-//   user's connection stays theirs (its userId), and the moved tab still gets its channel's messages.
+//   user's connection stays theirs (its userId), and the moved tab still gets its channel's messages; once
+//   every tab signed in as the new user, one connection is left (in leader mode: the leader moved too);
+// - a later token that names no user moves the tab to a connection of its own.
 //
 //   node --test tests/browser/shared-token-identity.test.mjs
 //
@@ -165,10 +167,48 @@ for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from th
         // A third tab of dave joins dave's connection.
         await openTab(context, { user: 'dave', channel }, problems);
         assert.equal(await connections(server), base + 2, "a new tab of dave joins dave's connection");
+
+        // Now the first tab signs in as dave too (in leader mode it leads alice's connection: it closes it and
+        // moves): every tab on dave's connection, alice's gone.
+        await first.evaluate(() => {
+          window.tw.user = 'dave';
+          window.tw.client.reconnect();
+        });
+        await waitFor(async () => (await first.evaluate(() => window.tw.client.userId)) === 'dave', 10000, "the first tab on dave's connection");
+        await waitFor(async () => (await connections(server)) === base + 1, 10000, "one connection left: dave's");
+        await waitFor(async () => await first.evaluate(() => window.tw.ch.isSubscribed), 5000, 'the first tab subscribed again');
+        await publisher.publish(channel, 'n', 3);
+        for (const page of [first, second]) await waitFor(async () => (await received(page)).includes(3), 5000, 'the message in both tabs');
         assert.deepEqual(problems, []);
       });
     } finally {
       await publisher.close();
+      await context.close().catch(() => undefined);
+    }
+  });
+
+  test('a later token that names no user: the tab moves to a connection of its own', { timeout: 60000 }, async () => {
+    const channel = `room:identity-opaque-${mode.replace(' ', '-')}`;
+    await waitFor(async () => (await connections(server)) === 0, 5000, 'no connections left');
+    const context = await shareModeContext(browser, mode);
+    const problems = [];
+    try {
+      const base = await connections(server);
+      const first = await openTab(context, { user: 'erin', channel }, problems);
+      const second = await openTab(context, { user: 'erin', channel }, problems, /WebSocket|401|auth/i);
+      const failures = await metric(server, 'tidewire_auth_failures_total');
+      await second.evaluate(() => {
+        window.tw.user = 'opaque-erin';
+        window.tw.client.reconnect();
+      });
+      // The second tab presents its token on a connection of its own (refused by this server: not a JWT);
+      // erin's connection asks the first tab and stays erin's.
+      await waitFor(async () => (await metric(server, 'tidewire_auth_failures_total')) > failures, 10000, 'the second tab tried its own connection');
+      await waitFor(async () => (await first.evaluate(() => window.tw.client.state)) === 'connected', 10000, 'erin connected again');
+      assert.equal(await first.evaluate(() => window.tw.client.userId), 'erin');
+      assert.equal(await connections(server), base + 1, "only erin's connection is open");
+      assert.deepEqual(problems, []);
+    } finally {
       await context.close().catch(() => undefined);
     }
   });
