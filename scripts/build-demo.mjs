@@ -2,6 +2,7 @@
 // Bundles the React demo app (web/demo/app/main.tsx) into the demo site:
 //
 //   web/demo/app/main.tsx (+ app.css)  →  build/site/app.js, app.js.map, app.css, app.css.map
+//   web/dist/shared_worker.js           →  build/site/shared_worker.js (+ .map): the tabs' shared connection
 //   web/dist/tidewire_module.wasm      →  build/site/tidewire_module.wasm (beside app.js)
 //   web/dist/tidewire_state.wasm       →  build/site/tidewire_state.wasm
 //
@@ -30,7 +31,7 @@ function fail(message) {
 
 const entry = ['main.tsx', 'main.ts'].map((f) => join(appDir, f)).find((f) => existsSync(f));
 if (!entry) fail('web/demo/app/main.tsx is missing');
-for (const name of ['index.js', 'react/index.js', ...WASM_FILES]) {
+for (const name of ['index.js', 'react/index.js', 'shared_worker.js', ...WASM_FILES]) {
   if (!existsSync(join(distDir, name))) fail(`web/dist/${name} is missing: build the web package first (npm run build)`);
 }
 
@@ -38,7 +39,9 @@ const started = performance.now();
 mkdirSync(outDir, { recursive: true });
 const result = await build({
   absWorkingDir: repoRoot,
-  entryPoints: { app: entry },
+  // The shared worker (the connection every tab of one user shares, issue #18) beside app.js: the package's
+  // remote engine opens `new URL('./shared_worker.js', import.meta.url)`, and after bundling that is app.js's URL.
+  entryPoints: { app: entry, shared_worker: join(distDir, 'shared_worker.js') },
   outdir: outDir,
   bundle: true,
   format: 'esm',
@@ -49,6 +52,8 @@ const result = await build({
   sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
+  // shared_worker.js imports a chunk of constants for nothing but order; the package says it has no side effects.
+  logOverride: { 'ignored-bare-import': 'silent' },
   metafile: true,
   define: { 'process.env.NODE_ENV': '"production"' },
   alias: {

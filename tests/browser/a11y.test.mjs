@@ -221,6 +221,9 @@ describe('browser: accessibility of the demo and the components (axe-core)', { s
     const server = await startServer({ args: SERVER_ARGS });
     const context = await browser.newContext();
     try {
+      // The demo shares its connection between tabs; Playwright routes a page's WebSockets, not a SharedWorker's:
+      // without SharedWorker, the tab (the leader of its tabs) holds the socket itself.
+      await context.addInitScript(() => delete window.SharedWorker);
       // The page's socket goes through this route: a chat_send whose text starts with "refuse:" gets the error
       // the server would send for a refused message; everything else passes unchanged.
       await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {

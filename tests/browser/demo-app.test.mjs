@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { startServer } from '../node/helpers/server.mjs';
-import { assembleSite, browserSkipReason, launchChromium, screenshot, withFailureScreenshots } from './helpers/browser.mjs';
+import { assembleSite, browserSkipReason, launchChromium, screenshot, watchPage, withFailureScreenshots } from './helpers/browser.mjs';
 import {
   EXPECTED_WHILE_DOWN,
   SERVER_ARGS,
@@ -31,6 +31,7 @@ import {
   setVisibility,
   settled,
   sharedRoom,
+  signIn,
   task,
   twoUsers,
 } from './helpers/demo.mjs';
@@ -146,9 +147,19 @@ describe('browser: the React demo app', { skip }, () => {
         assert.equal(await bob.locator('#tasks').getAttribute('data-count'), '1');
         assert.deepEqual(await alice.locator('#tasks li.task').evaluateAll((els) => els.map((e) => e.dataset.title)), ['write tests']);
 
-        // One socket per page for every hook and component (the app renders under <StrictMode>).
-        assert.equal(users.sockets(alice), 1);
-        assert.equal(users.sockets(bob), 1);
+        // One connection per user (per browser context) for every hook and component (the app renders under
+        // <StrictMode>); two users in two contexts, two connections.
+        assert.equal(await users.connections(), 2);
+        // A second tab of alice shares her connection (the demo's token provider names the user: its JWT `sub`).
+        const aliceAgain = await users.contexts[0].newPage();
+        const againProblems = watchPage(aliceAgain, 'alice, second tab');
+        // The demo serves shared_worker.js beside app.js: no falling back to leader election.
+        aliceAgain.on('console', (m) => m.text().includes('shared_worker.js') && againProblems.push(m.text()));
+        await signIn(aliceAgain, server.httpUrl, 'alice');
+        for (const page of [alice, aliceAgain]) assert.equal(await page.evaluate(() => window.tidewireDemo.client.sharedAcrossTabs), true);
+        assert.equal(await users.connections(), 2, "alice's two tabs and bob: two connections");
+        await aliceAgain.close();
+        assert.deepEqual(againProblems, []);
 
         // Sign out closes the client: alice sees bob leave.
         await bob.getByRole('button', { name: 'Sign out' }).click();
@@ -175,6 +186,7 @@ describe('browser: the React demo app', { skip }, () => {
         await message(bob, 'alice', 'before hiding').waitFor({ timeout: UI_TIMEOUT });
         await bob.locator('#connection[data-state="connected"]').waitFor({ timeout: UI_TIMEOUT });
 
+        const opened = await users.connectionsTotal();
         // Hidden: the client closes the socket after hiddenCloseMs (1 s by default).
         await setVisibility(bob, 'hidden');
         await bob.locator('body[data-state="disconnected"]').waitFor({ timeout: UI_TIMEOUT });
@@ -198,7 +210,8 @@ describe('browser: the React demo app', { skip }, () => {
         await task(bob, 'review while hidden').waitFor({ timeout: UI_TIMEOUT });
         await person(alice, 'bob').waitFor({ timeout: UI_TIMEOUT });
         assert.deepEqual(await bob.locator('.tw-message__text').allTextContents(), ['before hiding', 'sent while bob was away']);
-        assert.equal(users.sockets(bob), 2, 'a new WebSocket after being shown again');
+        assert.equal(await users.connectionsTotal(), opened + 1, 'a new connection after being shown again');
+        assert.equal(await users.connections(), 2);
         await screenshot(bob, 'demo-app-hidden-shown');
       });
       assert.deepEqual(users.problems(), [], 'the pages reported errors');

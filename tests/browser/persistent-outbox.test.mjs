@@ -43,8 +43,9 @@ const PAGE = `<!doctype html>
   const client = createClient({
     url: 'ws://' + location.host + '/ws',
     persistOutbox: !listen,
-    // share=1: the connection is shared across tabs (issue #18); each tab keeps its own sends.
-    ...(params.get('share') === '1' ? { shareKey: user } : {}),
+    // share=1: the connection is shared across tabs (issue #18; the token's sub names the user); each tab keeps
+    // its own sends. share=0: the tab's own connection.
+    shareAcrossTabs: params.get('share') === '1',
     reconnectBaseMs: 200,
     reconnectCapMs: 1000,
     token: async () => {

@@ -41,6 +41,9 @@ const PAGE = `<!doctype html>
     reconnectBaseMs: 200,
     reconnectCapMs: 2000,
     upgradeProbeMs: Number(params.get('probe') ?? 30000),
+    // The tab's own connection: the page blocks its own WebSocket (a shared one would live in a SharedWorker),
+    // and reads the transport in use (not known in a sharing tab).
+    shareAcrossTabs: false,
     token: async () => (await (await fetch('/dev/token?user=' + encodeURIComponent(user))).json()).token,
   });
   tw.client = client;

@@ -1,4 +1,4 @@
-// createSharedClient's choices that need no browser (issue #18): the options it refuses, the same in every
+// createSharedClient's choices that need no browser (issue #18): the options it refuses, how a token names its user, the same in every
 // browser, and the plain per-tab client it falls back to where tabs cannot share (here: Node, which has neither
 // a document nor Web Locks). The sharing itself runs in Chromium: tests/browser/shared-connection.test.mjs and
 // tests/browser/shared-objects.test.mjs (createClient shares by default there).
@@ -6,11 +6,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TidewireClient } from '../../build/web-tsc/client.js';
 import { createSharedClient } from '../../build/web-tsc/shared_client.js';
+import { tokenUser } from '../../build/web-tsc/remote_engine.js';
 
 const url = 'ws://127.0.0.1:1/ws';
 
-test('a token provider needs shareKey (whose tabs share): a TypeError that says so', () => {
-  assert.throws(() => createSharedClient({ url, token: () => 't' }), (e) => e instanceof TypeError && /shareKey/.test(e.message));
+test('a token provider without shareKey is accepted (the tab learns its user from the token\'s sub)', () => {
+  const c = createSharedClient({ url, token: () => 't' });
+  assert.ok(c instanceof TidewireClient);
+  c.close();
+});
+
+test('tokenUser reads a JWT\'s sub (base64url, UTF-8) and nothing else', () => {
+  const jwt = (payload) => `h.${Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)).toString('base64url')}.s`;
+  assert.equal(tokenUser(jwt({ sub: 'alice' })), 'alice');
+  assert.equal(tokenUser(jwt({ sub: 'zoë?>' })), 'zoë?>'); // base64url's - and _, no padding
+  for (const t of [jwt({ sub: 42 }), jwt({ sub: '' }), jwt({}), jwt('null'), jwt('not json'), 'opaque', 'a.b', 'a.%%%.c', null, 7, undefined]) {
+    assert.equal(tokenUser(t), undefined, String(t));
+  }
 });
 
 test('options a shared connection cannot take are refused everywhere, unless shareAcrossTabs is false', () => {

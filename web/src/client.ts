@@ -93,15 +93,16 @@ const decoder = new TextDecoder();
 
 /**
  * The name of the connection this client shares with the other tabs of its origin and user (issue #18), or
- * undefined when it holds its own: see ClientOptions.shareAcrossTabs.
+ * undefined when it holds its own: see ClientOptions.shareAcrossTabs. With a token provider and no shareKey, the
+ * name without the user: the shared chunk (remote_engine.ts) adds the token's `sub`, or falls back to a per-tab
+ * connection.
  */
 function shareName(o: ResolvedOptions): string | undefined {
   const g = globalThis as { SharedWorker?: unknown; document?: unknown; navigator?: Navigator };
-  const identity = o.shareKey ?? (typeof o.token === 'function' ? undefined : (o.token ?? ''));
-  if (o.shareAcrossTabs === false || identity === undefined || typeof o.url === 'function') return undefined;
+  if (o.shareAcrossTabs === false || typeof o.url === 'function') return undefined;
   if (g.document === undefined || g.navigator?.locks === undefined) return undefined;
   if (g.SharedWorker === undefined && typeof BroadcastChannel === 'undefined') return undefined;
-  return `tidewire ${JSON.stringify(o.url)} ${identity}`;
+  return `tidewire ${JSON.stringify(o.url)} ${o.shareKey ?? (typeof o.token === 'function' ? '' : (o.token ?? ''))}`;
 }
 
 export class TidewireClient {
@@ -138,7 +139,10 @@ export class TidewireClient {
   #outboxResultListeners = new Set<(result: OutboxResult) => void>();
 
   // The shared connection's name when this tab shares one (its engine is then remote_engine.ts).
-  readonly #share: string | undefined;
+  #share: string | undefined;
+  // The token the shared chunk got to learn who the tab is, when the tab fell back to its own connection: the
+  // first token used (the provider is not asked twice).
+  #firstToken: string | undefined;
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
@@ -159,15 +163,19 @@ export class TidewireClient {
       const module =
         share === undefined
           ? loadModule()
-          : import('./remote_engine.js').then((r) =>
-              r.remoteModule(share, this.options, {
-                createClient,
-                idleMetrics: IDLE_METRICS,
-                numericOptions: NUMERIC_OPTIONS,
-                states: CONNECTION_STATES,
-                unavailable: ErrorCode.unavailable,
-              }),
-            );
+          : import('./remote_engine.js')
+              .then((r) =>
+                r.remoteModule(share, this.options, {
+                  createClient,
+                  idleMetrics: IDLE_METRICS,
+                  numericOptions: NUMERIC_OPTIONS,
+                  states: CONNECTION_STATES,
+                  unavailable: ErrorCode.unavailable,
+                  log: (...a) => this.#log(...a),
+                }),
+              )
+              // Not shared after all (no user in the token): this tab's own connection, from that token.
+              .then((m) => (typeof m === 'object' ? m : ((this.#share = undefined), (this.#firstToken = m), loadModule())));
       this.#loading = Promise.all([module, restored]).then(
         ([m, sends]) => this.#attach(m, sends ?? []),
         (e: unknown) => {
@@ -206,7 +214,10 @@ export class TidewireClient {
     return this.options.graceMs ?? this.#wasm?.config().graceMs ?? loadedModule()?.WasmClient.defaultConfig().graceMs ?? 0;
   }
 
-  /** True when this tab's connection is shared with the other tabs of its origin and user (shareAcrossTabs). */
+  /**
+   * True when this tab's connection is shared with the other tabs of its origin and user (shareAcrossTabs). With
+   * a token provider and no shareKey, final once `ready` resolved (false if the token names no user).
+   */
   get sharedAcrossTabs(): boolean {
     return this.#share !== undefined;
   }
@@ -1042,8 +1053,10 @@ export class TidewireClient {
         const wasm = this.#wasm;
         if (typeof provider !== 'function' || wasm === undefined) return;
         const current = () => this.#wasm === wasm;
+        const first = this.#firstToken;
+        this.#firstToken = undefined;
         Promise.resolve()
-          .then(() => provider())
+          .then(() => first ?? provider())
           .then(
             (token: unknown) => {
               if (!current()) return;

@@ -60,6 +60,14 @@ export class ConnectionHub {
     }
   }
 
+  /** Closes the connection (its leader tab moved to another user's). */
+  close(): void {
+    this.#client?.close();
+    this.#client = undefined;
+    this.#tabs.clear();
+    this.#presence.clear();
+  }
+
   /** Releases what tab `tabId` held. */
   leave(tabId: string): void {
     const tab = this.#tabs.get(tabId);

@@ -84,14 +84,21 @@ export interface ClientOptions {
    * In a browser page with SharedWorker (or Web Locks + BroadcastChannel), the tabs of one origin signed in as
    * the same user share one connection (issue #18): a SharedWorker (or the elected leader tab) holds it, and
    * this client's channels, presence, sync and chat run over it. false: this tab gets its own connection.
-   * Default true. Not shared (whatever this says): in Node and workers, with a `url` function, and with a
-   * token provider but no `shareKey`. With `persistOutbox`, each tab keeps its own sends in IndexedDB and the
-   * shared connection sends them under their ids.
+   * Default true. Who the tab is signed in as: `shareKey`; else, with a token provider, the `sub` of the JWT it
+   * returns (the provider is called once before attaching, and that token is the first one used; the payload
+   * is read, not verified: the server verifies the token); else the fixed token string. Not shared (whatever
+   * this says): in Node and workers, with a `url` function, and when the provider's first token is not a JWT
+   * with a string `sub` (or it returns null or fails): `client.sharedAcrossTabs` says so once `ready` resolved,
+   * and `debug` logs why. A later token whose `sub` differs (the user signed in as someone else) never reaches
+   * the connection of the first user: the tab moves, with its channels, to the new user's shared connection
+   * (to one of its own if that token names no user). With `persistOutbox`, each tab keeps its own sends in
+   * IndexedDB and the shared connection sends them under their ids.
    */
   shareAcrossTabs?: boolean;
   /**
    * Who the tab is signed in as (e.g. the user id): tabs share a connection only with tabs of the same `url` and
-   * `shareKey`. Needed to share with a token provider; with a fixed token string the token itself is the key.
+   * user. Overrides the user read from the tokens (no `sub` is read or checked then: the app keeps the key and
+   * the tokens in step). Optional: a token provider's JWT `sub`, or a fixed token string, is the key otherwise.
    */
   shareKey?: string;
 }

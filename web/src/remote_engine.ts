@@ -14,6 +14,12 @@
 // When a new leader takes over, the tab says hello again, subscribes every channel again from where it was (the
 // server's recovery fills the gap; what the tab already had is dropped by offset) and fails the sends and
 // requests whose answers were lost with the old leader (`unavailable`: send again).
+//
+// Who the tab is: `shareKey`, or a fixed token, or (a token provider without shareKey) the `sub` of the
+// provider's token, asked once before attaching (that token is the first one used). Read, not verified: it only
+// picks the connection; the server verifies the token. A token that names no user gives a per-tab connection.
+// A later token of another user (signed in as someone else) never goes to this connection: the tab leaves it and
+// moves, with its channels, to that user's shared connection (or, with a token naming no user, to one of its own).
 import type { EngineCallbacks, createClient } from './client.js';
 import type { NumericOption, ResolvedOptions } from './options.js';
 import type { SharedOptions, TabMessage, WorkerMessage } from './shared_messages.js';
@@ -40,6 +46,8 @@ export interface RemoteDeps {
   states: readonly ConnectionState[];
   /** ErrorCode.unavailable. */
   unavailable: string;
+  /** The client's debug log (options.debug). */
+  log: (...args: unknown[]) => void;
 }
 
 /** How a tab reaches the hub holding the connection: a SharedWorker's port, or the elected leader tab. */
@@ -47,6 +55,8 @@ export interface TabLink {
   post(message: TabMessage): void;
   /** `onNewHub`: another hub took over (a new leader): the tab says hello again and subscribes again. */
   listen(onMessage: (message: WorkerMessage) => void, onNewHub?: () => void): void;
+  /** Stops listening (the tab moved to another connection); a leader hands the connection to the next tab. */
+  close(): void;
 }
 
 interface Mirror extends WasmChannel {
@@ -63,15 +73,52 @@ const OK: WasmResult = { id: 0, status: STATUS.ok as EngineStatusValue };
 const NO_CHANNEL: WasmChannel = { id: 0, refs: 0, subscribed: false, revoked: false, offset: 0, epoch: '' };
 
 /**
- * The module a sharing client runs on (`name`: the share's, from the URL and the user): its WasmClient is the
- * remote engine. Null where neither SharedWorker nor Web Locks + BroadcastChannel exist.
+ * The user a token names: a JWT's `sub` (its payload read, not verified: the server verifies the token; this
+ * only picks the shared connection), or undefined for anything else.
  */
-export function remoteModule(name: string, options: ResolvedOptions, deps: RemoteDeps): TidewireModule {
+export function tokenUser(token: unknown): string | undefined {
+  const payload = typeof token === 'string' ? token.split('.') : [];
+  if (payload.length !== 3) return undefined;
+  try {
+    const b64 = payload[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0));
+    const sub = (JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as { sub?: unknown } | null)?.sub;
+    return typeof sub === 'string' && sub !== '' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The module a sharing client runs on (`name`: the share's, from the URL and the user; with a token provider and
+ * no shareKey, without the user, learnt here from the provider's token): its WasmClient is the remote engine.
+ * When the token names no user: not shared, and what to start this tab's own connection with (the token, if
+ * it is one).
+ */
+export async function remoteModule(name: string, options: ResolvedOptions, deps: RemoteDeps): Promise<TidewireModule | string | undefined> {
   const states = enumOf(deps.states);
+  let user: string | undefined;
+  let first: string | undefined;
+  const provider = options.token;
+  if (typeof provider === 'function' && options.shareKey === undefined) {
+    let token: unknown;
+    try {
+      token = await provider();
+    } catch (e) {
+      deps.log('not shared: the token provider failed, so this tab cannot tell its user; it holds its own connection', String(e));
+      return undefined;
+    }
+    user = tokenUser(token);
+    if (user === undefined) {
+      deps.log('not shared: the token is not a JWT whose payload has a string `sub` (or the provider returned none); this tab holds its own connection');
+      return typeof token === 'string' && token !== '' ? token : undefined;
+    }
+    first = token as string;
+  }
   const module = {
     WasmClient: class extends RemoteEngine {
       constructor(config: WasmClientConfig, callbacks: EngineCallbacks) {
-        super(name, options, config, callbacks, deps, states);
+        super(name, user, first, options, config, callbacks, deps, states);
       }
       // The engine's defaults live in the hub's wasm: graceMs comes with the hub's first word (config()).
       static defaultConfig(): WasmClientConfig {
@@ -98,7 +145,16 @@ function page(): { visible: boolean; online: boolean } {
 }
 
 class RemoteEngine {
-  #link: TabLink;
+  #link!: TabLink;
+  readonly #tab: string;
+  readonly #url: string;
+  // The share's name without the user, and the user (the token's `sub`) when the tab learns it from its tokens.
+  readonly #prefix: string;
+  #user: string | undefined;
+  // The token asked for to learn the user: the answer to the hub's first `token?`.
+  #first: string | undefined;
+  // Which link is current: a worker that fails to load after the tab moved on is ignored.
+  #linkGen = 0;
   #cb: EngineCallbacks;
   #config: WasmClientConfig;
   #channels = new Map<number, Mirror>();
@@ -128,6 +184,8 @@ class RemoteEngine {
 
   constructor(
     name: string,
+    user: string | undefined,
+    first: string | undefined,
     options: ResolvedOptions,
     config: WasmClientConfig,
     callbacks: EngineCallbacks,
@@ -139,35 +197,13 @@ class RemoteEngine {
     this.#deps = deps;
     this.#states = states;
     this.#metrics = deps.idleMetrics;
-    const tab = `tidewire-tab-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
+    const tab = (this.#tab = `tidewire-tab-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`);
     const locks = navigator.locks;
-    const SharedWorkerClass = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
-    if (SharedWorkerClass !== undefined) {
-      // The worker sits next to this chunk in web/dist (its own entry). Bundlers that rewrite
-      // `new SharedWorker(new URL(…))` want static options; the name here is not, so the call stays plain. An
-      // app bundle that left shared_worker.js behind gets a worker that fails to load: then the tabs elect a
-      // leader instead, and what was posted to the worker goes to the leader.
-      const worker = new SharedWorkerClass(new URL('./shared_worker.js', import.meta.url), { type: 'module', name });
-      const port = worker.port;
-      this.#early = [];
-      worker.addEventListener('error', () => this.#fallBack(name, tab, locks));
-      this.#link = {
-        post: (m) => port.postMessage(m),
-        listen: (onMessage) => {
-          port.onmessage = (e: MessageEvent<WorkerMessage>) => {
-            this.#early = undefined; // the worker runs
-            onMessage(e.data);
-          };
-          port.start();
-        },
-      };
-    } else {
-      this.#link = new LeaderLink(name, tab, locks, deps.createClient);
-    }
-    this.#link.listen(
-      (m) => this.#onMessage(m),
-      () => this.#newHub(),
-    );
+    this.#url = JSON.stringify(options.url);
+    this.#user = user;
+    this.#first = first;
+    this.#prefix = name;
+    this.#open(name + (user ?? ''), false);
     const numeric: Record<string, number> = {};
     for (const k of deps.numericOptions) if (options[k] !== undefined) numeric[k] = options[k]!;
     const url = options.url as string | readonly string[];
@@ -296,6 +332,11 @@ class RemoteEngine {
   }
 
   setToken(token: string): void {
+    // The user signed in as someone else: the token goes to that user's connection, never to this one.
+    if (this.#user !== undefined && this.#tokenReq !== 0) {
+      const user = tokenUser(token);
+      if (user !== this.#user) return this.#move(user, token);
+    }
     this.#answerToken({ token });
   }
 
@@ -369,14 +410,67 @@ class RemoteEngine {
     }
   }
 
+  // The link to the hub of connection `name`: its SharedWorker, or its leader tab. `ask`: a tab starting late
+  // asks who leads (tab_leader.ts).
+  #open(name: string, ask: boolean): void {
+    const gen = ++this.#linkGen;
+    const SharedWorkerClass = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
+    if (SharedWorkerClass !== undefined) {
+      // The worker sits next to this chunk in web/dist (its own entry). Bundlers that rewrite
+      // `new SharedWorker(new URL(…))` want static options; the name here is not, so the call stays plain. An
+      // app bundle that left shared_worker.js behind gets a worker that fails to load: then the tabs elect a
+      // leader instead, and what was posted to the worker goes to the leader.
+      const worker = new SharedWorkerClass(new URL('./shared_worker.js', import.meta.url), { type: 'module', name });
+      const port = worker.port;
+      this.#early = [];
+      worker.addEventListener('error', () => gen === this.#linkGen && this.#fallBack(name));
+      this.#link = {
+        post: (m) => port.postMessage(m),
+        listen: (onMessage) => {
+          port.onmessage = (e: MessageEvent<WorkerMessage>) => {
+            this.#early = undefined; // the worker runs
+            onMessage(e.data);
+          };
+          port.start();
+        },
+        close: () => port.close(),
+      };
+    } else {
+      this.#link = new LeaderLink(name, this.#tab, navigator.locks, this.#deps.createClient, ask);
+    }
+    this.#link.listen(
+      (m) => this.#onMessage(m),
+      () => this.#newHub(),
+    );
+  }
+
+  // The hub asked for a token and the provider's names another user (`user`; undefined: none): answer the hub
+  // without it, leave its connection, and go with every channel to that user's (or to one of this tab's own).
+  #move(user: string | undefined, token: string): void {
+    const req = this.#tokenReq;
+    this.#tokenReq = 0;
+    this.#link.post({ t: 'token', req, error: 'tidewire: the tab signed in as another user and left this connection' });
+    this.#link.post({ t: 'bye' });
+    this.#link.close();
+    this.#user = user;
+    this.#first = token;
+    const name = user === undefined ? `tidewire-tab ${this.#url} ${this.#tab}` : this.#prefix + user;
+    this.#deps.log(user === undefined ? 'the token names no user now: this tab moves to its own connection' : 'signed in as another user: this tab moves to that user\'s shared connection');
+    this.#waitingHub = undefined;
+    this.#early = undefined;
+    this.#open(name, true);
+    // A SharedWorker hears the tab at once; a leader, once known (#newHub).
+    if (this.#early !== undefined) this.#rehello((m) => this.#post(m));
+  }
+
   // The SharedWorker did not load (an app bundle without shared_worker.js): elect a leader instead, and once a
   // hub is known, say hello to it and post what the worker never read.
-  #fallBack(name: string, tab: string, locks: LockManager): void {
+  #fallBack(name: string): void {
     if (this.#early === undefined || this.#closed) return;
     this.#waitingHub = this.#early;
     this.#early = undefined;
     console.warn('[tidewire] the shared worker (shared_worker.js next to tidewire\'s chunks) did not load; the tabs elect a leader to share the connection instead');
-    this.#link = new LeaderLink(name, tab, locks, this.#deps.createClient, true);
+    this.#link = new LeaderLink(name, this.#tab, navigator.locks, this.#deps.createClient, true);
     this.#link.listen(
       (m) => this.#onMessage(m),
       () => this.#newHub(),
@@ -396,11 +490,17 @@ class RemoteEngine {
       for (const m of waiting) this.#link.post(m);
       return;
     }
-    this.#link.post(this.#hello());
+    this.#rehello((m) => this.#link.post(m));
+  }
+
+  // Attach to a new hub: hello, every channel again from where it was, and the sends and requests the old hub
+  // may not have made fail.
+  #rehello(post: (message: TabMessage) => void): void {
+    post(this.#hello());
     for (const ch of this.#channels.values()) {
       ch.subscribed = false;
       const since = ch.epoch === '' ? undefined : { offset: ch.offset, epoch: ch.epoch };
-      this.#link.post({ t: 'sub', key: ch.id, channel: ch.name, event: ch.event, filter: ch.filter, since });
+      post({ t: 'sub', key: ch.id, channel: ch.name, event: ch.event, filter: ch.filter, since });
     }
     const message = 'tidewire: the tab holding the shared connection closed before the server answered; send it again if it matters';
     const sends = [...this.#sends.keys()];
@@ -455,6 +555,7 @@ class RemoteEngine {
         if (this.#requests.delete(m.key)) cb.onReply(m.key, m.ok, m.data, m.code, m.message);
         return;
       case 'state': {
+        if (m.to === 'connected') this.#first = undefined; // the hub had a token: this one may be stale later
         this.#userId = m.userId;
         this.#connectionId = m.connectionId;
         this.#metrics = m.metrics;
@@ -469,10 +570,14 @@ class RemoteEngine {
       case 'error':
         cb.onError(m.code, m.message);
         return;
-      case 'token?':
+      case 'token?': {
         this.#tokenReq = m.req;
-        cb.onTokenRequest();
+        const first = this.#first;
+        this.#first = undefined;
+        if (first !== undefined) this.setToken(first);
+        else cb.onTokenRequest();
         return;
+      }
     }
   }
 }

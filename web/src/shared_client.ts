@@ -5,8 +5,8 @@
 // or, where SharedWorker is missing, the tab elected leader (tab_leader.ts).
 //
 // Unlike createClient, which quietly gives a per-tab client when it cannot share, createSharedClient refuses
-// options that cannot be shared (a url function, a token provider without shareKey) with a
-// TypeError that says what to do; where the browser cannot share, it still gives a per-tab client.
+// options that cannot be shared (a url function) with a TypeError that says what to do; where the browser
+// cannot share, or a token provider's token names no user (a JWT `sub`), it still gives a per-tab client.
 import type { Channel } from './channel.js';
 import { createClient, type TidewireClient } from './client.js';
 import { resolveOptions, type ClientOptions } from './options.js';
@@ -22,18 +22,13 @@ export type TabChannel = Channel;
 
 /**
  * A client whose connection is shared with the other tabs of this origin signed in as the same user; a per-tab
- * client where the browser has neither SharedWorker nor Web Locks + BroadcastChannel, or with
- * `shareAcrossTabs: false`.
+ * client where the browser has neither SharedWorker nor Web Locks + BroadcastChannel, with
+ * `shareAcrossTabs: false`, or when a token provider's first token names no user (see ClientOptions.shareKey).
  */
 export function createSharedClient(options: SharedClientOptions): TidewireClient {
   const resolved = resolveOptions(options);
-  if (resolved.shareAcrossTabs !== false) {
-    if (typeof resolved.url === 'function') {
-      throw new TypeError('tidewire: createSharedClient: options.url must be a URL or a list of URLs (a function cannot reach the shared connection)');
-    }
-    if (typeof resolved.token === 'function' && typeof resolved.shareKey !== 'string') {
-      throw new TypeError('tidewire: createSharedClient with a token provider needs options.shareKey (who the tab is signed in as)');
-    }
+  if (resolved.shareAcrossTabs !== false && typeof resolved.url === 'function') {
+    throw new TypeError('tidewire: createSharedClient: options.url must be a URL or a list of URLs (a function cannot reach the shared connection)');
   }
   return createClient(resolved);
 }

@@ -26,6 +26,9 @@ export class LeaderLink implements TabLink {
   #toTabs = new Map<string, BroadcastChannel>();
   #onMessage: (message: WorkerMessage) => void = () => undefined;
   #onNewHub: () => void = () => undefined;
+  // Ends the wait for the leader's lock, or (leading) gives it up: close().
+  readonly #abort = new AbortController();
+  #resign: () => void = () => undefined;
 
   /**
    * `ask`: asks who leads (for a tab that starts here late, after its SharedWorker failed to load): the leader
@@ -47,7 +50,7 @@ export class LeaderLink implements TabLink {
       else this.#onMessage(e.data);
     };
     // Held until the tab goes away: then the next tab in the lock's queue leads.
-    void locks.request(`${name} leader`, () => this.#lead());
+    locks.request(`${name} leader`, { signal: this.#abort.signal }, () => this.#lead()).catch(() => undefined);
     if (ask) this.#announce.postMessage({ ask: tab });
   }
 
@@ -64,6 +67,17 @@ export class LeaderLink implements TabLink {
   post(message: TabMessage): void {
     if (this.#hub !== undefined) this.#hub.handle(this.#tab, (w) => queueMicrotask(() => this.#onMessage(w)), message);
     else this.#toHub.postMessage({ from: this.#tab, m: message });
+  }
+
+  /** The tab moved to another connection: it stops listening; as the leader, it closes its connection and the
+   * next tab in the lock's queue takes over. */
+  close(): void {
+    this.#abort.abort();
+    this.#hub?.close();
+    this.#hub = undefined;
+    this.#resign();
+    for (const c of [this.#announce, this.#toHub, this.#own, ...this.#toTabs.values()]) c.close();
+    this.#toTabs.clear();
   }
 
   #toTab(tab: string): BroadcastChannel {
@@ -86,6 +100,6 @@ export class LeaderLink implements TabLink {
     this.#toHub.onmessage = (e: MessageEvent<{ from: string; m: TabMessage }>) => this.#fromTab(e.data.from, e.data.m);
     this.#announce.postMessage({ leader: this.#tab });
     this.#onNewHub(); // this tab's own client attaches to its hub too
-    return new Promise<void>(() => undefined);
+    return new Promise<void>((resolve) => (this.#resign = resolve));
   }
 }

@@ -109,17 +109,16 @@ export const queueDepth = async (page) => Number(await page.locator('#connection
 
 /**
  * Opens alice and bob (two contexts = two profiles), signs both in and waits until each sees the other.
- * Returns the contexts and pages, the problems the pages reported, and per page the WebSockets opened and the
- * token requests made.
+ * Returns the contexts and pages, the problems the pages reported, per page the token requests made, and the
+ * server's connections (open now, and accepted in all): the demo shares one connection between the tabs of a
+ * user (a SharedWorker holds its WebSocket, which the page does not see), so the server counts them.
  */
 export async function twoUsers(browser, baseUrl) {
   const contexts = await Promise.all([browser.newContext(), browser.newContext()]);
   const [alice, bob] = await Promise.all(contexts.map((c) => c.newPage()));
   const problems = [watchPage(alice, 'alice'), watchPage(bob, 'bob')];
-  const sockets = new Map([[alice, 0], [bob, 0]]);
   const tokenRequests = new Map([[alice, 0], [bob, 0]]);
   for (const page of [alice, bob]) {
-    page.on('websocket', () => sockets.set(page, sockets.get(page) + 1));
     page.on('request', (r) => {
       if (r.url().includes('/dev/token')) tokenRequests.set(page, tokenRequests.get(page) + 1);
     });
@@ -131,9 +130,16 @@ export async function twoUsers(browser, baseUrl) {
     alice,
     bob,
     problems: () => problems.flat(),
-    sockets: (page) => sockets.get(page),
+    connections: () => serverMetric(baseUrl, 'tidewire_connections'),
+    connectionsTotal: () => serverMetric(baseUrl, 'tidewire_connections_total'),
     tokenRequests: (page) => tokenRequests.get(page),
   };
+}
+
+/** A figure of the server's /metrics. */
+export async function serverMetric(baseUrl, name) {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return Number(text.split('\n').find((l) => l.startsWith(`${name} `)).split(' ')[1]);
 }
 
 /** alice creates `name` (bob, online, is invited); both end up in it. */

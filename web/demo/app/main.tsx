@@ -89,7 +89,9 @@ function App() {
         // One client per signed-in user: the provider creates it once and closes it on sign-out (unmount).
         <RealtimeProvider
           key={session.name}
-          // persistOutbox: sends survive a reload (issue #18), kept per signed-in user.
+          // persistOutbox: sends survive a reload (issue #18), kept per signed-in user. The tabs signed in with
+          // one name share one connection (issue #18, the default: the token's `sub` names the user; a
+          // SharedWorker, build/site/shared_worker.js, holds it).
           options={{ url: wsUrl(), token: async () => (await fetchToken(session.name)).token, persistOutbox: { key: session.name } }}
         >
           <Workspace session={session} onSignOut={() => setSession(null)} />
