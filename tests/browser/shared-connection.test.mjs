@@ -60,11 +60,7 @@ async function noConnections(server) {
   await waitFor(async () => (await connections(server)) === 0, 5000, "the previous tests' connections closed");
 }
 
-async function connections(server) {
-  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('tidewire_connections '));
-  return Number(line.split(' ')[1]);
-}
+const connections = (server) => server.metric('tidewire_connections');
 
 const received = (page) => page.evaluate(() => window.tw.received.slice());
 // Headless pages are always visible: the test sets what document.visibilityState says and fires the event, as

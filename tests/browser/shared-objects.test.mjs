@@ -44,11 +44,7 @@ const PAGE = `<!doctype html>
 </script>
 </body></html>`;
 
-async function connections(server) {
-  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('tidewire_connections '));
-  return Number(line.split(' ')[1]);
-}
+const connections = (server) => server.metric('tidewire_connections');
 
 async function noConnections(server) {
   await waitFor(async () => (await connections(server)) === 0, 5000, "the previous tests' connections closed");

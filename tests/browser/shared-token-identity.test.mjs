@@ -53,12 +53,7 @@ const PAGE = `<!doctype html>
 </script>
 </body></html>`;
 
-async function metric(server, name) {
-  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return Number(line.split(' ')[1]);
-}
-const connections = (server) => metric(server, 'tidewire_connections');
+const connections = (server) => server.metric('tidewire_connections');
 const received = (page) => page.evaluate(() => window.tw.received.slice());
 
 for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from the token's sub (${mode})`, { skip }, () => {
@@ -121,14 +116,14 @@ for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from th
     // The server refuses these tokens: the refused upgrades are what the test causes.
     const allowed = /WebSocket|401|auth/i;
     try {
-      const failures = await metric(server, 'tidewire_auth_failures_total');
+      const failures = await server.metric('tidewire_auth_failures_total');
       const tabs = [
         await openTab(context, { user: 'opaque', channel: 'room:opaque' }, problems, allowed),
         await openTab(context, { user: 'opaque', channel: 'room:opaque' }, problems, allowed),
       ];
       for (const page of tabs) assert.equal(await page.evaluate(() => window.tw.shared), false, 'not shared');
       // Both tabs present their token to the server themselves (a shared connection would present it once).
-      await waitFor(async () => (await metric(server, 'tidewire_auth_failures_total')) >= failures + 2, 5000, 'both tabs tried');
+      await waitFor(async () => (await server.metric('tidewire_auth_failures_total')) >= failures + 2, 5000, 'both tabs tried');
       for (const page of tabs) {
         await waitFor(async () => (await page.evaluate(() => window.tw.errors.length)) > 0, 5000, 'the refusal reported');
       }
@@ -196,14 +191,14 @@ for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from th
       const base = await connections(server);
       const first = await openTab(context, { user: 'erin', channel }, problems);
       const second = await openTab(context, { user: 'erin', channel }, problems, /WebSocket|401|auth/i);
-      const failures = await metric(server, 'tidewire_auth_failures_total');
+      const failures = await server.metric('tidewire_auth_failures_total');
       await second.evaluate(() => {
         window.tw.user = 'opaque-erin';
         window.tw.client.reconnect();
       });
       // The second tab presents its token on a connection of its own (refused by this server: not a JWT);
       // erin's connection asks the first tab and stays erin's.
-      await waitFor(async () => (await metric(server, 'tidewire_auth_failures_total')) > failures, 10000, 'the second tab tried its own connection');
+      await waitFor(async () => (await server.metric('tidewire_auth_failures_total')) > failures, 10000, 'the second tab tried its own connection');
       await waitFor(async () => (await first.evaluate(() => window.tw.client.state)) === 'connected', 10000, 'erin connected again');
       assert.equal(await first.evaluate(() => window.tw.client.userId), 'erin');
       assert.equal(await connections(server), base + 1, "only erin's connection is open");

@@ -16,16 +16,10 @@ import { waitFor } from '../support/wait.mjs';
 
 const skip = missingPostgres() || false;
 
-/** The value of a /metrics line (0 when absent). */
-async function metric(server, name) {
-  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
-}
 
 /** Waits until `server` reads the slot (what is committed from then on reaches its subscribers). */
 function leading(server, timeoutMs = 10000) {
-  return waitFor(async () => (await metric(server, 'tidewire_changefeed_leader')) === 1, timeoutMs, 'the feed leads');
+  return waitFor(async () => (await server.metric('tidewire_changefeed_leader')) === 1, timeoutMs, 'the feed leads');
 }
 
 /** Subscribes with `changes` (omitted when undefined); resolves with the reply (subscribed or error). */
@@ -251,7 +245,7 @@ describe('database change feed', { skip }, () => {
     it('reports the slot lag in /metrics', async () => {
       const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
       assert.match(text, /^tidewire_changefeed_slot_lag_bytes \d+$/m);
-      assert.ok((await metric(server, 'tidewire_changefeed_changes_total')) > 10);
+      assert.ok((await server.metric('tidewire_changefeed_changes_total')) > 10);
     });
   });
 
@@ -316,7 +310,7 @@ describe('database change feed', { skip }, () => {
       assert.equal(got.length, N);
       assert.deepEqual(got, Array.from({ length: N }, (_, i) => i + 1));
       t.diagnostic(`killed after ${firstRun} rows; replayed from the slot and deduplicated: ` +
-        `${await metric(server, 'tidewire_changefeed_duplicates_total')}`);
+        `${await server.metric('tidewire_changefeed_duplicates_total')}`);
       await c.close();
 
       // A replay of everything (the copy of the slot never moved) publishes nothing twice: the ids derived from
@@ -324,12 +318,12 @@ describe('database change feed', { skip }, () => {
       await server.stop();
       server = await startServer({ args: [...base, '--changefeed-slot', 'restart_copy'] });
       c = await follow(server);
-      await waitFor(async () => (await metric(server, 'tidewire_changefeed_duplicates_total')) === N, 15000,
+      await waitFor(async () => (await server.metric('tidewire_changefeed_duplicates_total')) === N, 15000,
         `${N} duplicates`);
       await db.psql(`INSERT INTO seq VALUES (${N + 1})`);
       await waitFor(() => got.length === N + 1, 5000, 'the next row');
       assert.equal(got.at(-1), N + 1);
-      assert.equal(await metric(server, 'tidewire_changefeed_changes_total'), 1);
+      assert.equal(await server.metric('tidewire_changefeed_changes_total'), 1);
       await c.close();
     } finally {
       await server.stop();
@@ -349,12 +343,12 @@ describe('database change feed', { skip }, () => {
       const nodes = [await startServer({ args: args('n1') }), await startServer({ args: args('n2') })];
       const clients = [];
       try {
-        await waitFor(async () => (await metric(nodes[0], 'tidewire_changefeed_leader')) +
-          (await metric(nodes[1], 'tidewire_changefeed_leader')) === 1, 10000, 'one leader');
+        await waitFor(async () => (await nodes[0].metric('tidewire_changefeed_leader')) +
+          (await nodes[1].metric('tidewire_changefeed_leader')) === 1, 10000, 'one leader');
         // and it stays one: the other keeps retrying, refused
         await new Promise((r) => setTimeout(r, 1500));
-        const leaders = [await metric(nodes[0], 'tidewire_changefeed_leader'),
-          await metric(nodes[1], 'tidewire_changefeed_leader')];
+        const leaders = [await nodes[0].metric('tidewire_changefeed_leader'),
+          await nodes[1].metric('tidewire_changefeed_leader')];
         assert.equal(leaders[0] + leaders[1], 1);
         const slots = await db.psql(
           `SELECT count(*) FROM pg_stat_replication WHERE application_name = 'tidewire_changefeed'`);
@@ -371,7 +365,7 @@ describe('database change feed', { skip }, () => {
         for (const c of clients) await waitFor(() => ids(c).length >= 50, 10000, '50 rows on each node');
         await new Promise((r) => setTimeout(r, 200));
         for (const c of clients) assert.deepEqual(ids(c), Array.from({ length: 50 }, (_, i) => i + 1));
-        assert.equal(await metric(nodes[other], 'tidewire_changefeed_changes_total'), 0);
+        assert.equal(await nodes[other].metric('tidewire_changefeed_changes_total'), 0);
 
         // kill -9 the leader mid-stream: the other node takes the slot over and nothing is lost or doubled
         const writing = db.psql('CALL fill(51, 400)');
@@ -383,9 +377,9 @@ describe('database change feed', { skip }, () => {
         await waitFor(() => ids(clients[other]).length >= 400, 20000, 'all 400 rows on the survivor');
         await new Promise((r) => setTimeout(r, 300));
         assert.deepEqual(ids(clients[other]), Array.from({ length: 400 }, (_, i) => i + 1));
-        assert.ok((await metric(nodes[other], 'tidewire_changefeed_changes_total')) > 0);
+        assert.ok((await nodes[other].metric('tidewire_changefeed_changes_total')) > 0);
         t.diagnostic(`the survivor took over; replayed and deduplicated: ` +
-          `${await metric(nodes[other], 'tidewire_changefeed_duplicates_total')}`);
+          `${await nodes[other].metric('tidewire_changefeed_duplicates_total')}`);
       } finally {
         for (const c of clients) await c.close();
         for (const n of nodes) await n.stop();
@@ -410,10 +404,10 @@ describe('database change feed', { skip }, () => {
         await db.psql('INSERT INTO outage SELECT generate_series(1, 5)');
         await waitFor(() => ids().length === 5, 5000, 'five rows');
         await redis.stop();
-        await waitFor(async () => (await metric(node, 'tidewire_changefeed_leader')) === 0, 10000, 'the slot let go');
+        await waitFor(async () => (await node.metric('tidewire_changefeed_leader')) === 0, 10000, 'the slot let go');
         await db.psql('INSERT INTO outage SELECT generate_series(6, 10)');
         // held in the WAL: the slot lags and nothing is published
-        await waitFor(async () => (await metric(node, 'tidewire_changefeed_slot_lag_bytes')) > 0, 5000, 'a lag');
+        await waitFor(async () => (await node.metric('tidewire_changefeed_slot_lag_bytes')) > 0, 5000, 'a lag');
         await waitFor(() => /level=warn msg="changefeed slot lags" slot=outage_slot lag_bytes=\d+/.test(node.stderr),
           5000, 'the lag warning');
         assert.equal(ids().length, 5);

@@ -13,11 +13,6 @@ import { waitFor } from '../support/wait.mjs';
 
 const channelMessages = (c, channel) => c.received.filter((m) => m.type === 'channel_message' && m.channel === channel);
 
-async function metric(server, name) {
-  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\d+)`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 // A client binary publish frame (section 13): 0x01, channel, event, ref, id as str8, then the payload.
 function binaryPublish({ channel, event, ref = '', id = '', payload }) {
@@ -129,7 +124,7 @@ describe('HTTP transports: SSE and long polling', () => {
     await poller.send({ type: 'subscribe', channel: 'bin1', ref: 's' });
     await poller.poll();
     assert.ok(poller.received.some((m) => m.type === 'subscribed'));
-    const drops = await metric(server, 'tidewire_drops_total');
+    const drops = await server.metric('tidewire_drops_total');
 
     // Bytes a text line could not carry: newlines, NUL, 0xff, a lone UTF-8 continuation byte.
     const payload = Buffer.from([0x00, 0x0a, 0x0d, 0xff, 0x80, 0x7b, 0x0a]);
@@ -146,7 +141,7 @@ describe('HTTP transports: SSE and long polling', () => {
     // The binary message was a queued message like the others: acknowledged by the next poll, never sent again.
     const after = await poller.poll();
     assert.deepEqual(after.body.messages, []);
-    assert.equal(await metric(server, 'tidewire_drops_total'), drops, 'nothing dropped for the HTTP sessions');
+    assert.equal(await server.metric('tidewire_drops_total'), drops, 'nothing dropped for the HTTP sessions');
 
     // A stream resumed from before the binary message gets it again, with the same sequence numbers.
     const replay = new HttpSessionClient(server.httpUrl, server.token('binsse'));
@@ -428,7 +423,7 @@ describe('HTTP transports: SSE and long polling', () => {
     await alice.poll();
     assert.ok(alice.received.some((m) => m.type === 'pong' && m.ref === 'still'));
     assert.ok(!alice.received.some((m) => m.ref === 'ok'), 'nothing of the bad_json body was handled');
-    assert.ok((await metric(server, 'tidewire_connections')) >= 2);
+    assert.ok((await server.metric('tidewire_connections')) >= 2);
   });
 });
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 
 import { siteDir, watchPage } from './browser.mjs';
 import { waitFor } from '../../support/wait.mjs';
+import { metric } from '../../support/metrics.mjs';
 
 export const UI_TIMEOUT = 10000;
 /** The server flags the demo needs: the site and the development token endpoint. */
@@ -130,17 +131,12 @@ export async function twoUsers(browser, baseUrl) {
     alice,
     bob,
     problems: () => problems.flat(),
-    connections: () => serverMetric(baseUrl, 'tidewire_connections'),
-    connectionsTotal: () => serverMetric(baseUrl, 'tidewire_connections_total'),
+    connections: () => metric(baseUrl, 'tidewire_connections'),
+    connectionsTotal: () => metric(baseUrl, 'tidewire_connections_total'),
     tokenRequests: (page) => tokenRequests.get(page),
   };
 }
 
-/** A figure of the server's /metrics. */
-export async function serverMetric(baseUrl, name) {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  return Number(text.split('\n').find((l) => l.startsWith(`${name} `)).split(' ')[1]);
-}
 
 /** alice creates `name` (bob, online, is invited); both end up in it. */
 export async function sharedRoom(alice, bob, name) {

@@ -12,6 +12,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { metric } from '../../support/metrics.mjs';
+
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const serverBin =
   process.env.TIDEWIRE_SERVER_BIN ?? resolve(repoRoot, 'build/native/src/server/tidewire-server');
@@ -88,6 +90,10 @@ export async function startServer(opts = {}) {
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     secret,
     process: child,
+    /** A value of the server's /metrics (0 when absent). */
+    metric(name) {
+      return metric(`http://127.0.0.1:${port}`, name);
+    },
     /** The server's stderr so far (logs). */
     get stderr() {
       return stderr;
