@@ -143,9 +143,10 @@ void RedisConnection::watch_write() {
 }
 
 void RedisConnection::wait_writable(std::uint64_t generation) {
-  socket_.async_wait(net::posix::stream_descriptor::wait_write, [this, generation](const boost::system::error_code& ec) {
-    if (!ec) on_writable(generation);
-  });
+  socket_.async_wait(net::posix::stream_descriptor::wait_write,
+                     [this, generation](const boost::system::error_code& ec) {
+                       if (!ec) on_writable(generation);
+                     });
 }
 
 void RedisConnection::on_writable(std::uint64_t generation) {
