@@ -133,7 +133,6 @@ RedisBroker::RedisBroker(Hub& hub, RedisBrokerOptions options, Metrics& metrics)
   commands_.set_handlers([this] { on_commands_up(); }, [this] { commands_up_ = false; }, nullptr);
   pubsub_.set_handlers([this] { on_pubsub_up(); }, [this] { on_pubsub_down(); },
                        [this](const redisReply* r) { on_push(r); });
-  pubsub_.set_after_read(options_.on_read);
   net::post(ioc_, [this] {
     guard("broker start", [this] {
       if (stopped_) return;
@@ -271,6 +270,7 @@ void RedisBroker::on_push(const redisReply* r) {
     return request_load(channel, backfill);
   }
   if (kind != "message") return;
+  if (options_.on_read) options_.on_read();
   std::string_view in = str(r->element[2]);
   if (in.substr(0, 2) == "p|") {
     if (options_.on_presence) options_.on_presence(channel, in.substr(2));

@@ -7,11 +7,10 @@
 // Threads: one io_context runs both connections (redis_connection.hpp) and every callback ("the broker thread"
 // below):
 // - with --threads 1 (the default), the I/O thread's own (RedisBrokerOptions::ioc). A PUB/SUB message is then
-//   parsed and fanned out (Hub::apply_remote) by the thread that writes the sockets, with no wake-up of another
-//   thread and no flush tick armed from outside. Every message of one read from Redis is fanned out in that read's
-//   handler, so the read's end is the burst's end: on_read (FlushTick::flush_burst) starts the writes there, one
-//   frame per subscriber for the whole read, without the tick's turns that wait for more WebSocket messages. This
-//   is why the broker must never wait for Redis on the thread that calls it: join() answers later (broker.hpp).
+//   parsed and fanned out (Hub::apply_remote) by the thread that writes the sockets, and counts as a read for its
+//   flush tick's burst detection (on_read: FlushTick::note_read), so a burst of messages from Redis leaves in one
+//   frame per subscriber, with no wake-up of another thread and no flush tick armed from outside. This is why the
+//   broker must never wait for Redis on the thread that calls it: join() answers later (broker.hpp).
 // - with more I/O threads, a thread of its own. The connections belong to one io_context, and a message reaches
 //   subscribers on every I/O thread, so most deliveries cross threads whichever thread reads it; on one of the I/O
 //   threads, every Redis read and parse of the node, and the publishes and joins of the other threads, would queue
@@ -57,8 +56,7 @@ struct RedisBrokerOptions {
   // Where the connections run: an I/O thread's io_context (--threads 1; run by that thread, not owned), or null for
   // a thread of the broker's own.
   boost::asio::io_context* ioc = nullptr;
-  // Called on that io_context's thread after each read of the PUB/SUB connection, once every message in it was
-  // fanned out (the I/O thread's FlushTick::flush_burst). Optional.
+  // Called on that io_context's thread for each PUB/SUB message (the I/O thread's FlushTick::note_read). Optional.
   std::function<void()> on_read;
 };
 

@@ -125,21 +125,6 @@ void FlushTick::on_tick() {
   arm();  // `period` from now (or the end of the next burst): after the flushes, so a busy tick stretches the next batch
 }
 
-void FlushTick::flush_burst() {
-  if (period_.count() != 0) return;
-  burst_.clear();
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopped_) return;
-    burst_.swap(listed_);
-  }
-  // As in on_tick: a flush that lists its target again (more queued) goes to listed_, for the tick already due.
-  for (const auto& weak : burst_) {
-    if (auto target = weak.lock()) target->flush();
-  }
-  burst_.clear();
-}
-
 std::size_t FlushTick::listed() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return listed_.size();

@@ -63,11 +63,6 @@ class FlushTick {
   // A message was read on this I/O thread (its io_context's thread only): with a zero period, a due tick waits
   // one more turn for what else the thread is reading.
   void note_read() { ++reads_; }
-  // A read that handed over a whole burst at once has been handled (a read from Redis, whose every message is
-  // fanned out in the read's handler; broker_redis.hpp), on the io_context's thread: with a zero period, flushes
-  // every listed target now, since no more of that burst can come in later handlers; a tick already due finds
-  // the list emptied. With a period: nothing (the delay is the batching asked for).
-  void flush_burst();
   // Stops ticking (server shutdown); listed targets are dropped. Any thread.
   void stop();
 
@@ -92,7 +87,6 @@ class FlushTick {
   bool stopped_ = false;                          // guarded by mutex_
   std::size_t ticks_ = 0;                         // guarded by mutex_
   std::vector<std::weak_ptr<Flushable>> firing_;  // io_context thread only: swapped with listed_ each tick
-  std::vector<std::weak_ptr<Flushable>> burst_;   // io_context thread only: the same for flush_burst()
   // Zero period, io_context thread only.
   std::uint64_t reads_ = 0;       // note_read() calls
   std::uint64_t reads_seen_ = 0;  // reads_ when the tick last posted itself

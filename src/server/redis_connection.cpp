@@ -3,19 +3,11 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include <sys/socket.h>
-
-#include <boost/asio/post.hpp>
-
 #include <memory>
 #include <string_view>
 
 #include "server/guard.hpp"
 #include "server/log.hpp"
-
-// Not declared in hiredis 0.14's async.h, but exported by libhiredis (0.14 and 1.x alike): what
-// redisAsyncHandleRead runs once it has fed the bytes it read to the context's reader.
-extern "C" void redisProcessCallbacks(redisAsyncContext* ac);
 
 namespace tidewire::server {
 
@@ -57,7 +49,6 @@ void RedisConnection::connect() {
     return retry_later();
   }
   ctx_ = c;
-  ++generation_;
   c->data = this;
   c->ev.data = this;
   c->ev.addRead = [](void* p) {
@@ -84,25 +75,13 @@ void RedisConnection::detach() {
   // hiredis owns (and closes) the descriptor: give it back without closing; waits end with operation_aborted.
   if (socket_.is_open()) socket_.release();
   want_read_ = want_write_ = read_armed_ = write_armed_ = false;
-  ++generation_;
 }
-
-bool RedisConnection::connecting() const { return ctx_ && !(ctx_->c.flags & REDIS_CONNECTED); }
 
 void RedisConnection::watch_read() {
   if (read_armed_ || !ctx_) return;
   read_armed_ = true;
-  const std::uint64_t generation = generation_;
-  if (!connecting()) {
-    socket_.async_read_some(net::buffer(read_buffer_),
-                            [this, generation](const boost::system::error_code& ec, std::size_t n) {
-                              on_read(ec, n, generation);
-                            });
-    return;
-  }
-  // Connecting: hiredis's own read completes (or fails) the connection.
-  socket_.async_wait(net::posix::stream_descriptor::wait_read, [this, generation](const boost::system::error_code& ec) {
-    if (ec || generation != generation_) return;  // released: the context is gone
+  socket_.async_wait(net::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec) return;  // released: the context is gone
     read_armed_ = false;
     guard("redis read", [this] {
       if (ctx_) redisAsyncHandleRead(ctx_);
@@ -111,56 +90,17 @@ void RedisConnection::watch_read() {
   });
 }
 
-void RedisConnection::on_read(const boost::system::error_code& ec, std::size_t n, std::uint64_t generation) {
-  if (ec == net::error::operation_aborted || generation != generation_) return;  // released: the context is gone
-  read_armed_ = false;
-  guard("redis read", [&] {
-    if (!ctx_) return;
-    if (ec) {
-      // The end of the stream or an error: hiredis reads once more itself, sees it and runs its disconnect path.
-      redisAsyncHandleRead(ctx_);
-    } else if (redisReaderFeed(ctx_->c.reader, read_buffer_.data(), n) != REDIS_OK) {
-      // Out of memory, or a reader already in error: end the connection the same way (it reconnects).
-      log(LogLevel::kWarn, "msg=\"redis reply could not be read\"");
-      ::shutdown(ctx_->c.fd, SHUT_RDWR);
-      redisAsyncHandleRead(ctx_);
-    } else {
-      redisProcessCallbacks(ctx_);  // every complete reply, to its callback (a protocol error disconnects)
-    }
-    if (ctx_ && want_read_) watch_read();
-  });
-  if (after_read_) guard("redis after read", [this] { after_read_(); });
-}
-
 void RedisConnection::watch_write() {
   if (write_armed_ || !ctx_) return;
   write_armed_ = true;
-  const std::uint64_t generation = generation_;
-  // Connecting: the socket turns writable when the connection completes. Else it almost always is: write from a
-  // handler posted behind the caller's, so that every command of this turn goes in the same write.
-  if (connecting()) return wait_writable(generation);
-  net::post(socket_.get_executor(), [this, generation] { on_writable(generation); });
-}
-
-void RedisConnection::wait_writable(std::uint64_t generation) {
-  socket_.async_wait(net::posix::stream_descriptor::wait_write,
-                     [this, generation](const boost::system::error_code& ec) {
-                       if (!ec) on_writable(generation);
-                     });
-}
-
-void RedisConnection::on_writable(std::uint64_t generation) {
-  if (generation != generation_) return;  // the context went (and its flags with it) since this was armed
-  // write_armed_ stays set meanwhile: hiredis asks again (addWrite) when the socket took only part of the buffer,
-  // and that must wait for the socket, not post this again.
-  guard("redis write", [this] {
-    if (ctx_) redisAsyncHandleWrite(ctx_);
+  socket_.async_wait(net::posix::stream_descriptor::wait_write, [this](const boost::system::error_code& ec) {
+    if (ec) return;
+    write_armed_ = false;
+    guard("redis write", [this] {
+      if (ctx_) redisAsyncHandleWrite(ctx_);
+      if (ctx_ && want_write_) watch_write();
+    });
   });
-  if (generation != generation_) return;
-  write_armed_ = false;
-  if (!ctx_ || !want_write_) return;
-  write_armed_ = true;
-  wait_writable(generation);
 }
 
 void RedisConnection::on_connect(const redisAsyncContext* c, int status) {

@@ -34,7 +34,7 @@ class io_context;
 namespace tidewire::server {
 
 // Where the Redis broker runs its connections (broker_redis.hpp): an I/O thread's io_context and that thread's
-// FlushTick::flush_burst, called after each read from PUB/SUB (--threads 1), or nothing (a thread of the broker's own).
+// FlushTick::note_read (--threads 1), or nothing (a thread of the broker's own).
 struct BrokerLoop {
   boost::asio::io_context* ioc = nullptr;
   std::function<void()> on_read;

@@ -370,45 +370,6 @@ TEST(FlushTick, AZeroPeriodBatchesWhatArrivesDuringAWrite) {
   EXPECT_EQ(subs[0]->frames, (std::vector<std::string>{"a", "b", "c\nd"}));
 }
 
-// A read from Redis hands over its whole burst in one handler (broker_redis.hpp): flush_burst() at its end writes
-// it at once, one frame per subscriber, without the turns that wait for more; the tick already due finds nothing.
-TEST(FlushTick, FlushBurstWritesAWholeReadAtOnceWithAZeroPeriod) {
-  net::io_context ioc(1);
-  FlushTick tick(ioc, 0us);
-  std::vector<std::shared_ptr<FakeWriteLoop>> subs;
-  for (int i = 0; i < 3; ++i) subs.push_back(std::make_shared<FakeWriteLoop>(ioc, tick));
-  net::post(ioc, [&] {
-    for (const char* m : {"0", "1", "2"})
-      for (auto& s : subs) s->deliver(m);
-    tick.flush_burst();
-    for (auto& s : subs) EXPECT_EQ(s->frames, std::vector<std::string>{"0\n1\n2"}) << "written in the read's handler";
-    EXPECT_EQ(tick.listed(), 0u);
-  });
-  ioc.poll();
-  for (auto& s : subs) EXPECT_EQ(s->frames, std::vector<std::string>{"0\n1\n2"}) << "nothing written twice";
-  // The next read's burst goes the same way, in order, after the previous write completed.
-  net::post(ioc, [&] {
-    for (auto& s : subs) s->deliver("3");
-    tick.flush_burst();
-  });
-  ioc.restart();
-  ioc.poll();
-  for (auto& s : subs) EXPECT_EQ(s->frames, (std::vector<std::string>{"0\n1\n2", "3"}));
-}
-
-TEST(FlushTick, FlushBurstLeavesAWriteDelayAlone) {
-  net::io_context ioc(1);
-  FlushTick tick(ioc, 2000us);
-  auto sub = std::make_shared<FakeWriteLoop>(ioc, tick);
-  const auto t0 = std::chrono::steady_clock::now();
-  sub->deliver("a");
-  tick.flush_burst();
-  EXPECT_TRUE(sub->frames.empty()) << "the delay is the batching asked for";
-  EXPECT_EQ(tick.listed(), 1u);
-  ASSERT_TRUE(run_until(ioc, [&] { return sub->frames.size() == 1; }));
-  EXPECT_GE(std::chrono::steady_clock::now() - t0, 2ms);
-}
-
 TEST(FlushTick, ASessionThatClosesWhileListedIsSafe) {
   net::io_context ioc(1);
   FlushTick tick(ioc, 1000us);
