@@ -491,7 +491,7 @@ void RedisBroker::publish(const PublishRequest& request, Done done) {
                                 key(request.channel, ":s"),
                                 key(request.channel, ":d:" + std::string(request.from) + "\x1f" +
                                                          std::string(request.client_id)),
-                                make_epoch(),
+                                epochs_.next(),
                                 std::to_string(options_.history.max_count),
                                 std::to_string(options_.history.ttl_ms),
                                 std::to_string(request.ts_ms),

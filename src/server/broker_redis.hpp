@@ -38,6 +38,7 @@
 
 #include "server/broker.hpp"
 #include "server/metrics.hpp"
+#include "server/random_id.hpp"
 #include "server/redis_connection.hpp"
 
 namespace tidewire::server {
@@ -107,6 +108,7 @@ class RedisBroker final : public Broker {
 
   Hub& hub_;
   RedisBrokerOptions options_;
+  EpochSequence epochs_;  // the epoch each publish offers, used when it creates the channel's stream
   Metrics& metrics_;
   std::unique_ptr<boost::asio::io_context> own_ioc_;  // null on an I/O thread's io_context
   boost::asio::io_context& ioc_;

@@ -11,13 +11,19 @@ std::string ChannelHistory::id_key(std::string_view from, std::string_view clien
 }
 
 void ChannelHistory::push(HistoryEntry entry) {
-  if (!entry.client_id.empty()) by_client_id_[id_key(entry.from, entry.client_id)] = entry.offset;
+  if (indexed_ && !entry.client_id.empty()) by_client_id_[id_key(entry.from, entry.client_id)] = entry.offset;
   entries_.push_back(std::move(entry));
+}
+
+void ChannelHistory::build_index() const {
+  for (const HistoryEntry& e : entries_)  // oldest first: a repeated key ends at its newest entry
+    if (!e.client_id.empty()) by_client_id_[id_key(e.from, e.client_id)] = e.offset;
+  indexed_ = true;
 }
 
 void ChannelHistory::pop_front() {
   const HistoryEntry& e = entries_.front();
-  if (!e.client_id.empty()) {
+  if (indexed_ && !e.client_id.empty()) {
     auto it = by_client_id_.find(id_key(e.from, e.client_id));
     if (it != by_client_id_.end() && it->second == e.offset) by_client_id_.erase(it);
   }
@@ -33,6 +39,7 @@ std::uint64_t ChannelHistory::prune(std::uint64_t now_ms, const HistoryLimits& l
 
 const HistoryEntry* ChannelHistory::find_client_id(std::string_view from, std::string_view client_id) const {
   if (client_id.empty() || entries_.empty()) return nullptr;
+  if (!indexed_) build_index();
   auto it = by_client_id_.find(id_key(from, client_id));
   if (it == by_client_id_.end()) return nullptr;
   // Offsets in a history are consecutive, so the entry is found by position; the scan is only a safety net.

@@ -40,6 +40,9 @@ class ChannelHistory {
   // The entry with this sender and client id, or nullptr. An empty id never matches. Indexed: a publish with an id
   // used to scan the whole history, which at the default 10,000 entries per channel doubled the server's CPU at
   // 10,000 publishes/s (bench/node/latency.mjs: p50 2 ms -> 780 ms, the server never caught up).
+  // The index is built at the first call and kept from then on: a channel that only copies a stream ordered
+  // elsewhere (Hub::apply_remote, the Redis broker, which dedupes in Redis) never asks, so it pays no hashing,
+  // key building or map node per message.
   const HistoryEntry* find_client_id(std::string_view from, std::string_view client_id) const;
 
   bool empty() const { return entries_.empty(); }
@@ -52,7 +55,10 @@ class ChannelHistory {
   static std::string id_key(std::string_view from, std::string_view client_id);
 
   std::deque<HistoryEntry> entries_;
-  std::unordered_map<std::string, std::uint64_t> by_client_id_;  // id_key -> offset of the newest such entry
+  void build_index() const;
+
+  mutable bool indexed_ = false;  // by_client_id_ is kept (since the first find_client_id)
+  mutable std::unordered_map<std::string, std::uint64_t> by_client_id_;  // id_key -> offset of the newest such entry
 };
 
 }  // namespace tidewire::server

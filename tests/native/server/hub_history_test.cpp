@@ -355,4 +355,30 @@ TEST(ChannelHistoryIndex, FindsTheNewestEntryOfASenderAndIdAndForgetsWhatIsPrune
   EXPECT_EQ(h.find_client_id("alice", "k1"), nullptr);
 }
 
+// The index is built at the first look-up (a copy of a Redis stream never looks): from what the history holds
+// then, pruned entries excluded, and kept up to date after it.
+TEST(ChannelHistoryIndex, IsBuiltFromTheHistoryAtTheFirstLookUp) {
+  ChannelHistory h;
+  auto entry = [](std::uint64_t offset, std::string from, std::string id) {
+    HistoryEntry e;
+    e.offset = offset;
+    e.ts_ms = offset;
+    e.from = std::move(from);
+    e.client_id = std::move(id);
+    return e;
+  };
+  h.push(entry(1, "bob", "k1"));
+  h.push(entry(2, "alice", "k1"));
+  h.push(entry(3, "alice", "k1"));
+  EXPECT_EQ(h.prune(100, HistoryLimits{2, 1000}), 2u);  // bob's goes before anything was indexed
+  EXPECT_EQ(h.find_client_id("bob", "k1"), nullptr);
+  ASSERT_NE(h.find_client_id("alice", "k1"), nullptr);
+  EXPECT_EQ(h.find_client_id("alice", "k1")->offset, 3u) << "the newest of a repeated key";
+  h.push(entry(4, "carol", "k2"));  // indexed from now on, as it comes
+  ASSERT_NE(h.find_client_id("carol", "k2"), nullptr);
+  EXPECT_EQ(h.find_client_id("carol", "k2")->offset, 4u);
+  EXPECT_EQ(h.prune(100, HistoryLimits{1, 1000}), 4u);
+  EXPECT_EQ(h.find_client_id("alice", "k1"), nullptr);
+}
+
 }  // namespace tidewire::server
