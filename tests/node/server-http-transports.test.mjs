@@ -74,7 +74,8 @@ describe('HTTP transports: SSE and long polling', () => {
   let server;
   before(async () => {
     server = await startServer({
-      args: ['--max-connections-per-user', '3', '--http-session-timeout-ms', '600', '--poll-timeout-ms', '400',
+      // Timeouts with room for a loaded machine: a session must not expire between two requests of one test.
+      args: ['--max-connections-per-user', '3', '--http-session-timeout-ms', '2000', '--poll-timeout-ms', '1000',
         '--http-request-timeout-ms', '500', '--rate-limit', '1000', '--rate-burst', '1000', '--max-queued-messages', '200',
         '--max-message-bytes', '4096'],
     });
@@ -212,13 +213,13 @@ describe('HTTP transports: SSE and long polling', () => {
     await ws.publish('room2', 'e', { n: 1 });
     const answered = await waiting;
     assert.equal(answered.body.messages[0].payload.n, 1);
-    assert.ok(Date.now() - started < 350, 'answered before the poll timeout');
-    // Nothing to send: an empty batch after --poll-timeout-ms (400), the ack unchanged.
+    assert.ok(Date.now() - started < 900, 'answered before the poll timeout');
+    // Nothing to send: an empty batch after --poll-timeout-ms (1000), the ack unchanged.
     const t0 = Date.now();
     const empty = await h.poll();
     assert.deepEqual(empty.body.messages, []);
     assert.equal(empty.body.ack, h.ack);
-    assert.ok(Date.now() - t0 >= 350);
+    assert.ok(Date.now() - t0 >= 900);
     await ws.close();
   });
 
@@ -287,9 +288,9 @@ describe('HTTP transports: SSE and long polling', () => {
     }
     const refused = await new HttpSessionClient(server.httpUrl, server.token('idle')).poll();
     assert.equal(refused.body.close.code, 4005); // the user is at the limit (3)
-    // Nobody polls: after 600 ms (and the next 1 s sweep) the sessions end and the slots are free again.
+    // Nobody polls: after 2 s (and the next 1 s sweep) the sessions end and the slots are free again.
     await waitFor(async () => !(await new HttpSessionClient(server.httpUrl, server.token('idle')).poll()).body.close,
-      5000, 'a free slot', 100);
+      10000, 'a free slot', 100);
     const r = await sessions[0].poll({ keep: false });
     assert.equal(r.status, 404);
     assert.equal(r.body.error, 'unknown_session');
