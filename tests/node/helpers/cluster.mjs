@@ -157,6 +157,7 @@ export function haproxyConfig(port, servers, opts = {}) {
     'defaults',
     '  mode http',
     '  retries 3',
+    '  retry-on conn-failure empty-response junk-response', // a node killed as it took the request: another one
     '  option redispatch',
     '  timeout connect 2s',
     '  timeout client 60s',
