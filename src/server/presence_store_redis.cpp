@@ -353,19 +353,29 @@ void RedisPresenceStore::send(std::vector<std::string> args) {
 }
 
 template <typename T>
-std::optional<T> RedisPresenceStore::ask(std::vector<std::string> args, T (*parse)(const redisReply*)) const {
-  if (!up_) return std::nullopt;
-  auto result = std::make_shared<std::promise<std::optional<T>>>();
-  std::future<std::optional<T>> ready = result->get_future();
-  net::post(ioc_, [this, args = std::move(args), parse, result] {
+void RedisPresenceStore::ask_async(std::vector<std::string> args, T (*parse)(const redisReply*),
+                                   std::function<void(std::optional<T>)> done) const {
+  if (!up_) return done(std::nullopt);
+  // Posted like the writes, so Redis runs it after what this node asked before (one connection keeps order).
+  auto shared = std::make_shared<std::function<void(std::optional<T>)>>(std::move(done));
+  net::post(ioc_, [this, args = std::move(args), parse, shared] {
     guard("presence read", [&] {
-      const bool sent = up_ && redis_.command(args, [this, parse, result](const redisReply* r) {
+      const bool sent = up_ && redis_.command(args, [this, parse, shared](const redisReply* r) {
         if (r && r->type == REDIS_REPLY_ERROR) on_failure(r);
-        result->set_value(r && r->type != REDIS_REPLY_ERROR ? std::optional<T>(parse(r)) : std::nullopt);
+        std::optional<T> read;
+        if (r && r->type != REDIS_REPLY_ERROR) read = parse(r);
+        guard("presence reply", [&] { (*shared)(std::move(read)); });
       });
-      if (!sent) result->set_value(std::nullopt);
+      if (!sent) (*shared)(std::nullopt);
     });
   });
+}
+
+template <typename T>
+std::optional<T> RedisPresenceStore::ask(std::vector<std::string> args, T (*parse)(const redisReply*)) const {
+  auto result = std::make_shared<std::promise<std::optional<T>>>();
+  std::future<std::optional<T>> ready = result->get_future();
+  ask_async<T>(std::move(args), parse, [result](std::optional<T> read) { result->set_value(std::move(read)); });
   if (ready.wait_for(kReadTimeout) != std::future_status::ready) return std::nullopt;
   return ready.get();
 }
@@ -446,8 +456,7 @@ bool RedisPresenceStore::has_joined(std::string_view channel, std::string_view c
   return local_.has_joined(channel, connection);
 }
 
-std::optional<json> RedisPresenceStore::read_members(std::string_view channel) const {
-  std::optional<json> read = ask<json>(presence_call(members_script(), channel), &parse_members);
+std::optional<json> RedisPresenceStore::accept_members(std::string_view channel, std::optional<json> read) const {
   if (!read || !read->is_array()) {
     Metrics::add(metrics_.presence_errors);
     return std::nullopt;
@@ -459,46 +468,26 @@ std::optional<json> RedisPresenceStore::read_members(std::string_view channel) c
   return read;
 }
 
-void RedisPresenceStore::finish_members(const std::string& channel, std::optional<json> read,
-                                        const std::function<void(json)>& done) const {
-  if (read && read->is_array()) {
-    if (!read->empty()) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (watched_.find(channel) == watched_.end()) watched_.emplace(channel);
-    }
-    return done(std::move(*read));
-  }
-  Metrics::add(metrics_.presence_errors);
-  json own;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    own = local_.members(channel);  // Redis unreachable: this node's own members
-  }
-  done(std::move(own));
+json RedisPresenceStore::own_members(std::string_view channel) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return local_.members(channel);
+}
+
+std::optional<json> RedisPresenceStore::read_members(std::string_view channel) const {
+  return accept_members(channel, ask<json>(presence_call(members_script(), channel), &parse_members));
 }
 
 void RedisPresenceStore::members_async(std::string_view channel, std::function<void(json)> done) const {
-  if (!up_) return finish_members(std::string(channel), std::nullopt, done);
-  // Posted like the writes, so Redis runs it after the request's own change (one connection keeps order).
-  net::post(ioc_, [this, channel = std::string(channel), done = std::move(done)]() mutable {
-    auto shared = std::make_shared<std::function<void(json)>>(std::move(done));
-    guard("presence read", [&] {
-      const bool sent = up_ && redis_.command(presence_call(members_script(), channel),
-                                              [this, channel, shared](const redisReply* r) {
-                                                if (r && r->type == REDIS_REPLY_ERROR) on_failure(r);
-                                                std::optional<json> read;
-                                                if (r && r->type != REDIS_REPLY_ERROR) read = parse_members(r);
-                                                guard("presence reply", [&] { finish_members(channel, std::move(read), *shared); });
-                                              });
-      if (!sent) finish_members(channel, std::nullopt, *shared);
-    });
-  });
+  ask_async<json>(presence_call(members_script(), channel), &parse_members,
+                  [this, channel = std::string(channel), done = std::move(done)](std::optional<json> read) {
+                    std::optional<json> members = accept_members(channel, std::move(read));
+                    done(members ? std::move(*members) : own_members(channel));
+                  });
 }
 
 json RedisPresenceStore::members(std::string_view channel) const {
   if (std::optional<json> read = read_members(channel)) return std::move(*read);
-  std::lock_guard<std::mutex> lock(mutex_);
-  return local_.members(channel);  // Redis unreachable: this node's own members
+  return own_members(channel);
 }
 
 namespace {

@@ -123,11 +123,18 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   void remove_member(std::string_view channel, const std::string& user);
   void leave_locked(std::string_view channel, std::string_view connection, std::uint64_t now);
   std::optional<nlohmann::json> read_members(std::string_view channel) const;  // one round trip, with purge
-  // What a members read (`read`, nullopt when it failed) gives `done`: the read, or this node's own members.
-  void finish_members(const std::string& channel, std::optional<nlohmann::json> read,
-                      const std::function<void(nlohmann::json)>& done) const;
+  // A members read as the callers take it: the array (the channel then watched), or nullopt (counted in
+  // presence_errors) when Redis did not give one.
+  std::optional<nlohmann::json> accept_members(std::string_view channel, std::optional<nlohmann::json> read) const;
+  nlohmann::json own_members(std::string_view channel) const;  // this node's, when Redis cannot answer
   // Posts a command to the store thread; its failure counts in presence_errors.
   void send(std::vector<std::string> args);
+  // A command whose reply `parse` reads: `done` gets it on the store's thread (nullopt when Redis is down or
+  // failed; at once, on the caller's thread, when the store is not connected). ask() waits for it (at most
+  // kReadTimeout).
+  template <typename T>
+  void ask_async(std::vector<std::string> args, T (*parse)(const redisReply* reply),
+                 std::function<void(std::optional<T>)> done) const;
   template <typename T>
   std::optional<T> ask(std::vector<std::string> args, T (*parse)(const redisReply* reply)) const;
   // Store thread.
