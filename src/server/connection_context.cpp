@@ -37,6 +37,13 @@ std::string encode_error(std::string_view ref, std::string_view code, std::strin
   return e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// A reply that `sink` sends when called, from any thread (SessionSink::send is thread-safe).
+std::function<void(const nlohmann::json&)> later_reply(std::shared_ptr<SessionSink> sink, std::string_view ref) {
+  return [sink = std::move(sink), ref = std::string(ref)](const nlohmann::json& data) {
+    sink->send(encode_reply(ref, data));
+  };
+}
+
 }  // namespace
 
 void ConnectionContext::reply(std::string_view ref, const nlohmann::json& data) {
@@ -44,9 +51,8 @@ void ConnectionContext::reply(std::string_view ref, const nlohmann::json& data) 
 }
 
 std::function<void(const nlohmann::json&)> ConnectionContext::reply_later(std::string_view ref) {
-  // SessionSink::subscriber() is this same session, shared: send() is thread-safe.
-  return [sink = std::static_pointer_cast<SessionSink>(sink_.subscriber()), ref = std::string(ref)](
-             const nlohmann::json& data) { sink->send(encode_reply(ref, data)); };
+  // SessionSink::subscriber() is this same session, shared.
+  return later_reply(std::static_pointer_cast<SessionSink>(sink_.subscriber()), ref);
 }
 
 void ConnectionContext::error(std::string_view ref, std::string_view code, std::string_view message,
@@ -72,7 +78,7 @@ void SnapshotContext::reply(std::string_view ref, const nlohmann::json& data) {
 }
 
 std::function<void(const nlohmann::json&)> SnapshotContext::reply_later(std::string_view ref) {
-  return [sink = sink_, ref = std::string(ref)](const nlohmann::json& data) { sink->send(encode_reply(ref, data)); };
+  return later_reply(sink_, ref);
 }
 
 void SnapshotContext::error(std::string_view ref, std::string_view code, std::string_view message,
