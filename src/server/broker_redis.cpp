@@ -133,6 +133,10 @@ RedisBroker::RedisBroker(Hub& hub, RedisBrokerOptions options, Metrics& metrics)
   commands_.set_handlers([this] { on_commands_up(); }, [this] { commands_up_ = false; }, nullptr);
   pubsub_.set_handlers([this] { on_pubsub_up(); }, [this] { on_pubsub_down(); },
                        [this](const redisReply* r) { on_push(r); });
+  if (options_.tick && options_.tick->at_end_of_burst()) {
+    commands_.write_at_end_of_burst(*options_.tick);
+    pubsub_.write_at_end_of_burst(*options_.tick);
+  }
   net::post(ioc_, [this] {
     guard("broker start", [this] {
       if (stopped_) return;
@@ -270,7 +274,7 @@ void RedisBroker::on_push(const redisReply* r) {
     return request_load(channel, backfill);
   }
   if (kind != "message") return;
-  if (options_.on_read) options_.on_read();
+  if (options_.tick) options_.tick->note_read();
   std::string_view in = str(r->element[2]);
   if (in.substr(0, 2) == "p|") {
     if (options_.on_presence) options_.on_presence(channel, in.substr(2));

@@ -8,9 +8,13 @@
 // below):
 // - with --threads 1 (the default), the I/O thread's own (RedisBrokerOptions::ioc). A PUB/SUB message is then
 //   parsed and fanned out (Hub::apply_remote) by the thread that writes the sockets, and counts as a read for its
-//   flush tick's burst detection (on_read: FlushTick::note_read), so a burst of messages from Redis leaves in one
-//   frame per subscriber, with no wake-up of another thread and no flush tick armed from outside. This is why the
-//   broker must never wait for Redis on the thread that calls it: join() answers later (broker.hpp).
+//   flush tick's burst detection (FlushTick::note_read), so a burst of messages from Redis leaves in one frame per
+//   subscriber, with no wake-up of another thread and no flush tick armed from outside. Without a write delay,
+//   the commands to Redis wait for that tick too (RedisConnection::write_at_end_of_burst): the publishes of one
+//   burst of client messages leave in one write, so Redis runs them in one turn and sends their PUB/SUB messages
+//   to every node in one write, and the burst stays one frame per subscriber on every node, as on one node.
+//   This is why the broker must never wait for Redis on the thread that calls it: join() answers later
+//   (broker.hpp).
 // - with more I/O threads, a thread of its own. The connections belong to one io_context, and a message reaches
 //   subscribers on every I/O thread, so most deliveries cross threads whichever thread reads it; on one of the I/O
 //   threads, every Redis read and parse of the node, and the publishes and joins of the other threads, would queue
@@ -37,6 +41,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "server/broker.hpp"
+#include "server/flush_tick.hpp"
 #include "server/metrics.hpp"
 #include "server/random_id.hpp"
 #include "server/redis_connection.hpp"
@@ -56,8 +61,9 @@ struct RedisBrokerOptions {
   // Where the connections run: an I/O thread's io_context (--threads 1; run by that thread, not owned), or null for
   // a thread of the broker's own.
   boost::asio::io_context* ioc = nullptr;
-  // Called on that io_context's thread for each PUB/SUB message (the I/O thread's FlushTick::note_read). Optional.
-  std::function<void()> on_read;
+  // That I/O thread's flush tick (null with a thread of the broker's own): each PUB/SUB message is a read for it,
+  // and without a write delay the connections write at its end of burst.
+  FlushTick* tick = nullptr;
 };
 
 class RedisBroker final : public Broker {

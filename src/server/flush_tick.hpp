@@ -65,6 +65,8 @@ class FlushTick {
   void note_read() { ++reads_; }
   // Stops ticking (server shutdown); listed targets are dropped. Any thread.
   void stop();
+  // A zero period: a tick runs at the end of the thread's burst of reading, not on a timer.
+  bool at_end_of_burst() const { return period_.count() == 0; }
 
   // Listed, not yet flushed (tests).
   std::size_t listed() const;

@@ -57,11 +57,7 @@ void RedisConnection::connect() {
     self->watch_read();
   };
   c->ev.delRead = [](void* p) { static_cast<RedisConnection*>(p)->want_read_ = false; };
-  c->ev.addWrite = [](void* p) {
-    auto* self = static_cast<RedisConnection*>(p);
-    self->want_write_ = true;
-    self->watch_write();
-  };
+  c->ev.addWrite = [](void* p) { static_cast<RedisConnection*>(p)->want_write(); };
   c->ev.delWrite = [](void* p) { static_cast<RedisConnection*>(p)->want_write_ = false; };
   c->ev.cleanup = [](void* p) { static_cast<RedisConnection*>(p)->detach(); };
   boost::system::error_code ec;
@@ -101,6 +97,32 @@ void RedisConnection::watch_write() {
       if (ctx_ && want_write_) watch_write();
     });
   });
+}
+
+void RedisConnection::write_at_end_of_burst(FlushTick& tick) {
+  tick_ = &tick;
+  writer_ = std::make_shared<Writer>(this);
+}
+
+void RedisConnection::want_write() {
+  want_write_ = true;
+  // Connecting (hiredis learns of the connection by writability) or a write the tick could not finish: wait for
+  // the socket.
+  if (!tick_ || !up_ || in_flush_) return watch_write();
+  if (write_listed_) return;
+  write_listed_ = true;
+  tick_->add(writer_);
+}
+
+void RedisConnection::flush_writes() {
+  write_listed_ = false;
+  if (!ctx_ || !want_write_ || write_armed_) return;
+  guard("redis write", [this] {
+    in_flush_ = true;
+    redisAsyncHandleWrite(ctx_);  // may call want_write() again when the socket took only part of it
+    in_flush_ = false;
+  });
+  in_flush_ = false;
 }
 
 void RedisConnection::on_connect(const redisAsyncContext* c, int status) {

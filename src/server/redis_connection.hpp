@@ -1,6 +1,12 @@
 // One hiredis asynchronous connection driven by an Asio io_context (hiredis 0.14 ships no Asio adapter): the
 // socket is watched with posix::stream_descriptor::async_wait and hiredis does the reading and writing.
 //
+// Commands are written when the socket is writable, which is at the next look at the sockets: with a burst of
+// client messages arriving as one handler each, that is one write per command. write_at_end_of_burst() makes them
+// wait for the I/O thread's flush tick instead (flush_tick.hpp, zero period), as the WebSocket writes do: the
+// commands of one burst leave in one write (and Redis answers them, and publishes their PUB/SUB messages, in one
+// turn). A write the socket does not take whole waits for writability as before.
+//
 // It reconnects by itself (every kRetry) after a failure or a disconnection; on_up / on_down report the
 // transitions. Everything runs on the io_context's one thread: call it from there only (post to it). hiredis
 // frees its context after the disconnect callback, so the pointer is nulled there and never used after.
@@ -14,9 +20,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "server/flush_tick.hpp"
 #include "server/redis_address.hpp"
 
 struct redisAsyncContext;
@@ -47,12 +55,17 @@ class RedisConnection {
   bool command(const std::vector<std::string>& args, Reply reply);
   // SUBSCRIBE / UNSUBSCRIBE: the replies go to the push handler.
   bool subscribe_command(const std::vector<std::string>& args);
+  // Once connected, commands wait for `tick` (of this io_context's thread, zero period; it outlives the
+  // connection) rather than for writability. Before start().
+  void write_at_end_of_burst(FlushTick& tick);
 
  private:
   void connect();
   void retry_later();
   void watch_read();
   void watch_write();
+  void want_write();    // hiredis has something to write
+  void flush_writes();  // the flush tick: write what hiredis holds
   void detach();  // the context is gone (freed by hiredis): forget it and its socket
   static void on_connect(const redisAsyncContext* c, int status);
   static void on_disconnect(const redisAsyncContext* c, int status);
@@ -68,6 +81,17 @@ class RedisConnection {
   bool stopped_ = false;
   bool want_read_ = false, want_write_ = false;
   bool read_armed_ = false, write_armed_ = false;
+  // write_at_end_of_burst(): the tick, this connection as its target, whether it is listed, and whether hiredis
+  // is writing from the tick (a write it could not finish then waits for writability).
+  struct Writer final : Flushable {
+    RedisConnection* owner;
+    explicit Writer(RedisConnection* o) : owner(o) {}
+    void flush() noexcept override { owner->flush_writes(); }
+  };
+  FlushTick* tick_ = nullptr;
+  std::shared_ptr<Writer> writer_;
+  bool write_listed_ = false;
+  bool in_flush_ = false;
   std::function<void()> on_up_, on_down_;
   Reply push_;
 };

@@ -75,13 +75,13 @@ int run_server(const Config& config) {
   // before the shared state, which may run the Redis broker on the first one, so they outlive it.
   IoThreads threads;
   for (unsigned i = 0; i < config.threads; ++i) threads.push_back(std::make_unique<IoThread>(config.write_delay_us));
-  // --threads 1: the Redis broker's connections on the I/O thread (broker_redis.hpp), a PUB/SUB message a read for
-  // its flush tick. More threads: the broker runs a thread of its own.
+  // --threads 1: the Redis broker's connections on the I/O thread, with its flush tick (broker_redis.hpp). More
+  // threads: the broker runs a thread of its own.
   BrokerLoop broker_loop;
   if (config.threads == 1) {
     IoThread& io = *threads.front();
     broker_loop.ioc = &io.ioc;
-    broker_loop.on_read = [&io] { io.tick.note_read(); };
+    broker_loop.tick = &io.tick;
   }
   const std::shared_ptr<ServerState> state = open_state(config, std::move(broker_loop));
   if (!state) return 2;

@@ -76,7 +76,7 @@ ServerState::ServerState(const Config& c, std::optional<StaticFiles> files, std:
     };
     options.on_listening_changed = [this](const std::string& channel) { redis_presence->drop_copy(channel); };
     options.ioc = broker_loop.ioc;
-    options.on_read = std::move(broker_loop.on_read);
+    options.tick = broker_loop.tick;
     broker = std::make_unique<RedisBroker>(hub, std::move(options), handler.metrics());
     handler.set_broker(broker.get());
     handler.set_shared_connection_cap(redis_presence.get());

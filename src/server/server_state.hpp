@@ -33,11 +33,13 @@ class io_context;
 
 namespace tidewire::server {
 
+class FlushTick;
+
 // Where the Redis broker runs its connections (broker_redis.hpp): an I/O thread's io_context and that thread's
-// FlushTick::note_read (--threads 1), or nothing (a thread of the broker's own).
+// FlushTick (--threads 1), or nothing (a thread of the broker's own).
 struct BrokerLoop {
   boost::asio::io_context* ioc = nullptr;
-  std::function<void()> on_read;
+  FlushTick* tick = nullptr;
 };
 
 // Milliseconds since the epoch: the server's clock for the handler, the hub, the services and token expiry.
