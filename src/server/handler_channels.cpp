@@ -244,6 +244,7 @@ void MessageHandler::publish(ConnectionProtocolState& state, SessionSink& sink, 
 
 void MessageHandler::on_binary(ConnectionProtocolState& state, SessionSink& sink, std::string_view frame) const {
   if (state.closed) return;
+  if (state.admitting) return hold(state, sink, true, frame);
   if (!state.authenticated) {
     Metrics::add(metrics_.auth_failures);
     return close_connection(state, sink, wire::close_code::kAuthFailed, "expected auth first");

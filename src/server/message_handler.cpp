@@ -79,12 +79,24 @@ void MessageHandler::on_open(ConnectionProtocolState& state, SessionSink& sink, 
 
 void MessageHandler::on_text(ConnectionProtocolState& state, SessionSink& sink, std::string_view frame) const {
   protocol::for_each_message(frame, [&](std::string_view line) {
-    if (!state.closed) handle_message(state, sink, line);
+    if (state.closed) return;
+    if (state.admitting) return hold(state, sink, false, line);
+    handle_message(state, sink, line);
   });
 }
 
+void MessageHandler::hold(ConnectionProtocolState& state, SessionSink& sink, bool binary, std::string_view bytes) const {
+  if (state.held.size() >= kMaxHeldMessages || state.held_bytes + bytes.size() > kMaxHeldBytes) {
+    return close_connection(state, sink, wire::close_code::kPolicyViolation,
+                            "too much sent before auth_success; wait for auth_success before sending more");
+  }
+  state.held_bytes += bytes.size();
+  state.held.push_back({binary, std::string(bytes)});
+}
+
 void MessageHandler::on_auth_timeout(ConnectionProtocolState& state, SessionSink& sink) const {
-  if (state.authenticated || state.closed) return;
+  // A valid token whose admission is still being checked across nodes is not late: that check ends by itself.
+  if (state.authenticated || state.admitting || state.closed) return;
   close_connection(state, sink, wire::close_code::kAuthTimeout, "auth timeout");
 }
 
@@ -123,26 +135,51 @@ std::string MessageHandler::channel_access(const ConnectionProtocolState& state,
 void MessageHandler::accept_identity(ConnectionProtocolState& state, SessionSink& sink, const JwtClaims& claims) const {
   // This node's count first, then (several nodes) every node's: the 6th connection of a user is refused wherever
   // the other five are.
-  bool admitted = users_.try_acquire(claims.sub);
-  if (admitted && shared_cap_ && !shared_cap_->try_acquire(claims.sub, state.connection_id)) {
-    users_.release(claims.sub);
-    admitted = false;
-  }
-  if (!admitted) {
-    Metrics::add(metrics_.too_many_connections);
-    log(LogLevel::kInfo, "msg=\"too many connections\" conn=", state.connection_id, " user=", log_quoted(claims.sub));
-    return close_connection(state, sink, wire::close_code::kTooManyConnections,
-                            "too many connections for this user (limit " +
-                                std::to_string(users_.max_per_user()) + "); close another one first");
-  }
-  state.counted = true;
-  state.authenticated = true;
+  if (!users_.try_acquire(claims.sub)) return refuse_too_many(state, sink, claims.sub);
+  state.counted = true;  // from here on, on_close() releases both counts (a pending one too)
   state.user_id = claims.sub;
+  if (!shared_cap_) return complete_auth(state, sink, claims);
+  // The answer comes from the presence store's thread (one Redis round trip): this thread goes on, and what the
+  // client sends meanwhile is held (hold()).
+  state.admitting = true;
+  auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+  shared_cap_->try_acquire(claims.sub, state.connection_id, [this, self, &state, claims](bool admitted) {
+    self->post([this, self, &state, claims, admitted] {
+      if (state.closed) return;  // on_close() released this node's count; the store takes back its own
+      state.admitting = false;
+      if (admitted) return complete_auth(state, *self, claims);
+      users_.release(claims.sub);
+      state.counted = false;  // refused across nodes: nothing to release there
+      state.held.clear();
+      refuse_too_many(state, *self, claims.sub);
+    });
+  });
+}
+
+void MessageHandler::refuse_too_many(ConnectionProtocolState& state, SessionSink& sink, std::string_view user) const {
+  Metrics::add(metrics_.too_many_connections);
+  log(LogLevel::kInfo, "msg=\"too many connections\" conn=", state.connection_id, " user=", log_quoted(user));
+  close_connection(state, sink, wire::close_code::kTooManyConnections,
+                   "too many connections for this user (limit " + std::to_string(users_.max_per_user()) +
+                       "); close another one first");
+}
+
+void MessageHandler::complete_auth(ConnectionProtocolState& state, SessionSink& sink, const JwtClaims& claims) const {
+  state.authenticated = true;
   state.token_exp_s = claims.exp;
   state.grant = grant_of(claims);
   if (limits_.rate_per_second != 0) state.limiter.emplace(limits_.rate_per_second, limits_.rate_burst);
   send_auth_success(state, sink);
   if (state.token_exp_s > 0) sink.arm_expiry_timer(static_cast<std::uint64_t>(state.token_exp_s) * 1000);
+  // What came while admitting, in order, as if it arrived now.
+  std::vector<ConnectionProtocolState::HeldMessage> held = std::move(state.held);
+  state.held.clear();
+  state.held_bytes = 0;
+  for (const auto& m : held) {
+    if (state.closed) break;
+    if (m.binary) on_binary(state, sink, m.bytes);
+    else handle_message(state, sink, m.bytes);
+  }
 }
 
 void MessageHandler::send_auth_success(ConnectionProtocolState& state, SessionSink& sink) const {

@@ -68,12 +68,25 @@ struct ConnectionProtocolState {
     std::string ref;
   };
   std::map<std::string, std::vector<DeferredRequest>, std::less<>> pending_subscribes;
+  // Between a valid token and auth_success while the cap across nodes answers (SharedConnectionCap, --broker
+  // redis): what the client sends meanwhile waits here, in order (a text message or a binary frame each), and
+  // runs after auth_success. Bounded (kMaxHeldMessages, kMaxHeldBytes): beyond, the connection closes with 1008.
+  bool admitting = false;
+  struct HeldMessage {
+    bool binary = false;
+    std::string bytes;
+  };
+  std::vector<HeldMessage> held;
+  std::size_t held_bytes = 0;
 };
 
 class MessageHandler {
  public:
   // Deeper JSON nesting is refused before parsing (nlohmann's serializer recurses).
   static constexpr int kMaxJsonDepth = 64;
+  // What a connection may send while its auth waits for the cap across nodes (ConnectionProtocolState::held).
+  static constexpr std::size_t kMaxHeldMessages = 256;
+  static constexpr std::size_t kMaxHeldBytes = 1 << 20;
 
   using Clock = std::function<std::uint64_t()>;  // ms since the epoch
   // Handles a message type the handler does not know (presence, chat, sync services). Returns false when it
@@ -145,6 +158,11 @@ class MessageHandler {
   void handle_auth(ConnectionProtocolState& state, SessionSink& sink, const std::string* token,
                    std::string_view ref) const;
   void accept_identity(ConnectionProtocolState& state, SessionSink& sink, const JwtClaims& claims) const;
+  // The rest of accept_identity() once the user is admitted (on every node): auth_success, then what was held.
+  void complete_auth(ConnectionProtocolState& state, SessionSink& sink, const JwtClaims& claims) const;
+  void refuse_too_many(ConnectionProtocolState& state, SessionSink& sink, std::string_view user) const;
+  // While admitting: keeps one message (or binary frame) for later; closes 1008 beyond the bounds.
+  void hold(ConnectionProtocolState& state, SessionSink& sink, bool binary, std::string_view bytes) const;
   void send_auth_success(ConnectionProtocolState& state, SessionSink& sink) const;
   // Takes a rate-limit token; false (after the error or the close) when the message must be dropped.
   bool admit(ConnectionProtocolState& state, SessionSink& sink, std::string_view ref) const;

@@ -48,9 +48,12 @@ class PresenceStore {
     done(members(channel));
   }
   virtual bool has_joined(std::string_view channel, std::string_view connection) const = 0;
-  // members() for a new subscriber's presence_state (every subscribe asks). Redis: from the node's copy of the
-  // channel's members, kept current by the diffs it receives, so a subscribe costs no extra round trip.
-  virtual nlohmann::json subscriber_state(std::string_view channel) const { return members(channel); }
+  // members() for a new subscriber's presence_state (every subscribe asks), handed to `done` as members_async()
+  // does. Redis: from the node's copy of the channel's members, kept current by the diffs it receives, so a
+  // subscribe costs no extra round trip (at once, on the caller's thread) once the copy was read.
+  virtual void subscriber_state(std::string_view channel, std::function<void(nlohmann::json)> done) const {
+    done(members(channel));
+  }
 };
 
 }  // namespace tidewire::server

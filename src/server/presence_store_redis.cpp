@@ -357,16 +357,36 @@ void RedisPresenceStore::ask_async(std::vector<std::string> args, T (*parse)(con
                                    std::function<void(std::optional<T>)> done) const {
   if (!up_) return done(std::nullopt);
   // Posted like the writes, so Redis runs it after what this node asked before (one connection keeps order).
-  auto shared = std::make_shared<std::function<void(std::optional<T>)>>(std::move(done));
-  net::post(ioc_, [this, args = std::move(args), parse, shared] {
+  net::post(ioc_, [this, args = std::move(args), parse, done = std::move(done)]() mutable {
     guard("presence read", [&] {
-      const bool sent = up_ && redis_.command(args, [this, parse, shared](const redisReply* r) {
+      // Answered once: by the reply, or with nullopt after kReadTimeout (a connected Redis that does not answer),
+      // or when the command cannot be sent. Everything here runs on the store's thread.
+      struct Pending {
+        std::function<void(std::optional<T>)> done;
+        net::steady_timer timer;
+        void answer(std::optional<T> read) {
+          if (!done) return;
+          auto fn = std::move(done);
+          done = nullptr;
+          timer.cancel();
+          guard("presence reply", [&] { fn(std::move(read)); });
+        }
+      };
+      auto pending = std::make_shared<Pending>(Pending{std::move(done), net::steady_timer(ioc_, kReadTimeout)});
+      const bool sent = up_ && redis_.command(args, [this, parse, pending](const redisReply* r) {
         if (r && r->type == REDIS_REPLY_ERROR) on_failure(r);
         std::optional<T> read;
         if (r && r->type != REDIS_REPLY_ERROR) read = parse(r);
-        guard("presence reply", [&] { (*shared)(std::move(read)); });
+        pending->answer(std::move(read));
       });
-      if (!sent) (*shared)(std::nullopt);
+      if (!sent) return pending->answer(std::nullopt);
+      pending->timer.async_wait([this, pending](const boost::system::error_code& ec) {
+        if (ec || !pending->done) return;
+        Metrics::add(metrics_.presence_errors);
+        log(LogLevel::kWarn, "msg=\"presence read timed out\" after_ms=",
+            std::chrono::duration_cast<std::chrono::milliseconds>(kReadTimeout).count());
+        pending->answer(std::nullopt);
+      });
     });
   });
 }
@@ -506,19 +526,31 @@ json as_array(const std::map<std::string, json, std::less<>>& members) {
 
 }  // namespace
 
-json RedisPresenceStore::subscriber_state(std::string_view channel) const {
+void RedisPresenceStore::subscriber_state(std::string_view channel, std::function<void(json)> done) const {
   std::uint64_t generation = 0;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     auto it = copies_.find(channel);
-    if (it != copies_.end() && it->second.ready) return as_array(it->second.members);
+    if (it != copies_.end() && it->second.ready) {
+      json members = as_array(it->second.members);
+      lock.unlock();
+      return done(std::move(members));
+    }
     if (it == copies_.end()) {
       it = copies_.emplace(std::string(channel), Copy{}).first;
       it->second.generation = ++generations_;
     }
     generation = it->second.generation;
   }
-  std::optional<json> read = read_members(channel);
+  // The copy's first read (or a read racing it): on the store's thread, never waiting here.
+  ask_async<json>(presence_call(members_script(), channel), &parse_members,
+                  [this, channel = std::string(channel), generation, done = std::move(done)](std::optional<json> read) {
+                    done(settle_copy(channel, generation, accept_members(channel, std::move(read))));
+                  });
+}
+
+json RedisPresenceStore::settle_copy(const std::string& channel, std::uint64_t generation,
+                                     std::optional<json> read) const {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = copies_.find(channel);
   const bool mine = it != copies_.end() && it->second.generation == generation && !it->second.ready;
@@ -561,18 +593,32 @@ std::string RedisPresenceStore::on_message(const std::string& channel, std::stri
   return d.to_message().dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-bool RedisPresenceStore::try_acquire(std::string_view user, std::string_view connection) {
-  if (options_.max_connections_per_user == 0) return true;
-  const std::string entry = tag_ + "|" + std::string(connection);
-  const std::optional<long long> r =
-      ask<long long>({"EVALSHA", acquire_script().sha, "1", cap_key(user), entry,
-                      std::to_string(options_.max_connections_per_user), std::to_string(options_.node_ttl_ms)},
-                     &parse_integer);
-  if (r && *r == 0) return false;
-  if (!r || *r != 1) Metrics::add(metrics_.presence_errors);  // fail open: this node's own count applies
-  std::lock_guard<std::mutex> lock(mutex_);
-  caps_[std::string(user)].insert(entry);
-  return true;
+void RedisPresenceStore::try_acquire(std::string_view user, std::string_view connection,
+                                     std::function<void(bool)> done) {
+  if (options_.max_connections_per_user == 0) return done(true);
+  std::string entry = tag_ + "|" + std::string(connection);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_caps_[std::string(user)].insert(entry);
+  }
+  ask_async<long long>({"EVALSHA", acquire_script().sha, "1", cap_key(user), entry,
+                        std::to_string(options_.max_connections_per_user), std::to_string(options_.node_ttl_ms)},
+                       &parse_integer,
+                       [this, user = std::string(user), entry, done = std::move(done)](std::optional<long long> r) {
+                         const bool admitted = !(r && *r == 0);
+                         if (admitted && (!r || *r != 1)) Metrics::add(metrics_.presence_errors);  // fail open
+                         bool released = false;
+                         {
+                           std::lock_guard<std::mutex> lock(mutex_);
+                           const auto it = pending_caps_.find(user);
+                           released = it == pending_caps_.end() || it->second.erase(entry) == 0;
+                           if (it != pending_caps_.end() && it->second.empty()) pending_caps_.erase(it);
+                           if (admitted && !released) caps_[user].insert(entry);
+                         }
+                         // The connection closed meanwhile: take back what the script counted.
+                         if (admitted && released) send({"ZREM", cap_key(user), entry});
+                         done(admitted);
+                       });
 }
 
 void RedisPresenceStore::release(std::string_view user, std::string_view connection) {
@@ -580,6 +626,10 @@ void RedisPresenceStore::release(std::string_view user, std::string_view connect
   const std::string entry = tag_ + "|" + std::string(connection);
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (const auto p = pending_caps_.find(user); p != pending_caps_.end() && p->second.erase(entry) != 0) {
+      if (p->second.empty()) pending_caps_.erase(p);
+      return;  // try_acquire's answer sees it gone and removes what the script added
+    }
     const auto it = caps_.find(user);
     if (it == caps_.end() || it->second.erase(entry) == 0) return;
     if (it->second.empty()) caps_.erase(it);

@@ -30,14 +30,14 @@
 // by the owning node; the acquire script drops expired entries and refuses at --max-connections-per-user. A dead
 // node's connections stop counting after the TTL.
 //
-// Blocking: writes (join, update, leave, release, refreshes) are posted in order to the store thread and never
-// wait. The presence_join / presence_update / presence_get replies read the members with members_async(): the
-// reply leaves from the store's thread when Redis answers (posted after the request's own write, so it includes
-// it), and the I/O thread goes on. Two calls still wait for one round trip (at most kReadTimeout): try_acquire()
-// (once per connection, at auth) and, for the first subscriber of a channel on a node, the read behind its
-// presence_state (later ones come from the node's copy of the channel's members, Copy below). The caller waits for
-// this store's thread, never for the broker's, so it cannot deadlock with the broker on the I/O thread
-// (--threads 1).
+// Nothing waits on the caller's thread. Writes (join, update, leave, release, refreshes) are posted in order to
+// the store thread. Reads answer from it when Redis does, posted after this node's earlier commands (so a reply
+// includes the request's own write), or after kReadTimeout when a connected Redis does not answer:
+// - the presence_join / presence_update / presence_get replies (members_async());
+// - the connection cap at auth (try_acquire(): the handler holds the connection's messages until it answers);
+// - the first presence_state of a channel on a node (subscriber_state(); later ones come at once from the node's
+//   copy of the channel's members, Copy below).
+// members() still waits (ask()): it is the interface's blocking read, which the server does not call.
 // Both fail open when Redis is unreachable (members: this node's own; the cap: this node's count), counted in
 // tidewire_presence_errors_total. After a reconnection or a failed write, the next refresh makes this node's
 // entries exactly its members again (the sync script: missing ones join, stale ones leave).
@@ -99,10 +99,11 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   // when Redis is down, or after a failed read, counted in presence_errors).
   void members_async(std::string_view channel, std::function<void(nlohmann::json)> done) const override;
   bool has_joined(std::string_view channel, std::string_view connection) const override;
-  nlohmann::json subscriber_state(std::string_view channel) const override;
+  void subscriber_state(std::string_view channel, std::function<void(nlohmann::json)> done) const override;
 
-  // SharedConnectionCap
-  bool try_acquire(std::string_view user, std::string_view connection) override;
+  // SharedConnectionCap: the acquire script's answer comes from the store's thread (at once when Redis is down:
+  // admitted, the node's own count applies; after kReadTimeout when Redis does not answer: the same).
+  void try_acquire(std::string_view user, std::string_view connection, std::function<void(bool)> done) override;
   void release(std::string_view user, std::string_view connection) override;
 
   // A presence message of `channel`'s PUB/SUB channel (what follows "p|"): applied to the node's copy of the
@@ -123,6 +124,10 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   void remove_member(std::string_view channel, const std::string& user);
   void leave_locked(std::string_view channel, std::string_view connection, std::uint64_t now);
   std::optional<nlohmann::json> read_members(std::string_view channel) const;  // one round trip, with purge
+  // A read of the members for the channel's copy (generation: the copy it was asked for) made into the copy, or
+  // standing alone when the copy was dropped or loaded meanwhile; nullopt: this node's own members.
+  nlohmann::json settle_copy(const std::string& channel, std::uint64_t generation,
+                             std::optional<nlohmann::json> read) const;
   // A members read as the callers take it: the array (the channel then watched), or nullopt (counted in
   // presence_errors) when Redis did not give one.
   std::optional<nlohmann::json> accept_members(std::string_view channel, std::optional<nlohmann::json> read) const;
@@ -130,8 +135,8 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   // Posts a command to the store thread; its failure counts in presence_errors.
   void send(std::vector<std::string> args);
   // A command whose reply `parse` reads: `done` gets it on the store's thread (nullopt when Redis is down or
-  // failed; at once, on the caller's thread, when the store is not connected). ask() waits for it (at most
-  // kReadTimeout).
+  // failed, or did not answer within kReadTimeout; at once, on the caller's thread, when the store is not
+  // connected). ask() waits for it.
   template <typename T>
   void ask_async(std::vector<std::string> args, T (*parse)(const redisReply* reply),
                  std::function<void(std::optional<T>)> done) const;
@@ -156,6 +161,8 @@ class RedisPresenceStore final : public PresenceStore, public SharedConnectionCa
   // node's users leave even where no live node has members. Channels without presence cost nothing.
   mutable std::set<std::string, std::less<>> watched_;
   std::map<std::string, std::set<std::string>, std::less<>> caps_;  // user -> "<tag>|<connection>" entries
+  // Entries whose acquire script has not answered yet (not refreshed); a release() meanwhile removes it here.
+  std::map<std::string, std::set<std::string>, std::less<>> pending_caps_;
   // The node's copy of the members of channels with subscribers here (presence_state): read once from Redis, then
   // kept current by the diffs of the channel's PUB/SUB channel (in Redis's order). Diffs arriving while the read
   // is on its way are kept and applied after it (a diff is a set or an erase: applying one twice is harmless).

@@ -69,11 +69,15 @@ ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig c
     if (state.closed) return;  // the disconnect hook covers every channel at once
     services->on_unsubscribe(state.user_id, state.connection_id, channel);
   });
+  // With Redis, the channel's first presence_state on this node comes from the store's thread once read; the
+  // client applies the diffs it got meanwhile over it (PROTOCOL section 10), so it may come after them.
   handler.set_subscribe_hook([services](ConnectionProtocolState&, SessionSink& sink, std::string_view channel) {
-    nlohmann::json members = services->presence_members(channel);
-    if (members.empty()) return;
-    const nlohmann::json state{{"type", wire::type::kPresenceState}, {"channel", channel}, {"members", std::move(members)}};
-    sink.send(state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+    services->presence_members(channel, [self, channel = std::string(channel)](nlohmann::json members) {
+      if (members.empty()) return;
+      const nlohmann::json state{{"type", wire::type::kPresenceState}, {"channel", channel}, {"members", std::move(members)}};
+      self->send(state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    });
   });
   handler.set_disconnect_hook([services](ConnectionProtocolState& state, SessionSink&) {
     if (state.authenticated) services->on_disconnect(state.user_id, state.connection_id);

@@ -155,12 +155,12 @@ std::optional<bool> Services::may_subscribe_checked(std::string_view user_id, st
   }
 }
 
-nlohmann::json Services::presence_members(std::string_view channel) {
-  std::lock_guard lock(mutex_);
+void Services::presence_members(std::string_view channel, std::function<void(nlohmann::json)> done) {
   try {
-    return impl_ ? impl_->presence.subscriber_state(channel) : nlohmann::json::array();
+    std::lock_guard lock(mutex_);
+    if (impl_) impl_->presence.subscriber_state(channel, std::move(done));
   } catch (...) {
-    return nlohmann::json::array();
+    // Best effort, as before: no presence_state for this subscriber (its presence diffs still come).
   }
 }
 

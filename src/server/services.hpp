@@ -135,9 +135,10 @@ class Services {
   bool may_subscribe(std::string_view user_id, std::string_view channel);
   // The same, with nullopt when the database could not answer (the subscribe then gets `unavailable`).
   std::optional<bool> may_subscribe_checked(std::string_view user_id, std::string_view channel);
-  // The channel's presence members (a JSON array; empty when nobody joined): sent to a new subscriber as
-  // `presence_state` so it sees who is there before joining itself.
-  nlohmann::json presence_members(std::string_view channel);
+  // The channel's presence members (a JSON array; empty when nobody joined), handed to `done`: sent to a new
+  // subscriber as `presence_state` so it sees who is there before joining itself. At once in memory; with Redis,
+  // at once from the node's copy, or from the store's thread after the copy's first read (never waiting here).
+  void presence_members(std::string_view channel, std::function<void(nlohmann::json)> done);
   // After the connection unsubscribed from `channel` (explicitly): its presence there leaves (with grace).
   void on_unsubscribe(std::string_view user_id, std::string_view connection_id, std::string_view channel);
   // After the connection closed: its presence leaves every channel (with grace).

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -9,13 +10,15 @@
 
 namespace tidewire::server {
 
-// The same limit across nodes (--broker redis: RedisPresenceStore), checked after this node's own count.
-// try_acquire may wait for one broker round trip; both are called on the connection's I/O thread.
+// The same limit across nodes (--broker redis: RedisPresenceStore), checked after this node's own count, without
+// waiting on the connection's thread (MessageHandler holds the connection's messages until the answer).
 class SharedConnectionCap {
  public:
   virtual ~SharedConnectionCap() = default;
-  // Counts `connection` of `user`; false when the user holds the maximum across all nodes.
-  virtual bool try_acquire(std::string_view user, std::string_view connection) = 0;
+  // Counts `connection` of `user`, unless the user holds the maximum across all nodes: `done(admitted)` is called
+  // once, from any thread (maybe at once, on the caller's). A release() before the answer takes the count back.
+  virtual void try_acquire(std::string_view user, std::string_view connection,
+                           std::function<void(bool admitted)> done) = 0;
   virtual void release(std::string_view user, std::string_view connection) = 0;
 };
 

@@ -57,6 +57,15 @@ async function refusedWith(url, token) {
 describe('presence and the connection cap across nodes', { skip }, () => {
   let redis;
   let nodes;
+  /** Runs `fn(solo)` against a node of its own with --threads 1: its one I/O thread also runs the broker. */
+  async function withSoloNode(fn) {
+    const [solo] = await startNodes(redis, 1, { args: [...args, '--threads', '1'] });
+    try {
+      await fn(solo);
+    } finally {
+      await solo.stop();
+    }
+  }
   before(async () => {
     redis = await startRedis();
     nodes = await startNodes(redis, 3, { args });
@@ -223,8 +232,7 @@ describe('presence and the connection cap across nodes', { skip }, () => {
 
   test('a presence reply waiting for Redis does not hold the node: with --threads 1, another connection\'s ping is answered first',
     async () => {
-      const [solo] = await startNodes(redis, 1, { args: [...args, '--threads', '1'] });
-      try {
+      await withSoloNode(async (solo) => {
         const ch = 'room:slow-redis';
         const ann = await connectAuthed(solo, 'sr-ann');
         const bob = await connectAuthed(solo, 'sr-bob');
@@ -237,10 +245,76 @@ describe('presence and the connection cap across nodes', { skip }, () => {
         const reply = await ann.nextOfType('reply', { ref: 'get' });
         assert.deepEqual(reply.data.members.map((m) => m.userId), ['sr-ann']);
         await Promise.all([ann.close(), bob.close()]);
-      } finally {
-        await solo.stop();
-      }
+      });
     });
+
+  test('an auth waiting for the cap across nodes does not hold the node: with --threads 1, another connection\'s ping is answered first; what the new one sent meanwhile runs after auth_success',
+    async () => {
+      await withSoloNode(async (solo) => {
+        const bob = await connectAuthed(solo, 'sa-bob');
+        await bob.subscribe('room:slow-auth');
+        await redis.cli('CLIENT', 'PAUSE', '1000', 'ALL'); // Redis answers no client for a second
+        const ann = new RawClient(solo.wsUrl, ['jwt', solo.token('sa-ann')]);
+        await ann.opened;
+        ann.send({ type: 'subscribe', channel: 'room:slow-auth', ref: 's' }); // before auth_success: held
+        ann.send({ type: 'ping', ref: 'p' });
+        bob.send({ type: 'ping', ref: 'ping' });
+        await bob.nextOfType('pong', { ref: 'ping' });
+        assert.deepEqual(ann.received, [], 'the new connection waits for Redis, the node does not');
+        await ann.nextOfType('auth_success');
+        assert.deepEqual(ann.received.map((m) => m.type), ['auth_success', 'subscribed', 'pong']);
+        assert.equal(await redis.cli('ZCARD', 'tw:u:{sa-ann}:c'), '1', 'counted across nodes');
+        await ann.close();
+        await waitFor(async () => (await redis.cli('ZCARD', 'tw:u:{sa-ann}:c')) === '0', 5000, 'released');
+        await bob.close();
+      });
+    });
+
+  test('a first presence_state read waiting for Redis does not hold the node: with --threads 1, another connection\'s ping is answered first',
+    async () => {
+      await withSoloNode(async (solo) => {
+        const ch = 'room:slow-state';
+        const bob = await connectAuthed(solo, 'ss-bob');
+        const ann = await connectAuthed(solo, 'ss-ann');
+        await bob.subscribe(ch);
+        await join(bob, ch);
+        // A lost PUB/SUB connection drops the node's copies of every channel's members: the next subscriber's
+        // presence_state needs a read from Redis again, while the channel's stream copy is current once backfilled.
+        await redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
+        await waitFor(async () => (await solo.metric('tidewire_broker_backfills_total')) >= 1, 5000, 'the backfill');
+        await bob.publish(ch, 'n', 1);
+        await bob.nextChannelMessage((m) => m.channel === ch);
+        await redis.cli('CLIENT', 'PAUSE', '1000', 'ALL'); // Redis answers no client for a second
+        ann.send({ type: 'subscribe', channel: ch, ref: 's' });
+        await ann.nextOfType('subscribed', { ref: 's' }); // the stream copy is current: at once
+        bob.send({ type: 'ping', ref: 'ping' });
+        await bob.nextOfType('pong', { ref: 'ping' });
+        assert.equal(ann.received.some((m) => m.type === 'presence_state'), false, 'presence_state waits for Redis');
+        const state = await ann.nextOfType('presence_state', { channel: ch });
+        assert.deepEqual(state.members.map((m) => m.userId), ['ss-bob']);
+        await Promise.all([ann.close(), bob.close()]);
+      });
+    });
+
+  test('a connection closed while its auth waits for Redis leaves no entry in the cap across nodes', async () => {
+    await withSoloNode(async (solo) => {
+      const bob = await connectAuthed(solo, 'sc-bob');
+      await redis.cli('CLIENT', 'PAUSE', '500', 'ALL');
+      const ann = new RawClient(solo.wsUrl, ['jwt', solo.token('sc-ann')]);
+      await ann.opened;
+      await ann.close(); // before Redis answers its acquire script
+      await waitFor(async () => (await solo.metric('tidewire_connections')) === 1, 5000, 'the node saw the close');
+      // Redis runs the postponed clients in order: the acquire script before this PING.
+      assert.equal(await redis.cli('PING'), 'PONG');
+      await waitFor(async () => (await redis.cli('ZCARD', 'tw:u:{sc-ann}:c')) === '0', 5000, 'the entry taken back');
+      // And no refresh brings it back: wait for one (bob's expiry moves), then look again.
+      const bobExpiry = () => redis.cli('ZRANGE', 'tw:u:{sc-bob}:c', '0', '-1', 'WITHSCORES');
+      const before = await bobExpiry();
+      await waitFor(async () => (await bobExpiry()) !== before, TTL_MS, 'a refresh');
+      assert.equal(await redis.cli('ZCARD', 'tw:u:{sc-ann}:c'), '0');
+      await bob.close();
+    });
+  });
 
   test('after SCRIPT FLUSH a node loads its scripts again and puts Redis right: a leave that failed still happens',
     async () => {

@@ -5,6 +5,7 @@
 // tests/node/scale-out-presence.test.mjs.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <random>
 #include <memory>
@@ -65,54 +66,154 @@ TEST(PresenceStoreSeam, ServicesUseTheInjectedStore) {
   EXPECT_EQ(raw[0].second["leaves"], json::array({json{{"userId", "ann"}}}));
 }
 
-// Records what the handler asks; refuses while `full`.
+// Records what the handler asks; refuses while `full`. Answers at once, or, with `later`, when answer() is called
+// (as Redis does, from another thread; the fake session's post() runs inline).
 class FakeSharedCap : public SharedConnectionCap {
  public:
-  bool try_acquire(std::string_view user, std::string_view connection) override {
-    if (full) return false;
-    held.insert(std::string(user) + "/" + std::string(connection));
-    return true;
+  void try_acquire(std::string_view user, std::string_view connection, std::function<void(bool)> done) override {
+    const std::string key = std::string(user) + "/" + std::string(connection);
+    if (later) {
+      waiting.emplace_back(key, std::move(done));
+      return;
+    }
+    if (!full) held.insert(key);
+    done(!full);
   }
   void release(std::string_view user, std::string_view connection) override {
     released.push_back(std::string(user) + "/" + std::string(connection));
     held.erase(std::string(user) + "/" + std::string(connection));
   }
+  // Answers the oldest waiting acquire.
+  void answer(bool admitted) {
+    auto [key, done] = std::move(waiting.front());
+    waiting.erase(waiting.begin());
+    if (admitted) held.insert(key);
+    done(admitted);
+  }
   bool full = false;
+  bool later = false;
+  std::vector<std::pair<std::string, std::function<void(bool)>>> waiting;
   std::set<std::string> held;
   std::vector<std::string> released;
 };
 
-TEST(SharedConnectionCapHook, ARefusalAcrossNodesClosesWith4005AndFreesTheLocalSlot) {
+struct CapFixture {
   const std::string secret = "secret";
   std::uint64_t now = 1'700'000'000'000;
   Hub hub;
   JwtVerifier verifier{secret};
-  HandlerLimits limits;
-  limits.max_connections_per_user = 5;
-  MessageHandler handler{hub, verifier, limits, [&] { return now; }};
+  HandlerLimits limits = [] {
+    HandlerLimits l;
+    l.max_connections_per_user = 5;
+    return l;
+  }();
+  MessageHandler handler{hub, verifier, limits, [this] { return now; }};
   FakeSharedCap cap;
-  handler.set_shared_connection_cap(&cap);
-  auto connect = [&](const std::string& id) {
+  CapFixture() { handler.set_shared_connection_cap(&cap); }
+  std::string auth(const std::string& user) const {
+    return json{{"type", "auth"}, {"token", sign_hs256(secret, {{"sub", user}, {"exp", now / 1000 + 60}})}}.dump();
+  }
+  testing::FakeConnection connect(const std::string& id, const std::string& frame) {
     testing::FakeConnection c;
     c.state.connection_id = id;
     handler.on_open(c.state, *c.sink, static_cast<const JwtClaims*>(nullptr));
-    const json token{{"type", "auth"}, {"token", sign_hs256(secret, {{"sub", "ann"}, {"exp", now / 1000 + 60}})}};
-    handler.on_text(c.state, *c.sink, token.dump());
+    handler.on_text(c.state, *c.sink, frame);
     return c;
-  };
-  testing::FakeConnection a = connect("c-1");
+  }
+};
+
+TEST(SharedConnectionCapHook, ARefusalAcrossNodesClosesWith4005AndFreesTheLocalSlot) {
+  CapFixture f;
+  testing::FakeConnection a = f.connect("c-1", f.auth("ann"));
   EXPECT_FALSE(a.sink->closed);
-  EXPECT_EQ(cap.held, (std::set<std::string>{"ann/c-1"}));
-  cap.full = true;  // the other nodes hold the rest
-  testing::FakeConnection b = connect("c-2");
+  EXPECT_EQ(f.cap.held, (std::set<std::string>{"ann/c-1"}));
+  f.cap.full = true;  // the other nodes hold the rest
+  testing::FakeConnection b = f.connect("c-2", f.auth("ann"));
   ASSERT_TRUE(b.sink->closed);
   EXPECT_EQ(b.sink->closed->first, 4005);
-  EXPECT_EQ(handler.user_connections().count("ann"), 1u);  // the refused one holds no local slot
-  handler.on_close(b.state, *b.sink);
-  EXPECT_TRUE(cap.released.empty());  // nothing to release for a refused connection
-  handler.on_close(a.state, *a.sink);
-  EXPECT_EQ(cap.released, (std::vector<std::string>{"ann/c-1"}));
-  EXPECT_EQ(handler.user_connections().count("ann"), 0u);
+  EXPECT_EQ(f.handler.user_connections().count("ann"), 1u);  // the refused one holds no local slot
+  f.handler.on_close(b.state, *b.sink);
+  EXPECT_TRUE(f.cap.released.empty());  // nothing to release for a refused connection
+  f.handler.on_close(a.state, *a.sink);
+  EXPECT_EQ(f.cap.released, (std::vector<std::string>{"ann/c-1"}));
+  EXPECT_EQ(f.handler.user_connections().count("ann"), 0u);
+}
+
+// The check across nodes takes a Redis round trip: the connection's thread does not wait for it, and what the
+// client sends meanwhile (after `auth`, in the same frame or later ones, text or binary) runs after auth_success,
+// in order.
+TEST(SharedConnectionCapHook, MessagesSentWhileTheCapIsCheckedRunAfterAuthSuccessInOrder) {
+  CapFixture f;
+  f.cap.later = true;
+  testing::FakeConnection c = f.connect("c-1", f.auth("ann") + "\n" +
+                                                   json{{"type", "ping"}, {"ref", "p1"}}.dump());
+  f.handler.on_text(c.state, *c.sink, json{{"type", "subscribe"}, {"channel", "room:a"}, {"ref", "s1"}}.dump());
+  f.handler.on_binary(c.state, *c.sink, std::string("\x07", 1));  // not a known binary kind: an error, later
+  f.handler.on_auth_timeout(c.state, *c.sink);  // the deadline passing meanwhile does not close it
+  EXPECT_TRUE(c.sink->frames.empty());
+  EXPECT_FALSE(c.sink->closed);
+  ASSERT_EQ(f.cap.waiting.size(), 1u);
+  f.cap.answer(true);
+  const std::vector<json> out = c.sink->take_all();
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0]["type"], "auth_success");
+  EXPECT_EQ(out[1]["type"], "pong");
+  EXPECT_EQ(out[1]["ref"], "p1");
+  EXPECT_EQ(out[2]["type"], "subscribed");
+  EXPECT_EQ(out[2]["ref"], "s1");
+  EXPECT_EQ(out[3]["type"], "error");
+  EXPECT_EQ(out[3]["code"], "bad_request");
+  EXPECT_FALSE(c.sink->closed);
+  EXPECT_TRUE(c.state.held.empty());
+  EXPECT_EQ(c.state.held_bytes, 0u);
+}
+
+TEST(SharedConnectionCapHook, RefusedAfterTheCheckClosesWith4005AndRunsNothingHeld) {
+  CapFixture f;
+  f.cap.later = true;
+  testing::FakeConnection c = f.connect("c-1", f.auth("ann"));
+  f.handler.on_text(c.state, *c.sink, json{{"type", "channel_message"}, {"channel", "room:a"}, {"event", "e"},
+                                           {"payload", 1}, {"ref", "m1"}}.dump());
+  f.cap.answer(false);
+  ASSERT_TRUE(c.sink->closed);
+  EXPECT_EQ(c.sink->closed->first, 4005);
+  EXPECT_TRUE(c.sink->frames.empty());  // neither auth_success nor an ack
+  EXPECT_EQ(f.hub.position("room:a").second, 0u);  // nothing was published
+  EXPECT_EQ(f.handler.user_connections().count("ann"), 0u);
+  f.handler.on_close(c.state, *c.sink);
+  EXPECT_TRUE(f.cap.released.empty());
+}
+
+// A connection gone before the answer: on_close frees this node's count and tells the cap, which takes its own
+// back (the Redis store removes what the script added); the late answer then does nothing.
+TEST(SharedConnectionCapHook, AConnectionClosedWhileTheCapIsCheckedReleasesBothCounts) {
+  CapFixture f;
+  f.cap.later = true;
+  testing::FakeConnection c = f.connect("c-1", f.auth("ann"));
+  EXPECT_EQ(f.handler.user_connections().count("ann"), 1u);
+  f.handler.on_close(c.state, *c.sink);
+  EXPECT_EQ(f.handler.user_connections().count("ann"), 0u);
+  EXPECT_EQ(f.cap.released, (std::vector<std::string>{"ann/c-1"}));
+  f.cap.answer(true);
+  EXPECT_TRUE(c.sink->frames.empty());
+  EXPECT_EQ(f.handler.user_connections().count("ann"), 0u);
+}
+
+TEST(SharedConnectionCapHook, SendingTooMuchWhileTheCapIsCheckedCloses1008) {
+  CapFixture f;
+  f.cap.later = true;
+  testing::FakeConnection c = f.connect("c-1", f.auth("ann"));
+  const std::string ping = json{{"type", "ping"}}.dump();
+  for (std::size_t i = 0; i < MessageHandler::kMaxHeldMessages; ++i) f.handler.on_text(c.state, *c.sink, ping);
+  EXPECT_FALSE(c.sink->closed);
+  f.handler.on_text(c.state, *c.sink, ping);
+  ASSERT_TRUE(c.sink->closed);
+  EXPECT_EQ(c.sink->closed->first, 1008);
+  EXPECT_NE(c.sink->closed->second.find("wait for auth_success"), std::string::npos);
+  testing::FakeConnection big = f.connect("c-2", f.auth("bob"));
+  f.handler.on_binary(big.state, *big.sink, std::string(MessageHandler::kMaxHeldBytes + 1, 'x'));
+  ASSERT_TRUE(big.sink->closed);
+  EXPECT_EQ(big.sink->closed->first, 1008);
 }
 
 // The presence messages the scripts publish ("p|" stripped): len:bytes pieces kind, user, status, info, joinedAt,
