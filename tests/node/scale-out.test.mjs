@@ -29,6 +29,36 @@ async function takeInOrder(client, channel, n, from) {
   return got;
 }
 
+/**
+ * A burst of publishes on node `a` (N WebSocket frames in one TCP write): counts a's write() calls (hiredis writes
+ * to Redis with write(); the WebSocket sessions use sendmsg(), which /proc/<pid>/io syscw does not count; logs are
+ * quiet below warnings) and checks every ack, and the delivery in order to a subscriber on node `b`. Returns the
+ * number of writes.
+ */
+async function publishBurst(a, b, channel, N) {
+  const pub = await connectAuthed(a, 'burst-pub');
+  const sub = await connectAuthed(b, 'burst-sub');
+  await sub.subscribe(channel);
+  await pub.publish(channel, 'n', { i: -1 }); // the channel's stream exists; node b listens
+  await sub.nextChannelMessage();
+  const writes = () => Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${a.process.pid}/io`, 'utf8'))[1]);
+  const before = writes();
+  pub.ws._socket.cork(); // one TCP write: the node reads the frames as one burst
+  const refs = [];
+  for (let i = 0; i < N; i++) {
+    refs.push(`burst${i}`);
+    pub.send({ type: 'channel_message', channel, event: 'n', payload: { i }, ref: `burst${i}` });
+  }
+  pub.ws._socket.uncork();
+  const acks = await Promise.all(refs.map((ref) => pub.next((m) => m.ref === ref, `the ack of ${ref}`)));
+  const redisWrites = writes() - before;
+  assert.deepEqual(acks.map((m) => [m.type, m.offset]), refs.map((_, i) => ['ack', i + 2]));
+  const got = await takeInOrder(sub, channel, N, 2);
+  assert.deepEqual(got.map((p) => p.i), Array.from({ length: N }, (_, i) => i));
+  await Promise.all([pub.close(), sub.close()]);
+  return redisWrites;
+}
+
 describe('scale-out on Redis', { skip }, () => {
   let redis;
   let nodes;
@@ -59,33 +89,9 @@ describe('scale-out on Redis', { skip }, () => {
   });
 
   test('a burst of publishes on one node goes to Redis in a write or two, not one each; all acked and delivered in order', async () => {
-    const [a, b] = nodes;
-    const pub = await connectAuthed(a, 'burst-pub');
-    const sub = await connectAuthed(b, 'burst-sub');
-    await sub.subscribe('room:burst');
-    await pub.publish('room:burst', 'n', { i: -1 }); // the channel's stream exists; node 2 listens
-    await sub.nextChannelMessage();
-    // write() calls of node 1 (/proc/<pid>/io syscw): hiredis writes to Redis with write(), the WebSocket sessions
-    // use sendmsg(), which syscw does not count; logs are quiet below warnings.
-    const writes = () => Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${a.process.pid}/io`, 'utf8'))[1]);
-    const N = 30;
-    const before = writes();
-    // One TCP write carrying N WebSocket frames: the node reads them as one burst.
-    pub.ws._socket.cork();
-    const refs = [];
-    for (let i = 0; i < N; i++) {
-      refs.push(`burst${i}`);
-      pub.send({ type: 'channel_message', channel: 'room:burst', event: 'n', payload: { i }, ref: `burst${i}` });
-    }
-    pub.ws._socket.uncork();
-    const acks = await Promise.all(refs.map((ref) => pub.next((m) => m.ref === ref, `the ack of ${ref}`)));
-    const redisWrites = writes() - before;
-    assert.deepEqual(acks.map((m) => [m.type, m.offset]), refs.map((_, i) => ['ack', i + 2]));
-    const got = await takeInOrder(sub, 'room:burst', N, 2);
-    assert.deepEqual(got.map((p) => p.i), Array.from({ length: N }, (_, i) => i));
+    const writes = await publishBurst(nodes[0], nodes[1], 'room:burst', 30);
     // Written as the node read them, they took a write per publish or two (16 here before the flush tick did it).
-    assert.ok(redisWrites >= 1 && redisWrites <= 8, `node 1 wrote to Redis ${redisWrites} times for a burst of ${N} publishes (1 to 8 expected; the tick waits 500 µs at most)`);
-    await Promise.all([pub.close(), sub.close()]);
+    assert.ok(writes >= 1 && writes <= 8, `node 1 wrote to Redis ${writes} times for a burst of 30 publishes (1 to 8 expected; the tick waits 500 µs at most)`);
   });
 
   test('recovery across nodes: subscribed on 1, gone, published through 2, resubscribed on 3 with since', async () => {
