@@ -1,7 +1,9 @@
 // Streams: epochs, bounded history, recovery with `since`, idempotent publishing, and the SQLite store.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -52,6 +54,24 @@ Joined join(Hub& hub, const std::shared_ptr<Subscriber>& s, std::string_view cha
 }
 
 std::uint64_t offset_of(const SharedFrame& f) { return nlohmann::json::parse(*f)["offset"].get<std::uint64_t>(); }
+
+// A database file of this process's own, removed (with its -wal and -shm) before and after the test. Every
+// worktree's and CI's run of these tests shares the temporary directory: with one fixed name, a run that starts
+// while another is running removes that one's database and opens its log, and both fail ("disk I/O error", "file
+// is not a database") or measure each other's files.
+struct TempDatabase {
+  explicit TempDatabase(const std::string& name)
+      : path(::testing::TempDir() + "/tidewire-" + name + "-" + std::to_string(::getpid()) + ".sqlite3") {
+    remove();
+  }
+  ~TempDatabase() { remove(); }
+  TempDatabase(const TempDatabase&) = delete;
+  TempDatabase& operator=(const TempDatabase&) = delete;
+  void remove() const {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+  }
+  const std::string path;
+};
 
 TEST(HubHistory, BroadcastsCarryTheEpochAndSubscribedTheLatestOffset) {
   Hub hub;
@@ -178,8 +198,8 @@ TEST(HubHistory, BinaryPublicationsAreBinaryFrames) {
 }
 
 TEST(HubHistory, SqliteStoreKeepsEpochsAndHistoryAcrossHubs) {
-  const std::string path = ::testing::TempDir() + "/tidewire-history-test.sqlite3";
-  std::remove(path.c_str());
+  const TempDatabase db("history-test");
+  const std::string& path = db.path;
   std::string error;
   std::string epoch;
   {
@@ -208,14 +228,13 @@ TEST(HubHistory, SqliteStoreKeepsEpochsAndHistoryAcrossHubs) {
   EXPECT_TRUE(dup.duplicate);
   EXPECT_EQ(dup.offset, 2u);
   EXPECT_EQ(hub.publish_once(request("room", 2000, "m3"), nullptr).offset, 3u);
-  std::remove(path.c_str());
 }
 
 // Group commit: writes wait in one transaction until sync() (which the transport calls before any write to the
 // network) or a full batch; another connection to the file, like a restarted server, sees only what was committed.
 TEST(HubHistory, SqliteStoreCommitsABatchOnSyncOrWhenFull) {
-  const std::string path = ::testing::TempDir() + "/tidewire-history-batch-test.sqlite3";
-  std::remove(path.c_str());
+  const TempDatabase db("history-batch-test");
+  const std::string& path = db.path;
   std::string error;
   auto store = SqliteHistoryStore::open(path, error);
   ASSERT_TRUE(store) << error;
@@ -273,20 +292,19 @@ TEST(HubHistory, SqliteStoreCommitsABatchOnSyncOrWhenFull) {
   EXPECT_EQ(store->commits(), commits + 1);
   reader.reset();
   store.reset();
-  std::remove(path.c_str());
 }
 
 // Checkpoints run on the store's own thread (a commit only wakes it), so the write-ahead log is reused instead of
 // growing, and no writing thread pays for a checkpoint's copy and fsync.
 TEST(HubHistory, SqliteStoreCheckpointsOnItsOwnThread) {
-  const std::string path = ::testing::TempDir() + "/tidewire-history-checkpoint-test.sqlite3";
-  std::remove(path.c_str());
+  const TempDatabase db("history-checkpoint-test");
+  const std::string& path = db.path;
   std::string error;
   auto store = SqliteHistoryStore::open(path, error);
   ASSERT_TRUE(store) << error;
   store->create("room", "e-1", 0);
   std::uint64_t offset = 0;
-  auto write_batch = [&] {  // about 1,500 WAL pages in one commit: past kCheckpointPages
+  auto write_batch = [&] {  // about 4,600 WAL pages (18 MB) in one commit: past kCheckpointPages
     for (int i = 0; i < 4000; ++i) {
       HistoryEntry e;
       e.offset = ++offset;
@@ -310,6 +328,7 @@ TEST(HubHistory, SqliteStoreCheckpointsOnItsOwnThread) {
   write_batch();
   ASSERT_TRUE(wait_for_checkpoint());
   const auto wal_size = std::filesystem::file_size(path + "-wal");
+  EXPECT_GE(wal_size, 4000u * 1500u) << "the first batch is in this store's log";
   for (int round = 0; round < 3; ++round) {
     write_batch();
     ASSERT_TRUE(wait_for_checkpoint());
@@ -317,7 +336,6 @@ TEST(HubHistory, SqliteStoreCheckpointsOnItsOwnThread) {
   // Three more batches went through a log the size of one: each started over a checkpointed log.
   EXPECT_LE(std::filesystem::file_size(path + "-wal"), wal_size + wal_size / 4);
   store.reset();
-  std::remove(path.c_str());
 }
 
 }  // namespace
