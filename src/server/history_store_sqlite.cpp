@@ -139,7 +139,9 @@ void SqliteHistoryStore::run_checkpointer() {
       rc = sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_RESTART, &wal_pages, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
       log(LogLevel::kWarn, "msg=\"history store: checkpoint failed\" error=", log_quoted(sqlite3_errmsg(checkpoint_db_)));
-    checkpointed_pages_.store(copied, std::memory_order_relaxed);
+    // All of the log copied: the writer starts the log over at its next commit, so the hook's page counts start
+    // from 0 again (0 here; were the log not restarted, the next wake-up only comes early). Else the log goes on.
+    checkpointed_pages_.store(rc == SQLITE_OK && copied == wal_pages ? 0 : copied, std::memory_order_relaxed);
     checkpoints_.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
   }
