@@ -8,13 +8,13 @@
 //
 //   node --test tests/browser/bench-shared-attach.test.mjs
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { startServer } from '../node/helpers/server.mjs';
 import { connectAuthed } from '../support/raw-client.mjs';
-import { browserSkipReason, launchChromium, pageSite, repoRoot, SHARE_MODES, shareModeContext } from './helpers/browser.mjs';
+import { browserSkipReason, repoRoot, SHARE_MODES, shareModeContext } from './helpers/browser.mjs';
+import { servedPageSite } from './helpers/served-page-site.mjs';
 
 const skip = browserSkipReason();
 const TRIALS = 30;
@@ -51,38 +51,23 @@ const PAGE = `<!doctype html>
 </script>
 </body></html>`;
 
-let browser;
-let server;
-let staticDir;
-
-before(async () => {
-  if (skip) return;
-  staticDir = pageSite({ 'attach.html': PAGE }, 'tidewire-attach-site-');
-  server = await startServer({ args: ['--static-dir', staticDir, '--dev-tokens'] });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-  if (staticDir) rmSync(staticDir, { recursive: true, force: true });
-});
+const site = servedPageSite({ 'attach.html': PAGE }, { prefix: 'tidewire-attach-site-' });
 
 const figures = {};
 
 for (const mode of SHARE_MODES) {
   test(`${mode}: a tab attached to the shared connection gets its first message after subscribe (timed against the ${BUDGET_MS} ms budget)`, { skip, timeout: 60000 }, async (t) => {
     const channel = `room:attach-${mode.replace(' ', '-')}`;
-    const context = await shareModeContext(browser, mode);
-    const publisher = await connectAuthed(server, 'bob');
+    const context = await shareModeContext(site.browser, mode);
+    const publisher = await connectAuthed(site.server, 'bob');
     let sending = true;
     try {
       // The first tab holds the channel on the connection (and, in leader mode, the connection itself).
       const holder = await context.newPage();
-      await holder.goto(`${server.httpUrl}/attach.html?hold=${encodeURIComponent(channel)}`);
+      await holder.goto(`${site.server.httpUrl}/attach.html?hold=${encodeURIComponent(channel)}`);
       await holder.locator('body[data-ready="true"]').waitFor({ state: 'attached', timeout: 10000 });
       const tab = await context.newPage();
-      await tab.goto(`${server.httpUrl}/attach.html`);
+      await tab.goto(`${site.server.httpUrl}/attach.html`);
       await tab.locator('body[data-ready="true"]').waitFor({ state: 'attached', timeout: 10000 });
 
       const pump = (async () => {

@@ -13,12 +13,11 @@
 //
 // Needs build/native/src/server/tidewire-server (or TIDEWIRE_SERVER_BIN), web/dist and /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startServer } from '../node/helpers/server.mjs';
 import { connectAuthed } from '../support/raw-client.mjs';
-import { browserSkipReason, launchChromium, pageSite, SHARE_MODES, shareModeContext, watchPage, withFailureScreenshots } from './helpers/browser.mjs';
+import { browserSkipReason, SHARE_MODES, shareModeContext, watchPage, withFailureScreenshots } from './helpers/browser.mjs';
+import { servedPageSite } from './helpers/served-page-site.mjs';
 import { waitFor } from '../support/wait.mjs';
 
 const skip = browserSkipReason();
@@ -74,28 +73,14 @@ const setVisible = (page, visible) =>
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 for (const mode of SHARE_MODES) describe(`browser: one connection shared by the tabs of one user (${mode})`, { skip }, () => {
-  let browser;
-  let staticDir;
-  let server;
-
-  before(async () => {
-    staticDir = pageSite({ 'shared-test.html': PAGE }, 'tidewire-shared-site-');
-    server = await startServer({ args: ['--static-dir', staticDir, '--dev-tokens'] });
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    if (staticDir) rmSync(staticDir, { recursive: true, force: true });
-  });
+  const site = servedPageSite({ 'shared-test.html': PAGE }, { prefix: 'tidewire-shared-site-' });
 
   async function openTabs(context, query, n, problems) {
     const pages = [];
     for (let i = 0; i < n; i += 1) {
       const page = await context.newPage();
       problems.push(watchPage(page, `${query.user}-${i}`));
-      await page.goto(`${server.httpUrl}/shared-test.html?${new URLSearchParams(query)}`);
+      await page.goto(`${site.server.httpUrl}/shared-test.html?${new URLSearchParams(query)}`);
       await page.locator('body[data-ready="true"]').waitFor({ state: 'attached', timeout: 10000 });
       pages.push(page);
     }
@@ -104,17 +89,17 @@ for (const mode of SHARE_MODES) describe(`browser: one connection shared by the 
 
   test('three tabs: one connection, one token fetch, every message in every tab; closing a tab loses nothing', { timeout: 60000 }, async () => {
     const channel = `room:shared-${mode.replace(' ', '-')}`;
-    await noConnections(server);
-    const context = await shareModeContext(browser, mode);
+    await noConnections(site.server);
+    const context = await shareModeContext(site.browser, mode);
     const problems = [];
-    const publisher = await connectAuthed(server, 'bob');
+    const publisher = await connectAuthed(site.server, 'bob');
     try {
-      const base = await connections(server); // the publisher
+      const base = await connections(site.server); // the publisher
       const tabs = await openTabs(context, { user: 'alice', channel }, 3, problems);
       await withFailureScreenshots(tabs, 'shared-connection', async () => {
         const hasWorker = await tabs[0].evaluate(() => typeof SharedWorker !== 'undefined');
         assert.equal(hasWorker, mode === 'SharedWorker', 'the mode under test');
-        assert.equal(await connections(server), base + 1, 'three tabs of alice hold one connection');
+        assert.equal(await connections(site.server), base + 1, 'three tabs of alice hold one connection');
         const fetches = await Promise.all(tabs.map((p) => p.evaluate(() => window.tw.tokenFetches)));
         assert.equal(fetches.reduce((a, b) => a + b, 0), 1, 'the token provider was called in one tab, once');
 
@@ -145,7 +130,7 @@ for (const mode of SHARE_MODES) describe(`browser: one connection shared by the 
           const at = await tabs[1].evaluate((t) => window.tw.connectedAt.find((c) => c >= t), closedAt);
           assert.ok(at !== undefined && at - closedAt <= 1000, `the next leader connected ${at - closedAt} ms after the close`);
         }
-        await waitFor(async () => (await connections(server)) === base + 1, 5000, 'one connection');
+        await waitFor(async () => (await connections(site.server)) === base + 1, 5000, 'one connection');
         assert.deepEqual(problems.flat(), []);
       });
     } finally {
@@ -156,22 +141,22 @@ for (const mode of SHARE_MODES) describe(`browser: one connection shared by the 
 
   test('the connection closes only once every tab is hidden past hiddenCloseMs', { timeout: 60000 }, async () => {
     const channel = `room:shared-hidden-${mode.replace(' ', '-')}`;
-    await noConnections(server);
-    const context = await shareModeContext(browser, mode);
+    await noConnections(site.server);
+    const context = await shareModeContext(site.browser, mode);
     const problems = [];
-    const publisher = await connectAuthed(server, 'bob');
+    const publisher = await connectAuthed(site.server, 'bob');
     try {
-      const base = await connections(server);
+      const base = await connections(site.server);
       const [first, second] = await openTabs(context, { user: 'alice', channel, hiddenCloseMs: '300' }, 2, problems);
-      assert.equal(await connections(server), base + 1);
+      assert.equal(await connections(site.server), base + 1);
       await setVisible(first, false);
       // Nothing must happen here: wait well past hiddenCloseMs (a real browser, no virtual clock to drive).
       await new Promise((r) => setTimeout(r, 1000));
-      assert.equal(await connections(server), base + 1, 'one tab still visible: the connection stays');
+      assert.equal(await connections(site.server), base + 1, 'one tab still visible: the connection stays');
       await setVisible(second, false);
-      await waitFor(async () => (await connections(server)) === base, 5000, 'every tab hidden: the connection closed');
+      await waitFor(async () => (await connections(site.server)) === base, 5000, 'every tab hidden: the connection closed');
       await setVisible(second, true);
-      await waitFor(async () => (await connections(server)) === base + 1, 5000, 'a tab visible again: reconnected');
+      await waitFor(async () => (await connections(site.server)) === base + 1, 5000, 'a tab visible again: reconnected');
       await waitFor(async () => (await second.evaluate(() => window.tw.client.state)) === 'connected', 5000, 'connected');
       await publisher.publish(channel, 'n', 1);
       for (const page of [first, second]) await waitFor(async () => (await received(page)).includes(1), 5000, 'message after the return');
@@ -184,17 +169,17 @@ for (const mode of SHARE_MODES) describe(`browser: one connection shared by the 
 
   test('another user, and shareAcrossTabs: false, get their own connections', { timeout: 60000 }, async () => {
     const channel = `room:shared-users-${mode.replace(' ', '-')}`;
-    await noConnections(server);
-    const context = await shareModeContext(browser, mode);
+    await noConnections(site.server);
+    const context = await shareModeContext(site.browser, mode);
     const problems = [];
     try {
-      const base = await connections(server);
+      const base = await connections(site.server);
       const alice = await openTabs(context, { user: 'alice', channel }, 2, problems);
-      assert.equal(await connections(server), base + 1);
+      assert.equal(await connections(site.server), base + 1);
       const carol = await openTabs(context, { user: 'carol', channel }, 1, problems);
-      assert.equal(await connections(server), base + 2, "carol's tab has its own connection");
+      assert.equal(await connections(site.server), base + 2, "carol's tab has its own connection");
       const alone = await openTabs(context, { user: 'alice', channel, share: '0' }, 1, problems);
-      assert.equal(await connections(server), base + 3, 'shareAcrossTabs: false opens its own');
+      assert.equal(await connections(site.server), base + 3, 'shareAcrossTabs: false opens its own');
       const ids = await Promise.all([...alice, ...carol].map((p) => p.evaluate(() => window.tw.client.userId)));
       assert.deepEqual(ids, ['alice', 'alice', 'carol']);
       assert.equal(await carol[0].evaluate(() => window.tw.tokenFetches), 1, "carol's own provider answered for her worker");

@@ -15,11 +15,11 @@
 import assert from 'node:assert/strict';
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startServer } from '../node/helpers/server.mjs';
 import { connectAuthed } from '../support/raw-client.mjs';
-import { browserSkipReason, launchChromium, pageSite, SHARE_MODES, shareModeContext, watchPage, withFailureScreenshots } from './helpers/browser.mjs';
+import { browserSkipReason, SHARE_MODES, shareModeContext, watchPage, withFailureScreenshots } from './helpers/browser.mjs';
+import { servedPageSite } from './helpers/served-page-site.mjs';
 import { waitFor } from '../support/wait.mjs';
 
 const skip = browserSkipReason();
@@ -62,24 +62,15 @@ test('in Node, createClient gives the plain client (nothing to share with)', asy
 });
 
 for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over a shared connection (${mode})`, { skip }, () => {
-  let browser;
-  let staticDir;
-  let server;
   const slug = mode.replace(' ', '-');
-
-  before(async () => {
-    staticDir = pageSite({ 'objects.html': PAGE }, 'tidewire-shared-objects-');
+  const site = servedPageSite({ 'objects.html': PAGE }, {
+    prefix: 'tidewire-shared-objects-',
+    serverArgs: ['--presence-grace-ms', '0'],
     // tidewire as an app's bundler may serve it: without the worker's file.
-    cpSync(join(staticDir, 'tidewire'), join(staticDir, 'bundled'), { recursive: true });
-    rmSync(join(staticDir, 'bundled', 'shared_worker.js'));
-    server = await startServer({ args: ['--static-dir', staticDir, '--dev-tokens', '--presence-grace-ms', '0'] });
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    if (staticDir) rmSync(staticDir, { recursive: true, force: true });
+    prepare: (dir) => {
+      cpSync(join(dir, 'tidewire'), join(dir, 'bundled'), { recursive: true });
+      rmSync(join(dir, 'bundled', 'shared_worker.js'));
+    },
   });
 
   async function openTabs(context, query, n, problems) {
@@ -87,7 +78,7 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
     for (let i = 0; i < n; i += 1) {
       const page = await context.newPage();
       problems.push(watchPage(page, `${query.user}-${i}`));
-      await page.goto(`${server.httpUrl}/objects.html?${new URLSearchParams(query)}`);
+      await page.goto(`${site.server.httpUrl}/objects.html?${new URLSearchParams(query)}`);
       await page.locator('body[data-ready="true"]').waitFor({ state: 'attached', timeout: 10000 });
       pages.push(page);
     }
@@ -101,8 +92,8 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
     }, channel);
 
   test('the default client shares; shareAcrossTabs: false does not', { timeout: 30000 }, async () => {
-    await noConnections(server);
-    const context = await shareModeContext(browser, mode);
+    await noConnections(site.server);
+    const context = await shareModeContext(site.browser, mode);
     const problems = [];
     try {
       const shared = await openTabs(context, { user: 'carol' }, 2, problems);
@@ -110,7 +101,7 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
       for (const page of shared) assert.equal(await page.evaluate(() => window.tw.client.sharedAcrossTabs), true);
       for (const page of own) assert.equal(await page.evaluate(() => window.tw.client.sharedAcrossTabs), false);
       for (const page of [...shared, ...own]) await subscribe(page, `room:default-${slug}`);
-      assert.equal(await connections(server), 3, 'two sharing tabs hold one connection, two others one each');
+      assert.equal(await connections(site.server), 3, 'two sharing tabs hold one connection, two others one each');
       for (const page of [...shared, ...own]) assert.deepEqual(await page.evaluate(() => window.tw.errors), []);
       // A channel name the engine refuses: an error in the tab that asked, not in the other.
       await shared[0].evaluate(() => window.tw.client.channel('no spaces allowed').subscribe());
@@ -126,13 +117,13 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
 
   if (mode === 'SharedWorker') {
     test('without shared_worker.js the tabs elect a leader and still share', { timeout: 30000 }, async () => {
-      await noConnections(server);
-      const context = await shareModeContext(browser, mode);
+      await noConnections(site.server);
+      const context = await shareModeContext(site.browser, mode);
       const problems = [];
       try {
         const tabs = await openTabs(context, { user: 'erin', lib: '/bundled/index.js' }, 3, problems);
         for (const page of tabs) await subscribe(page, `room:fallback-${slug}`);
-        assert.equal(await connections(server), 1, 'three tabs hold one connection');
+        assert.equal(await connections(site.server), 1, 'three tabs hold one connection');
         const sent = await tabs[2].evaluate(async (name) => (await window.tw.client.send(name, 'n', 1)).offset, `room:fallback-${slug}`);
         assert.equal(sent, 1);
         for (const page of tabs) assert.deepEqual(await page.evaluate(() => window.tw.errors), []);
@@ -146,10 +137,10 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
 
   test('presence of three tabs is one member, which leaves with the last tab', { timeout: 30000 }, async () => {
     const channel = `room:presence-${slug}`;
-    await noConnections(server);
-    const context = await shareModeContext(browser, mode);
+    await noConnections(site.server);
+    const context = await shareModeContext(site.browser, mode);
     const problems = [];
-    const bob = await connectAuthed(server, 'bob');
+    const bob = await connectAuthed(site.server, 'bob');
     try {
       await bob.subscribe(channel);
       const tabs = await openTabs(context, { user: 'alice' }, 3, problems);
@@ -163,7 +154,7 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
           );
         }
         for (const page of tabs) await waitFor(async () => (await members(page)).includes('alice:online'), 5000, 'each tab sees alice');
-        assert.equal(await connections(server), 2, "alice's three tabs hold one connection (and bob one)");
+        assert.equal(await connections(site.server), 2, "alice's three tabs hold one connection (and bob one)");
         assert.deepEqual(await serverMembers(bob, channel), ['alice:online:1'], 'one member, on one connection');
 
         // Diffs reach every tab.
@@ -196,8 +187,8 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
 
   test('a SyncCollection and a ChatRoom from two tabs over one connection', { timeout: 30000 }, async () => {
     const channel = `tasks:shared-${slug}`;
-    await noConnections(server);
-    const context = await shareModeContext(browser, mode);
+    await noConnections(site.server);
+    const context = await shareModeContext(site.browser, mode);
     const problems = [];
     try {
       const tabs = await openTabs(context, { user: 'dave' }, 2, problems);
@@ -223,7 +214,7 @@ for (const mode of SHARE_MODES) describe(`browser: presence, sync and chat over 
         await waitFor(async () => (await texts(tabs[1])).join('|') === 'from tab 1|from tab 0', 5000, 'tab 1 sees tab 0');
         assert.deepEqual(await texts(tabs[0]), ['from tab 1', 'from tab 0'], 'each message once, in order');
 
-        assert.equal(await connections(server), 1, 'both tabs used one connection');
+        assert.equal(await connections(site.server), 1, 'both tabs used one connection');
         for (const page of tabs) assert.deepEqual(await page.evaluate(() => window.tw.errors), []);
         assert.deepEqual(problems.flat(), []);
       });

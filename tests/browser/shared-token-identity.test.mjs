@@ -13,12 +13,11 @@
 //
 // Needs build/native/src/server/tidewire-server (or TIDEWIRE_SERVER_BIN), web/dist and /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startServer } from '../node/helpers/server.mjs';
 import { connectAuthed } from '../support/raw-client.mjs';
-import { browserSkipReason, launchChromium, pageSite, SHARE_MODES, shareModeContext, watchPageExcept, withFailureScreenshots } from './helpers/browser.mjs';
+import { browserSkipReason, SHARE_MODES, shareModeContext, watchPageExcept, withFailureScreenshots } from './helpers/browser.mjs';
+import { servedPageSite } from './helpers/served-page-site.mjs';
 import { waitFor } from '../support/wait.mjs';
 
 const skip = browserSkipReason();
@@ -57,48 +56,34 @@ const connections = (server) => server.metric('tidewire_connections');
 const received = (page) => page.evaluate(() => window.tw.received.slice());
 
 for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from the token's sub (${mode})`, { skip }, () => {
-  let browser;
-  let staticDir;
-  let server;
-
-  before(async () => {
-    staticDir = pageSite({ 'identity-test.html': PAGE }, 'tidewire-identity-site-');
-    server = await startServer({ args: ['--static-dir', staticDir, '--dev-tokens'] });
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    if (staticDir) rmSync(staticDir, { recursive: true, force: true });
-  });
+  const site = servedPageSite({ 'identity-test.html': PAGE }, { prefix: 'tidewire-identity-site-' });
 
   async function openTab(context, query, problems, allowed = /^$/) {
     const page = await context.newPage();
     watchPageExcept(page, query.user, allowed, problems);
-    await page.goto(`${server.httpUrl}/identity-test.html?${new URLSearchParams(query)}`);
+    await page.goto(`${site.server.httpUrl}/identity-test.html?${new URLSearchParams(query)}`);
     await page.locator('body[data-ready="true"]').waitFor({ state: 'attached', timeout: 10000 });
     return page;
   }
 
   test('one user: one connection, one provider call per tab; another sub: another connection', { timeout: 60000 }, async () => {
     const channel = `room:identity-${mode.replace(' ', '-')}`;
-    await waitFor(async () => (await connections(server)) === 0, 5000, 'no connections left');
-    const context = await shareModeContext(browser, mode);
+    await waitFor(async () => (await connections(site.server)) === 0, 5000, 'no connections left');
+    const context = await shareModeContext(site.browser, mode);
     const problems = [];
-    const publisher = await connectAuthed(server, 'bob');
+    const publisher = await connectAuthed(site.server, 'bob');
     try {
-      const base = await connections(server);
+      const base = await connections(site.server);
       const alice = [await openTab(context, { user: 'alice', channel }, problems), await openTab(context, { user: 'alice', channel }, problems)];
       await withFailureScreenshots(alice, 'shared-token-identity', async () => {
-        assert.equal(await connections(server), base + 1, 'two tabs of alice, one connection');
+        assert.equal(await connections(site.server), base + 1, 'two tabs of alice, one connection');
         for (const page of alice) {
           assert.equal(await page.evaluate(() => window.tw.shared), true);
           assert.equal(await page.evaluate(() => window.tw.tokenFetches), 1, 'the token that named the user was the one used');
           assert.equal(await page.evaluate(() => window.tw.client.userId), 'alice');
         }
         const carol = await openTab(context, { user: 'carol', channel }, problems);
-        assert.equal(await connections(server), base + 2, 'carol (another sub) has her own connection');
+        assert.equal(await connections(site.server), base + 2, 'carol (another sub) has her own connection');
         assert.equal(await carol.evaluate(() => window.tw.client.userId), 'carol');
         await publisher.publish(channel, 'n', 1);
         for (const page of [...alice, carol]) await waitFor(async () => (await received(page)).includes(1), 5000, 'the message in every tab');
@@ -111,19 +96,19 @@ for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from th
   });
 
   test('a token that is not a JWT: each tab holds its own connection', { timeout: 60000 }, async () => {
-    const context = await shareModeContext(browser, mode);
+    const context = await shareModeContext(site.browser, mode);
     const problems = [];
     // The server refuses these tokens: the refused upgrades are what the test causes.
     const allowed = /WebSocket|401|auth/i;
     try {
-      const failures = await server.metric('tidewire_auth_failures_total');
+      const failures = await site.server.metric('tidewire_auth_failures_total');
       const tabs = [
         await openTab(context, { user: 'opaque', channel: 'room:opaque' }, problems, allowed),
         await openTab(context, { user: 'opaque', channel: 'room:opaque' }, problems, allowed),
       ];
       for (const page of tabs) assert.equal(await page.evaluate(() => window.tw.shared), false, 'not shared');
       // Both tabs present their token to the server themselves (a shared connection would present it once).
-      await waitFor(async () => (await server.metric('tidewire_auth_failures_total')) >= failures + 2, 5000, 'both tabs tried');
+      await waitFor(async () => (await site.server.metric('tidewire_auth_failures_total')) >= failures + 2, 5000, 'both tabs tried');
       for (const page of tabs) {
         await waitFor(async () => (await page.evaluate(() => window.tw.errors.length)) > 0, 5000, 'the refusal reported');
       }
@@ -135,16 +120,16 @@ for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from th
 
   test('signed in as someone else: the tab moves to that user\'s connection, with its channels', { timeout: 60000 }, async () => {
     const channel = `room:identity-switch-${mode.replace(' ', '-')}`;
-    await waitFor(async () => (await connections(server)) === 0, 5000, 'no connections left');
-    const context = await shareModeContext(browser, mode);
+    await waitFor(async () => (await connections(site.server)) === 0, 5000, 'no connections left');
+    const context = await shareModeContext(site.browser, mode);
     const problems = [];
-    const publisher = await connectAuthed(server, 'bob');
+    const publisher = await connectAuthed(site.server, 'bob');
     try {
-      const base = await connections(server);
+      const base = await connections(site.server);
       const first = await openTab(context, { user: 'alice', channel }, problems);
       const second = await openTab(context, { user: 'alice', channel }, problems);
       await withFailureScreenshots([first, second], 'shared-token-switch', async () => {
-        assert.equal(await connections(server), base + 1);
+        assert.equal(await connections(site.server), base + 1);
         // The second tab's user signs in as dave; the next token the connection asks for is dave's (the hub asks
         // the tab attached last): it must not reach alice's connection.
         await second.evaluate(() => {
@@ -152,7 +137,7 @@ for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from th
           window.tw.client.reconnect();
         });
         await waitFor(async () => (await second.evaluate(() => window.tw.client.userId)) === 'dave', 10000, "the second tab on dave's connection");
-        await waitFor(async () => (await connections(server)) === base + 2, 5000, 'alice and dave: two connections');
+        await waitFor(async () => (await connections(site.server)) === base + 2, 5000, 'alice and dave: two connections');
         await waitFor(async () => (await first.evaluate(() => window.tw.client.state)) === 'connected', 5000, 'alice connected again');
         assert.equal(await first.evaluate(() => window.tw.client.userId), 'alice', "alice's connection stays alice's");
         assert.equal(await second.evaluate(() => window.tw.client.sharedAcrossTabs), true);
@@ -161,7 +146,7 @@ for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from th
         for (const page of [first, second]) await waitFor(async () => (await received(page)).includes(2), 5000, 'the message in both tabs');
         // A third tab of dave joins dave's connection.
         await openTab(context, { user: 'dave', channel }, problems);
-        assert.equal(await connections(server), base + 2, "a new tab of dave joins dave's connection");
+        assert.equal(await connections(site.server), base + 2, "a new tab of dave joins dave's connection");
 
         // Now the first tab signs in as dave too (in leader mode it leads alice's connection: it closes it and
         // moves): every tab on dave's connection, alice's gone.
@@ -170,7 +155,7 @@ for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from th
           window.tw.client.reconnect();
         });
         await waitFor(async () => (await first.evaluate(() => window.tw.client.userId)) === 'dave', 10000, "the first tab on dave's connection");
-        await waitFor(async () => (await connections(server)) === base + 1, 10000, "one connection left: dave's");
+        await waitFor(async () => (await connections(site.server)) === base + 1, 10000, "one connection left: dave's");
         await waitFor(async () => await first.evaluate(() => window.tw.ch.isSubscribed), 5000, 'the first tab subscribed again');
         await publisher.publish(channel, 'n', 3);
         for (const page of [first, second]) await waitFor(async () => (await received(page)).includes(3), 5000, 'the message in both tabs');
@@ -184,24 +169,24 @@ for (const mode of SHARE_MODES) describe(`browser: tabs learn their user from th
 
   test('a later token that names no user: the tab moves to a connection of its own', { timeout: 60000 }, async () => {
     const channel = `room:identity-opaque-${mode.replace(' ', '-')}`;
-    await waitFor(async () => (await connections(server)) === 0, 5000, 'no connections left');
-    const context = await shareModeContext(browser, mode);
+    await waitFor(async () => (await connections(site.server)) === 0, 5000, 'no connections left');
+    const context = await shareModeContext(site.browser, mode);
     const problems = [];
     try {
-      const base = await connections(server);
+      const base = await connections(site.server);
       const first = await openTab(context, { user: 'erin', channel }, problems);
       const second = await openTab(context, { user: 'erin', channel }, problems, /WebSocket|401|auth/i);
-      const failures = await server.metric('tidewire_auth_failures_total');
+      const failures = await site.server.metric('tidewire_auth_failures_total');
       await second.evaluate(() => {
         window.tw.user = 'opaque-erin';
         window.tw.client.reconnect();
       });
       // The second tab presents its token on a connection of its own (refused by this server: not a JWT);
       // erin's connection asks the first tab and stays erin's.
-      await waitFor(async () => (await server.metric('tidewire_auth_failures_total')) > failures, 10000, 'the second tab tried its own connection');
+      await waitFor(async () => (await site.server.metric('tidewire_auth_failures_total')) > failures, 10000, 'the second tab tried its own connection');
       await waitFor(async () => (await first.evaluate(() => window.tw.client.state)) === 'connected', 10000, 'erin connected again');
       assert.equal(await first.evaluate(() => window.tw.client.userId), 'erin');
-      assert.equal(await connections(server), base + 1, "only erin's connection is open");
+      assert.equal(await connections(site.server), base + 1, "only erin's connection is open");
       assert.deepEqual(problems, []);
     } finally {
       await context.close().catch(() => undefined);
