@@ -253,7 +253,7 @@ describe('presence and the connection cap across nodes', { skip }, () => {
       await withSoloNode(async (solo) => {
         const bob = await connectAuthed(solo, 'sa-bob');
         await bob.subscribe('room:slow-auth');
-        await redis.cli('CLIENT', 'PAUSE', '1000', 'ALL'); // Redis answers no client for a second
+        await redis.cli('CLIENT', 'PAUSE', '1500', 'ALL'); // Redis answers no client for 1.5 s (the store's read timeout is 2 s)
         const ann = new RawClient(solo.wsUrl, ['jwt', solo.token('sa-ann')]);
         await ann.opened;
         ann.send({ type: 'subscribe', channel: 'room:slow-auth', ref: 's' }); // before auth_success: held
@@ -284,7 +284,7 @@ describe('presence and the connection cap across nodes', { skip }, () => {
         await waitFor(async () => (await solo.metric('tidewire_broker_backfills_total')) >= 1, 5000, 'the backfill');
         await bob.publish(ch, 'n', 1);
         await bob.nextChannelMessage((m) => m.channel === ch);
-        await redis.cli('CLIENT', 'PAUSE', '1000', 'ALL'); // Redis answers no client for a second
+        await redis.cli('CLIENT', 'PAUSE', '1500', 'ALL'); // Redis answers no client for 1.5 s (the store's read timeout is 2 s)
         ann.send({ type: 'subscribe', channel: ch, ref: 's' });
         await ann.nextOfType('subscribed', { ref: 's' }); // the stream copy is current: at once
         bob.send({ type: 'ping', ref: 'ping' });
