@@ -342,17 +342,22 @@ TEST(HubHistory, SqliteStoreCheckpointsOnItsOwnThread) {
 }  // namespace tidewire::server
 
 namespace tidewire::server {
+namespace {
+
+// A history entry of `from` with client id `id`, at `offset` (its timestamp too).
+HistoryEntry entry(std::uint64_t offset, std::string from, std::string id) {
+  HistoryEntry e;
+  e.offset = offset;
+  e.ts_ms = offset;
+  e.from = std::move(from);
+  e.client_id = std::move(id);
+  return e;
+}
+
+}  // namespace
 
 TEST(ChannelHistoryIndex, FindsTheNewestEntryOfASenderAndIdAndForgetsWhatIsPruned) {
   ChannelHistory h;
-  auto entry = [](std::uint64_t offset, std::string from, std::string id) {
-    HistoryEntry e;
-    e.offset = offset;
-    e.ts_ms = offset;
-    e.from = std::move(from);
-    e.client_id = std::move(id);
-    return e;
-  };
   h.push(entry(1, "alice", "k1"));
   h.push(entry(2, "bob", "k1"));     // the same id from another sender is another message
   h.push(entry(3, "alice", ""));     // no id: never found
@@ -377,14 +382,6 @@ TEST(ChannelHistoryIndex, FindsTheNewestEntryOfASenderAndIdAndForgetsWhatIsPrune
 // then, pruned entries excluded, and kept up to date after it.
 TEST(ChannelHistoryIndex, IsBuiltFromTheHistoryAtTheFirstLookUp) {
   ChannelHistory h;
-  auto entry = [](std::uint64_t offset, std::string from, std::string id) {
-    HistoryEntry e;
-    e.offset = offset;
-    e.ts_ms = offset;
-    e.from = std::move(from);
-    e.client_id = std::move(id);
-    return e;
-  };
   h.push(entry(1, "bob", "k1"));
   h.push(entry(2, "alice", "k1"));
   h.push(entry(3, "alice", "k1"));
