@@ -51,8 +51,7 @@ void ConnectionContext::reply(std::string_view ref, const nlohmann::json& data) 
 }
 
 std::function<void(const nlohmann::json&)> ConnectionContext::reply_later(std::string_view ref) {
-  // SessionSink::subscriber() is this same session, shared.
-  return later_reply(std::static_pointer_cast<SessionSink>(sink_.subscriber()), ref);
+  return later_reply(sink_.shared(), ref);
 }
 
 void ConnectionContext::error(std::string_view ref, std::string_view code, std::string_view message,

@@ -47,7 +47,7 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
     if (const std::string why = check_channel_access(state.user_id, state.grant, *channel, nullptr); !why.empty())
       return send_error(sink, err::kForbidden, why, ref);
     state.pending_subscribes[*channel];  // later requests on this channel wait for the answer
-    auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+    auto self = sink.shared();
     chat_membership_async_(state.user_id, channel->substr(5),
                            [this, self, &state, j, ref = std::string(ref)](std::optional<bool> member) {
                              self->post([this, self, &state, j, ref, member] {
@@ -97,7 +97,7 @@ void MessageHandler::handle_subscribe(ConnectionProtocolState& state, SessionSin
   // subscriber on this node) this subscribe waits like a chat: one for its membership answer, and runs again on
   // this connection's thread once the copy is current (the broker answers `resume`, maybe from within join()).
   state.pending_subscribes[*channel];  // later requests on this channel wait for the answer
-  auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+  auto self = sink.shared();
   const std::optional<bool> member = chat_member ? std::optional<bool>(*chat_member) : std::nullopt;
   const bool joined = broker_->join(*channel, add, [this, self, &state, j, ref = std::string(ref), member](bool ok) {
     self->post([this, self, &state, j, ref, member, ok] {
@@ -156,7 +156,7 @@ void MessageHandler::resume_subscribe(ConnectionProtocolState& state, SessionSin
 
 void MessageHandler::recheck_chat_membership(ConnectionProtocolState& state, SessionSink& sink,
                                              const std::string& channel) const {
-  auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+  auto self = sink.shared();
   chat_membership_async_(state.user_id, channel.substr(5), [this, self, &state, channel](std::optional<bool> member) {
     if (member.value_or(true)) return;  // a database error: keep it (a revocation reaches it through the hub)
     self->post([this, self, &state, channel] {
@@ -224,7 +224,7 @@ void MessageHandler::publish(ConnectionProtocolState& state, SessionSink& sink, 
   req.ts_ms = clock_();
   req.create = true;  // a channel nobody subscribed to yet gets its stream (and history) now
   // `done` may run later on the broker's thread (Redis): it holds the connection and copies what it sends.
-  auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+  auto self = sink.shared();
   broker_->publish(req, [self, &metrics = metrics_, ref = std::string(ref),
                          channel = std::string(request.channel)](const PublishOutcome& r) {
     if (!r.error.empty()) {

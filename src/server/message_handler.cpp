@@ -142,7 +142,7 @@ void MessageHandler::accept_identity(ConnectionProtocolState& state, SessionSink
   // The answer comes from the presence store's thread (one Redis round trip): this thread goes on, and what the
   // client sends meanwhile is held (hold()).
   state.admitting = true;
-  auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+  auto self = sink.shared();
   shared_cap_->try_acquire(claims.sub, state.connection_id, [this, self, &state, claims](bool admitted) {
     self->post([this, self, &state, claims, admitted] {
       if (state.closed) return;  // on_close() released this node's count; the store takes back its own

@@ -38,7 +38,7 @@
 // - the first presence_state of a channel on a node (subscriber_state(); later ones come at once from the node's
 //   copy of the channel's members, Copy below).
 // members() still waits (ask()): it is the interface's blocking read, which the server does not call.
-// Both fail open when Redis is unreachable (members: this node's own; the cap: this node's count), counted in
+// They fail open when Redis is unreachable (members: this node's own; the cap: this node's count), counted in
 // tidewire_presence_errors_total. After a reconnection or a failed write, the next refresh makes this node's
 // entries exactly its members again (the sync script: missing ones join, stale ones leave).
 #pragma once

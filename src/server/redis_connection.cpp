@@ -117,11 +117,8 @@ void RedisConnection::want_write() {
 void RedisConnection::flush_writes() {
   write_listed_ = false;
   if (!ctx_ || !want_write_ || write_armed_) return;
-  guard("redis write", [this] {
-    in_flush_ = true;
-    redisAsyncHandleWrite(ctx_);  // may call want_write() again when the socket took only part of it
-    in_flush_ = false;
-  });
+  in_flush_ = true;
+  guard("redis write", [this] { redisAsyncHandleWrite(ctx_); });  // may call want_write(): the socket took part
   in_flush_ = false;
 }
 

@@ -49,7 +49,7 @@ ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig c
       return true;
     }
     const std::string* channel = message.is_object() ? string_member(message, "channel") : nullptr;
-    auto ctx = std::make_shared<SnapshotContext>(state, std::static_pointer_cast<SessionSink>(sink.subscriber()),
+    auto ctx = std::make_shared<SnapshotContext>(state, sink.shared(),
                                                  channel ? *channel : std::string());
     const std::string key = message.is_object() ? order_key(type, message, state.user_id) : "user:" + state.user_id;
     workers->post(key, [services, ctx, type = std::string(type), message, ref = std::string(ref)] {
@@ -72,7 +72,7 @@ ServiceBridge::ServiceBridge(Hub& hub, MessageHandler& handler, ServicesConfig c
   // With Redis, the channel's first presence_state on this node comes from the store's thread once read; the
   // client applies the diffs it got meanwhile over it (PROTOCOL section 10), so it may come after them.
   handler.set_subscribe_hook([services](ConnectionProtocolState&, SessionSink& sink, std::string_view channel) {
-    auto self = std::static_pointer_cast<SessionSink>(sink.subscriber());
+    auto self = sink.shared();
     services->presence_members(channel, [self, channel = std::string(channel)](nlohmann::json members) {
       if (members.empty()) return;
       const nlohmann::json state{{"type", wire::type::kPresenceState}, {"channel", channel}, {"members", std::move(members)}};

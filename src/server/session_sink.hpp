@@ -19,6 +19,8 @@ class SessionSink : public Subscriber {
   virtual void close(std::uint16_t code, std::string reason) = 0;
   // This connection as a hub subscriber (the hub keeps a weak reference). Must point at this same object.
   virtual std::shared_ptr<Subscriber> subscriber() = 0;
+  // This session, shared: what a callback that answers later keeps (subscriber() is this same object).
+  std::shared_ptr<SessionSink> shared() { return std::static_pointer_cast<SessionSink>(subscriber()); }
   // Asks for MessageHandler::on_expiry_timer() at `at_ms` (ms since the epoch), replacing an earlier request
   // (token expiry, section 8). Default: no timer (tests call on_expiry_timer themselves).
   virtual void arm_expiry_timer(std::uint64_t at_ms) { (void)at_ms; }
